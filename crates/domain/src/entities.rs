@@ -1,0 +1,258 @@
+//! The entities the server keeps. Field types are validated values, so an
+//! entity built from them is valid; cross-field rules live in constructors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::*;
+use crate::values::*;
+use crate::DomainError;
+
+/// An issuer profile (OB 2.0 Issuer / OB 3.0 Profile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    /// Stable id; public documents are addressed by it.
+    pub id: IssuerId,
+    /// Display name.
+    pub name: Name,
+    /// The issuer's home page.
+    pub url: HttpUrl,
+    /// Contact address.
+    pub email: Option<Email>,
+    /// What the issuer is.
+    pub description: Option<Text>,
+    /// Logo: a URL or a `data:` URI.
+    pub image: Option<Iri>,
+    /// The user who manages this issuer, if any.
+    pub owner_id: Option<UserId>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// How a badge is earned: a page describing it, a narrative, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Criteria {
+    url: Option<Iri>,
+    narrative: Option<Text>,
+}
+
+impl Criteria {
+    /// Criteria with at least one of `url` and `narrative`.
+    pub fn new(url: Option<Iri>, narrative: Option<Text>) -> Result<Self, InvalidValue> {
+        if url.is_none() && narrative.is_none() {
+            return Err(InvalidValue(
+                "needs a URL or a narrative (or both)".to_owned(),
+            ));
+        }
+        Ok(Self { url, narrative })
+    }
+
+    /// The criteria page.
+    pub fn url(&self) -> Option<&Iri> {
+        self.url.as_ref()
+    }
+
+    /// The criteria in words (Markdown allowed).
+    pub fn narrative(&self) -> Option<&Text> {
+        self.narrative.as_ref()
+    }
+}
+
+/// An alignment of a badge to an external framework or standard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alignment {
+    /// Name of the aligned node.
+    pub target_name: Name,
+    /// URL of the aligned node.
+    pub target_url: Iri,
+    /// Short description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_description: Option<Text>,
+    /// Framework the node belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_framework: Option<Name>,
+    /// Code of the node in its framework.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_code: Option<Label>,
+}
+
+/// A badge definition (OB 2.0 BadgeClass / OB 3.0 Achievement).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadgeClass {
+    /// Stable id.
+    pub id: BadgeClassId,
+    /// The issuer that defines and awards it.
+    pub issuer_id: IssuerId,
+    /// Display name.
+    pub name: Name,
+    /// What the badge means.
+    pub description: Text,
+    /// Badge image: a URL or a `data:` URI.
+    pub image: Option<Iri>,
+    /// How it is earned.
+    pub criteria: Criteria,
+    /// Free tags.
+    pub tags: Vec<Label>,
+    /// Alignments to frameworks.
+    pub alignments: Vec<Alignment>,
+    /// Version label of the definition.
+    pub version: Option<Label>,
+    /// OB 3.0 `achievementType` (e.g. `Badge`, `Certificate`).
+    pub achievement_type: Option<Label>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// A piece of evidence supporting an award.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Where the evidence can be seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Iri>,
+    /// The evidence in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<Text>,
+    /// Title of the evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    /// Longer description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// Kind of evidence, e.g. `Performance`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genre: Option<Label>,
+    /// Intended audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Name>,
+}
+
+/// Why a credential is no longer active, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialStatus {
+    /// Valid (subject to its validity window).
+    Active,
+    /// Withdrawn for good.
+    Revoked {
+        /// The reason given, if any.
+        reason: Option<Text>,
+        /// When it was revoked.
+        at: Timestamp,
+    },
+    /// Withdrawn for now; may be reinstated.
+    Suspended {
+        /// The reason given, if any.
+        reason: Option<Text>,
+        /// When it was suspended.
+        at: Timestamp,
+    },
+}
+
+impl CredentialStatus {
+    /// The stored name: `active`, `revoked` or `suspended`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Revoked { .. } => "revoked",
+            Self::Suspended { .. } => "suspended",
+        }
+    }
+
+    /// Whether the credential has been revoked.
+    pub fn is_revoked(&self) -> bool {
+        matches!(self, Self::Revoked { .. })
+    }
+}
+
+/// An award of a badge to a recipient (OB 2.0 Assertion / OB 3.0
+/// OpenBadgeCredential).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assertion {
+    /// Stable id.
+    pub id: AssertionId,
+    /// The badge awarded.
+    pub badge_class_id: BadgeClassId,
+    /// The badge's issuer (kept here so lists filter by issuer with one index).
+    pub issuer_id: IssuerId,
+    /// Who received it.
+    pub recipient: Recipient,
+    /// When it was awarded (OB 3.0 `validFrom`).
+    pub issued_on: Timestamp,
+    /// When it stops being valid (OB 3.0 `validUntil`).
+    pub expires: Option<Timestamp>,
+    /// Evidence of the achievement.
+    pub evidence: Vec<Evidence>,
+    /// Why this recipient earned it.
+    pub narrative: Option<Text>,
+    /// A per-award image (baked badge or portrait).
+    pub image: Option<Iri>,
+    /// Active, revoked or suspended.
+    pub status: CredentialStatus,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+impl Assertion {
+    /// Checks the rules that span fields: an award cannot expire before it
+    /// is issued.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        match self.expires {
+            Some(expires) if expires <= self.issued_on => Err(DomainError::invalid(
+                "expires",
+                "must be later than issuedOn",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A person who signs in to manage issuers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Stable id.
+    pub id: UserId,
+    /// Unique sign-in name.
+    pub username: Username,
+    /// Unique e-mail address, if given.
+    pub email: Option<Email>,
+    /// Hash of the password (never the password).
+    pub password_hash: PasswordHash,
+    /// What the user may do.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// A key for machine access, stored only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Stable id.
+    pub id: ApiKeyId,
+    /// The user the key acts for.
+    pub user_id: UserId,
+    /// A label chosen by its owner.
+    pub name: Name,
+    /// SHA-256 of the key.
+    pub key_hash: ApiKeyHash,
+    /// The first characters of the key, to tell keys apart in lists.
+    pub prefix: Label,
+    /// What the key may do.
+    pub permissions: Vec<Permission>,
+    /// When set, the key acts only on this issuer.
+    pub issuer_scope: Option<IssuerId>,
+    /// When the key stops working.
+    pub expires_at: Option<Timestamp>,
+    /// When the key was revoked.
+    pub revoked_at: Option<Timestamp>,
+    /// When the key was last used (updated coarsely, not per request).
+    pub last_used_at: Option<Timestamp>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}

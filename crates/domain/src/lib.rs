@@ -1,0 +1,23 @@
+//! The Open Badges domain: issuers (profiles), badge classes (achievements),
+//! assertions (credentials), users and API keys, with validated value types and
+//! the repository ports that storage adapters implement.
+//!
+//! The crate does no I/O and keeps no global state, so it can be embedded in
+//! any Rust service. Adapters (PostgreSQL, SQLite, or your own) implement the
+//! traits in [`ports`]; the `testkit` feature exposes the contract every
+//! implementation must pass.
+
+pub mod entities;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod ports;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+pub mod values;
+
+pub use entities::*;
+pub use error::{DomainError, FieldError};
+pub use ids::*;
+pub use page::{Page, PageRequest};
+pub use values::*;

@@ -1,0 +1,223 @@
+//! Ports: what the domain needs from storage. Adapters implement these traits;
+//! nothing here knows which database is behind them.
+
+use async_trait::async_trait;
+
+use crate::entities::*;
+use crate::ids::*;
+use crate::page::{Page, PageRequest};
+use crate::values::ApiKeyHash;
+use crate::DomainError;
+
+/// Result of a port call.
+pub type RepoResult<T> = Result<T, DomainError>;
+
+/// What to do with dependants when deleting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeleteMode {
+    /// Refuse with [`DomainError::Conflict`] while anything depends on it.
+    #[default]
+    Restrict,
+    /// Delete dependants too, in the same transaction.
+    Cascade,
+}
+
+/// Filters for listing issuers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssuerFilter {
+    /// Only issuers managed by this user.
+    pub owner_id: Option<UserId>,
+}
+
+/// Filters for listing badge classes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BadgeClassFilter {
+    /// Only badge classes of this issuer.
+    pub issuer_id: Option<IssuerId>,
+}
+
+/// Filters for listing assertions; all given filters must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssertionFilter {
+    /// Only awards of this badge class.
+    pub badge_class_id: Option<BadgeClassId>,
+    /// Only awards by this issuer.
+    pub issuer_id: Option<IssuerId>,
+    /// Only awards to this recipient, by [`crate::Recipient::lookup_key`].
+    pub recipient_key: Option<String>,
+}
+
+/// Issuer profiles. Lists are ordered by creation time, then id.
+#[async_trait]
+pub trait IssuerRepository: Send + Sync {
+    /// Stores a new issuer; `Conflict` if the id is taken.
+    async fn create(&self, issuer: &Issuer) -> RepoResult<()>;
+    /// The issuer, or `NotFound`.
+    async fn get(&self, id: IssuerId) -> RepoResult<Issuer>;
+    /// Replaces a stored issuer's fields; `NotFound` if it is gone.
+    async fn update(&self, issuer: &Issuer) -> RepoResult<()>;
+    /// Deletes an issuer and its badge classes. With `Restrict`, `Conflict`
+    /// while any of its badges has been awarded; with `Cascade`, the awards
+    /// go too. One transaction either way.
+    async fn delete(&self, id: IssuerId, mode: DeleteMode) -> RepoResult<()>;
+    /// One page of issuers.
+    async fn list(&self, filter: &IssuerFilter, page: PageRequest) -> RepoResult<Page<Issuer>>;
+}
+
+/// Badge classes (achievements). Lists are ordered by creation time, then id.
+#[async_trait]
+pub trait BadgeClassRepository: Send + Sync {
+    /// Stores a new badge class; `MissingReference` if its issuer does not exist.
+    async fn create(&self, badge_class: &BadgeClass) -> RepoResult<()>;
+    /// The badge class, or `NotFound`.
+    async fn get(&self, id: BadgeClassId) -> RepoResult<BadgeClass>;
+    /// Replaces a stored badge class's fields (not its issuer); `NotFound` if it is gone.
+    async fn update(&self, badge_class: &BadgeClass) -> RepoResult<()>;
+    /// Deletes a badge class; with `Restrict`, `Conflict` while it has awards.
+    async fn delete(&self, id: BadgeClassId, mode: DeleteMode) -> RepoResult<()>;
+    /// One page of badge classes.
+    async fn list(
+        &self,
+        filter: &BadgeClassFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<BadgeClass>>;
+}
+
+/// Awards (assertions / credentials). Lists are ordered by creation time, then id.
+#[async_trait]
+pub trait AssertionRepository: Send + Sync {
+    /// Stores a new award; `MissingReference` if its badge class does not
+    /// exist, `Validation` if `issuer_id` is not the badge class's issuer.
+    async fn create(&self, assertion: &Assertion) -> RepoResult<()>;
+    /// Stores many awards in one transaction: all of them or none.
+    async fn create_many(&self, assertions: &[Assertion]) -> RepoResult<()>;
+    /// The award, or `NotFound`.
+    async fn get(&self, id: AssertionId) -> RepoResult<Assertion>;
+    /// Replaces a stored award's mutable fields (recipient, dates, evidence,
+    /// narrative, image, status); `NotFound` if it is gone.
+    async fn update(&self, assertion: &Assertion) -> RepoResult<()>;
+    /// Deletes an award.
+    async fn delete(&self, id: AssertionId) -> RepoResult<()>;
+    /// One page of awards.
+    async fn list(&self, filter: &AssertionFilter, page: PageRequest)
+        -> RepoResult<Page<Assertion>>;
+}
+
+/// User accounts. Lists are ordered by creation time, then id.
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new user; `Conflict` if the username or e-mail is taken.
+    async fn create(&self, user: &User) -> RepoResult<()>;
+    /// The user, or `NotFound`.
+    async fn get(&self, id: UserId) -> RepoResult<User>;
+    /// The user with this username, if any.
+    async fn find_by_username(&self, username: &str) -> RepoResult<Option<User>>;
+    /// Replaces a stored user's fields; `Conflict` on a taken username or e-mail.
+    async fn update(&self, user: &User) -> RepoResult<()>;
+    /// Deletes a user and their API keys; issuers they owned lose their owner.
+    async fn delete(&self, id: UserId) -> RepoResult<()>;
+    /// One page of users.
+    async fn list(&self, page: PageRequest) -> RepoResult<Page<User>>;
+}
+
+/// API keys. Lists are ordered by creation time, then id.
+#[async_trait]
+pub trait ApiKeyRepository: Send + Sync {
+    /// Stores a new key; `MissingReference` if its user does not exist.
+    async fn create(&self, key: &ApiKey) -> RepoResult<()>;
+    /// The key, or `NotFound`.
+    async fn get(&self, id: ApiKeyId) -> RepoResult<ApiKey>;
+    /// The key with this hash, if any (revoked and expired keys included).
+    async fn find_by_hash(&self, hash: &ApiKeyHash) -> RepoResult<Option<ApiKey>>;
+    /// Replaces a stored key's mutable fields (name, permissions, scope,
+    /// expiry, revocation, last use).
+    async fn update(&self, key: &ApiKey) -> RepoResult<()>;
+    /// Deletes a key.
+    async fn delete(&self, id: ApiKeyId) -> RepoResult<()>;
+    /// One page of a user's keys.
+    async fn list_for_user(&self, user_id: UserId, page: PageRequest)
+        -> RepoResult<Page<ApiKey>>;
+}
+
+/// Which storage backend is behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgresql,
+    /// An embedded SQLite file.
+    Sqlite,
+}
+
+impl Backend {
+    /// The name used in configuration (`DB_TYPE`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Postgresql => "postgresql",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A storage backend: every repository, and a health check.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The backend kind.
+    fn backend(&self) -> Backend;
+    /// Round-trips a trivial query; `Unavailable` if the database does not answer.
+    async fn ping(&self) -> RepoResult<()>;
+    /// Issuer profiles.
+    fn issuers(&self) -> &dyn IssuerRepository;
+    /// Badge classes.
+    fn badge_classes(&self) -> &dyn BadgeClassRepository;
+    /// Awards.
+    fn assertions(&self) -> &dyn AssertionRepository;
+    /// User accounts.
+    fn users(&self) -> &dyn UserRepository;
+    /// API keys.
+    fn api_keys(&self) -> &dyn ApiKeyRepository;
+}
+
+/// Why a backend could not be opened or migrated: the troubleshooting cases
+/// of the database guide, so the operator is told what to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartupFailure {
+    /// Nothing listens at the configured host and port.
+    ConnectionRefused,
+    /// The server refused the user or password.
+    AuthenticationFailed,
+    /// The named database does not exist.
+    DatabaseMissing,
+    /// The role lacks a privilege the operation needs (typically CREATE for
+    /// a pending migration).
+    PermissionDenied,
+    /// The SQLite file's directory does not exist.
+    DirectoryMissing,
+    /// The SQLite file or its directory is not writable.
+    NotWritable,
+    /// Another process holds the SQLite database locked.
+    Locked,
+    /// A migration failed for another reason (conflicting schema, ...).
+    MigrationFailed,
+    /// Anything else.
+    Other,
+}
+
+/// A failure to open or migrate a backend, classified for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct StartupError {
+    /// The troubleshooting case.
+    pub kind: StartupFailure,
+    /// What happened, free of secrets.
+    pub detail: String,
+}
+
+impl StartupError {
+    /// A new startup error.
+    pub fn new(kind: StartupFailure, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}

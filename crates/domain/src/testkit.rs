@@ -1,0 +1,558 @@
+//! The repository contract, written once and run against every [`Store`]
+//! implementation. Each check panics with a message naming what broke.
+//!
+//! Checks never assume an empty database: each one creates its own data and
+//! filters by it, so one database can serve a whole test run.
+//!
+//! An adapter crate runs the whole contract with one line in a test file:
+//!
+//! ```ignore
+//! openbadges_domain::store_contract_tests!(async { my_adapter::test_store().await });
+//! ```
+
+use std::sync::Arc;
+
+use crate::entities::*;
+use crate::ids::*;
+use crate::page::PageRequest;
+use crate::ports::*;
+use crate::values::*;
+use crate::DomainError;
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+fn ts(value: &str) -> Timestamp {
+    Timestamp::parse(value).expect("fixture timestamp")
+}
+
+fn page(limit: u32, offset: u64) -> PageRequest {
+    PageRequest::new(limit, offset).expect("fixture page")
+}
+
+/// A valid user with a unique username and e-mail.
+pub fn sample_user(role: Role) -> User {
+    let name = unique("user");
+    let now = Timestamp::now();
+    User {
+        id: UserId::generate(),
+        username: Username::parse(name.clone()).expect("username"),
+        email: Some(Email::parse(format!("{name}@example.org")).expect("email")),
+        password_hash: PasswordHash::parse("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+            .expect("hash"),
+        role,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A valid issuer with every optional field set, including non-ASCII text.
+pub fn sample_issuer(owner_id: Option<UserId>) -> Issuer {
+    let now = Timestamp::now();
+    Issuer {
+        id: IssuerId::generate(),
+        name: Name::parse("Université de Test — Ωmega 🎓").expect("name"),
+        url: HttpUrl::parse("https://issuer.example.org/").expect("url"),
+        email: Some(Email::parse("badges@issuer.example.org").expect("email")),
+        description: Some(Text::parse("Issues badges.\nSecond line, with 'quotes' and \"double\"; DROP TABLE issuers; --").expect("text")),
+        image: Some(Iri::parse("https://issuer.example.org/logo.png").expect("iri")),
+        owner_id,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A valid badge class of `issuer_id` with every optional field set.
+pub fn sample_badge_class(issuer_id: IssuerId) -> BadgeClass {
+    let now = Timestamp::now();
+    BadgeClass {
+        id: BadgeClassId::generate(),
+        issuer_id,
+        name: Name::parse("Rust Fundamentals").expect("name"),
+        description: Text::parse("Wrote safe, fast code.").expect("text"),
+        image: Some(Iri::parse("https://issuer.example.org/badge.png").expect("iri")),
+        criteria: Criteria::new(
+            Some(Iri::parse("https://issuer.example.org/criteria").expect("iri")),
+            Some(Text::parse("Pass the **exam**.").expect("text")),
+        )
+        .expect("criteria"),
+        tags: vec![Label::parse("rust").expect("tag"), Label::parse("systems").expect("tag")],
+        alignments: vec![Alignment {
+            target_name: Name::parse("ESCO: programming").expect("name"),
+            target_url: Iri::parse("https://esco.example.org/skill/42").expect("iri"),
+            target_description: Some(Text::parse("Programming skills").expect("text")),
+            target_framework: Some(Name::parse("ESCO").expect("name")),
+            target_code: Some(Label::parse("S1.2").expect("code")),
+        }],
+        version: Some(Label::parse("1.0").expect("version")),
+        achievement_type: Some(Label::parse("Badge").expect("type")),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A valid award of `badge_class` to `email`, hashed with a salt.
+pub fn sample_assertion(badge_class: &BadgeClass, email: &str) -> Assertion {
+    let now = Timestamp::now();
+    Assertion {
+        id: AssertionId::generate(),
+        badge_class_id: badge_class.id,
+        issuer_id: badge_class.issuer_id,
+        recipient: Recipient::hashed(RecipientKind::Email, email, "s4lt").expect("recipient"),
+        issued_on: ts("2024-05-01T12:00:00.123456Z"),
+        expires: Some(ts("2030-01-01T00:00:00Z")),
+        evidence: vec![Evidence {
+            id: Some(Iri::parse("https://portfolio.example.org/work/1").expect("iri")),
+            narrative: Some(Text::parse("Built a parser.").expect("text")),
+            name: Some(Name::parse("Parser").expect("name")),
+            description: None,
+            genre: Some(Label::parse("Project").expect("genre")),
+            audience: None,
+        }],
+        narrative: Some(Text::parse("Excellent work.").expect("text")),
+        image: None,
+        status: CredentialStatus::Active,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+async fn seed_badge_class(store: &dyn Store) -> (Issuer, BadgeClass) {
+    let issuer = sample_issuer(None);
+    store.issuers().create(&issuer).await.expect("create issuer");
+    let badge = sample_badge_class(issuer.id);
+    store.badge_classes().create(&badge).await.expect("create badge class");
+    (issuer, badge)
+}
+
+fn assert_not_found<T: std::fmt::Debug>(result: Result<T, DomainError>, what: &str) {
+    match result {
+        Err(DomainError::NotFound { .. }) => {}
+        other => panic!("{what}: expected NotFound, got {other:?}"),
+    }
+}
+
+/// `ping` answers on a healthy store.
+pub async fn ping_answers(store: Arc<dyn Store>) {
+    store.ping().await.expect("ping");
+}
+
+/// Issuers: create, read back exactly, update, list, delete, and the errors.
+pub async fn issuer_crud(store: Arc<dyn Store>) {
+    let repo = store.issuers();
+    let mut issuer = sample_issuer(None);
+    repo.create(&issuer).await.expect("create");
+    assert_eq!(repo.get(issuer.id).await.expect("get"), issuer, "read back differs");
+
+    match repo.create(&issuer).await {
+        Err(DomainError::Conflict(_)) => {}
+        other => panic!("duplicate id: expected Conflict, got {other:?}"),
+    }
+
+    issuer.name = Name::parse("Renamed").expect("name");
+    issuer.email = None;
+    issuer.description = None;
+    issuer.updated_at = Timestamp::now();
+    repo.update(&issuer).await.expect("update");
+    assert_eq!(repo.get(issuer.id).await.expect("get"), issuer, "update not kept");
+
+    let listed = repo
+        .list(&IssuerFilter::default(), page(PageRequest::MAX_LIMIT, 0))
+        .await
+        .expect("list");
+    assert!(listed.total >= 1);
+
+    repo.delete(issuer.id, DeleteMode::Restrict).await.expect("delete");
+    assert_not_found(repo.get(issuer.id).await, "get deleted issuer");
+    assert_not_found(repo.update(&issuer).await, "update deleted issuer");
+    assert_not_found(
+        repo.delete(issuer.id, DeleteMode::Restrict).await,
+        "delete deleted issuer",
+    );
+}
+
+/// Lists page through a filtered set in a stable order with the right total.
+pub async fn issuer_pagination(store: Arc<dyn Store>) {
+    let owner = sample_user(Role::Issuer);
+    store.users().create(&owner).await.expect("create owner");
+    let mut created = Vec::new();
+    for _ in 0..7 {
+        let issuer = sample_issuer(Some(owner.id));
+        store.issuers().create(&issuer).await.expect("create");
+        created.push(issuer.id);
+    }
+    let filter = IssuerFilter {
+        owner_id: Some(owner.id),
+    };
+    let mut seen = Vec::new();
+    for (offset, expected_len) in [(0, 3), (3, 3), (6, 1), (9, 0)] {
+        let got = store
+            .issuers()
+            .list(&filter, page(3, offset))
+            .await
+            .expect("list");
+        assert_eq!(got.total, 7, "total at offset {offset}");
+        assert_eq!(got.items.len(), expected_len, "page size at offset {offset}");
+        seen.extend(got.items.into_iter().map(|i| i.id));
+    }
+    let mut sorted_seen = seen.clone();
+    sorted_seen.sort();
+    sorted_seen.dedup();
+    assert_eq!(sorted_seen.len(), 7, "pages overlap or miss items");
+    let mut expected = created;
+    expected.sort();
+    assert_eq!(sorted_seen, expected);
+}
+
+/// Badge classes: round trip, filter by issuer, missing issuer, update.
+pub async fn badge_class_crud(store: Arc<dyn Store>) {
+    let (issuer, mut badge) = seed_badge_class(store.as_ref()).await;
+    let repo = store.badge_classes();
+    assert_eq!(repo.get(badge.id).await.expect("get"), badge, "read back differs");
+
+    let other = sample_badge_class(issuer.id);
+    repo.create(&other).await.expect("create second");
+    let listed = repo
+        .list(
+            &BadgeClassFilter {
+                issuer_id: Some(issuer.id),
+            },
+            page(10, 0),
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.total, 2);
+    assert_eq!(listed.items, vec![badge.clone(), other.clone()], "order by creation");
+
+    let orphan = sample_badge_class(IssuerId::generate());
+    match repo.create(&orphan).await {
+        Err(DomainError::MissingReference { entity, .. }) => assert_eq!(entity, "issuer"),
+        other => panic!("unknown issuer: expected MissingReference, got {other:?}"),
+    }
+
+    badge.name = Name::parse("Rust Advanced").expect("name");
+    badge.tags.clear();
+    badge.alignments.clear();
+    badge.criteria = Criteria::new(None, Some(Text::parse("New criteria").expect("text")))
+        .expect("criteria");
+    badge.updated_at = Timestamp::now();
+    repo.update(&badge).await.expect("update");
+    assert_eq!(repo.get(badge.id).await.expect("get"), badge, "update not kept");
+
+    repo.delete(other.id, DeleteMode::Restrict).await.expect("delete");
+    assert_not_found(repo.get(other.id).await, "get deleted badge class");
+}
+
+/// Awards: exact round trip, filters, status changes, bad references.
+pub async fn assertion_crud(store: Arc<dyn Store>) {
+    let (issuer, badge) = seed_badge_class(store.as_ref()).await;
+    let repo = store.assertions();
+    let email = format!("{}@example.org", unique("ada"));
+    let mut award = sample_assertion(&badge, &email);
+    repo.create(&award).await.expect("create");
+    assert_eq!(repo.get(award.id).await.expect("get"), award, "read back differs");
+
+    let mut plain = sample_assertion(&badge, "grace@example.org");
+    plain.recipient = Recipient::plain(RecipientKind::Url, "https://grace.example.org/").expect("r");
+    plain.expires = None;
+    plain.evidence.clear();
+    plain.narrative = None;
+    repo.create(&plain).await.expect("create plain");
+    assert_eq!(repo.get(plain.id).await.expect("get"), plain, "plain recipient differs");
+
+    let by_badge = repo
+        .list(
+            &AssertionFilter {
+                badge_class_id: Some(badge.id),
+                ..Default::default()
+            },
+            page(10, 0),
+        )
+        .await
+        .expect("list by badge");
+    assert_eq!(by_badge.total, 2);
+    let by_issuer = repo
+        .list(
+            &AssertionFilter {
+                issuer_id: Some(issuer.id),
+                ..Default::default()
+            },
+            page(10, 0),
+        )
+        .await
+        .expect("list by issuer");
+    assert_eq!(by_issuer.total, 2);
+    let by_recipient = repo
+        .list(
+            &AssertionFilter {
+                recipient_key: Some(Recipient::lookup_key_for(RecipientKind::Email, &email)),
+                ..Default::default()
+            },
+            page(10, 0),
+        )
+        .await
+        .expect("list by recipient");
+    assert_eq!(by_recipient.items, vec![award.clone()]);
+
+    award.status = CredentialStatus::Revoked {
+        reason: Some(Text::parse("Issued in error").expect("reason")),
+        at: Timestamp::now(),
+    };
+    award.updated_at = Timestamp::now();
+    repo.update(&award).await.expect("revoke");
+    assert_eq!(repo.get(award.id).await.expect("get"), award, "revocation not kept");
+    award.status = CredentialStatus::Suspended {
+        reason: None,
+        at: Timestamp::now(),
+    };
+    repo.update(&award).await.expect("suspend");
+    assert_eq!(repo.get(award.id).await.expect("get"), award, "suspension not kept");
+
+    let mut orphan = sample_assertion(&badge, "x@example.org");
+    orphan.badge_class_id = BadgeClassId::generate();
+    match repo.create(&orphan).await {
+        Err(DomainError::MissingReference { entity, .. }) => assert_eq!(entity, "badge class"),
+        other => panic!("unknown badge class: expected MissingReference, got {other:?}"),
+    }
+    let (other_issuer, _) = seed_badge_class(store.as_ref()).await;
+    let mut mismatched = sample_assertion(&badge, "x@example.org");
+    mismatched.issuer_id = other_issuer.id;
+    match repo.create(&mismatched).await {
+        Err(DomainError::Validation(_)) => {}
+        other => panic!("issuer mismatch: expected Validation, got {other:?}"),
+    }
+    assert_not_found(repo.get(orphan.id).await, "orphan must not be stored");
+    assert_not_found(repo.get(mismatched.id).await, "mismatch must not be stored");
+
+    repo.delete(plain.id).await.expect("delete");
+    assert_not_found(repo.get(plain.id).await, "get deleted award");
+}
+
+/// A batch is stored whole or not at all.
+pub async fn batch_is_atomic(store: Arc<dyn Store>) {
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let repo = store.assertions();
+    let good: Vec<_> = (0..5)
+        .map(|i| sample_assertion(&badge, &format!("batch{i}@example.org")))
+        .collect();
+    let mut bad_batch = good.clone();
+    let mut orphan = sample_assertion(&badge, "orphan@example.org");
+    orphan.badge_class_id = BadgeClassId::generate();
+    bad_batch.insert(3, orphan);
+    assert!(repo.create_many(&bad_batch).await.is_err(), "bad batch accepted");
+    for award in &good {
+        assert_not_found(repo.get(award.id).await, "partial batch written");
+    }
+    repo.create_many(&good).await.expect("good batch");
+    let listed = repo
+        .list(
+            &AssertionFilter {
+                badge_class_id: Some(badge.id),
+                ..Default::default()
+            },
+            page(10, 0),
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.total, 5);
+    repo.create_many(&[]).await.expect("empty batch");
+}
+
+/// Deleting with dependants: refused by default, complete with cascade.
+pub async fn delete_modes(store: Arc<dyn Store>) {
+    let (issuer, badge) = seed_badge_class(store.as_ref()).await;
+    let award = sample_assertion(&badge, "del@example.org");
+    store.assertions().create(&award).await.expect("create award");
+
+    for result in [
+        store.issuers().delete(issuer.id, DeleteMode::Restrict).await,
+        store.badge_classes().delete(badge.id, DeleteMode::Restrict).await,
+    ] {
+        match result {
+            Err(DomainError::Conflict(_)) => {}
+            other => panic!("delete with dependants: expected Conflict, got {other:?}"),
+        }
+    }
+    store.assertions().get(award.id).await.expect("award survives refused delete");
+
+    store
+        .issuers()
+        .delete(issuer.id, DeleteMode::Cascade)
+        .await
+        .expect("cascade");
+    assert_not_found(store.issuers().get(issuer.id).await, "issuer after cascade");
+    assert_not_found(store.badge_classes().get(badge.id).await, "badge after cascade");
+    assert_not_found(store.assertions().get(award.id).await, "award after cascade");
+
+    let (unawarded_issuer, unawarded_badge) = seed_badge_class(store.as_ref()).await;
+    store
+        .issuers()
+        .delete(unawarded_issuer.id, DeleteMode::Restrict)
+        .await
+        .expect("an issuer whose badges were never awarded can be deleted");
+    assert_not_found(
+        store.badge_classes().get(unawarded_badge.id).await,
+        "badge class goes with its issuer",
+    );
+}
+
+/// Users: uniqueness of username and e-mail, lookups, cascade to keys.
+pub async fn user_crud(store: Arc<dyn Store>) {
+    let repo = store.users();
+    let mut user = sample_user(Role::Admin);
+    repo.create(&user).await.expect("create");
+    assert_eq!(repo.get(user.id).await.expect("get"), user);
+    assert_eq!(
+        repo.find_by_username(user.username.as_str()).await.expect("find"),
+        Some(user.clone())
+    );
+    assert_eq!(repo.find_by_username("nobody-here").await.expect("find"), None);
+
+    let mut same_name = sample_user(Role::Viewer);
+    same_name.username = user.username.clone();
+    let mut same_email = sample_user(Role::Viewer);
+    same_email.email = user.email.clone();
+    for clash in [same_name, same_email] {
+        match repo.create(&clash).await {
+            Err(DomainError::Conflict(_)) => {}
+            other => panic!("duplicate user: expected Conflict, got {other:?}"),
+        }
+    }
+
+    user.role = Role::Viewer;
+    user.updated_at = Timestamp::now();
+    repo.update(&user).await.expect("update");
+    assert_eq!(repo.get(user.id).await.expect("get"), user);
+    let listed = repo.list(page(PageRequest::MAX_LIMIT, 0)).await.expect("list");
+    assert!(listed.total >= 1);
+
+    let owned = sample_issuer(Some(user.id));
+    store.issuers().create(&owned).await.expect("owned issuer");
+    let key = sample_api_key(user.id);
+    store.api_keys().create(&key).await.expect("key");
+    repo.delete(user.id).await.expect("delete");
+    assert_not_found(repo.get(user.id).await, "deleted user");
+    assert_not_found(store.api_keys().get(key.id).await, "key of deleted user");
+    assert_eq!(
+        store.issuers().get(owned.id).await.expect("issuer survives").owner_id,
+        None
+    );
+}
+
+/// A valid API key for `user_id`.
+pub fn sample_api_key(user_id: UserId) -> ApiKey {
+    let secret = unique("obk");
+    ApiKey {
+        id: ApiKeyId::generate(),
+        user_id,
+        name: Name::parse("CI deploy key").expect("name"),
+        key_hash: ApiKeyHash::of_key(&secret),
+        prefix: Label::parse(&secret[..8]).expect("prefix"),
+        permissions: vec![Permission::Read, Permission::Write],
+        issuer_scope: None,
+        expires_at: Some(Timestamp::parse("2031-01-01T00:00:00Z").expect("ts")),
+        revoked_at: None,
+        last_used_at: None,
+        created_at: Timestamp::now(),
+    }
+}
+
+/// API keys: lookup by hash, scope, revocation, listing per user.
+pub async fn api_key_crud(store: Arc<dyn Store>) {
+    let user = sample_user(Role::Issuer);
+    store.users().create(&user).await.expect("user");
+    let issuer = sample_issuer(Some(user.id));
+    store.issuers().create(&issuer).await.expect("issuer");
+    let repo = store.api_keys();
+
+    let mut key = sample_api_key(user.id);
+    key.issuer_scope = Some(issuer.id);
+    repo.create(&key).await.expect("create");
+    assert_eq!(repo.get(key.id).await.expect("get"), key);
+    assert_eq!(
+        repo.find_by_hash(&key.key_hash).await.expect("find"),
+        Some(key.clone())
+    );
+    assert_eq!(
+        repo.find_by_hash(&ApiKeyHash::of_key("not a key")).await.expect("find"),
+        None
+    );
+
+    key.revoked_at = Some(Timestamp::now());
+    key.last_used_at = Some(Timestamp::now());
+    key.permissions = vec![Permission::Read];
+    repo.update(&key).await.expect("update");
+    assert_eq!(repo.get(key.id).await.expect("get"), key);
+
+    let second = sample_api_key(user.id);
+    repo.create(&second).await.expect("second");
+    let listed = repo.list_for_user(user.id, page(10, 0)).await.expect("list");
+    assert_eq!(listed.total, 2);
+    assert_eq!(listed.items, vec![key.clone(), second.clone()]);
+
+    let orphan = sample_api_key(UserId::generate());
+    match repo.create(&orphan).await {
+        Err(DomainError::MissingReference { entity, .. }) => assert_eq!(entity, "user"),
+        other => panic!("unknown user: expected MissingReference, got {other:?}"),
+    }
+    repo.delete(second.id).await.expect("delete");
+    assert_not_found(repo.get(second.id).await, "deleted key");
+}
+
+/// Many concurrent writers all succeed (no "database is locked", no lost write).
+pub async fn concurrent_writers(store: Arc<dyn Store>) {
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let writers = 50;
+    let mut tasks = Vec::with_capacity(writers);
+    for i in 0..writers {
+        let store = Arc::clone(&store);
+        let award = sample_assertion(&badge, &format!("writer{i}@example.org"));
+        tasks.push(tokio::spawn(async move {
+            store.assertions().create(&award).await?;
+            let mut revoked = award.clone();
+            revoked.status = CredentialStatus::Revoked {
+                reason: None,
+                at: Timestamp::now(),
+            };
+            store.assertions().update(&revoked).await
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer task").expect("concurrent write");
+    }
+    let listed = store
+        .assertions()
+        .list(
+            &AssertionFilter {
+                badge_class_id: Some(badge.id),
+                ..Default::default()
+            },
+            page(PageRequest::MAX_LIMIT, 0),
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.total, writers as u64, "lost writes");
+    assert!(listed.items.iter().all(|a| a.status.is_revoked()));
+}
+
+/// Generates one `#[tokio::test]` per contract check. `$make` is an
+/// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
+/// afresh for every test.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:expr) => {
+        $crate::store_contract_tests!(@tests $make;
+            ping_answers, issuer_crud, issuer_pagination, badge_class_crud, assertion_crud,
+            batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers);
+    };
+    (@tests $make:expr; $($check:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let store: std::sync::Arc<dyn $crate::ports::Store> = $make.await;
+                $crate::testkit::$check(store).await;
+            }
+        )*
+    };
+}
