@@ -1,1 +1,283 @@
-//! placeholder
+//! PostgreSQL adapter: implements every repository port of
+//! `openbadges-domain` with diesel and an r2d2 pool, and embeds the
+//! migrations of `migrations-postgres/`.
+//!
+//! Blocking diesel calls run on tokio's blocking pool, never on an async
+//! worker. Migrations are serialised across instances with a session advisory
+//! lock, and are not touched at all when nothing is pending, so a role with
+//! only the minimal grants (SELECT, INSERT, UPDATE, DELETE, sequence USAGE)
+//! can run the server.
+
+mod errors;
+mod instrumentation;
+mod repositories;
+mod rows;
+mod schema;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use diesel::connection::Connection;
+use diesel::migration::MigrationSource;
+use diesel::pg::{Pg, PgConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{sql_query, QueryableByName, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use openbadges_domain::ports::*;
+pub use openbadges_domain::ports::{StartupError, StartupFailure};
+
+use crate::errors::{classify_connection, classify_migration, from_diesel, from_pool};
+use crate::repositories::*;
+
+/// The migrations of `migrations-postgres/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations-postgres");
+
+/// Key of the session advisory lock held while migrating ("obmigr" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x6f62_6d69_6772;
+
+pub(crate) type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// How to reach PostgreSQL.
+#[derive(Clone)]
+pub struct PgOptions {
+    /// A libpq connection URL (`postgres://user:pass@host:port/db?sslmode=...`).
+    pub url: String,
+    /// Largest number of pooled connections (`PG_POOL_MAX`).
+    pub pool_max: u32,
+    /// Idle connections beyond the first are closed after this long (`PG_POOL_IDLE_TIMEOUT`).
+    pub idle_timeout: Option<Duration>,
+    /// How long to wait for a new connection, or for a free one from the pool.
+    pub connect_timeout: Duration,
+    /// Log every statement with its duration (`DB_QUERY_LOGGING`).
+    pub query_logging: bool,
+}
+
+impl PgOptions {
+    /// Options for `url` with the defaults: 10 connections, 30 s idle
+    /// timeout, 5 s connect timeout, no query logging.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_max: 10,
+            idle_timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Duration::from_secs(5),
+            query_logging: false,
+        }
+    }
+
+    /// The URL with libpq's `connect_timeout` added unless the caller set one,
+    /// so that an unreachable host fails within the configured time.
+    fn effective_url(&self) -> String {
+        if self.url.contains("connect_timeout=") {
+            return self.url.clone();
+        }
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        let seconds = self.connect_timeout.as_secs().max(1);
+        format!("{}{separator}connect_timeout={seconds}", self.url)
+    }
+}
+
+impl fmt::Debug for PgOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgOptions")
+            .field("url", &"<redacted>")
+            .field("pool_max", &self.pool_max)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("query_logging", &self.query_logging)
+            .finish()
+    }
+}
+
+/// Installs the query logger on each new pooled connection.
+#[derive(Debug)]
+struct ConnectionSetup {
+    query_logging: bool,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        if self.query_logging {
+            conn.set_instrumentation(instrumentation::QueryLogger::default());
+        }
+        Ok(())
+    }
+}
+
+struct Repositories {
+    issuers: PgIssuers,
+    badge_classes: PgBadgeClasses,
+    assertions: PgAssertions,
+    users: PgUsers,
+    api_keys: PgApiKeys,
+}
+
+/// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    repositories: Arc<Repositories>,
+}
+
+#[derive(QueryableByName)]
+struct AppliedVersion {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    exists: bool,
+}
+
+impl PgStore {
+    /// Connects once to classify any failure (refused, authentication,
+    /// missing database ...), then builds the pool.
+    pub fn connect(options: &PgOptions) -> Result<Self, StartupError> {
+        let url = options.effective_url();
+        PgConnection::establish(&url).map_err(|e| classify_connection(&e))?;
+        let pool = Pool::builder()
+            .max_size(options.pool_max)
+            .min_idle(Some(1))
+            .idle_timeout(options.idle_timeout)
+            .connection_timeout(options.connect_timeout)
+            .connection_customizer(Box::new(ConnectionSetup {
+                query_logging: options.query_logging,
+            }))
+            .build(ConnectionManager::new(url))
+            .map_err(|e| StartupError::new(StartupFailure::Other, e.to_string()))?;
+        let repositories = Arc::new(Repositories {
+            issuers: PgIssuers(pool.clone()),
+            badge_classes: PgBadgeClasses(pool.clone()),
+            assertions: PgAssertions(pool.clone()),
+            users: PgUsers(pool.clone()),
+            api_keys: PgApiKeys(pool.clone()),
+        });
+        Ok(Self { pool, repositories })
+    }
+
+    fn connection(
+        &self,
+    ) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>, StartupError> {
+        self.pool.get().map_err(|e| {
+            StartupError::new(StartupFailure::ConnectionRefused, from_pool(e).to_string())
+        })
+    }
+
+    /// Versions of embedded migrations not yet applied. Reads only: it
+    /// needs no privilege beyond SELECT.
+    pub fn pending_migrations(&self) -> Result<Vec<String>, StartupError> {
+        pending(&mut *self.connection()?)
+    }
+
+    /// Applies pending migrations and returns their versions; a no-op when
+    /// the schema is current. Concurrent callers (several instances starting
+    /// at once) queue on an advisory lock and then find nothing to do.
+    pub fn migrate(&self) -> Result<Vec<String>, StartupError> {
+        let mut conn = self.connection()?;
+        if pending(&mut conn)?.is_empty() {
+            return Ok(Vec::new());
+        }
+        advisory_lock(&mut conn, "pg_advisory_lock")?;
+        let applied = apply(&mut conn);
+        let unlocked = advisory_lock(&mut conn, "pg_advisory_unlock");
+        let applied = applied?;
+        unlocked?;
+        Ok(applied)
+    }
+}
+
+fn advisory_lock(conn: &mut PgConnection, function: &str) -> Result<(), StartupError> {
+    sql_query(format!("SELECT {function}({MIGRATION_LOCK_KEY})"))
+        .execute(conn)
+        .map(drop)
+        .map_err(|e| classify_migration(&e.to_string()))
+}
+
+fn embedded_versions() -> Result<Vec<String>, StartupError> {
+    let migrations = MigrationSource::<Pg>::migrations(&MIGRATIONS)
+        .map_err(|e| classify_migration(&e.to_string()))?;
+    Ok(migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect())
+}
+
+/// Compares the embedded migrations with diesel's bookkeeping table without
+/// creating it, so that a minimal-grants role never attempts a CREATE.
+fn pending(conn: &mut PgConnection) -> Result<Vec<String>, StartupError> {
+    let map = |e: diesel::result::Error| classify_migration(&e.to_string());
+    let table: Vec<Exists> =
+        sql_query("SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS exists")
+            .load(conn)
+            .map_err(map)?;
+    let applied: HashSet<String> = if table.first().is_some_and(|t| t.exists) {
+        sql_query("SELECT version FROM __diesel_schema_migrations")
+            .load::<AppliedVersion>(conn)
+            .map_err(map)?
+            .into_iter()
+            .map(|v| v.version)
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    Ok(embedded_versions()?
+        .into_iter()
+        .filter(|version| !applied.contains(version))
+        .collect())
+}
+
+fn apply(conn: &mut PgConnection) -> Result<Vec<String>, StartupError> {
+    // Another instance may have migrated while this one waited for the lock.
+    if pending(conn)?.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(|e| classify_migration(&e.to_string()))
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgresql
+    }
+
+    async fn ping(&self) -> RepoResult<()> {
+        blocking(&self.pool, |conn| {
+            sql_query("SELECT 1").execute(conn).map(drop).map_err(|e| {
+                match from_diesel("database", e) {
+                    openbadges_domain::DomainError::Internal(m) => {
+                        openbadges_domain::DomainError::Unavailable(m)
+                    }
+                    other => other,
+                }
+            })
+        })
+        .await
+    }
+
+    fn issuers(&self) -> &dyn IssuerRepository {
+        &self.repositories.issuers
+    }
+
+    fn badge_classes(&self) -> &dyn BadgeClassRepository {
+        &self.repositories.badge_classes
+    }
+
+    fn assertions(&self) -> &dyn AssertionRepository {
+        &self.repositories.assertions
+    }
+
+    fn users(&self) -> &dyn UserRepository {
+        &self.repositories.users
+    }
+
+    fn api_keys(&self) -> &dyn ApiKeyRepository {
+        &self.repositories.api_keys
+    }
+}

@@ -99,8 +99,11 @@ pub trait AssertionRepository: Send + Sync {
     /// Deletes an award.
     async fn delete(&self, id: AssertionId) -> RepoResult<()>;
     /// One page of awards.
-    async fn list(&self, filter: &AssertionFilter, page: PageRequest)
-        -> RepoResult<Page<Assertion>>;
+    async fn list(
+        &self,
+        filter: &AssertionFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Assertion>>;
 }
 
 /// User accounts. Lists are ordered by creation time, then id.
@@ -135,8 +138,7 @@ pub trait ApiKeyRepository: Send + Sync {
     /// Deletes a key.
     async fn delete(&self, id: ApiKeyId) -> RepoResult<()>;
     /// One page of a user's keys.
-    async fn list_for_user(&self, user_id: UserId, page: PageRequest)
-        -> RepoResult<Page<ApiKey>>;
+    async fn list_for_user(&self, user_id: UserId, page: PageRequest) -> RepoResult<Page<ApiKey>>;
 }
 
 /// Which storage backend is behind a [`Store`].

@@ -20,7 +20,10 @@ use crate::values::*;
 use crate::DomainError;
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
 }
 
 fn ts(value: &str) -> Timestamp {
@@ -55,7 +58,12 @@ pub fn sample_issuer(owner_id: Option<UserId>) -> Issuer {
         name: Name::parse("Université de Test — Ωmega 🎓").expect("name"),
         url: HttpUrl::parse("https://issuer.example.org/").expect("url"),
         email: Some(Email::parse("badges@issuer.example.org").expect("email")),
-        description: Some(Text::parse("Issues badges.\nSecond line, with 'quotes' and \"double\"; DROP TABLE issuers; --").expect("text")),
+        description: Some(
+            Text::parse(
+                "Issues badges.\nSecond line, with 'quotes' and \"double\"; DROP TABLE issuers; --",
+            )
+            .expect("text"),
+        ),
         image: Some(Iri::parse("https://issuer.example.org/logo.png").expect("iri")),
         owner_id,
         created_at: now,
@@ -77,7 +85,10 @@ pub fn sample_badge_class(issuer_id: IssuerId) -> BadgeClass {
             Some(Text::parse("Pass the **exam**.").expect("text")),
         )
         .expect("criteria"),
-        tags: vec![Label::parse("rust").expect("tag"), Label::parse("systems").expect("tag")],
+        tags: vec![
+            Label::parse("rust").expect("tag"),
+            Label::parse("systems").expect("tag"),
+        ],
         alignments: vec![Alignment {
             target_name: Name::parse("ESCO: programming").expect("name"),
             target_url: Iri::parse("https://esco.example.org/skill/42").expect("iri"),
@@ -120,9 +131,17 @@ pub fn sample_assertion(badge_class: &BadgeClass, email: &str) -> Assertion {
 
 async fn seed_badge_class(store: &dyn Store) -> (Issuer, BadgeClass) {
     let issuer = sample_issuer(None);
-    store.issuers().create(&issuer).await.expect("create issuer");
+    store
+        .issuers()
+        .create(&issuer)
+        .await
+        .expect("create issuer");
     let badge = sample_badge_class(issuer.id);
-    store.badge_classes().create(&badge).await.expect("create badge class");
+    store
+        .badge_classes()
+        .create(&badge)
+        .await
+        .expect("create badge class");
     (issuer, badge)
 }
 
@@ -143,7 +162,11 @@ pub async fn issuer_crud(store: Arc<dyn Store>) {
     let repo = store.issuers();
     let mut issuer = sample_issuer(None);
     repo.create(&issuer).await.expect("create");
-    assert_eq!(repo.get(issuer.id).await.expect("get"), issuer, "read back differs");
+    assert_eq!(
+        repo.get(issuer.id).await.expect("get"),
+        issuer,
+        "read back differs"
+    );
 
     match repo.create(&issuer).await {
         Err(DomainError::Conflict(_)) => {}
@@ -155,7 +178,11 @@ pub async fn issuer_crud(store: Arc<dyn Store>) {
     issuer.description = None;
     issuer.updated_at = Timestamp::now();
     repo.update(&issuer).await.expect("update");
-    assert_eq!(repo.get(issuer.id).await.expect("get"), issuer, "update not kept");
+    assert_eq!(
+        repo.get(issuer.id).await.expect("get"),
+        issuer,
+        "update not kept"
+    );
 
     let listed = repo
         .list(&IssuerFilter::default(), page(PageRequest::MAX_LIMIT, 0))
@@ -163,7 +190,9 @@ pub async fn issuer_crud(store: Arc<dyn Store>) {
         .expect("list");
     assert!(listed.total >= 1);
 
-    repo.delete(issuer.id, DeleteMode::Restrict).await.expect("delete");
+    repo.delete(issuer.id, DeleteMode::Restrict)
+        .await
+        .expect("delete");
     assert_not_found(repo.get(issuer.id).await, "get deleted issuer");
     assert_not_found(repo.update(&issuer).await, "update deleted issuer");
     assert_not_found(
@@ -193,7 +222,11 @@ pub async fn issuer_pagination(store: Arc<dyn Store>) {
             .await
             .expect("list");
         assert_eq!(got.total, 7, "total at offset {offset}");
-        assert_eq!(got.items.len(), expected_len, "page size at offset {offset}");
+        assert_eq!(
+            got.items.len(),
+            expected_len,
+            "page size at offset {offset}"
+        );
         seen.extend(got.items.into_iter().map(|i| i.id));
     }
     let mut sorted_seen = seen.clone();
@@ -209,7 +242,11 @@ pub async fn issuer_pagination(store: Arc<dyn Store>) {
 pub async fn badge_class_crud(store: Arc<dyn Store>) {
     let (issuer, mut badge) = seed_badge_class(store.as_ref()).await;
     let repo = store.badge_classes();
-    assert_eq!(repo.get(badge.id).await.expect("get"), badge, "read back differs");
+    assert_eq!(
+        repo.get(badge.id).await.expect("get"),
+        badge,
+        "read back differs"
+    );
 
     let other = sample_badge_class(issuer.id);
     repo.create(&other).await.expect("create second");
@@ -223,7 +260,11 @@ pub async fn badge_class_crud(store: Arc<dyn Store>) {
         .await
         .expect("list");
     assert_eq!(listed.total, 2);
-    assert_eq!(listed.items, vec![badge.clone(), other.clone()], "order by creation");
+    assert_eq!(
+        listed.items,
+        vec![badge.clone(), other.clone()],
+        "order by creation"
+    );
 
     let orphan = sample_badge_class(IssuerId::generate());
     match repo.create(&orphan).await {
@@ -234,13 +275,19 @@ pub async fn badge_class_crud(store: Arc<dyn Store>) {
     badge.name = Name::parse("Rust Advanced").expect("name");
     badge.tags.clear();
     badge.alignments.clear();
-    badge.criteria = Criteria::new(None, Some(Text::parse("New criteria").expect("text")))
-        .expect("criteria");
+    badge.criteria =
+        Criteria::new(None, Some(Text::parse("New criteria").expect("text"))).expect("criteria");
     badge.updated_at = Timestamp::now();
     repo.update(&badge).await.expect("update");
-    assert_eq!(repo.get(badge.id).await.expect("get"), badge, "update not kept");
+    assert_eq!(
+        repo.get(badge.id).await.expect("get"),
+        badge,
+        "update not kept"
+    );
 
-    repo.delete(other.id, DeleteMode::Restrict).await.expect("delete");
+    repo.delete(other.id, DeleteMode::Restrict)
+        .await
+        .expect("delete");
     assert_not_found(repo.get(other.id).await, "get deleted badge class");
 }
 
@@ -251,15 +298,24 @@ pub async fn assertion_crud(store: Arc<dyn Store>) {
     let email = format!("{}@example.org", unique("ada"));
     let mut award = sample_assertion(&badge, &email);
     repo.create(&award).await.expect("create");
-    assert_eq!(repo.get(award.id).await.expect("get"), award, "read back differs");
+    assert_eq!(
+        repo.get(award.id).await.expect("get"),
+        award,
+        "read back differs"
+    );
 
     let mut plain = sample_assertion(&badge, "grace@example.org");
-    plain.recipient = Recipient::plain(RecipientKind::Url, "https://grace.example.org/").expect("r");
+    plain.recipient =
+        Recipient::plain(RecipientKind::Url, "https://grace.example.org/").expect("r");
     plain.expires = None;
     plain.evidence.clear();
     plain.narrative = None;
     repo.create(&plain).await.expect("create plain");
-    assert_eq!(repo.get(plain.id).await.expect("get"), plain, "plain recipient differs");
+    assert_eq!(
+        repo.get(plain.id).await.expect("get"),
+        plain,
+        "plain recipient differs"
+    );
 
     let by_badge = repo
         .list(
@@ -301,13 +357,21 @@ pub async fn assertion_crud(store: Arc<dyn Store>) {
     };
     award.updated_at = Timestamp::now();
     repo.update(&award).await.expect("revoke");
-    assert_eq!(repo.get(award.id).await.expect("get"), award, "revocation not kept");
+    assert_eq!(
+        repo.get(award.id).await.expect("get"),
+        award,
+        "revocation not kept"
+    );
     award.status = CredentialStatus::Suspended {
         reason: None,
         at: Timestamp::now(),
     };
     repo.update(&award).await.expect("suspend");
-    assert_eq!(repo.get(award.id).await.expect("get"), award, "suspension not kept");
+    assert_eq!(
+        repo.get(award.id).await.expect("get"),
+        award,
+        "suspension not kept"
+    );
 
     let mut orphan = sample_assertion(&badge, "x@example.org");
     orphan.badge_class_id = BadgeClassId::generate();
@@ -340,7 +404,10 @@ pub async fn batch_is_atomic(store: Arc<dyn Store>) {
     let mut orphan = sample_assertion(&badge, "orphan@example.org");
     orphan.badge_class_id = BadgeClassId::generate();
     bad_batch.insert(3, orphan);
-    assert!(repo.create_many(&bad_batch).await.is_err(), "bad batch accepted");
+    assert!(
+        repo.create_many(&bad_batch).await.is_err(),
+        "bad batch accepted"
+    );
     for award in &good {
         assert_not_found(repo.get(award.id).await, "partial batch written");
     }
@@ -363,18 +430,32 @@ pub async fn batch_is_atomic(store: Arc<dyn Store>) {
 pub async fn delete_modes(store: Arc<dyn Store>) {
     let (issuer, badge) = seed_badge_class(store.as_ref()).await;
     let award = sample_assertion(&badge, "del@example.org");
-    store.assertions().create(&award).await.expect("create award");
+    store
+        .assertions()
+        .create(&award)
+        .await
+        .expect("create award");
 
     for result in [
-        store.issuers().delete(issuer.id, DeleteMode::Restrict).await,
-        store.badge_classes().delete(badge.id, DeleteMode::Restrict).await,
+        store
+            .issuers()
+            .delete(issuer.id, DeleteMode::Restrict)
+            .await,
+        store
+            .badge_classes()
+            .delete(badge.id, DeleteMode::Restrict)
+            .await,
     ] {
         match result {
             Err(DomainError::Conflict(_)) => {}
             other => panic!("delete with dependants: expected Conflict, got {other:?}"),
         }
     }
-    store.assertions().get(award.id).await.expect("award survives refused delete");
+    store
+        .assertions()
+        .get(award.id)
+        .await
+        .expect("award survives refused delete");
 
     store
         .issuers()
@@ -382,8 +463,14 @@ pub async fn delete_modes(store: Arc<dyn Store>) {
         .await
         .expect("cascade");
     assert_not_found(store.issuers().get(issuer.id).await, "issuer after cascade");
-    assert_not_found(store.badge_classes().get(badge.id).await, "badge after cascade");
-    assert_not_found(store.assertions().get(award.id).await, "award after cascade");
+    assert_not_found(
+        store.badge_classes().get(badge.id).await,
+        "badge after cascade",
+    );
+    assert_not_found(
+        store.assertions().get(award.id).await,
+        "award after cascade",
+    );
 
     let (unawarded_issuer, unawarded_badge) = seed_badge_class(store.as_ref()).await;
     store
@@ -404,10 +491,15 @@ pub async fn user_crud(store: Arc<dyn Store>) {
     repo.create(&user).await.expect("create");
     assert_eq!(repo.get(user.id).await.expect("get"), user);
     assert_eq!(
-        repo.find_by_username(user.username.as_str()).await.expect("find"),
+        repo.find_by_username(user.username.as_str())
+            .await
+            .expect("find"),
         Some(user.clone())
     );
-    assert_eq!(repo.find_by_username("nobody-here").await.expect("find"), None);
+    assert_eq!(
+        repo.find_by_username("nobody-here").await.expect("find"),
+        None
+    );
 
     let mut same_name = sample_user(Role::Viewer);
     same_name.username = user.username.clone();
@@ -424,7 +516,10 @@ pub async fn user_crud(store: Arc<dyn Store>) {
     user.updated_at = Timestamp::now();
     repo.update(&user).await.expect("update");
     assert_eq!(repo.get(user.id).await.expect("get"), user);
-    let listed = repo.list(page(PageRequest::MAX_LIMIT, 0)).await.expect("list");
+    let listed = repo
+        .list(page(PageRequest::MAX_LIMIT, 0))
+        .await
+        .expect("list");
     assert!(listed.total >= 1);
 
     let owned = sample_issuer(Some(user.id));
@@ -435,7 +530,12 @@ pub async fn user_crud(store: Arc<dyn Store>) {
     assert_not_found(repo.get(user.id).await, "deleted user");
     assert_not_found(store.api_keys().get(key.id).await, "key of deleted user");
     assert_eq!(
-        store.issuers().get(owned.id).await.expect("issuer survives").owner_id,
+        store
+            .issuers()
+            .get(owned.id)
+            .await
+            .expect("issuer survives")
+            .owner_id,
         None
     );
 }
@@ -475,7 +575,9 @@ pub async fn api_key_crud(store: Arc<dyn Store>) {
         Some(key.clone())
     );
     assert_eq!(
-        repo.find_by_hash(&ApiKeyHash::of_key("not a key")).await.expect("find"),
+        repo.find_by_hash(&ApiKeyHash::of_key("not a key"))
+            .await
+            .expect("find"),
         None
     );
 
@@ -487,7 +589,10 @@ pub async fn api_key_crud(store: Arc<dyn Store>) {
 
     let second = sample_api_key(user.id);
     repo.create(&second).await.expect("second");
-    let listed = repo.list_for_user(user.id, page(10, 0)).await.expect("list");
+    let listed = repo
+        .list_for_user(user.id, page(10, 0))
+        .await
+        .expect("list");
     assert_eq!(listed.total, 2);
     assert_eq!(listed.items, vec![key.clone(), second.clone()]);
 

@@ -407,7 +407,11 @@ impl Recipient {
         };
         match hex_len {
             Some(hex) if hex.chars().all(|c| c.is_ascii_hexdigit()) => {}
-            _ => return Err(invalid("hashed identity must be sha256$<64 hex> or md5$<32 hex>")),
+            _ => {
+                return Err(invalid(
+                    "hashed identity must be sha256$<64 hex> or md5$<32 hex>",
+                ))
+            }
         }
         if salt.is_some_and(|s| s.len() > 255) {
             return Err(invalid("salt must be at most 255 characters"));
@@ -609,7 +613,15 @@ mod tests {
     #[test]
     fn email_shapes() {
         assert!(Email::parse("ada@example.org").is_ok());
-        for bad in ["", "ada", "ada@", "@example.org", "ada@example", "a da@example.org", "ada@.org"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.org",
+            "ada@example",
+            "a da@example.org",
+            "ada@.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -617,18 +629,29 @@ mod tests {
     #[test]
     fn http_url_requires_scheme_and_host() {
         assert!(HttpUrl::parse("https://example.org/badge").is_ok());
-        for bad in ["ftp://example.org", "https://", "example.org", "javascript:alert(1)"] {
+        for bad in [
+            "ftp://example.org",
+            "https://",
+            "example.org",
+            "javascript:alert(1)",
+        ] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
 
     #[test]
     fn timestamp_round_trips_and_refuses_nanoseconds() {
-        for given in ["2024-05-01T12:00:00Z", "2024-05-01T12:00:00.123Z", "2024-05-01T12:00:00.123456Z"] {
+        for given in [
+            "2024-05-01T12:00:00Z",
+            "2024-05-01T12:00:00.123Z",
+            "2024-05-01T12:00:00.123456Z",
+        ] {
             assert_eq!(Timestamp::parse(given).unwrap().to_rfc3339(), given);
         }
         assert_eq!(
-            Timestamp::parse("2024-05-01T14:00:00+02:00").unwrap().to_rfc3339(),
+            Timestamp::parse("2024-05-01T14:00:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
             "2024-05-01T12:00:00Z"
         );
         assert!(Timestamp::parse("2024-05-01T12:00:00.123456789Z").is_err());

@@ -1,0 +1,395 @@
+//! Row types and their conversions to and from domain entities. Reading is
+//! fallible: a value written around the server that no longer validates is
+//! reported, never unwrapped.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use openbadges_domain::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::errors::corrupt;
+use crate::schema::*;
+
+type Stamp = DateTime<Utc>;
+
+fn stamp(value: Timestamp) -> Stamp {
+    value.as_datetime()
+}
+
+fn restamp(value: Stamp) -> Timestamp {
+    Timestamp::from_datetime(value)
+}
+
+fn parse<T, E: std::fmt::Display>(
+    column: &str,
+    value: String,
+    parse: impl FnOnce(String) -> Result<T, E>,
+) -> Result<T, DomainError> {
+    parse(value).map_err(|e| corrupt(column, e))
+}
+
+fn parse_opt<T, E: std::fmt::Display>(
+    column: &str,
+    value: Option<String>,
+    parse: impl FnOnce(String) -> Result<T, E>,
+) -> Result<Option<T>, DomainError> {
+    value
+        .map(|v| parse(v).map_err(|e| corrupt(column, e)))
+        .transpose()
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    // Serialising plain domain values (strings, lists, structs of strings)
+    // into a `Value` cannot fail.
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(column: &str, value: Value) -> Result<T, DomainError> {
+    serde_json::from_value(value).map_err(|e| corrupt(column, e))
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct UserRow {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
+}
+
+impl From<&User> for UserRow {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            username: user.username.as_str().to_owned(),
+            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
+            password_hash: user.password_hash.as_str().to_owned(),
+            role: user.role.as_str().to_owned(),
+            created_at: stamp(user.created_at),
+            updated_at: stamp(user.updated_at),
+        }
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = DomainError;
+    fn try_from(row: UserRow) -> Result<Self, DomainError> {
+        Ok(Self {
+            id: row.id.into(),
+            username: parse("users.username", row.username, Username::parse)?,
+            email: parse_opt("users.email", row.email, Email::parse)?,
+            password_hash: parse(
+                "users.password_hash",
+                row.password_hash,
+                PasswordHash::parse,
+            )?,
+            role: parse("users.role", row.role, |r| Role::parse(&r))?,
+            created_at: restamp(row.created_at),
+            updated_at: restamp(row.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = issuers, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct IssuerRow {
+    pub id: Uuid,
+    pub name: String,
+    pub url: String,
+    pub email: Option<String>,
+    pub description: Option<String>,
+    pub image: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
+}
+
+impl From<&Issuer> for IssuerRow {
+    fn from(issuer: &Issuer) -> Self {
+        Self {
+            id: issuer.id.as_uuid(),
+            name: issuer.name.as_str().to_owned(),
+            url: issuer.url.as_str().to_owned(),
+            email: issuer.email.as_ref().map(|e| e.as_str().to_owned()),
+            description: issuer.description.as_ref().map(|d| d.as_str().to_owned()),
+            image: issuer.image.as_ref().map(|i| i.as_str().to_owned()),
+            owner_id: issuer.owner_id.map(|o| o.as_uuid()),
+            created_at: stamp(issuer.created_at),
+            updated_at: stamp(issuer.updated_at),
+        }
+    }
+}
+
+impl TryFrom<IssuerRow> for Issuer {
+    type Error = DomainError;
+    fn try_from(row: IssuerRow) -> Result<Self, DomainError> {
+        Ok(Self {
+            id: row.id.into(),
+            name: parse("issuers.name", row.name, Name::parse)?,
+            url: parse("issuers.url", row.url, HttpUrl::parse)?,
+            email: parse_opt("issuers.email", row.email, Email::parse)?,
+            description: parse_opt("issuers.description", row.description, Text::parse)?,
+            image: parse_opt("issuers.image", row.image, Iri::parse)?,
+            owner_id: row.owner_id.map(UserId::from),
+            created_at: restamp(row.created_at),
+            updated_at: restamp(row.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = badge_classes, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct BadgeClassRow {
+    pub id: Uuid,
+    pub issuer_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub image: Option<String>,
+    pub criteria_url: Option<String>,
+    pub criteria_narrative: Option<String>,
+    pub tags: Value,
+    pub alignments: Value,
+    pub version: Option<String>,
+    pub achievement_type: Option<String>,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
+}
+
+impl From<&BadgeClass> for BadgeClassRow {
+    fn from(badge: &BadgeClass) -> Self {
+        Self {
+            id: badge.id.as_uuid(),
+            issuer_id: badge.issuer_id.as_uuid(),
+            name: badge.name.as_str().to_owned(),
+            description: badge.description.as_str().to_owned(),
+            image: badge.image.as_ref().map(|i| i.as_str().to_owned()),
+            criteria_url: badge.criteria.url().map(|u| u.as_str().to_owned()),
+            criteria_narrative: badge.criteria.narrative().map(|n| n.as_str().to_owned()),
+            tags: to_json(&badge.tags),
+            alignments: to_json(&badge.alignments),
+            version: badge.version.as_ref().map(|v| v.as_str().to_owned()),
+            achievement_type: badge
+                .achievement_type
+                .as_ref()
+                .map(|t| t.as_str().to_owned()),
+            created_at: stamp(badge.created_at),
+            updated_at: stamp(badge.updated_at),
+        }
+    }
+}
+
+impl TryFrom<BadgeClassRow> for BadgeClass {
+    type Error = DomainError;
+    fn try_from(row: BadgeClassRow) -> Result<Self, DomainError> {
+        let criteria = Criteria::new(
+            parse_opt("badge_classes.criteria_url", row.criteria_url, Iri::parse)?,
+            parse_opt(
+                "badge_classes.criteria_narrative",
+                row.criteria_narrative,
+                Text::parse,
+            )?,
+        )
+        .map_err(|e| corrupt("badge_classes.criteria", e))?;
+        Ok(Self {
+            id: row.id.into(),
+            issuer_id: row.issuer_id.into(),
+            name: parse("badge_classes.name", row.name, Name::parse)?,
+            description: parse("badge_classes.description", row.description, Text::parse)?,
+            image: parse_opt("badge_classes.image", row.image, Iri::parse)?,
+            criteria,
+            tags: from_json("badge_classes.tags", row.tags)?,
+            alignments: from_json("badge_classes.alignments", row.alignments)?,
+            version: parse_opt("badge_classes.version", row.version, Label::parse)?,
+            achievement_type: parse_opt(
+                "badge_classes.achievement_type",
+                row.achievement_type,
+                Label::parse,
+            )?,
+            created_at: restamp(row.created_at),
+            updated_at: restamp(row.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = assertions, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct AssertionRow {
+    pub id: Uuid,
+    pub badge_class_id: Uuid,
+    pub issuer_id: Uuid,
+    pub recipient_type: String,
+    pub recipient_identity: String,
+    pub recipient_hashed: bool,
+    pub recipient_salt: Option<String>,
+    pub recipient_key: String,
+    pub issued_on: Stamp,
+    pub expires: Option<Stamp>,
+    pub evidence: Value,
+    pub narrative: Option<String>,
+    pub image: Option<String>,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub status_changed_at: Option<Stamp>,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
+}
+
+/// The status columns of an award: name, reason, time of change.
+pub(crate) type StatusColumns = (String, Option<String>, Option<Stamp>);
+
+pub(crate) fn status_columns(status: &CredentialStatus) -> StatusColumns {
+    match status {
+        CredentialStatus::Active => ("active".to_owned(), None, None),
+        CredentialStatus::Revoked { reason, at } | CredentialStatus::Suspended { reason, at } => (
+            status.as_str().to_owned(),
+            reason.as_ref().map(|r| r.as_str().to_owned()),
+            Some(stamp(*at)),
+        ),
+    }
+}
+
+/// The recipient columns of an award: type, identity, hashed, salt, key.
+pub(crate) type RecipientColumns = (String, String, bool, Option<String>, String);
+
+pub(crate) fn recipient_columns(recipient: &Recipient) -> RecipientColumns {
+    let (identity, hashed, salt) = match recipient.identity() {
+        RecipientIdentity::Plain(identity) => (identity.clone(), false, None),
+        RecipientIdentity::Hashed { hash, salt } => (hash.clone(), true, salt.clone()),
+    };
+    (
+        recipient.kind().as_str().to_owned(),
+        identity,
+        hashed,
+        salt,
+        recipient.lookup_key().to_owned(),
+    )
+}
+
+impl From<&Assertion> for AssertionRow {
+    fn from(award: &Assertion) -> Self {
+        let (recipient_type, recipient_identity, recipient_hashed, recipient_salt, recipient_key) =
+            recipient_columns(&award.recipient);
+        let (status, status_reason, status_changed_at) = status_columns(&award.status);
+        Self {
+            id: award.id.as_uuid(),
+            badge_class_id: award.badge_class_id.as_uuid(),
+            issuer_id: award.issuer_id.as_uuid(),
+            recipient_type,
+            recipient_identity,
+            recipient_hashed,
+            recipient_salt,
+            recipient_key,
+            issued_on: stamp(award.issued_on),
+            expires: award.expires.map(stamp),
+            evidence: to_json(&award.evidence),
+            narrative: award.narrative.as_ref().map(|n| n.as_str().to_owned()),
+            image: award.image.as_ref().map(|i| i.as_str().to_owned()),
+            status,
+            status_reason,
+            status_changed_at,
+            created_at: stamp(award.created_at),
+            updated_at: stamp(award.updated_at),
+        }
+    }
+}
+
+impl TryFrom<AssertionRow> for Assertion {
+    type Error = DomainError;
+    fn try_from(row: AssertionRow) -> Result<Self, DomainError> {
+        let kind = parse("assertions.recipient_type", row.recipient_type, |k| {
+            RecipientKind::parse(&k)
+        })?;
+        let identity = if row.recipient_hashed {
+            RecipientIdentity::Hashed {
+                hash: row.recipient_identity,
+                salt: row.recipient_salt,
+            }
+        } else {
+            RecipientIdentity::Plain(row.recipient_identity)
+        };
+        let reason = parse_opt("assertions.status_reason", row.status_reason, Text::parse)?;
+        let status = match (row.status.as_str(), row.status_changed_at) {
+            ("active", None) => CredentialStatus::Active,
+            ("revoked", Some(at)) => CredentialStatus::Revoked {
+                reason,
+                at: restamp(at),
+            },
+            ("suspended", Some(at)) => CredentialStatus::Suspended {
+                reason,
+                at: restamp(at),
+            },
+            (other, _) => return Err(corrupt("assertions.status", other)),
+        };
+        Ok(Self {
+            id: row.id.into(),
+            badge_class_id: row.badge_class_id.into(),
+            issuer_id: row.issuer_id.into(),
+            recipient: Recipient::restore(kind, identity, row.recipient_key),
+            issued_on: restamp(row.issued_on),
+            expires: row.expires.map(restamp),
+            evidence: from_json("assertions.evidence", row.evidence)?,
+            narrative: parse_opt("assertions.narrative", row.narrative, Text::parse)?,
+            image: parse_opt("assertions.image", row.image, Iri::parse)?,
+            status,
+            created_at: restamp(row.created_at),
+            updated_at: restamp(row.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ApiKeyRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub key_hash: String,
+    pub prefix: String,
+    pub permissions: Value,
+    pub issuer_scope: Option<Uuid>,
+    pub expires_at: Option<Stamp>,
+    pub revoked_at: Option<Stamp>,
+    pub last_used_at: Option<Stamp>,
+    pub created_at: Stamp,
+}
+
+impl From<&ApiKey> for ApiKeyRow {
+    fn from(key: &ApiKey) -> Self {
+        Self {
+            id: key.id.as_uuid(),
+            user_id: key.user_id.as_uuid(),
+            name: key.name.as_str().to_owned(),
+            key_hash: key.key_hash.as_str().to_owned(),
+            prefix: key.prefix.as_str().to_owned(),
+            permissions: to_json(&key.permissions),
+            issuer_scope: key.issuer_scope.map(|i| i.as_uuid()),
+            expires_at: key.expires_at.map(stamp),
+            revoked_at: key.revoked_at.map(stamp),
+            last_used_at: key.last_used_at.map(stamp),
+            created_at: stamp(key.created_at),
+        }
+    }
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = DomainError;
+    fn try_from(row: ApiKeyRow) -> Result<Self, DomainError> {
+        Ok(Self {
+            id: row.id.into(),
+            user_id: row.user_id.into(),
+            name: parse("api_keys.name", row.name, Name::parse)?,
+            key_hash: parse("api_keys.key_hash", row.key_hash, ApiKeyHash::parse)?,
+            prefix: parse("api_keys.prefix", row.prefix, Label::parse)?,
+            permissions: from_json("api_keys.permissions", row.permissions)?,
+            issuer_scope: row.issuer_scope.map(IssuerId::from),
+            expires_at: row.expires_at.map(restamp),
+            revoked_at: row.revoked_at.map(restamp),
+            last_used_at: row.last_used_at.map(restamp),
+            created_at: restamp(row.created_at),
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! Diesel table definitions, matching `migrations-postgres/`.
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    issuers (id) {
+        id -> Uuid,
+        name -> Text,
+        url -> Text,
+        email -> Nullable<Text>,
+        description -> Nullable<Text>,
+        image -> Nullable<Text>,
+        owner_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    badge_classes (id) {
+        id -> Uuid,
+        issuer_id -> Uuid,
+        name -> Text,
+        description -> Text,
+        image -> Nullable<Text>,
+        criteria_url -> Nullable<Text>,
+        criteria_narrative -> Nullable<Text>,
+        tags -> Jsonb,
+        alignments -> Jsonb,
+        version -> Nullable<Text>,
+        achievement_type -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    assertions (id) {
+        id -> Uuid,
+        badge_class_id -> Uuid,
+        issuer_id -> Uuid,
+        recipient_type -> Text,
+        recipient_identity -> Text,
+        recipient_hashed -> Bool,
+        recipient_salt -> Nullable<Text>,
+        recipient_key -> Text,
+        issued_on -> Timestamptz,
+        expires -> Nullable<Timestamptz>,
+        evidence -> Jsonb,
+        narrative -> Nullable<Text>,
+        image -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        status_changed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        key_hash -> Text,
+        prefix -> Text,
+        permissions -> Jsonb,
+        issuer_scope -> Nullable<Uuid>,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(users, issuers, badge_classes, assertions, api_keys);

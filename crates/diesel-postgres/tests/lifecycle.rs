@@ -1,0 +1,112 @@
+//! Connecting, migrating and failing the way the database guide describes.
+
+use std::time::Duration;
+
+use openbadges_diesel_postgres::{PgOptions, PgStore, StartupFailure};
+use openbadges_testdb::TestDatabase;
+
+fn connect(url: &str) -> Result<PgStore, openbadges_diesel_postgres::StartupError> {
+    let mut options = PgOptions::new(url);
+    options.connect_timeout = Duration::from_secs(3);
+    PgStore::connect(&options)
+}
+
+#[test]
+fn migrate_applies_once_then_is_a_no_op() {
+    let db = TestDatabase::create();
+    let store = connect(db.url()).expect("connect");
+    assert_eq!(store.pending_migrations().expect("pending").len(), 1);
+    let applied = store.migrate().expect("migrate");
+    assert_eq!(applied.len(), 1, "first run applies the migration");
+    assert!(store.pending_migrations().expect("pending").is_empty());
+    assert!(
+        store.migrate().expect("again").is_empty(),
+        "second run is a no-op"
+    );
+}
+
+#[test]
+fn concurrent_migrators_do_not_race() {
+    let db = TestDatabase::create();
+    let url = db.url().to_owned();
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || connect(&url).expect("connect").migrate())
+        })
+        .collect();
+    let applied: usize = runs
+        .into_iter()
+        .map(|run| run.join().expect("thread").expect("migrate").len())
+        .sum();
+    assert_eq!(applied, 1, "exactly one instance applies the migration");
+}
+
+#[test]
+fn minimal_grants_suffice_once_the_schema_is_current() {
+    let db = TestDatabase::create();
+    connect(db.url())
+        .expect("connect")
+        .migrate()
+        .expect("migrate");
+    let role = db.create_role("minimal");
+    db.execute(&format!(
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+         GRANT CONNECT ON DATABASE \"{db}\" TO \"{role}\";
+         GRANT USAGE ON SCHEMA public TO \"{role}\";
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"{role}\";
+         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \"{role}\";",
+        db = db.name()
+    ));
+    let limited = connect(&db.url_for_role(&role, None)).expect("connect as limited role");
+    assert!(limited.pending_migrations().expect("pending").is_empty());
+    assert!(limited.migrate().expect("migrate is a no-op").is_empty());
+}
+
+#[test]
+fn pending_migration_without_create_is_permission_denied() {
+    let db = TestDatabase::create();
+    let role = db.create_role("nocreate");
+    db.execute(&format!(
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+         GRANT CONNECT ON DATABASE \"{db}\" TO \"{role}\";
+         GRANT USAGE ON SCHEMA public TO \"{role}\";",
+        db = db.name()
+    ));
+    let store = connect(&db.url_for_role(&role, None)).expect("connect");
+    let error = store.migrate().expect_err("migrate must fail");
+    assert_eq!(error.kind, StartupFailure::PermissionDenied, "{error}");
+}
+
+#[test]
+fn connection_failures_are_classified() {
+    let db = TestDatabase::create();
+    let cases = [
+        (
+            "postgres://postgres:s3cret-pw@127.0.0.1:1/postgres".to_owned(),
+            StartupFailure::ConnectionRefused,
+        ),
+        (
+            db.url_for_role("no_such_role_here", Some("s3cret-pw")),
+            StartupFailure::AuthenticationFailed,
+        ),
+        (
+            db.url().replace(db.name(), "no_such_database_here"),
+            StartupFailure::DatabaseMissing,
+        ),
+    ];
+    for (url, expected) in cases {
+        let error = connect(&url).err().expect("connect must fail");
+        assert_eq!(error.kind, expected, "{url}: {error}");
+        assert!(
+            !error.detail.contains("s3cret-pw"),
+            "password leaked: {error}"
+        );
+    }
+}
+
+#[test]
+fn options_debug_hides_the_url() {
+    let options = PgOptions::new("postgres://u:s3cret-pw@h/db");
+    assert!(!format!("{options:?}").contains("s3cret-pw"));
+}
