@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building and testing need on a machine
+# that has only the Rust toolchain. Installs only what is missing, so it is a
+# quick no-op once everything is there. Uses sudo only when not root.
+#
+#   libpq-dev    diesel's pq-sys links libpq (found through pkg-config)
+#   pkg-config   locates libpq for the build
+#   postgresql   server binaries for the throwaway test cluster
+#                (scripts/with-postgres.sh) and the psql client
+#   util-linux   runuser and setpriv (the test cluster and one test use them)
+set -euo pipefail
+
+packages=(libpq-dev pkg-config postgresql util-linux)
+
+missing=()
+for package in "${packages[@]}"; do
+    # `dpkg -s` also succeeds for removed-but-configured packages; require
+    # the installed state.
+    if [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" != "install ok installed" ]; then
+        missing+=("$package")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "deps: all present (${packages[*]})"
+    exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
