@@ -1,0 +1,143 @@
+//! The r2d2 pool, the settings every pooled connection gets, and the one
+//! way repositories reach the database: on tokio's blocking pool, never on
+//! an async worker.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PoolError, PooledConnection};
+use diesel::{Connection, SqliteConnection};
+use openbadges_domain::ports::RepoResult;
+use openbadges_domain::DomainError;
+
+use crate::errors::{pool_unavailable, Failure};
+use crate::instrumentation::QueryLogger;
+use crate::SqliteOptions;
+
+/// The pool type of this adapter.
+pub(crate) type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
+
+/// A connection checked out of the pool.
+pub(crate) type PooledSqlite = PooledConnection<ConnectionManager<SqliteConnection>>;
+
+/// Settings applied to every connection the pool opens. SQLite keeps these
+/// per connection, so a connection without them would, for instance, fail
+/// at once on a lock instead of waiting, or ignore foreign keys.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionSetup {
+    pragmas: String,
+    query_logging: bool,
+}
+
+impl ConnectionSetup {
+    pub(crate) fn new(options: &SqliteOptions) -> Self {
+        // busy_timeout comes first so that switching to WAL, which needs a
+        // lock, waits for other connections instead of failing.
+        let pragmas = format!(
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
+             PRAGMA cache_size = {}; PRAGMA foreign_keys = ON;",
+            options.busy_timeout.as_millis(),
+            options.sync_mode.as_str(),
+            options.cache_size,
+        );
+        Self {
+            pragmas,
+            query_logging: options.query_logging,
+        }
+    }
+
+    /// Configures a freshly opened connection.
+    pub(crate) fn apply(&self, conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+        if self.query_logging {
+            conn.set_instrumentation(QueryLogger::default());
+        }
+        conn.batch_execute(&self.pragmas)
+    }
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Builds the pool. Connections are opened eagerly, so a file that cannot
+/// be configured fails here rather than on the first request.
+pub(crate) fn build(
+    url: &str,
+    options: &SqliteOptions,
+    setup: ConnectionSetup,
+) -> Result<SqlitePool, PoolError> {
+    Pool::builder()
+        .max_size(options.pool_max.max(1))
+        // A checkout may wait behind connections that are themselves waiting
+        // up to busy_timeout for the write lock.
+        .connection_timeout(options.busy_timeout + Duration::from_secs(5))
+        // A local file does not drop connections the way a network server
+        // does; skipping the `SELECT 1` per checkout halves the statements of
+        // short requests. Broken connections are still caught by r2d2's
+        // `has_broken` check on return.
+        .test_on_check_out(false)
+        .connection_customizer(Box::new(setup))
+        .build(ConnectionManager::new(url))
+}
+
+/// The pool, shared by every repository of one store.
+#[derive(Clone)]
+pub(crate) struct Database {
+    pool: SqlitePool,
+}
+
+impl Database {
+    pub(crate) fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// A connection, or `Unavailable` once the pool's timeout passes.
+    pub(crate) fn connection(&self) -> RepoResult<PooledSqlite> {
+        self.pool.get().map_err(|err| pool_unavailable(&err))
+    }
+
+    /// A raw checkout for startup work, which classifies its own errors.
+    pub(crate) fn checkout(&self) -> Result<PooledSqlite, PoolError> {
+        self.pool.get()
+    }
+
+    /// Runs `work` with a connection on the blocking pool.
+    pub(crate) async fn run<T, F>(&self, work: F) -> RepoResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<T, Failure> + Send + 'static,
+    {
+        let database = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = database.connection()?;
+            work(&mut conn).map_err(DomainError::from)
+        })
+        .await
+        .map_err(|err| DomainError::Internal(format!("SQLite task did not finish: {err}")))?
+    }
+
+    /// Runs read-only `work` in one deferred transaction, so that a count
+    /// and a page read together see the same snapshot.
+    pub(crate) async fn read<T, F>(&self, work: F) -> RepoResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<T, Failure> + Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(work)).await
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction. Taking the write
+    /// lock up front makes concurrent writers queue on busy_timeout; a
+    /// deferred transaction that upgrades from read to write would instead
+    /// fail at once with "database is locked" when another writer got there
+    /// first.
+    pub(crate) async fn write<T, F>(&self, work: F) -> RepoResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<T, Failure> + Send + 'static,
+    {
+        self.run(move |conn| conn.immediate_transaction(work)).await
+    }
+}

@@ -1,0 +1,90 @@
+//! The repository ports, one file per entity. Each call is one unit of work
+//! on the blocking pool; each write is one `BEGIN IMMEDIATE` transaction.
+//!
+//! References are checked explicitly inside the write transaction before an
+//! insert: SQLite's foreign key error names neither the table nor the id,
+//! and the port promises `MissingReference { entity, id }`.
+
+mod api_keys;
+mod assertions;
+mod badge_classes;
+mod issuers;
+mod users;
+
+use std::fmt::Display;
+
+use diesel::dsl::{exists, select};
+use diesel::prelude::*;
+use openbadges_domain::{DomainError, IssuerId, PageRequest, UserId};
+
+pub(crate) use api_keys::ApiKeys;
+pub(crate) use assertions::Assertions;
+pub(crate) use badge_classes::BadgeClasses;
+pub(crate) use issuers::Issuers;
+pub(crate) use users::Users;
+
+use crate::errors::Failure;
+use crate::schema;
+
+/// `LIMIT` and `OFFSET` of a page. `PageRequest` bounds the offset by
+/// `i64::MAX`, so the fallback is never taken.
+fn bounds(page: PageRequest) -> (i64, i64) {
+    let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+    (i64::from(page.limit()), offset)
+}
+
+/// A `COUNT(*)` as the port's total.
+fn total(count: i64) -> Result<u64, Failure> {
+    u64::try_from(count).map_err(|_| {
+        DomainError::Internal(format!("SQLite returned a negative count: {count}")).into()
+    })
+}
+
+/// Decodes a page of rows into entities.
+fn decode_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, Failure>
+where
+    T: TryFrom<R, Error = DomainError>,
+{
+    rows.into_iter()
+        .map(|row| T::try_from(row).map_err(Failure::from))
+        .collect()
+}
+
+fn not_found(entity: &'static str, id: impl Display) -> Failure {
+    DomainError::NotFound {
+        entity,
+        id: id.to_string(),
+    }
+    .into()
+}
+
+fn missing_reference(entity: &'static str, id: impl Display) -> Failure {
+    DomainError::MissingReference {
+        entity,
+        id: id.to_string(),
+    }
+    .into()
+}
+
+/// `MissingReference` unless the user exists.
+fn require_user(conn: &mut SqliteConnection, id: UserId) -> Result<(), Failure> {
+    let found: bool = select(exists(schema::users::table.find(id.to_string()))).get_result(conn)?;
+    if found {
+        Ok(())
+    } else {
+        Err(missing_reference("user", id))
+    }
+}
+
+/// `MissingReference` unless the issuer exists.
+fn require_issuer(conn: &mut SqliteConnection, id: IssuerId) -> Result<(), Failure> {
+    if issuer_exists(conn, &id.to_string())? {
+        Ok(())
+    } else {
+        Err(missing_reference("issuer", id))
+    }
+}
+
+fn issuer_exists(conn: &mut SqliteConnection, id: &str) -> Result<bool, Failure> {
+    Ok(select(exists(schema::issuers::table.find(id))).get_result(conn)?)
+}

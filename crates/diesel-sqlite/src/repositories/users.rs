@@ -1,0 +1,114 @@
+//! User accounts.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use openbadges_domain::ports::{RepoResult, UserRepository};
+use openbadges_domain::{Page, PageRequest, User, UserId};
+
+use super::{bounds, decode_all, not_found, total};
+use crate::pool::Database;
+use crate::rows::UserRow;
+use crate::schema::users;
+
+/// [`UserRepository`] on SQLite.
+pub(crate) struct Users {
+    db: Database,
+}
+
+impl Users {
+    pub(crate) fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl UserRepository for Users {
+    async fn create(&self, user: &User) -> RepoResult<()> {
+        let row = UserRow::from(user);
+        self.db
+            .write(move |conn| {
+                diesel::insert_into(users::table)
+                    .values(&row)
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get(&self, id: UserId) -> RepoResult<User> {
+        self.db
+            .run(move |conn| {
+                let row = users::table
+                    .find(id.to_string())
+                    .select(UserRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| not_found("user", id))?;
+                Ok(User::try_from(row)?)
+            })
+            .await
+    }
+
+    async fn find_by_username(&self, username: &str) -> RepoResult<Option<User>> {
+        let username = username.to_owned();
+        self.db
+            .run(move |conn| {
+                let row = users::table
+                    .filter(users::username.eq(&username))
+                    .select(UserRow::as_select())
+                    .first(conn)
+                    .optional()?;
+                Ok(row.map(User::try_from).transpose()?)
+            })
+            .await
+    }
+
+    async fn update(&self, user: &User) -> RepoResult<()> {
+        let row = UserRow::from(user);
+        let id = user.id;
+        self.db
+            .write(move |conn| {
+                let changed = diesel::update(users::table.find(id.to_string()))
+                    .set(row.changes())
+                    .execute(conn)?;
+                if changed == 0 {
+                    return Err(not_found("user", id));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn delete(&self, id: UserId) -> RepoResult<()> {
+        self.db
+            .write(move |conn| {
+                // The schema's foreign keys do the rest: API keys are deleted
+                // and owned issuers lose their owner.
+                let deleted = diesel::delete(users::table.find(id.to_string())).execute(conn)?;
+                if deleted == 0 {
+                    return Err(not_found("user", id));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn list(&self, page: PageRequest) -> RepoResult<Page<User>> {
+        let (limit, offset) = bounds(page);
+        self.db
+            .read(move |conn| {
+                let count: i64 = users::table.count().get_result(conn)?;
+                let rows: Vec<UserRow> = users::table
+                    .select(UserRow::as_select())
+                    .order((users::created_at.asc(), users::id.asc()))
+                    .limit(limit)
+                    .offset(offset)
+                    .load(conn)?;
+                Ok(Page {
+                    items: decode_all(rows)?,
+                    total: total(count)?,
+                })
+            })
+            .await
+    }
+}

@@ -1,0 +1,678 @@
+//! Rows as SQLite stores them, and their conversion to and from entities.
+//!
+//! Encodings (fixed by the migration's header): ids are lowercase
+//! hyphenated UUID text; timestamps are UTC text with exactly six fractional
+//! digits, so text order is time order and `ORDER BY created_at` is correct;
+//! lists of values are JSON arrays in text.
+//!
+//! Reading back never trusts the text: every value goes through the
+//! domain's parser, and one that does not parse is an `Internal` error
+//! naming the column, never a panic.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
+use openbadges_domain::{
+    ApiKey, ApiKeyHash, Assertion, BadgeClass, CredentialStatus, Criteria, DomainError, Email,
+    HttpUrl, InvalidValue, Iri, Issuer, Label, Name, PasswordHash, Recipient, RecipientIdentity,
+    RecipientKind, Role, Text, Timestamp, User, Username,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::errors::stored_value;
+use crate::schema::{api_keys, assertions, badge_classes, issuers, users};
+
+/// The stored timestamp format. `%.6f` always writes six digits.
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+/// Encodes a timestamp as stored text.
+pub(crate) fn encode_timestamp(value: Timestamp) -> String {
+    value.as_datetime().format(TIMESTAMP_FORMAT).to_string()
+}
+
+fn encode_optional_timestamp(value: Option<Timestamp>) -> Option<String> {
+    value.map(encode_timestamp)
+}
+
+fn encode_json(column: &'static str, value: &impl Serialize) -> Result<String, DomainError> {
+    serde_json::to_string(value)
+        .map_err(|err| DomainError::Internal(format!("cannot encode {column}: {err}")))
+}
+
+fn decode<T, E: Display>(column: &'static str, parsed: Result<T, E>) -> Result<T, DomainError> {
+    parsed.map_err(|err| stored_value(column, err))
+}
+
+fn decode_optional<T>(
+    column: &'static str,
+    value: Option<String>,
+    parse: impl FnOnce(String) -> Result<T, InvalidValue>,
+) -> Result<Option<T>, DomainError> {
+    value.map(|text| decode(column, parse(text))).transpose()
+}
+
+fn decode_id<T: FromStr>(column: &'static str, text: &str) -> Result<T, DomainError>
+where
+    T::Err: Display,
+{
+    decode(column, text.parse())
+}
+
+fn decode_optional_id<T: FromStr>(
+    column: &'static str,
+    text: Option<&str>,
+) -> Result<Option<T>, DomainError>
+where
+    T::Err: Display,
+{
+    text.map(|text| decode_id(column, text)).transpose()
+}
+
+fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, DomainError> {
+    let parsed = decode(
+        column,
+        NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT),
+    )?;
+    Ok(Timestamp::from_datetime(parsed.and_utc()))
+}
+
+fn decode_optional_timestamp(
+    column: &'static str,
+    text: Option<&str>,
+) -> Result<Option<Timestamp>, DomainError> {
+    text.map(|text| decode_timestamp(column, text)).transpose()
+}
+
+/// JSON errors are reported by kind and position only: serde's messages
+/// quote the offending value.
+fn decode_json<T: DeserializeOwned>(column: &'static str, text: &str) -> Result<T, DomainError> {
+    serde_json::from_str(text).map_err(|err| {
+        stored_value(
+            column,
+            format_args!(
+                "JSON {:?} error at line {}, column {}",
+                err.classify(),
+                err.line(),
+                err.column()
+            ),
+        )
+    })
+}
+
+/// An `issuers` row.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = issuers, check_for_backend(Sqlite))]
+pub(crate) struct IssuerRow {
+    id: String,
+    name: String,
+    url: String,
+    email: Option<String>,
+    description: Option<String>,
+    image: Option<String>,
+    owner_id: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// The columns an issuer update may change.
+#[derive(AsChangeset)]
+#[diesel(table_name = issuers, treat_none_as_null = true)]
+pub(crate) struct IssuerChanges<'a> {
+    name: &'a str,
+    url: &'a str,
+    email: Option<&'a str>,
+    description: Option<&'a str>,
+    image: Option<&'a str>,
+    owner_id: Option<&'a str>,
+    updated_at: &'a str,
+}
+
+impl IssuerRow {
+    /// Everything but the id and creation time.
+    pub(crate) fn changes(&self) -> IssuerChanges<'_> {
+        IssuerChanges {
+            name: &self.name,
+            url: &self.url,
+            email: self.email.as_deref(),
+            description: self.description.as_deref(),
+            image: self.image.as_deref(),
+            owner_id: self.owner_id.as_deref(),
+            updated_at: &self.updated_at,
+        }
+    }
+}
+
+impl From<&Issuer> for IssuerRow {
+    fn from(issuer: &Issuer) -> Self {
+        Self {
+            id: issuer.id.to_string(),
+            name: issuer.name.as_str().to_owned(),
+            url: issuer.url.as_str().to_owned(),
+            email: issuer.email.as_ref().map(|e| e.as_str().to_owned()),
+            description: issuer.description.as_ref().map(|d| d.as_str().to_owned()),
+            image: issuer.image.as_ref().map(|i| i.as_str().to_owned()),
+            owner_id: issuer.owner_id.map(|id| id.to_string()),
+            created_at: encode_timestamp(issuer.created_at),
+            updated_at: encode_timestamp(issuer.updated_at),
+        }
+    }
+}
+
+impl TryFrom<IssuerRow> for Issuer {
+    type Error = DomainError;
+
+    fn try_from(row: IssuerRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: decode_id("issuers.id", &row.id)?,
+            name: decode("issuers.name", Name::parse(row.name))?,
+            url: decode("issuers.url", HttpUrl::parse(row.url))?,
+            email: decode_optional("issuers.email", row.email, Email::parse)?,
+            description: decode_optional("issuers.description", row.description, Text::parse)?,
+            image: decode_optional("issuers.image", row.image, Iri::parse)?,
+            owner_id: decode_optional_id("issuers.owner_id", row.owner_id.as_deref())?,
+            created_at: decode_timestamp("issuers.created_at", &row.created_at)?,
+            updated_at: decode_timestamp("issuers.updated_at", &row.updated_at)?,
+        })
+    }
+}
+
+/// A `badge_classes` row.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = badge_classes, check_for_backend(Sqlite))]
+pub(crate) struct BadgeClassRow {
+    id: String,
+    issuer_id: String,
+    name: String,
+    description: String,
+    image: Option<String>,
+    criteria_url: Option<String>,
+    criteria_narrative: Option<String>,
+    tags: String,
+    alignments: String,
+    version: Option<String>,
+    achievement_type: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// The columns a badge class update may change: not its issuer, whose
+/// awards point at the pair (badge class, issuer).
+#[derive(AsChangeset)]
+#[diesel(table_name = badge_classes, treat_none_as_null = true)]
+pub(crate) struct BadgeClassChanges<'a> {
+    name: &'a str,
+    description: &'a str,
+    image: Option<&'a str>,
+    criteria_url: Option<&'a str>,
+    criteria_narrative: Option<&'a str>,
+    tags: &'a str,
+    alignments: &'a str,
+    version: Option<&'a str>,
+    achievement_type: Option<&'a str>,
+    updated_at: &'a str,
+}
+
+impl BadgeClassRow {
+    /// Everything but the id, issuer and creation time.
+    pub(crate) fn changes(&self) -> BadgeClassChanges<'_> {
+        BadgeClassChanges {
+            name: &self.name,
+            description: &self.description,
+            image: self.image.as_deref(),
+            criteria_url: self.criteria_url.as_deref(),
+            criteria_narrative: self.criteria_narrative.as_deref(),
+            tags: &self.tags,
+            alignments: &self.alignments,
+            version: self.version.as_deref(),
+            achievement_type: self.achievement_type.as_deref(),
+            updated_at: &self.updated_at,
+        }
+    }
+}
+
+impl TryFrom<&BadgeClass> for BadgeClassRow {
+    type Error = DomainError;
+
+    fn try_from(badge: &BadgeClass) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: badge.id.to_string(),
+            issuer_id: badge.issuer_id.to_string(),
+            name: badge.name.as_str().to_owned(),
+            description: badge.description.as_str().to_owned(),
+            image: badge.image.as_ref().map(|i| i.as_str().to_owned()),
+            criteria_url: badge.criteria.url().map(|u| u.as_str().to_owned()),
+            criteria_narrative: badge.criteria.narrative().map(|n| n.as_str().to_owned()),
+            tags: encode_json("badge_classes.tags", &badge.tags)?,
+            alignments: encode_json("badge_classes.alignments", &badge.alignments)?,
+            version: badge.version.as_ref().map(|v| v.as_str().to_owned()),
+            achievement_type: badge
+                .achievement_type
+                .as_ref()
+                .map(|t| t.as_str().to_owned()),
+            created_at: encode_timestamp(badge.created_at),
+            updated_at: encode_timestamp(badge.updated_at),
+        })
+    }
+}
+
+impl TryFrom<BadgeClassRow> for BadgeClass {
+    type Error = DomainError;
+
+    fn try_from(row: BadgeClassRow) -> Result<Self, Self::Error> {
+        let criteria_url =
+            decode_optional("badge_classes.criteria_url", row.criteria_url, Iri::parse)?;
+        let criteria_narrative = decode_optional(
+            "badge_classes.criteria_narrative",
+            row.criteria_narrative,
+            Text::parse,
+        )?;
+        Ok(Self {
+            id: decode_id("badge_classes.id", &row.id)?,
+            issuer_id: decode_id("badge_classes.issuer_id", &row.issuer_id)?,
+            name: decode("badge_classes.name", Name::parse(row.name))?,
+            description: decode("badge_classes.description", Text::parse(row.description))?,
+            image: decode_optional("badge_classes.image", row.image, Iri::parse)?,
+            criteria: decode(
+                "badge_classes.criteria_url",
+                Criteria::new(criteria_url, criteria_narrative),
+            )?,
+            tags: decode_json("badge_classes.tags", &row.tags)?,
+            alignments: decode_json("badge_classes.alignments", &row.alignments)?,
+            version: decode_optional("badge_classes.version", row.version, Label::parse)?,
+            achievement_type: decode_optional(
+                "badge_classes.achievement_type",
+                row.achievement_type,
+                Label::parse,
+            )?,
+            created_at: decode_timestamp("badge_classes.created_at", &row.created_at)?,
+            updated_at: decode_timestamp("badge_classes.updated_at", &row.updated_at)?,
+        })
+    }
+}
+
+/// An `assertions` row.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = assertions, check_for_backend(Sqlite))]
+pub(crate) struct AssertionRow {
+    id: String,
+    badge_class_id: String,
+    issuer_id: String,
+    recipient_type: String,
+    recipient_identity: String,
+    recipient_hashed: bool,
+    recipient_salt: Option<String>,
+    recipient_key: String,
+    issued_on: String,
+    expires: Option<String>,
+    evidence: String,
+    narrative: Option<String>,
+    image: Option<String>,
+    status: String,
+    status_reason: Option<String>,
+    status_changed_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// The columns an award update may change: not what was awarded, by whom,
+/// or when the record was created.
+#[derive(AsChangeset)]
+#[diesel(table_name = assertions, treat_none_as_null = true)]
+pub(crate) struct AssertionChanges<'a> {
+    recipient_type: &'a str,
+    recipient_identity: &'a str,
+    recipient_hashed: bool,
+    recipient_salt: Option<&'a str>,
+    recipient_key: &'a str,
+    issued_on: &'a str,
+    expires: Option<&'a str>,
+    evidence: &'a str,
+    narrative: Option<&'a str>,
+    image: Option<&'a str>,
+    status: &'a str,
+    status_reason: Option<&'a str>,
+    status_changed_at: Option<&'a str>,
+    updated_at: &'a str,
+}
+
+impl AssertionRow {
+    /// The badge class awarded.
+    pub(crate) fn badge_class_id(&self) -> &str {
+        &self.badge_class_id
+    }
+
+    /// The issuer the award claims.
+    pub(crate) fn issuer_id(&self) -> &str {
+        &self.issuer_id
+    }
+
+    /// The mutable fields.
+    pub(crate) fn changes(&self) -> AssertionChanges<'_> {
+        AssertionChanges {
+            recipient_type: &self.recipient_type,
+            recipient_identity: &self.recipient_identity,
+            recipient_hashed: self.recipient_hashed,
+            recipient_salt: self.recipient_salt.as_deref(),
+            recipient_key: &self.recipient_key,
+            issued_on: &self.issued_on,
+            expires: self.expires.as_deref(),
+            evidence: &self.evidence,
+            narrative: self.narrative.as_deref(),
+            image: self.image.as_deref(),
+            status: &self.status,
+            status_reason: self.status_reason.as_deref(),
+            status_changed_at: self.status_changed_at.as_deref(),
+            updated_at: &self.updated_at,
+        }
+    }
+}
+
+impl TryFrom<&Assertion> for AssertionRow {
+    type Error = DomainError;
+
+    fn try_from(award: &Assertion) -> Result<Self, Self::Error> {
+        let (recipient_identity, recipient_hashed, recipient_salt) =
+            match award.recipient.identity() {
+                RecipientIdentity::Plain(identity) => (identity.clone(), false, None),
+                RecipientIdentity::Hashed { hash, salt } => (hash.clone(), true, salt.clone()),
+            };
+        let (status_reason, status_changed_at) = match &award.status {
+            CredentialStatus::Active => (None, None),
+            CredentialStatus::Revoked { reason, at }
+            | CredentialStatus::Suspended { reason, at } => (
+                reason.as_ref().map(|r| r.as_str().to_owned()),
+                Some(encode_timestamp(*at)),
+            ),
+        };
+        Ok(Self {
+            id: award.id.to_string(),
+            badge_class_id: award.badge_class_id.to_string(),
+            issuer_id: award.issuer_id.to_string(),
+            recipient_type: award.recipient.kind().as_str().to_owned(),
+            recipient_identity,
+            recipient_hashed,
+            recipient_salt,
+            recipient_key: award.recipient.lookup_key().to_owned(),
+            issued_on: encode_timestamp(award.issued_on),
+            expires: encode_optional_timestamp(award.expires),
+            evidence: encode_json("assertions.evidence", &award.evidence)?,
+            narrative: award.narrative.as_ref().map(|n| n.as_str().to_owned()),
+            image: award.image.as_ref().map(|i| i.as_str().to_owned()),
+            status: award.status.as_str().to_owned(),
+            status_reason,
+            status_changed_at,
+            created_at: encode_timestamp(award.created_at),
+            updated_at: encode_timestamp(award.updated_at),
+        })
+    }
+}
+
+impl TryFrom<AssertionRow> for Assertion {
+    type Error = DomainError;
+
+    fn try_from(row: AssertionRow) -> Result<Self, Self::Error> {
+        let kind = decode(
+            "assertions.recipient_type",
+            RecipientKind::parse(&row.recipient_type),
+        )?;
+        let identity = if row.recipient_hashed {
+            RecipientIdentity::Hashed {
+                hash: row.recipient_identity,
+                salt: row.recipient_salt,
+            }
+        } else {
+            RecipientIdentity::Plain(row.recipient_identity)
+        };
+        let status = decode_status(
+            &row.status,
+            row.status_reason,
+            row.status_changed_at.as_deref(),
+        )?;
+        Ok(Self {
+            id: decode_id("assertions.id", &row.id)?,
+            badge_class_id: decode_id("assertions.badge_class_id", &row.badge_class_id)?,
+            issuer_id: decode_id("assertions.issuer_id", &row.issuer_id)?,
+            recipient: Recipient::restore(kind, identity, row.recipient_key),
+            issued_on: decode_timestamp("assertions.issued_on", &row.issued_on)?,
+            expires: decode_optional_timestamp("assertions.expires", row.expires.as_deref())?,
+            evidence: decode_json("assertions.evidence", &row.evidence)?,
+            narrative: decode_optional("assertions.narrative", row.narrative, Text::parse)?,
+            image: decode_optional("assertions.image", row.image, Iri::parse)?,
+            status,
+            created_at: decode_timestamp("assertions.created_at", &row.created_at)?,
+            updated_at: decode_timestamp("assertions.updated_at", &row.updated_at)?,
+        })
+    }
+}
+
+fn decode_status(
+    status: &str,
+    reason: Option<String>,
+    changed_at: Option<&str>,
+) -> Result<CredentialStatus, DomainError> {
+    if status == "active" {
+        return Ok(CredentialStatus::Active);
+    }
+    let reason = decode_optional("assertions.status_reason", reason, Text::parse)?;
+    let at = changed_at.ok_or_else(|| {
+        stored_value(
+            "assertions.status_changed_at",
+            "is missing for a revoked or suspended credential",
+        )
+    })?;
+    let at = decode_timestamp("assertions.status_changed_at", at)?;
+    match status {
+        "revoked" => Ok(CredentialStatus::Revoked { reason, at }),
+        "suspended" => Ok(CredentialStatus::Suspended { reason, at }),
+        _ => Err(stored_value(
+            "assertions.status",
+            "must be active, revoked or suspended",
+        )),
+    }
+}
+
+/// A `users` row.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users, check_for_backend(Sqlite))]
+pub(crate) struct UserRow {
+    id: String,
+    username: String,
+    email: Option<String>,
+    password_hash: String,
+    role: String,
+    created_at: String,
+    updated_at: String,
+}
+
+/// The columns a user update may change.
+#[derive(AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub(crate) struct UserChanges<'a> {
+    username: &'a str,
+    email: Option<&'a str>,
+    password_hash: &'a str,
+    role: &'a str,
+    updated_at: &'a str,
+}
+
+impl UserRow {
+    /// Everything but the id and creation time.
+    pub(crate) fn changes(&self) -> UserChanges<'_> {
+        UserChanges {
+            username: &self.username,
+            email: self.email.as_deref(),
+            password_hash: &self.password_hash,
+            role: &self.role,
+            updated_at: &self.updated_at,
+        }
+    }
+}
+
+impl From<&User> for UserRow {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            username: user.username.as_str().to_owned(),
+            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
+            password_hash: user.password_hash.as_str().to_owned(),
+            role: user.role.as_str().to_owned(),
+            created_at: encode_timestamp(user.created_at),
+            updated_at: encode_timestamp(user.updated_at),
+        }
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = DomainError;
+
+    fn try_from(row: UserRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: decode_id("users.id", &row.id)?,
+            username: decode("users.username", Username::parse(row.username))?,
+            email: decode_optional("users.email", row.email, Email::parse)?,
+            password_hash: decode(
+                "users.password_hash",
+                PasswordHash::parse(row.password_hash),
+            )?,
+            role: decode("users.role", Role::parse(&row.role))?,
+            created_at: decode_timestamp("users.created_at", &row.created_at)?,
+            updated_at: decode_timestamp("users.updated_at", &row.updated_at)?,
+        })
+    }
+}
+
+/// An `api_keys` row.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys, check_for_backend(Sqlite))]
+pub(crate) struct ApiKeyRow {
+    id: String,
+    user_id: String,
+    name: String,
+    key_hash: String,
+    prefix: String,
+    permissions: String,
+    issuer_scope: Option<String>,
+    expires_at: Option<String>,
+    revoked_at: Option<String>,
+    last_used_at: Option<String>,
+    created_at: String,
+}
+
+/// The columns a key update may change: not its owner, hash or prefix.
+#[derive(AsChangeset)]
+#[diesel(table_name = api_keys, treat_none_as_null = true)]
+pub(crate) struct ApiKeyChanges<'a> {
+    name: &'a str,
+    permissions: &'a str,
+    issuer_scope: Option<&'a str>,
+    expires_at: Option<&'a str>,
+    revoked_at: Option<&'a str>,
+    last_used_at: Option<&'a str>,
+}
+
+impl ApiKeyRow {
+    /// The mutable fields.
+    pub(crate) fn changes(&self) -> ApiKeyChanges<'_> {
+        ApiKeyChanges {
+            name: &self.name,
+            permissions: &self.permissions,
+            issuer_scope: self.issuer_scope.as_deref(),
+            expires_at: self.expires_at.as_deref(),
+            revoked_at: self.revoked_at.as_deref(),
+            last_used_at: self.last_used_at.as_deref(),
+        }
+    }
+}
+
+impl TryFrom<&ApiKey> for ApiKeyRow {
+    type Error = DomainError;
+
+    fn try_from(key: &ApiKey) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: key.id.to_string(),
+            user_id: key.user_id.to_string(),
+            name: key.name.as_str().to_owned(),
+            key_hash: key.key_hash.as_str().to_owned(),
+            prefix: key.prefix.as_str().to_owned(),
+            permissions: encode_json("api_keys.permissions", &key.permissions)?,
+            issuer_scope: key.issuer_scope.map(|id| id.to_string()),
+            expires_at: encode_optional_timestamp(key.expires_at),
+            revoked_at: encode_optional_timestamp(key.revoked_at),
+            last_used_at: encode_optional_timestamp(key.last_used_at),
+            created_at: encode_timestamp(key.created_at),
+        })
+    }
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = DomainError;
+
+    fn try_from(row: ApiKeyRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: decode_id("api_keys.id", &row.id)?,
+            user_id: decode_id("api_keys.user_id", &row.user_id)?,
+            name: decode("api_keys.name", Name::parse(row.name))?,
+            key_hash: decode("api_keys.key_hash", ApiKeyHash::parse(row.key_hash))?,
+            prefix: decode("api_keys.prefix", Label::parse(row.prefix))?,
+            permissions: decode_json("api_keys.permissions", &row.permissions)?,
+            issuer_scope: decode_optional_id("api_keys.issuer_scope", row.issuer_scope.as_deref())?,
+            expires_at: decode_optional_timestamp(
+                "api_keys.expires_at",
+                row.expires_at.as_deref(),
+            )?,
+            revoked_at: decode_optional_timestamp(
+                "api_keys.revoked_at",
+                row.revoked_at.as_deref(),
+            )?,
+            last_used_at: decode_optional_timestamp(
+                "api_keys.last_used_at",
+                row.last_used_at.as_deref(),
+            )?,
+            created_at: decode_timestamp("api_keys.created_at", &row.created_at)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_always_carry_six_digits() {
+        let whole = Timestamp::parse("2024-05-01T12:00:00Z").expect("fixture");
+        assert_eq!(encode_timestamp(whole), "2024-05-01T12:00:00.000000Z");
+        let fine = Timestamp::parse("2024-05-01T12:00:00.123456Z").expect("fixture");
+        assert_eq!(encode_timestamp(fine), "2024-05-01T12:00:00.123456Z");
+        assert_eq!(
+            decode_timestamp("t", &encode_timestamp(fine)).expect("decode"),
+            fine
+        );
+    }
+
+    #[test]
+    fn bad_stored_values_name_the_column() {
+        match decode_timestamp("issuers.created_at", "yesterday") {
+            Err(DomainError::Internal(message)) => {
+                assert!(message.contains("issuers.created_at"), "{message}")
+            }
+            other => panic!("expected Internal, got {other:?}"),
+        }
+        match decode_json::<Vec<Label>>("badge_classes.tags", r#"["secret-looking", ""]"#) {
+            Err(DomainError::Internal(message)) => {
+                assert!(message.contains("badge_classes.tags"), "{message}");
+                assert!(!message.contains("secret-looking"), "{message}");
+            }
+            other => panic!("expected Internal, got {other:?}"),
+        }
+        match decode_status("revoked", None, None) {
+            Err(DomainError::Internal(message)) => {
+                assert!(message.contains("status_changed_at"), "{message}")
+            }
+            other => panic!("expected Internal, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Diesel table definitions, written by hand to match
+//! `migrations-sqlite/*/up.sql` column for column. On SQLite every id,
+//! timestamp and JSON column is `TEXT`; `rows` converts them.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    issuers (id) {
+        id -> Text,
+        name -> Text,
+        url -> Text,
+        email -> Nullable<Text>,
+        description -> Nullable<Text>,
+        image -> Nullable<Text>,
+        owner_id -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    badge_classes (id) {
+        id -> Text,
+        issuer_id -> Text,
+        name -> Text,
+        description -> Text,
+        image -> Nullable<Text>,
+        criteria_url -> Nullable<Text>,
+        criteria_narrative -> Nullable<Text>,
+        tags -> Text,
+        alignments -> Text,
+        version -> Nullable<Text>,
+        achievement_type -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    assertions (id) {
+        id -> Text,
+        badge_class_id -> Text,
+        issuer_id -> Text,
+        recipient_type -> Text,
+        recipient_identity -> Text,
+        recipient_hashed -> Bool,
+        recipient_salt -> Nullable<Text>,
+        recipient_key -> Text,
+        issued_on -> Text,
+        expires -> Nullable<Text>,
+        evidence -> Text,
+        narrative -> Nullable<Text>,
+        image -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        status_changed_at -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        prefix -> Text,
+        permissions -> Text,
+        issuer_scope -> Nullable<Text>,
+        expires_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+        last_used_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}

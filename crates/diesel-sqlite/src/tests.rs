@@ -1,0 +1,158 @@
+//! Tests that need the pool itself: what every pooled connection is set to.
+
+use diesel::sql_types::{BigInt, Text};
+use diesel::{QueryableByName, RunQueryDsl, SqliteConnection};
+use tempfile::TempDir;
+
+use std::path::Path;
+
+use super::*;
+
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+#[derive(QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = BigInt)]
+    timeout: i64,
+}
+
+#[derive(QueryableByName)]
+struct Synchronous {
+    #[diesel(sql_type = BigInt)]
+    synchronous: i64,
+}
+
+#[derive(QueryableByName)]
+struct CacheSize {
+    #[diesel(sql_type = BigInt)]
+    cache_size: i64,
+}
+
+#[derive(QueryableByName)]
+struct ForeignKeys {
+    #[diesel(sql_type = BigInt)]
+    foreign_keys: i64,
+}
+
+/// What the connection reports, in the order of `SqliteOptions`.
+#[derive(Debug, PartialEq, Eq)]
+struct Settings {
+    journal_mode: String,
+    busy_timeout_ms: i64,
+    synchronous: i64,
+    cache_size: i64,
+    foreign_keys: i64,
+}
+
+fn settings(conn: &mut SqliteConnection) -> Settings {
+    let journal: JournalMode = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(conn)
+        .expect("journal_mode");
+    let busy: BusyTimeout = diesel::sql_query("PRAGMA busy_timeout")
+        .get_result(conn)
+        .expect("busy_timeout");
+    let sync: Synchronous = diesel::sql_query("PRAGMA synchronous")
+        .get_result(conn)
+        .expect("synchronous");
+    let cache: CacheSize = diesel::sql_query("PRAGMA cache_size")
+        .get_result(conn)
+        .expect("cache_size");
+    let keys: ForeignKeys = diesel::sql_query("PRAGMA foreign_keys")
+        .get_result(conn)
+        .expect("foreign_keys");
+    Settings {
+        journal_mode: journal.journal_mode,
+        busy_timeout_ms: busy.timeout,
+        synchronous: sync.synchronous,
+        cache_size: cache.cache_size,
+        foreign_keys: keys.foreign_keys,
+    }
+}
+
+#[test]
+fn every_pooled_connection_gets_the_configured_pragmas() {
+    // `PRAGMA synchronous` reads back as a number.
+    for (mode, number) in [
+        (SyncMode::Off, 0),
+        (SyncMode::Normal, 1),
+        (SyncMode::Full, 2),
+        (SyncMode::Extra, 3),
+    ] {
+        let dir = TempDir::new().expect("temp dir");
+        let mut options = SqliteOptions::new(dir.path().join("pragmas.sqlite"));
+        options.busy_timeout = Duration::from_millis(1234);
+        options.sync_mode = mode;
+        options.cache_size = -2000;
+        options.pool_max = 3;
+        let store = SqliteStore::open(&options).expect("open");
+
+        // Hold every connection at once, so each one of the pool is checked,
+        // not the same one three times.
+        let mut held: Vec<_> = (0..options.pool_max)
+            .map(|_| store.database().checkout().expect("checkout"))
+            .collect();
+        for conn in &mut held {
+            assert_eq!(
+                settings(conn),
+                Settings {
+                    journal_mode: "wal".to_owned(),
+                    busy_timeout_ms: 1234,
+                    synchronous: number,
+                    cache_size: -2000,
+                    foreign_keys: 1,
+                },
+                "sync mode {mode}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sync_mode_parses_in_any_case() {
+    for (text, mode) in [
+        ("OFF", SyncMode::Off),
+        ("normal", SyncMode::Normal),
+        ("Full", SyncMode::Full),
+        ("extra", SyncMode::Extra),
+    ] {
+        assert_eq!(text.parse::<SyncMode>(), Ok(mode));
+        assert_eq!(mode.as_str(), text.to_ascii_uppercase());
+    }
+    let err = "fast"
+        .parse::<SyncMode>()
+        .expect_err("unknown mode accepted");
+    for allowed in ["OFF", "NORMAL", "FULL", "EXTRA"] {
+        assert!(err.contains(allowed), "{err}");
+    }
+}
+
+#[test]
+fn defaults_follow_the_database_guide() {
+    let options = SqliteOptions::new("db.sqlite");
+    assert_eq!(options.busy_timeout, Duration::from_millis(5000));
+    assert_eq!(options.sync_mode, SyncMode::Normal);
+    assert_eq!(options.cache_size, 10_000);
+    assert_eq!(options.pool_max, 8);
+    assert!(!options.query_logging);
+}
+
+#[test]
+fn relative_paths_always_name_files() {
+    for (given, expected) in [
+        ("db.sqlite", "./db.sqlite"),
+        (":memory:", "./:memory:"),
+        ("file:db.sqlite?mode=ro", "./file:db.sqlite?mode=ro"),
+        ("./db.sqlite", "./db.sqlite"),
+        ("/data/db.sqlite", "/data/db.sqlite"),
+    ] {
+        let context = StartupContext {
+            file: Path::new(given),
+            busy_timeout: Duration::from_millis(5000),
+        };
+        assert_eq!(database_url(&context).expect("url"), expected);
+    }
+}

@@ -1,0 +1,61 @@
+//! The repository contract of the domain, run against SQLite: each check
+//! gets its own freshly migrated database file.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
+use openbadges_domain::ports::{
+    ApiKeyRepository, AssertionRepository, Backend, BadgeClassRepository, IssuerRepository,
+    RepoResult, Store, UserRepository,
+};
+use tempfile::TempDir;
+
+/// A store that owns its temporary directory, so the database file lives
+/// exactly as long as the test's last handle on the store.
+struct TestStore {
+    // Declared first so it drops first: the pool closes its connections
+    // before the directory is removed.
+    store: SqliteStore,
+    _dir: TempDir,
+}
+
+#[async_trait]
+impl Store for TestStore {
+    fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+    async fn ping(&self) -> RepoResult<()> {
+        self.store.ping().await
+    }
+    fn issuers(&self) -> &dyn IssuerRepository {
+        self.store.issuers()
+    }
+    fn badge_classes(&self) -> &dyn BadgeClassRepository {
+        self.store.badge_classes()
+    }
+    fn assertions(&self) -> &dyn AssertionRepository {
+        self.store.assertions()
+    }
+    fn users(&self) -> &dyn UserRepository {
+        self.store.users()
+    }
+    fn api_keys(&self) -> &dyn ApiKeyRepository {
+        self.store.api_keys()
+    }
+}
+
+async fn fresh_store() -> Arc<dyn Store> {
+    tokio::task::spawn_blocking(|| {
+        let dir = TempDir::new().expect("temp dir");
+        let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("contract.sqlite")))
+            .expect("open");
+        store.migrate().expect("migrate");
+        assert_eq!(store.backend(), Backend::Sqlite);
+        Arc::new(TestStore { store, _dir: dir }) as Arc<dyn Store>
+    })
+    .await
+    .expect("open task")
+}
+
+openbadges_domain::store_contract_tests!(fresh_store());
