@@ -156,10 +156,9 @@ fn a_directory_in_place_of_the_file_is_other() {
     assert!(err.detail.contains("is a directory"), "{}", err.detail);
 }
 
-/// Mode bits stop only unprivileged processes; as root (CAP_DAC_OVERRIDE)
-/// the directory stays writable and there is nothing to observe, so the
-/// test says so and checks nothing. The app's end-to-end tests cover this
-/// case by running the binary as an unprivileged user.
+/// Mode bits stop only unprivileged processes; as root (CAP_DAC_OVERRIDE,
+/// which is how CI runs) the test re-runs itself as `nobody` so the check
+/// still happens.
 #[cfg(unix)]
 #[test]
 fn read_only_directory_or_file_is_not_writable() {
@@ -171,7 +170,23 @@ fn read_only_directory_or_file_is_not_writable() {
     fs::create_dir(&locked_dir).expect("create dir");
     fs::set_permissions(&locked_dir, Permissions::from_mode(0o555)).expect("chmod dir");
     if fs::write(locked_dir.join("probe"), b"").is_ok() {
-        eprintln!("running with privileges that ignore mode bits; nothing to check");
+        assert!(
+            std::env::var_os("OB_TEST_UNPRIVILEGED").is_none(),
+            "mode bits ignored even as an unprivileged user"
+        );
+        let status = std::process::Command::new("runuser")
+            .args(["-u", "nobody", "--"])
+            .arg(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "read_only_directory_or_file_is_not_writable",
+                "--nocapture",
+            ])
+            .env("OB_TEST_UNPRIVILEGED", "1")
+            .env("TMPDIR", "/tmp")
+            .status()
+            .expect("runuser (util-linux) runs the test as nobody");
+        assert!(status.success(), "the unprivileged run failed");
         return;
     }
     let err = open_and_migrate(&options(&locked_dir.join("db.sqlite")))
