@@ -1,1 +1,343 @@
-//! e2e harness
+//! End-to-end harness: runs the real `openbadges-server` binary, as an
+//! operator would, with a given environment.
+//!
+//! - [`Launch::start`] serves on a free port and waits until `GET /health`
+//!   answers 200; the returned [`Server`] is killed when dropped.
+//! - [`Launch::run`] runs to completion (`migrate`, refusals, start-up
+//!   failures) and returns the exit code and everything printed.
+//!
+//! Every launch starts from an empty environment, so nothing of the machine
+//! running the tests (a `DATABASE_URL`, say) leaks into a test, and runs in
+//! its own temporary working directory, so a default `./openbadges.sqlite`
+//! never lands in the checkout.
+
+use std::fs::{self, File};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+pub use openbadges_testdb::{server_url, TestDatabase};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// How long a server may take to answer `/health` with 200.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a run to completion may take (PostgreSQL connect timeouts
+/// included).
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+/// The unprivileged user and group (`nobody`/`nogroup`) for permission tests.
+const NOBODY: u32 = 65534;
+
+/// The server binary: `OPENBADGES_BIN`, else `debug/openbadges-server` in
+/// `CARGO_TARGET_DIR` or the workspace's `target/`.
+pub fn server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("OPENBADGES_BIN") {
+        return PathBuf::from(path);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives inside the workspace");
+    // A relative CARGO_TARGET_DIR is relative to where cargo ran, which for
+    // this workspace is its root.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| workspace.join(dir))
+        .unwrap_or_else(|| workspace.join("target"));
+    let binary = target.join("debug").join("openbadges-server");
+    assert!(
+        binary.is_file(),
+        "{} does not exist: run `cargo build -p openbadges-server` first",
+        binary.display()
+    );
+    binary
+}
+
+/// A TCP port on 127.0.0.1 where nothing listens at the moment of the call.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+/// Whether this process runs as root, whom file modes do not stop.
+pub fn running_as_root() -> bool {
+    // The second field of `Uid:` is the effective uid.
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().nth(1).map(|id| id == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// How to launch the server: arguments, environment, working directory.
+pub struct Launch {
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    workdir: TempDir,
+    unprivileged: bool,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Launch {
+    /// No arguments (= `serve`), an empty environment, a fresh working
+    /// directory.
+    pub fn new() -> Self {
+        Self {
+            args: Vec::new(),
+            envs: Vec::new(),
+            workdir: tempfile::tempdir().expect("create a working directory"),
+            unprivileged: false,
+        }
+    }
+
+    /// Adds a command-line argument.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.envs.push((key.into(), value.into()));
+        self
+    }
+
+    /// The fresh working directory the server will run in.
+    pub fn workdir(&self) -> &Path {
+        self.workdir.path()
+    }
+
+    /// Runs the server as an unprivileged user (uid/gid 65534) when the
+    /// tests run as root, so that file permissions apply to it.
+    pub fn unprivileged(mut self) -> Self {
+        self.unprivileged = running_as_root();
+        self
+    }
+
+    /// Starts serving on a free port of 127.0.0.1 and waits for `/health`
+    /// to answer 200. Panics with the server's output if it exits or does
+    /// not become healthy in time.
+    pub fn start(self) -> Server {
+        let port = free_port();
+        let launch = self.env("HOST", "127.0.0.1").env("PORT", port.to_string());
+        let (child, log) = launch.spawn();
+        let mut server = Server {
+            child,
+            log,
+            port,
+            _launch: launch,
+        };
+        server.wait_until_healthy();
+        server
+    }
+
+    /// Runs to completion and returns the exit code and the output.
+    pub fn run(self) -> Outcome {
+        let (mut child, log) = self.spawn();
+        let deadline = Instant::now() + RUN_TIMEOUT;
+        let status = loop {
+            match child.try_wait().expect("poll the server process") {
+                Some(status) => break status,
+                None if Instant::now() > deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "the server did not exit within {RUN_TIMEOUT:?}; output:\n{}",
+                        read_log(&log)
+                    );
+                }
+                None => sleep(Duration::from_millis(50)),
+            }
+        };
+        Outcome {
+            status,
+            output: read_log(&log),
+        }
+    }
+
+    fn spawn(&self) -> (Child, PathBuf) {
+        let log = self.workdir.path().join("server-output.log");
+        let out = File::create(&log).expect("create the output file");
+        let err = out.try_clone().expect("share the output file");
+        let binary = server_binary();
+        let mut command = if self.unprivileged {
+            let mut command = Command::new("setpriv");
+            command
+                .arg(format!("--reuid={NOBODY}"))
+                .arg(format!("--regid={NOBODY}"))
+                .arg("--clear-groups")
+                .arg(&binary);
+            command
+        } else {
+            Command::new(&binary)
+        };
+        command
+            .args(&self.args)
+            .env_clear()
+            .envs(self.envs.iter().map(|(key, value)| (key, value)))
+            .current_dir(self.workdir())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        (child, log)
+    }
+}
+
+fn read_log(log: &Path) -> String {
+    fs::read_to_string(log).unwrap_or_default()
+}
+
+/// A server that ran to completion.
+#[derive(Debug)]
+pub struct Outcome {
+    /// How it exited.
+    pub status: ExitStatus,
+    /// Everything it wrote to stdout and stderr, interleaved.
+    pub output: String,
+}
+
+impl Outcome {
+    /// The exit code; `None` when killed by a signal.
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// Asserts a zero exit code.
+    pub fn assert_success(&self) -> &Self {
+        assert!(
+            self.status.success(),
+            "expected success, got {:?}; output:\n{}",
+            self.status,
+            self.output
+        );
+        self
+    }
+
+    /// Asserts the exit code `code` and that the output contains each of
+    /// `parts`.
+    pub fn assert_failure(&self, code: i32, parts: &[&str]) -> &Self {
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "unexpected exit status; output:\n{}",
+            self.output
+        );
+        self.assert_output_contains(parts)
+    }
+
+    /// Asserts that the output contains each of `parts`.
+    pub fn assert_output_contains(&self, parts: &[&str]) -> &Self {
+        for part in parts {
+            assert!(
+                self.output.contains(part),
+                "output should contain {part:?}:\n{}",
+                self.output
+            );
+        }
+        self
+    }
+
+    /// Asserts that `secret` appears nowhere in the output.
+    pub fn assert_hidden(&self, secret: &str) -> &Self {
+        assert!(
+            !self.output.contains(secret),
+            "output reveals {secret:?}:\n{}",
+            self.output
+        );
+        self
+    }
+}
+
+/// A running server, killed when dropped.
+pub struct Server {
+    child: Child,
+    log: PathBuf,
+    port: u16,
+    // Keeps the working directory (and the output file) alive.
+    _launch: Launch,
+}
+
+impl Server {
+    /// The URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Everything the server has written so far.
+    pub fn output(&self) -> String {
+        read_log(&self.log)
+    }
+
+    /// `GET path`: status and JSON body (`Null` when the body is not JSON).
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.try_get(path)
+            .unwrap_or_else(|error| panic!("GET {path}: {error}; output:\n{}", self.output()))
+    }
+
+    /// Asserts that `/health` answers 200 `{"status":"ok","backend":backend,"database":"up"}`.
+    pub fn assert_healthy(&self, backend: &str) {
+        let (status, body) = self.get("/health");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body,
+            serde_json::json!({"status": "ok", "backend": backend, "database": "up"})
+        );
+    }
+
+    /// `GET path`; `Err` describes a transport failure (nothing answered).
+    fn try_get(&self, path: &str) -> Result<(u16, Value), String> {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(5))
+            .build();
+        let response = match agent.get(&self.url(path)).call() {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => return Err(error.to_string()),
+        };
+        let status = response.status();
+        Ok((status, response.into_json().unwrap_or(Value::Null)))
+    }
+
+    fn wait_until_healthy(&mut self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok((200, _)) = self.try_get("/health") {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "the server exited during start-up ({status}); output:\n{}",
+                    self.output()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "/health did not answer 200 within {START_TIMEOUT:?}; output:\n{}",
+                    self.output()
+                );
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,1 +1,63 @@
-fn main() {}
+//! `openbadges-server`: serve the Open Badges API, or apply database
+//! migrations. Configuration comes from the environment (see `--help`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use openbadges_server::config::{environment_help, Settings};
+use openbadges_server::{log_start, logging, migrate, serve, EXIT_CONFIG};
+
+/// Open Badges 2.0 / 3.0 server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "openbadges-server",
+    version,
+    long_about = "Open Badges 2.0 / 3.0 server.\n\nWithout a command, `serve` runs: open the \
+                  database chosen by DB_TYPE, apply pending migrations, serve HTTP on HOST:PORT.",
+    after_help = "Configuration comes from environment variables; `--help` lists them."
+)]
+struct Cli {
+    /// TOML file with settings (lower-case variable names); overrides
+    /// CONFIG_FILE. The environment wins over the file.
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve HTTP (the default).
+    Serve,
+    /// Apply pending migrations and exit; run it as the schema owner when the
+    /// server's own role only has the minimal grants.
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    let matches = Cli::command()
+        .after_long_help(environment_help())
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+
+    let settings = match Settings::from_env(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("openbadges-server: configuration error: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    logging::init(settings.log_level, settings.query_logging);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            log_start("serve", &settings);
+            serve(settings)
+        }
+        Command::Migrate => {
+            log_start("migrate", &settings);
+            migrate(&settings)
+        }
+    }
+}

@@ -142,7 +142,9 @@ impl PgStore {
         PgConnection::establish(&url).map_err(|e| classify_connection(&e))?;
         let pool = Pool::builder()
             .max_size(options.pool_max)
-            .min_idle(Some(1))
+            // No background refill: a connection being opened by r2d2 while the
+            // process exits races OpenSSL's cleanup and can crash the exit.
+            .min_idle(Some(0))
             .idle_timeout(options.idle_timeout)
             .connection_timeout(options.connect_timeout)
             .connection_customizer(Box::new(ConnectionSetup {

@@ -225,8 +225,8 @@ impl StartupContext<'_> {
         StartupError::new(
             StartupFailure::Locked,
             format!(
-                "the SQLite database {} is locked by another connection; check that no other \
-                 process keeps a transaction open on it, or raise SQLITE_BUSY_TIMEOUT (now {} ms)",
+                "another connection held the SQLite database {} locked for longer than the busy \
+                 timeout ({} ms)",
                 self.file.display(),
                 self.busy_timeout.as_millis()
             ),
@@ -238,9 +238,8 @@ impl StartupContext<'_> {
         StartupError::new(
             StartupFailure::NotWritable,
             format!(
-                "the SQLite database {} or its directory is not writable by this process; check \
-                 that the user running the server may write both (SQLite creates -wal and -shm \
-                 files next to the database)",
+                "this process cannot write the SQLite database {} or its directory (SQLite also \
+                 creates -wal and -shm files there)",
                 self.file.display()
             ),
         )
@@ -270,8 +269,7 @@ impl StartupContext<'_> {
         StartupError::new(
             StartupFailure::DirectoryMissing,
             format!(
-                "the directory {} of the SQLite database {} does not exist; create it or point \
-                 SQLITE_FILE at an existing directory",
+                "directory {} (for the SQLite database {}) does not exist",
                 directory.display(),
                 self.file.display()
             ),

@@ -86,7 +86,11 @@ fn exclusive_lock_held_elsewhere_is_locked() {
         "{}",
         err.detail
     );
-    assert!(err.detail.contains("SQLITE_BUSY_TIMEOUT"), "{}", err.detail);
+    assert!(
+        err.detail.contains("busy timeout (200 ms)"),
+        "{}",
+        err.detail
+    );
 
     // The same file opens once the lock is released: it was the lock.
     holder.batch_execute("ROLLBACK").expect("release the lock");
@@ -174,7 +178,7 @@ fn read_only_directory_or_file_is_not_writable() {
             std::env::var_os("OB_TEST_UNPRIVILEGED").is_none(),
             "mode bits ignored even as an unprivileged user"
         );
-        let status = std::process::Command::new("runuser")
+        let run = std::process::Command::new("runuser")
             .args(["-u", "nobody", "--"])
             .arg(std::env::current_exe().expect("test binary"))
             .args([
@@ -184,9 +188,14 @@ fn read_only_directory_or_file_is_not_writable() {
             ])
             .env("OB_TEST_UNPRIVILEGED", "1")
             .env("TMPDIR", "/tmp")
-            .status()
+            .output()
             .expect("runuser (util-linux) runs the test as nobody");
-        assert!(status.success(), "the unprivileged run failed");
+        assert!(
+            run.status.success(),
+            "the unprivileged run failed:\n{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
         return;
     }
     let err = open_and_migrate(&options(&locked_dir.join("db.sqlite")))

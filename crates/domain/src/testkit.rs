@@ -6,7 +6,7 @@
 //!
 //! An adapter crate runs the whole contract with one line in a test file:
 //!
-//! ```ignore
+//! ```text
 //! openbadges_domain::store_contract_tests!(async { my_adapter::test_store().await });
 //! ```
 

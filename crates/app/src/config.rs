@@ -1,0 +1,1207 @@
+//! Configuration: built-in defaults, then an optional TOML file, then the
+//! environment, with the variable names of the database connection guide.
+//!
+//! Layering is done by the `config` crate; every value is then parsed here
+//! into typed [`Settings`] so that a wrong value is refused at start with one
+//! error naming the variable, the value and what is allowed. Values of secret
+//! variables (`PG_PASSWORD`, `DATABASE_URL`) never appear in errors or in
+//! `Debug` output: passwords are replaced by `***`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use log::LevelFilter;
+use openbadges_diesel_postgres::PgOptions;
+use openbadges_diesel_sqlite::{SqliteOptions, SyncMode};
+use openbadges_domain::ports::Backend;
+
+/// The variable naming the optional configuration file (the `--config` flag wins).
+pub const CONFIG_FILE_VAR: &str = "CONFIG_FILE";
+
+/// One configuration variable: its name, default, and what it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    /// The environment variable name; the config file uses it in lower case.
+    pub name: &'static str,
+    /// The default; `None` when it is derived from other settings.
+    pub default: Option<&'static str>,
+    /// The values accepted, as said in error messages.
+    pub allowed: &'static str,
+    /// One line for `--help`.
+    pub help: &'static str,
+    /// Whether the value must never be shown.
+    secret: bool,
+}
+
+impl Variable {
+    const fn new(
+        name: &'static str,
+        default: Option<&'static str>,
+        allowed: &'static str,
+        help: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            default,
+            allowed,
+            help,
+            secret: false,
+        }
+    }
+
+    const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    /// The key of this variable in the config file and in the `config` crate,
+    /// which lower-cases environment keys.
+    fn key(&self) -> String {
+        self.name.to_ascii_lowercase()
+    }
+
+    /// What an error message may show of `value`.
+    fn shown(&self, value: &str) -> String {
+        if !self.secret {
+            format!("{value:?}")
+        } else if self.name == DATABASE_URL.name {
+            format!("{:?}", redact_url(value))
+        } else {
+            "(hidden)".to_owned()
+        }
+    }
+}
+
+/// `postgresql` or `sqlite`.
+pub const DB_TYPE: Variable = Variable::new(
+    "DB_TYPE",
+    Some("sqlite"),
+    "postgresql (alias postgres), sqlite",
+    "database backend: postgresql (alias postgres) | sqlite",
+);
+/// A full PostgreSQL URL; wins over the `PG_*` parts.
+pub const DATABASE_URL: Variable = Variable::new(
+    "DATABASE_URL",
+    None,
+    "a postgres:// or postgresql:// URL",
+    "PostgreSQL URL, passed to libpq as is (e.g. ?sslmode=require); wins over PG_*",
+)
+.secret();
+/// PostgreSQL host, when `DATABASE_URL` is absent.
+pub const PG_HOST: Variable = Variable::new(
+    "PG_HOST",
+    Some("localhost"),
+    "a host name, an IP address, or a Unix socket directory",
+    "PostgreSQL host (or socket directory) when DATABASE_URL is unset",
+);
+/// PostgreSQL port, when `DATABASE_URL` is absent.
+pub const PG_PORT: Variable = Variable::new(
+    "PG_PORT",
+    Some("5432"),
+    "a port number 1-65535",
+    "PostgreSQL port when DATABASE_URL is unset",
+);
+/// PostgreSQL user, when `DATABASE_URL` is absent.
+pub const PG_USER: Variable = Variable::new(
+    "PG_USER",
+    Some("postgres"),
+    "a non-empty role name",
+    "PostgreSQL user when DATABASE_URL is unset",
+);
+/// PostgreSQL password, when `DATABASE_URL` is absent.
+pub const PG_PASSWORD: Variable = Variable::new(
+    "PG_PASSWORD",
+    Some(""),
+    "any text",
+    "PostgreSQL password when DATABASE_URL is unset (never logged)",
+)
+.secret();
+/// PostgreSQL database name, when `DATABASE_URL` is absent.
+pub const PG_DATABASE: Variable = Variable::new(
+    "PG_DATABASE",
+    Some("openbadges"),
+    "a non-empty database name",
+    "PostgreSQL database when DATABASE_URL is unset",
+);
+/// Most connections the PostgreSQL pool opens.
+pub const PG_POOL_MAX: Variable = Variable::new(
+    "PG_POOL_MAX",
+    Some("10"),
+    "a whole number 1-1000",
+    "most PostgreSQL connections in the pool",
+);
+/// Seconds an idle PostgreSQL connection is kept.
+pub const PG_POOL_IDLE_TIMEOUT: Variable = Variable::new(
+    "PG_POOL_IDLE_TIMEOUT",
+    Some("30"),
+    "whole seconds, 0 keeps idle connections forever",
+    "seconds before an idle pooled connection is closed (0: never)",
+);
+/// Path of the SQLite database file.
+pub const SQLITE_FILE: Variable = Variable::new(
+    "SQLITE_FILE",
+    Some("./openbadges.sqlite"),
+    "a file path",
+    "SQLite database file; its directory must exist and be writable",
+);
+/// Milliseconds SQLite waits for a lock.
+pub const SQLITE_BUSY_TIMEOUT: Variable = Variable::new(
+    "SQLITE_BUSY_TIMEOUT",
+    Some("5000"),
+    "whole milliseconds 0-2147483647",
+    "milliseconds to wait for a locked SQLite database",
+);
+/// SQLite `PRAGMA synchronous`.
+pub const SQLITE_SYNC_MODE: Variable = Variable::new(
+    "SQLITE_SYNC_MODE",
+    Some("NORMAL"),
+    "OFF, NORMAL, FULL, EXTRA",
+    "SQLite synchronous mode: OFF | NORMAL | FULL | EXTRA",
+);
+/// SQLite `PRAGMA cache_size`.
+pub const SQLITE_CACHE_SIZE: Variable = Variable::new(
+    "SQLITE_CACHE_SIZE",
+    Some("10000"),
+    "an integer (pages; negative: KiB)",
+    "SQLite cache size in pages (negative: KiB)",
+);
+/// Whether adapters log every SQL statement.
+pub const DB_QUERY_LOGGING: Variable = Variable::new(
+    "DB_QUERY_LOGGING",
+    Some("false"),
+    "true, false, 1, 0",
+    "log every SQL statement (target openbadges::sql, at debug)",
+);
+/// The log level.
+pub const LOG_LEVEL: Variable = Variable::new(
+    "LOG_LEVEL",
+    Some("info"),
+    "error, warn, info, debug, trace",
+    "log level: error | warn | info | debug | trace",
+);
+/// The address the HTTP server binds.
+pub const HOST: Variable = Variable::new(
+    "HOST",
+    Some("0.0.0.0"),
+    "an IP address or a host name",
+    "address the HTTP server listens on",
+);
+/// The port the HTTP server binds.
+pub const PORT: Variable = Variable::new(
+    "PORT",
+    Some("3000"),
+    "a port number 1-65535",
+    "port the HTTP server listens on",
+);
+/// The public URL documents are addressed by.
+pub const BASE_URL: Variable = Variable::new(
+    "BASE_URL",
+    None,
+    "an http:// or https:// URL without query or fragment",
+    "public URL of this server [default: http://localhost:<PORT>]",
+);
+
+/// Every variable, in the order `--help` lists them.
+pub const VARIABLES: &[Variable] = &[
+    DB_TYPE,
+    DATABASE_URL,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    PG_PASSWORD,
+    PG_DATABASE,
+    PG_POOL_MAX,
+    PG_POOL_IDLE_TIMEOUT,
+    SQLITE_FILE,
+    SQLITE_BUSY_TIMEOUT,
+    SQLITE_SYNC_MODE,
+    SQLITE_CACHE_SIZE,
+    DB_QUERY_LOGGING,
+    LOG_LEVEL,
+    HOST,
+    PORT,
+    BASE_URL,
+];
+
+/// The environment-variable table for `--help`, generated from [`VARIABLES`]
+/// so that help, defaults and validation cannot drift apart.
+pub fn environment_help() -> String {
+    let mut help = String::from(
+        "Environment variables (a TOML file given by --config or CONFIG_FILE may set the same \
+         names in lower case, e.g. db_type = \"postgresql\"; the environment wins):\n",
+    );
+    for var in VARIABLES {
+        let default = match var.default {
+            Some("") => "(empty)",
+            Some(default) => default,
+            None => "-",
+        };
+        // Writing to a String cannot fail.
+        let _ = writeln!(help, "  {:<21} {:<20} {}", var.name, default, var.help);
+    }
+    help
+}
+
+/// Why the configuration was refused. Shown to the operator as is, so it
+/// never carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable has a value that cannot be used.
+    #[error("invalid {name} {value}: allowed values are {allowed}{}", reason_suffix(.reason))]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// The value as it may be shown: quoted, redacted or hidden.
+        value: String,
+        /// What the variable accepts.
+        allowed: &'static str,
+        /// Why the value was refused, when the allowed values do not say it.
+        reason: Option<String>,
+    },
+    /// The configuration file could not be read.
+    #[error("cannot read configuration file {path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The configuration file sets something that is not a setting; refused
+    /// because a typo would otherwise be silently ignored.
+    #[error(
+        "unknown setting `{key}` in configuration file {path}: settings are the environment \
+         variable names in lower case ({known})"
+    )]
+    UnknownKey {
+        /// The file.
+        path: PathBuf,
+        /// The unknown key.
+        key: String,
+        /// The keys that are allowed.
+        known: String,
+    },
+}
+
+fn reason_suffix(reason: &Option<String>) -> String {
+    reason
+        .as_ref()
+        .map(|reason| format!(" ({reason})"))
+        .unwrap_or_default()
+}
+
+/// Everything the server is configured with.
+#[derive(Debug)]
+pub struct Settings {
+    /// The chosen backend and its options.
+    pub database: DatabaseSettings,
+    /// Where HTTP is served.
+    pub http: HttpSettings,
+    /// The log level (`LOG_LEVEL`).
+    pub log_level: LevelFilter,
+    /// Whether SQL statements are logged (`DB_QUERY_LOGGING`).
+    pub query_logging: bool,
+}
+
+/// The backend chosen by `DB_TYPE`, with the adapter's options.
+///
+/// `Debug` shows a PostgreSQL URL with its password redacted (by the adapter's
+/// `PgOptions`).
+#[derive(Debug)]
+pub enum DatabaseSettings {
+    /// PostgreSQL.
+    Postgresql(PgOptions),
+    /// SQLite.
+    Sqlite(SqliteOptions),
+}
+
+impl DatabaseSettings {
+    /// The backend kind.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgresql(_) => Backend::Postgresql,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Where the data lives, safe to log: the SQLite path, or the PostgreSQL
+    /// URL with its password redacted.
+    pub fn location(&self) -> String {
+        match self {
+            Self::Postgresql(options) => redact_url(&options.url),
+            Self::Sqlite(options) => options.file.display().to_string(),
+        }
+    }
+}
+
+/// Where HTTP is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Address to bind (`HOST`).
+    pub host: String,
+    /// Port to bind (`PORT`).
+    pub port: u16,
+    /// Public URL without a trailing slash (`BASE_URL`).
+    pub base_url: String,
+}
+
+impl Settings {
+    /// Reads the process environment, and the file named by `config_file` or
+    /// else by `CONFIG_FILE`.
+    pub fn from_env(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        // Read as an OS string: a file path need not be UTF-8.
+        let config_file = config_file.map(Path::to_path_buf).or_else(|| {
+            std::env::var_os(CONFIG_FILE_VAR)
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+        });
+        let mut vars = Vec::new();
+        for (key, value) in std::env::vars_os() {
+            // Only our variables are looked at: an unrelated variable with
+            // odd content must not stop the server.
+            let Some(var) = key.to_str().and_then(variable) else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => vars.push((var.name, value)),
+                Err(_) => return Err(invalid_shown(var, "(not UTF-8)", None)),
+            }
+        }
+        Self::load(config_file.as_deref(), vars)
+    }
+
+    /// Parses the given variables as if they were the whole environment; a
+    /// file is read only when they contain `CONFIG_FILE`. Lets tests run
+    /// without touching the process environment.
+    pub fn from_source<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self::load(None, vars)
+    }
+
+    /// Layers defaults < the config file (`config_file`, else `CONFIG_FILE`
+    /// from `vars`) < `vars`, then parses and validates every setting.
+    pub fn load<I, K, V>(config_file: Option<&Path>, vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .map(|(key, value)| (key.into(), value.into()))
+            .collect();
+        let file = config_file.map(Path::to_path_buf).or_else(|| {
+            vars.get(CONFIG_FILE_VAR)
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+        });
+        let layers = Layers::build(file.as_deref(), vars)?;
+        Self::parse(&layers)
+    }
+
+    fn parse(layers: &Layers) -> Result<Self, ConfigError> {
+        let query_logging = layers.parse(&DB_QUERY_LOGGING, parse_bool)?;
+        let database = match layers.parse(&DB_TYPE, parse_backend)? {
+            Backend::Postgresql => {
+                DatabaseSettings::Postgresql(postgres_options(layers, query_logging)?)
+            }
+            Backend::Sqlite => DatabaseSettings::Sqlite(sqlite_options(layers, query_logging)?),
+        };
+        let port = layers.parse(&PORT, parse_port)?;
+        let base_url = match layers.value(&BASE_URL)? {
+            Some(url) => {
+                parse_base_url(&url).map_err(|reason| invalid(&BASE_URL, &url, Some(reason)))?
+            }
+            None => format!("http://localhost:{port}"),
+        };
+        Ok(Self {
+            database,
+            http: HttpSettings {
+                host: layers.parse(&HOST, parse_host)?,
+                port,
+                base_url,
+            },
+            log_level: layers.parse(&LOG_LEVEL, parse_log_level)?,
+            query_logging,
+        })
+    }
+}
+
+fn postgres_options(layers: &Layers, query_logging: bool) -> Result<PgOptions, ConfigError> {
+    let url = match layers.value(&DATABASE_URL)? {
+        Some(url) if is_postgres_url(&url) => url,
+        Some(url) => return Err(invalid(&DATABASE_URL, &url, None)),
+        None => postgres_url(
+            &layers.parse(&PG_HOST, parse_non_empty)?,
+            layers.parse(&PG_PORT, parse_port)?,
+            &layers.parse(&PG_USER, parse_non_empty)?,
+            &layers.parse(&PG_PASSWORD, |value| Some(value.to_owned()))?,
+            &layers.parse(&PG_DATABASE, parse_non_empty)?,
+        ),
+    };
+    let idle_seconds = layers.parse(&PG_POOL_IDLE_TIMEOUT, |value| value.parse::<u64>().ok())?;
+    // The guide has no variable for the connect timeout: the adapter's
+    // default stands.
+    let mut options = PgOptions::new(url);
+    options.pool_max = layers.parse(&PG_POOL_MAX, |value| {
+        value.parse().ok().filter(|max| (1..=1000).contains(max))
+    })?;
+    options.idle_timeout = (idle_seconds > 0).then(|| Duration::from_secs(idle_seconds));
+    options.query_logging = query_logging;
+    Ok(options)
+}
+
+fn sqlite_options(layers: &Layers, query_logging: bool) -> Result<SqliteOptions, ConfigError> {
+    let mut options = SqliteOptions::new(layers.parse(&SQLITE_FILE, |value| {
+        parse_non_empty(value).map(PathBuf::from)
+    })?);
+    let busy_ms = layers.parse(&SQLITE_BUSY_TIMEOUT, |value| {
+        value
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms <= i32::MAX as u64)
+    })?;
+    options.busy_timeout = Duration::from_millis(busy_ms);
+    options.sync_mode = layers.parse(&SQLITE_SYNC_MODE, |value| value.parse::<SyncMode>().ok())?;
+    options.cache_size = layers.parse(&SQLITE_CACHE_SIZE, |value| value.parse::<i64>().ok())?;
+    options.query_logging = query_logging;
+    Ok(options)
+}
+
+/// The configuration sources, merged by the `config` crate.
+struct Layers(config::Config);
+
+impl Layers {
+    fn build(file: Option<&Path>, env: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            builder = builder.add_source(read_file(path)?);
+        }
+        // Only our variables reach the `config` crate, and an empty one
+        // counts as unset, as `VAR=` in a compose file usually means.
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(key, value)| variable(key).is_some() && !value.is_empty())
+            .collect();
+        builder = builder.add_source(config::Environment::default().source(Some(env)));
+        let merged = builder.build().map_err(|error| ConfigError::File {
+            path: file.map_or_else(|| PathBuf::from("(environment)"), Path::to_path_buf),
+            reason: error.to_string(),
+        })?;
+        Ok(Self(merged))
+    }
+
+    /// The raw value of `var`, if the file or the environment sets it.
+    fn value(&self, var: &'static Variable) -> Result<Option<String>, ConfigError> {
+        match self.0.get_string(&var.key()) {
+            Ok(value) => Ok(Some(value)),
+            Err(config::ConfigError::NotFound(_)) => Ok(None),
+            Err(_) => Err(invalid_shown(
+                var,
+                "(a table or list)",
+                Some("a single value is needed".to_owned()),
+            )),
+        }
+    }
+
+    /// The value of `var` parsed by `parse`, which returns `None` for a value
+    /// outside [`Variable::allowed`]. Defaults come from [`VARIABLES`] and
+    /// apply when neither the file nor the environment sets the variable.
+    fn parse<T>(
+        &self,
+        var: &'static Variable,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, ConfigError> {
+        let value = self
+            .value(var)?
+            .or_else(|| var.default.map(str::to_owned))
+            .unwrap_or_default();
+        parse(&value).ok_or_else(|| invalid(var, &value, None))
+    }
+}
+
+/// Loads the TOML file alone first, to refuse keys that are not settings.
+fn read_file(path: &Path) -> Result<config::Config, ConfigError> {
+    let file_error = |reason: String| ConfigError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if !path.is_file() {
+        return Err(file_error("no such file".to_owned()));
+    }
+    let file = config::Config::builder()
+        .add_source(config::File::from(path).format(config::FileFormat::Toml))
+        .build()
+        .map_err(|error| file_error(error.to_string()))?;
+    let keys = file
+        .clone()
+        .try_deserialize::<HashMap<String, config::Value>>()
+        .map_err(|error| file_error(error.to_string()))?;
+    let known: Vec<String> = VARIABLES.iter().map(Variable::key).collect();
+    let mut unknown: Vec<&String> = keys.keys().filter(|key| !known.contains(key)).collect();
+    unknown.sort();
+    match unknown.first() {
+        Some(key) => Err(ConfigError::UnknownKey {
+            path: path.to_path_buf(),
+            key: (*key).clone(),
+            known: known.join(", "),
+        }),
+        None => Ok(file),
+    }
+}
+
+/// The variable called `name` (exact, upper-case spelling).
+fn variable(name: &str) -> Option<&'static Variable> {
+    VARIABLES.iter().find(|var| var.name == name)
+}
+
+/// `var` refused with `value`, shown as the variable's secrecy allows.
+fn invalid(var: &'static Variable, value: &str, reason: Option<String>) -> ConfigError {
+    invalid_shown(var, &var.shown(value), reason)
+}
+
+/// `var` refused with a description of the value instead of the value.
+fn invalid_shown(var: &'static Variable, shown: &str, reason: Option<String>) -> ConfigError {
+    ConfigError::Invalid {
+        name: var.name,
+        value: shown.to_owned(),
+        allowed: var.allowed,
+        reason,
+    }
+}
+
+fn parse_backend(value: &str) -> Option<Backend> {
+    match value.to_ascii_lowercase().as_str() {
+        "postgresql" | "postgres" => Some(Backend::Postgresql),
+        "sqlite" => Some(Backend::Sqlite),
+        _ => None,
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_log_level(value: &str) -> Option<LevelFilter> {
+    match value.to_ascii_lowercase().as_str() {
+        "error" => Some(LevelFilter::Error),
+        "warn" => Some(LevelFilter::Warn),
+        "info" => Some(LevelFilter::Info),
+        "debug" => Some(LevelFilter::Debug),
+        "trace" => Some(LevelFilter::Trace),
+        _ => None,
+    }
+}
+
+fn parse_port(value: &str) -> Option<u16> {
+    value.parse().ok().filter(|port| *port > 0)
+}
+
+fn parse_non_empty(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// An IP address (IPv6 with or without brackets) or a DNS name, as
+/// `std::net::ToSocketAddrs` takes it.
+fn parse_host(value: &str) -> Option<String> {
+    if value.parse::<IpAddr>().is_ok() {
+        return Some(value.to_owned());
+    }
+    match url::Host::parse(value).ok()? {
+        url::Host::Domain(domain) => Some(domain),
+        url::Host::Ipv4(address) => Some(address.to_string()),
+        url::Host::Ipv6(address) => Some(address.to_string()),
+    }
+}
+
+fn parse_base_url(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value.trim()).map_err(|error| error.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("scheme {:?} is not http or https", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the host is missing".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("a query or fragment cannot prefix paths".to_owned());
+    }
+    // Paths are appended to the base, so it must not end in a slash.
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_postgres_url(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// A libpq URL from its parts. User, password, host and database are
+/// percent-encoded so that any character survives; a host starting with `/`
+/// is a Unix socket directory, which libpq takes percent-encoded in the host
+/// part.
+pub fn postgres_url(host: &str, port: u16, user: &str, password: &str, database: &str) -> String {
+    let unbracketed = host.trim_start_matches('[').trim_end_matches(']');
+    let host = match unbracketed.parse::<Ipv6Addr>() {
+        Ok(address) => format!("[{address}]"),
+        Err(_) => percent_encode(host),
+    };
+    let credentials = if password.is_empty() {
+        percent_encode(user)
+    } else {
+        format!("{}:{}", percent_encode(user), percent_encode(password))
+    };
+    format!(
+        "postgres://{credentials}@{host}:{port}/{}",
+        percent_encode(database)
+    )
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
+}
+
+/// `url` with any password replaced by `***`: the one in the user-info part,
+/// and a libpq `password=` query parameter.
+///
+/// Operators paste passwords unencoded, so the user-info is taken to end at
+/// the *last* `@`, whatever `/`, `?` or `#` precede it: this may hide more
+/// than the password, never less. A value without `://` is not a URL whose
+/// parts can be told apart, so it is replaced whole.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|index| index + 3) else {
+        return "***".to_owned();
+    };
+    let (scheme, rest) = url.split_at(scheme_end);
+    let mut redacted = String::with_capacity(url.len());
+    redacted.push_str(scheme);
+
+    let after_userinfo = match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, after) = rest.split_at(at);
+            match userinfo.split_once(':') {
+                Some((user, _password)) => {
+                    redacted.push_str(user);
+                    redacted.push_str(":***");
+                }
+                None => redacted.push_str(userinfo),
+            }
+            after
+        }
+        None => rest,
+    };
+
+    let (before_fragment, fragment) =
+        after_userinfo.split_at(after_userinfo.find('#').unwrap_or(after_userinfo.len()));
+    match before_fragment.split_once('?') {
+        Some((location, query)) => {
+            redacted.push_str(location);
+            redacted.push('?');
+            let parameters: Vec<String> = query
+                .split('&')
+                .map(|parameter| match parameter.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => parameter.to_owned(),
+                })
+                .collect();
+            redacted.push_str(&parameters.join("&"));
+        }
+        None => redacted.push_str(before_fragment),
+    }
+    redacted.push_str(fragment);
+    redacted
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_source(vars.iter().copied())
+    }
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        load(vars).unwrap_or_else(|error| panic!("{vars:?} should be accepted: {error}"))
+    }
+
+    /// The refusal message for `vars`, checked to contain every part.
+    fn refused(vars: &[(&str, &str)], parts: &[&str]) -> String {
+        let message = match load(vars) {
+            Ok(settings) => panic!("{vars:?} should be refused, got {settings:?}"),
+            Err(error) => error.to_string(),
+        };
+        for part in parts {
+            assert!(
+                message.contains(part),
+                "{message:?} should contain {part:?}"
+            );
+        }
+        message
+    }
+
+    fn sqlite(settings: &Settings) -> &SqliteOptions {
+        match &settings.database {
+            DatabaseSettings::Sqlite(options) => options,
+            other => panic!("expected SQLite, got {other:?}"),
+        }
+    }
+
+    fn postgres(settings: &Settings) -> &PgOptions {
+        match &settings.database {
+            DatabaseSettings::Postgresql(options) => options,
+            other => panic!("expected PostgreSQL, got {other:?}"),
+        }
+    }
+
+    const PG: (&str, &str) = ("DB_TYPE", "postgresql");
+
+    #[test]
+    fn defaults_apply_without_any_variable() {
+        let settings = settings(&[]);
+        let options = sqlite(&settings);
+        assert_eq!(options.file, PathBuf::from("./openbadges.sqlite"));
+        assert_eq!(options.busy_timeout, Duration::from_millis(5000));
+        assert_eq!(options.sync_mode.as_str(), "NORMAL");
+        assert_eq!(options.cache_size, 10000);
+        assert!(!options.query_logging);
+        assert!(!settings.query_logging);
+        assert_eq!(settings.log_level, LevelFilter::Info);
+        assert_eq!(
+            settings.http,
+            HttpSettings {
+                host: "0.0.0.0".into(),
+                port: 3000,
+                base_url: "http://localhost:3000".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn db_type_selects_the_backend() {
+        for value in ["postgresql", "postgres", "PostgreSQL"] {
+            let settings = settings(&[("DB_TYPE", value)]);
+            assert_eq!(settings.database.backend(), Backend::Postgresql);
+        }
+        assert_eq!(
+            settings(&[("DB_TYPE", "sqlite")]).database.backend(),
+            Backend::Sqlite
+        );
+        refused(
+            &[("DB_TYPE", "mysql")],
+            &["DB_TYPE", "\"mysql\"", "postgresql", "postgres", "sqlite"],
+        );
+    }
+
+    #[test]
+    fn database_url_is_passed_through_untouched() {
+        for url in [
+            "postgres://ob:s3cret@db.example.com:6432/badges?sslmode=require&application_name=ob",
+            "postgresql://ob@%2Fvar%2Frun%2Fpostgresql/badges",
+        ] {
+            let settings = settings(&[PG, ("DATABASE_URL", url)]);
+            assert_eq!(postgres(&settings).url, url);
+        }
+    }
+
+    #[test]
+    fn database_url_wins_over_the_parts() {
+        let url = "postgres://a@h/db";
+        let settings = settings(&[PG, ("DATABASE_URL", url), ("PG_HOST", "other")]);
+        assert_eq!(postgres(&settings).url, url);
+    }
+
+    #[test]
+    fn database_url_refusal_hides_the_password() {
+        let message = refused(
+            &[PG, ("DATABASE_URL", "mysql://root:hunter2@db/badges")],
+            &["DATABASE_URL", "mysql://root:***@db/badges", "postgres://"],
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+        let message = refused(
+            &[PG, ("DATABASE_URL", "host=db password=hunter2")],
+            &["DATABASE_URL"],
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn pg_parts_default_to_local_openbadges() {
+        let settings = settings(&[PG]);
+        assert_eq!(
+            postgres(&settings).url,
+            "postgres://postgres@localhost:5432/openbadges"
+        );
+    }
+
+    #[test]
+    fn pg_parts_are_percent_encoded() {
+        let settings = settings(&[
+            PG,
+            ("PG_HOST", "db.example.com"),
+            ("PG_PORT", "6543"),
+            ("PG_USER", "ob user"),
+            ("PG_PASSWORD", "p@ss:w/rd#?%"),
+            ("PG_DATABASE", "badges/prod"),
+        ]);
+        assert_eq!(
+            postgres(&settings).url,
+            "postgres://ob%20user:p%40ss%3Aw%2Frd%23%3F%25@db.example.com:6543/badges%2Fprod"
+        );
+    }
+
+    #[test]
+    fn pg_host_takes_ipv6_and_socket_directories() {
+        let url = |host| postgres(&settings(&[PG, ("PG_HOST", host)])).url.clone();
+        assert_eq!(url("::1"), "postgres://postgres@[::1]:5432/openbadges");
+        assert_eq!(url("[::1]"), "postgres://postgres@[::1]:5432/openbadges");
+        assert_eq!(
+            url("/var/run/postgresql"),
+            "postgres://postgres@%2Fvar%2Frun%2Fpostgresql:5432/openbadges"
+        );
+    }
+
+    #[test]
+    fn pg_port_must_be_a_port() {
+        assert!(postgres(&settings(&[PG, ("PG_PORT", "6000")]))
+            .url
+            .contains(":6000/"));
+        for value in ["abc", "0", "70000"] {
+            refused(&[PG, ("PG_PORT", value)], &["PG_PORT", value, "1-65535"]);
+        }
+    }
+
+    #[test]
+    fn pg_password_is_never_shown() {
+        let settings = settings(&[PG, ("PG_PASSWORD", "hunter2")]);
+        assert!(postgres(&settings).url.contains(":hunter2@"));
+        for shown in [format!("{settings:?}"), settings.database.location()] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        let settings = settings_with_url("postgres://ob:hunter2@db/badges?password=hunter2");
+        for shown in [format!("{settings:?}"), settings.database.location()] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+    }
+
+    fn settings_with_url(url: &str) -> Settings {
+        settings(&[PG, ("DATABASE_URL", url)])
+    }
+
+    /// An empty environment variable counts as unset, so only a file can
+    /// set these to nothing.
+    #[test]
+    fn empty_names_in_the_file_are_refused() {
+        for (key, name, backend) in [
+            ("pg_host", "PG_HOST", "postgresql"),
+            ("pg_user", "PG_USER", "postgresql"),
+            ("pg_database", "PG_DATABASE", "postgresql"),
+            ("sqlite_file", "SQLITE_FILE", "sqlite"),
+        ] {
+            let file = toml_file(&format!("{key} = \"\"\n"));
+            let error = Settings::load(Some(file.path()), [("DB_TYPE", backend)])
+                .expect_err("an empty name is refused")
+                .to_string();
+            assert!(error.contains(name), "{error}");
+        }
+    }
+
+    #[test]
+    fn pg_pool_max_is_bounded() {
+        assert_eq!(postgres(&settings(&[PG])).pool_max, 10);
+        assert_eq!(
+            postgres(&settings(&[PG, ("PG_POOL_MAX", "20")])).pool_max,
+            20
+        );
+        for value in ["0", "1001", "many"] {
+            refused(
+                &[PG, ("PG_POOL_MAX", value)],
+                &["PG_POOL_MAX", value, "1-1000"],
+            );
+        }
+    }
+
+    #[test]
+    fn pg_pool_idle_timeout_is_seconds() {
+        assert_eq!(
+            postgres(&settings(&[PG])).idle_timeout,
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            postgres(&settings(&[PG, ("PG_POOL_IDLE_TIMEOUT", "120")])).idle_timeout,
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            postgres(&settings(&[PG, ("PG_POOL_IDLE_TIMEOUT", "0")])).idle_timeout,
+            None
+        );
+        refused(
+            &[PG, ("PG_POOL_IDLE_TIMEOUT", "-1")],
+            &["PG_POOL_IDLE_TIMEOUT", "-1", "seconds"],
+        );
+    }
+
+    #[test]
+    fn postgres_settings_are_not_validated_for_sqlite() {
+        let settings = settings(&[("PG_PORT", "abc"), ("DATABASE_URL", "mysql://x")]);
+        assert_eq!(settings.database.backend(), Backend::Sqlite);
+    }
+
+    #[test]
+    fn sqlite_file_is_a_path() {
+        let settings = settings(&[("SQLITE_FILE", "/data/ob.sqlite")]);
+        assert_eq!(sqlite(&settings).file, PathBuf::from("/data/ob.sqlite"));
+        assert_eq!(settings.database.location(), "/data/ob.sqlite");
+    }
+
+    #[test]
+    fn sqlite_busy_timeout_is_milliseconds() {
+        assert_eq!(
+            sqlite(&settings(&[("SQLITE_BUSY_TIMEOUT", "200")])).busy_timeout,
+            Duration::from_millis(200)
+        );
+        for value in ["soon", "-5", "2147483648"] {
+            refused(
+                &[("SQLITE_BUSY_TIMEOUT", value)],
+                &["SQLITE_BUSY_TIMEOUT", value, "milliseconds"],
+            );
+        }
+    }
+
+    #[test]
+    fn sqlite_sync_mode_is_one_of_four() {
+        assert_eq!(
+            sqlite(&settings(&[("SQLITE_SYNC_MODE", "full")]))
+                .sync_mode
+                .as_str(),
+            "FULL"
+        );
+        refused(
+            &[("SQLITE_SYNC_MODE", "sometimes")],
+            &["SQLITE_SYNC_MODE", "sometimes", "OFF, NORMAL, FULL, EXTRA"],
+        );
+    }
+
+    #[test]
+    fn sqlite_cache_size_is_an_integer() {
+        assert_eq!(
+            sqlite(&settings(&[("SQLITE_CACHE_SIZE", "-2000")])).cache_size,
+            -2000
+        );
+        refused(
+            &[("SQLITE_CACHE_SIZE", "big")],
+            &["SQLITE_CACHE_SIZE", "big", "integer"],
+        );
+    }
+
+    #[test]
+    fn db_query_logging_is_a_boolean() {
+        for (value, expected) in [("true", true), ("1", true), ("TRUE", true), ("0", false)] {
+            let settings = settings(&[("DB_QUERY_LOGGING", value)]);
+            assert_eq!(settings.query_logging, expected, "{value}");
+            assert_eq!(sqlite(&settings).query_logging, expected, "{value}");
+        }
+        let settings = settings(&[PG, ("DB_QUERY_LOGGING", "true")]);
+        assert!(postgres(&settings).query_logging);
+        refused(
+            &[("DB_QUERY_LOGGING", "yes")],
+            &["DB_QUERY_LOGGING", "yes", "true, false, 1, 0"],
+        );
+    }
+
+    #[test]
+    fn log_level_is_one_of_five() {
+        assert_eq!(
+            settings(&[("LOG_LEVEL", "debug")]).log_level,
+            LevelFilter::Debug
+        );
+        assert_eq!(
+            settings(&[("LOG_LEVEL", "WARN")]).log_level,
+            LevelFilter::Warn
+        );
+        refused(
+            &[("LOG_LEVEL", "verbose")],
+            &["LOG_LEVEL", "verbose", "error, warn, info, debug, trace"],
+        );
+    }
+
+    #[test]
+    fn host_is_an_address_or_a_name() {
+        for (value, expected) in [
+            ("127.0.0.1", "127.0.0.1"),
+            ("::1", "::1"),
+            ("[::1]", "::1"),
+            ("badges.internal", "badges.internal"),
+        ] {
+            assert_eq!(settings(&[("HOST", value)]).http.host, expected);
+        }
+        refused(
+            &[("HOST", "bad host!")],
+            &["HOST", "bad host!", "IP address"],
+        );
+    }
+
+    #[test]
+    fn port_is_a_port() {
+        assert_eq!(settings(&[("PORT", "8080")]).http.port, 8080);
+        for value in ["abc", "0", "65536"] {
+            refused(&[("PORT", value)], &["PORT", value, "1-65535"]);
+        }
+    }
+
+    #[test]
+    fn base_url_defaults_to_localhost_and_port() {
+        assert_eq!(
+            settings(&[("PORT", "8080")]).http.base_url,
+            "http://localhost:8080"
+        );
+    }
+
+    #[test]
+    fn base_url_loses_its_trailing_slash() {
+        for (value, expected) in [
+            ("https://badges.example.org/", "https://badges.example.org"),
+            ("https://example.org/ob/", "https://example.org/ob"),
+            ("http://example.org:8080", "http://example.org:8080"),
+        ] {
+            assert_eq!(settings(&[("BASE_URL", value)]).http.base_url, expected);
+        }
+    }
+
+    #[test]
+    fn base_url_must_be_http() {
+        refused(
+            &[("BASE_URL", "ftp://example.org")],
+            &["BASE_URL", "ftp", "http"],
+        );
+        refused(&[("BASE_URL", "example.org")], &["BASE_URL", "example.org"]);
+        refused(
+            &[("BASE_URL", "https://example.org/?a=b")],
+            &["BASE_URL", "query"],
+        );
+    }
+
+    #[test]
+    fn empty_variables_count_as_unset() {
+        let settings = settings(&[("PORT", ""), ("DB_TYPE", ""), ("LOG_LEVEL", "")]);
+        assert_eq!(settings.http.port, 3000);
+        assert_eq!(settings.database.backend(), Backend::Sqlite);
+    }
+
+    fn toml_file(content: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::Builder::new()
+            .suffix(".toml")
+            .tempfile()
+            .expect("temp file");
+        file.write_all(content.as_bytes()).expect("write config");
+        file
+    }
+
+    #[test]
+    fn file_sits_between_defaults_and_environment() {
+        let file = toml_file(
+            "db_type = \"postgresql\"\npg_port = 6000\nport = 4000\ndb_query_logging = true\n",
+        );
+        let settings =
+            Settings::load(Some(file.path()), [("PORT", "5000")]).expect("valid configuration");
+        assert_eq!(settings.http.port, 5000, "the environment wins");
+        assert!(
+            postgres(&settings).url.contains(":6000/"),
+            "the file applies"
+        );
+        assert!(settings.query_logging);
+        assert_eq!(settings.log_level, LevelFilter::Info, "defaults fill in");
+    }
+
+    #[test]
+    fn config_file_variable_names_the_file() {
+        let file = toml_file("port = 4100\n");
+        let path = file.path().to_string_lossy().into_owned();
+        let settings = settings(&[("CONFIG_FILE", path.as_str())]);
+        assert_eq!(settings.http.port, 4100);
+    }
+
+    #[test]
+    fn missing_file_is_refused() {
+        let error = Settings::load(Some(Path::new("/nonexistent/ob.toml")), [PG])
+            .expect_err("a missing file is refused")
+            .to_string();
+        assert!(error.contains("/nonexistent/ob.toml"), "{error}");
+        assert!(error.contains("no such file"), "{error}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let file = toml_file("db_tpye = \"sqlite\"\n");
+        let error = Settings::load(Some(file.path()), [PG])
+            .expect_err("a typo is refused")
+            .to_string();
+        assert!(error.contains("db_tpye"), "{error}");
+        assert!(error.contains("db_type"), "{error}");
+    }
+
+    #[test]
+    fn bad_file_values_name_the_variable() {
+        let file = toml_file("port = \"abc\"\n");
+        let error = Settings::load(Some(file.path()), [PG])
+            .expect_err("a bad port is refused")
+            .to_string();
+        assert!(error.contains("PORT") && error.contains("abc"), "{error}");
+        let file = toml_file("[port]\nvalue = 1\n");
+        let error = Settings::load(Some(file.path()), [PG])
+            .expect_err("a table is refused")
+            .to_string();
+        assert!(error.contains("PORT"), "{error}");
+    }
+
+    #[test]
+    fn redact_url_hides_passwords_only() {
+        for (url, expected) in [
+            (
+                "postgres://ob:hunter2@db:5432/badges?sslmode=require",
+                "postgres://ob:***@db:5432/badges?sslmode=require",
+            ),
+            ("postgres://ob@db/badges", "postgres://ob@db/badges"),
+            ("postgres://db/badges", "postgres://db/badges"),
+            (
+                "postgres://ob:p/ss?w@rd@db/badges",
+                "postgres://ob:***@db/badges",
+            ),
+            (
+                "postgres://db/badges?user=ob&password=hunter2&sslmode=require",
+                "postgres://db/badges?user=ob&password=***&sslmode=require",
+            ),
+            ("host=db password=hunter2", "***"),
+        ] {
+            assert_eq!(redact_url(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn help_lists_every_variable() {
+        let help = environment_help();
+        for var in VARIABLES {
+            assert!(help.contains(var.name), "{} missing from help", var.name);
+        }
+        assert!(help.contains("CONFIG_FILE"));
+    }
+}

@@ -1,0 +1,265 @@
+//! HTTP with actix-web: the shared [`AppState`], the routes, and the one JSON
+//! error shape every handler answers with ([`ApiError`]).
+//!
+//! Handlers are thin and async; the adapters run blocking database work on
+//! the blocking thread pool, so actix workers are never stalled by diesel.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::Logger;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use openbadges_domain::ports::{Backend, RepoResult, Store};
+use openbadges_domain::{DomainError, FieldError};
+use serde_json::json;
+
+use crate::config::Settings;
+
+/// What every handler can reach, shared through `web::Data`.
+pub struct AppState {
+    /// The storage backend chosen at start.
+    pub store: Arc<dyn Store>,
+    /// The configuration the server runs with.
+    pub settings: Arc<Settings>,
+}
+
+/// Registers the routes. Resource routes go here as they are added.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config.route("/health", web::get().to(health));
+}
+
+/// Why the HTTP server stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound (in use, not local, no permission).
+    #[error("cannot listen on {address}: {source}. Choose another HOST/PORT or stop the process using it")]
+    Bind {
+        /// `host:port` as configured.
+        address: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("the HTTP server stopped: {0}")]
+    Run(#[source] std::io::Error),
+}
+
+/// Binds `HOST:PORT`, logs the listening address, and serves until a
+/// shutdown signal (SIGINT/SIGTERM, handled by actix) arrives.
+pub async fn serve(state: AppState) -> Result<(), ServeError> {
+    let host = state.settings.http.host.clone();
+    let port = state.settings.http.port;
+    let base_url = state.settings.http.base_url.clone();
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            // Health is polled by orchestrators; logging every probe drowns
+            // the requests that matter.
+            .wrap(Logger::default().exclude("/health"))
+            .configure(routes)
+            .default_service(web::to(unknown_route))
+    })
+    .bind((host.as_str(), port))
+    .map_err(|source| ServeError::Bind {
+        address: format!("{host}:{port}"),
+        source,
+    })?;
+    for address in server.addrs() {
+        log::info!("listening on http://{address} (base URL {base_url})");
+    }
+    server.run().await.map_err(ServeError::Run)
+}
+
+/// `GET /health`: asks the database, so that a server whose database is gone
+/// is reported down rather than healthy.
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    health_response(state.store.backend(), state.store.ping().await)
+}
+
+fn health_response(backend: Backend, ping: RepoResult<()>) -> HttpResponse {
+    let (mut response, status, database) = match ping {
+        Ok(()) => (HttpResponse::Ok(), "ok", "up"),
+        Err(error) => {
+            log::warn!("health check: the database does not answer: {error}");
+            (HttpResponse::ServiceUnavailable(), "error", "down")
+        }
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "status": status,
+            "backend": backend.as_str(),
+            "database": database,
+        }))
+}
+
+/// Anything no route matches: the same 404 shape as a missing entity.
+async fn unknown_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError(DomainError::NotFound {
+        entity: "route",
+        id: format!("{} {}", request.method(), request.path()),
+    }))
+}
+
+/// A domain error on its way to the client, rendered in the JSON shapes the
+/// clients of the previous server parse:
+///
+/// - `NotFound` → 404 `{"error":"Not Found","message":...}`
+/// - `Validation` → 400 `{"success":false,"error":"Validation error","details":{"<field>":["msg"]}}`
+/// - `Conflict` → 409, `MissingReference` → 422, `Unavailable` → 503, each
+///   `{"error":<reason>,"message":...}`
+/// - `Internal` → 500 `{"error":"Internal Server Error"}`: the detail is
+///   logged, never sent, as it may describe the inside of the server.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub DomainError);
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match &self.0 {
+            DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
+            DomainError::Validation(_) => StatusCode::BAD_REQUEST,
+            DomainError::Conflict(_) => StatusCode::CONFLICT,
+            DomainError::MissingReference { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            DomainError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let body = match &self.0 {
+            DomainError::Validation(fields) => json!({
+                "success": false,
+                "error": "Validation error",
+                "details": details(fields),
+            }),
+            DomainError::Internal(detail) => {
+                log::error!("internal error: {detail}");
+                json!({ "error": reason })
+            }
+            DomainError::Unavailable(detail) => {
+                log::warn!("storage unavailable: {detail}");
+                json!({ "error": reason, "message": "the database is unavailable; retry later" })
+            }
+            other => json!({ "error": reason, "message": other.to_string() }),
+        };
+        HttpResponse::build(status).json(body)
+    }
+}
+
+/// Messages grouped by field, every bad field named.
+fn details(fields: &[FieldError]) -> BTreeMap<&str, Vec<&str>> {
+    let mut details: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for field in fields {
+        details
+            .entry(field.field.as_str())
+            .or_default()
+            .push(field.message.as_str());
+    }
+    details
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+    use serde_json::Value;
+
+    use super::*;
+
+    fn body(response: HttpResponse) -> Value {
+        let bytes = response
+            .into_body()
+            .try_into_bytes()
+            .unwrap_or_else(|_| panic!("a JSON response has a complete body"));
+        serde_json::from_slice(&bytes).expect("the body is JSON")
+    }
+
+    fn render(error: DomainError) -> (StatusCode, Value) {
+        let response = ApiError(error).error_response();
+        (response.status(), body(response))
+    }
+
+    #[test]
+    fn not_found_is_404_with_message() {
+        let (status, body) = render(DomainError::NotFound {
+            entity: "issuer",
+            id: "42".into(),
+        });
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body,
+            json!({"error": "Not Found", "message": "issuer 42 not found"})
+        );
+    }
+
+    #[test]
+    fn validation_is_400_with_every_field() {
+        let (status, body) = render(DomainError::Validation(vec![
+            FieldError::new("name", "must not be empty"),
+            FieldError::new("url", "must be an http(s) URL"),
+            FieldError::new("name", "too short"),
+        ]));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({
+                "success": false,
+                "error": "Validation error",
+                "details": {
+                    "name": ["must not be empty", "too short"],
+                    "url": ["must be an http(s) URL"],
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn conflict_missing_reference_and_unavailable_have_their_codes() {
+        let (status, body) = render(DomainError::Conflict("issuer has awards".into()));
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"], "Conflict");
+        assert_eq!(body["message"], "conflict: issuer has awards");
+
+        let (status, body) = render(DomainError::MissingReference {
+            entity: "issuer",
+            id: "7".into(),
+        });
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["message"], "issuer 7 does not exist");
+
+        let (status, body) = render(DomainError::Unavailable("pool timed out".into()));
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!body.to_string().contains("pool timed out"));
+    }
+
+    #[test]
+    fn internal_is_500_without_details() {
+        let (status, body) = render(DomainError::Internal("relation x missing".into()));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body, json!({"error": "Internal Server Error"}));
+    }
+
+    #[test]
+    fn health_reports_up_and_down() {
+        let response = health_response(Backend::Sqlite, Ok(()));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            body(response),
+            json!({"status": "ok", "backend": "sqlite", "database": "up"})
+        );
+
+        let response = health_response(
+            Backend::Postgresql,
+            Err(DomainError::Unavailable("connection reset".into())),
+        );
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body(response),
+            json!({"status": "error", "backend": "postgresql", "database": "down"})
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! The Open Badges server application: configuration, start-up (store and
+//! migrations), logging and the HTTP API, wired together by the
+//! `openbadges-server` binary.
+
+pub mod config;
+pub mod http;
+pub mod logging;
+pub mod startup;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use config::Settings;
+
+/// Exit code for a refused configuration (also what clap uses for bad flags).
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code when the database cannot be opened or migrated.
+pub const EXIT_DATABASE: u8 = 3;
+/// Exit code when the HTTP server cannot listen or stops with an error.
+pub const EXIT_SERVER: u8 = 1;
+
+/// Logs the version, backend and (redacted) database location.
+pub fn log_start(command: &str, settings: &Settings) {
+    log::info!(
+        "openbadges-server {} {command}: backend {}, database {}",
+        env!("CARGO_PKG_VERSION"),
+        settings.database.backend().as_str(),
+        settings.database.location()
+    );
+}
+
+/// `serve`: opens the store, applies pending migrations, serves HTTP until
+/// shutdown.
+pub fn serve(settings: Settings) -> ExitCode {
+    let prepared = match startup::open_and_migrate(&settings.database) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            log::error!("{}", startup::explain(&error, &settings.database));
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    };
+    startup::log_applied(&prepared.applied);
+    let state = http::AppState {
+        store: prepared.store,
+        settings: Arc::new(settings),
+    };
+    match actix_web::rt::System::new().block_on(http::serve(state)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            log::error!("{error}");
+            ExitCode::from(EXIT_SERVER)
+        }
+    }
+}
+
+/// `migrate`: applies pending migrations and exits.
+pub fn migrate(settings: &Settings) -> ExitCode {
+    match startup::open_and_migrate(&settings.database) {
+        Ok(prepared) => {
+            startup::log_applied(&prepared.applied);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            log::error!("{}", startup::explain(&error, &settings.database));
+            ExitCode::from(EXIT_DATABASE)
+        }
+    }
+}
