@@ -5,6 +5,7 @@
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod requests;
 pub mod startup;
 
 use std::process::ExitCode;

@@ -7,11 +7,13 @@
 //! traits in [`ports`]; the `testkit` feature exposes the contract every
 //! implementation must pass.
 
+pub mod documents;
 pub mod entities;
 pub mod error;
 pub mod ids;
 pub mod page;
 pub mod ports;
+pub mod service;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod values;

@@ -1,0 +1,782 @@
+//! Request bodies in, validated domain drafts out. Bodies are read as JSON
+//! values, not derived structs, so that every bad field can be named in one
+//! 400 answer (a derived struct stops at the first error and names it in
+//! serde's words). Both the OB 2.0 style the old server took and the
+//! OB 3.0 style are accepted; references may be the id URL we return,
+//! `urn:uuid:<uuid>` or the bare UUID.
+
+use openbadges_domain::documents::Urls;
+use openbadges_domain::service::{AssertionDraft, BadgeClassDraft, IssuerDraft};
+use openbadges_domain::*;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// The OB 3.0 `achievementType` vocabulary; `ext:` terms extend it.
+const ACHIEVEMENT_TYPES: &[&str] = &[
+    "Achievement",
+    "ApprenticeshipCertificate",
+    "Assessment",
+    "Assignment",
+    "AssociateDegree",
+    "Award",
+    "Badge",
+    "BachelorDegree",
+    "Certificate",
+    "CertificateOfCompletion",
+    "Certification",
+    "CommunityService",
+    "Competency",
+    "Course",
+    "CoCurricular",
+    "Degree",
+    "Diploma",
+    "DoctoralDegree",
+    "Fieldwork",
+    "GeneralEducationDevelopment",
+    "JourneymanCertificate",
+    "LearningProgram",
+    "License",
+    "Membership",
+    "ProfessionalDoctorate",
+    "QualityAssuranceCredential",
+    "MasterCertificate",
+    "MasterDegree",
+    "MicroCredential",
+    "ResearchDoctorate",
+    "SecondarySchoolDiploma",
+];
+
+/// The most awards one batch request may carry.
+pub const MAX_BATCH: usize = 10_000;
+
+/// Collects every field error of one request.
+#[derive(Default)]
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, DomainError> {
+        if self.0.is_empty() {
+            value().ok_or_else(|| DomainError::invalid("body", "is invalid"))
+        } else {
+            Err(DomainError::Validation(self.0))
+        }
+    }
+}
+
+/// A JSON object being read, with the path of its fields for messages.
+struct Body<'v> {
+    object: &'v Map<String, Value>,
+    prefix: String,
+}
+
+impl<'v> Body<'v> {
+    fn root(value: &'v Value, errors: &mut Errors) -> Option<Self> {
+        Self::nested(value, String::new(), errors)
+    }
+
+    fn nested(value: &'v Value, prefix: String, errors: &mut Errors) -> Option<Self> {
+        match value {
+            Value::Object(object) => Some(Self { object, prefix }),
+            _ => {
+                let field = if prefix.is_empty() {
+                    "body".to_owned()
+                } else {
+                    prefix
+                };
+                errors.add(field, "must be a JSON object");
+                None
+            }
+        }
+    }
+
+    fn path(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.prefix)
+        }
+    }
+
+    /// The first present (non-null) key of `keys`, with its name.
+    fn get(&self, keys: &[&'static str]) -> Option<(&'static str, &'v Value)> {
+        keys.iter().find_map(|key| match self.object.get(*key) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some((*key, value)),
+        })
+    }
+
+    fn string(
+        &self,
+        keys: &[&'static str],
+        required: bool,
+        errors: &mut Errors,
+    ) -> Option<(&'static str, &'v str)> {
+        match self.get(keys) {
+            None => {
+                if required {
+                    errors.add(self.path(keys[0]), "is required");
+                }
+                None
+            }
+            Some((key, Value::String(s))) => Some((key, s.as_str())),
+            Some((key, _)) => {
+                errors.add(self.path(key), "must be a string");
+                None
+            }
+        }
+    }
+
+    /// A string field parsed into a value type.
+    fn parse<T>(
+        &self,
+        keys: &[&'static str],
+        required: bool,
+        errors: &mut Errors,
+        parse: impl FnOnce(&'v str) -> Result<T, InvalidValue>,
+    ) -> Option<T> {
+        let (key, raw) = self.string(keys, required, errors)?;
+        parse(raw).map_err(|e| errors.add(self.path(key), e.0)).ok()
+    }
+
+    fn boolean(&self, key: &'static str, errors: &mut Errors) -> Option<bool> {
+        match self.get(&[key]) {
+            None => None,
+            Some((_, Value::Bool(b))) => Some(*b),
+            Some(_) => {
+                errors.add(self.path(key), "must be true or false");
+                None
+            }
+        }
+    }
+
+    /// A field that may be an IRI string or an object with an `id` (OB 3.0
+    /// `Image`, a referenced entity).
+    fn iri_or_object(
+        &self,
+        keys: &[&'static str],
+        required: bool,
+        errors: &mut Errors,
+    ) -> Option<(String, &'v str)> {
+        match self.get(keys) {
+            None => {
+                if required {
+                    errors.add(self.path(keys[0]), "is required");
+                }
+                None
+            }
+            Some((key, Value::String(s))) => Some((self.path(key), s.as_str())),
+            Some((key, Value::Object(object))) => match object.get("id") {
+                Some(Value::String(s)) => Some((format!("{}.id", self.path(key)), s.as_str())),
+                _ => {
+                    errors.add(format!("{}.id", self.path(key)), "is required");
+                    None
+                }
+            },
+            Some((key, _)) => {
+                errors.add(self.path(key), "must be a string or an object with an id");
+                None
+            }
+        }
+    }
+
+    fn image(&self, errors: &mut Errors) -> Option<Iri> {
+        let (field, raw) = self.iri_or_object(&["image"], false, errors)?;
+        Iri::parse(raw).map_err(|e| errors.add(field, e.0)).ok()
+    }
+
+    /// An array field; a single object is taken as a one-item array (OB 2.0
+    /// allows both for evidence).
+    fn list(&self, keys: &[&'static str], errors: &mut Errors) -> Vec<(String, &'v Value)> {
+        match self.get(keys) {
+            None => Vec::new(),
+            Some((key, Value::Array(items))) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (format!("{}[{i}]", self.path(key)), item))
+                .collect(),
+            Some((key, item @ Value::Object(_))) => vec![(self.path(key), item)],
+            Some((key, _)) => {
+                errors.add(self.path(key), "must be an array");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Which entity a reference names, and the path segments its URLs use.
+#[derive(Clone, Copy)]
+enum Reference {
+    Issuer,
+    Achievement,
+}
+
+impl Reference {
+    fn segments(self) -> &'static [&'static str] {
+        match self {
+            Self::Issuer => &["issuers"],
+            Self::Achievement => &["achievements", "badge-classes"],
+        }
+    }
+}
+
+/// Reads a reference given as our id URL (any version, or bare), as
+/// `urn:uuid:<uuid>`, or as the bare UUID.
+fn resolve(raw: &str, kind: Reference, urls: &Urls) -> Result<Uuid, InvalidValue> {
+    let shape = || {
+        InvalidValue(format!(
+            "must be a UUID, urn:uuid:<UUID>, or a {}/.../{}/<UUID> URL of this server",
+            urls.base(),
+            kind.segments()[0]
+        ))
+    };
+    if let Ok(uuid) = Uuid::parse_str(raw) {
+        return Ok(uuid);
+    }
+    if let Some(rest) = raw.strip_prefix("urn:uuid:") {
+        return Uuid::parse_str(rest).map_err(|_| shape());
+    }
+    let path = raw.strip_prefix(urls.base()).ok_or_else(shape)?;
+    let mut parts = path.trim_start_matches('/').split('/').collect::<Vec<_>>();
+    if matches!(parts.first(), Some(&"v2" | &"v3")) {
+        parts.remove(0);
+    }
+    match parts.as_slice() {
+        [segment, id] if kind.segments().contains(segment) => {
+            Uuid::parse_str(id).map_err(|_| shape())
+        }
+        _ => Err(shape()),
+    }
+}
+
+/// An issuer body: `name`, `url` required; `email`, `description`, `image`.
+pub fn issuer_draft(body: &Value) -> Result<IssuerDraft, DomainError> {
+    let mut errors = Errors::default();
+    let Some(b) = Body::root(body, &mut errors) else {
+        return errors.finish(|| None);
+    };
+    let name = b.parse(&["name"], true, &mut errors, Name::parse);
+    let url = b.parse(&["url"], true, &mut errors, HttpUrl::parse);
+    let email = b.parse(&["email"], false, &mut errors, Email::parse);
+    let description = b.parse(&["description"], false, &mut errors, Text::parse);
+    let image = b.image(&mut errors);
+    errors.finish(|| {
+        Some(IssuerDraft {
+            name: name?,
+            url: url?,
+            email,
+            description,
+            image,
+        })
+    })
+}
+
+fn criteria(b: &Body<'_>, errors: &mut Errors) -> Option<Criteria> {
+    match b.get(&["criteria"]) {
+        None => {
+            errors.add(b.path("criteria"), "is required: a URL or {narrative, id}");
+            None
+        }
+        Some((_, Value::String(url))) => match Iri::parse(url.as_str()) {
+            Ok(url) => Criteria::new(Some(url), None).ok(),
+            Err(e) => {
+                errors.add(b.path("criteria"), e.0);
+                None
+            }
+        },
+        Some((_, value @ Value::Object(_))) => {
+            let c = Body::nested(value, b.path("criteria"), errors)?;
+            let id = c.parse(&["id"], false, errors, Iri::parse);
+            let narrative = c.parse(&["narrative"], false, errors, Text::parse);
+            Criteria::new(id, narrative)
+                .map_err(|e| errors.add(b.path("criteria"), e.0))
+                .ok()
+        }
+        Some(_) => {
+            errors.add(b.path("criteria"), "must be a URL or an object");
+            None
+        }
+    }
+}
+
+fn tags(b: &Body<'_>, errors: &mut Errors) -> Vec<Label> {
+    match b.get(&["tags", "tag"]) {
+        None => Vec::new(),
+        Some((key, Value::Array(items))) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let field = format!("{}[{i}]", b.path(key));
+                match item.as_str().map(Label::parse) {
+                    Some(Ok(tag)) => Some(tag),
+                    Some(Err(e)) => {
+                        errors.add(field, e.0);
+                        None
+                    }
+                    None => {
+                        errors.add(field, "must be a string");
+                        None
+                    }
+                }
+            })
+            .collect(),
+        Some((key, _)) => {
+            errors.add(b.path(key), "must be an array of strings");
+            Vec::new()
+        }
+    }
+}
+
+fn alignments(b: &Body<'_>, errors: &mut Errors) -> Vec<Alignment> {
+    b.list(&["alignment", "alignments"], errors)
+        .into_iter()
+        .filter_map(|(path, item)| {
+            let a = Body::nested(item, path, errors)?;
+            let target_name = a.parse(&["targetName"], true, errors, Name::parse);
+            let target_url = a.parse(&["targetUrl"], true, errors, Iri::parse);
+            let target_description = a.parse(&["targetDescription"], false, errors, Text::parse);
+            let target_framework = a.parse(&["targetFramework"], false, errors, Name::parse);
+            let target_code = a.parse(&["targetCode"], false, errors, Label::parse);
+            Some(Alignment {
+                target_name: target_name?,
+                target_url: target_url?,
+                target_description,
+                target_framework,
+                target_code,
+            })
+        })
+        .collect()
+}
+
+fn achievement_type(raw: &str) -> Result<Label, InvalidValue> {
+    let known = ACHIEVEMENT_TYPES.contains(&raw)
+        || raw.strip_prefix("ext:").is_some_and(|term| {
+            !term.is_empty()
+                && term
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        });
+    if known {
+        Label::parse(raw)
+    } else {
+        Err(InvalidValue(
+            "must be an OB 3.0 achievement type (Badge, Certificate, Course, ...) or ext:<term>"
+                .to_owned(),
+        ))
+    }
+}
+
+/// An achievement / badge class body: `name`, `description`, `criteria`,
+/// `issuer` required; `image`, `tags`/`tag`, `alignment`, `version`,
+/// `achievementType`.
+pub fn badge_class_draft(body: &Value, urls: &Urls) -> Result<BadgeClassDraft, DomainError> {
+    let mut errors = Errors::default();
+    let Some(b) = Body::root(body, &mut errors) else {
+        return errors.finish(|| None);
+    };
+    let issuer_id = b
+        .iri_or_object(&["issuer", "issuerId"], true, &mut errors)
+        .and_then(|(field, raw)| {
+            resolve(raw, Reference::Issuer, urls)
+                .map_err(|e| errors.add(field, e.0))
+                .ok()
+        });
+    let name = b.parse(&["name"], true, &mut errors, Name::parse);
+    let description = b.parse(&["description"], true, &mut errors, Text::parse);
+    let image = b.image(&mut errors);
+    let criteria = criteria(&b, &mut errors);
+    let tags = tags(&b, &mut errors);
+    let alignments = alignments(&b, &mut errors);
+    let version = b.parse(&["version"], false, &mut errors, Label::parse);
+    let achievement_type = b.parse(&["achievementType"], false, &mut errors, achievement_type);
+    errors.finish(|| {
+        Some(BadgeClassDraft {
+            issuer_id: issuer_id?.into(),
+            name: name?,
+            description: description?,
+            image,
+            criteria: criteria?,
+            tags,
+            alignments,
+            version,
+            achievement_type,
+        })
+    })
+}
+
+/// A fresh per-award salt: 128 random bits, hex.
+fn new_salt() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+fn is_prehashed(identity: &str) -> bool {
+    identity.starts_with("sha256$") || identity.starts_with("md5$")
+}
+
+/// OB 2.0 `recipient {type, identity, hashed, salt}`. An e-mail is hashed
+/// with a fresh salt unless `hashed: false`; an identity already in
+/// `sha256$...` form is kept as given.
+fn ob2_recipient(b: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
+    let kind = match b.string(&["type"], false, errors) {
+        None => RecipientKind::Email,
+        Some((_, raw)) => match RecipientKind::parse(raw) {
+            Ok(kind) => kind,
+            Err(e) => {
+                errors.add(b.path("type"), e.0);
+                return None;
+            }
+        },
+    };
+    let (_, identity) = b.string(&["identity"], true, errors)?;
+    let hashed = b.boolean("hashed", errors);
+    let salt = b.string(&["salt"], false, errors).map(|(_, s)| s);
+    let recipient = if is_prehashed(identity) {
+        Recipient::prehashed(kind, identity, salt)
+    } else if hashed.unwrap_or(true) {
+        let salt = salt.map_or_else(new_salt, str::to_owned);
+        Recipient::hashed(kind, identity, &salt)
+    } else {
+        Recipient::plain(kind, identity)
+    };
+    recipient
+        .map_err(|e| errors.add(b.path("identity"), e.0))
+        .ok()
+}
+
+/// OB 3.0 `credentialSubject`: `id` (a URL or DID) or
+/// `identifier[0] {identityType, identityHash, hashed, salt}`.
+fn ob3_recipient(subject: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
+    if let Some((_, id)) = subject.string(&["id"], false, errors) {
+        let kind = if id.starts_with("http://") || id.starts_with("https://") {
+            RecipientKind::Url
+        } else {
+            RecipientKind::Did
+        };
+        return Recipient::plain(kind, id)
+            .map_err(|e| errors.add(subject.path("id"), e.0))
+            .ok();
+    }
+    let identifiers = subject.list(&["identifier"], errors);
+    let Some((path, first)) = identifiers.into_iter().next() else {
+        errors.add(
+            subject.path("identifier"),
+            "is required (or credentialSubject.id)",
+        );
+        return None;
+    };
+    let identifier = Body::nested(first, path, errors)?;
+    let kind = match identifier.string(&["identityType"], false, errors) {
+        None | Some((_, "emailAddress")) => RecipientKind::Email,
+        Some((_, "ext:telephone" | "phone")) => RecipientKind::Telephone,
+        Some((_, "url")) => RecipientKind::Url,
+        Some((_, "identifier")) => RecipientKind::Did,
+        Some((_, _)) => {
+            errors.add(
+                identifier.path("identityType"),
+                "must be emailAddress, ext:telephone, url or identifier",
+            );
+            return None;
+        }
+    };
+    let (_, identity) = identifier.string(&["identityHash", "identity"], true, errors)?;
+    let hashed = identifier.boolean("hashed", errors);
+    let salt = identifier.string(&["salt"], false, errors).map(|(_, s)| s);
+    let recipient = if is_prehashed(identity) {
+        Recipient::prehashed(kind, identity, salt)
+    } else if hashed.unwrap_or(true) {
+        let salt = salt.map_or_else(new_salt, str::to_owned);
+        Recipient::hashed(kind, identity, &salt)
+    } else {
+        Recipient::plain(kind, identity)
+    };
+    recipient
+        .map_err(|e| errors.add(identifier.path("identityHash"), e.0))
+        .ok()
+}
+
+fn evidence(b: &Body<'_>, errors: &mut Errors) -> Vec<Evidence> {
+    b.list(&["evidence"], errors)
+        .into_iter()
+        .filter_map(|(path, item)| {
+            let e = Body::nested(item, path.clone(), errors)?;
+            let evidence = Evidence {
+                id: e.parse(&["id"], false, errors, Iri::parse),
+                narrative: e.parse(&["narrative"], false, errors, Text::parse),
+                name: e.parse(&["name"], false, errors, Name::parse),
+                description: e.parse(&["description"], false, errors, Text::parse),
+                genre: e.parse(&["genre"], false, errors, Label::parse),
+                audience: e.parse(&["audience"], false, errors, Name::parse),
+            };
+            if evidence.id.is_none() && evidence.narrative.is_none() {
+                errors.add(path, "needs an id (URL) or a narrative");
+                return None;
+            }
+            Some(evidence)
+        })
+        .collect()
+}
+
+/// A credential / assertion body in either style:
+/// OB 2.0 `badge`, `recipient`, `issuedOn`, `expires`, `evidence`,
+/// `narrative`, `image`; OB 3.0 `credentialSubject {id | identifier,
+/// achievement}` (or top-level `achievement`), `validFrom`, `validUntil`.
+pub fn assertion_draft(body: &Value, urls: &Urls) -> Result<AssertionDraft, DomainError> {
+    let mut errors = Errors::default();
+    let Some(b) = Body::root(body, &mut errors) else {
+        return errors.finish(|| None);
+    };
+    let draft = read_assertion(&b, urls, &mut errors);
+    errors.finish(|| draft)
+}
+
+fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<AssertionDraft> {
+    let subject = b
+        .get(&["credentialSubject"])
+        .and_then(|(key, value)| Body::nested(value, b.path(key), errors));
+    let badge_ref = match &subject {
+        Some(subject) if subject.get(&["achievement"]).is_some() => {
+            subject.iri_or_object(&["achievement"], true, errors)
+        }
+        _ => b.iri_or_object(&["badge", "badgeClass", "achievement"], true, errors),
+    };
+    let badge_class_id = badge_ref.and_then(|(field, raw)| {
+        resolve(raw, Reference::Achievement, urls)
+            .map_err(|e| errors.add(field, e.0))
+            .ok()
+    });
+    let recipient = match (&subject, b.get(&["recipient"])) {
+        (Some(subject), _) => ob3_recipient(subject, errors),
+        (None, Some((key, value))) => {
+            let r = Body::nested(value, b.path(key), errors)?;
+            ob2_recipient(&r, errors)
+        }
+        (None, None) => {
+            errors.add(b.path("recipient"), "is required (or credentialSubject)");
+            None
+        }
+    };
+    let issued_on = b.parse(&["issuedOn", "validFrom"], false, errors, Timestamp::parse);
+    let expires = b.parse(&["expires", "validUntil"], false, errors, Timestamp::parse);
+    let narrative = match &subject {
+        Some(subject) if subject.get(&["narrative"]).is_some() => {
+            subject.parse(&["narrative"], false, errors, Text::parse)
+        }
+        _ => b.parse(&["narrative"], false, errors, Text::parse),
+    };
+    let evidence = evidence(b, errors);
+    let image = b.image(errors);
+    Some(AssertionDraft {
+        badge_class_id: badge_class_id?.into(),
+        recipient: recipient?,
+        issued_on,
+        expires,
+        evidence,
+        narrative,
+        image,
+    })
+}
+
+/// A batch: an array of credential bodies, or `{"credentials": [...]}`
+/// (`assertions` also accepted). At most [`MAX_BATCH`] items.
+pub fn batch_drafts(body: &Value, urls: &Urls) -> Result<Vec<AssertionDraft>, DomainError> {
+    let (key, items) = match body {
+        Value::Array(items) => ("credentials", items),
+        Value::Object(object) => match (object.get("credentials"), object.get("assertions")) {
+            (Some(Value::Array(items)), _) => ("credentials", items),
+            (None, Some(Value::Array(items))) => ("assertions", items),
+            _ => return Err(DomainError::invalid("credentials", "must be an array")),
+        },
+        _ => {
+            return Err(DomainError::invalid(
+                "body",
+                "must be an array of credentials or {\"credentials\": [...]}",
+            ))
+        }
+    };
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(DomainError::invalid(
+            key,
+            format!("must hold between 1 and {MAX_BATCH} credentials"),
+        ));
+    }
+    let mut errors = Errors::default();
+    let drafts: Vec<_> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let b = Body::nested(item, format!("{key}[{i}]"), &mut errors)?;
+            read_assertion(&b, urls, &mut errors)
+        })
+        .collect();
+    errors.finish(|| Some(drafts))
+}
+
+/// `{"reason": "..."}` of a revocation (the body and the reason are optional).
+pub fn revocation_reason(body: Option<&Value>) -> Result<Option<Text>, DomainError> {
+    let Some(body) = body else { return Ok(None) };
+    let mut errors = Errors::default();
+    let Some(b) = Body::root(body, &mut errors) else {
+        return errors.finish(|| None);
+    };
+    let reason = b.parse(
+        &["reason", "revocationReason"],
+        false,
+        &mut errors,
+        Text::parse,
+    );
+    errors.finish(|| Some(reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn urls() -> Urls {
+        Urls::new("https://badges.example.org").unwrap()
+    }
+
+    fn fields(error: DomainError) -> Vec<String> {
+        match error {
+            DomainError::Validation(fields) => fields.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn issuer_names_every_bad_field() {
+        let error =
+            issuer_draft(&json!({"url": "ftp://x", "email": "nope", "name": 7})).unwrap_err();
+        assert_eq!(fields(error), ["name", "url", "email"]);
+        assert_eq!(fields(issuer_draft(&json!([1])).unwrap_err()), ["body"]);
+    }
+
+    #[test]
+    fn references_in_every_accepted_form() {
+        let id = Uuid::new_v4();
+        for raw in [
+            id.to_string(),
+            format!("urn:uuid:{id}"),
+            format!("https://badges.example.org/v3/issuers/{id}"),
+            format!("https://badges.example.org/v2/issuers/{id}"),
+            format!("https://badges.example.org/issuers/{id}"),
+        ] {
+            assert_eq!(
+                resolve(&raw, Reference::Issuer, &urls()).unwrap(),
+                id,
+                "{raw}"
+            );
+        }
+        for bad in [
+            format!("https://elsewhere.example.org/issuers/{id}"),
+            format!("https://badges.example.org/achievements/{id}"),
+            "urn:uuid:xyz".to_owned(),
+        ] {
+            assert!(resolve(&bad, Reference::Issuer, &urls()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ob2_email_is_hashed_with_a_fresh_salt_unless_asked_otherwise() {
+        let badge = Uuid::new_v4();
+        let body = json!({"badge": badge.to_string(), "recipient": {"type": "email", "identity": "ada@example.org"}});
+        let a = assertion_draft(&body, &urls()).unwrap();
+        let b = assertion_draft(&body, &urls()).unwrap();
+        match (a.recipient.identity(), b.recipient.identity()) {
+            (
+                RecipientIdentity::Hashed {
+                    hash: h1,
+                    salt: Some(s1),
+                },
+                RecipientIdentity::Hashed {
+                    hash: h2,
+                    salt: Some(s2),
+                },
+            ) => {
+                assert!(h1.starts_with("sha256$"));
+                assert_ne!(s1, s2, "salt is per award");
+                assert_ne!(h1, h2);
+            }
+            other => panic!("not hashed with salt: {other:?}"),
+        }
+        let plain = json!({"badge": badge.to_string(), "recipient": {"identity": "ada@example.org", "hashed": false}});
+        assert_eq!(
+            assertion_draft(&plain, &urls())
+                .unwrap()
+                .recipient
+                .identity(),
+            &RecipientIdentity::Plain("ada@example.org".into())
+        );
+    }
+
+    #[test]
+    fn ob3_subject_with_did_or_identifier() {
+        let badge = format!(
+            "https://badges.example.org/v3/achievements/{}",
+            Uuid::new_v4()
+        );
+        let with_id = json!({"credentialSubject": {"id": "did:example:123", "achievement": {"id": badge}},
+                             "validFrom": "2024-01-01T00:00:00Z"});
+        let draft = assertion_draft(&with_id, &urls()).unwrap();
+        assert_eq!(draft.recipient.kind(), RecipientKind::Did);
+        assert_eq!(
+            draft.issued_on.unwrap().to_rfc3339(),
+            "2024-01-01T00:00:00Z"
+        );
+        let with_identifier = json!({"achievement": badge, "credentialSubject": {"identifier": [
+            {"type": "IdentityObject", "identityType": "emailAddress", "identityHash": "ada@example.org", "hashed": false}]}});
+        let draft = assertion_draft(&with_identifier, &urls()).unwrap();
+        assert_eq!(
+            draft.recipient.identity(),
+            &RecipientIdentity::Plain("ada@example.org".into())
+        );
+    }
+
+    #[test]
+    fn assertion_errors_name_each_field() {
+        let body = json!({"badge": "not-a-ref", "recipient": {"identity": "not-an-email"},
+                          "issuedOn": "yesterday", "expires": 5, "evidence": [{"name": "x"}]});
+        assert_eq!(
+            fields(assertion_draft(&body, &urls()).unwrap_err()),
+            [
+                "badge",
+                "recipient.identity",
+                "issuedOn",
+                "expires",
+                "evidence[0]"
+            ]
+        );
+    }
+
+    #[test]
+    fn batch_prefixes_fields_with_the_item_index() {
+        let badge = Uuid::new_v4().to_string();
+        let body = json!({"credentials": [
+            {"badge": badge, "recipient": {"identity": "a@example.org"}},
+            {"badge": badge, "recipient": {"identity": "bad"}}]});
+        assert_eq!(
+            fields(batch_drafts(&body, &urls()).unwrap_err()),
+            ["credentials[1].recipient.identity"]
+        );
+        assert!(batch_drafts(&json!([]), &urls()).is_err());
+    }
+
+    #[test]
+    fn badge_class_accepts_both_styles() {
+        let issuer = format!("urn:uuid:{}", Uuid::new_v4());
+        let ob2 = json!({"issuer": issuer, "name": "N", "description": "D", "image": "https://x.org/i.png",
+                         "criteria": "https://x.org/c", "tags": ["a"], "alignment": [{"targetName": "T", "targetUrl": "https://x.org/t"}]});
+        assert!(badge_class_draft(&ob2, &urls()).is_ok());
+        let ob3 = json!({"issuer": {"id": issuer}, "name": "N", "description": "D", "image": {"id": "https://x.org/i.png", "type": "Image"},
+                         "criteria": {"narrative": "Do it"}, "tag": ["a"], "achievementType": "Badge"});
+        assert!(badge_class_draft(&ob3, &urls()).is_ok());
+        let bad = json!({"issuer": issuer, "name": "N", "description": "D", "criteria": {}, "achievementType": "Trophy"});
+        assert_eq!(
+            fields(badge_class_draft(&bad, &urls()).unwrap_err()),
+            ["criteria", "achievementType"]
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! Entities rendered as Open Badges documents: OB 2.0 hosted JSON-LD and
+//! OB 3.0 Verifiable Credential JSON. Every `id` is an HTTP URL under the
+//! server's base URL that returns the document, so hosted verification and
+//! wallets can dereference it.
+
+use serde_json::{json, Map, Value};
+
+use crate::entities::*;
+use crate::ids::*;
+use crate::values::*;
+
+/// The OB 2.0 JSON-LD context.
+pub const OB2_CONTEXT: &str = "https://w3id.org/openbadges/v2";
+/// The W3C Verifiable Credentials 2.0 context.
+pub const VC2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+/// The OB 3.0 context this server emits.
+pub const OB3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+
+/// Which Open Badges version a document is rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// Open Badges 2.0 (JSON-LD, hosted verification).
+    V2,
+    /// Open Badges 3.0 (W3C Verifiable Credentials).
+    V3,
+}
+
+impl Version {
+    /// The path segment: `v2` or `v3`.
+    pub fn segment(&self) -> &'static str {
+        match self {
+            Self::V2 => "v2",
+            Self::V3 => "v3",
+        }
+    }
+}
+
+/// Builds the public URLs of documents from the server's base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Urls {
+    base: String,
+}
+
+impl Urls {
+    /// `base` is an http(s) URL; a trailing slash is dropped.
+    pub fn new(base: &str) -> Result<Self, InvalidValue> {
+        let base = HttpUrl::parse(base.trim_end_matches('/'))?;
+        Ok(Self {
+            base: String::from(base),
+        })
+    }
+
+    /// The base URL, without trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The URL of an issuer profile.
+    pub fn issuer(&self, version: Version, id: IssuerId) -> String {
+        format!("{}/{}/issuers/{id}", self.base, version.segment())
+    }
+
+    /// The URL of a badge class / achievement.
+    pub fn achievement(&self, version: Version, id: BadgeClassId) -> String {
+        format!("{}/{}/achievements/{id}", self.base, version.segment())
+    }
+
+    /// The URL of an assertion / credential.
+    pub fn credential(&self, version: Version, id: AssertionId) -> String {
+        format!("{}/{}/credentials/{id}", self.base, version.segment())
+    }
+}
+
+/// Inserts `value` under `key` when it is present.
+fn put(object: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
+    if let Some(value) = value {
+        object.insert(key.to_owned(), value.into());
+    }
+}
+
+fn text<T: AsRef<str>>(value: &Option<T>) -> Option<String> {
+    value.as_ref().map(|v| v.as_ref().to_owned())
+}
+
+macro_rules! as_ref_str {
+    ($($t:ty),*) => {$(impl AsRef<str> for $t { fn as_ref(&self) -> &str { self.as_str() } })*};
+}
+as_ref_str!(Name, Text, Label, Email, Iri, HttpUrl);
+
+fn into_object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn evidence_object(evidence: &Evidence, type_value: Value) -> Value {
+    let mut object = Map::new();
+    put(&mut object, "id", text(&evidence.id));
+    object.insert("type".to_owned(), type_value);
+    put(&mut object, "narrative", text(&evidence.narrative));
+    put(&mut object, "name", text(&evidence.name));
+    put(&mut object, "description", text(&evidence.description));
+    put(&mut object, "genre", text(&evidence.genre));
+    put(&mut object, "audience", text(&evidence.audience));
+    Value::Object(object)
+}
+
+fn criteria_object(criteria: &Criteria) -> Value {
+    let mut object = Map::new();
+    put(
+        &mut object,
+        "id",
+        criteria.url().map(|u| u.as_str().to_owned()),
+    );
+    put(
+        &mut object,
+        "narrative",
+        criteria.narrative().map(|n| n.as_str().to_owned()),
+    );
+    Value::Object(object)
+}
+
+fn alignment_object(alignment: &Alignment, type_value: Option<Value>) -> Value {
+    let mut object = Map::new();
+    put(&mut object, "type", type_value);
+    object.insert(
+        "targetName".to_owned(),
+        alignment.target_name.as_str().into(),
+    );
+    object.insert("targetUrl".to_owned(), alignment.target_url.as_str().into());
+    put(
+        &mut object,
+        "targetDescription",
+        text(&alignment.target_description),
+    );
+    put(
+        &mut object,
+        "targetFramework",
+        text(&alignment.target_framework),
+    );
+    put(&mut object, "targetCode", text(&alignment.target_code));
+    Value::Object(object)
+}
+
+/// Open Badges 2.0 documents.
+pub mod ob2 {
+    use super::*;
+
+    /// The issuer `Profile` (`type: Issuer`).
+    pub fn profile(issuer: &Issuer, urls: &Urls) -> Value {
+        let mut doc = into_object(json!({
+            "@context": OB2_CONTEXT,
+            "type": "Issuer",
+            "id": urls.issuer(Version::V2, issuer.id),
+            "name": issuer.name.as_str(),
+            "url": issuer.url.as_str(),
+        }));
+        put(&mut doc, "email", text(&issuer.email));
+        put(&mut doc, "description", text(&issuer.description));
+        put(&mut doc, "image", text(&issuer.image));
+        Value::Object(doc)
+    }
+
+    /// The `BadgeClass`.
+    pub fn badge_class(badge: &BadgeClass, urls: &Urls) -> Value {
+        let mut doc = into_object(json!({
+            "@context": OB2_CONTEXT,
+            "type": "BadgeClass",
+            "id": urls.achievement(Version::V2, badge.id),
+            "name": badge.name.as_str(),
+            "description": badge.description.as_str(),
+            "criteria": criteria_object(&badge.criteria),
+            "issuer": urls.issuer(Version::V2, badge.issuer_id),
+        }));
+        put(&mut doc, "image", text(&badge.image));
+        if !badge.tags.is_empty() {
+            let tags: Vec<&str> = badge.tags.iter().map(Label::as_str).collect();
+            doc.insert("tags".to_owned(), json!(tags));
+        }
+        if !badge.alignments.is_empty() {
+            let alignment: Vec<Value> = badge
+                .alignments
+                .iter()
+                .map(|a| alignment_object(a, None))
+                .collect();
+            doc.insert("alignment".to_owned(), Value::Array(alignment));
+        }
+        put(&mut doc, "version", text(&badge.version));
+        Value::Object(doc)
+    }
+
+    /// The OB 2.0 `recipient` IdentityObject.
+    pub fn recipient(recipient: &Recipient) -> Value {
+        let kind = match recipient.kind() {
+            RecipientKind::Email => "email",
+            RecipientKind::Url => "url",
+            RecipientKind::Telephone => "telephone",
+            RecipientKind::Did => "id",
+        };
+        match recipient.identity() {
+            RecipientIdentity::Plain(identity) => {
+                json!({ "type": kind, "identity": identity, "hashed": false })
+            }
+            RecipientIdentity::Hashed { hash, salt } => {
+                let mut object =
+                    into_object(json!({ "type": kind, "identity": hash, "hashed": true }));
+                put(&mut object, "salt", salt.clone());
+                Value::Object(object)
+            }
+        }
+    }
+
+    /// The `Assertion`, hosted-verifiable: its `id` is the URL it is served at.
+    /// A revoked assertion carries `revoked: true` and its reason.
+    pub fn assertion(award: &Assertion, urls: &Urls) -> Value {
+        let mut doc = into_object(json!({
+            "@context": OB2_CONTEXT,
+            "type": "Assertion",
+            "id": urls.credential(Version::V2, award.id),
+            "recipient": recipient(&award.recipient),
+            "badge": urls.achievement(Version::V2, award.badge_class_id),
+            "verification": { "type": "hosted" },
+            "issuedOn": award.issued_on.to_rfc3339(),
+        }));
+        put(&mut doc, "expires", award.expires.map(|e| e.to_rfc3339()));
+        put(&mut doc, "narrative", text(&award.narrative));
+        put(&mut doc, "image", text(&award.image));
+        if !award.evidence.is_empty() {
+            let evidence: Vec<Value> = award
+                .evidence
+                .iter()
+                .map(|e| evidence_object(e, json!("Evidence")))
+                .collect();
+            doc.insert("evidence".to_owned(), Value::Array(evidence));
+        }
+        if let CredentialStatus::Revoked { reason, .. } = &award.status {
+            doc.insert("revoked".to_owned(), Value::Bool(true));
+            put(&mut doc, "revocationReason", text(reason));
+        }
+        Value::Object(doc)
+    }
+}
+
+/// Open Badges 3.0 documents.
+pub mod ob3 {
+    use super::*;
+
+    /// The JSON-LD context list of every OB 3.0 document.
+    pub fn context() -> Value {
+        json!([VC2_CONTEXT, OB3_CONTEXT])
+    }
+
+    fn image(iri: &Option<Iri>) -> Option<Value> {
+        iri.as_ref()
+            .map(|i| json!({ "id": i.as_str(), "type": "Image" }))
+    }
+
+    fn profile_object(issuer: &Issuer, urls: &Urls) -> Map<String, Value> {
+        let mut doc = into_object(json!({
+            "id": urls.issuer(Version::V3, issuer.id),
+            "type": ["Profile"],
+            "name": issuer.name.as_str(),
+            "url": issuer.url.as_str(),
+        }));
+        put(&mut doc, "email", text(&issuer.email));
+        put(&mut doc, "description", text(&issuer.description));
+        put(&mut doc, "image", image(&issuer.image));
+        doc
+    }
+
+    fn achievement_object(badge: &BadgeClass, urls: &Urls) -> Map<String, Value> {
+        let mut doc = into_object(json!({
+            "id": urls.achievement(Version::V3, badge.id),
+            "type": ["Achievement"],
+            "name": badge.name.as_str(),
+            "description": badge.description.as_str(),
+            "criteria": criteria_object(&badge.criteria),
+        }));
+        put(&mut doc, "image", image(&badge.image));
+        put(&mut doc, "achievementType", text(&badge.achievement_type));
+        if !badge.tags.is_empty() {
+            let tags: Vec<&str> = badge.tags.iter().map(Label::as_str).collect();
+            doc.insert("tag".to_owned(), json!(tags));
+        }
+        if !badge.alignments.is_empty() {
+            let alignment: Vec<Value> = badge
+                .alignments
+                .iter()
+                .map(|a| alignment_object(a, Some(json!(["Alignment"]))))
+                .collect();
+            doc.insert("alignment".to_owned(), Value::Array(alignment));
+        }
+        put(&mut doc, "version", text(&badge.version));
+        doc.insert(
+            "creator".to_owned(),
+            json!({ "id": urls.issuer(Version::V3, badge.issuer_id), "type": ["Profile"] }),
+        );
+        doc
+    }
+
+    fn with_context(mut object: Map<String, Value>) -> Value {
+        let mut doc = Map::with_capacity(object.len() + 1);
+        doc.insert("@context".to_owned(), context());
+        doc.append(&mut object);
+        Value::Object(doc)
+    }
+
+    /// The issuer `Profile`, as a standalone document.
+    pub fn profile(issuer: &Issuer, urls: &Urls) -> Value {
+        with_context(profile_object(issuer, urls))
+    }
+
+    /// The `Achievement`, as a standalone document.
+    pub fn achievement(badge: &BadgeClass, urls: &Urls) -> Value {
+        with_context(achievement_object(badge, urls))
+    }
+
+    /// The `credentialSubject`: `id` for a recipient given in the clear as
+    /// a URL or DID, otherwise an `identifier` IdentityObject.
+    fn subject(award: &Assertion, badge: &BadgeClass, urls: &Urls) -> Value {
+        let recipient = &award.recipient;
+        let mut subject = into_object(json!({ "type": ["AchievementSubject"] }));
+        match (recipient.kind(), recipient.identity()) {
+            (RecipientKind::Url | RecipientKind::Did, RecipientIdentity::Plain(id)) => {
+                subject.insert("id".to_owned(), json!(id));
+            }
+            (kind, identity) => {
+                let identity_type = match kind {
+                    RecipientKind::Email => "emailAddress",
+                    RecipientKind::Telephone => "ext:telephone",
+                    RecipientKind::Url | RecipientKind::Did => "identifier",
+                };
+                let mut identifier = into_object(json!({
+                    "type": "IdentityObject",
+                    "identityType": identity_type,
+                }));
+                match identity {
+                    RecipientIdentity::Plain(plain) => {
+                        identifier.insert("hashed".to_owned(), json!(false));
+                        identifier.insert("identityHash".to_owned(), json!(plain));
+                    }
+                    RecipientIdentity::Hashed { hash, salt } => {
+                        identifier.insert("hashed".to_owned(), json!(true));
+                        identifier.insert("identityHash".to_owned(), json!(hash));
+                        put(&mut identifier, "salt", salt.clone());
+                    }
+                }
+                subject.insert("identifier".to_owned(), json!([identifier]));
+            }
+        }
+        subject.insert(
+            "achievement".to_owned(),
+            Value::Object(achievement_object(badge, urls)),
+        );
+        put(&mut subject, "narrative", text(&award.narrative));
+        put(&mut subject, "image", image(&award.image));
+        Value::Object(subject)
+    }
+
+    /// The `OpenBadgeCredential` (unsigned; proofs are added by a signer).
+    pub fn credential(
+        award: &Assertion,
+        badge: &BadgeClass,
+        issuer: &Issuer,
+        urls: &Urls,
+    ) -> Value {
+        let mut doc = into_object(json!({
+            "@context": context(),
+            "id": urls.credential(Version::V3, award.id),
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": badge.name.as_str(),
+            "issuer": Value::Object(profile_object(issuer, urls)),
+            "validFrom": award.issued_on.to_rfc3339(),
+        }));
+        put(
+            &mut doc,
+            "validUntil",
+            award.expires.map(|e| e.to_rfc3339()),
+        );
+        doc.insert("credentialSubject".to_owned(), subject(award, badge, urls));
+        if !award.evidence.is_empty() {
+            let evidence: Vec<Value> = award
+                .evidence
+                .iter()
+                .map(|e| evidence_object(e, json!(["Evidence"])))
+                .collect();
+            doc.insert("evidence".to_owned(), Value::Array(evidence));
+        }
+        Value::Object(doc)
+    }
+}

@@ -1,0 +1,318 @@
+//! Use cases: what the HTTP layer (or an embedding service) calls. Each takes
+//! validated drafts, fills in ids and timestamps, checks the rules that span
+//! entities, and makes one repository write.
+
+use crate::entities::*;
+use crate::ids::*;
+use crate::ports::*;
+use crate::values::*;
+use crate::{DomainError, FieldError};
+
+/// The fields a client sets on an issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerDraft {
+    /// Display name.
+    pub name: Name,
+    /// Home page.
+    pub url: HttpUrl,
+    /// Contact address.
+    pub email: Option<Email>,
+    /// Description.
+    pub description: Option<Text>,
+    /// Logo.
+    pub image: Option<Iri>,
+}
+
+/// The fields a client sets on a badge class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadgeClassDraft {
+    /// The issuer that defines it.
+    pub issuer_id: IssuerId,
+    /// Display name.
+    pub name: Name,
+    /// What it means.
+    pub description: Text,
+    /// Image.
+    pub image: Option<Iri>,
+    /// How it is earned.
+    pub criteria: Criteria,
+    /// Tags.
+    pub tags: Vec<Label>,
+    /// Alignments.
+    pub alignments: Vec<Alignment>,
+    /// Version label.
+    pub version: Option<Label>,
+    /// OB 3.0 achievement type.
+    pub achievement_type: Option<Label>,
+}
+
+/// The fields a client sets on an award.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssertionDraft {
+    /// The badge awarded.
+    pub badge_class_id: BadgeClassId,
+    /// Who receives it.
+    pub recipient: Recipient,
+    /// When it was awarded; now when absent.
+    pub issued_on: Option<Timestamp>,
+    /// When it expires.
+    pub expires: Option<Timestamp>,
+    /// Evidence.
+    pub evidence: Vec<Evidence>,
+    /// Narrative.
+    pub narrative: Option<Text>,
+    /// Per-award image.
+    pub image: Option<Iri>,
+}
+
+/// The transitions of an award's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Withdraw for good.
+    Revoke(Option<Text>),
+    /// Withdraw for now.
+    Suspend(Option<Text>),
+    /// Lift a suspension.
+    Reinstate,
+}
+
+/// Creates an issuer, optionally owned by a user.
+pub async fn create_issuer(
+    store: &dyn Store,
+    draft: IssuerDraft,
+    owner_id: Option<UserId>,
+) -> Result<Issuer, DomainError> {
+    let now = Timestamp::now();
+    let issuer = Issuer {
+        id: IssuerId::generate(),
+        name: draft.name,
+        url: draft.url,
+        email: draft.email,
+        description: draft.description,
+        image: draft.image,
+        owner_id,
+        created_at: now,
+        updated_at: now,
+    };
+    store.issuers().create(&issuer).await?;
+    Ok(issuer)
+}
+
+/// Replaces an issuer's client-set fields.
+pub async fn update_issuer(
+    store: &dyn Store,
+    id: IssuerId,
+    draft: IssuerDraft,
+) -> Result<Issuer, DomainError> {
+    let current = store.issuers().get(id).await?;
+    let issuer = Issuer {
+        name: draft.name,
+        url: draft.url,
+        email: draft.email,
+        description: draft.description,
+        image: draft.image,
+        updated_at: Timestamp::now(),
+        ..current
+    };
+    store.issuers().update(&issuer).await?;
+    Ok(issuer)
+}
+
+/// Creates a badge class; its issuer must exist.
+pub async fn create_badge_class(
+    store: &dyn Store,
+    draft: BadgeClassDraft,
+) -> Result<BadgeClass, DomainError> {
+    let now = Timestamp::now();
+    let badge = BadgeClass {
+        id: BadgeClassId::generate(),
+        issuer_id: draft.issuer_id,
+        name: draft.name,
+        description: draft.description,
+        image: draft.image,
+        criteria: draft.criteria,
+        tags: draft.tags,
+        alignments: draft.alignments,
+        version: draft.version,
+        achievement_type: draft.achievement_type,
+        created_at: now,
+        updated_at: now,
+    };
+    store.badge_classes().create(&badge).await?;
+    Ok(badge)
+}
+
+/// Replaces a badge class's client-set fields. Its issuer cannot change:
+/// awards already made name that issuer.
+pub async fn update_badge_class(
+    store: &dyn Store,
+    id: BadgeClassId,
+    draft: BadgeClassDraft,
+) -> Result<BadgeClass, DomainError> {
+    let current = store.badge_classes().get(id).await?;
+    if draft.issuer_id != current.issuer_id {
+        return Err(DomainError::invalid(
+            "issuer",
+            "cannot be changed; create a new achievement under the other issuer",
+        ));
+    }
+    let badge = BadgeClass {
+        name: draft.name,
+        description: draft.description,
+        image: draft.image,
+        criteria: draft.criteria,
+        tags: draft.tags,
+        alignments: draft.alignments,
+        version: draft.version,
+        achievement_type: draft.achievement_type,
+        updated_at: Timestamp::now(),
+        ..current
+    };
+    store.badge_classes().update(&badge).await?;
+    Ok(badge)
+}
+
+/// The badge class an award refers to; a missing one is a bad reference
+/// in the request, not a missing resource.
+async fn referenced_badge_class(
+    store: &dyn Store,
+    id: BadgeClassId,
+) -> Result<BadgeClass, DomainError> {
+    match store.badge_classes().get(id).await {
+        Err(DomainError::NotFound { .. }) => Err(DomainError::MissingReference {
+            entity: "badge class",
+            id: id.to_string(),
+        }),
+        other => other,
+    }
+}
+
+fn build_assertion(draft: AssertionDraft, issuer_id: IssuerId, now: Timestamp) -> Assertion {
+    Assertion {
+        id: AssertionId::generate(),
+        badge_class_id: draft.badge_class_id,
+        issuer_id,
+        recipient: draft.recipient,
+        issued_on: draft.issued_on.unwrap_or(now),
+        expires: draft.expires,
+        evidence: draft.evidence,
+        narrative: draft.narrative,
+        image: draft.image,
+        status: CredentialStatus::Active,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Awards a badge.
+pub async fn issue(store: &dyn Store, draft: AssertionDraft) -> Result<Assertion, DomainError> {
+    let badge = referenced_badge_class(store, draft.badge_class_id).await?;
+    let award = build_assertion(draft, badge.issuer_id, Timestamp::now());
+    award.validate()?;
+    store.assertions().create(&award).await?;
+    Ok(award)
+}
+
+/// Awards many badges at once: every draft is checked first, errors are
+/// reported per item (`credentials[3].expires`), and the awards are stored
+/// in one transaction, all or none.
+pub async fn issue_batch(
+    store: &dyn Store,
+    drafts: Vec<AssertionDraft>,
+) -> Result<Vec<Assertion>, DomainError> {
+    let now = Timestamp::now();
+    let mut badges: std::collections::HashMap<BadgeClassId, IssuerId> = Default::default();
+    let mut awards = Vec::with_capacity(drafts.len());
+    let mut errors = Vec::new();
+    for (index, draft) in drafts.into_iter().enumerate() {
+        let issuer_id = match badges.get(&draft.badge_class_id) {
+            Some(issuer) => *issuer,
+            None => match referenced_badge_class(store, draft.badge_class_id).await {
+                Ok(badge) => {
+                    badges.insert(badge.id, badge.issuer_id);
+                    badge.issuer_id
+                }
+                Err(DomainError::MissingReference { id, .. }) => {
+                    errors.push(FieldError::new(
+                        format!("credentials[{index}].badge"),
+                        format!("badge class {id} does not exist"),
+                    ));
+                    continue;
+                }
+                Err(other) => return Err(other),
+            },
+        };
+        let award = build_assertion(draft, issuer_id, now);
+        if let Err(DomainError::Validation(fields)) = award.validate() {
+            errors.extend(
+                fields.into_iter().map(|f| {
+                    FieldError::new(format!("credentials[{index}].{}", f.field), f.message)
+                }),
+            );
+            continue;
+        }
+        awards.push(award);
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Validation(errors));
+    }
+    store.assertions().create_many(&awards).await?;
+    Ok(awards)
+}
+
+/// Replaces an award's client-set fields. The badge cannot change.
+pub async fn update_assertion(
+    store: &dyn Store,
+    id: AssertionId,
+    draft: AssertionDraft,
+) -> Result<Assertion, DomainError> {
+    let current = store.assertions().get(id).await?;
+    if draft.badge_class_id != current.badge_class_id {
+        return Err(DomainError::invalid(
+            "badge",
+            "cannot be changed; issue a new credential for the other badge",
+        ));
+    }
+    let award = Assertion {
+        recipient: draft.recipient,
+        issued_on: draft.issued_on.unwrap_or(current.issued_on),
+        expires: draft.expires,
+        evidence: draft.evidence,
+        narrative: draft.narrative,
+        image: draft.image,
+        updated_at: Timestamp::now(),
+        ..current
+    };
+    award.validate()?;
+    store.assertions().update(&award).await?;
+    Ok(award)
+}
+
+/// Revokes, suspends or reinstates an award. Revocation is final:
+/// a revoked award cannot be suspended or reinstated.
+pub async fn change_status(
+    store: &dyn Store,
+    id: AssertionId,
+    change: StatusChange,
+) -> Result<Assertion, DomainError> {
+    let mut award = store.assertions().get(id).await?;
+    let now = Timestamp::now();
+    award.status = match (&award.status, change) {
+        (CredentialStatus::Revoked { .. }, _) => {
+            return Err(DomainError::Conflict(format!(
+                "credential {id} is already revoked"
+            )))
+        }
+        (_, StatusChange::Revoke(reason)) => CredentialStatus::Revoked { reason, at: now },
+        (_, StatusChange::Suspend(reason)) => CredentialStatus::Suspended { reason, at: now },
+        (CredentialStatus::Suspended { .. }, StatusChange::Reinstate) => CredentialStatus::Active,
+        (CredentialStatus::Active, StatusChange::Reinstate) => {
+            return Err(DomainError::Conflict(format!(
+                "credential {id} is not suspended"
+            )))
+        }
+    };
+    award.updated_at = now;
+    store.assertions().update(&award).await?;
+    Ok(award)
+}
