@@ -14,6 +14,8 @@ use openbadges_domain::ports::{Backend, RepoResult, Store};
 use openbadges_domain::{DomainError, FieldError};
 use serde_json::json;
 
+use openbadges_domain::documents::Urls;
+
 use crate::config::Settings;
 
 /// What every handler can reach, shared through `web::Data`.
@@ -22,11 +24,37 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The configuration the server runs with.
     pub settings: Arc<Settings>,
+    /// Public URLs of documents, under `BASE_URL`.
+    pub urls: Urls,
 }
 
 /// Registers the routes. Resource routes go here as they are added.
 pub fn routes(config: &mut web::ServiceConfig) {
-    config.route("/health", web::get().to(health));
+    config
+        .app_data(json_config())
+        .route("/health", web::get().to(health))
+        .configure(crate::api::configure);
+}
+
+/// The largest JSON body accepted: a batch of 10,000 awards fits.
+const JSON_LIMIT: usize = 16 * 1024 * 1024;
+
+/// JSON bodies are read whatever the Content-Type (old clients omit it);
+/// a body that is not JSON is a 400 in the usual shape.
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(JSON_LIMIT)
+        .content_type_required(false)
+        .error_handler(|error, _| {
+            let message = match &error {
+                actix_web::error::JsonPayloadError::Overflow { limit }
+                | actix_web::error::JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                    format!("is larger than {limit} bytes")
+                }
+                other => format!("is not valid JSON: {other}"),
+            };
+            ApiError(DomainError::invalid("body", message)).into()
+        })
 }
 
 /// Why the HTTP server stopped.

@@ -2,6 +2,7 @@
 //! migrations), logging and the HTTP API, wired together by the
 //! `openbadges-server` binary.
 
+pub mod api;
 pub mod config;
 pub mod http;
 pub mod logging;
@@ -41,9 +42,17 @@ pub fn serve(settings: Settings) -> ExitCode {
         }
     };
     startup::log_applied(&prepared.applied);
+    let urls = match openbadges_domain::documents::Urls::new(&settings.http.base_url) {
+        Ok(urls) => urls,
+        Err(error) => {
+            log::error!("BASE_URL {}: {error}", settings.http.base_url);
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let state = http::AppState {
         store: prepared.store,
         settings: Arc::new(settings),
+        urls,
     };
     match actix_web::rt::System::new().block_on(http::serve(state)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -252,6 +252,16 @@ fn resolve(raw: &str, kind: Reference, urls: &Urls) -> Result<Uuid, InvalidValue
     }
 }
 
+/// An issuer reference (query parameter or body value) in any accepted form.
+pub fn issuer_reference(raw: &str, urls: &Urls) -> Result<Uuid, InvalidValue> {
+    resolve(raw, Reference::Issuer, urls)
+}
+
+/// An achievement reference in any accepted form.
+pub fn achievement_reference(raw: &str, urls: &Urls) -> Result<Uuid, InvalidValue> {
+    resolve(raw, Reference::Achievement, urls)
+}
+
 /// An issuer body: `name`, `url` required; `email`, `description`, `image`.
 pub fn issuer_draft(body: &Value) -> Result<IssuerDraft, DomainError> {
     let mut errors = Errors::default();

@@ -1,0 +1,269 @@
+//! `/credentials` (alias `/assertions`): awards.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use openbadges_domain::documents::{ob2, ob3, Version};
+use openbadges_domain::ports::AssertionFilter;
+use openbadges_domain::service::{self, StatusChange};
+use openbadges_domain::*;
+use serde_json::{json, Value};
+
+use super::listing::{page_response, ListQuery};
+use super::{created, document, media_type, path_id, Freshness};
+use crate::http::{ApiError, AppState};
+use crate::requests;
+
+pub(super) fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("", web::post().to(create))
+        .route("", web::get().to(list))
+        .route("/batch", web::post().to(create_batch))
+        .route("/{id}", web::get().to(get))
+        .route("/{id}", web::put().to(update))
+        .route("/{id}/revoke", web::post().to(revoke));
+}
+
+/// Renders awards, loading each badge class and issuer once.
+async fn render_all(
+    state: &AppState,
+    version: Version,
+    awards: &[Assertion],
+) -> Result<Vec<Value>, DomainError> {
+    if version == Version::V2 {
+        return Ok(awards
+            .iter()
+            .map(|a| ob2::assertion(a, &state.urls))
+            .collect());
+    }
+    let mut badges: HashMap<BadgeClassId, BadgeClass> = HashMap::new();
+    let mut issuers: HashMap<IssuerId, Issuer> = HashMap::new();
+    let mut docs = Vec::with_capacity(awards.len());
+    for award in awards {
+        if !badges.contains_key(&award.badge_class_id) {
+            let badge = state
+                .store
+                .badge_classes()
+                .get(award.badge_class_id)
+                .await?;
+            badges.insert(badge.id, badge);
+        }
+        if !issuers.contains_key(&award.issuer_id) {
+            let issuer = state.store.issuers().get(award.issuer_id).await?;
+            issuers.insert(issuer.id, issuer);
+        }
+        if let (Some(badge), Some(issuer)) = (
+            badges.get(&award.badge_class_id),
+            issuers.get(&award.issuer_id),
+        ) {
+            docs.push(ob3::credential(award, badge, issuer, &state.urls));
+        }
+    }
+    Ok(docs)
+}
+
+async fn render_one(
+    state: &AppState,
+    version: Version,
+    award: &Assertion,
+) -> Result<Value, DomainError> {
+    let mut docs = render_all(state, version, std::slice::from_ref(award)).await?;
+    docs.pop()
+        .ok_or_else(|| DomainError::Internal(format!("credential {} did not render", award.id)))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let draft = requests::assertion_draft(&body, &state.urls)?;
+    let award = service::issue(state.store.as_ref(), draft).await?;
+    let doc = render_one(&state, **version, &award).await?;
+    Ok(created(&doc, media_type(**version, true)))
+}
+
+/// `POST /credentials/batch`: many awards, all stored or none.
+async fn create_batch(
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let drafts = requests::batch_drafts(&body, &state.urls)?;
+    let awards = service::issue_batch(state.store.as_ref(), drafts).await?;
+    let docs = render_all(&state, **version, &awards).await?;
+    Ok(HttpResponse::Created().json(Value::Array(docs)))
+}
+
+/// A list of awards in the shared list format; used by the filtered lists
+/// under issuers and achievements too.
+pub(super) async fn list_page(
+    request: &HttpRequest,
+    state: &AppState,
+    version: Version,
+    filter: AssertionFilter,
+) -> Result<HttpResponse, ApiError> {
+    let query = ListQuery::of(request);
+    let page_request = query.page()?;
+    let page = state.store.assertions().list(&filter, page_request).await?;
+    let docs = render_all(state, version, &page.items).await?;
+    Ok(page_response(
+        request,
+        state.urls.base(),
+        &query,
+        page_request,
+        &page,
+        docs,
+    ))
+}
+
+/// `GET /credentials[?issuer=&achievement=&recipient=]`. A recipient given in
+/// the clear is matched through its lookup key; a `sha256$` hash as given.
+async fn list(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+) -> Result<HttpResponse, ApiError> {
+    let query = ListQuery::of(&request);
+    let mut errors = Vec::new();
+    let issuer_id = query.get(&["issuer", "issuerId"]).and_then(|raw| {
+        requests::issuer_reference(raw, &state.urls)
+            .map(IssuerId::from)
+            .map_err(|e| errors.push(FieldError::new("issuer", e.0)))
+            .ok()
+    });
+    let badge_class_id = query
+        .get(&["achievement", "badge", "badgeClass"])
+        .and_then(|raw| {
+            requests::achievement_reference(raw, &state.urls)
+                .map(BadgeClassId::from)
+                .map_err(|e| errors.push(FieldError::new("achievement", e.0)))
+                .ok()
+        });
+    let recipient_key = query.get(&["recipient"]).map(|raw| {
+        if raw.starts_with("sha256$") || raw.starts_with("md5$") {
+            raw.to_ascii_lowercase()
+        } else if raw.contains('@') {
+            Recipient::lookup_key_for(RecipientKind::Email, raw)
+        } else {
+            Recipient::lookup_key_for(RecipientKind::Url, raw)
+        }
+    });
+    if !errors.is_empty() {
+        return Err(DomainError::Validation(errors).into());
+    }
+    let filter = AssertionFilter {
+        badge_class_id,
+        issuer_id,
+        recipient_key,
+    };
+    list_page(&request, &state, **version, filter).await
+}
+
+/// The answer for a revoked credential: 410 in the shape clients of the
+/// previous server parse; the OB 2.0 body is the assertion itself with
+/// `revoked: true` and the reason, as hosted verifiers expect.
+fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
+    let reason = match &award.status {
+        CredentialStatus::Revoked { reason, .. } => reason.as_ref().map(|r| r.as_str().to_owned()),
+        _ => None,
+    };
+    let code = match version {
+        Version::V2 => "ASSERTION_REVOKED",
+        Version::V3 => "CREDENTIAL_REVOKED",
+    };
+    let id = state.urls.credential(version, award.id);
+    let mut body = match version {
+        Version::V2 => ob2::assertion(award, &state.urls),
+        Version::V3 => json!({}),
+    };
+    if let Value::Object(object) = &mut body {
+        object.insert("error".into(), json!("Credential has been revoked"));
+        object.insert("code".into(), json!(code));
+        object.insert(
+            "details".into(),
+            json!({ "id": id, "revocationReason": reason }),
+        );
+        object.insert("revoked".into(), json!(true));
+        object.insert("revocationReason".into(), json!(reason));
+    }
+    HttpResponse::build(StatusCode::GONE)
+        .insert_header(("Cache-Control", "public, no-cache"))
+        .json(body)
+}
+
+async fn get(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: AssertionId = path_id(&id, "credential")?;
+    let award = state.store.assertions().get(id).await?;
+    if award.status.is_revoked() {
+        return Ok(gone(&award, **version, &state));
+    }
+    let doc = render_one(&state, **version, &award).await?;
+    Ok(document(
+        &request,
+        &doc,
+        media_type(**version, true),
+        Freshness::Revalidate,
+    ))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let id: AssertionId = path_id(&id, "credential")?;
+    let draft = requests::assertion_draft(&body, &state.urls)?;
+    let award = service::update_assertion(state.store.as_ref(), id, draft).await?;
+    let doc = render_one(&state, **version, &award).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(media_type(**version, true))
+        .body(doc.to_string()))
+}
+
+/// `POST /credentials/{id}/revoke` with an optional `{"reason": ...}`:
+/// 200 with the new status.
+async fn revoke(
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id: AssertionId = path_id(&id, "credential")?;
+    let body: Option<Value> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(
+            serde_json::from_slice(&body)
+                .map_err(|e| DomainError::invalid("body", format!("is not valid JSON: {e}")))?,
+        )
+    };
+    let reason = requests::revocation_reason(body.as_ref())?;
+    let award =
+        service::change_status(state.store.as_ref(), id, StatusChange::Revoke(reason)).await?;
+    Ok(HttpResponse::Ok().json(status_body(&award, **version, &state)))
+}
+
+fn status_body(award: &Assertion, version: Version, state: &AppState) -> Value {
+    let (reason, at) = match &award.status {
+        CredentialStatus::Active => (None, None),
+        CredentialStatus::Revoked { reason, at } | CredentialStatus::Suspended { reason, at } => (
+            reason.as_ref().map(|r| r.as_str().to_owned()),
+            Some(at.to_rfc3339()),
+        ),
+    };
+    json!({
+        "id": state.urls.credential(version, award.id),
+        "status": award.status.as_str(),
+        "revoked": award.status.is_revoked(),
+        "revocationReason": reason,
+        "statusChangedAt": at,
+    })
+}

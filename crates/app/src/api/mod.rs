@@ -1,0 +1,157 @@
+//! The Open Badges resources over HTTP: issuers, achievements (badge
+//! classes) and credentials (assertions), under `/v2`, `/v3` and the bare
+//! path (= v3). The version only chooses how documents are rendered.
+//!
+//! Handlers are thin: read the request, call a use case of
+//! `openbadges_domain::service`, render a document.
+
+mod achievements;
+mod credentials;
+mod issuers;
+mod listing;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, HttpRequest, HttpResponse};
+use openbadges_domain::documents::Version;
+use openbadges_domain::DomainError;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::http::ApiError;
+
+pub use listing::ListQuery;
+
+/// When the deprecated alias paths (`/badge-classes`, `/assertions`) go away.
+const ALIAS_SUNSET: &str = "Fri, 31 Dec 2027 23:59:59 GMT";
+
+/// Media type of OB 2.0 documents and OB 3.0 profiles and achievements.
+const JSON_LD: &str = "application/ld+json";
+/// Media type of OB 3.0 credentials, as the OB 3.0 specification names it.
+const VC_JSON_LD: &str = "application/vc+ld+json";
+
+/// Registers every resource under `/v2`, `/v3` and the bare path.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            web::scope("/v2")
+                .app_data(web::Data::new(Version::V2))
+                .configure(resources),
+        )
+        .service(
+            web::scope("/v3")
+                .app_data(web::Data::new(Version::V3))
+                .configure(resources),
+        )
+        .app_data(web::Data::new(Version::V3))
+        .configure(resources);
+}
+
+fn deprecated_alias(successor: &str) -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Deprecation", "true"))
+        .add(("Sunset", ALIAS_SUNSET))
+        .add((
+            header::LINK,
+            format!("<{successor}>; rel=\"successor-version\""),
+        ))
+}
+
+fn resources(config: &mut web::ServiceConfig) {
+    config
+        .service(web::scope("/issuers").configure(issuers::routes))
+        .service(web::scope("/achievements").configure(achievements::routes))
+        .service(
+            web::scope("/badge-classes")
+                .wrap(deprecated_alias("/achievements"))
+                .configure(achievements::routes),
+        )
+        .service(web::scope("/credentials").configure(credentials::routes))
+        .service(
+            web::scope("/assertions")
+                .wrap(deprecated_alias("/credentials"))
+                .configure(credentials::routes),
+        );
+}
+
+/// A path id that is not a UUID names nothing: 404, like an unknown UUID.
+fn path_id<T: std::str::FromStr>(raw: &str, entity: &'static str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError(DomainError::NotFound {
+            entity,
+            id: raw.to_owned(),
+        })
+    })
+}
+
+/// How long clients and caches may reuse a public document.
+#[derive(Clone, Copy)]
+enum Freshness {
+    /// Issuers and achievements change rarely.
+    Minutes,
+    /// Credentials can be revoked at any time: revalidate on every use
+    /// (cheap, thanks to the ETag).
+    Revalidate,
+}
+
+/// A public document with its media type, a strong ETag and caching
+/// headers; `If-None-Match` with the current ETag answers 304.
+fn document(
+    request: &HttpRequest,
+    doc: &Value,
+    media_type: &str,
+    freshness: Freshness,
+) -> HttpResponse {
+    let body = doc.to_string();
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+    );
+    let cache_control = match freshness {
+        Freshness::Minutes => "public, max-age=300",
+        Freshness::Revalidate => "public, no-cache",
+    };
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    let mut response = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::VARY, "Accept"));
+    if matches {
+        response.finish()
+    } else {
+        response.content_type(media_type).body(body)
+    }
+}
+
+/// 201 Created with `Location` at the new document's URL.
+fn created(doc: &Value, media_type: &str) -> HttpResponse {
+    let mut response = HttpResponse::Created();
+    if let Some(Ok(location)) = doc
+        .get("id")
+        .and_then(Value::as_str)
+        .map(HeaderValue::from_str)
+    {
+        response.insert_header((header::LOCATION, location));
+    }
+    response.content_type(media_type).body(doc.to_string())
+}
+
+/// The media type of a document of this kind in this version.
+fn media_type(version: Version, credential: bool) -> &'static str {
+    match (version, credential) {
+        (Version::V3, true) => VC_JSON_LD,
+        _ => JSON_LD,
+    }
+}
