@@ -33,7 +33,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .app_data(json_config())
         .route("/health", web::get().to(health))
-        .configure(crate::api::configure);
+        .configure(crate::api::configure)
+        .configure(crate::api::openapi::configure);
 }
 
 /// The largest JSON body accepted: a batch of 10,000 awards fits.
@@ -102,6 +103,20 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
 
 /// `GET /health`: asks the database, so that a server whose database is gone
 /// is reported down rather than healthy.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "health",
+    operation_id = "health",
+    summary = "Health of the server and its database",
+    responses(
+        (status = 200, description = "Up: the database answers.", body = crate::api::schema::Health,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 503, description = "Down: the database does not answer.", body = crate::api::schema::Health,
+            headers(("Cache-Control" = String, description = "`no-store`.")),
+            example = json!({"status": "error", "backend": "postgresql", "database": "down"})),
+    )
+)]
 async fn health(state: web::Data<AppState>) -> HttpResponse {
     health_response(state.store.backend(), state.store.ping().await)
 }
@@ -150,6 +165,7 @@ impl ResponseError for ApiError {
             DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
             DomainError::Validation(_) => StatusCode::BAD_REQUEST,
             DomainError::Conflict(_) => StatusCode::CONFLICT,
+            DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
             DomainError::MissingReference { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             DomainError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

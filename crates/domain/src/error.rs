@@ -51,6 +51,9 @@ pub enum DomainError {
         /// The id that was referenced.
         id: String,
     },
+    /// The caller is known but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// Input failed validation; every bad field is listed.
     #[error("validation failed: {}", display_fields(.0))]
     Validation(Vec<FieldError>),

@@ -7,6 +7,8 @@
 //! traits in [`ports`]; the `testkit` feature exposes the contract every
 //! implementation must pass.
 
+pub mod access;
+pub mod accounts;
 pub mod documents;
 pub mod entities;
 pub mod error;

@@ -7,6 +7,7 @@ use openbadges_domain::{service, BadgeClass, BadgeClassId, DomainError, IssuerId
 use serde_json::Value;
 
 use super::listing::{page_response, ListQuery};
+use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
 use crate::http::{ApiError, AppState};
 use crate::requests;
@@ -28,6 +29,28 @@ pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> 
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/achievements",
+    tag = "achievements",
+    operation_id = "createAchievement",
+    summary = "Create an achievement (badge class)",
+    request_body(content = schema::AchievementRequest,
+        description = "The achievement, OB 2.0 or OB 3.0 style. Read as JSON whatever the `Content-Type`.",
+        examples(
+            ("OB 2.0 style" = (value = json!(schema::achievement_example()))),
+            ("OB 3.0 style" = (value = json!(schema::achievement_example_ob3()))),
+        )),
+    responses(
+        (status = 201, description = "Created: the achievement.", body = schema::AchievementDocument,
+            content_type = "application/ld+json",
+            headers(("Location" = String, description = "The new achievement's URL (its `id`)."))),
+        (status = 400, description = "A field does not validate, or the body is not a JSON object.",
+            body = schema::ValidationError),
+        (status = 422, description = "The issuer does not exist.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn create(
     state: web::Data<AppState>,
     version: web::Data<Version>,
@@ -42,6 +65,24 @@ async fn create(
 }
 
 /// `GET /achievements[?issuer=...]`.
+#[utoipa::path(
+    get,
+    path = "/achievements",
+    tag = "achievements",
+    operation_id = "listAchievements",
+    summary = "List achievements",
+    params(schema::Paging, schema::AchievementFilter),
+    responses(
+        (status = 200, description = "A page of achievements.", body = Vec<schema::AchievementDocument>,
+            headers(
+                ("X-Total-Count" = u64, description = "How many achievements match in all."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("Cache-Control" = String, description = "`no-store`."),
+            )),
+        (status = 400, description = "`limit`, `offset` or `issuer` does not validate.", body = schema::ValidationError),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn list(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -77,6 +118,31 @@ async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/achievements/{id}",
+    tag = "achievements",
+    operation_id = "getAchievement",
+    summary = "Get an achievement",
+    description = "Public: the URL of an achievement is its `id`. Conditional with `If-None-Match`.",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The achievement's UUID."),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
+    ),
+    responses(
+        (status = 200, description = "The achievement.", body = schema::AchievementDocument,
+            content_type = "application/ld+json",
+            headers(
+                ("ETag" = String, description = "Strong validator of the document."),
+                ("Cache-Control" = String, description = "`public, max-age=300`."),
+                ("Vary" = String, description = "`Accept`."),
+            )),
+        (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 404, description = "No such achievement (or the id is not a UUID).", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn get(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -93,6 +159,24 @@ async fn get(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/achievements/{id}",
+    tag = "achievements",
+    operation_id = "updateAchievement",
+    summary = "Replace an achievement",
+    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID.")),
+    request_body(content = schema::AchievementRequest,
+        description = "The whole achievement: absent optional fields are cleared. The issuer cannot change."),
+    responses(
+        (status = 200, description = "The updated achievement.", body = schema::AchievementDocument,
+            content_type = "application/ld+json"),
+        (status = 400, description = "A field does not validate (or names another issuer).",
+            body = schema::ValidationError),
+        (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn update(
     state: web::Data<AppState>,
     version: web::Data<Version>,
@@ -109,6 +193,22 @@ async fn update(
 
 /// `DELETE /achievements/{id}[?cascade=true]`: refused with 409 while it
 /// has been awarded, unless `cascade` is true.
+#[utoipa::path(
+    delete,
+    path = "/achievements/{id}",
+    tag = "achievements",
+    operation_id = "deleteAchievement",
+    summary = "Delete an achievement",
+    description = "Refused with 409 while it has been awarded, unless `cascade=true`, which deletes its awards too.",
+    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), schema::DeleteOptions),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`cascade` is neither `true` nor `false`.", body = schema::ValidationError),
+        (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
+        (status = 409, description = "It has been awarded and `cascade` is not `true`.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn delete(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -125,6 +225,26 @@ async fn delete(
 }
 
 /// `GET /achievements/{id}/credentials`: the awards of this badge.
+#[utoipa::path(
+    get,
+    path = "/achievements/{id}/credentials",
+    tag = "achievements",
+    operation_id = "listAchievementCredentials",
+    summary = "List the awards of an achievement",
+    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), schema::Paging),
+    responses(
+        (status = 200, description = "A page of credentials (revoked ones included).",
+            body = Vec<schema::CredentialDocument>,
+            headers(
+                ("X-Total-Count" = u64, description = "How many awards the achievement has in all."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("Cache-Control" = String, description = "`no-store`."),
+            )),
+        (status = 400, description = "`limit` or `offset` is out of range.", body = schema::ValidationError),
+        (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn credentials(
     request: HttpRequest,
     state: web::Data<AppState>,

@@ -11,6 +11,7 @@ use openbadges_domain::*;
 use serde_json::{json, Value};
 
 use super::listing::{page_response, ListQuery};
+use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
 use crate::http::{ApiError, AppState};
 use crate::requests;
@@ -73,6 +74,28 @@ async fn render_one(
         .ok_or_else(|| DomainError::Internal(format!("credential {} did not render", award.id)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/credentials",
+    tag = "credentials",
+    operation_id = "createCredential",
+    summary = "Issue a credential (award a badge)",
+    request_body(content = schema::CredentialRequest,
+        description = "The award, OB 2.0 or OB 3.0 style. Read as JSON whatever the `Content-Type`.",
+        examples(
+            ("OB 2.0 style" = (value = json!(schema::credential_example_ob2()))),
+            ("OB 3.0 style" = (value = json!(schema::credential_example_ob3()))),
+        )),
+    responses(
+        (status = 201, description = "Issued: the credential.", body = schema::CredentialDocument,
+            content_type = "application/vc+ld+json",
+            headers(("Location" = String, description = "The new credential's URL (its `id`)."))),
+        (status = 400, description = "A field does not validate, or the body is not a JSON object.",
+            body = schema::ValidationError),
+        (status = 422, description = "The achievement does not exist.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn create(
     state: web::Data<AppState>,
     version: web::Data<Version>,
@@ -85,6 +108,25 @@ async fn create(
 }
 
 /// `POST /credentials/batch`: many awards, all stored or none.
+#[utoipa::path(
+    post,
+    path = "/credentials/batch",
+    tag = "credentials",
+    operation_id = "createCredentialBatch",
+    summary = "Issue many credentials at once",
+    description = "Every item is checked first; if any fails, none is stored and the 400 names each bad \
+        field with its item index. Otherwise all are stored in one transaction.",
+    request_body(content = schema::BatchRequest,
+        description = "1 to 10,000 credential bodies, each in either style."),
+    responses(
+        (status = 201, description = "Issued: the credentials, in the order given.",
+            body = Vec<schema::CredentialDocument>),
+        (status = 400, description = "An item does not validate or names an achievement that does not exist \
+            (`credentials[3].badge`), or the batch is empty or too large.",
+            body = schema::ValidationError),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn create_batch(
     state: web::Data<AppState>,
     version: web::Data<Version>,
@@ -120,6 +162,26 @@ pub(super) async fn list_page(
 
 /// `GET /credentials[?issuer=&achievement=&recipient=]`. A recipient given in
 /// the clear is matched through its lookup key; a `sha256$` hash as given.
+#[utoipa::path(
+    get,
+    path = "/credentials",
+    tag = "credentials",
+    operation_id = "listCredentials",
+    summary = "List credentials",
+    params(schema::Paging, schema::CredentialFilter),
+    responses(
+        (status = 200, description = "A page of credentials (revoked ones included).",
+            body = Vec<schema::CredentialDocument>,
+            headers(
+                ("X-Total-Count" = u64, description = "How many credentials match in all."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("Cache-Control" = String, description = "`no-store`."),
+            )),
+        (status = 400, description = "`limit`, `offset`, `issuer` or `achievement` does not validate.",
+            body = schema::ValidationError),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn list(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -193,6 +255,34 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
         .json(body)
 }
 
+#[utoipa::path(
+    get,
+    path = "/credentials/{id}",
+    tag = "credentials",
+    operation_id = "getCredential",
+    summary = "Get a credential",
+    description = "Public: the URL of a credential is its `id` (OB 2.0 hosted verification dereferences it). \
+        A revoked credential answers 410. Conditional with `If-None-Match`.",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The credential's UUID."),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
+    ),
+    responses(
+        (status = 200, description = "The credential.", body = schema::CredentialDocument,
+            content_type = "application/vc+ld+json",
+            headers(
+                ("ETag" = String, description = "Strong validator of the document."),
+                ("Cache-Control" = String, description = "`public, no-cache`: revalidate on every use."),
+                ("Vary" = String, description = "`Accept`."),
+            )),
+        (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 404, description = "No such credential (or the id is not a UUID).", body = schema::ErrorMessage),
+        (status = 410, description = "The credential has been revoked.", body = schema::RevokedError,
+            headers(("Cache-Control" = String, description = "`public, no-cache`."))),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn get(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -213,6 +303,25 @@ async fn get(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/credentials/{id}",
+    tag = "credentials",
+    operation_id = "updateCredential",
+    summary = "Replace a credential",
+    params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
+    request_body(content = schema::CredentialRequest,
+        description = "The whole award, either style: absent optional fields are cleared (`issuedOn` is kept \
+            when absent). The achievement cannot change."),
+    responses(
+        (status = 200, description = "The updated credential.", body = schema::CredentialDocument,
+            content_type = "application/vc+ld+json"),
+        (status = 400, description = "A field does not validate (or names another achievement).",
+            body = schema::ValidationError),
+        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn update(
     state: web::Data<AppState>,
     version: web::Data<Version>,
@@ -230,6 +339,23 @@ async fn update(
 
 /// `POST /credentials/{id}/revoke` with an optional `{"reason": ...}`:
 /// 200 with the new status.
+#[utoipa::path(
+    post,
+    path = "/credentials/{id}/revoke",
+    tag = "credentials",
+    operation_id = "revokeCredential",
+    summary = "Revoke a credential",
+    description = "Final: a revoked credential answers 410 from then on. The body is optional.",
+    params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
+    request_body(content = Option<schema::RevokeRequest>, description = "Optional: the reason."),
+    responses(
+        (status = 200, description = "Revoked: the new status.", body = schema::RevocationStatus),
+        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = schema::ValidationError),
+        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+        (status = 409, description = "The credential is already revoked.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn revoke(
     state: web::Data<AppState>,
     version: web::Data<Version>,

@@ -7,6 +7,7 @@ use openbadges_domain::{service, DomainError, Issuer, IssuerId};
 use serde_json::Value;
 
 use super::listing::{page_response, ListQuery};
+use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
 use crate::http::{ApiError, AppState};
 use crate::requests;
@@ -28,6 +29,22 @@ pub(super) fn render(issuer: &Issuer, version: Version, state: &AppState) -> Val
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/issuers",
+    tag = "issuers",
+    operation_id = "createIssuer",
+    summary = "Create an issuer",
+    request_body(content = schema::IssuerRequest, description = "The issuer. Read as JSON whatever the `Content-Type`."),
+    responses(
+        (status = 201, description = "Created: the issuer profile.", body = schema::IssuerDocument,
+            content_type = "application/ld+json",
+            headers(("Location" = String, description = "The new issuer's URL (its `id`)."))),
+        (status = 400, description = "A field does not validate, or the body is not a JSON object.",
+            body = schema::ValidationError),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn create(
     state: web::Data<AppState>,
     version: web::Data<Version>,
@@ -41,6 +58,24 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/issuers",
+    tag = "issuers",
+    operation_id = "listIssuers",
+    summary = "List issuers",
+    params(schema::Paging),
+    responses(
+        (status = 200, description = "A page of issuer profiles.", body = Vec<schema::IssuerDocument>,
+            headers(
+                ("X-Total-Count" = u64, description = "How many issuers there are in all."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("Cache-Control" = String, description = "`no-store`."),
+            )),
+        (status = 400, description = "`limit` or `offset` is out of range.", body = schema::ValidationError),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn list(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -68,6 +103,31 @@ async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/issuers/{id}",
+    tag = "issuers",
+    operation_id = "getIssuer",
+    summary = "Get an issuer profile",
+    description = "Public: the URL of an issuer is its `id`. Conditional with `If-None-Match`.",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The issuer's UUID."),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
+    ),
+    responses(
+        (status = 200, description = "The issuer profile.", body = schema::IssuerDocument,
+            content_type = "application/ld+json",
+            headers(
+                ("ETag" = String, description = "Strong validator of the document."),
+                ("Cache-Control" = String, description = "`public, max-age=300`."),
+                ("Vary" = String, description = "`Accept`."),
+            )),
+        (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 404, description = "No such issuer (or the id is not a UUID).", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn get(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -84,6 +144,23 @@ async fn get(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/issuers/{id}",
+    tag = "issuers",
+    operation_id = "updateIssuer",
+    summary = "Replace an issuer",
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
+    request_body(content = schema::IssuerRequest, description = "The whole issuer: absent optional fields are cleared."),
+    responses(
+        (status = 200, description = "The updated issuer profile.", body = schema::IssuerDocument,
+            content_type = "application/ld+json"),
+        (status = 400, description = "A field does not validate, or the body is not a JSON object.",
+            body = schema::ValidationError),
+        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn update(
     state: web::Data<AppState>,
     version: web::Data<Version>,
@@ -100,6 +177,24 @@ async fn update(
 
 /// `DELETE /issuers/{id}[?cascade=true]`: refused with 409 while the
 /// issuer's badges have been awarded, unless `cascade` is true.
+#[utoipa::path(
+    delete,
+    path = "/issuers/{id}",
+    tag = "issuers",
+    operation_id = "deleteIssuer",
+    summary = "Delete an issuer",
+    description = "Refused with 409 while the issuer's badges have been awarded, unless `cascade=true`, \
+        which deletes its achievements and their awards too.",
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), schema::DeleteOptions),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`cascade` is neither `true` nor `false`.", body = schema::ValidationError),
+        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
+        (status = 409, description = "Its badges have been awarded and `cascade` is not `true`.",
+            body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn delete(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -116,6 +211,25 @@ async fn delete(
 }
 
 /// `GET /issuers/{id}/achievements`: the issuer's badge classes.
+#[utoipa::path(
+    get,
+    path = "/issuers/{id}/achievements",
+    tag = "issuers",
+    operation_id = "listIssuerAchievements",
+    summary = "List an issuer's achievements",
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), schema::Paging),
+    responses(
+        (status = 200, description = "A page of the issuer's achievements.", body = Vec<schema::AchievementDocument>,
+            headers(
+                ("X-Total-Count" = u64, description = "How many achievements the issuer has in all."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("Cache-Control" = String, description = "`no-store`."),
+            )),
+        (status = 400, description = "`limit` or `offset` is out of range.", body = schema::ValidationError),
+        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
 async fn achievements(
     request: HttpRequest,
     state: web::Data<AppState>,

@@ -9,6 +9,8 @@ mod achievements;
 mod credentials;
 mod issuers;
 mod listing;
+pub mod openapi;
+pub mod schema;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::DefaultHeaders;

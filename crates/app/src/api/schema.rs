@@ -1,0 +1,758 @@
+//! Documentation-only types: the JSON the API accepts and answers, described
+//! for the OpenAPI document (`/openapi.json`). Nothing here is used to read
+//! or write a body. Request bodies are read field by field in
+//! [`crate::requests`], so that every bad field is named in one 400; these
+//! types mirror what that module accepts (both the OB 2.0 and the OB 3.0
+//! style) and are checked against it by tests: every example below is
+//! accepted by the real readers.
+//!
+//! Where a field has a legacy alias (`issuerId` for `issuer`, `badge` or
+//! `badgeClass` for `achievement`, ...), the canonical name carries the
+//! `required` mark and the alias is listed beside it, accepted instead.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+
+// ---------------------------------------------------------------- shared --
+
+/// An image: its URL (or `data:` URI), or an OB 3.0 `Image` object.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum ImageRef {
+    /// The image URL or a `data:` URI (OB 2.0 style).
+    #[schema(format = "uri", example = "https://example.org/badge.png")]
+    Url(String),
+    /// An OB 3.0 `Image` object; only its `id` is kept.
+    Object(ImageObject),
+}
+
+/// An OB 3.0 `Image`.
+#[derive(ToSchema)]
+pub struct ImageObject {
+    /// The image URL or a `data:` URI.
+    #[schema(format = "uri", example = "https://example.org/badge.png")]
+    pub id: String,
+    /// `Image` (ignored).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// A reference to an issuer or an achievement of this server: the `id` URL
+/// the server returns (under `/v2`, `/v3` or bare), `urn:uuid:<uuid>`, or the
+/// bare UUID; or an object with such an `id` (OB 3.0 style).
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum EntityRef {
+    /// The id URL, `urn:uuid:<uuid>`, or the bare UUID.
+    #[schema(example = "urn:uuid:0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11")]
+    Id(String),
+    /// An object whose `id` is one of the above; other fields are ignored.
+    Object(EntityObject),
+}
+
+/// An object standing for an entity by its `id`.
+#[derive(ToSchema)]
+pub struct EntityObject {
+    /// The id URL, `urn:uuid:<uuid>`, or the bare UUID.
+    pub id: String,
+}
+
+// ---------------------------------------------------------------- issuer --
+
+/// An issuer, to create or replace (`POST /issuers`, `PUT /issuers/{id}`).
+/// The same body in either version; `@context`, `type` and `id` may be sent
+/// and are ignored.
+#[derive(ToSchema)]
+#[schema(example = json!(issuer_example()))]
+pub struct IssuerRequest {
+    /// Display name.
+    pub name: String,
+    /// The issuer's home page: an http(s) URL.
+    #[schema(format = "uri")]
+    pub url: String,
+    /// Contact e-mail address.
+    #[schema(format = "email")]
+    pub email: Option<String>,
+    /// What the issuer is.
+    pub description: Option<String>,
+    /// Logo: a URL, a `data:` URI, or an OB 3.0 `Image` object.
+    pub image: Option<ImageRef>,
+}
+
+/// A valid issuer body (also checked by the tests).
+pub fn issuer_example() -> Value {
+    json!({
+        "name": "Example University",
+        "url": "https://example.edu",
+        "email": "badges@example.edu",
+        "description": "Awards badges for its courses.",
+        "image": "https://example.edu/logo.png"
+    })
+}
+
+// ----------------------------------------------------------- achievement --
+
+/// How a badge is earned: a criteria page URL, or an object with a
+/// `narrative`, an `id` (URL), or both.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum CriteriaRef {
+    /// The criteria page (OB 2.0 style).
+    #[schema(format = "uri", example = "https://example.edu/badges/rust/criteria")]
+    Url(String),
+    /// A narrative and/or a page; at least one is required.
+    Object(CriteriaObject),
+}
+
+/// Criteria as an object: at least one of `id` and `narrative`.
+#[derive(ToSchema)]
+pub struct CriteriaObject {
+    /// The criteria page.
+    #[schema(format = "uri")]
+    pub id: Option<String>,
+    /// The criteria in words (Markdown allowed).
+    pub narrative: Option<String>,
+}
+
+/// An alignment to a node of an external framework.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlignmentRequest {
+    /// Name of the aligned node.
+    pub target_name: String,
+    /// URL of the aligned node.
+    #[schema(format = "uri")]
+    pub target_url: String,
+    /// Short description of the node.
+    pub target_description: Option<String>,
+    /// Framework the node belongs to.
+    pub target_framework: Option<String>,
+    /// Code of the node in its framework.
+    pub target_code: Option<String>,
+}
+
+/// Alignments: an array, or a single object.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum Alignments {
+    /// Several alignments.
+    Many(Vec<AlignmentRequest>),
+    /// One alignment.
+    One(AlignmentRequest),
+}
+
+/// An achievement (OB 2.0 badge class), to create or replace
+/// (`POST /achievements`, `PUT /achievements/{id}`). OB 2.0 style
+/// (`criteria` URL, `tags`, image URL) and OB 3.0 style (`criteria
+/// {narrative}`, `tag`, `Image` object, `achievementType`) are both
+/// accepted. On replace, the issuer cannot change.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!(achievement_example()))]
+pub struct AchievementRequest {
+    /// The issuer that defines and awards it (must exist, else 422).
+    pub issuer: EntityRef,
+    /// Accepted instead of `issuer`.
+    pub issuer_id: Option<EntityRef>,
+    /// Display name.
+    pub name: String,
+    /// What the badge means.
+    pub description: String,
+    /// Badge image: a URL, a `data:` URI, or an OB 3.0 `Image` object.
+    pub image: Option<ImageRef>,
+    /// How it is earned.
+    pub criteria: CriteriaRef,
+    /// Free tags (OB 2.0 name).
+    pub tags: Option<Vec<String>>,
+    /// Free tags (OB 3.0 name), accepted instead of `tags`.
+    pub tag: Option<Vec<String>>,
+    /// Alignments to frameworks.
+    pub alignment: Option<Alignments>,
+    /// Accepted instead of `alignment`.
+    pub alignments: Option<Alignments>,
+    /// Version label of the definition.
+    pub version: Option<String>,
+    /// OB 3.0 achievement type: `Achievement`, `Badge`, `Certificate`,
+    /// `Course`, `MicroCredential`, ... (the OB 3.0 vocabulary), or
+    /// `ext:<term>`.
+    #[schema(example = "Badge")]
+    pub achievement_type: Option<String>,
+}
+
+/// A valid achievement body, OB 2.0 style (also checked by the tests).
+pub fn achievement_example() -> Value {
+    json!({
+        "issuer": "urn:uuid:0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11",
+        "name": "Rust Basics",
+        "description": "Wrote and tested a small Rust program.",
+        "image": "https://example.edu/badges/rust.png",
+        "criteria": "https://example.edu/badges/rust/criteria",
+        "tags": ["rust", "programming"],
+        "alignment": [{"targetName": "Programming", "targetUrl": "https://example.org/frameworks/programming"}],
+        "version": "1"
+    })
+}
+
+/// A valid achievement body, OB 3.0 style (also checked by the tests).
+pub fn achievement_example_ob3() -> Value {
+    json!({
+        "issuer": {"id": "urn:uuid:0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11"},
+        "name": "Rust Basics",
+        "description": "Wrote and tested a small Rust program.",
+        "image": {"id": "https://example.edu/badges/rust.png", "type": "Image"},
+        "criteria": {"narrative": "Write a program with tests that pass."},
+        "tag": ["rust"],
+        "achievementType": "Badge"
+    })
+}
+
+// ------------------------------------------------------------ credential --
+
+/// OB 2.0 recipient `type`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Ob2RecipientType {
+    /// An e-mail address (the default).
+    Email,
+    /// Same as `email`.
+    EmailAddress,
+    /// An http(s) URL.
+    Url,
+    /// A telephone number.
+    Telephone,
+    /// Same as `telephone`.
+    Phone,
+    /// A DID or other IRI.
+    Did,
+    /// Same as `did`.
+    Id,
+}
+
+/// The OB 2.0 `recipient` IdentityObject.
+#[derive(ToSchema)]
+pub struct Ob2Recipient {
+    /// What `identity` is; `email` when absent.
+    #[serde(rename = "type")]
+    pub kind: Option<Ob2RecipientType>,
+    /// The identity in the clear, or already hashed as `sha256$<hex>` (or
+    /// `md5$<hex>`), which is kept as given.
+    #[schema(example = "ada@example.org")]
+    pub identity: String,
+    /// Whether to store the identity hashed; default `true`: hashed with
+    /// SHA-256 and a fresh salt per award unless `salt` is given.
+    pub hashed: Option<bool>,
+    /// The salt to hash with (or the salt of a pre-hashed identity).
+    pub salt: Option<String>,
+}
+
+/// OB 3.0 `identityType` of an `IdentityObject`.
+#[derive(ToSchema)]
+pub enum Ob3IdentityType {
+    /// An e-mail address (the default).
+    #[serde(rename = "emailAddress")]
+    EmailAddress,
+    /// A telephone number.
+    #[serde(rename = "ext:telephone")]
+    Telephone,
+    /// Same as `ext:telephone`.
+    #[serde(rename = "phone")]
+    Phone,
+    /// An http(s) URL.
+    #[serde(rename = "url")]
+    Url,
+    /// A DID or other IRI.
+    #[serde(rename = "identifier")]
+    Identifier,
+}
+
+/// An OB 3.0 `IdentityObject` naming the recipient.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Ob3IdentityObject {
+    /// `IdentityObject` (ignored).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// What the identity is; `emailAddress` when absent.
+    pub identity_type: Option<Ob3IdentityType>,
+    /// The identity in the clear, or already hashed as `sha256$<hex>`.
+    #[schema(example = "ada@example.org")]
+    pub identity_hash: String,
+    /// Accepted instead of `identityHash`.
+    pub identity: Option<String>,
+    /// Whether to store the identity hashed; default `true` (SHA-256 with a
+    /// fresh salt per award unless `salt` is given).
+    pub hashed: Option<bool>,
+    /// The salt to hash with.
+    pub salt: Option<String>,
+}
+
+/// The OB 3.0 `credentialSubject`: the recipient, as `id` (a URL or DID,
+/// kept in the clear) or as `identifier` (the first IdentityObject is used),
+/// and the achievement awarded.
+#[derive(ToSchema)]
+pub struct Ob3Subject {
+    /// The recipient's URL or DID; when present, `identifier` is not read.
+    #[schema(example = "did:example:ebfeb1f712ebc6f1c276e12ec21")]
+    pub id: Option<String>,
+    /// The recipient as IdentityObjects (required unless `id` is given).
+    pub identifier: Option<Vec<Ob3IdentityObject>>,
+    /// The achievement awarded (may be given at the top level instead).
+    pub achievement: EntityRef,
+    /// Why this recipient earned it (takes precedence over a top-level
+    /// `narrative`).
+    pub narrative: Option<String>,
+}
+
+/// A piece of evidence: an `id` (URL), a `narrative`, or both.
+#[derive(ToSchema)]
+pub struct EvidenceRequest {
+    /// Where the evidence can be seen.
+    #[schema(format = "uri")]
+    pub id: Option<String>,
+    /// The evidence in words.
+    pub narrative: Option<String>,
+    /// Title of the evidence.
+    pub name: Option<String>,
+    /// Longer description.
+    pub description: Option<String>,
+    /// Kind of evidence, e.g. `Performance`.
+    pub genre: Option<String>,
+    /// Intended audience.
+    pub audience: Option<String>,
+}
+
+/// Evidence: an array, or a single object.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum EvidenceList {
+    /// Several pieces of evidence.
+    Many(Vec<EvidenceRequest>),
+    /// One piece of evidence.
+    One(EvidenceRequest),
+}
+
+/// A credential in the OB 2.0 style (an Assertion).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!(credential_example_ob2()))]
+pub struct Ob2AssertionRequest {
+    /// The badge class awarded (must exist, else 422).
+    pub badge: EntityRef,
+    /// Accepted instead of `badge`.
+    pub badge_class: Option<EntityRef>,
+    /// Who receives it.
+    pub recipient: Ob2Recipient,
+    /// When it was awarded (RFC 3339); now when absent. `validFrom` is
+    /// accepted instead.
+    #[schema(format = "date-time")]
+    pub issued_on: Option<String>,
+    /// When it stops being valid (RFC 3339). `validUntil` is accepted instead.
+    #[schema(format = "date-time")]
+    pub expires: Option<String>,
+    /// Evidence of the achievement.
+    pub evidence: Option<EvidenceList>,
+    /// Why this recipient earned it.
+    pub narrative: Option<String>,
+    /// A per-award image: a URL, a `data:` URI, or an `Image` object.
+    pub image: Option<ImageRef>,
+}
+
+/// A credential in the OB 3.0 style (an OpenBadgeCredential without
+/// `issuer` and `proof`: the server fills them in).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!(credential_example_ob3()))]
+pub struct Ob3CredentialRequest {
+    /// The recipient and the achievement.
+    pub credential_subject: Ob3Subject,
+    /// The achievement, when not given in `credentialSubject`.
+    pub achievement: Option<EntityRef>,
+    /// When it becomes valid (RFC 3339); now when absent.
+    #[schema(format = "date-time")]
+    pub valid_from: Option<String>,
+    /// When it stops being valid (RFC 3339).
+    #[schema(format = "date-time")]
+    pub valid_until: Option<String>,
+    /// Evidence of the achievement.
+    pub evidence: Option<EvidenceList>,
+    /// Why this recipient earned it, when not given in `credentialSubject`.
+    pub narrative: Option<String>,
+    /// A per-award image: a URL, a `data:` URI, or an `Image` object.
+    pub image: Option<ImageRef>,
+}
+
+/// A credential (OB 2.0 assertion), to issue or replace
+/// (`POST /credentials`, `PUT /credentials/{id}`), in either style. With a
+/// `credentialSubject` the OB 3.0 style is read, otherwise `recipient`. On
+/// replace, the achievement cannot change.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum CredentialRequest {
+    /// OB 2.0 style: `badge`, `recipient`, `issuedOn`, `expires`.
+    Ob2(Ob2AssertionRequest),
+    /// OB 3.0 style: `credentialSubject`, `validFrom`, `validUntil`.
+    Ob3(Ob3CredentialRequest),
+}
+
+/// A valid credential body, OB 2.0 style (also checked by the tests).
+pub fn credential_example_ob2() -> Value {
+    json!({
+        "badge": "5f1c9a2e-7d3b-4c8e-a1f0-2b6d9e4c7a13",
+        "recipient": {"type": "email", "identity": "ada@example.org", "hashed": true},
+        "issuedOn": "2025-01-15T09:00:00Z",
+        "expires": "2028-01-15T09:00:00Z",
+        "evidence": [{"id": "https://example.edu/projects/42", "narrative": "Built a CLI tool."}],
+        "narrative": "Completed every exercise."
+    })
+}
+
+/// A valid credential body, OB 3.0 style (also checked by the tests).
+pub fn credential_example_ob3() -> Value {
+    json!({
+        "credentialSubject": {
+            "identifier": [{
+                "type": "IdentityObject",
+                "identityType": "emailAddress",
+                "identityHash": "ada@example.org",
+                "hashed": true
+            }],
+            "achievement": {"id": "urn:uuid:5f1c9a2e-7d3b-4c8e-a1f0-2b6d9e4c7a13"}
+        },
+        "validFrom": "2025-01-15T09:00:00Z",
+        "validUntil": "2028-01-15T09:00:00Z"
+    })
+}
+
+/// Many credentials as `{"credentials": [...]}`.
+#[derive(ToSchema)]
+pub struct CredentialBatch {
+    /// 1 to 10,000 credential bodies, each in either style.
+    #[schema(min_items = 1, max_items = 10000)]
+    pub credentials: Vec<CredentialRequest>,
+}
+
+/// Many credentials as `{"assertions": [...]}` (the previous server's name).
+#[derive(ToSchema)]
+pub struct AssertionBatch {
+    /// 1 to 10,000 credential bodies, each in either style.
+    #[schema(min_items = 1, max_items = 10000)]
+    pub assertions: Vec<CredentialRequest>,
+}
+
+/// `POST /credentials/batch`: 1 to 10,000 credentials, all stored or none.
+/// A bare array, `{"credentials": [...]}` or `{"assertions": [...]}`. Errors
+/// name the item: `credentials[3].recipient.identity`.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[schema(example = json!(batch_example()))]
+pub enum BatchRequest {
+    /// A bare array of 1 to 10,000 credential bodies.
+    List(Vec<CredentialRequest>),
+    /// `{"credentials": [...]}`.
+    Credentials(CredentialBatch),
+    /// `{"assertions": [...]}`.
+    Assertions(AssertionBatch),
+}
+
+/// A valid batch body (also checked by the tests).
+pub fn batch_example() -> Value {
+    json!({"credentials": [credential_example_ob2(), credential_example_ob3()]})
+}
+
+/// `POST /credentials/{id}/revoke`: the body is optional; so is the reason.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!(revoke_example()))]
+pub struct RevokeRequest {
+    /// Why it is revoked; shown to verifiers.
+    pub reason: Option<String>,
+    /// Accepted instead of `reason`.
+    pub revocation_reason: Option<String>,
+}
+
+/// A valid revocation body (also checked by the tests).
+pub fn revoke_example() -> Value {
+    json!({"reason": "Issued to the wrong person"})
+}
+
+// ------------------------------------------------------------- responses --
+
+/// 400: the request does not validate. Every bad field is named, with
+/// dotted paths and indexes (`credentials[1].recipient.identity`); `body`
+/// names the body itself (not JSON, not an object, too large).
+#[derive(ToSchema)]
+#[schema(example = json!({
+    "success": false,
+    "error": "Validation error",
+    "details": {"name": ["is required"], "url": ["must be an http(s) URL"]}
+}))]
+pub struct ValidationError {
+    /// Always `false`.
+    pub success: bool,
+    /// Always `Validation error`.
+    pub error: String,
+    /// Messages by field.
+    pub details: BTreeMap<String, Vec<String>>,
+}
+
+/// 404, 409, 422 and 503: the reason phrase and what went wrong.
+#[derive(ToSchema)]
+#[schema(example = json!({"error": "Not Found", "message": "issuer 0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11 not found"}))]
+pub struct ErrorMessage {
+    /// The HTTP reason phrase: `Not Found`, `Conflict`, `Unprocessable
+    /// Entity`, `Service Unavailable`.
+    pub error: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// `details` of a revoked credential.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedDetails {
+    /// The credential's URL.
+    pub id: String,
+    /// The reason given when it was revoked.
+    pub revocation_reason: Option<String>,
+}
+
+/// Code of a revoked credential: `ASSERTION_REVOKED` under `/v2`,
+/// `CREDENTIAL_REVOKED` otherwise.
+#[derive(ToSchema)]
+#[allow(clippy::enum_variant_names)]
+pub enum RevokedCode {
+    /// On the bare and `/v3` paths.
+    #[serde(rename = "CREDENTIAL_REVOKED")]
+    CredentialRevoked,
+    /// On the `/v2` paths.
+    #[serde(rename = "ASSERTION_REVOKED")]
+    AssertionRevoked,
+}
+
+/// 410: the credential has been revoked. Under `/v2` the body is the OB 2.0
+/// Assertion itself with these fields added, as hosted verifiers expect.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "error": "Credential has been revoked",
+    "code": "CREDENTIAL_REVOKED",
+    "details": {
+        "id": "https://badges.example.org/v3/credentials/9a7e3c1d-2b4f-4e6a-8c0d-1f2e3a4b5c6d",
+        "revocationReason": "Issued to the wrong person"
+    },
+    "revoked": true,
+    "revocationReason": "Issued to the wrong person"
+}))]
+pub struct RevokedError {
+    /// Always `Credential has been revoked`.
+    pub error: String,
+    /// `CREDENTIAL_REVOKED`, or `ASSERTION_REVOKED` under `/v2`.
+    pub code: RevokedCode,
+    /// The credential and the reason.
+    pub details: RevokedDetails,
+    /// Always `true`.
+    pub revoked: bool,
+    /// The reason given when it was revoked.
+    pub revocation_reason: Option<String>,
+}
+
+/// Status of a credential.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusName {
+    /// Valid (subject to its validity window).
+    Active,
+    /// Withdrawn for good.
+    Revoked,
+    /// Withdrawn for now.
+    Suspended,
+}
+
+/// 200 of `POST /credentials/{id}/revoke`: the credential's new status.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "https://badges.example.org/v3/credentials/9a7e3c1d-2b4f-4e6a-8c0d-1f2e3a4b5c6d",
+    "status": "revoked",
+    "revoked": true,
+    "revocationReason": "Issued to the wrong person",
+    "statusChangedAt": "2025-02-01T10:30:00+00:00"
+}))]
+pub struct RevocationStatus {
+    /// The credential's URL (in the version of the path used).
+    pub id: String,
+    /// The status now.
+    pub status: StatusName,
+    /// Whether it is revoked.
+    pub revoked: bool,
+    /// The reason given.
+    pub revocation_reason: Option<String>,
+    /// When the status last changed (RFC 3339).
+    #[schema(format = "date-time")]
+    pub status_changed_at: Option<String>,
+}
+
+/// `GET /health`.
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "ok", "backend": "sqlite", "database": "up"}))]
+pub struct Health {
+    /// `ok`, or `error` when the database does not answer (with 503).
+    pub status: String,
+    /// `sqlite` or `postgresql`.
+    pub backend: String,
+    /// `up` or `down`.
+    pub database: String,
+}
+
+/// An issuer profile: an OB 3.0 `Profile` (`application/ld+json`) on the
+/// bare and `/v3` paths; an OB 2.0 `Issuer` under `/v2`. Its `id` is the
+/// URL it is served at.
+#[derive(ToSchema)]
+#[schema(value_type = Object, example = json!({
+    "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+    "id": "https://badges.example.org/v3/issuers/0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11",
+    "type": ["Profile"],
+    "name": "Example University",
+    "url": "https://example.edu",
+    "email": "badges@example.edu",
+    "description": "Awards badges for its courses.",
+    "image": {"id": "https://example.edu/logo.png", "type": "Image"}
+}))]
+pub struct IssuerDocument(pub Value);
+
+/// An achievement: an OB 3.0 `Achievement` (`application/ld+json`) on the
+/// bare and `/v3` paths, with its issuer as `creator`; an OB 2.0
+/// `BadgeClass` under `/v2`, with `issuer`.
+#[derive(ToSchema)]
+#[schema(value_type = Object, example = json!({
+    "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+    "id": "https://badges.example.org/v3/achievements/5f1c9a2e-7d3b-4c8e-a1f0-2b6d9e4c7a13",
+    "type": ["Achievement"],
+    "name": "Rust Basics",
+    "description": "Wrote and tested a small Rust program.",
+    "criteria": {"narrative": "Write a program with tests that pass."},
+    "image": {"id": "https://example.edu/badges/rust.png", "type": "Image"},
+    "achievementType": "Badge",
+    "tag": ["rust"],
+    "creator": {"id": "https://badges.example.org/v3/issuers/0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11", "type": ["Profile"]}
+}))]
+pub struct AchievementDocument(pub Value);
+
+/// A credential: an OB 3.0 `OpenBadgeCredential` (`application/vc+ld+json`)
+/// on the bare and `/v3` paths; an OB 2.0 hosted `Assertion`
+/// (`application/ld+json`) under `/v2`.
+#[derive(ToSchema)]
+#[schema(value_type = Object, example = json!({
+    "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+    "id": "https://badges.example.org/v3/credentials/9a7e3c1d-2b4f-4e6a-8c0d-1f2e3a4b5c6d",
+    "type": ["VerifiableCredential", "OpenBadgeCredential"],
+    "name": "Rust Basics",
+    "issuer": {
+        "id": "https://badges.example.org/v3/issuers/0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11",
+        "type": ["Profile"],
+        "name": "Example University",
+        "url": "https://example.edu"
+    },
+    "validFrom": "2025-01-15T09:00:00+00:00",
+    "credentialSubject": {
+        "type": ["AchievementSubject"],
+        "identifier": [{
+            "type": "IdentityObject",
+            "identityType": "emailAddress",
+            "hashed": true,
+            "identityHash": "sha256$3c0f8a2b1d9e4f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a",
+            "salt": "6f1d2c3b4a5e6f708192a3b4c5d6e7f8"
+        }],
+        "achievement": {
+            "id": "https://badges.example.org/v3/achievements/5f1c9a2e-7d3b-4c8e-a1f0-2b6d9e4c7a13",
+            "type": ["Achievement"],
+            "name": "Rust Basics",
+            "description": "Wrote and tested a small Rust program.",
+            "criteria": {"narrative": "Write a program with tests that pass."},
+            "creator": {"id": "https://badges.example.org/v3/issuers/0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11", "type": ["Profile"]}
+        }
+    }
+}))]
+pub struct CredentialDocument(pub Value);
+
+// ------------------------------------------------------------ parameters --
+
+/// Paging of every list. The answer carries `X-Total-Count` and `Link`
+/// (first, prev, next, last).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Page size, 1 to 500; 50 when absent.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u32>,
+    /// Items to skip; 0 when absent.
+    #[param(minimum = 0, default = 0)]
+    pub offset: Option<u64>,
+}
+
+/// Filter of `GET /achievements`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AchievementFilter {
+    /// Only this issuer's achievements: its id URL, `urn:uuid:<uuid>` or
+    /// the bare UUID. Also accepted as `issuerId`.
+    pub issuer: Option<String>,
+}
+
+/// Filters of `GET /credentials`; all given filters apply.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CredentialFilter {
+    /// Only awards by this issuer (id URL, `urn:uuid:<uuid>` or bare UUID).
+    /// Also accepted as `issuerId`.
+    pub issuer: Option<String>,
+    /// Only awards of this achievement (id URL, `urn:uuid:<uuid>` or bare
+    /// UUID). Also accepted as `badge` or `badgeClass`.
+    pub achievement: Option<String>,
+    /// Only awards to this recipient: an e-mail address or URL in the clear
+    /// (matched however the award stores it, hashed or not), or a
+    /// `sha256$<hex>` hash as stored.
+    pub recipient: Option<String>,
+}
+
+/// Option of the deletes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteOptions {
+    /// `true` deletes what depends on it too (achievements and their
+    /// awards); `false` (the default) refuses with 409 while its badges have
+    /// been awarded.
+    #[param(default = false)]
+    pub cascade: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use openbadges_domain::documents::Urls;
+
+    use super::*;
+    use crate::requests;
+
+    fn urls() -> Urls {
+        Urls::new("https://badges.example.org").expect("a valid base URL")
+    }
+
+    #[test]
+    fn every_request_example_is_accepted_by_the_readers() {
+        requests::issuer_draft(&issuer_example()).expect("issuer example");
+        requests::badge_class_draft(&achievement_example(), &urls()).expect("OB 2.0 achievement");
+        requests::badge_class_draft(&achievement_example_ob3(), &urls())
+            .expect("OB 3.0 achievement");
+        requests::assertion_draft(&credential_example_ob2(), &urls()).expect("OB 2.0 credential");
+        requests::assertion_draft(&credential_example_ob3(), &urls()).expect("OB 3.0 credential");
+        assert_eq!(
+            requests::batch_drafts(&batch_example(), &urls())
+                .expect("batch example")
+                .len(),
+            2
+        );
+        requests::revocation_reason(Some(&revoke_example())).expect("revoke example");
+    }
+}

@@ -1,0 +1,326 @@
+//! Use cases for user accounts and API keys. Passwords arrive already hashed
+//! (the application hashes with argon2id) and API keys as their SHA-256: the
+//! domain never sees a secret.
+
+use crate::access::Principal;
+use crate::entities::{ApiKey, User};
+use crate::ids::{ApiKeyId, IssuerId, UserId};
+use crate::page::{Page, PageRequest};
+use crate::ports::Store;
+use crate::values::*;
+use crate::DomainError;
+
+/// The fields of a new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Sign-in name.
+    pub username: Username,
+    /// Contact address.
+    pub email: Option<Email>,
+    /// argon2id hash of the password.
+    pub password_hash: PasswordHash,
+    /// Role.
+    pub role: Role,
+}
+
+/// The fields of a new API key; the key itself is made by the caller, which
+/// shows it once and passes only its hash here.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    /// The user the key acts for.
+    pub user_id: UserId,
+    /// Label.
+    pub name: Name,
+    /// SHA-256 of the key.
+    pub key_hash: ApiKeyHash,
+    /// First characters of the key, to recognise it in lists.
+    pub prefix: Label,
+    /// What it may do; at most what its user's role allows.
+    pub permissions: Vec<Permission>,
+    /// Limit to one issuer, which the user must manage.
+    pub issuer_scope: Option<IssuerId>,
+    /// When it stops working.
+    pub expires_at: Option<Timestamp>,
+}
+
+fn user_from(new: NewUser) -> User {
+    let now = Timestamp::now();
+    User {
+        id: UserId::generate(),
+        username: new.username,
+        email: new.email,
+        password_hash: new.password_hash,
+        role: new.role,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// An administrator creates an account.
+pub async fn create_user(
+    store: &dyn Store,
+    actor: &Principal,
+    new: NewUser,
+) -> Result<User, DomainError> {
+    actor.may_administer()?;
+    let user = user_from(new);
+    store.users().create(&user).await?;
+    Ok(user)
+}
+
+/// Creates the first administrator of a fresh install, unless a user with
+/// that name exists already (then nothing changes: a restart must not reset
+/// a password changed since). Returns the user and whether it was created.
+pub async fn bootstrap_admin(store: &dyn Store, new: NewUser) -> Result<(User, bool), DomainError> {
+    if let Some(existing) = store
+        .users()
+        .find_by_username(new.username.as_str())
+        .await?
+    {
+        return Ok((existing, false));
+    }
+    let user = user_from(NewUser {
+        role: Role::Admin,
+        ..new
+    });
+    match store.users().create(&user).await {
+        Ok(()) => Ok((user, true)),
+        // Another instance bootstrapped it at the same moment.
+        Err(DomainError::Conflict(_)) => store
+            .users()
+            .find_by_username(user.username.as_str())
+            .await?
+            .map(|u| (u, false))
+            .ok_or_else(|| DomainError::Internal("bootstrap admin vanished".to_owned())),
+        Err(other) => Err(other),
+    }
+}
+
+/// The account, for the user themself or an administrator.
+pub async fn get_user(
+    store: &dyn Store,
+    actor: &Principal,
+    id: UserId,
+) -> Result<User, DomainError> {
+    actor.may_act_for(id)?;
+    store.users().get(id).await
+}
+
+/// All accounts, for an administrator.
+pub async fn list_users(
+    store: &dyn Store,
+    actor: &Principal,
+    page: PageRequest,
+) -> Result<Page<User>, DomainError> {
+    actor.may_administer()?;
+    store.users().list(page).await
+}
+
+/// Changes of an account: e-mail by the user or an admin, role by an admin only.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    /// New e-mail (`Some(None)` clears it).
+    pub email: Option<Option<Email>>,
+    /// New role.
+    pub role: Option<Role>,
+}
+
+/// Updates an account.
+pub async fn update_user(
+    store: &dyn Store,
+    actor: &Principal,
+    id: UserId,
+    changes: UserChanges,
+) -> Result<User, DomainError> {
+    actor.may_act_for(id)?;
+    if changes.role.is_some() {
+        actor.may_administer()?;
+    }
+    let mut user = store.users().get(id).await?;
+    if let Some(email) = changes.email {
+        user.email = email;
+    }
+    if let Some(role) = changes.role {
+        user.role = role;
+    }
+    user.updated_at = Timestamp::now();
+    store.users().update(&user).await?;
+    Ok(user)
+}
+
+/// Sets a new password hash. The caller has checked the current password
+/// (self-service) or is an administrator.
+pub async fn set_password(
+    store: &dyn Store,
+    actor: &Principal,
+    id: UserId,
+    password_hash: PasswordHash,
+) -> Result<(), DomainError> {
+    actor.may_act_for(id)?;
+    let mut user = store.users().get(id).await?;
+    user.password_hash = password_hash;
+    user.updated_at = Timestamp::now();
+    store.users().update(&user).await
+}
+
+/// An administrator deletes an account (its keys go with it). Nobody deletes
+/// their own account, so an install cannot lose its last administrator by accident.
+pub async fn delete_user(
+    store: &dyn Store,
+    actor: &Principal,
+    id: UserId,
+) -> Result<(), DomainError> {
+    actor.may_administer()?;
+    if actor.user_id == Some(id) {
+        return Err(DomainError::Conflict(
+            "an administrator cannot delete their own account".to_owned(),
+        ));
+    }
+    store.users().delete(id).await
+}
+
+/// Creates an API key for `new.user_id`: by that user or an administrator;
+/// its permissions cannot exceed the user's role, and a scope must be an
+/// issuer the user manages.
+pub async fn create_api_key(
+    store: &dyn Store,
+    actor: &Principal,
+    new: NewApiKey,
+) -> Result<ApiKey, DomainError> {
+    actor.may_act_for(new.user_id)?;
+    if actor.issuer_scope.is_some() {
+        return Err(DomainError::Forbidden(
+            "a key scoped to one issuer may not create keys".to_owned(),
+        ));
+    }
+    let user = store.users().get(new.user_id).await.map_err(|e| match e {
+        DomainError::NotFound { id, .. } => DomainError::MissingReference { entity: "user", id },
+        other => other,
+    })?;
+    let allowed = Principal::role_permissions(user.role);
+    if let Some(extra) = new.permissions.iter().find(|p| !allowed.contains(p)) {
+        return Err(DomainError::invalid(
+            "permissions",
+            format!(
+                "{extra:?} exceeds what the user's role ({}) allows",
+                user.role.as_str()
+            )
+            .to_lowercase(),
+        ));
+    }
+    if new.permissions.is_empty() {
+        return Err(DomainError::invalid(
+            "permissions",
+            "must name at least one of read, write, admin",
+        ));
+    }
+    if let Some(scope) = new.issuer_scope {
+        let issuer = store.issuers().get(scope).await.map_err(|e| match e {
+            DomainError::NotFound { id, .. } => DomainError::MissingReference {
+                entity: "issuer",
+                id,
+            },
+            other => other,
+        })?;
+        Principal::session(user.id, user.role)
+            .may_manage(&issuer)
+            .map_err(|_| {
+                DomainError::invalid("issuerId", "the key's user does not manage this issuer")
+            })?;
+    }
+    if new.expires_at.is_some_and(|at| at <= Timestamp::now()) {
+        return Err(DomainError::invalid("expiresAt", "must be in the future"));
+    }
+    let mut permissions = new.permissions;
+    permissions.sort();
+    permissions.dedup();
+    let key = ApiKey {
+        id: ApiKeyId::generate(),
+        user_id: new.user_id,
+        name: new.name,
+        key_hash: new.key_hash,
+        prefix: new.prefix,
+        permissions,
+        issuer_scope: new.issuer_scope,
+        expires_at: new.expires_at,
+        revoked_at: None,
+        last_used_at: None,
+        created_at: Timestamp::now(),
+    };
+    store.api_keys().create(&key).await?;
+    Ok(key)
+}
+
+/// A key, for its user or an administrator. Someone else's key is reported
+/// as missing, not forbidden, so ids cannot be probed.
+pub async fn get_api_key(
+    store: &dyn Store,
+    actor: &Principal,
+    id: ApiKeyId,
+) -> Result<ApiKey, DomainError> {
+    let key = store.api_keys().get(id).await?;
+    if actor.may_act_for(key.user_id).is_err() {
+        return Err(DomainError::NotFound {
+            entity: "api key",
+            id: id.to_string(),
+        });
+    }
+    Ok(key)
+}
+
+/// Revokes a key; it stops working at once. Revoking twice is a no-op.
+pub async fn revoke_api_key(
+    store: &dyn Store,
+    actor: &Principal,
+    id: ApiKeyId,
+) -> Result<ApiKey, DomainError> {
+    let mut key = get_api_key(store, actor, id).await?;
+    if key.revoked_at.is_none() {
+        key.revoked_at = Some(Timestamp::now());
+        store.api_keys().update(&key).await?;
+    }
+    Ok(key)
+}
+
+/// Why a presented API key does not authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRejection {
+    /// No such key.
+    Unknown,
+    /// Revoked.
+    Revoked,
+    /// Past its expiry.
+    Expired,
+}
+
+/// Resolves a presented key to the principal it acts as, checking
+/// revocation, expiry and that its user still exists. Returns the key too, so
+/// the caller can record its use.
+pub async fn authenticate_api_key(
+    store: &dyn Store,
+    hash: &ApiKeyHash,
+    now: Timestamp,
+) -> Result<Result<(Principal, ApiKey), KeyRejection>, DomainError> {
+    let Some(key) = store.api_keys().find_by_hash(hash).await? else {
+        return Ok(Err(KeyRejection::Unknown));
+    };
+    if key.revoked_at.is_some() {
+        return Ok(Err(KeyRejection::Revoked));
+    }
+    if key.expires_at.is_some_and(|at| at <= now) {
+        return Ok(Err(KeyRejection::Expired));
+    }
+    let user = match store.users().get(key.user_id).await {
+        Ok(user) => user,
+        Err(DomainError::NotFound { .. }) => return Ok(Err(KeyRejection::Unknown)),
+        Err(other) => return Err(other),
+    };
+    let principal = Principal {
+        user_id: Some(user.id),
+        role: user.role,
+        permissions: key.permissions.clone(),
+        issuer_scope: key.issuer_scope,
+        credential: crate::access::Credential::ApiKey,
+    };
+    Ok(Ok((principal, key)))
+}
