@@ -6,6 +6,10 @@
 //! - [`Launch::run`] runs to completion (`migrate`, refusals, start-up
 //!   failures) and returns the exit code and everything printed.
 //!
+//! - [`Server::fetch`], [`Server::post`], [`Server::put`],
+//!   [`Server::delete`] and [`Server::send`] are a small JSON HTTP client
+//!   returning a [`Response`] (status, headers, body) whatever the status.
+//!
 //! Every launch starts from an empty environment, so nothing of the machine
 //! running the tests (a `DATABASE_URL`, say) leaks into a test, and runs in
 //! its own temporary working directory, so a default `./openbadges.sqlite`
@@ -27,6 +31,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a run to completion may take (PostgreSQL connect timeouts
 /// included).
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one API request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The unprivileged user and group (`nobody`/`nogroup`) for permission tests.
 const NOBODY: u32 = 65534;
 
@@ -81,6 +87,7 @@ pub struct Launch {
     envs: Vec<(String, String)>,
     workdir: TempDir,
     unprivileged: bool,
+    own_base_url: bool,
 }
 
 impl Default for Launch {
@@ -98,6 +105,7 @@ impl Launch {
             envs: Vec::new(),
             workdir: tempfile::tempdir().expect("create a working directory"),
             unprivileged: false,
+            own_base_url: false,
         }
     }
 
@@ -125,17 +133,33 @@ impl Launch {
         self
     }
 
+    /// Sets `BASE_URL` to the address [`Launch::start`] serves on
+    /// (`http://127.0.0.1:<port>`), so that every document id the server
+    /// issues can be fetched back from it.
+    pub fn base_url_at_own_address(mut self) -> Self {
+        self.own_base_url = true;
+        self
+    }
+
     /// Starts serving on a free port of 127.0.0.1 and waits for `/health`
     /// to answer 200. Panics with the server's output if it exits or does
     /// not become healthy in time.
     pub fn start(self) -> Server {
         let port = free_port();
-        let launch = self.env("HOST", "127.0.0.1").env("PORT", port.to_string());
+        let own_base_url = self.own_base_url;
+        let mut launch = self.env("HOST", "127.0.0.1").env("PORT", port.to_string());
+        if own_base_url {
+            launch = launch.env("BASE_URL", format!("http://127.0.0.1:{port}"));
+        }
         let (child, log) = launch.spawn();
         let mut server = Server {
             child,
             log,
             port,
+            agent: ureq::AgentBuilder::new()
+                .timeout(REQUEST_TIMEOUT)
+                .redirects(0)
+                .build(),
             _launch: launch,
         };
         server.wait_until_healthy();
@@ -267,6 +291,7 @@ pub struct Server {
     child: Child,
     log: PathBuf,
     port: u16,
+    agent: ureq::Agent,
     // Keeps the working directory (and the output file) alive.
     _launch: Launch,
 }
@@ -275,6 +300,75 @@ impl Server {
     /// The URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// `http://127.0.0.1:<port>`, the address the server listens on (and
+    /// its `BASE_URL` after [`Launch::base_url_at_own_address`]).
+    pub fn base_url(&self) -> String {
+        self.url("")
+    }
+
+    /// The URL of `target`: a path on this server, or an absolute URL as is.
+    pub fn target_url(&self, target: &str) -> String {
+        if target.starts_with("http://") || target.starts_with("https://") {
+            target.to_owned()
+        } else {
+            self.url(target)
+        }
+    }
+
+    /// Sends `method target` with `headers` and an optional raw `body`
+    /// (sent as `application/json`). Any status is returned; a transport
+    /// failure panics with the server's output.
+    pub fn send(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Response {
+        let url = self.target_url(target);
+        let mut request = self.agent.request(method, &url);
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let result = match body {
+            Some(body) => request
+                .set("Content-Type", "application/json")
+                .send_string(body),
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{method} {url}: {error}; server output:\n{}", self.output()),
+        };
+        Response::read(method, &url, response)
+    }
+
+    /// `GET target`.
+    pub fn fetch(&self, target: &str) -> Response {
+        self.send("GET", target, &[], None)
+    }
+
+    /// `GET target` with request headers.
+    pub fn fetch_with(&self, target: &str, headers: &[(&str, &str)]) -> Response {
+        self.send("GET", target, headers, None)
+    }
+
+    /// `POST target` with a JSON body.
+    pub fn post(&self, target: &str, body: &Value) -> Response {
+        self.send("POST", target, &[], Some(&body.to_string()))
+    }
+
+    /// `PUT target` with a JSON body.
+    pub fn put(&self, target: &str, body: &Value) -> Response {
+        self.send("PUT", target, &[], Some(&body.to_string()))
+    }
+
+    /// `DELETE target`.
+    pub fn delete(&self, target: &str) -> Response {
+        self.send("DELETE", target, &[], None)
     }
 
     /// Everything the server has written so far.
@@ -339,5 +433,87 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer, read completely.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// `METHOD url` of the request, for messages.
+    pub request: String,
+    /// The status code.
+    pub status: u16,
+    /// Header names (lowercase) and values, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body as text.
+    pub text: String,
+    /// The body as JSON; `Null` when empty or not JSON.
+    pub body: Value,
+}
+
+impl Response {
+    fn read(method: &str, url: &str, response: ureq::Response) -> Self {
+        let status = response.status();
+        let mut headers = Vec::new();
+        for name in response.headers_names() {
+            for value in response.all(&name) {
+                headers.push((name.to_ascii_lowercase(), value.to_owned()));
+            }
+        }
+        let request = format!("{method} {url}");
+        let text = response
+            .into_string()
+            .unwrap_or_else(|e| panic!("{request}: cannot read the body: {e}"));
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            request,
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).into_iter().next()
+    }
+
+    /// Every value of header `name` (any case).
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .filter(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
+    /// The value of header `name`; panics when it is absent.
+    #[track_caller]
+    pub fn expect_header(&self, name: &str) -> &str {
+        self.header(name).unwrap_or_else(|| {
+            panic!(
+                "{}: no {name} header; headers: {:?}",
+                self.request, self.headers
+            )
+        })
+    }
+
+    /// The media type of `Content-Type`, without parameters.
+    pub fn media_type(&self) -> Option<&str> {
+        self.header("content-type")
+            .map(|value| value.split(';').next().unwrap_or(value).trim())
+    }
+
+    /// Asserts the status code; the message shows the request and body.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status, expected,
+            "{} answered {} (expected {expected}): {}",
+            self.request, self.status, self.text
+        );
+        self
     }
 }

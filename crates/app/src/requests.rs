@@ -183,8 +183,8 @@ impl<'v> Body<'v> {
         }
     }
 
-    fn image(&self, errors: &mut Errors) -> Option<Iri> {
-        let (field, raw) = self.iri_or_object(&["image"], false, errors)?;
+    fn image(&self, required: bool, errors: &mut Errors) -> Option<Iri> {
+        let (field, raw) = self.iri_or_object(&["image"], required, errors)?;
         Iri::parse(raw).map_err(|e| errors.add(field, e.0)).ok()
     }
 
@@ -270,14 +270,16 @@ pub fn issuer_draft(body: &Value) -> Result<IssuerDraft, DomainError> {
     };
     let name = b.parse(&["name"], true, &mut errors, Name::parse);
     let url = b.parse(&["url"], true, &mut errors, HttpUrl::parse);
-    let email = b.parse(&["email"], false, &mut errors, Email::parse);
+    // OB 2.0 requires an issuer profile's email; the previous server did
+    // not, and published profiles that OB 2.0 verifiers reject.
+    let email = b.parse(&["email"], true, &mut errors, Email::parse);
     let description = b.parse(&["description"], false, &mut errors, Text::parse);
-    let image = b.image(&mut errors);
+    let image = b.image(false, &mut errors);
     errors.finish(|| {
         Some(IssuerDraft {
             name: name?,
             url: url?,
-            email,
+            email: Some(email?),
             description,
             image,
         })
@@ -396,7 +398,8 @@ pub fn badge_class_draft(body: &Value, urls: &Urls) -> Result<BadgeClassDraft, D
         });
     let name = b.parse(&["name"], true, &mut errors, Name::parse);
     let description = b.parse(&["description"], true, &mut errors, Text::parse);
-    let image = b.image(&mut errors);
+    // OB 2.0 requires a BadgeClass image.
+    let image = b.image(true, &mut errors);
     let criteria = criteria(&b, &mut errors);
     let tags = tags(&b, &mut errors);
     let alignments = alignments(&b, &mut errors);
@@ -570,6 +573,24 @@ fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<Asse
     };
     let issued_on = b.parse(&["issuedOn", "validFrom"], false, errors, Timestamp::parse);
     let expires = b.parse(&["expires", "validUntil"], false, errors, Timestamp::parse);
+    if let Some(expires) = expires {
+        // Named as the client named the fields.
+        let expires_key = b
+            .get(&["expires", "validUntil"])
+            .map_or("expires", |(k, _)| k);
+        let issued_key = b
+            .get(&["issuedOn", "validFrom"])
+            .map_or("issuedOn", |(k, _)| k);
+        let start = issued_on.unwrap_or_else(Timestamp::now);
+        if expires <= start {
+            let message = if issued_on.is_some() {
+                format!("must be later than {issued_key}")
+            } else {
+                "must be in the future".to_owned()
+            };
+            errors.add(b.path(expires_key), message);
+        }
+    }
     let narrative = match &subject {
         Some(subject) if subject.get(&["narrative"]).is_some() => {
             subject.parse(&["narrative"], false, errors, Text::parse)
@@ -577,7 +598,7 @@ fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<Asse
         _ => b.parse(&["narrative"], false, errors, Text::parse),
     };
     let evidence = evidence(b, errors);
-    let image = b.image(errors);
+    let image = b.image(false, errors);
     Some(AssertionDraft {
         badge_class_id: badge_class_id?.into(),
         recipient: recipient?,
@@ -786,7 +807,7 @@ mod tests {
         let bad = json!({"issuer": issuer, "name": "N", "description": "D", "criteria": {}, "achievementType": "Trophy"});
         assert_eq!(
             fields(badge_class_draft(&bad, &urls()).unwrap_err()),
-            ["criteria", "achievementType"]
+            ["image", "criteria", "achievementType"]
         );
     }
 }

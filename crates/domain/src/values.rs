@@ -377,13 +377,14 @@ impl Recipient {
     }
 
     /// A recipient stored as `sha256$hex(identity + salt)`, as OB 2.0 hosted
-    /// verification checks it.
+    /// verification checks it. An e-mail is lower-cased first, so that the
+    /// check passes however the recipient (or the issuer) capitalised it.
     pub fn hashed(kind: RecipientKind, identity: &str, salt: &str) -> Result<Self, InvalidValue> {
         kind.validate(identity)?;
         if salt.len() > 255 {
             return Err(invalid("salt must be at most 255 characters"));
         }
-        let digest = Sha256::digest(format!("{identity}{salt}").as_bytes());
+        let digest = Sha256::digest(format!("{}{salt}", kind.normalize(identity)).as_bytes());
         Ok(Self {
             kind,
             identity: RecipientIdentity::Hashed {
@@ -660,7 +661,7 @@ mod tests {
 
     #[test]
     fn hashed_recipient_matches_ob2_rule() {
-        let r = Recipient::hashed(RecipientKind::Email, "ada@example.org", "pepper").unwrap();
+        let r = Recipient::hashed(RecipientKind::Email, "Ada@Example.org", "pepper").unwrap();
         let expected = hex::encode(Sha256::digest(b"ada@example.orgpepper"));
         assert_eq!(
             r.identity(),

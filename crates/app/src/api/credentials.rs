@@ -22,6 +22,8 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("", web::get().to(list))
         .route("/batch", web::post().to(create_batch))
         .route("/{id}", web::get().to(get))
+        // HEAD answers like GET without the body (RFC 9110 9.3.2).
+        .route("/{id}", web::head().to(get))
         .route("/{id}", web::put().to(update))
         .route("/{id}/revoke", web::post().to(revoke));
 }

@@ -17,6 +17,8 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("", web::post().to(create))
         .route("", web::get().to(list))
         .route("/{id}", web::get().to(get))
+        // HEAD answers like GET without the body (RFC 9110 9.3.2).
+        .route("/{id}", web::head().to(get))
         .route("/{id}", web::put().to(update))
         .route("/{id}", web::delete().to(delete))
         .route("/{id}/achievements", web::get().to(achievements));

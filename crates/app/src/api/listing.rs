@@ -36,16 +36,19 @@ impl ListQuery {
         let mut errors = Vec::new();
         let limit = match self.get(&["limit"]) {
             None => PageRequest::DEFAULT_LIMIT,
-            Some(raw) => raw.parse().unwrap_or_else(|_| {
-                errors.push(FieldError::new(
-                    "limit",
-                    format!(
-                        "must be a whole number between 1 and {}",
-                        PageRequest::MAX_LIMIT
-                    ),
-                ));
-                PageRequest::DEFAULT_LIMIT
-            }),
+            Some(raw) => match raw.parse() {
+                Ok(limit) if (1..=PageRequest::MAX_LIMIT).contains(&limit) => limit,
+                _ => {
+                    errors.push(FieldError::new(
+                        "limit",
+                        format!(
+                            "must be a whole number between 1 and {}",
+                            PageRequest::MAX_LIMIT
+                        ),
+                    ));
+                    PageRequest::DEFAULT_LIMIT
+                }
+            },
         };
         let offset = match self.get(&["offset"]) {
             None => 0,

@@ -12,8 +12,11 @@ mod listing;
 pub mod openapi;
 pub mod schema;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderName;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::Version;
 use openbadges_domain::DomainError;
@@ -49,14 +52,37 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(resources);
 }
 
-fn deprecated_alias(successor: &str) -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("Deprecation", "true"))
-        .add(("Sunset", ALIAS_SUNSET))
-        .add((
-            header::LINK,
-            format!("<{successor}>; rel=\"successor-version\""),
-        ))
+/// Marks a response of an alias path as deprecated. `Link` is appended, not
+/// set: list answers carry their page links in it already.
+fn mark_deprecated<B>(response: &mut ServiceResponse<B>, successor_link: &'static str) {
+    let headers = response.headers_mut();
+    headers.insert(
+        HeaderName::from_static("deprecation"),
+        HeaderValue::from_static("true"),
+    );
+    headers.insert(
+        HeaderName::from_static("sunset"),
+        HeaderValue::from_static(ALIAS_SUNSET),
+    );
+    headers.append(header::LINK, HeaderValue::from_static(successor_link));
+}
+
+async fn badge_classes_alias(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(request).await?;
+    mark_deprecated(&mut response, "</achievements>; rel=\"successor-version\"");
+    Ok(response)
+}
+
+async fn assertions_alias(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(request).await?;
+    mark_deprecated(&mut response, "</credentials>; rel=\"successor-version\"");
+    Ok(response)
 }
 
 fn resources(config: &mut web::ServiceConfig) {
@@ -65,13 +91,13 @@ fn resources(config: &mut web::ServiceConfig) {
         .service(web::scope("/achievements").configure(achievements::routes))
         .service(
             web::scope("/badge-classes")
-                .wrap(deprecated_alias("/achievements"))
+                .wrap(from_fn(badge_classes_alias))
                 .configure(achievements::routes),
         )
         .service(web::scope("/credentials").configure(credentials::routes))
         .service(
             web::scope("/assertions")
-                .wrap(deprecated_alias("/credentials"))
+                .wrap(from_fn(assertions_alias))
                 .configure(credentials::routes),
         );
 }
@@ -118,8 +144,11 @@ fn document(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
+            // If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that
+            // compresses the body turns our strong tag into W/"...".
             v.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
         });
     let mut response = if matches {
         HttpResponse::NotModified()

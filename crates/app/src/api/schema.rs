@@ -72,9 +72,9 @@ pub struct IssuerRequest {
     /// The issuer's home page: an http(s) URL.
     #[schema(format = "uri")]
     pub url: String,
-    /// Contact e-mail address.
+    /// Contact e-mail address (required: OB 2.0 issuer profiles must carry one).
     #[schema(format = "email")]
-    pub email: Option<String>,
+    pub email: String,
     /// What the issuer is.
     pub description: Option<String>,
     /// Logo: a URL, a `data:` URI, or an OB 3.0 `Image` object.
@@ -160,8 +160,9 @@ pub struct AchievementRequest {
     pub name: String,
     /// What the badge means.
     pub description: String,
-    /// Badge image: a URL, a `data:` URI, or an OB 3.0 `Image` object.
-    pub image: Option<ImageRef>,
+    /// Badge image: a URL, a `data:` URI, or an OB 3.0 `Image` object
+    /// (required: OB 2.0 badge classes must carry one).
+    pub image: ImageRef,
     /// How it is earned.
     pub criteria: CriteriaRef,
     /// Free tags (OB 2.0 name).

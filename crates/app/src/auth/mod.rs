@@ -1,0 +1,213 @@
+//! Authentication: who is calling. A request may carry an API key
+//! (`X-API-Key: <key>`, or `Authorization: Bearer <key>`) or a login token
+//! (`Authorization: Bearer <jwt>` from `POST /auth/login`). Handlers that
+//! write take [`Auth`] (401 without valid credentials); public reads take
+//! nothing. What the principal may do is decided in the domain
+//! (`openbadges_domain::access`).
+
+pub mod keys;
+pub mod password;
+pub mod tokens;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use openbadges_domain::access::{Credential, Principal};
+use openbadges_domain::accounts::{self, KeyRejection};
+use openbadges_domain::{ApiKeyHash, DomainError, Permission, Role, Timestamp, UserId};
+use serde_json::json;
+
+use crate::http::{ApiError, AppState};
+use keys::ConfiguredKey;
+use tokens::TokenKeys;
+
+/// How often at most a key's `last_used_at` is written: often enough to
+/// tell a live key from a dead one, rare enough not to write per request.
+const LAST_USED_GRANULARITY: Duration = Duration::from_secs(300);
+
+/// Authentication settings shared by every request.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `AUTH_ENABLED`: when false, every caller acts as an administrator
+    /// (refused in production).
+    pub enabled: bool,
+    /// Login token keys (`JWT_SECRET`).
+    pub tokens: TokenKeys,
+    /// Keys from `AUTH_API_KEY_<NAME>`.
+    pub configured: Vec<ConfiguredKey>,
+}
+
+/// Why a request is not authenticated.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No credentials were presented.
+    #[error("authentication required: send X-API-Key or Authorization: Bearer")]
+    Missing,
+    /// Credentials were presented but are not valid.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// Looking the credentials up failed.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Domain(error) => ApiError(error.clone()).status_code(),
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Domain(error) => ApiError(error.clone()).error_response(),
+            other => HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+                .json(json!({ "error": "Unauthorized", "message": other.to_string() })),
+        }
+    }
+}
+
+/// What the request presented.
+enum Presented<'a> {
+    Key(&'a str),
+    Token(&'a str),
+}
+
+fn presented(request: &HttpRequest) -> Option<Presented<'_>> {
+    if let Some(key) = request.headers().get("X-API-Key").and_then(|v| v.to_str().ok()) {
+        return Some(Presented::Key(key.trim()));
+    }
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())?
+        .trim();
+    let value = bearer
+        .strip_prefix("Bearer ")
+        .or_else(|| bearer.strip_prefix("bearer "))?
+        .trim();
+    // A JWT is three dot-separated parts; our keys have no dot.
+    if value.split('.').count() == 3 {
+        Some(Presented::Token(value))
+    } else {
+        Some(Presented::Key(value))
+    }
+}
+
+fn admin_without_user(credential: Credential) -> Principal {
+    Principal {
+        user_id: None,
+        role: Role::Admin,
+        permissions: Principal::role_permissions(Role::Admin),
+        issuer_scope: None,
+        credential,
+    }
+}
+
+async fn configured_principal(state: &AppState, key: &ConfiguredKey) -> Result<Principal, AuthError> {
+    let Ok(user_id) = key.user.parse::<UserId>() else {
+        return Ok(admin_without_user(Credential::ConfiguredKey));
+    };
+    match state.store.users().get(user_id).await {
+        Ok(user) => Ok(Principal {
+            credential: Credential::ConfiguredKey,
+            ..Principal::session(user.id, user.role)
+        }),
+        Err(DomainError::NotFound { .. }) => Err(AuthError::Invalid(
+            "this configured API key names a user that does not exist",
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn key_principal(state: &AppState, key: &str) -> Result<Principal, AuthError> {
+    let hash = ApiKeyHash::of_key(key);
+    if let Some(configured) = state.auth.configured.iter().find(|c| c.hash == hash) {
+        return configured_principal(state, configured).await;
+    }
+    let now = Timestamp::now();
+    match accounts::authenticate_api_key(state.store.as_ref(), &hash, now).await? {
+        Ok((principal, mut stored)) => {
+            let stale = stored.last_used_at.is_none_or(|at| {
+                (now.as_datetime() - at.as_datetime())
+                    .to_std()
+                    .is_ok_and(|age| age >= LAST_USED_GRANULARITY)
+            });
+            if stale {
+                stored.last_used_at = Some(now);
+                let store = state.store.clone();
+                // Bookkeeping must not slow down or fail the request.
+                actix_web::rt::spawn(async move {
+                    if let Err(error) = store.api_keys().update(&stored).await {
+                        log::warn!("could not record the use of API key {}: {error}", stored.id);
+                    }
+                });
+            }
+            Ok(principal)
+        }
+        Err(KeyRejection::Unknown) => Err(AuthError::Invalid("unknown API key")),
+        Err(KeyRejection::Revoked) => Err(AuthError::Invalid("this API key has been revoked")),
+        Err(KeyRejection::Expired) => Err(AuthError::Invalid("this API key has expired")),
+    }
+}
+
+async fn token_principal(state: &AppState, token: &str) -> Result<Principal, AuthError> {
+    let (user_id, _) = state
+        .auth
+        .tokens
+        .verify(token)
+        .ok_or(AuthError::Invalid("invalid or expired token"))?;
+    // The role is read afresh: a demotion or deletion takes effect at once.
+    match state.store.users().get(user_id).await {
+        Ok(user) => Ok(Principal::session(user.id, user.role)),
+        Err(DomainError::NotFound { .. }) => Err(AuthError::Invalid("the token's user no longer exists")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The principal of the request, if it presented credentials.
+pub async fn authenticate(request: &HttpRequest) -> Result<Option<Principal>, AuthError> {
+    let state = request
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| DomainError::Internal("application state missing".to_owned()))?;
+    if !state.auth.enabled {
+        return Ok(Some(admin_without_user(Credential::ConfiguredKey)));
+    }
+    match presented(request) {
+        None => Ok(None),
+        Some(Presented::Key(key)) => key_principal(state, key).await.map(Some),
+        Some(Presented::Token(token)) => token_principal(state, token).await.map(Some),
+    }
+}
+
+/// Extractor for routes that need an authenticated caller: 401 otherwise.
+pub struct Auth(pub Principal);
+
+impl FromRequest for Auth {
+    type Error = AuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            authenticate(&request)
+                .await?
+                .map(Auth)
+                .ok_or(AuthError::Missing)
+        })
+    }
+}
+
+/// Whether a principal may use a read-only route meant for staff.
+pub fn require(principal: &Principal, permission: Permission) -> Result<(), ApiError> {
+    if principal.permissions.contains(&permission) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(format!("this credential lacks the {permission:?} permission").to_lowercase()).into())
+    }
+}

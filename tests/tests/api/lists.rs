@@ -1,0 +1,449 @@
+//! Lists: paginated everywhere (`limit`, `offset`, at most 500 a page,
+//! `X-Total-Count` and `Link`), filtered by issuer, achievement and
+//! recipient.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::support::*;
+
+on_both_backends!(
+    credentials_page_through_with_headers,
+    every_list_is_paginated,
+    bad_page_parameters_are_400,
+    lists_filter_by_issuer_achievement_and_recipient,
+    nested_lists_hold_the_right_items,
+);
+
+/// Follows `next` from `start` until it is absent; returns every id seen
+/// and the total every page announced.
+fn collect_pages(api: &Api, start: &str, limit: usize) -> (Vec<String>, u64) {
+    let mut ids = Vec::new();
+    let mut total = None;
+    let mut target = start.to_owned();
+    for _ in 0..100 {
+        let page = api.fetch(&target);
+        page.assert_status(200);
+        let page_total: u64 = page
+            .expect_header("x-total-count")
+            .parse()
+            .expect("X-Total-Count is a number");
+        assert_eq!(
+            *total.get_or_insert(page_total),
+            page_total,
+            "{target}: the same total on every page"
+        );
+        let page_ids = ids_in(&page.body);
+        assert!(page_ids.len() <= limit, "{target}: at most {limit} items");
+        ids.extend(page_ids);
+        match link(&page, "next") {
+            Some(next) => target = next,
+            None => return (ids, page_total),
+        }
+    }
+    panic!("{start}: more than 100 pages");
+}
+
+/// 7 credentials (some made in one batch, so sharing a creation time),
+/// `limit=3`: offsets 0/3/6 with exact first/prev/next/last links, and
+/// following `next` yields exactly the 7, in the order of the full list.
+fn credentials_page_through_with_headers(api: &Api) {
+    let (_, badge) = api.issuer_with_achievement();
+    for i in 0..4 {
+        api.award("", &badge, &format!("page{i}@example.org"));
+    }
+    api.post(
+        "/credentials/batch",
+        &json!((4..7)
+            .map(|i| award_body(&badge, &format!("page{i}@example.org")))
+            .collect::<Vec<_>>()),
+    )
+    .assert_status(201);
+
+    let all = api.fetch("/credentials");
+    all.assert_status(200);
+    assert_eq!(all.header("x-total-count"), Some("7"));
+    let all_ids = ids_in(&all.body);
+    assert_eq!(all_ids.len(), 7);
+    assert_eq!(
+        link(&all, "first").as_deref(),
+        Some(api.at("/credentials?limit=50&offset=0").as_str())
+    );
+    assert_eq!(
+        link(&all, "last").as_deref(),
+        Some(api.at("/credentials?limit=50&offset=0").as_str())
+    );
+    assert_eq!(link(&all, "next"), None);
+    assert_eq!(link(&all, "prev"), None);
+
+    let page_url = |offset: u64| api.at(&format!("/credentials?limit=3&offset={offset}"));
+    for (offset, len, prev, next) in [
+        (0, 3, None, Some(3)),
+        (3, 3, Some(0), Some(6)),
+        (6, 1, Some(3), None),
+    ] {
+        let page = api.fetch(&format!("/credentials?limit=3&offset={offset}"));
+        page.assert_status(200);
+        assert_eq!(page.header("x-total-count"), Some("7"), "offset {offset}");
+        let ids = ids_in(&page.body);
+        assert_eq!(ids.len(), len, "offset {offset}");
+        let start = usize::try_from(offset).expect("small offset");
+        assert_eq!(ids, all_ids[start..start + len], "offset {offset}");
+        assert_eq!(link(&page, "first"), Some(page_url(0)), "offset {offset}");
+        assert_eq!(link(&page, "last"), Some(page_url(6)), "offset {offset}");
+        assert_eq!(link(&page, "prev"), prev.map(page_url), "offset {offset}");
+        assert_eq!(link(&page, "next"), next.map(page_url), "offset {offset}");
+        for (uri, rel) in links(&page) {
+            let followed = api.fetch(&uri);
+            followed.assert_status(200);
+            assert_eq!(followed.header("x-total-count"), Some("7"), "{rel}");
+        }
+    }
+
+    let (ids, total) = collect_pages(api, "/credentials?limit=3", 3);
+    assert_eq!(total, 7);
+    assert_eq!(
+        ids, all_ids,
+        "following next yields the whole list in order"
+    );
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 7);
+
+    // The largest page, and past the end.
+    let largest = api.fetch("/credentials?limit=500");
+    largest.assert_status(200);
+    assert_eq!(ids_in(&largest.body), all_ids);
+    let past = api.fetch("/credentials?limit=3&offset=10");
+    past.assert_status(200);
+    assert_eq!(past.body, json!([]));
+    assert_eq!(past.header("x-total-count"), Some("7"));
+    assert_eq!(link(&past, "next"), None);
+
+    // Links keep the prefix and the filters.
+    let (ids, total) = collect_pages(
+        api,
+        &format!("/v2/credentials?achievement={badge}&limit=2"),
+        2,
+    );
+    assert_eq!(total, 7);
+    assert_eq!(ids.len(), 7);
+    assert!(ids
+        .iter()
+        .all(|id| id.starts_with(&api.at("/v2/credentials/"))));
+    let page = api.fetch(&format!("/v2/credentials?achievement={badge}&limit=2"));
+    let next = link(&page, "next").expect("a next link");
+    assert!(next.starts_with(&api.at("/v2/credentials?")), "{next}");
+    assert!(next.contains(&format!("achievement={badge}")), "{next}");
+}
+
+/// Issuers, achievements (and the alias), and the nested lists are
+/// paginated the same way.
+fn every_list_is_paginated(api: &Api) {
+    let mut issuers = Vec::new();
+    for i in 0..3 {
+        issuers.push(uuid_of(&api.issuer("", &format!("Issuer {i}"))));
+    }
+    let mut badges = Vec::new();
+    for i in 0..4 {
+        badges.push(uuid_of(&api.achievement(
+            "",
+            &issuers[0],
+            &format!("Badge {i}"),
+        )));
+    }
+    for i in 0..3 {
+        api.award("", &badges[0], &format!("n{i}@example.org"));
+    }
+    for prefix in PREFIXES {
+        for (path, expected) in [
+            ("/issuers".to_owned(), 3),
+            ("/achievements".to_owned(), 4),
+            ("/badge-classes".to_owned(), 4),
+            (format!("/issuers/{}/achievements", issuers[0]), 4),
+            (format!("/achievements/{}/credentials", badges[0]), 3),
+            (format!("/assertions?achievement={}", badges[0]), 3),
+        ] {
+            let start = format!(
+                "{prefix}{path}{}limit=1",
+                if path.contains('?') { '&' } else { '?' }
+            );
+            let (ids, total) = collect_pages(api, &start, 1);
+            assert_eq!(total, expected, "{start}");
+            assert_eq!(ids.len(), expected as usize, "{start}");
+            let distinct: BTreeSet<&String> = ids.iter().collect();
+            assert_eq!(distinct.len(), ids.len(), "{start}");
+            let page = api.fetch(&start);
+            let last = link(&page, "last").expect("a last link");
+            assert!(
+                last.contains(&format!("offset={}", expected - 1)),
+                "{start}: {last}"
+            );
+            assert!(
+                last.starts_with(&api.at(&format!("{prefix}/"))),
+                "{start}: {last}"
+            );
+        }
+    }
+}
+
+/// `limit` outside 1..=500 or not a whole number, a negative or
+/// non-numeric `offset`: 400 naming the parameter, on every list.
+fn bad_page_parameters_are_400(api: &Api) {
+    let (issuer, badge) = api.issuer_with_achievement();
+    let lists = [
+        "/issuers".to_owned(),
+        "/achievements".to_owned(),
+        "/badge-classes".to_owned(),
+        "/credentials".to_owned(),
+        "/assertions".to_owned(),
+        format!("/issuers/{issuer}/achievements"),
+        format!("/achievements/{badge}/credentials"),
+    ];
+    for prefix in PREFIXES {
+        for list in &lists {
+            let path = format!("{prefix}{list}");
+            for limit in ["0", "501", "-1", "abc", "1.5", "", "99999999999999999999"] {
+                assert_validation(&api.fetch(&format!("{path}?limit={limit}")), &["limit"]);
+            }
+            for offset in ["-1", "abc", "2.5", ""] {
+                assert_validation(&api.fetch(&format!("{path}?offset={offset}")), &["offset"]);
+            }
+            api.fetch(&format!("{path}?limit=500&offset=0"))
+                .assert_status(200);
+            api.fetch(&format!("{path}?limit=1&offset=1000"))
+                .assert_status(200);
+        }
+    }
+    // Both bad at once: both named.
+    for list in &lists {
+        for (query, fields) in [
+            ("limit=abc&offset=-1", &["limit", "offset"][..]),
+            ("limit=0&offset=-1", &["limit", "offset"][..]),
+        ] {
+            assert_validation(&api.fetch(&format!("{list}?{query}")), fields);
+        }
+    }
+}
+
+/// `?issuer=`, `?achievement=` and `?recipient=` (an e-mail in the clear,
+/// any case, whether the award hashed it or not; a DID; a hash) return
+/// only matching items.
+fn lists_filter_by_issuer_achievement_and_recipient(api: &Api) {
+    let base = api.base_url();
+    let first_issuer = uuid_of(&api.issuer("", "First"));
+    let second_issuer = uuid_of(&api.issuer("", "Second"));
+    let b1 = uuid_of(&api.achievement("", &first_issuer, "B1"));
+    let b2 = uuid_of(&api.achievement("", &first_issuer, "B2"));
+    let b3 = uuid_of(&api.achievement("", &second_issuer, "B3"));
+    let ada_b1 = uuid_of(&api.award("", &b1, "ada@example.org"));
+    let ada_b3 = uuid_of(&api.award("", &b3, "ada@example.org"));
+    let bob_b1 = uuid_of(&api.award("", &b1, "bob@example.org"));
+    let bob_b2 = uuid_of(&api.create(
+        "/credentials",
+        &json!({"badge": b2, "recipient": {"identity": "bob@example.org", "hashed": false}}),
+        VC_JSON_LD,
+    ));
+    let did_b3 = uuid_of(&api.create(
+        "/credentials",
+        &json!({"credentialSubject": {"id": "did:example:carol", "achievement": b3}}),
+        VC_JSON_LD,
+    ));
+    let prehashed = "sha256$b5809d8a92f8858436d7e6b87c12ebc0ae1eac4baecc2c0b913aee2c922ef399";
+    let hash_b2 = uuid_of(&api.create(
+        "/credentials",
+        &json!({"badge": b2, "recipient": {"identity": prehashed, "hashed": true, "salt": "Kosher"}}),
+        VC_JSON_LD,
+    ));
+
+    let uuids = |path: &str| -> BTreeSet<String> {
+        let response = api.fetch(path);
+        response.assert_status(200);
+        let ids = ids_in(&response.body);
+        assert_eq!(
+            response.header("x-total-count"),
+            Some(ids.len().to_string().as_str()),
+            "{path}"
+        );
+        ids.iter()
+            .map(|id| id.rsplit('/').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let set =
+        |items: &[&String]| -> BTreeSet<String> { items.iter().map(|s| (*s).clone()).collect() };
+
+    for prefix in PREFIXES {
+        for form in [
+            first_issuer.clone(),
+            format!("urn:uuid:{first_issuer}"),
+            format!("{base}/v2/issuers/{first_issuer}"),
+        ] {
+            let form = form.replace(':', "%3A").replace('/', "%2F");
+            assert_eq!(
+                uuids(&format!("{prefix}/achievements?issuer={form}")),
+                set(&[&b1, &b2])
+            );
+            assert_eq!(
+                uuids(&format!("{prefix}/credentials?issuer={form}")),
+                set(&[&ada_b1, &bob_b1, &bob_b2, &hash_b2])
+            );
+        }
+        assert_eq!(
+            uuids(&format!("{prefix}/badge-classes?issuer={second_issuer}")),
+            set(&[&b3])
+        );
+        assert_eq!(
+            uuids(&format!("{prefix}/credentials?issuer={second_issuer}")),
+            set(&[&ada_b3, &did_b3])
+        );
+        assert_eq!(
+            uuids(&format!("{prefix}/credentials?achievement={b1}")),
+            set(&[&ada_b1, &bob_b1])
+        );
+        assert_eq!(
+            uuids(&format!(
+                "{prefix}/assertions?achievement=urn%3Auuid%3A{b2}"
+            )),
+            set(&[&bob_b2, &hash_b2])
+        );
+        assert_eq!(
+            uuids(&format!("{prefix}/credentials?recipient=ada%40example.org")),
+            set(&[&ada_b1, &ada_b3])
+        );
+        assert_eq!(
+            uuids(&format!("{prefix}/credentials?recipient=Bob%40Example.org")),
+            set(&[&bob_b1, &bob_b2]),
+            "hashed and plain awards, the address in any case"
+        );
+        assert_eq!(
+            uuids(&format!(
+                "{prefix}/credentials?recipient=did%3Aexample%3Acarol"
+            )),
+            set(&[&did_b3])
+        );
+        assert_eq!(
+            uuids(&format!(
+                "{prefix}/credentials?recipient={}",
+                prehashed.replace('$', "%24")
+            )),
+            set(&[&hash_b2])
+        );
+        assert_eq!(
+            uuids(&format!(
+                "{prefix}/credentials?recipient=nobody%40example.org"
+            )),
+            BTreeSet::new()
+        );
+        assert_eq!(
+            uuids(&format!(
+                "{prefix}/credentials?issuer={first_issuer}&achievement={b1}&recipient=ada%40example.org"
+            )),
+            set(&[&ada_b1]),
+            "filters combine"
+        );
+        assert_eq!(
+            uuids(&format!(
+                "{prefix}/credentials?issuer={second_issuer}&achievement={b1}"
+            )),
+            BTreeSet::new()
+        );
+        assert_eq!(
+            uuids(&format!(
+                "{prefix}/credentials?issuer={}",
+                uuid::Uuid::new_v4()
+            )),
+            BTreeSet::new()
+        );
+        assert_validation(
+            &api.fetch(&format!("{prefix}/credentials?issuer=nope")),
+            &["issuer"],
+        );
+        assert_validation(
+            &api.fetch(&format!(
+                "{prefix}/credentials?achievement=nope&issuer=nope"
+            )),
+            &["issuer", "achievement"],
+        );
+        assert_validation(
+            &api.fetch(&format!("{prefix}/achievements?issuer=nope")),
+            &["issuer"],
+        );
+    }
+
+    // Filters and pagination together.
+    let page = api.fetch(&format!("/credentials?issuer={first_issuer}&limit=1"));
+    assert_eq!(page.header("x-total-count"), Some("4"));
+    let (ids, total) = collect_pages(
+        api,
+        &format!("/credentials?issuer={first_issuer}&limit=1"),
+        1,
+    );
+    assert_eq!(total, 4);
+    assert_eq!(ids.len(), 4);
+}
+
+/// GET /issuers/{id}/achievements and GET /achievements/{id}/credentials
+/// list exactly that issuer's achievements and that achievement's
+/// awards, in the prefix's version.
+fn nested_lists_hold_the_right_items(api: &Api) {
+    let first = uuid_of(&api.issuer("", "First"));
+    let second = uuid_of(&api.issuer("", "Second"));
+    let b1 = uuid_of(&api.achievement("", &first, "B1"));
+    let b2 = uuid_of(&api.achievement("", &first, "B2"));
+    let b3 = uuid_of(&api.achievement("", &second, "B3"));
+    let on_b1 = [
+        uuid_of(&api.award("", &b1, "x@example.org")),
+        uuid_of(&api.award("", &b1, "y@example.org")),
+    ];
+    let on_b3 = uuid_of(&api.award("", &b3, "z@example.org"));
+    let empty_issuer = uuid_of(&api.issuer("", "Empty"));
+
+    for prefix in PREFIXES {
+        let version = version_of(prefix);
+        let listed = api.fetch(&format!("{prefix}/issuers/{first}/achievements"));
+        listed.assert_status(200);
+        assert_eq!(listed.header("x-total-count"), Some("2"));
+        assert_eq!(
+            ids_in(&listed.body),
+            [
+                api.at(&format!("/{version}/achievements/{b1}")),
+                api.at(&format!("/{version}/achievements/{b2}"))
+            ]
+        );
+        for doc in listed.body.as_array().into_iter().flatten() {
+            assert_eq!(doc, &api.document(&id_of(doc)));
+        }
+        assert_eq!(
+            ids_in(&api.document(&format!("{prefix}/issuers/{second}/achievements"))),
+            [api.at(&format!("/{version}/achievements/{b3}"))]
+        );
+        let empty = api.fetch(&format!("{prefix}/issuers/{empty_issuer}/achievements"));
+        empty.assert_status(200);
+        assert_eq!(empty.body, json!([]));
+        assert_eq!(empty.header("x-total-count"), Some("0"));
+
+        for list in ["achievements", "badge-classes"] {
+            let listed = api.fetch(&format!("{prefix}/{list}/{b1}/credentials"));
+            listed.assert_status(200);
+            assert_eq!(listed.header("x-total-count"), Some("2"));
+            assert_eq!(
+                ids_in(&listed.body),
+                on_b1
+                    .iter()
+                    .map(|u| api.at(&format!("/{version}/credentials/{u}")))
+                    .collect::<Vec<_>>()
+            );
+            for doc in listed.body.as_array().into_iter().flatten() {
+                assert_eq!(doc, &api.document(&id_of(doc)));
+            }
+        }
+        assert_eq!(
+            ids_in(&api.document(&format!("{prefix}/achievements/{b3}/credentials"))),
+            [api.at(&format!("/{version}/credentials/{on_b3}"))]
+        );
+        assert_eq!(
+            api.document(&format!("{prefix}/achievements/{b2}/credentials")),
+            json!([])
+        );
+    }
+}
