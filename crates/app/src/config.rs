@@ -204,6 +204,101 @@ pub const BASE_URL: Variable = Variable::new(
     "public URL of this server [default: http://localhost:<PORT>]",
 );
 
+/// `production` makes the server strict: a `JWT_SECRET` is required and
+/// authentication cannot be switched off.
+pub const NODE_ENV: Variable = Variable::new(
+    "NODE_ENV",
+    Some("development"),
+    "development, production, test",
+    "production: require JWT_SECRET, refuse AUTH_ENABLED=false",
+);
+/// Whether requests must authenticate to write.
+pub const AUTH_ENABLED: Variable = Variable::new(
+    "AUTH_ENABLED",
+    Some("true"),
+    "true, false, 1, 0 (false is refused in production)",
+    "false: every caller acts as an administrator (development only)",
+);
+/// Secret for login tokens.
+pub const JWT_SECRET: Variable = Variable::new(
+    "JWT_SECRET",
+    None,
+    "at least 32 characters",
+    "secret signing login tokens; required in production (else random per process)",
+)
+.secret();
+/// Lifetime of login tokens.
+pub const JWT_TOKEN_EXPIRY_SECONDS: Variable = Variable::new(
+    "JWT_TOKEN_EXPIRY_SECONDS",
+    Some("3600"),
+    "whole seconds 60-2592000",
+    "how long a login token is valid",
+);
+/// Username of the administrator created at first start.
+pub const AUTH_ADMIN_USERNAME: Variable = Variable::new(
+    "AUTH_ADMIN_USERNAME",
+    None,
+    "3 to 64 letters, digits, . _ - @",
+    "create this administrator at start if missing (with AUTH_ADMIN_PASSWORD)",
+);
+/// E-mail of that administrator.
+pub const AUTH_ADMIN_EMAIL: Variable = Variable::new(
+    "AUTH_ADMIN_EMAIL",
+    None,
+    "an e-mail address",
+    "e-mail of the bootstrap administrator",
+);
+/// Password of that administrator.
+pub const AUTH_ADMIN_PASSWORD: Variable = Variable::new(
+    "AUTH_ADMIN_PASSWORD",
+    None,
+    "10 to 1024 characters",
+    "password of the bootstrap administrator (never logged)",
+)
+.secret();
+/// Origins allowed by CORS.
+pub const CORS_ORIGINS: Variable = Variable::new(
+    "CORS_ORIGINS",
+    Some(""),
+    "comma-separated origins like https://app.example.org, or *",
+    "browser origins allowed to call the API (empty: none)",
+);
+/// Requests per minute per client.
+pub const RATE_LIMIT_PER_MINUTE: Variable = Variable::new(
+    "RATE_LIMIT_PER_MINUTE",
+    Some("600"),
+    "whole number 0-1000000 (0: no limit)",
+    "requests per minute per API key or client address (0: off)",
+);
+/// Proxies whose X-Forwarded-For is believed.
+pub const TRUSTED_PROXIES: Variable = Variable::new(
+    "TRUSTED_PROXIES",
+    Some(""),
+    "comma-separated IP addresses",
+    "reverse proxies whose X-Forwarded-For names the client",
+);
+/// Largest request body.
+pub const MAX_BODY_BYTES: Variable = Variable::new(
+    "MAX_BODY_BYTES",
+    Some("16777216"),
+    "whole bytes 1024-1073741824",
+    "largest request body accepted (a 10,000-award batch fits in 16 MiB)",
+);
+/// Deepest JSON nesting accepted.
+pub const MAX_JSON_DEPTH: Variable = Variable::new(
+    "MAX_JSON_DEPTH",
+    Some("32"),
+    "whole number 2-128",
+    "deepest nesting of arrays and objects accepted in a JSON body",
+);
+/// Time limit of one request.
+pub const REQUEST_TIMEOUT_SECONDS: Variable = Variable::new(
+    "REQUEST_TIMEOUT_SECONDS",
+    Some("30"),
+    "whole seconds 1-3600",
+    "a request still running after this long answers 503",
+);
+
 /// Every variable, in the order `--help` lists them.
 pub const VARIABLES: &[Variable] = &[
     DB_TYPE,
@@ -224,7 +319,24 @@ pub const VARIABLES: &[Variable] = &[
     HOST,
     PORT,
     BASE_URL,
+    NODE_ENV,
+    AUTH_ENABLED,
+    JWT_SECRET,
+    JWT_TOKEN_EXPIRY_SECONDS,
+    AUTH_ADMIN_USERNAME,
+    AUTH_ADMIN_EMAIL,
+    AUTH_ADMIN_PASSWORD,
+    CORS_ORIGINS,
+    RATE_LIMIT_PER_MINUTE,
+    TRUSTED_PROXIES,
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    REQUEST_TIMEOUT_SECONDS,
 ];
+
+/// Prefix of the API keys configured the previous server's way,
+/// `AUTH_API_KEY_<NAME>=<key>:<userId>:<description>` (environment only).
+pub const API_KEY_PREFIX: &str = "AUTH_API_KEY_";
 
 /// The environment-variable table for `--help`, generated from [`VARIABLES`]
 /// so that help, defaults and validation cannot drift apart.
@@ -303,6 +415,82 @@ pub struct Settings {
     pub log_level: LevelFilter,
     /// Whether SQL statements are logged (`DB_QUERY_LOGGING`).
     pub query_logging: bool,
+    /// Authentication.
+    pub auth: AuthSettings,
+    /// Limits and browser-facing protections.
+    pub security: SecuritySettings,
+}
+
+/// Authentication settings. `Debug` hides every secret.
+pub struct AuthSettings {
+    /// `NODE_ENV=production`.
+    pub production: bool,
+    /// `AUTH_ENABLED`.
+    pub enabled: bool,
+    /// `JWT_SECRET`, if set.
+    pub jwt_secret: Option<String>,
+    /// `JWT_TOKEN_EXPIRY_SECONDS`.
+    pub token_lifetime: Duration,
+    /// The administrator to create at start, if any.
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// `AUTH_API_KEY_<NAME>` variables, as (name, value).
+    pub configured_keys: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("production", &self.production)
+            .field("enabled", &self.enabled)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<hidden>"))
+            .field("token_lifetime", &self.token_lifetime)
+            .field("bootstrap_admin", &self.bootstrap_admin)
+            .field(
+                "configured_keys",
+                &self
+                    .configured_keys
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// The administrator created at first start from `AUTH_ADMIN_*`.
+pub struct BootstrapAdmin {
+    /// `AUTH_ADMIN_USERNAME`.
+    pub username: String,
+    /// `AUTH_ADMIN_EMAIL`.
+    pub email: Option<String>,
+    /// `AUTH_ADMIN_PASSWORD`.
+    pub password: String,
+}
+
+impl std::fmt::Debug for BootstrapAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BootstrapAdmin")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Limits and browser-facing protections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    /// `CORS_ORIGINS`; `["*"]` allows any origin.
+    pub cors_origins: Vec<String>,
+    /// `RATE_LIMIT_PER_MINUTE`; 0 switches the limit off.
+    pub rate_limit_per_minute: u32,
+    /// `TRUSTED_PROXIES`.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// `MAX_BODY_BYTES`.
+    pub max_body_bytes: usize,
+    /// `MAX_JSON_DEPTH`.
+    pub max_json_depth: usize,
+    /// `REQUEST_TIMEOUT_SECONDS`.
+    pub request_timeout: Duration,
 }
 
 /// The backend chosen by `DB_TYPE`, with the adapter's options.
@@ -359,13 +547,20 @@ impl Settings {
         });
         let mut vars = Vec::new();
         for (key, value) in std::env::vars_os() {
+            // Configured API keys have open-ended names.
+            if let Some(name) = key.to_str().filter(|k| k.starts_with(API_KEY_PREFIX)) {
+                if let Ok(value) = value.clone().into_string() {
+                    vars.push((name.to_owned(), value));
+                }
+                continue;
+            }
             // Only our variables are looked at: an unrelated variable with
             // odd content must not stop the server.
             let Some(var) = key.to_str().and_then(variable) else {
                 continue;
             };
             match value.into_string() {
-                Ok(value) => vars.push((var.name, value)),
+                Ok(value) => vars.push((var.name.to_owned(), value)),
                 Err(_) => return Err(invalid_shown(var, "(not UTF-8)", None)),
             }
         }
@@ -401,11 +596,16 @@ impl Settings {
                 .filter(|path| !path.is_empty())
                 .map(PathBuf::from)
         });
+        let configured_keys: Vec<(String, String)> = vars
+            .iter()
+            .filter(|(key, value)| key.starts_with(API_KEY_PREFIX) && !value.is_empty())
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
         let layers = Layers::build(file.as_deref(), vars)?;
-        Self::parse(&layers)
+        Self::parse(&layers, configured_keys)
     }
 
-    fn parse(layers: &Layers) -> Result<Self, ConfigError> {
+    fn parse(layers: &Layers, configured_keys: Vec<(String, String)>) -> Result<Self, ConfigError> {
         let query_logging = layers.parse(&DB_QUERY_LOGGING, parse_bool)?;
         let database = match layers.parse(&DB_TYPE, parse_backend)? {
             Backend::Postgresql => {
@@ -429,8 +629,144 @@ impl Settings {
             },
             log_level: layers.parse(&LOG_LEVEL, parse_log_level)?,
             query_logging,
+            auth: auth_settings(layers, configured_keys)?,
+            security: security_settings(layers)?,
         })
     }
+}
+
+fn auth_settings(
+    layers: &Layers,
+    configured_keys: Vec<(String, String)>,
+) -> Result<AuthSettings, ConfigError> {
+    let production = layers.parse(&NODE_ENV, |value| match value {
+        "production" => Some(true),
+        "development" | "test" => Some(false),
+        _ => None,
+    })?;
+    let enabled = layers.parse(&AUTH_ENABLED, parse_bool)?;
+    if production && !enabled {
+        return Err(invalid(
+            &AUTH_ENABLED,
+            "false",
+            Some("authentication cannot be switched off with NODE_ENV=production".to_owned()),
+        ));
+    }
+    let jwt_secret = match layers.value(&JWT_SECRET)? {
+        Some(secret) if secret.len() >= 32 => Some(secret),
+        Some(secret) => return Err(invalid(&JWT_SECRET, &secret, None)),
+        None if production => {
+            return Err(invalid_shown(
+                &JWT_SECRET,
+                "(unset)",
+                Some(
+                    "NODE_ENV=production needs a fixed secret shared by every instance".to_owned(),
+                ),
+            ))
+        }
+        None => None,
+    };
+    let lifetime = layers.parse(&JWT_TOKEN_EXPIRY_SECONDS, |value| {
+        value
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (60..=2_592_000).contains(s))
+    })?;
+    let bootstrap_admin = match (
+        layers.value(&AUTH_ADMIN_USERNAME)?,
+        layers.value(&AUTH_ADMIN_PASSWORD)?,
+    ) {
+        (Some(username), Some(password)) => {
+            openbadges_domain::Username::parse(username.clone())
+                .map_err(|e| invalid(&AUTH_ADMIN_USERNAME, &username, Some(e.0)))?;
+            crate::auth::password::check_policy(&password)
+                .map_err(|e| invalid(&AUTH_ADMIN_PASSWORD, &password, Some(e.0)))?;
+            let email = layers.value(&AUTH_ADMIN_EMAIL)?;
+            if let Some(email) = &email {
+                openbadges_domain::Email::parse(email.clone())
+                    .map_err(|e| invalid(&AUTH_ADMIN_EMAIL, email, Some(e.0)))?;
+            }
+            Some(BootstrapAdmin {
+                username,
+                email,
+                password,
+            })
+        }
+        (Some(_), None) => {
+            return Err(invalid_shown(
+                &AUTH_ADMIN_PASSWORD,
+                "(unset)",
+                Some("AUTH_ADMIN_USERNAME is set, so the password is needed too".to_owned()),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(invalid_shown(
+                &AUTH_ADMIN_USERNAME,
+                "(unset)",
+                Some("AUTH_ADMIN_PASSWORD is set, so the username is needed too".to_owned()),
+            ))
+        }
+        (None, None) => None,
+    };
+    Ok(AuthSettings {
+        production,
+        enabled,
+        jwt_secret,
+        token_lifetime: Duration::from_secs(lifetime),
+        bootstrap_admin,
+        configured_keys,
+    })
+}
+
+fn security_settings(layers: &Layers) -> Result<SecuritySettings, ConfigError> {
+    let cors_origins = layers.parse(&CORS_ORIGINS, |value| {
+        let origins: Vec<String> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let valid = origins.iter().all(|origin| {
+            origin == "*"
+                || url::Url::parse(origin).is_ok_and(|url| {
+                    matches!(url.scheme(), "http" | "https")
+                        && url.host_str().is_some()
+                        && url.path() == "/"
+                        && !origin.ends_with('/')
+                })
+        });
+        valid.then_some(origins)
+    })?;
+    let trusted_proxies = layers.parse(&TRUSTED_PROXIES, |value| {
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse::<IpAddr>().ok())
+            .collect::<Option<Vec<_>>>()
+    })?;
+    Ok(SecuritySettings {
+        cors_origins,
+        rate_limit_per_minute: layers.parse(&RATE_LIMIT_PER_MINUTE, |value| {
+            value.parse::<u32>().ok().filter(|n| *n <= 1_000_000)
+        })?,
+        trusted_proxies,
+        max_body_bytes: layers.parse(&MAX_BODY_BYTES, |value| {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1024..=1_073_741_824).contains(n))
+        })?,
+        max_json_depth: layers.parse(&MAX_JSON_DEPTH, |value| {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (2..=128).contains(n))
+        })?,
+        request_timeout: Duration::from_secs(layers.parse(&REQUEST_TIMEOUT_SECONDS, |value| {
+            value.parse::<u64>().ok().filter(|n| (1..=3600).contains(n))
+        })?),
+    })
 }
 
 fn postgres_options(layers: &Layers, query_logging: bool) -> Result<PgOptions, ConfigError> {
@@ -793,6 +1129,158 @@ mod tests {
                 port: 3000,
                 base_url: "http://localhost:3000".into(),
             }
+        );
+    }
+
+    #[test]
+    fn auth_and_security_defaults() {
+        let settings = settings(&[]);
+        assert!(!settings.auth.production);
+        assert!(settings.auth.enabled);
+        assert_eq!(settings.auth.jwt_secret, None);
+        assert_eq!(settings.auth.token_lifetime, Duration::from_secs(3600));
+        assert!(settings.auth.bootstrap_admin.is_none());
+        assert!(settings.auth.configured_keys.is_empty());
+        assert_eq!(
+            settings.security,
+            SecuritySettings {
+                cors_origins: vec![],
+                rate_limit_per_minute: 600,
+                trusted_proxies: vec![],
+                max_body_bytes: 16 * 1024 * 1024,
+                max_json_depth: 32,
+                request_timeout: Duration::from_secs(30),
+            }
+        );
+    }
+
+    #[test]
+    fn production_needs_a_secret_and_authentication() {
+        let secret = ("JWT_SECRET", "0123456789abcdef0123456789abcdef");
+        let message = refused(&[("NODE_ENV", "production")], &["JWT_SECRET", "production"]);
+        assert!(!message.contains("0123456789abcdef"));
+        refused(
+            &[
+                ("NODE_ENV", "production"),
+                secret,
+                ("AUTH_ENABLED", "false"),
+            ],
+            &["AUTH_ENABLED", "production"],
+        );
+        let settings = settings(&[("NODE_ENV", "production"), secret]);
+        assert!(settings.auth.production);
+        refused(
+            &[("NODE_ENV", "staging")],
+            &["NODE_ENV", "development, production, test"],
+        );
+        let message = refused(
+            &[("JWT_SECRET", "too-short-secret")],
+            &["JWT_SECRET", "(hidden)"],
+        );
+        assert!(!message.contains("too-short-secret"), "{message}");
+        assert!(!format!("{:?}", settings.auth).contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn token_lifetime_is_bounded() {
+        let settings = settings(&[("JWT_TOKEN_EXPIRY_SECONDS", "900")]);
+        assert_eq!(settings.auth.token_lifetime, Duration::from_secs(900));
+        for bad in ["59", "2592001", "soon"] {
+            refused(
+                &[("JWT_TOKEN_EXPIRY_SECONDS", bad)],
+                &["JWT_TOKEN_EXPIRY_SECONDS"],
+            );
+        }
+    }
+
+    #[test]
+    fn bootstrap_admin_needs_both_parts_and_hides_the_password() {
+        let settings = settings(&[
+            ("AUTH_ADMIN_USERNAME", "admin"),
+            ("AUTH_ADMIN_PASSWORD", "a long enough secret"),
+            ("AUTH_ADMIN_EMAIL", "admin@example.org"),
+        ]);
+        let admin = settings.auth.bootstrap_admin.as_ref().expect("admin");
+        assert_eq!(admin.username, "admin");
+        assert!(!format!("{settings:?}").contains("a long enough secret"));
+        refused(
+            &[("AUTH_ADMIN_USERNAME", "admin")],
+            &["AUTH_ADMIN_PASSWORD"],
+        );
+        refused(
+            &[("AUTH_ADMIN_PASSWORD", "a long enough secret")],
+            &["AUTH_ADMIN_USERNAME"],
+        );
+        let message = refused(
+            &[
+                ("AUTH_ADMIN_USERNAME", "admin"),
+                ("AUTH_ADMIN_PASSWORD", "short"),
+            ],
+            &["AUTH_ADMIN_PASSWORD", "at least 10"],
+        );
+        assert!(!message.contains("\"short\""), "{message}");
+        refused(
+            &[
+                ("AUTH_ADMIN_USERNAME", "admin"),
+                ("AUTH_ADMIN_PASSWORD", "a long enough secret"),
+                ("AUTH_ADMIN_EMAIL", "nope"),
+            ],
+            &["AUTH_ADMIN_EMAIL"],
+        );
+    }
+
+    #[test]
+    fn configured_api_keys_are_collected_and_hidden() {
+        let settings = settings(&[("AUTH_API_KEY_CI", "0123456789abcdefXYZ:ci:deploy")]);
+        assert_eq!(
+            settings.auth.configured_keys,
+            vec![(
+                "AUTH_API_KEY_CI".to_owned(),
+                "0123456789abcdefXYZ:ci:deploy".to_owned()
+            )]
+        );
+        assert!(!format!("{settings:?}").contains("0123456789abcdefXYZ"));
+    }
+
+    #[test]
+    fn security_variables_parse_and_refuse() {
+        let settings = settings(&[
+            (
+                "CORS_ORIGINS",
+                "https://app.example.org, http://localhost:5173",
+            ),
+            ("RATE_LIMIT_PER_MINUTE", "0"),
+            ("TRUSTED_PROXIES", "10.0.0.1,::1"),
+            ("MAX_BODY_BYTES", "2048"),
+            ("MAX_JSON_DEPTH", "8"),
+            ("REQUEST_TIMEOUT_SECONDS", "5"),
+        ]);
+        assert_eq!(
+            settings.security.cors_origins,
+            ["https://app.example.org", "http://localhost:5173"]
+        );
+        assert_eq!(settings.security.rate_limit_per_minute, 0);
+        assert_eq!(settings.security.trusted_proxies.len(), 2);
+        assert_eq!(settings.security.max_body_bytes, 2048);
+        assert_eq!(settings.security.max_json_depth, 8);
+        assert_eq!(settings.security.request_timeout, Duration::from_secs(5));
+        for (name, bad) in [
+            ("CORS_ORIGINS", "app.example.org"),
+            ("CORS_ORIGINS", "https://app.example.org/path"),
+            ("RATE_LIMIT_PER_MINUTE", "-1"),
+            ("TRUSTED_PROXIES", "proxy.local"),
+            ("MAX_BODY_BYTES", "10"),
+            ("MAX_JSON_DEPTH", "1000"),
+            ("REQUEST_TIMEOUT_SECONDS", "0"),
+            ("AUTH_ENABLED", "maybe"),
+        ] {
+            refused(&[(name, bad)], &[name]);
+        }
+        assert_eq!(
+            load(&[("CORS_ORIGINS", "*")])
+                .map(|s| s.security.cors_origins)
+                .ok(),
+            Some(vec!["*".to_owned()])
         );
     }
 

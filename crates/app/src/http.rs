@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use actix_web::http::{header, StatusCode};
-use actix_web::middleware::Logger;
+use actix_web::middleware::{from_fn, Condition, Logger};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use openbadges_domain::ports::{Backend, RepoResult, Store};
 use openbadges_domain::{DomainError, FieldError};
@@ -17,6 +17,10 @@ use serde_json::json;
 use openbadges_domain::documents::Urls;
 
 use crate::config::Settings;
+use crate::protection::{
+    rate_limit as rate_limit_middleware, security_headers, time_limit as time_limit_middleware,
+    Https, RateLimit, TimeLimit,
+};
 
 /// What every handler can reach, shared through `web::Data`.
 pub struct AppState {
@@ -26,12 +30,14 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Public URLs of documents, under `BASE_URL`.
     pub urls: Urls,
+    /// How callers authenticate.
+    pub auth: crate::auth::AuthConfig,
 }
 
 /// Registers the routes. Resource routes go here as they are added.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .app_data(json_config())
+        .app_data(json_config(JSON_LIMIT))
         .route("/health", web::get().to(health))
         .configure(crate::api::configure)
         .configure(crate::api::openapi::configure);
@@ -42,9 +48,9 @@ const JSON_LIMIT: usize = 16 * 1024 * 1024;
 
 /// JSON bodies are read whatever the Content-Type (old clients omit it);
 /// a body that is not JSON is a 400 in the usual shape.
-fn json_config() -> web::JsonConfig {
+fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(JSON_LIMIT)
+        .limit(limit)
         .content_type_required(false)
         .error_handler(|error, _| {
             let message = match &error {
@@ -80,16 +86,43 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     let host = state.settings.http.host.clone();
     let port = state.settings.http.port;
     let base_url = state.settings.http.base_url.clone();
+    let security = state.settings.security.clone();
+    let rate_limit = web::Data::new(RateLimit::new(&security));
+    let time_limit = web::Data::new(TimeLimit(security.request_timeout));
+    let https = web::Data::new(Https(base_url.starts_with("https://")));
     let state = web::Data::new(state);
+    let idle = rate_limit.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            idle.forget_idle();
+        }
+    });
     let server = HttpServer::new(move || {
+        let cors = crate::protection::cors(&security);
         App::new()
             .app_data(state.clone())
+            .app_data(rate_limit.clone())
+            .app_data(time_limit.clone())
+            .app_data(https.clone())
+            .configure(routes)
+            // After `routes`, so that the configured limit wins.
+            .app_data(json_config(security.max_body_bytes))
+            .app_data(web::PayloadConfig::new(security.max_body_bytes))
+            .default_service(web::to(unknown_route))
+            // Innermost first: the time limit covers only the handler, the
+            // rate limit refuses before any work, CORS answers preflights,
+            // and every answer (even a 429) carries the security headers.
+            .wrap(from_fn(time_limit_middleware))
+            .wrap(from_fn(rate_limit_middleware))
+            .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+            .wrap(from_fn(security_headers))
             // Health is polled by orchestrators; logging every probe drowns
             // the requests that matter.
             .wrap(Logger::default().exclude("/health"))
-            .configure(routes)
-            .default_service(web::to(unknown_route))
     })
+    .client_request_timeout(std::time::Duration::from_secs(10))
     .bind((host.as_str(), port))
     .map_err(|source| ServeError::Bind {
         address: format!("{host}:{port}"),

@@ -2,10 +2,13 @@
 //! migrations), logging and the HTTP API, wired together by the
 //! `openbadges-server` binary.
 
+pub mod admin;
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod protection;
 pub mod requests;
 pub mod startup;
 
@@ -49,18 +52,34 @@ pub fn serve(settings: Settings) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let auth = match startup::auth_config(&settings.auth) {
+        Ok(auth) => auth,
+        Err(message) => {
+            log::error!("{message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let state = http::AppState {
         store: prepared.store,
         settings: Arc::new(settings),
         urls,
+        auth,
     };
-    match actix_web::rt::System::new().block_on(http::serve(state)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            log::error!("{error}");
-            ExitCode::from(EXIT_SERVER)
+    actix_web::rt::System::new().block_on(async move {
+        if let Err(error) =
+            startup::bootstrap_admin(state.store.as_ref(), &state.settings.auth).await
+        {
+            log::error!("cannot create the administrator from AUTH_ADMIN_*: {error}");
+            return ExitCode::from(EXIT_DATABASE);
         }
-    }
+        match http::serve(state).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                log::error!("{error}");
+                ExitCode::from(EXIT_SERVER)
+            }
+        }
+    })
 }
 
 /// `migrate`: applies pending migrations and exits.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use openbadges_server::config::{environment_help, Settings};
-use openbadges_server::{log_start, logging, migrate, serve, EXIT_CONFIG};
+use openbadges_server::{admin, log_start, logging, migrate, serve, EXIT_CONFIG};
 
 /// Open Badges 2.0 / 3.0 server.
 #[derive(Debug, Parser)]
@@ -34,6 +34,50 @@ enum Command {
     /// Apply pending migrations and exit; run it as the schema owner when the
     /// server's own role only has the minimal grants.
     Migrate,
+    /// Manage administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage API keys for automation.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an administrator. The password is read from the first line of
+    /// standard input, or from AUTH_ADMIN_PASSWORD when stdin is a terminal
+    /// or empty; it is never taken as an argument (arguments are visible to
+    /// every user of the machine).
+    Create {
+        /// Sign-in name.
+        #[arg(long)]
+        username: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Create an API key for a user and print it once on standard output.
+    Create {
+        /// The user the key acts for (username).
+        #[arg(long)]
+        user: String,
+        /// A label for the key.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated permissions: read, write, admin [default: all the user's role allows].
+        #[arg(long, value_delimiter = ',')]
+        permissions: Vec<String>,
+        /// Limit the key to one issuer (its id).
+        #[arg(long)]
+        issuer: Option<String>,
+        /// When the key stops working (RFC 3339).
+        #[arg(long)]
+        expires: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -59,5 +103,33 @@ fn main() -> ExitCode {
             log_start("migrate", &settings);
             migrate(&settings)
         }
+        Command::Admin(AdminCommand::Create { username, email }) => {
+            let password = match admin::read_password() {
+                Some(password) => password,
+                None => {
+                    eprintln!(
+                        "openbadges-server: give the password on standard input or in AUTH_ADMIN_PASSWORD"
+                    );
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            admin::create_admin(&settings, &username, email.as_deref(), &password)
+        }
+        Command::ApiKey(ApiKeyCommand::Create {
+            user,
+            name,
+            permissions,
+            issuer,
+            expires,
+        }) => admin::create_api_key(
+            &settings,
+            admin::KeyRequest {
+                username: user,
+                name,
+                permissions,
+                issuer,
+                expires,
+            },
+        ),
     }
 }

@@ -193,6 +193,90 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&decoded).into_owned()
 }
 
+/// The authentication settings turned into keys: the login token secret
+/// (random for this process when `JWT_SECRET` is unset, with a warning) and
+/// the `AUTH_API_KEY_<NAME>` keys. `Err` is a configuration error, free of
+/// secrets.
+pub fn auth_config(
+    settings: &crate::config::AuthSettings,
+) -> Result<crate::auth::AuthConfig, String> {
+    let secret = match &settings.jwt_secret {
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => {
+            log::warn!(
+                "JWT_SECRET is not set: login tokens are signed with a random secret that lasts \
+                 until this process stops and is not shared with other instances; set \
+                 JWT_SECRET (NODE_ENV=production requires it)"
+            );
+            (0..3)
+                .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
+                .collect()
+        }
+    };
+    if !settings.enabled {
+        log::warn!(
+            "AUTH_ENABLED=false: every request acts as an administrator; never expose this \
+             server beyond a development machine"
+        );
+    }
+    let configured = crate::auth::keys::configured_keys(
+        settings
+            .configured_keys
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    )
+    .map_err(|message| format!("configuration error: {message}"))?;
+    if !configured.is_empty() {
+        let names: Vec<&str> = configured.iter().map(|k| k.name.as_str()).collect();
+        log::info!(
+            "API keys configured in the environment: {}",
+            names.join(", ")
+        );
+    }
+    let lifetime = i64::try_from(settings.token_lifetime.as_secs()).unwrap_or(3600);
+    Ok(crate::auth::AuthConfig {
+        enabled: settings.enabled,
+        tokens: crate::auth::tokens::TokenKeys::new(&secret, lifetime),
+        configured,
+    })
+}
+
+/// Creates the administrator named by `AUTH_ADMIN_*` unless that user
+/// exists; a restart never resets a password changed since.
+pub async fn bootstrap_admin(
+    store: &dyn openbadges_domain::ports::Store,
+    settings: &crate::config::AuthSettings,
+) -> Result<(), openbadges_domain::DomainError> {
+    use openbadges_domain::{accounts, DomainError, Email, Role, Username};
+    let Some(admin) = &settings.bootstrap_admin else {
+        return Ok(());
+    };
+    let invalid = |e: openbadges_domain::InvalidValue| DomainError::Internal(e.0);
+    let password = admin.password.clone();
+    let password_hash = actix_web::web::block(move || crate::auth::password::hash(&password))
+        .await
+        .map_err(|e| DomainError::Internal(e.to_string()))??;
+    let new = accounts::NewUser {
+        username: Username::parse(admin.username.clone()).map_err(invalid)?,
+        email: admin
+            .email
+            .clone()
+            .map(Email::parse)
+            .transpose()
+            .map_err(invalid)?,
+        password_hash,
+        role: Role::Admin,
+    };
+    let (user, created) = accounts::bootstrap_admin(store, new).await?;
+    if created {
+        log::info!(
+            "created administrator {} from AUTH_ADMIN_USERNAME",
+            user.username.as_str()
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

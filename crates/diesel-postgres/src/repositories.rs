@@ -484,6 +484,12 @@ impl AssertionRepository for PgAssertions {
                     if let Some(key) = &filter.recipient_key {
                         query = query.filter(assertions::recipient_key.eq(key.clone()));
                     }
+                    if let Some(owner) = filter.owner_id {
+                        let owned = issuers::table
+                            .filter(issuers::owner_id.eq(owner.as_uuid()))
+                            .select(issuers::id);
+                        query = query.filter(assertions::issuer_id.eq_any(owned));
+                    }
                     query
                 };
                 let run = |e| from_diesel("assertion", e);
@@ -538,6 +544,21 @@ impl UserRepository for PgUsers {
         blocking(&self.0, move |conn| {
             users::table
                 .filter(users::username.eq(username))
+                .select(UserRow::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| from_diesel("user", e))?
+                .map(User::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn find_by_email(&self, email: &str) -> RepoResult<Option<User>> {
+        let email = email.to_owned();
+        blocking(&self.0, move |conn| {
+            users::table
+                .filter(users::email.eq(email))
                 .select(UserRow::as_select())
                 .first(conn)
                 .optional()

@@ -84,3 +84,5 @@ diesel::table! {
         created_at -> Text,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(users, issuers, badge_classes, assertions, api_keys);

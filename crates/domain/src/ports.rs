@@ -45,6 +45,8 @@ pub struct AssertionFilter {
     pub issuer_id: Option<IssuerId>,
     /// Only awards to this recipient, by [`crate::Recipient::lookup_key`].
     pub recipient_key: Option<String>,
+    /// Only awards of issuers owned by this user.
+    pub owner_id: Option<UserId>,
 }
 
 /// Issuer profiles. Lists are ordered by creation time, then id.
@@ -115,6 +117,8 @@ pub trait UserRepository: Send + Sync {
     async fn get(&self, id: UserId) -> RepoResult<User>;
     /// The user with this username, if any.
     async fn find_by_username(&self, username: &str) -> RepoResult<Option<User>>;
+    /// The user with this e-mail address (exact match), if any.
+    async fn find_by_email(&self, email: &str) -> RepoResult<Option<User>>;
     /// Replaces a stored user's fields; `Conflict` on a taken username or e-mail.
     async fn update(&self, user: &User) -> RepoResult<()>;
     /// Deletes a user and their API keys; issuers they owned lose their owner.

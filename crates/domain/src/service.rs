@@ -2,8 +2,10 @@
 //! validated drafts, fills in ids and timestamps, checks the rules that span
 //! entities, and makes one repository write.
 
+use crate::access::Principal;
 use crate::entities::*;
 use crate::ids::*;
+use crate::page::{Page, PageRequest};
 use crate::ports::*;
 use crate::values::*;
 use crate::{DomainError, FieldError};
@@ -76,12 +78,25 @@ pub enum StatusChange {
     Reinstate,
 }
 
-/// Creates an issuer, optionally owned by a user.
+/// The issuer `id`, which `actor` must manage.
+async fn managed_issuer(
+    store: &dyn Store,
+    actor: &Principal,
+    id: IssuerId,
+) -> Result<Issuer, DomainError> {
+    let issuer = store.issuers().get(id).await?;
+    actor.may_manage(&issuer)?;
+    Ok(issuer)
+}
+
+/// Creates an issuer owned by the acting user.
 pub async fn create_issuer(
     store: &dyn Store,
+    actor: &Principal,
     draft: IssuerDraft,
-    owner_id: Option<UserId>,
 ) -> Result<Issuer, DomainError> {
+    actor.may_create_issuer()?;
+    let owner_id = actor.user_id;
     let now = Timestamp::now();
     let issuer = Issuer {
         id: IssuerId::generate(),
@@ -101,10 +116,11 @@ pub async fn create_issuer(
 /// Replaces an issuer's client-set fields.
 pub async fn update_issuer(
     store: &dyn Store,
+    actor: &Principal,
     id: IssuerId,
     draft: IssuerDraft,
 ) -> Result<Issuer, DomainError> {
-    let current = store.issuers().get(id).await?;
+    let current = managed_issuer(store, actor, id).await?;
     let issuer = Issuer {
         name: draft.name,
         url: draft.url,
@@ -118,11 +134,33 @@ pub async fn update_issuer(
     Ok(issuer)
 }
 
-/// Creates a badge class; its issuer must exist.
+/// Deletes an issuer (see [`IssuerRepository::delete`] for `mode`).
+pub async fn delete_issuer(
+    store: &dyn Store,
+    actor: &Principal,
+    id: IssuerId,
+    mode: DeleteMode,
+) -> Result<(), DomainError> {
+    managed_issuer(store, actor, id).await?;
+    store.issuers().delete(id, mode).await
+}
+
+/// Creates a badge class; its issuer must exist and be managed by `actor`.
 pub async fn create_badge_class(
     store: &dyn Store,
+    actor: &Principal,
     draft: BadgeClassDraft,
 ) -> Result<BadgeClass, DomainError> {
+    match store.issuers().get(draft.issuer_id).await {
+        Ok(issuer) => actor.may_manage(&issuer)?,
+        Err(DomainError::NotFound { id, .. }) => {
+            return Err(DomainError::MissingReference {
+                entity: "issuer",
+                id,
+            })
+        }
+        Err(other) => return Err(other),
+    }
     let now = Timestamp::now();
     let badge = BadgeClass {
         id: BadgeClassId::generate(),
@@ -146,10 +184,12 @@ pub async fn create_badge_class(
 /// awards already made name that issuer.
 pub async fn update_badge_class(
     store: &dyn Store,
+    actor: &Principal,
     id: BadgeClassId,
     draft: BadgeClassDraft,
 ) -> Result<BadgeClass, DomainError> {
     let current = store.badge_classes().get(id).await?;
+    managed_issuer(store, actor, current.issuer_id).await?;
     if draft.issuer_id != current.issuer_id {
         return Err(DomainError::invalid(
             "issuer",
@@ -170,6 +210,18 @@ pub async fn update_badge_class(
     };
     store.badge_classes().update(&badge).await?;
     Ok(badge)
+}
+
+/// Deletes a badge class (see [`BadgeClassRepository::delete`] for `mode`).
+pub async fn delete_badge_class(
+    store: &dyn Store,
+    actor: &Principal,
+    id: BadgeClassId,
+    mode: DeleteMode,
+) -> Result<(), DomainError> {
+    let badge = store.badge_classes().get(id).await?;
+    managed_issuer(store, actor, badge.issuer_id).await?;
+    store.badge_classes().delete(id, mode).await
 }
 
 /// The badge class an award refers to; a missing one is a bad reference
@@ -204,9 +256,14 @@ fn build_assertion(draft: AssertionDraft, issuer_id: IssuerId, now: Timestamp) -
     }
 }
 
-/// Awards a badge.
-pub async fn issue(store: &dyn Store, draft: AssertionDraft) -> Result<Assertion, DomainError> {
+/// Awards a badge of an issuer `actor` manages.
+pub async fn issue(
+    store: &dyn Store,
+    actor: &Principal,
+    draft: AssertionDraft,
+) -> Result<Assertion, DomainError> {
     let badge = referenced_badge_class(store, draft.badge_class_id).await?;
+    managed_issuer(store, actor, badge.issuer_id).await?;
     let award = build_assertion(draft, badge.issuer_id, Timestamp::now());
     award.validate()?;
     store.assertions().create(&award).await?;
@@ -218,6 +275,7 @@ pub async fn issue(store: &dyn Store, draft: AssertionDraft) -> Result<Assertion
 /// in one transaction, all or none.
 pub async fn issue_batch(
     store: &dyn Store,
+    actor: &Principal,
     drafts: Vec<AssertionDraft>,
 ) -> Result<Vec<Assertion>, DomainError> {
     let now = Timestamp::now();
@@ -229,6 +287,7 @@ pub async fn issue_batch(
             Some(issuer) => *issuer,
             None => match referenced_badge_class(store, draft.badge_class_id).await {
                 Ok(badge) => {
+                    managed_issuer(store, actor, badge.issuer_id).await?;
                     badges.insert(badge.id, badge.issuer_id);
                     badge.issuer_id
                 }
@@ -263,10 +322,12 @@ pub async fn issue_batch(
 /// Replaces an award's client-set fields. The badge cannot change.
 pub async fn update_assertion(
     store: &dyn Store,
+    actor: &Principal,
     id: AssertionId,
     draft: AssertionDraft,
 ) -> Result<Assertion, DomainError> {
     let current = store.assertions().get(id).await?;
+    managed_issuer(store, actor, current.issuer_id).await?;
     if draft.badge_class_id != current.badge_class_id {
         return Err(DomainError::invalid(
             "badge",
@@ -292,10 +353,12 @@ pub async fn update_assertion(
 /// a revoked award cannot be suspended or reinstated.
 pub async fn change_status(
     store: &dyn Store,
+    actor: &Principal,
     id: AssertionId,
     change: StatusChange,
 ) -> Result<Assertion, DomainError> {
     let mut award = store.assertions().get(id).await?;
+    managed_issuer(store, actor, award.issuer_id).await?;
     let now = Timestamp::now();
     award.status = match (&award.status, change) {
         (CredentialStatus::Revoked { .. }, _) => {
@@ -315,4 +378,35 @@ pub async fn change_status(
     award.updated_at = now;
     store.assertions().update(&award).await?;
     Ok(award)
+}
+
+/// Lists awards for a reader: admins and viewers see every award, an
+/// issuer-role user (or a key scoped to an issuer) only those of issuers
+/// they manage. Asking for another's issuer is refused, not silently empty.
+pub async fn list_credentials(
+    store: &dyn Store,
+    actor: &Principal,
+    mut filter: AssertionFilter,
+    page: PageRequest,
+) -> Result<Page<Assertion>, DomainError> {
+    actor.may_read_credentials()?;
+    if let Some(issuer_id) = filter.issuer_id {
+        match store.issuers().get(issuer_id).await {
+            Ok(issuer) if !actor.may_see_credentials_of(&issuer) => {
+                return Err(DomainError::Forbidden(format!(
+                    "the credentials of issuer {issuer_id} are not yours to read"
+                )))
+            }
+            // An unknown issuer has no credentials: an empty page.
+            Ok(_) | Err(DomainError::NotFound { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    } else if let Some(scope) = actor.issuer_scope {
+        filter.issuer_id = Some(scope);
+    } else if actor.owns_only() {
+        filter.owner_id = Some(actor.user_id.ok_or_else(|| {
+            DomainError::Forbidden("this credential is not tied to a user".to_owned())
+        })?);
+    }
+    store.assertions().list(&filter, page).await
 }

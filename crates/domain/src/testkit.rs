@@ -393,6 +393,37 @@ pub async fn assertion_crud(store: Arc<dyn Store>) {
     assert_not_found(repo.get(plain.id).await, "get deleted award");
 }
 
+/// Awards filter by the owner of their issuer.
+pub async fn assertions_filter_by_owner(store: Arc<dyn Store>) {
+    let owner = sample_user(Role::Issuer);
+    store.users().create(&owner).await.expect("owner");
+    let mine = sample_issuer(Some(owner.id));
+    store.issuers().create(&mine).await.expect("issuer");
+    let badge = sample_badge_class(mine.id);
+    store.badge_classes().create(&badge).await.expect("badge");
+    let award = sample_assertion(&badge, "owned@example.org");
+    store.assertions().create(&award).await.expect("award");
+    let (_, others) = seed_badge_class(store.as_ref()).await;
+    store
+        .assertions()
+        .create(&sample_assertion(&others, "other@example.org"))
+        .await
+        .expect("other award");
+    let listed = store
+        .assertions()
+        .list(
+            &AssertionFilter {
+                owner_id: Some(owner.id),
+                ..Default::default()
+            },
+            page(10, 0),
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.items, vec![award]);
+    assert_eq!(listed.total, 1);
+}
+
 /// A batch is stored whole or not at all.
 pub async fn batch_is_atomic(store: Arc<dyn Store>) {
     let (_, badge) = seed_badge_class(store.as_ref()).await;
@@ -498,6 +529,17 @@ pub async fn user_crud(store: Arc<dyn Store>) {
     );
     assert_eq!(
         repo.find_by_username("nobody-here").await.expect("find"),
+        None
+    );
+    let email = user.email.clone().expect("sample users have an email");
+    assert_eq!(
+        repo.find_by_email(email.as_str()).await.expect("find"),
+        Some(user.clone())
+    );
+    assert_eq!(
+        repo.find_by_email("nobody@example.org")
+            .await
+            .expect("find"),
         None
     );
 
@@ -649,7 +691,7 @@ macro_rules! store_contract_tests {
     ($make:expr) => {
         $crate::store_contract_tests!(@tests $make;
             ping_answers, issuer_crud, issuer_pagination, badge_class_crud, assertion_crud,
-            batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers);
+            assertions_filter_by_owner, batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(

@@ -9,8 +9,11 @@ use serde_json::Value;
 use super::listing::{page_response, ListQuery};
 use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
+use crate::auth::Auth;
 use crate::http::{ApiError, AppState};
 use crate::requests;
+
+use super::body::JsonBody;
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
@@ -56,10 +59,11 @@ pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> 
 async fn create(
     state: web::Data<AppState>,
     version: web::Data<Version>,
-    body: web::Json<Value>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let draft = requests::badge_class_draft(&body, &state.urls)?;
-    let badge = service::create_badge_class(state.store.as_ref(), draft).await?;
+    let badge = service::create_badge_class(state.store.as_ref(), &actor, draft).await?;
     Ok(created(
         &render(&badge, **version, &state),
         media_type(**version, false),
@@ -183,11 +187,12 @@ async fn update(
     state: web::Data<AppState>,
     version: web::Data<Version>,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
     let draft = requests::badge_class_draft(&body, &state.urls)?;
-    let badge = service::update_badge_class(state.store.as_ref(), id, draft).await?;
+    let badge = service::update_badge_class(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))
         .body(render(&badge, **version, &state).to_string()))
@@ -213,6 +218,7 @@ async fn update(
 )]
 async fn delete(
     request: HttpRequest,
+    Auth(actor): Auth,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -222,7 +228,7 @@ async fn delete(
         Some("true") => DeleteMode::Cascade,
         Some(_) => return Err(DomainError::invalid("cascade", "must be true or false").into()),
     };
-    state.store.badge_classes().delete(id, mode).await?;
+    service::delete_badge_class(state.store.as_ref(), &actor, id, mode).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -249,6 +255,7 @@ async fn delete(
 )]
 async fn credentials(
     request: HttpRequest,
+    Auth(actor): Auth,
     state: web::Data<AppState>,
     version: web::Data<Version>,
     id: web::Path<String>,
@@ -259,5 +266,5 @@ async fn credentials(
         badge_class_id: Some(id),
         ..Default::default()
     };
-    super::credentials::list_page(&request, &state, **version, filter).await
+    super::credentials::list_page(&request, &state, &actor, **version, filter).await
 }

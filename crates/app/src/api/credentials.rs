@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use openbadges_domain::access::Principal;
 use openbadges_domain::documents::{ob2, ob3, Version};
 use openbadges_domain::ports::AssertionFilter;
 use openbadges_domain::service::{self, StatusChange};
@@ -13,8 +14,11 @@ use serde_json::{json, Value};
 use super::listing::{page_response, ListQuery};
 use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
+use crate::auth::Auth;
 use crate::http::{ApiError, AppState};
 use crate::requests;
+
+use super::body::JsonBody;
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
@@ -101,10 +105,11 @@ async fn render_one(
 async fn create(
     state: web::Data<AppState>,
     version: web::Data<Version>,
-    body: web::Json<Value>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let draft = requests::assertion_draft(&body, &state.urls)?;
-    let award = service::issue(state.store.as_ref(), draft).await?;
+    let award = service::issue(state.store.as_ref(), &actor, draft).await?;
     let doc = render_one(&state, **version, &award).await?;
     Ok(created(&doc, media_type(**version, true)))
 }
@@ -132,10 +137,11 @@ async fn create(
 async fn create_batch(
     state: web::Data<AppState>,
     version: web::Data<Version>,
-    body: web::Json<Value>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let drafts = requests::batch_drafts(&body, &state.urls)?;
-    let awards = service::issue_batch(state.store.as_ref(), drafts).await?;
+    let awards = service::issue_batch(state.store.as_ref(), &actor, drafts).await?;
     let docs = render_all(&state, **version, &awards).await?;
     Ok(HttpResponse::Created().json(Value::Array(docs)))
 }
@@ -145,12 +151,13 @@ async fn create_batch(
 pub(super) async fn list_page(
     request: &HttpRequest,
     state: &AppState,
+    actor: &Principal,
     version: Version,
     filter: AssertionFilter,
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::of(request);
     let page_request = query.page()?;
-    let page = state.store.assertions().list(&filter, page_request).await?;
+    let page = service::list_credentials(state.store.as_ref(), actor, filter, page_request).await?;
     let docs = render_all(state, version, &page.items).await?;
     Ok(page_response(
         request,
@@ -186,6 +193,7 @@ pub(super) async fn list_page(
 )]
 async fn list(
     request: HttpRequest,
+    Auth(actor): Auth,
     state: web::Data<AppState>,
     version: web::Data<Version>,
 ) -> Result<HttpResponse, ApiError> {
@@ -221,8 +229,9 @@ async fn list(
         badge_class_id,
         issuer_id,
         recipient_key,
+        owner_id: None,
     };
-    list_page(&request, &state, **version, filter).await
+    list_page(&request, &state, &actor, **version, filter).await
 }
 
 /// The answer for a revoked credential: 410 in the shape clients of the
@@ -328,11 +337,12 @@ async fn update(
     state: web::Data<AppState>,
     version: web::Data<Version>,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
     let draft = requests::assertion_draft(&body, &state.urls)?;
-    let award = service::update_assertion(state.store.as_ref(), id, draft).await?;
+    let award = service::update_assertion(state.store.as_ref(), &actor, id, draft).await?;
     let doc = render_one(&state, **version, &award).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, true))
@@ -359,6 +369,7 @@ async fn update(
     )
 )]
 async fn revoke(
+    Auth(actor): Auth,
     state: web::Data<AppState>,
     version: web::Data<Version>,
     id: web::Path<String>,
@@ -374,8 +385,13 @@ async fn revoke(
         )
     };
     let reason = requests::revocation_reason(body.as_ref())?;
-    let award =
-        service::change_status(state.store.as_ref(), id, StatusChange::Revoke(reason)).await?;
+    let award = service::change_status(
+        state.store.as_ref(),
+        &actor,
+        id,
+        StatusChange::Revoke(reason),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(status_body(&award, **version, &state)))
 }
 

@@ -9,8 +9,11 @@ use serde_json::Value;
 use super::listing::{page_response, ListQuery};
 use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
+use crate::auth::Auth;
 use crate::http::{ApiError, AppState};
 use crate::requests;
+
+use super::body::JsonBody;
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
@@ -50,10 +53,11 @@ pub(super) fn render(issuer: &Issuer, version: Version, state: &AppState) -> Val
 async fn create(
     state: web::Data<AppState>,
     version: web::Data<Version>,
-    body: web::Json<Value>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let draft = requests::issuer_draft(&body)?;
-    let issuer = service::create_issuer(state.store.as_ref(), draft, None).await?;
+    let issuer = service::create_issuer(state.store.as_ref(), &actor, draft).await?;
     Ok(created(
         &render(&issuer, **version, &state),
         media_type(**version, false),
@@ -167,11 +171,12 @@ async fn update(
     state: web::Data<AppState>,
     version: web::Data<Version>,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
     let draft = requests::issuer_draft(&body)?;
-    let issuer = service::update_issuer(state.store.as_ref(), id, draft).await?;
+    let issuer = service::update_issuer(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))
         .body(render(&issuer, **version, &state).to_string()))
@@ -199,6 +204,7 @@ async fn update(
 )]
 async fn delete(
     request: HttpRequest,
+    Auth(actor): Auth,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -208,7 +214,7 @@ async fn delete(
         Some("true") => DeleteMode::Cascade,
         Some(_) => return Err(DomainError::invalid("cascade", "must be true or false").into()),
     };
-    state.store.issuers().delete(id, mode).await?;
+    service::delete_issuer(state.store.as_ref(), &actor, id, mode).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

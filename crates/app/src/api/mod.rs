@@ -5,7 +5,9 @@
 //! Handlers are thin: read the request, call a use case of
 //! `openbadges_domain::service`, render a document.
 
+mod accounts;
 mod achievements;
+mod body;
 mod credentials;
 mod issuers;
 mod listing;
@@ -49,6 +51,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .configure(resources),
         )
         .app_data(web::Data::new(Version::V3))
+        .configure(accounts::routes)
         .configure(resources);
 }
 

@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn configured_keys_parse_and_reject_short_ones() {
         let keys = configured_keys([
-            ("AUTH_API_KEY_CI", "0123456789abcdef:ci-user:deploy bot: with colon"),
+            (
+                "AUTH_API_KEY_CI",
+                "0123456789abcdef:ci-user:deploy bot: with colon",
+            ),
             ("PATH", "/usr/bin"),
         ])
         .unwrap();

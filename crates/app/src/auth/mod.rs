@@ -79,7 +79,11 @@ enum Presented<'a> {
 }
 
 fn presented(request: &HttpRequest) -> Option<Presented<'_>> {
-    if let Some(key) = request.headers().get("X-API-Key").and_then(|v| v.to_str().ok()) {
+    if let Some(key) = request
+        .headers()
+        .get("X-API-Key")
+        .and_then(|v| v.to_str().ok())
+    {
         return Some(Presented::Key(key.trim()));
     }
     let bearer = request
@@ -109,7 +113,10 @@ fn admin_without_user(credential: Credential) -> Principal {
     }
 }
 
-async fn configured_principal(state: &AppState, key: &ConfiguredKey) -> Result<Principal, AuthError> {
+async fn configured_principal(
+    state: &AppState,
+    key: &ConfiguredKey,
+) -> Result<Principal, AuthError> {
     let Ok(user_id) = key.user.parse::<UserId>() else {
         return Ok(admin_without_user(Credential::ConfiguredKey));
     };
@@ -165,7 +172,9 @@ async fn token_principal(state: &AppState, token: &str) -> Result<Principal, Aut
     // The role is read afresh: a demotion or deletion takes effect at once.
     match state.store.users().get(user_id).await {
         Ok(user) => Ok(Principal::session(user.id, user.role)),
-        Err(DomainError::NotFound { .. }) => Err(AuthError::Invalid("the token's user no longer exists")),
+        Err(DomainError::NotFound { .. }) => {
+            Err(AuthError::Invalid("the token's user no longer exists"))
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -208,6 +217,9 @@ pub fn require(principal: &Principal, permission: Permission) -> Result<(), ApiE
     if principal.permissions.contains(&permission) {
         Ok(())
     } else {
-        Err(DomainError::Forbidden(format!("this credential lacks the {permission:?} permission").to_lowercase()).into())
+        Err(DomainError::Forbidden(
+            format!("this credential lacks the {permission:?} permission").to_lowercase(),
+        )
+        .into())
     }
 }

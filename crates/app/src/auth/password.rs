@@ -23,10 +23,14 @@ fn argon2() -> Argon2<'static> {
 pub fn check_policy(password: &str) -> Result<(), InvalidValue> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
-        return Err(InvalidValue(format!("must be at least {MIN_LENGTH} characters")));
+        return Err(InvalidValue(format!(
+            "must be at least {MIN_LENGTH} characters"
+        )));
     }
     if length > MAX_LENGTH {
-        return Err(InvalidValue(format!("must be at most {MAX_LENGTH} characters")));
+        return Err(InvalidValue(format!(
+            "must be at most {MAX_LENGTH} characters"
+        )));
     }
     Ok(())
 }
@@ -42,8 +46,11 @@ pub fn hash(password: &str) -> Result<PasswordHash, DomainError> {
 
 /// Whether `password` matches `hash`. A malformed stored hash never matches.
 pub fn verify(password: &str, hash: &PasswordHash) -> bool {
-    argon2::password_hash::PasswordHash::new(hash.as_str())
-        .is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+    argon2::password_hash::PasswordHash::new(hash.as_str()).is_ok_and(|parsed| {
+        argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A hash to verify against when the user does not exist, so that a login
@@ -53,7 +60,9 @@ pub fn decoy() -> PasswordHash {
     DECOY
         .get_or_init(|| hash("decoy password, never matches").ok())
         .clone()
-        .unwrap_or_else(|| PasswordHash::parse("$argon2id$invalid").unwrap_or_else(|_| unreachable!()))
+        .unwrap_or_else(|| {
+            PasswordHash::parse("$argon2id$invalid").unwrap_or_else(|_| unreachable!())
+        })
 }
 
 #[cfg(test)]
@@ -63,10 +72,16 @@ mod tests {
     #[test]
     fn hash_then_verify() {
         let hashed = hash("correct horse battery staple").unwrap();
-        assert!(hashed.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(hashed
+            .as_str()
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify("correct horse battery staple", &hashed));
         assert!(!verify("correct horse battery stapler", &hashed));
-        assert_ne!(hash("correct horse battery staple").unwrap(), hashed, "fresh salt each time");
+        assert_ne!(
+            hash("correct horse battery staple").unwrap(),
+            hashed,
+            "fresh salt each time"
+        );
     }
 
     #[test]

@@ -113,7 +113,9 @@ mod tests {
     #[test]
     fn expired_tokens_fail() {
         let keys = TokenKeys::new(&[7; 32], 60);
-        let issued = keys.issue(UserId::generate(), Role::Admin, now() - 3600).unwrap();
+        let issued = keys
+            .issue(UserId::generate(), Role::Admin, now() - 3600)
+            .unwrap();
         assert_eq!(keys.verify(&issued.token), None);
     }
 }

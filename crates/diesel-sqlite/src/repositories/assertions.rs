@@ -9,7 +9,7 @@ use super::{bounds, decode_all, missing_reference, not_found, total};
 use crate::errors::Failure;
 use crate::pool::Database;
 use crate::rows::AssertionRow;
-use crate::schema::{assertions, badge_classes};
+use crate::schema::{assertions, badge_classes, issuers};
 
 /// [`AssertionRepository`] on SQLite.
 pub(crate) struct Assertions {
@@ -119,6 +119,7 @@ impl AssertionRepository for Assertions {
         let badge_class = filter.badge_class_id.map(|id| id.to_string());
         let issuer = filter.issuer_id.map(|id| id.to_string());
         let recipient = filter.recipient_key.clone();
+        let owner = filter.owner_id.map(|id| id.to_string());
         let (limit, offset) = bounds(page);
         self.db
             .read(move |conn| {
@@ -132,6 +133,12 @@ impl AssertionRepository for Assertions {
                     }
                     if let Some(recipient) = &recipient {
                         query = query.filter(assertions::recipient_key.eq(recipient));
+                    }
+                    if let Some(owner) = &owner {
+                        let owned = issuers::table
+                            .filter(issuers::owner_id.eq(owner))
+                            .select(issuers::id);
+                        query = query.filter(assertions::issuer_id.eq_any(owned));
                     }
                     query
                 };

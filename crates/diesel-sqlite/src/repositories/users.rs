@@ -63,6 +63,20 @@ impl UserRepository for Users {
             .await
     }
 
+    async fn find_by_email(&self, email: &str) -> RepoResult<Option<User>> {
+        let email = email.to_owned();
+        self.db
+            .run(move |conn| {
+                let row = users::table
+                    .filter(users::email.eq(&email))
+                    .select(UserRow::as_select())
+                    .first(conn)
+                    .optional()?;
+                Ok(row.map(User::try_from).transpose()?)
+            })
+            .await
+    }
+
     async fn update(&self, user: &User) -> RepoResult<()> {
         let row = UserRow::from(user);
         let id = user.id;

@@ -1,0 +1,231 @@
+//! Request protections that wrap every route: a rate limit per API key or
+//! client address, a time limit, and security headers. Body size and JSON
+//! nesting are bounded where bodies are read (`http::json_config`,
+//! `api::body`).
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use openbadges_domain::ApiKeyHash;
+use serde_json::json;
+
+use crate::config::SecuritySettings;
+use crate::http::ApiError;
+use openbadges_domain::DomainError;
+
+/// Requests allowed per minute per caller, shared by every worker.
+#[derive(Clone)]
+pub struct RateLimit {
+    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    per_minute: u32,
+    trusted_proxies: Arc<Vec<IpAddr>>,
+}
+
+impl RateLimit {
+    /// A limiter for the configured rate; `0` switches it off.
+    pub fn new(settings: &SecuritySettings) -> Self {
+        let limiter = NonZeroU32::new(settings.rate_limit_per_minute)
+            .map(|rate| Arc::new(RateLimiter::keyed(Quota::per_minute(rate))));
+        Self {
+            limiter,
+            per_minute: settings.rate_limit_per_minute,
+            trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
+        }
+    }
+
+    /// Forgets callers that have been quiet for a full period, so the map
+    /// of callers stays as large as the set of active ones.
+    pub fn forget_idle(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+
+    /// The client's address: the peer, or, when the peer is a trusted proxy,
+    /// the last address in `X-Forwarded-For` that is not a trusted proxy.
+    pub fn client_address(&self, request: &ServiceRequest) -> Option<IpAddr> {
+        let peer = request.peer_addr()?.ip();
+        if !self.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded = request
+            .headers()
+            .get_all("X-Forwarded-For")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+            .collect::<Vec<_>>();
+        Some(
+            forwarded
+                .into_iter()
+                .rev()
+                .find(|ip| !self.trusted_proxies.contains(ip))
+                .unwrap_or(peer),
+        )
+    }
+
+    /// Who the request counts against: its API key (hashed, never kept in
+    /// the clear) or else its client address.
+    fn caller(&self, request: &ServiceRequest) -> String {
+        let key = request
+            .headers()
+            .get("X-API-Key")
+            .or_else(|| request.headers().get(header::AUTHORIZATION))
+            .and_then(|v| v.to_str().ok());
+        match key {
+            Some(key) => format!("key:{}", &ApiKeyHash::of_key(key).as_str()[..16]),
+            None => format!(
+                "ip:{}",
+                self.client_address(request)
+                    .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+            ),
+        }
+    }
+}
+
+/// Answers 429 with `Retry-After` once a caller exceeds the rate.
+pub async fn rate_limit(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let limit = request.app_data::<web::Data<RateLimit>>().cloned();
+    // Orchestrators poll health; they must never be locked out.
+    let exempt = request.path() == "/health";
+    if let (Some(limit), false) = (limit, exempt) {
+        if let Some(limiter) = &limit.limiter {
+            if let Err(not_until) = limiter.check_key(&limit.caller(&request)) {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let seconds = wait.as_secs().max(1);
+                let response = HttpResponse::TooManyRequests()
+                    .insert_header((header::RETRY_AFTER, seconds.to_string()))
+                    .json(json!({
+                        "error": "Too Many Requests",
+                        "message": format!(
+                            "more than {} requests per minute; retry in {seconds} s",
+                            limit.per_minute
+                        ),
+                    }));
+                return Ok(request.into_response(response).map_into_right_body());
+            }
+        }
+    }
+    Ok(next.call(request).await?.map_into_left_body())
+}
+
+/// The longest a request may run.
+#[derive(Clone, Copy)]
+pub struct TimeLimit(pub Duration);
+
+/// Answers 503 when the handler takes longer than `REQUEST_TIMEOUT_SECONDS`
+/// (a stuck database must not pile up requests forever). The answer is made
+/// from an error: the request itself is owned by the routing while it runs
+/// (a clone of it would make routing panic).
+pub async fn time_limit(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let limit = request
+        .app_data::<web::Data<TimeLimit>>()
+        .map_or(Duration::from_secs(30), |l| l.0);
+    let route = format!("{} {}", request.method(), request.path());
+    match actix_web::rt::time::timeout(limit, next.call(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            log::warn!("{route} took longer than {limit:?}");
+            Err(ApiError(DomainError::Unavailable(format!(
+                "the request took longer than {} s",
+                limit.as_secs()
+            )))
+            .into())
+        }
+    }
+}
+
+/// Whether responses should carry `Strict-Transport-Security`.
+#[derive(Clone, Copy)]
+pub struct Https(pub bool);
+
+/// Headers that tell browsers to treat answers as data: no sniffing, no
+/// framing, no referrer, a content security policy that allows nothing
+/// (the Swagger UI under `/docs` gets one that allows its own files).
+pub async fn security_headers(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let https = request.app_data::<web::Data<Https>>().is_some_and(|h| h.0);
+    let docs = request.path().starts_with("/docs");
+    let mut response = next.call(request).await?;
+    let headers = response.headers_mut();
+    let csp = if docs {
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    Ok(response)
+}
+
+/// CORS for the configured origins; `None` when no origin is configured, so
+/// that requests from servers (which may send `Origin`) are never refused.
+pub fn cors(settings: &SecuritySettings) -> Option<actix_cors::Cors> {
+    if settings.cors_origins.is_empty() {
+        return None;
+    }
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            HeaderName::from_static("x-total-count"),
+            HeaderName::from_static("deprecation"),
+            HeaderName::from_static("sunset"),
+        ])
+        .max_age(3600);
+    for origin in &settings.cors_origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    Some(cors)
+}
