@@ -75,13 +75,17 @@ impl RateLimit {
     }
 
     /// Who the request counts against: its API key (hashed, never kept in
-    /// the clear) or else its client address.
+    /// the clear) or else its client address. A login always counts against
+    /// the address: otherwise a made-up key header per attempt would give a
+    /// password guesser a fresh allowance every time.
     fn caller(&self, request: &ServiceRequest) -> String {
+        let login = request.path() == "/auth/login";
         let key = request
             .headers()
             .get("X-API-Key")
             .or_else(|| request.headers().get(header::AUTHORIZATION))
-            .and_then(|v| v.to_str().ok());
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| !login);
         match key {
             Some(key) => format!("key:{}", &ApiKeyHash::of_key(key).as_str()[..16]),
             None => format!(

@@ -1,7 +1,7 @@
 //! The OpenAPI document (`/openapi.json`) and Swagger UI (`/docs/`): the
 //! document describes exactly the routes the server registers, with their
-//! error answers, and both are served without any network access (the UI
-//! files are embedded in the binary).
+//! error answers and which of them need credentials, and both are served
+//! without any network access (the UI files are embedded in the binary).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,16 +10,25 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test as web_test;
 use actix_web::App;
-use openbadges_server::api::openapi::{openapi, ALIASES, DOCS_PATH, OPENAPI_PATH};
-use serde_json::Value;
+use openbadges_server::api::openapi::{openapi, ALIASES, BARE_ONLY, DOCS_PATH, OPENAPI_PATH};
+use serde_json::{json, Value};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 const ANY_ID: &str = "0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11";
 
 /// Every route under the bare prefix, with its methods (`/v2` and `/v3`
-/// repeat them; the aliases are checked separately).
+/// repeat them, except the bare-only ones; the aliases are checked
+/// separately).
 const ROUTES: &[(&str, &[&str])] = &[
     ("/health", &["get"]),
+    ("/auth/login", &["post"]),
+    ("/auth/profile", &["get"]),
+    ("/users", &["get", "post"]),
+    ("/users/{id}", &["delete", "get", "put"]),
+    ("/users/{id}/change-password", &["post"]),
+    ("/api-keys", &["get", "post"]),
+    ("/api-keys/{id}", &["delete", "get"]),
+    ("/api-keys/{id}/revoke", &["post"]),
     ("/issuers", &["get", "post"]),
     ("/issuers/{id}", &["delete", "get", "put"]),
     ("/issuers/{id}/achievements", &["get"]),
@@ -56,6 +65,56 @@ fn is_alias(path: &str) -> bool {
     ALIASES.iter().any(|(alias, _)| path.starts_with(alias))
 }
 
+/// Whether `path` is served only bare, not under `/v2` and `/v3`.
+fn is_bare_only(path: &str) -> bool {
+    BARE_ONLY
+        .iter()
+        .any(|bare| path == *bare || path.starts_with(&format!("{bare}/")))
+}
+
+/// The account routes: not Open Badges documents (no ETag, no Location).
+fn is_account(path: &str) -> bool {
+    is_bare_only(path) && path != "/health"
+}
+
+/// The operations anyone may call without credentials (bare paths; their
+/// alias copies are public too).
+const PUBLIC: &[(&str, &str)] = &[
+    ("get", "/health"),
+    ("get", "/issuers"),
+    ("get", "/issuers/{id}"),
+    ("get", "/issuers/{id}/achievements"),
+    ("get", "/achievements"),
+    ("get", "/achievements/{id}"),
+    ("get", "/credentials/{id}"),
+    ("post", "/auth/login"),
+];
+
+/// Protected operations that cannot answer 403: any valid credentials may
+/// read their own profile, and someone else's API key is reported missing
+/// (404), not forbidden, so that key ids cannot be probed.
+const NEVER_FORBIDDEN: &[(&str, &str)] = &[
+    ("get", "/auth/profile"),
+    ("get", "/api-keys/{id}"),
+    ("delete", "/api-keys/{id}"),
+    ("post", "/api-keys/{id}/revoke"),
+];
+
+/// The documented path `path` stands for: an alias's successor.
+fn successor(path: &str) -> String {
+    for (alias, successor) in ALIASES {
+        if let Some(rest) = path.strip_prefix(alias) {
+            return format!("{successor}{rest}");
+        }
+    }
+    path.to_owned()
+}
+
+fn is_public(method: &str, path: &str) -> bool {
+    let path = successor(path);
+    PUBLIC.iter().any(|(m, p)| *m == method && *p == path)
+}
+
 #[test]
 fn document_is_openapi_3_and_explains_the_versions() {
     let text = openapi().to_pretty_json().expect("the document serializes");
@@ -63,7 +122,28 @@ fn document_is_openapi_3_and_explains_the_versions() {
     let version = doc["openapi"].as_str().expect("an openapi version");
     assert!(version.starts_with("3."), "{version}");
     let description = doc["info"]["description"].as_str().expect("a description");
-    for needle in ["/v2", "/v3", "/badge-classes", "/assertions", "Sunset"] {
+    for needle in [
+        "/v2",
+        "/v3",
+        "/badge-classes",
+        "/assertions",
+        "Sunset",
+        // Authentication, roles and ownership, the rate limit.
+        "X-API-Key",
+        "Authorization: Bearer",
+        "POST /auth/login",
+        "AUTH_API_KEY_<NAME>=<key>:<userId>:<description>",
+        "**admin**",
+        "**issuer**",
+        "**viewer**",
+        "owns",
+        "scoped",
+        "401",
+        "403",
+        "429",
+        "Retry-After",
+        "RATE_LIMIT_PER_MINUTE",
+    ] {
         assert!(
             description.contains(needle),
             "description mentions {needle}"
@@ -114,6 +194,11 @@ fn aliases_are_deprecated_copies_with_the_deprecation_headers() {
             for (method, op) in copies {
                 assert_eq!(op["deprecated"], true, "{method} {alias_path}");
                 for (status, response) in op["responses"].as_object().expect("responses") {
+                    if status == "429" {
+                        // The rate limit answers before the alias layer.
+                        assert!(response.get("$ref").is_some(), "{method} {alias_path}");
+                        continue;
+                    }
                     for name in ["Deprecation", "Sunset", "Link"] {
                         assert!(
                             response["headers"].get(name).is_some(),
@@ -139,9 +224,14 @@ fn operations_document_their_error_answers() {
             );
             if path == "/health" {
                 assert!(has("503"), "{what}: 503");
+                assert!(!has("429"), "{what}: never rate limited");
                 continue;
             }
             assert!(has("503"), "{what}: 503");
+            assert_eq!(
+                responses["429"]["$ref"], "#/components/responses/TooManyRequests",
+                "{what}: 429"
+            );
             if path.contains("{id}") {
                 assert!(has("404"), "{what}: 404");
             }
@@ -164,17 +254,22 @@ fn operations_document_their_error_answers() {
                     "{what}: the not-found shape"
                 );
             }
-            if method == "get" && path.ends_with("{id}") {
+            let document = !is_account(&path);
+            if document && method == "get" && path.ends_with("{id}") {
                 assert!(has("304"), "{what}: 304");
                 assert!(responses["200"]["headers"].get("ETag").is_some(), "{what}");
             }
-            if method == "post" && !path.ends_with("/batch") && !path.ends_with("/revoke") {
+            if document
+                && method == "post"
+                && !path.ends_with("/batch")
+                && !path.ends_with("/revoke")
+            {
                 assert!(
                     responses["201"]["headers"].get("Location").is_some(),
                     "{what}: Location"
                 );
             }
-            if method == "get" && !path.ends_with("{id}") {
+            if method == "get" && !path.ends_with("{id}") && path != "/auth/profile" {
                 let headers = &responses["200"]["headers"];
                 assert!(headers.get("X-Total-Count").is_some(), "{what}");
                 assert!(headers.get("Link").is_some(), "{what}");
@@ -191,6 +286,205 @@ fn operations_document_their_error_answers() {
     assert!(ops["/credentials"]["post"]["responses"]
         .get("422")
         .is_some());
+    assert!(ops["/users"]["post"]["responses"].get("409").is_some());
+    assert!(ops["/users/{id}"]["delete"]["responses"]
+        .get("409")
+        .is_some());
+}
+
+#[test]
+fn account_routes_are_documented_under_their_tag() {
+    let doc = document();
+    let ops = operations(&doc);
+    let accounts: Vec<_> = ops.keys().filter(|p| is_account(p)).collect();
+    assert_eq!(accounts.len(), 8, "{accounts:?}");
+    for path in accounts {
+        for (method, op) in &ops[path] {
+            assert_eq!(op["tags"], json!(["accounts"]), "{method} {path}");
+        }
+    }
+    assert!(doc["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .any(|tag| tag["name"] == "accounts"));
+    // The bodies and answers are described, and no answer shows a secret
+    // other than the key made by POST /api-keys.
+    let schemas = &doc["components"]["schemas"];
+    let body = |method: &str, path: &str| {
+        ops[path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"].clone()
+    };
+    assert_eq!(
+        body("post", "/auth/login"),
+        "#/components/schemas/LoginRequest"
+    );
+    assert_eq!(
+        body("post", "/users"),
+        "#/components/schemas/NewUserRequest"
+    );
+    assert_eq!(
+        body("put", "/users/{id}"),
+        "#/components/schemas/UserUpdate"
+    );
+    assert_eq!(
+        body("post", "/users/{id}/change-password"),
+        "#/components/schemas/ChangePassword"
+    );
+    assert_eq!(
+        body("post", "/api-keys"),
+        "#/components/schemas/NewApiKeyRequest"
+    );
+    let answer = |method: &str, path: &str, status: &str| {
+        ops[path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+            .clone()
+    };
+    assert_eq!(
+        answer("post", "/auth/login", "200"),
+        "#/components/schemas/LoginResponse"
+    );
+    assert_eq!(
+        answer("get", "/auth/profile", "200"),
+        "#/components/schemas/Profile"
+    );
+    assert_eq!(answer("post", "/users", "201"), "#/components/schemas/User");
+    assert_eq!(
+        answer("post", "/api-keys", "201"),
+        "#/components/schemas/CreatedApiKey"
+    );
+    assert_eq!(
+        answer("get", "/api-keys/{id}", "200"),
+        "#/components/schemas/ApiKey"
+    );
+    for name in ["User", "ApiKey", "Profile"] {
+        let fields = schemas[name]["properties"].as_object().expect(name);
+        for secret in ["password", "passwordHash", "key", "keyHash"] {
+            assert!(!fields.contains_key(secret), "{name} shows {secret}");
+        }
+    }
+    assert!(
+        schemas["CreatedApiKey"].to_string().contains("\"key\""),
+        "the new key is shown once"
+    );
+}
+
+const SCHEMES: [&str; 2] = ["apiKey", "bearer"];
+
+#[test]
+fn protected_operations_require_credentials_and_public_ones_do_not() {
+    let doc = document();
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(
+        schemes["apiKey"],
+        json!({"type": "apiKey", "in": "header", "name": "X-API-Key",
+            "description": schemes["apiKey"]["description"]})
+    );
+    assert_eq!(schemes["bearer"]["type"], "http");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert!(
+        doc.get("security").is_none(),
+        "no document-wide requirement"
+    );
+
+    let mut protected = 0;
+    for (path, ops) in operations(&doc) {
+        for (method, op) in ops {
+            let what = format!("{method} {path}");
+            let responses = op["responses"].as_object().expect("responses");
+            if is_public(&method, &path) {
+                assert!(op.get("security").is_none(), "{what}: public, no security");
+                assert!(!responses.contains_key("403"), "{what}: public, no 403");
+                // Only a failed login answers 401 on a public route.
+                assert_eq!(
+                    responses.contains_key("401"),
+                    path == "/auth/login",
+                    "{what}: 401"
+                );
+                continue;
+            }
+            protected += 1;
+            // Either scheme will do: two alternatives, no scopes.
+            assert_eq!(
+                op["security"],
+                json!([{"apiKey": []}, {"bearer": []}]),
+                "{what}: security"
+            );
+            for scheme in op["security"].as_array().into_iter().flatten() {
+                for name in scheme.as_object().into_iter().flat_map(|s| s.keys()) {
+                    assert!(SCHEMES.contains(&name.as_str()), "{what}: {name}");
+                }
+            }
+            let unauthorized = &responses["401"];
+            assert_eq!(
+                unauthorized["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/Unauthorized",
+                "{what}: 401 shape"
+            );
+            assert!(
+                unauthorized["headers"].get("WWW-Authenticate").is_some(),
+                "{what}: WWW-Authenticate"
+            );
+            let base = successor(&path);
+            if NEVER_FORBIDDEN.contains(&(method.as_str(), base.as_str())) {
+                assert!(!responses.contains_key("403"), "{what}: never 403");
+            } else {
+                assert_eq!(
+                    responses["403"]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/Forbidden",
+                    "{what}: 403 shape"
+                );
+            }
+        }
+    }
+    // 12 account operations (all but login), 12 on issuers, achievements
+    // and credentials, and the 9 copies of those under the deprecated aliases.
+    assert_eq!(protected, 12 + 12 + 9);
+
+    let ops = operations(&doc);
+    for (method, path) in [
+        ("post", "/issuers"),
+        ("put", "/issuers/{id}"),
+        ("delete", "/issuers/{id}"),
+        ("post", "/achievements"),
+        ("put", "/achievements/{id}"),
+        ("delete", "/achievements/{id}"),
+        ("get", "/achievements/{id}/credentials"),
+        ("post", "/credentials"),
+        ("post", "/credentials/batch"),
+        ("get", "/credentials"),
+        ("put", "/credentials/{id}"),
+        ("post", "/credentials/{id}/revoke"),
+        ("get", "/assertions"),
+        ("post", "/badge-classes"),
+        ("get", "/auth/profile"),
+        ("post", "/api-keys/{id}/revoke"),
+    ] {
+        assert!(
+            ops[path][method].get("security").is_some(),
+            "{method} {path} is protected"
+        );
+    }
+}
+
+#[test]
+fn rate_limited_answer_is_shared_and_says_when_to_retry() {
+    let doc = document();
+    let response = &doc["components"]["responses"]["TooManyRequests"];
+    assert!(
+        response["headers"].get("Retry-After").is_some(),
+        "{response}"
+    );
+    assert_eq!(
+        response["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/RateLimited"
+    );
+    assert!(doc["components"]["schemas"].get("RateLimited").is_some());
+    for name in ["Unauthorized", "Forbidden", "RateLimited"] {
+        let example = &doc["components"]["schemas"][name]["example"];
+        assert!(
+            example["error"].is_string() && example["message"].is_string(),
+            "{name}"
+        );
+    }
 }
 
 /// Whether `concrete` is an instance of the templated `path`.
@@ -208,10 +502,11 @@ fn request(method: &str, uri: &str) -> web_test::TestRequest {
 }
 
 /// The routes the server registers are the documented ones, under every
-/// prefix. Without an `AppState` a registered handler fails with 500 (its
-/// data is missing) while an unregistered route is a 404, so probing every
-/// method of every documented path, and a few routes the previous server
-/// had, tells registered from not.
+/// prefix (the bare-only ones, `/health` and the account routes, only bare:
+/// under `/v2` and `/v3` they must not exist). Without an `AppState` a
+/// registered handler fails with 500 (its data is missing) while an
+/// unregistered route is a 404, so probing every method of every documented
+/// path, and a few routes the previous server had, tells registered from not.
 #[actix_web::test]
 async fn documented_operations_are_exactly_the_registered_routes() {
     let app = web_test::init_service(App::new().configure(openbadges_server::http::routes)).await;
@@ -243,9 +538,6 @@ async fn documented_operations_are_exactly_the_registered_routes() {
     let mut wrong = Vec::new();
     for path in &candidates {
         for prefix in ["", "/v2", "/v3"] {
-            if path == "/health" && !prefix.is_empty() {
-                continue;
-            }
             let concrete = format!("{prefix}{}", path.replace("{id}", ANY_ID));
             for method in METHODS {
                 let status = web_test::call_service(&app, request(method, &concrete).to_request())
@@ -254,7 +546,9 @@ async fn documented_operations_are_exactly_the_registered_routes() {
                 let registered =
                     status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED;
                 let unprefixed = concrete.strip_prefix(prefix).unwrap_or(&concrete);
-                if registered != is_documented(method, unprefixed) {
+                let expected = is_documented(method, unprefixed)
+                    && (prefix.is_empty() || !is_bare_only(unprefixed));
+                if registered != expected {
                     wrong.push(format!("{method} {concrete}: {status}"));
                 }
             }
@@ -264,6 +558,82 @@ async fn documented_operations_are_exactly_the_registered_routes() {
         wrong.is_empty(),
         "registered but not documented, or documented but not registered: {wrong:#?}"
     );
+}
+
+/// The document tells the truth about credentials: against a real store
+/// with authentication on, every operation documented as protected answers
+/// 401 in the documented shape when called without credentials (under
+/// every prefix and alias), and no public one does.
+#[test]
+fn protected_operations_answer_401_without_credentials() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("openapi.sqlite");
+    let settings = openbadges_server::config::Settings::from_source([(
+        "SQLITE_FILE",
+        file.to_str().expect("a UTF-8 path"),
+    )])
+    .expect("settings");
+    let store = openbadges_server::startup::open_and_migrate(&settings.database)
+        .expect("a migrated store")
+        .store;
+    let urls = openbadges_domain::documents::Urls::new(&settings.http.base_url).expect("urls");
+    let auth = openbadges_server::startup::auth_config(&settings.auth).expect("auth settings");
+    assert!(auth.enabled, "authentication is on by default");
+    let state = openbadges_server::http::AppState {
+        store,
+        settings: std::sync::Arc::new(settings),
+        urls,
+        auth,
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let app = web_test::init_service(
+            App::new()
+                .app_data(actix_web::web::Data::new(state))
+                .configure(openbadges_server::http::routes),
+        )
+        .await;
+        let mut wrong = Vec::new();
+        for (path, ops) in operations(&document()) {
+            let prefixes: &[&str] = if is_bare_only(&path) {
+                &[""]
+            } else {
+                &["", "/v2", "/v3"]
+            };
+            for (method, op) in ops {
+                let protected = op.get("security").is_some();
+                for prefix in prefixes {
+                    let concrete = format!("{prefix}{}", path.replace("{id}", ANY_ID));
+                    let response =
+                        web_test::call_service(&app, request(&method, &concrete).to_request())
+                            .await;
+                    let status = response.status();
+                    if !protected {
+                        if status == StatusCode::UNAUTHORIZED {
+                            wrong.push(format!("{method} {concrete}: public but 401"));
+                        }
+                        continue;
+                    }
+                    let challenge = response
+                        .headers()
+                        .get(header::WWW_AUTHENTICATE)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let body: Value =
+                        serde_json::from_str(&body_text(response)).unwrap_or(Value::Null);
+                    if status != StatusCode::UNAUTHORIZED
+                        || challenge.as_deref() != Some("Bearer")
+                        || body["error"] != "Unauthorized"
+                        || !body["message"].is_string()
+                    {
+                        wrong.push(format!(
+                            "{method} {concrete}: protected but {status} {challenge:?} {body}"
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    });
 }
 
 fn body_text(response: ServiceResponse) -> String {

@@ -150,6 +150,29 @@ impl Principal {
         }
     }
 
+    /// May change the account `user_id` (e-mail, password, keys): the user
+    /// themself with a write-capable credential, or an administrator. A
+    /// read-only key must not be a way to take over its account.
+    pub fn may_change_account(&self, user_id: UserId) -> Result<(), DomainError> {
+        self.may_act_for(user_id)?;
+        if self.may_administer().is_ok() || self.has(Permission::Write) {
+            Ok(())
+        } else {
+            Err(forbidden("this credential may not change the account"))
+        }
+    }
+
+    /// Whether the caller holds every permission in `wanted`: a credential
+    /// cannot hand out more than it has.
+    pub fn may_grant(&self, wanted: &[Permission]) -> Result<(), DomainError> {
+        match wanted.iter().find(|p| !self.has(**p)) {
+            None => Ok(()),
+            Some(missing) => Err(forbidden(
+                format!("this credential cannot grant the {missing:?} permission").to_lowercase(),
+            )),
+        }
+    }
+
     /// May act on the account `user_id` (self-service or admin).
     pub fn may_act_for(&self, user_id: UserId) -> Result<(), DomainError> {
         if self.user_id == Some(user_id) || self.may_administer().is_ok() {
@@ -196,6 +219,25 @@ mod tests {
         assert!(Principal::session(owner, Role::Viewer)
             .may_manage(&mine)
             .is_err());
+    }
+
+    #[test]
+    fn read_only_keys_cannot_take_over_their_account() {
+        let user = UserId::generate();
+        let read_only = Principal {
+            user_id: Some(user),
+            role: Role::Issuer,
+            permissions: vec![Permission::Read],
+            issuer_scope: None,
+            credential: Credential::ApiKey,
+        };
+        assert!(read_only.may_change_account(user).is_err());
+        assert!(read_only.may_grant(&[Permission::Read]).is_ok());
+        assert!(read_only.may_grant(&[Permission::Read, Permission::Write]).is_err());
+        let session = Principal::session(user, Role::Issuer);
+        assert!(session.may_change_account(user).is_ok());
+        assert!(session.may_change_account(UserId::generate()).is_err());
+        assert!(session.may_grant(&[Permission::Admin]).is_err());
     }
 
     #[test]

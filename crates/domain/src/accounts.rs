@@ -132,9 +132,15 @@ pub async fn update_user(
     id: UserId,
     changes: UserChanges,
 ) -> Result<User, DomainError> {
-    actor.may_act_for(id)?;
+    actor.may_change_account(id)?;
     if changes.role.is_some() {
         actor.may_administer()?;
+        if actor.user_id == Some(id) {
+            return Err(DomainError::Conflict(
+                "an administrator cannot change their own role; another administrator can"
+                    .to_owned(),
+            ));
+        }
     }
     let mut user = store.users().get(id).await?;
     if let Some(email) = changes.email {
@@ -156,7 +162,7 @@ pub async fn set_password(
     id: UserId,
     password_hash: PasswordHash,
 ) -> Result<(), DomainError> {
-    actor.may_act_for(id)?;
+    actor.may_change_account(id)?;
     let mut user = store.users().get(id).await?;
     user.password_hash = password_hash;
     user.updated_at = Timestamp::now();
@@ -187,7 +193,8 @@ pub async fn create_api_key(
     actor: &Principal,
     new: NewApiKey,
 ) -> Result<ApiKey, DomainError> {
-    actor.may_act_for(new.user_id)?;
+    actor.may_change_account(new.user_id)?;
+    actor.may_grant(&new.permissions)?;
     if actor.issuer_scope.is_some() {
         return Err(DomainError::Forbidden(
             "a key scoped to one issuer may not create keys".to_owned(),

@@ -84,6 +84,27 @@ async fn blocking<T: Send + 'static>(
 
 /// `POST /auth/login` `{usernameOrEmail | username | email, password}` →
 /// `{token, expiresIn, user}`; 401 for any mismatch, in the same time.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "accounts",
+    operation_id = "login",
+    summary = "Log in: exchange a username (or e-mail) and password for a token",
+    description = "Public. The token is an HS256 JWT valid for `JWT_TOKEN_EXPIRY_SECONDS` (default 3600); send it as \
+        `Authorization: Bearer <token>`. A wrong password and an unknown user get the same 401, in the same time.",
+    request_body(content = super::schema::LoginRequest, description = "The credentials. Read as JSON whatever the `Content-Type`."),
+    responses(
+        (status = 200, description = "Logged in.", body = super::schema::LoginResponse,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 400, description = "`usernameOrEmail` (or `username` / `email`) or `password` is missing, or the body \
+            is not JSON.", body = super::schema::ValidationError),
+        (status = 401, description = "No such user, or the password does not match (the same answer for both).",
+            body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`.")),
+            example = json!({"error": "Unauthorized", "message": "invalid username or password"})),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn login(
     state: web::Data<AppState>,
     JsonBody(body): JsonBody,
@@ -127,6 +148,22 @@ async fn login(
 }
 
 /// `GET /auth/profile`: who the credentials belong to.
+#[utoipa::path(
+    get,
+    path = "/auth/profile",
+    tag = "accounts",
+    operation_id = "getProfile",
+    summary = "Who the credentials belong to",
+    description = "Any valid credentials: the user, role and permissions they act with, the issuer an API key is \
+        scoped to, and how the caller authenticated.",
+    responses(
+        (status = 200, description = "The caller.", body = super::schema::Profile),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn profile(Auth(actor): Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let via = match actor.credential {
         Credential::Session => "token",
@@ -188,6 +225,27 @@ fn new_password(body: &Value, field: &str, errors: &mut Vec<FieldError>) -> Opti
 }
 
 /// `POST /users` (administrators): `{username, email?, password, role?}`.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "accounts",
+    operation_id = "createUser",
+    summary = "Create a user account",
+    description = "Administrators only (an admin-role user's token, or an unscoped key with the `admin` \
+        permission). The password is stored as an argon2id hash.",
+    request_body(content = super::schema::NewUserRequest, description = "The account. Read as JSON whatever the `Content-Type`."),
+    responses(
+        (status = 201, description = "Created: the user.", body = super::schema::User),
+        (status = 400, description = "A field does not validate (`username`, `email`, `password` shorter than 10 \
+            characters, `role`), or the body is not JSON.", body = super::schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
+        (status = 409, description = "The username or e-mail address is taken.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn create_user(
     Auth(actor): Auth,
     state: web::Data<AppState>,
@@ -226,6 +284,29 @@ async fn create_user(
 }
 
 /// `GET /users` (administrators).
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "accounts",
+    operation_id = "listUsers",
+    summary = "List user accounts",
+    description = "Administrators only.",
+    params(super::schema::Paging),
+    responses(
+        (status = 200, description = "A page of users.", body = Vec<super::schema::User>,
+            headers(
+                ("X-Total-Count" = u64, description = "How many users there are in all."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("Cache-Control" = String, description = "`no-store`."),
+            )),
+        (status = 400, description = "`limit` or `offset` is out of range.", body = super::schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn list_users(
     request: HttpRequest,
     Auth(actor): Auth,
@@ -245,6 +326,25 @@ async fn list_users(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    tag = "accounts",
+    operation_id = "getUser",
+    summary = "Get a user account",
+    description = "The user themself or an administrator.",
+    params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
+    responses(
+        (status = 200, description = "The user.", body = super::schema::User),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "Another user's account, and the caller is not an administrator.",
+            body = super::schema::Forbidden),
+        (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn get_user(
     Auth(actor): Auth,
     state: web::Data<AppState>,
@@ -256,6 +356,30 @@ async fn get_user(
 }
 
 /// `PUT /users/{id}`: `email` (self or admin), `role` (admin).
+#[utoipa::path(
+    put,
+    path = "/users/{id}",
+    tag = "accounts",
+    operation_id = "updateUser",
+    summary = "Change a user's e-mail address or role",
+    description = "The user themself may change their e-mail address; only an administrator may change a role. \
+        Fields not given are kept. A role change applies at once, to tokens already issued too.",
+    params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
+    request_body(content = super::schema::UserUpdate, description = "The fields to change."),
+    responses(
+        (status = 200, description = "The updated user.", body = super::schema::User),
+        (status = 400, description = "`email` or `role` does not validate, or the body is not JSON.",
+            body = super::schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "Another user's account, or a role change, and the caller is not an administrator.",
+            body = super::schema::Forbidden),
+        (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
+        (status = 409, description = "The e-mail address is taken.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn update_user(
     Auth(actor): Auth,
     state: web::Data<AppState>,
@@ -275,6 +399,26 @@ async fn update_user(
     Ok(HttpResponse::Ok().json(user_json(&user)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/users/{id}",
+    tag = "accounts",
+    operation_id = "deleteUser",
+    summary = "Delete a user account",
+    description = "Administrators only, and not their own account. The user's API keys are deleted with it; the \
+        issuers they owned stay, without an owner (only administrators manage them then).",
+    params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
+        (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
+        (status = 409, description = "Administrators cannot delete their own account.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn delete_user(
     Auth(actor): Auth,
     state: web::Data<AppState>,
@@ -288,6 +432,29 @@ async fn delete_user(
 /// `POST /users/{id}/change-password` `{currentPassword, newPassword}`: the
 /// user gives the current password; an administrator resetting someone
 /// else's does not.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/change-password",
+    tag = "accounts",
+    operation_id = "changePassword",
+    summary = "Change a user's password",
+    description = "The user themself, giving `currentPassword`; or an administrator setting another user's \
+        password (without it). Tokens issued before stay valid until they expire.",
+    params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
+    request_body(content = super::schema::ChangePassword, description = "The current and the new password."),
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 400, description = "`newPassword` is missing or not 10 to 1024 characters, `currentPassword` is \
+            missing (self-service) or does not match, or the body is not JSON.", body = super::schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "Another user's account, and the caller is not an administrator.",
+            body = super::schema::Forbidden),
+        (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn change_password(
     Auth(actor): Auth,
     state: web::Data<AppState>,
@@ -333,6 +500,33 @@ fn parse_permissions(body: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<P
 
 /// `POST /api-keys` `{name, permissions?, issuerId?, expiresAt?, userId?}`:
 /// 201 with the key, shown this once; only its hash is stored.
+#[utoipa::path(
+    post,
+    path = "/api-keys",
+    tag = "accounts",
+    operation_id = "createApiKey",
+    summary = "Create an API key",
+    description = "For the caller, or (administrators) for the user named by `userId`. The key is in the answer \
+        this once: only its SHA-256 is stored. Its permissions cannot exceed what its user's role allows, and an \
+        issuer scope must be an issuer its user manages. A key scoped to an issuer cannot create keys.",
+    request_body(content = super::schema::NewApiKeyRequest, description = "The key's label, permissions, scope and expiry."),
+    responses(
+        (status = 201, description = "Created: the key's record and the key itself, shown only now.",
+            body = super::schema::CreatedApiKey,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 400, description = "A field does not validate: `name`, `permissions` (unknown, empty, or more than \
+            the role allows), `issuerId` (malformed, or an issuer the user does not manage), `expiresAt` (not RFC 3339 \
+            or not in the future), `userId`; or the body is not JSON.", body = super::schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "`userId` names another user and the caller is not an administrator, or the \
+            caller's key is scoped to an issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "`userId` names no user (when `permissions` is absent).", body = super::schema::ErrorMessage),
+        (status = 422, description = "`userId` names no user, or `issuerId` no issuer.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn create_key(
     Auth(actor): Auth,
     state: web::Data<AppState>,
@@ -379,7 +573,13 @@ async fn create_key(
     };
     let permissions = match permissions {
         Some(permissions) => permissions,
-        None => Principal::role_permissions(state.store.users().get(user_id).await?.role),
+        None => match state.store.users().get(user_id).await {
+            Ok(user) => Principal::role_permissions(user.role),
+            Err(DomainError::NotFound { id, .. }) => {
+                return Err(DomainError::MissingReference { entity: "user", id }.into())
+            }
+            Err(other) => return Err(other.into()),
+        },
     };
     let secret = keys::generate();
     let key = accounts::create_api_key(
@@ -404,6 +604,32 @@ async fn create_key(
 }
 
 /// `GET /api-keys[?userId=]`: your keys; an administrator may name a user.
+#[utoipa::path(
+    get,
+    path = "/api-keys",
+    tag = "accounts",
+    operation_id = "listApiKeys",
+    summary = "List API keys",
+    description = "The caller's keys, or (administrators) those of the user named by `userId`. Keys are never \
+        shown, only their records.",
+    params(super::schema::Paging, super::schema::KeyOwner),
+    responses(
+        (status = 200, description = "A page of key records.", body = Vec<super::schema::ApiKey>,
+            headers(
+                ("X-Total-Count" = u64, description = "How many keys the user has in all."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("Cache-Control" = String, description = "`no-store`."),
+            )),
+        (status = 400, description = "`limit`, `offset` or `userId` does not validate, or `userId` is missing for a \
+            configured key not tied to a user.", body = super::schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "`userId` names another user and the caller is not an administrator.",
+            body = super::schema::Forbidden),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn list_keys(
     request: HttpRequest,
     Auth(actor): Auth,
@@ -436,6 +662,23 @@ async fn list_keys(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api-keys/{id}",
+    tag = "accounts",
+    operation_id = "getApiKey",
+    summary = "Get an API key's record",
+    description = "Its user or an administrator; someone else's key answers 404, so ids cannot be probed.",
+    params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
+    responses(
+        (status = 200, description = "The key's record (never the key).", body = super::schema::ApiKey),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn get_key(
     Auth(actor): Auth,
     state: web::Data<AppState>,
@@ -447,6 +690,24 @@ async fn get_key(
 }
 
 /// `POST /api-keys/{id}/revoke`: the key stops working at once.
+#[utoipa::path(
+    post,
+    path = "/api-keys/{id}/revoke",
+    tag = "accounts",
+    operation_id = "revokeApiKey",
+    summary = "Revoke an API key",
+    description = "Its user or an administrator. The key stops working at once; its record stays, with \
+        `revokedAt`. Revoking a revoked key changes nothing.",
+    params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
+    responses(
+        (status = 200, description = "Revoked: the key's record.", body = super::schema::ApiKey),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn revoke_key(
     Auth(actor): Auth,
     state: web::Data<AppState>,
@@ -457,6 +718,23 @@ async fn revoke_key(
     Ok(HttpResponse::Ok().json(key_json(&key)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api-keys/{id}",
+    tag = "accounts",
+    operation_id = "deleteApiKey",
+    summary = "Delete an API key",
+    description = "Its user or an administrator. The key stops working at once and its record is gone.",
+    params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
 async fn delete_key(
     Auth(actor): Auth,
     state: web::Data<AppState>,

@@ -52,6 +52,11 @@ pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> 
             headers(("Location" = String, description = "The new achievement's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
             body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage the issuer.", body = schema::Forbidden),
         (status = 422, description = "The issuer does not exist.", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
@@ -179,6 +184,11 @@ async fn get(
             content_type = "application/ld+json"),
         (status = 400, description = "A field does not validate (or names another issuer).",
             body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage its issuer.", body = schema::Forbidden),
         (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
@@ -211,6 +221,11 @@ async fn update(
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`cascade` is neither `true` nor `false`.", body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage its issuer.", body = schema::Forbidden),
         (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
         (status = 409, description = "It has been awarded and `cascade` is not `true`.", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
@@ -241,7 +256,9 @@ async fn delete(
     summary = "List the awards of an achievement",
     params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), schema::Paging),
     responses(
-        (status = 200, description = "A page of credentials (revoked ones included).",
+        (status = 200, description = "A page of credentials (revoked ones included): all of them for administrators \
+            and viewers; for an issuer-role user, only those of the issuers they own; for a key scoped to an issuer, \
+            only that issuer's.",
             body = Vec<schema::CredentialDocument>,
             headers(
                 ("X-Total-Count" = u64, description = "How many awards the achievement has in all."),
@@ -249,6 +266,10 @@ async fn delete(
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
         (status = 400, description = "`limit` or `offset` is out of range.", body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The key lacks the `read` permission.", body = schema::Forbidden),
         (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )

@@ -98,6 +98,11 @@ async fn render_one(
             headers(("Location" = String, description = "The new credential's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
             body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage the achievement's issuer.", body = schema::Forbidden),
         (status = 422, description = "The achievement does not exist.", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
@@ -131,6 +136,11 @@ async fn create(
         (status = 400, description = "An item does not validate or names an achievement that does not exist \
             (`credentials[3].badge`), or the batch is empty or too large.",
             body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage the issuer of one of the achievements.", body = schema::Forbidden),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
 )]
@@ -179,7 +189,9 @@ pub(super) async fn list_page(
     summary = "List credentials",
     params(schema::Paging, schema::CredentialFilter),
     responses(
-        (status = 200, description = "A page of credentials (revoked ones included).",
+        (status = 200, description = "A page of credentials (revoked ones included): all of them for administrators \
+            and viewers; for an issuer-role user, only those of the issuers they own; for a key scoped to an issuer, \
+            only that issuer's.",
             body = Vec<schema::CredentialDocument>,
             headers(
                 ("X-Total-Count" = u64, description = "How many credentials match in all."),
@@ -188,6 +200,11 @@ pub(super) async fn list_page(
             )),
         (status = 400, description = "`limit`, `offset`, `issuer` or `achievement` does not validate.",
             body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The key lacks the `read` permission, or `issuer` names an issuer whose \
+            credentials the caller may not read.", body = schema::Forbidden),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
 )]
@@ -329,6 +346,11 @@ async fn get(
             content_type = "application/vc+ld+json"),
         (status = 400, description = "A field does not validate (or names another achievement).",
             body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage its issuer.", body = schema::Forbidden),
         (status = 404, description = "No such credential.", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
@@ -363,6 +385,11 @@ async fn update(
     responses(
         (status = 200, description = "Revoked: the new status.", body = schema::RevocationStatus),
         (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage its issuer.", body = schema::Forbidden),
         (status = 404, description = "No such credential.", body = schema::ErrorMessage),
         (status = 409, description = "The credential is already revoked.", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),

@@ -47,6 +47,11 @@ pub(super) fn render(issuer: &Issuer, version: Version, state: &AppState) -> Val
             headers(("Location" = String, description = "The new issuer's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
             body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or uses a key scoped to one issuer.", body = schema::Forbidden),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
 )]
@@ -163,6 +168,12 @@ async fn get(
             content_type = "application/ld+json"),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
             body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage this issuer (neither its owner nor an administrator, or a key \
+            scoped to another issuer).", body = schema::Forbidden),
         (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
@@ -196,6 +207,12 @@ async fn update(
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`cascade` is neither `true` nor `false`.", body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage this issuer (neither its owner nor an administrator, or a key \
+            scoped to another issuer).", body = schema::Forbidden),
         (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
         (status = 409, description = "Its badges have been awarded and `cascade` is not `true`.",
             body = schema::ErrorMessage),

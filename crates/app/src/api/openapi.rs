@@ -9,15 +9,28 @@
 //! document lists the bare paths and explains the prefixes in its
 //! description. The deprecated aliases (`/badge-classes`, `/assertions`)
 //! are the same handlers: their operations are copied from the documented
-//! ones and marked deprecated, so they cannot drift apart.
+//! ones and marked deprecated, so they cannot drift apart. The account
+//! routes (`/auth`, `/users`, `/api-keys`) and `/health` are bare only.
+//!
+//! Security is added here rather than on each handler: every operation
+//! except those of [`PUBLIC_OPERATIONS`] requires the `apiKey` or the
+//! `bearer` scheme (so an operation added later is documented as protected
+//! until it is listed as public), and every operation but `/health`, which
+//! the rate limit exempts, may answer 429. The 401 and 403 answers are on
+//! the handlers, as their reasons differ.
 
 use std::sync::LazyLock;
 
 use actix_web::{web, HttpResponse};
+use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{Deprecated, OpenApi as Document, RefOr};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{Deprecated, OpenApi as Document, Ref, RefOr};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -37,6 +50,32 @@ pub const ALIASES: [(&str, &str); 2] = [
 
 /// Tag of the deprecated alias operations.
 const ALIAS_TAG: &str = "deprecated aliases";
+
+/// The security scheme of API keys in `X-API-Key`.
+pub const API_KEY_SCHEME: &str = "apiKey";
+/// The security scheme of `Authorization: Bearer` (a login token or an API key).
+pub const BEARER_SCHEME: &str = "bearer";
+
+/// The operations anyone may call, without credentials: the public
+/// documents, the lists of issuers and achievements, health, and login.
+/// Every other operation requires credentials.
+pub const PUBLIC_OPERATIONS: &[&str] = &[
+    "health",
+    "listIssuers",
+    "getIssuer",
+    "listIssuerAchievements",
+    "listAchievements",
+    "getAchievement",
+    "getCredential",
+    "login",
+];
+
+/// The paths served only bare, not under `/v2` and `/v3`: they are not Open
+/// Badges documents.
+pub const BARE_ONLY: [&str; 4] = ["/health", "/auth", "/users", "/api-keys"];
+
+/// Name of the shared 429 answer in `components.responses`.
+const TOO_MANY_REQUESTS: &str = "TooManyRequests";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -61,13 +100,29 @@ const ALIAS_TAG: &str = "deprecated aliases";
         super::credentials::get,
         super::credentials::update,
         super::credentials::revoke,
+        super::accounts::login,
+        super::accounts::profile,
+        super::accounts::create_user,
+        super::accounts::list_users,
+        super::accounts::get_user,
+        super::accounts::update_user,
+        super::accounts::delete_user,
+        super::accounts::change_password,
+        super::accounts::create_key,
+        super::accounts::list_keys,
+        super::accounts::get_key,
+        super::accounts::delete_key,
+        super::accounts::revoke_key,
     ),
+    components(schemas(super::schema::RateLimited)),
     tags(
         (name = "issuers", description = "Issuer profiles (OB 2.0 `Issuer`, OB 3.0 `Profile`)."),
         (name = "achievements", description = "Badge definitions (OB 2.0 `BadgeClass`, OB 3.0 `Achievement`). \
             Alias: `/badge-classes` (deprecated)."),
         (name = "credentials", description = "Awards (OB 2.0 `Assertion`, OB 3.0 `OpenBadgeCredential`). \
             Alias: `/assertions` (deprecated)."),
+        (name = "accounts", description = "Login, user accounts and API keys. Bare paths only: not under `/v2` or \
+            `/v3`."),
         (name = "health", description = "Liveness and database reachability."),
         (name = "deprecated aliases", description = "`/badge-classes` and `/assertions`: the same operations \
             as `/achievements` and `/credentials`, kept for clients of the previous server."),
@@ -91,7 +146,8 @@ documents are rendered:
   (`application/ld+json`); a revoked assertion's 410 code is `ASSERTION_REVOKED`.
 
 **This document lists the bare paths**; put `/v2` or `/v3` in front for the others (e.g.
-`GET /v2/credentials/{{id}}`). Request bodies are the same under every prefix, and both the OB 2.0 and
+`GET /v2/credentials/{{id}}`), except `/health` and the account routes (`/auth/...`, `/users...`,
+`/api-keys...`), which exist only bare. Request bodies are the same under every prefix, and both the OB 2.0 and
 the OB 3.0 style are accepted. Documents' `id`s are URLs under the server's `BASE_URL` that serve them
 (e.g. `<BASE_URL>/v3/credentials/<uuid>`).
 
@@ -101,6 +157,51 @@ the OB 3.0 style are accepted. Documents' `id`s are URLs under the server's `BAS
 They are listed as deprecated operations and answer with `Deprecation: true`, `Sunset: {ALIAS_SUNSET}`
 and `Link: </achievements>; rel="successor-version"` (or `</credentials>`); on lists, `Link` carries
 the pages instead.
+
+## Authentication
+
+Anyone may read the public documents (issuers, achievements and credentials by id), the lists of
+issuers and achievements (also an issuer's achievements), `/health`, `/openapi.json` and `/docs`, and
+call `POST /auth/login`. Everything else needs credentials: every write, the lists of credentials
+(they carry recipient data: `GET /credentials`, `GET /achievements/{{id}}/credentials`) and the account
+routes. Those operations list the `apiKey` and `bearer` security schemes; either one will do:
+
+- **An API key**, sent as `X-API-Key: <key>` or `Authorization: Bearer <key>`. Keys are made by
+  `POST /api-keys` (or `openbadges-server api-key create`), shown once and stored only as their SHA-256;
+  they can be revoked, expire if given `expiresAt`, and can be scoped to one issuer. Keys can also be
+  configured in the environment as `AUTH_API_KEY_<NAME>=<key>:<userId>:<description>`: when `<userId>`
+  is the id of one of our users the key acts as that user, otherwise as an administrator.
+- **A login token**, sent as `Authorization: Bearer <token>`: the JWT that `POST /auth/login` answers
+  with for a username (or e-mail address) and password, valid for `JWT_TOKEN_EXPIRY_SECONDS`.
+
+Without valid credentials the answer is **401** `{{"error":"Unauthorized","message":"..."}}` with
+`WWW-Authenticate: Bearer`; with credentials that may not do what is asked, **403**
+`{{"error":"Forbidden","message":"..."}}`. Public operations do not look at credentials.
+
+## Roles and ownership
+
+Every user has one role:
+
+- **admin**: manages everything: every issuer with its achievements and credentials, the user accounts
+  (`/users`) and everyone's API keys;
+- **issuer**: creates issuers, and then owns them; manages the issuers they own, with their achievements
+  and credentials; lists only the credentials of the issuers they own;
+- **viewer**: writes nothing; lists every credential.
+
+Everyone may read and change their own account (`GET` / `PUT /users/{{id}}`: the e-mail address; only an
+administrator changes roles; `POST /users/{{id}}/change-password` with the current password) and manage
+their own API keys. A login token has every permission of its user's role; an API key has the
+permissions it was given (`read`, `write`, `admin`: at most what the role allows) and, when scoped to an
+issuer, touches only that issuer. The role is read on every request, so a change applies at once. An
+issuer without an owner (its owner was deleted, or it was made by a configured key not tied to a user)
+is managed by administrators only.
+
+## Rate limit
+
+At most `RATE_LIMIT_PER_MINUTE` requests a minute (600 by default) per API key or token, or, for
+requests without credentials, per client address. Beyond that every operation answers **429**
+`{{"error":"Too Many Requests","message":"..."}}` with `Retry-After` (seconds); `/health` is never
+limited.
 
 ## References
 
@@ -112,9 +213,12 @@ is not a UUID names nothing: 404.
 
 - **400** `{{"success":false,"error":"Validation error","details":{{"<field>":["<message>"]}}}}`: every bad
   field is named, with paths such as `criteria.narrative` or `credentials[3].recipient.identity`.
+- **401** (no valid credentials) and **403** (not allowed): see Authentication.
 - **404** `{{"error":"Not Found","message":"..."}}`, also for a route that does not exist.
 - **409**, **422** (a referenced issuer or achievement does not exist), **503** (the database is
-  unavailable; retry): `{{"error":"<reason phrase>","message":"..."}}`.
+  unavailable, or the request ran longer than `REQUEST_TIMEOUT_SECONDS`; retry):
+  `{{"error":"<reason phrase>","message":"..."}}`.
+- **429**: see Rate limit.
 - **410** for a revoked credential: `{{"error":"Credential has been revoked","code":"CREDENTIAL_REVOKED",
   "details":{{"id","revocationReason"}},"revoked":true,"revocationReason":...}}`.
 - **500** `{{"error":"Internal Server Error"}}`: details are logged, never sent.
@@ -126,8 +230,9 @@ is not a UUID names nothing: 404.
 
 ## Bodies and caching
 
-Request bodies are read as JSON whatever the `Content-Type` (up to 16 MiB; a batch holds at most
-{MAX_BATCH} credentials). Single documents carry a strong `ETag` and answer `304` to a matching
+Request bodies are read as JSON whatever the `Content-Type` (up to `MAX_BODY_BYTES`, 16 MiB by
+default, nested at most `MAX_JSON_DEPTH` levels, 32 by default; a batch holds at most {MAX_BATCH}
+credentials). Single documents carry a strong `ETag` and answer `304` to a matching
 `If-None-Match`; issuers and achievements may be cached for 5 minutes, credentials must be
 revalidated (`no-cache`), as they can be revoked at any time.
 "#
@@ -236,11 +341,105 @@ fn add_aliases(document: &mut Document) {
     document.paths.paths.extend(copies);
 }
 
+/// Registers the security schemes and the shared 429 answer.
+fn add_components(document: &mut Document) {
+    let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        API_KEY_SCHEME,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "X-API-Key",
+            "An API key: made by `POST /api-keys` or `openbadges-server api-key create`, or configured \
+             as `AUTH_API_KEY_<NAME>`.",
+        ))),
+    );
+    components.add_security_scheme(
+        BEARER_SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT or API key")
+                .description(Some(
+                    "`Authorization: Bearer <token>` with a login token from `POST /auth/login`, or \
+                     `Authorization: Bearer <key>` with an API key.",
+                ))
+                .build(),
+        ),
+    );
+    components
+        .responses
+        .insert(TOO_MANY_REQUESTS.to_owned(), RefOr::T(too_many_requests()));
+}
+
+/// 429, shared by every rate-limited operation.
+fn too_many_requests() -> Response {
+    let retry_after = HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
+        )
+        .description(Some("Seconds to wait before retrying."))
+        .build();
+    ResponseBuilder::new()
+        .description(
+            "More than `RATE_LIMIT_PER_MINUTE` requests a minute from this API key or token (or, \
+             without credentials, from this client address).",
+        )
+        .header("Retry-After", retry_after)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("RateLimited")))
+                .build(),
+        )
+        .build()
+}
+
+/// Every operation not listed in [`PUBLIC_OPERATIONS`] requires an API key
+/// or a bearer token (either one).
+fn add_security(document: &mut Document) {
+    let requirements = vec![
+        SecurityRequirement::new(API_KEY_SCHEME, Vec::<String>::new()),
+        SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new()),
+    ];
+    for item in document.paths.paths.values_mut() {
+        for operation in operations(item) {
+            let public = operation
+                .operation_id
+                .as_deref()
+                .is_some_and(|id| PUBLIC_OPERATIONS.contains(&id));
+            if !public {
+                operation.security = Some(requirements.clone());
+            }
+        }
+    }
+}
+
+/// Every operation but `GET /health` may answer 429. Added after the
+/// aliases are copied: the rate limit answers before the alias layer, so
+/// its 429 carries no deprecation headers.
+fn add_rate_limit(document: &mut Document) {
+    for (path, item) in &mut document.paths.paths {
+        if path == "/health" {
+            continue;
+        }
+        for operation in operations(item) {
+            operation.responses.responses.insert(
+                "429".to_owned(),
+                RefOr::Ref(Ref::from_response_name(TOO_MANY_REQUESTS)),
+            );
+        }
+    }
+}
+
 /// The OpenAPI document of the API.
 pub fn openapi() -> Document {
     let mut document = ApiDoc::openapi();
     document.info.description = Some(description());
+    add_components(&mut document);
+    add_security(&mut document);
     add_aliases(&mut document);
+    add_rate_limit(&mut document);
     document
 }
 
