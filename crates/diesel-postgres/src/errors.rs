@@ -13,6 +13,9 @@ fn unique_message(constraint: Option<&str>) -> &'static str {
         Some("users_username_key") => "username is already taken",
         Some("users_email_key") => "email is already used by another user",
         Some("api_keys_key_hash_key") => "an identical API key already exists",
+        Some("signing_keys_one_active_idx") => {
+            "the issuer already has an active key of this algorithm"
+        }
         Some(name) if name.ends_with("_pkey") => "an entity with this id already exists",
         _ => "a unique value is already taken",
     }

@@ -113,6 +113,7 @@ struct Repositories {
     assertions: PgAssertions,
     users: PgUsers,
     api_keys: PgApiKeys,
+    signing_keys: PgSigningKeys,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -158,6 +159,7 @@ impl PgStore {
             assertions: PgAssertions(pool.clone()),
             users: PgUsers(pool.clone()),
             api_keys: PgApiKeys(pool.clone()),
+            signing_keys: PgSigningKeys(pool.clone()),
         });
         Ok(Self { pool, repositories })
     }
@@ -281,5 +283,9 @@ impl Store for PgStore {
 
     fn api_keys(&self) -> &dyn ApiKeyRepository {
         &self.repositories.api_keys
+    }
+
+    fn signing_keys(&self) -> &dyn SigningKeyRepository {
+        &self.repositories.signing_keys
     }
 }

@@ -236,6 +236,7 @@ pub(crate) struct AssertionRow {
     pub status_changed_at: Option<Stamp>,
     pub created_at: Stamp,
     pub updated_at: Stamp,
+    pub issued_credential: Option<Value>,
 }
 
 /// The status columns of an award: name, reason, time of change.
@@ -293,6 +294,7 @@ impl From<&Assertion> for AssertionRow {
             status_changed_at,
             created_at: stamp(award.created_at),
             updated_at: stamp(award.updated_at),
+            issued_credential: award.issued_credential.clone(),
         }
     }
 }
@@ -335,6 +337,7 @@ impl TryFrom<AssertionRow> for Assertion {
             narrative: parse_opt("assertions.narrative", row.narrative, Text::parse)?,
             image: parse_opt("assertions.image", row.image, Iri::parse)?,
             status,
+            issued_credential: row.issued_credential,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),
         })
@@ -389,6 +392,64 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             expires_at: row.expires_at.map(restamp),
             revoked_at: row.revoked_at.map(restamp),
             last_used_at: row.last_used_at.map(restamp),
+            created_at: restamp(row.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct SigningKeyRow {
+    pub id: Uuid,
+    pub issuer_id: Uuid,
+    pub algorithm: String,
+    pub public_key: String,
+    pub private_key: Vec<u8>,
+    pub status: String,
+    pub created_at: Stamp,
+    pub retired_at: Option<Stamp>,
+    pub revoked_at: Option<Stamp>,
+}
+
+impl From<&SigningKey> for SigningKeyRow {
+    fn from(key: &SigningKey) -> Self {
+        let (retired_at, revoked_at) = match key.status {
+            KeyStatus::Active => (None, None),
+            KeyStatus::Retired { at } => (Some(stamp(at)), None),
+            KeyStatus::Revoked { at } => (None, Some(stamp(at))),
+        };
+        Self {
+            id: key.id.as_uuid(),
+            issuer_id: key.issuer_id.as_uuid(),
+            algorithm: key.algorithm.as_str().to_owned(),
+            public_key: key.public_key.clone(),
+            private_key: key.sealed_private_key.clone(),
+            status: key.status.as_str().to_owned(),
+            created_at: stamp(key.created_at),
+            retired_at,
+            revoked_at,
+        }
+    }
+}
+
+impl TryFrom<SigningKeyRow> for SigningKey {
+    type Error = DomainError;
+    fn try_from(row: SigningKeyRow) -> Result<Self, DomainError> {
+        let status = match (row.status.as_str(), row.retired_at, row.revoked_at) {
+            ("active", _, _) => KeyStatus::Active,
+            ("retired", Some(at), _) => KeyStatus::Retired { at: restamp(at) },
+            ("revoked", _, Some(at)) => KeyStatus::Revoked { at: restamp(at) },
+            (other, _, _) => return Err(corrupt("signing_keys.status", other)),
+        };
+        Ok(Self {
+            id: row.id.into(),
+            issuer_id: row.issuer_id.into(),
+            algorithm: parse("signing_keys.algorithm", row.algorithm, |a| {
+                KeyAlgorithm::parse(&a)
+            })?,
+            public_key: row.public_key,
+            sealed_private_key: row.private_key,
+            status,
             created_at: restamp(row.created_at),
         })
     }

@@ -64,6 +64,7 @@ diesel::table! {
         status_changed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        issued_credential -> Nullable<Jsonb>,
     }
 }
 
@@ -83,4 +84,25 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, issuers, badge_classes, assertions, api_keys);
+diesel::table! {
+    signing_keys (id) {
+        id -> Uuid,
+        issuer_id -> Uuid,
+        algorithm -> Text,
+        public_key -> Text,
+        private_key -> Bytea,
+        status -> Text,
+        created_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    issuers,
+    badge_classes,
+    assertions,
+    api_keys,
+    signing_keys
+);

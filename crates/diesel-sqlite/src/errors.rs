@@ -165,6 +165,7 @@ fn entity_of_table(table: &str) -> Option<&'static str> {
         "badge_classes" => "badge class",
         "assertions" => "assertion",
         "api_keys" => "api key",
+        "signing_keys" => "active signing key",
         _ => return None,
     })
 }

@@ -35,7 +35,7 @@ use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::{
     ApiKeyRepository, AssertionRepository, Backend, BadgeClassRepository, IssuerRepository,
-    RepoResult, Store, UserRepository,
+    RepoResult, SigningKeyRepository, Store, UserRepository,
 };
 use openbadges_domain::DomainError;
 
@@ -43,7 +43,7 @@ pub use openbadges_domain::ports::{StartupError, StartupFailure};
 
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
-use crate::repositories::{ApiKeys, Assertions, BadgeClasses, Issuers, Users};
+use crate::repositories::{ApiKeys, Assertions, BadgeClasses, Issuers, SigningKeys, Users};
 
 /// The schema migrations, compiled in so the binary needs no files beside
 /// it. They are forward-only: none has a `down.sql`.
@@ -156,6 +156,7 @@ struct Inner {
     assertions: Assertions,
     users: Users,
     api_keys: ApiKeys,
+    signing_keys: SigningKeys,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -207,6 +208,7 @@ impl SqliteStore {
                 assertions: Assertions::new(db.clone()),
                 users: Users::new(db.clone()),
                 api_keys: ApiKeys::new(db.clone()),
+                signing_keys: SigningKeys::new(db.clone()),
                 db,
             }),
         })
@@ -386,6 +388,10 @@ impl Store for SqliteStore {
 
     fn api_keys(&self) -> &dyn ApiKeyRepository {
         &self.inner.api_keys
+    }
+
+    fn signing_keys(&self) -> &dyn SigningKeyRepository {
+        &self.inner.signing_keys
     }
 }
 

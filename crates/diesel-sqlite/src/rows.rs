@@ -17,14 +17,14 @@ use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use openbadges_domain::{
     ApiKey, ApiKeyHash, Assertion, BadgeClass, CredentialStatus, Criteria, DomainError, Email,
-    HttpUrl, InvalidValue, Iri, Issuer, Label, Name, PasswordHash, Recipient, RecipientIdentity,
-    RecipientKind, Role, Text, Timestamp, User, Username,
+    HttpUrl, InvalidValue, Iri, Issuer, KeyAlgorithm, KeyStatus, Label, Name, PasswordHash,
+    Recipient, RecipientIdentity, RecipientKind, Role, SigningKey, Text, Timestamp, User, Username,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::errors::stored_value;
-use crate::schema::{api_keys, assertions, badge_classes, issuers, users};
+use crate::schema::{api_keys, assertions, badge_classes, issuers, signing_keys, users};
 
 /// The stored timestamp format. `%.6f` always writes six digits.
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
@@ -316,6 +316,7 @@ pub(crate) struct AssertionRow {
     status_changed_at: Option<String>,
     created_at: String,
     updated_at: String,
+    issued_credential: Option<String>,
 }
 
 /// The columns an award update may change: not what was awarded, by whom,
@@ -337,6 +338,7 @@ pub(crate) struct AssertionChanges<'a> {
     status_reason: Option<&'a str>,
     status_changed_at: Option<&'a str>,
     updated_at: &'a str,
+    issued_credential: Option<&'a str>,
 }
 
 impl AssertionRow {
@@ -367,6 +369,7 @@ impl AssertionRow {
             status_reason: self.status_reason.as_deref(),
             status_changed_at: self.status_changed_at.as_deref(),
             updated_at: &self.updated_at,
+            issued_credential: self.issued_credential.as_deref(),
         }
     }
 }
@@ -407,6 +410,11 @@ impl TryFrom<&Assertion> for AssertionRow {
             status_changed_at,
             created_at: encode_timestamp(award.created_at),
             updated_at: encode_timestamp(award.updated_at),
+            issued_credential: award
+                .issued_credential
+                .as_ref()
+                .map(|doc| encode_json("assertions.issued_credential", doc))
+                .transpose()?,
         })
     }
 }
@@ -443,6 +451,11 @@ impl TryFrom<AssertionRow> for Assertion {
             narrative: decode_optional("assertions.narrative", row.narrative, Text::parse)?,
             image: decode_optional("assertions.image", row.image, Iri::parse)?,
             status,
+            issued_credential: row
+                .issued_credential
+                .as_deref()
+                .map(|text| decode_json("assertions.issued_credential", text))
+                .transpose()?,
             created_at: decode_timestamp("assertions.created_at", &row.created_at)?,
             updated_at: decode_timestamp("assertions.updated_at", &row.updated_at)?,
         })
@@ -674,5 +687,70 @@ mod tests {
             }
             other => panic!("expected Internal, got {other:?}"),
         }
+    }
+}
+
+/// A `signing_keys` row.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys, check_for_backend(Sqlite))]
+pub(crate) struct SigningKeyRow {
+    pub(crate) id: String,
+    pub(crate) issuer_id: String,
+    pub(crate) algorithm: String,
+    public_key: String,
+    private_key: Vec<u8>,
+    status: String,
+    pub(crate) created_at: String,
+    retired_at: Option<String>,
+    revoked_at: Option<String>,
+}
+
+impl From<&SigningKey> for SigningKeyRow {
+    fn from(key: &SigningKey) -> Self {
+        let (retired_at, revoked_at) = match key.status {
+            KeyStatus::Active => (None, None),
+            KeyStatus::Retired { at } => (Some(encode_timestamp(at)), None),
+            KeyStatus::Revoked { at } => (None, Some(encode_timestamp(at))),
+        };
+        Self {
+            id: key.id.to_string(),
+            issuer_id: key.issuer_id.to_string(),
+            algorithm: key.algorithm.as_str().to_owned(),
+            public_key: key.public_key.clone(),
+            private_key: key.sealed_private_key.clone(),
+            status: key.status.as_str().to_owned(),
+            created_at: encode_timestamp(key.created_at),
+            retired_at,
+            revoked_at,
+        }
+    }
+}
+
+impl TryFrom<SigningKeyRow> for SigningKey {
+    type Error = DomainError;
+
+    fn try_from(row: SigningKeyRow) -> Result<Self, Self::Error> {
+        let status = match (row.status.as_str(), row.retired_at, row.revoked_at) {
+            ("active", _, _) => KeyStatus::Active,
+            ("retired", Some(at), _) => KeyStatus::Retired {
+                at: decode_timestamp("signing_keys.retired_at", &at)?,
+            },
+            ("revoked", _, Some(at)) => KeyStatus::Revoked {
+                at: decode_timestamp("signing_keys.revoked_at", &at)?,
+            },
+            _ => return Err(stored_value("signing_keys.status", "is not a known state")),
+        };
+        Ok(Self {
+            id: decode_id("signing_keys.id", &row.id)?,
+            issuer_id: decode_id("signing_keys.issuer_id", &row.issuer_id)?,
+            algorithm: decode(
+                "signing_keys.algorithm",
+                KeyAlgorithm::parse(&row.algorithm),
+            )?,
+            public_key: row.public_key,
+            sealed_private_key: row.private_key,
+            status,
+            created_at: decode_timestamp("signing_keys.created_at", &row.created_at)?,
+        })
     }
 }

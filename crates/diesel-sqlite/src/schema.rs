@@ -66,6 +66,7 @@ diesel::table! {
         status_changed_at -> Nullable<Text>,
         created_at -> Text,
         updated_at -> Text,
+        issued_credential -> Nullable<Text>,
     }
 }
 
@@ -85,4 +86,25 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, issuers, badge_classes, assertions, api_keys);
+diesel::table! {
+    signing_keys (id) {
+        id -> Text,
+        issuer_id -> Text,
+        algorithm -> Text,
+        public_key -> Text,
+        private_key -> Binary,
+        status -> Text,
+        created_at -> Text,
+        retired_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    issuers,
+    badge_classes,
+    assertions,
+    api_keys,
+    signing_keys
+);

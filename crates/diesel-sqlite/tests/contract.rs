@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
 use openbadges_domain::ports::{
     ApiKeyRepository, AssertionRepository, Backend, BadgeClassRepository, IssuerRepository,
-    RepoResult, Store, UserRepository,
+    RepoResult, SigningKeyRepository, Store, UserRepository,
 };
 use tempfile::TempDir;
 
@@ -42,6 +42,10 @@ impl Store for TestStore {
     }
     fn api_keys(&self) -> &dyn ApiKeyRepository {
         self.store.api_keys()
+    }
+
+    fn signing_keys(&self) -> &dyn SigningKeyRepository {
+        self.store.signing_keys()
     }
 }
 

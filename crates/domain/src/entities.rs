@@ -191,6 +191,9 @@ pub struct Assertion {
     pub image: Option<Iri>,
     /// Active, revoked or suspended.
     pub status: CredentialStatus,
+    /// The OB 3.0 credential as issued, with its proof; `None` until signed.
+    /// Stored because a verifiable credential must not change after issuance.
+    pub issued_credential: Option<serde_json::Value>,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -255,4 +258,97 @@ pub struct ApiKey {
     pub last_used_at: Option<Timestamp>,
     /// When it was created.
     pub created_at: Timestamp,
+}
+
+/// Which signature a key makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyAlgorithm {
+    /// Ed25519 (Data Integrity `eddsa-rdfc-2022`, EdDSA JWS).
+    Ed25519,
+    /// RSA with SHA-256 (OB 2.0 signed assertions, RS256 JWS).
+    Rs256,
+}
+
+impl KeyAlgorithm {
+    /// The stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Ed25519 => "Ed25519",
+            Self::Rs256 => "RS256",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        match value {
+            "Ed25519" => Ok(Self::Ed25519),
+            "RS256" => Ok(Self::Rs256),
+            _ => Err(InvalidValue("must be Ed25519 or RS256".to_owned())),
+        }
+    }
+}
+
+/// Where a key is in its life: signing, verifying old signatures only, or
+/// verifying nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Signs new credentials (one per issuer and algorithm).
+    Active,
+    /// Replaced by a newer key; still verifies what it signed.
+    Retired {
+        /// When it was replaced.
+        at: Timestamp,
+    },
+    /// Compromised or withdrawn: verifies nothing.
+    Revoked {
+        /// When it was revoked.
+        at: Timestamp,
+    },
+}
+
+impl KeyStatus {
+    /// The stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Retired { .. } => "retired",
+            Self::Revoked { .. } => "revoked",
+        }
+    }
+
+    /// Whether signatures made with the key are still trusted.
+    pub fn verifies(&self) -> bool {
+        !matches!(self, Self::Revoked { .. })
+    }
+}
+
+/// An issuer's signing key. The private key is sealed (encrypted) by the
+/// application before it reaches the domain; the domain never sees it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// Stable id; part of the key's verification method URL.
+    pub id: SigningKeyId,
+    /// The issuer it signs for.
+    pub issuer_id: IssuerId,
+    /// Its algorithm.
+    pub algorithm: KeyAlgorithm,
+    /// The public key: multibase for Ed25519, SPKI PEM for RSA.
+    pub public_key: String,
+    /// The sealed private key.
+    pub sealed_private_key: Vec<u8>,
+    /// Its life stage.
+    pub status: KeyStatus,
+    /// When it was made.
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("id", &self.id)
+            .field("issuer_id", &self.issuer_id)
+            .field("algorithm", &self.algorithm)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }

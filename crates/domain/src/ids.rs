@@ -65,3 +65,7 @@ id_type!(
     /// Identifies an API key.
     ApiKeyId
 );
+id_type!(
+    /// Identifies a signing key.
+    SigningKeyId
+);

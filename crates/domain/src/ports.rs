@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use crate::entities::*;
 use crate::ids::*;
 use crate::page::{Page, PageRequest};
-use crate::values::ApiKeyHash;
+use crate::values::{ApiKeyHash, Timestamp};
 use crate::DomainError;
 
 /// Result of a port call.
@@ -145,6 +145,31 @@ pub trait ApiKeyRepository: Send + Sync {
     async fn list_for_user(&self, user_id: UserId, page: PageRequest) -> RepoResult<Page<ApiKey>>;
 }
 
+/// Signing keys. Lists are ordered by creation time, then id.
+#[async_trait]
+pub trait SigningKeyRepository: Send + Sync {
+    /// Stores a new key; `Conflict` if it is active and the issuer already
+    /// has an active key of that algorithm (another instance made one first).
+    async fn create(&self, key: &SigningKey) -> RepoResult<()>;
+    /// The key, or `NotFound`.
+    async fn get(&self, id: SigningKeyId) -> RepoResult<SigningKey>;
+    /// The issuer's active key of `algorithm`, if any.
+    async fn active(
+        &self,
+        issuer_id: IssuerId,
+        algorithm: KeyAlgorithm,
+    ) -> RepoResult<Option<SigningKey>>;
+    /// Every key of the issuer, whatever its status.
+    async fn list_for_issuer(&self, issuer_id: IssuerId) -> RepoResult<Vec<SigningKey>>;
+    /// Every key that still verifies (active or retired), for key sets.
+    async fn list_verifying(&self, page: PageRequest) -> RepoResult<Page<SigningKey>>;
+    /// Retires the issuer's active key of the new key's algorithm and stores
+    /// `new` as active, in one transaction.
+    async fn rotate(&self, new: &SigningKey) -> RepoResult<()>;
+    /// Marks a key revoked; it verifies nothing from now on.
+    async fn revoke(&self, id: SigningKeyId, at: Timestamp) -> RepoResult<()>;
+}
+
 /// Which storage backend is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -181,6 +206,8 @@ pub trait Store: Send + Sync {
     fn users(&self) -> &dyn UserRepository;
     /// API keys.
     fn api_keys(&self) -> &dyn ApiKeyRepository;
+    /// Signing keys.
+    fn signing_keys(&self) -> &dyn SigningKeyRepository;
 }
 
 /// Why a backend could not be opened or migrated: the troubleshooting cases

@@ -251,6 +251,7 @@ fn build_assertion(draft: AssertionDraft, issuer_id: IssuerId, now: Timestamp) -
         narrative: draft.narrative,
         image: draft.image,
         status: CredentialStatus::Active,
+        issued_credential: None,
         created_at: now,
         updated_at: now,
     }

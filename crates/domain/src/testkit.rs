@@ -124,6 +124,7 @@ pub fn sample_assertion(badge_class: &BadgeClass, email: &str) -> Assertion {
         narrative: Some(Text::parse("Excellent work.").expect("text")),
         image: None,
         status: CredentialStatus::Active,
+        issued_credential: None,
         created_at: now,
         updated_at: now,
     }
@@ -351,6 +352,11 @@ pub async fn assertion_crud(store: Arc<dyn Store>) {
         .expect("list by recipient");
     assert_eq!(by_recipient.items, vec![award.clone()]);
 
+    award.issued_credential = Some(serde_json::json!({
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Ünïcødé ✓",
+        "proof": {"proofValue": "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk"},
+    }));
     award.status = CredentialStatus::Revoked {
         reason: Some(Text::parse("Issued in error").expect("reason")),
         at: Timestamp::now(),
@@ -683,6 +689,103 @@ pub async fn concurrent_writers(store: Arc<dyn Store>) {
     assert!(listed.items.iter().all(|a| a.status.is_revoked()));
 }
 
+/// A signing key of `issuer_id`, active.
+pub fn sample_signing_key(issuer_id: IssuerId, algorithm: KeyAlgorithm) -> SigningKey {
+    SigningKey {
+        id: SigningKeyId::generate(),
+        issuer_id,
+        algorithm,
+        public_key: format!("z6Mk{}", &uuid::Uuid::new_v4().simple().to_string()[..20]),
+        sealed_private_key: (0u8..=255).collect(),
+        status: KeyStatus::Active,
+        created_at: Timestamp::now(),
+    }
+}
+
+/// Signing keys: one active per issuer and algorithm, rotation, revocation,
+/// key sets, and keys going with their issuer.
+pub async fn signing_key_lifecycle(store: Arc<dyn Store>) {
+    let issuer = sample_issuer(None);
+    store.issuers().create(&issuer).await.expect("issuer");
+    let repo = store.signing_keys();
+    let first = sample_signing_key(issuer.id, KeyAlgorithm::Ed25519);
+    repo.create(&first).await.expect("create");
+    assert_eq!(
+        repo.get(first.id).await.expect("get"),
+        first,
+        "read back differs"
+    );
+    assert_eq!(
+        repo.active(issuer.id, KeyAlgorithm::Ed25519)
+            .await
+            .expect("active"),
+        Some(first.clone())
+    );
+    assert_eq!(
+        repo.active(issuer.id, KeyAlgorithm::Rs256)
+            .await
+            .expect("active"),
+        None
+    );
+    match repo
+        .create(&sample_signing_key(issuer.id, KeyAlgorithm::Ed25519))
+        .await
+    {
+        Err(DomainError::Conflict(_)) => {}
+        other => panic!("second active key: expected Conflict, got {other:?}"),
+    }
+    let rsa = sample_signing_key(issuer.id, KeyAlgorithm::Rs256);
+    repo.create(&rsa)
+        .await
+        .expect("an active key of another algorithm");
+
+    let second = sample_signing_key(issuer.id, KeyAlgorithm::Ed25519);
+    repo.rotate(&second).await.expect("rotate");
+    assert_eq!(
+        repo.active(issuer.id, KeyAlgorithm::Ed25519)
+            .await
+            .expect("active"),
+        Some(second.clone())
+    );
+    let retired = repo.get(first.id).await.expect("old key kept");
+    assert!(
+        matches!(retired.status, KeyStatus::Retired { .. }),
+        "{retired:?}"
+    );
+    assert!(retired.status.verifies());
+
+    repo.revoke(first.id, Timestamp::now())
+        .await
+        .expect("revoke");
+    assert!(!repo.get(first.id).await.expect("get").status.verifies());
+    let all = repo.list_for_issuer(issuer.id).await.expect("list");
+    assert_eq!(
+        all.iter().map(|k| k.id).collect::<Vec<_>>(),
+        vec![first.id, rsa.id, second.id]
+    );
+    let verifying = repo
+        .list_verifying(page(PageRequest::MAX_LIMIT, 0))
+        .await
+        .expect("list");
+    assert!(verifying.items.iter().any(|k| k.id == second.id));
+    assert!(
+        verifying.items.iter().all(|k| k.id != first.id),
+        "revoked keys verify nothing"
+    );
+
+    assert_not_found(
+        repo.revoke(SigningKeyId::generate(), Timestamp::now())
+            .await,
+        "revoke unknown",
+    );
+    store
+        .issuers()
+        .delete(issuer.id, DeleteMode::Cascade)
+        .await
+        .expect("delete issuer");
+    assert_not_found(repo.get(second.id).await, "keys go with their issuer");
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -691,7 +794,7 @@ macro_rules! store_contract_tests {
     ($make:expr) => {
         $crate::store_contract_tests!(@tests $make;
             ping_answers, issuer_crud, issuer_pagination, badge_class_crud, assertion_crud,
-            assertions_filter_by_owner, batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers);
+            assertions_filter_by_owner, batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers, signing_key_lifecycle);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(

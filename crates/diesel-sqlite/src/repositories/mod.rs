@@ -9,6 +9,7 @@ mod api_keys;
 mod assertions;
 mod badge_classes;
 mod issuers;
+mod signing_keys;
 mod users;
 
 use std::fmt::Display;
@@ -21,6 +22,7 @@ pub(crate) use api_keys::ApiKeys;
 pub(crate) use assertions::Assertions;
 pub(crate) use badge_classes::BadgeClasses;
 pub(crate) use issuers::Issuers;
+pub(crate) use signing_keys::SigningKeys;
 pub(crate) use users::Users;
 
 use crate::errors::Failure;
