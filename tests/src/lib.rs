@@ -10,19 +10,37 @@
 //!   [`Server::delete`] and [`Server::send`] are a small JSON HTTP client
 //!   returning a [`Response`] (status, headers, body) whatever the status.
 //!
+//! - [`Storage`] is a database on either backend that outlives servers (for
+//!   restarts and command-line runs on the same data), and
+//!   [`on_both_backends!`] runs a scenario once on each backend.
+//! - [`Caller`] and the `*_as` methods of [`Server`] send requests with
+//!   credentials; [`Server::send_raw`] speaks HTTP/1.1 over a bare socket
+//!   for requests an HTTP library would refuse to send or would normalise.
+//!
 //! Every launch starts from an empty environment, so nothing of the machine
 //! running the tests (a `DATABASE_URL`, say) leaks into a test, and runs in
 //! its own temporary working directory, so a default `./openbadges.sqlite`
 //! never lands in the checkout.
 
 use std::fs::{self, File};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+mod accounts;
+mod backends;
+mod documents;
+mod raw;
+
+pub use accounts::Caller;
+pub use accounts::{ADMIN_PASSWORD, ADMIN_USERNAME, JWT_SECRET};
+pub use backends::{Backend, OnBothBackends, Storage};
+pub use documents::{achievement_body, award_body, id_of, issuer_body, uuid_of};
 pub use openbadges_testdb::{server_url, TestDatabase};
+pub use raw::Framing;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -88,6 +106,7 @@ pub struct Launch {
     workdir: TempDir,
     unprivileged: bool,
     own_base_url: bool,
+    stdin: Option<String>,
 }
 
 impl Default for Launch {
@@ -106,12 +125,23 @@ impl Launch {
             workdir: tempfile::tempdir().expect("create a working directory"),
             unprivileged: false,
             own_base_url: false,
+            stdin: None,
         }
     }
 
     /// Adds a command-line argument.
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.args.push(arg.into());
+        self
+    }
+
+    /// Adds command-line arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
         self
     }
 
@@ -124,6 +154,13 @@ impl Launch {
     /// The fresh working directory the server will run in.
     pub fn workdir(&self) -> &Path {
         self.workdir.path()
+    }
+
+    /// Feeds `text` to the process's standard input (otherwise it reads
+    /// nothing: stdin is `/dev/null`).
+    pub fn stdin(mut self, text: impl Into<String>) -> Self {
+        self.stdin = Some(text.into());
+        self
     }
 
     /// Runs the server as an unprivileged user (uid/gid 65534) when the
@@ -211,12 +248,21 @@ impl Launch {
             .env_clear()
             .envs(self.envs.iter().map(|(key, value)| (key, value)))
             .current_dir(self.workdir())
-            .stdin(Stdio::null())
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(out)
             .stderr(err);
-        let child = command
+        let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        if let (Some(text), Some(mut stdin)) = (&self.stdin, child.stdin.take()) {
+            // A process that exits without reading closes the pipe: not our
+            // failure to report, its exit status tells.
+            let _ = stdin.write_all(text.as_bytes());
+        }
         (child, log)
     }
 }

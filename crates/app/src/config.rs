@@ -256,6 +256,14 @@ pub const AUTH_ADMIN_PASSWORD: Variable = Variable::new(
     "password of the bootstrap administrator (never logged)",
 )
 .secret();
+/// Key that seals signing keys in the database.
+pub const KEY_ENCRYPTION_KEY: Variable = Variable::new(
+    "KEY_ENCRYPTION_KEY",
+    None,
+    "64 hex digits (256 bits), e.g. from `openssl rand -hex 32`",
+    "seals issuers' private keys at rest; required in production, the same on every instance",
+)
+.secret();
 /// Origins allowed by CORS.
 pub const CORS_ORIGINS: Variable = Variable::new(
     "CORS_ORIGINS",
@@ -326,6 +334,7 @@ pub const VARIABLES: &[Variable] = &[
     AUTH_ADMIN_USERNAME,
     AUTH_ADMIN_EMAIL,
     AUTH_ADMIN_PASSWORD,
+    KEY_ENCRYPTION_KEY,
     CORS_ORIGINS,
     RATE_LIMIT_PER_MINUTE,
     TRUSTED_PROXIES,
@@ -435,6 +444,8 @@ pub struct AuthSettings {
     pub bootstrap_admin: Option<BootstrapAdmin>,
     /// `AUTH_API_KEY_<NAME>` variables, as (name, value).
     pub configured_keys: Vec<(String, String)>,
+    /// `KEY_ENCRYPTION_KEY`, if set.
+    pub key_encryption_key: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for AuthSettings {
@@ -445,6 +456,10 @@ impl std::fmt::Debug for AuthSettings {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<hidden>"))
             .field("token_lifetime", &self.token_lifetime)
             .field("bootstrap_admin", &self.bootstrap_admin)
+            .field(
+                "key_encryption_key",
+                &self.key_encryption_key.as_ref().map(|_| "<hidden>"),
+            )
             .field(
                 "configured_keys",
                 &self
@@ -708,7 +723,24 @@ fn auth_settings(
         }
         (None, None) => None,
     };
+    let key_encryption_key = match layers.value(&KEY_ENCRYPTION_KEY)? {
+        Some(hex_key) => {
+            let mut key = [0u8; 32];
+            hex::decode_to_slice(hex_key.trim(), &mut key)
+                .map_err(|_| invalid(&KEY_ENCRYPTION_KEY, &hex_key, None))?;
+            Some(key)
+        }
+        None if production => {
+            return Err(invalid_shown(
+                &KEY_ENCRYPTION_KEY,
+                "(unset)",
+                Some("NODE_ENV=production needs it to protect the signing keys".to_owned()),
+            ))
+        }
+        None => None,
+    };
     Ok(AuthSettings {
+        key_encryption_key,
         production,
         enabled,
         jwt_secret,
@@ -1167,8 +1199,23 @@ mod tests {
             ],
             &["AUTH_ENABLED", "production"],
         );
-        let settings = settings(&[("NODE_ENV", "production"), secret]);
+        refused(
+            &[("NODE_ENV", "production"), secret],
+            &["KEY_ENCRYPTION_KEY", "production"],
+        );
+        let kek = (
+            "KEY_ENCRYPTION_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        );
+        let settings = settings(&[("NODE_ENV", "production"), secret, kek]);
         assert!(settings.auth.production);
+        assert_eq!(settings.auth.key_encryption_key.map(|k| k[1]), Some(0x11));
+        assert!(!format!("{:?}", settings.auth).contains("00112233"));
+        let message = refused(
+            &[("KEY_ENCRYPTION_KEY", "not-hex-at-all")],
+            &["KEY_ENCRYPTION_KEY", "(hidden)"],
+        );
+        assert!(!message.contains("not-hex"), "{message}");
         refused(
             &[("NODE_ENV", "staging")],
             &["NODE_ENV", "development, production, test"],

@@ -32,6 +32,8 @@ pub struct AppState {
     pub urls: Urls,
     /// How callers authenticate.
     pub auth: crate::auth::AuthConfig,
+    /// Signs issued credentials.
+    pub signing: Arc<crate::signing::Signing>,
 }
 
 /// Registers the routes. Resource routes go here as they are added.

@@ -10,6 +10,7 @@ pub mod http;
 pub mod logging;
 pub mod protection;
 pub mod requests;
+pub mod signing;
 pub mod startup;
 
 use std::process::ExitCode;
@@ -59,11 +60,19 @@ pub fn serve(settings: Settings) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let signing = match startup::signing(&prepared.store, &settings.auth, &urls) {
+        Ok(signing) => signing,
+        Err(message) => {
+            log::error!("{message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let state = http::AppState {
         store: prepared.store,
         settings: Arc::new(settings),
         urls,
         auth,
+        signing,
     };
     actix_web::rt::System::new().block_on(async move {
         if let Err(error) =

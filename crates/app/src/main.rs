@@ -8,6 +8,11 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use openbadges_server::config::{environment_help, Settings};
 use openbadges_server::{admin, log_start, logging, migrate, serve, EXIT_CONFIG};
 
+/// Signing spends most of its time allocating (JSON-LD processing copies a
+/// lot); mimalloc roughly doubles its throughput over the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Open Badges 2.0 / 3.0 server.
 #[derive(Debug, Parser)]
 #[command(

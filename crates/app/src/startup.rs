@@ -241,6 +241,29 @@ pub fn auth_config(
     })
 }
 
+/// The credential signer: the vault from `KEY_ENCRYPTION_KEY` (a fixed
+/// development key, with a warning, when unset outside production).
+pub fn signing(
+    store: &std::sync::Arc<dyn openbadges_domain::ports::Store>,
+    settings: &crate::config::AuthSettings,
+    urls: &openbadges_domain::documents::Urls,
+) -> Result<std::sync::Arc<crate::signing::Signing>, String> {
+    let key = settings.key_encryption_key.unwrap_or_else(|| {
+        log::warn!(
+            "KEY_ENCRYPTION_KEY is not set: issuers' private keys are sealed with a fixed \
+             development key, which protects nothing; set KEY_ENCRYPTION_KEY (NODE_ENV=production \
+             requires it) before issuing credentials that matter"
+        );
+        *b"openbadges-server development kk"
+    });
+    crate::signing::Signing::new(
+        std::sync::Arc::clone(store),
+        crate::signing::KeyVault::new(&key),
+        urls.clone(),
+    )
+    .map(std::sync::Arc::new)
+}
+
 /// Creates the administrator named by `AUTH_ADMIN_*` unless that user
 /// exists; a restart never resets a password changed since.
 pub async fn bootstrap_admin(

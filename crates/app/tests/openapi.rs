@@ -39,6 +39,13 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/credentials/batch", &["post"]),
     ("/credentials/{id}", &["get", "put"]),
     ("/credentials/{id}/revoke", &["post"]),
+    ("/credentials/{id}/verify", &["get"]),
+    ("/issuers/{id}/did.json", &["get"]),
+    ("/issuers/{id}/keys", &["get"]),
+    ("/issuers/{id}/keys/rotate", &["post"]),
+    ("/issuers/{id}/keys/{key}/revoke", &["post"]),
+    ("/.well-known/jwks.json", &["get"]),
+    ("/verify", &["post"]),
 ];
 
 fn document() -> Value {
@@ -65,16 +72,52 @@ fn is_alias(path: &str) -> bool {
     ALIASES.iter().any(|(alias, _)| path.starts_with(alias))
 }
 
-/// Whether `path` is served only bare, not under `/v2` and `/v3`.
+/// Whether the segment `template` of a path stands for `segment`: equal, or
+/// a `{...}` parameter.
+fn segment_matches(template: &str, segment: &str) -> bool {
+    template == segment || (template.starts_with('{') && template.ends_with('}'))
+}
+
+/// Whether `path` (templated or concrete) is served only bare, not under
+/// `/v2` and `/v3`: it is one of [`BARE_ONLY`] or lies below one.
 fn is_bare_only(path: &str) -> bool {
-    BARE_ONLY
-        .iter()
-        .any(|bare| path == *bare || path.starts_with(&format!("{bare}/")))
+    let segments: Vec<&str> = path.split('/').collect();
+    BARE_ONLY.iter().any(|bare| {
+        let prefix: Vec<&str> = bare.split('/').collect();
+        prefix.len() <= segments.len()
+            && prefix
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| segment_matches(t, s))
+    })
 }
 
 /// The account routes: not Open Badges documents (no ETag, no Location).
 fn is_account(path: &str) -> bool {
-    is_bare_only(path) && path != "/health"
+    ["/auth", "/users", "/api-keys"]
+        .iter()
+        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+}
+
+/// Whether `op` is one of the key and verification operations: they answer
+/// DID documents, keys and reports, not Open Badges documents (no ETag, no
+/// Location, no paging).
+fn is_verification(op: &Value) -> bool {
+    op["tags"] == json!(["verification"])
+}
+
+/// `path` with every `{...}` parameter replaced by [`ANY_ID`].
+fn with_ids(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') && segment.ends_with('}') {
+                ANY_ID
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The operations anyone may call without credentials (bare paths; their
@@ -88,6 +131,11 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/achievements/{id}"),
     ("get", "/credentials/{id}"),
     ("post", "/auth/login"),
+    ("get", "/credentials/{id}/verify"),
+    ("get", "/issuers/{id}/did.json"),
+    ("get", "/issuers/{id}/keys"),
+    ("get", "/.well-known/jwks.json"),
+    ("post", "/verify"),
 ];
 
 /// Protected operations that cannot answer 403: any valid credentials may
@@ -143,6 +191,13 @@ fn document_is_openapi_3_and_explains_the_versions() {
         "429",
         "Retry-After",
         "RATE_LIMIT_PER_MINUTE",
+        // Signing and verification.
+        "eddsa-rdfc-2022",
+        "KEY_ENCRYPTION_KEY",
+        "did:web",
+        "?sign=false",
+        "/.well-known/jwks.json",
+        "POST /verify",
     ] {
         assert!(
             description.contains(needle),
@@ -213,8 +268,13 @@ fn aliases_are_deprecated_copies_with_the_deprecation_headers() {
 
 #[test]
 fn operations_document_their_error_answers() {
-    for (path, ops) in operations(&document()) {
+    let all = operations(&document());
+    for (path, ops) in &all {
+        let path = path.clone();
         for (method, op) in ops {
+            let method = method.clone();
+            // An alias copy is tagged as an alias: its successor tells.
+            let verification = is_verification(&all[&successor(&path)][&method]);
             let responses = op["responses"].as_object().expect("responses");
             let has = |status: &str| responses.contains_key(status);
             let what = format!("{method} {path}");
@@ -254,7 +314,7 @@ fn operations_document_their_error_answers() {
                     "{what}: the not-found shape"
                 );
             }
-            let document = !is_account(&path);
+            let document = !is_account(&path) && !verification;
             if document && method == "get" && path.ends_with("{id}") {
                 assert!(has("304"), "{what}: 304");
                 assert!(responses["200"]["headers"].get("ETag").is_some(), "{what}");
@@ -269,7 +329,11 @@ fn operations_document_their_error_answers() {
                     "{what}: Location"
                 );
             }
-            if method == "get" && !path.ends_with("{id}") && path != "/auth/profile" {
+            if method == "get"
+                && !path.ends_with("{id}")
+                && path != "/auth/profile"
+                && !verification
+            {
                 let headers = &responses["200"]["headers"];
                 assert!(headers.get("X-Total-Count").is_some(), "{what}");
                 assert!(headers.get("Link").is_some(), "{what}");
@@ -367,6 +431,195 @@ fn account_routes_are_documented_under_their_tag() {
     );
 }
 
+#[test]
+fn key_and_verification_routes_are_documented_with_their_answers() {
+    let doc = document();
+    let ops = operations(&doc);
+    let schemas = &doc["components"]["schemas"];
+    let verification: Vec<(String, String)> = ops
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.iter()
+                .filter(|(_, op)| is_verification(op))
+                .map(move |(method, _)| (method.clone(), path.clone()))
+        })
+        .collect();
+    assert_eq!(
+        verification,
+        [
+            ("get", "/.well-known/jwks.json"),
+            ("get", "/credentials/{id}/verify"),
+            ("get", "/issuers/{id}/did.json"),
+            ("get", "/issuers/{id}/keys"),
+            ("post", "/issuers/{id}/keys/rotate"),
+            ("post", "/issuers/{id}/keys/{key}/revoke"),
+            ("post", "/verify"),
+        ]
+        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+    );
+    // Only the verification of a stored credential is under the credentials
+    // (and so has a deprecated copy under /assertions).
+    assert!(ops["/assertions/{id}/verify"]["get"]["deprecated"] == true);
+    for (method, path) in &verification {
+        if path != "/credentials/{id}/verify" {
+            assert!(is_bare_only(path), "{method} {path} is bare only");
+        }
+    }
+
+    let schema_of = |method: &str, path: &str, status: &str, media: &str| {
+        let content = &ops[path][method]["responses"][status]["content"][media]["schema"];
+        content
+            .get("$ref")
+            .or_else(|| content["items"].get("$ref"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let json = "application/json";
+    for (method, path, status, media, schema) in [
+        (
+            "get",
+            "/issuers/{id}/did.json",
+            "200",
+            "application/did+json",
+            "DidDocument",
+        ),
+        ("get", "/issuers/{id}/keys", "200", json, "SigningKey"),
+        (
+            "post",
+            "/issuers/{id}/keys/rotate",
+            "201",
+            json,
+            "SigningKey",
+        ),
+        (
+            "post",
+            "/issuers/{id}/keys/{key}/revoke",
+            "200",
+            json,
+            "SigningKey",
+        ),
+        ("get", "/.well-known/jwks.json", "200", json, "Jwks"),
+        ("post", "/verify", "200", json, "VerificationReport"),
+        (
+            "get",
+            "/credentials/{id}/verify",
+            "200",
+            json,
+            "VerificationReport",
+        ),
+    ] {
+        assert_eq!(
+            schema_of(method, path, status, media),
+            json!(format!("#/components/schemas/{schema}")),
+            "{method} {path} {status}"
+        );
+    }
+    assert_eq!(
+        ops["/issuers/{id}/keys"]["get"]["responses"]["200"]["content"][json]["schema"]["type"],
+        "array"
+    );
+    assert_eq!(
+        ops["/verify"]["post"]["requestBody"]["content"][json]["schema"]["$ref"],
+        "#/components/schemas/VerifyRequest"
+    );
+
+    let fields = |name: &str| -> BTreeSet<String> {
+        schemas[name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} has properties"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let set =
+        |names: &[&str]| -> BTreeSet<String> { names.iter().map(|n| (*n).to_owned()).collect() };
+    assert_eq!(
+        fields("SigningKey"),
+        set(&[
+            "id",
+            "verificationMethod",
+            "algorithm",
+            "publicKeyMultibase",
+            "status",
+            "createdAt",
+            "retiredAt",
+            "revokedAt"
+        ])
+    );
+    assert_eq!(
+        fields("Jwk"),
+        set(&["kty", "crv", "x", "kid", "alg", "use"])
+    );
+    assert_eq!(fields("Jwks"), set(&["keys"]));
+    assert_eq!(
+        fields("VerificationReport"),
+        set(&[
+            "id",
+            "isValid",
+            "hasValidSignature",
+            "isExpired",
+            "isRevoked",
+            "errorCode",
+            "checks",
+            "verifiedAt"
+        ])
+    );
+    assert_eq!(
+        fields("VerificationCheck"),
+        set(&["check", "passed", "message"])
+    );
+    assert_eq!(
+        fields("DidDocument"),
+        set(&[
+            "@context",
+            "id",
+            "alsoKnownAs",
+            "verificationMethod",
+            "assertionMethod"
+        ])
+    );
+    assert_eq!(
+        schemas["VerificationCheckName"]["enum"],
+        json!([
+            "schema",
+            "keyStatus",
+            "issuerMatch",
+            "proof",
+            "validityWindow",
+            "status"
+        ])
+    );
+    for code in [
+        "INVALID_SIGNATURE",
+        "KEY_REVOKED",
+        "REVOKED",
+        "NO_PROOF",
+        "ISSUER_MISMATCH",
+        "EXPIRED",
+    ] {
+        assert!(
+            schemas["VerificationErrorCode"]["enum"]
+                .as_array()
+                .is_some_and(|codes| codes.contains(&json!(code))),
+            "{code}"
+        );
+    }
+
+    // Issuance documents `?sign=false`.
+    for (method, path) in [
+        ("post", "/credentials"),
+        ("post", "/credentials/batch"),
+        ("put", "/credentials/{id}"),
+    ] {
+        let sign = ops[path][method]["parameters"]
+            .as_array()
+            .and_then(|params| params.iter().find(|p| p["name"] == "sign"))
+            .unwrap_or_else(|| panic!("{method} {path}: the sign parameter"));
+        assert_eq!(sign["in"], "query", "{method} {path}");
+        assert_eq!(sign["schema"]["default"], true, "{method} {path}");
+    }
+}
+
 const SCHEMES: [&str; 2] = ["apiKey", "bearer"];
 
 #[test]
@@ -436,8 +689,9 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
         }
     }
     // 12 account operations (all but login), 12 on issuers, achievements
-    // and credentials, and the 9 copies of those under the deprecated aliases.
-    assert_eq!(protected, 12 + 12 + 9);
+    // and credentials, the 9 copies of those under the deprecated aliases,
+    // and rotating and revoking signing keys.
+    assert_eq!(protected, 12 + 12 + 9 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [
@@ -457,6 +711,8 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
         ("post", "/badge-classes"),
         ("get", "/auth/profile"),
         ("post", "/api-keys/{id}/revoke"),
+        ("post", "/issuers/{id}/keys/rotate"),
+        ("post", "/issuers/{id}/keys/{key}/revoke"),
     ] {
         assert!(
             ops[path][method].get("security").is_some(),
@@ -490,10 +746,7 @@ fn rate_limited_answer_is_shared_and_says_when_to_retry() {
 /// Whether `concrete` is an instance of the templated `path`.
 fn matches(path: &str, concrete: &str) -> bool {
     let (a, b): (Vec<_>, Vec<_>) = (path.split('/').collect(), concrete.split('/').collect());
-    a.len() == b.len()
-        && a.iter()
-            .zip(&b)
-            .all(|(t, c)| t == c || (t.starts_with('{') && t.ends_with('}')))
+    a.len() == b.len() && a.iter().zip(&b).all(|(t, c)| segment_matches(t, c))
 }
 
 fn request(method: &str, uri: &str) -> web_test::TestRequest {
@@ -538,7 +791,7 @@ async fn documented_operations_are_exactly_the_registered_routes() {
     let mut wrong = Vec::new();
     for path in &candidates {
         for prefix in ["", "/v2", "/v3"] {
-            let concrete = format!("{prefix}{}", path.replace("{id}", ANY_ID));
+            let concrete = format!("{prefix}{}", with_ids(path));
             for method in METHODS {
                 let status = web_test::call_service(&app, request(method, &concrete).to_request())
                     .await
@@ -579,11 +832,14 @@ fn protected_operations_answer_401_without_credentials() {
     let urls = openbadges_domain::documents::Urls::new(&settings.http.base_url).expect("urls");
     let auth = openbadges_server::startup::auth_config(&settings.auth).expect("auth settings");
     assert!(auth.enabled, "authentication is on by default");
+    let signing =
+        openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
     let state = openbadges_server::http::AppState {
         store,
         settings: std::sync::Arc::new(settings),
         urls,
         auth,
+        signing,
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(
@@ -602,7 +858,7 @@ fn protected_operations_answer_401_without_credentials() {
             for (method, op) in ops {
                 let protected = op.get("security").is_some();
                 for prefix in prefixes {
-                    let concrete = format!("{prefix}{}", path.replace("{id}", ANY_ID));
+                    let concrete = format!("{prefix}{}", with_ids(&path));
                     let response =
                         web_test::call_service(&app, request(&method, &concrete).to_request())
                             .await;

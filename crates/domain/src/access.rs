@@ -233,7 +233,9 @@ mod tests {
         };
         assert!(read_only.may_change_account(user).is_err());
         assert!(read_only.may_grant(&[Permission::Read]).is_ok());
-        assert!(read_only.may_grant(&[Permission::Read, Permission::Write]).is_err());
+        assert!(read_only
+            .may_grant(&[Permission::Read, Permission::Write])
+            .is_err());
         let session = Principal::session(user, Role::Issuer);
         assert!(session.may_change_account(user).is_ok());
         assert!(session.may_change_account(UserId::generate()).is_err());

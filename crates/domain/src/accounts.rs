@@ -282,11 +282,24 @@ pub async fn revoke_api_key(
     id: ApiKeyId,
 ) -> Result<ApiKey, DomainError> {
     let mut key = get_api_key(store, actor, id).await?;
+    actor.may_change_account(key.user_id)?;
     if key.revoked_at.is_none() {
         key.revoked_at = Some(Timestamp::now());
         store.api_keys().update(&key).await?;
     }
     Ok(key)
+}
+
+/// Deletes a key: by its user with a write-capable credential, or an
+/// administrator.
+pub async fn delete_api_key(
+    store: &dyn Store,
+    actor: &Principal,
+    id: ApiKeyId,
+) -> Result<(), DomainError> {
+    let key = get_api_key(store, actor, id).await?;
+    actor.may_change_account(key.user_id)?;
+    store.api_keys().delete(id).await
 }
 
 /// Why a presented API key does not authenticate.

@@ -65,6 +65,38 @@ impl Urls {
         format!("{}/{}/achievements/{id}", self.base, version.segment())
     }
 
+    /// The issuer's `did:web`: the host (and port, `%3A`-encoded) of the
+    /// base URL, its path, then `issuers:<id>`; it resolves to
+    /// `<base>/issuers/<id>/did.json`. OB 3.0 credentials name their issuer
+    /// by it, so that the key controller verifiers check is the issuer.
+    pub fn issuer_did(&self, id: IssuerId) -> String {
+        let base = url::Url::parse(&self.base).ok();
+        let host = base
+            .as_ref()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let port = base
+            .as_ref()
+            .and_then(url::Url::port)
+            .map(|p| format!("%3A{p}"))
+            .unwrap_or_default();
+        let path: String = base
+            .as_ref()
+            .and_then(|u| u.path_segments())
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .map(|s| format!(":{s}"))
+            .collect();
+        format!("did:web:{host}{port}{path}:issuers:{id}")
+    }
+
+    /// The issuer named by one of our `did:web` identifiers, if `did` is one.
+    pub fn issuer_of_did(&self, did: &str) -> Option<IssuerId> {
+        let id: IssuerId = did.rsplit(':').next()?.parse().ok()?;
+        (self.issuer_did(id) == did).then_some(id)
+    }
+
     /// The URL of an assertion / credential.
     pub fn credential(&self, version: Version, id: AssertionId) -> String {
         format!("{}/{}/credentials/{id}", self.base, version.segment())
@@ -359,18 +391,23 @@ pub mod ob3 {
     }
 
     /// The `OpenBadgeCredential` (unsigned; proofs are added by a signer).
+    /// Its issuer is named by the issuer's `did:web`, whose DID document
+    /// lists the signing keys (so the key's controller is the issuer, as
+    /// verifiers check) and points back to the profile URL.
     pub fn credential(
         award: &Assertion,
         badge: &BadgeClass,
         issuer: &Issuer,
         urls: &Urls,
     ) -> Value {
+        let mut issuer_object = profile_object(issuer, urls);
+        issuer_object.insert("id".to_owned(), Value::String(urls.issuer_did(issuer.id)));
         let mut doc = into_object(json!({
             "@context": context(),
             "id": urls.credential(Version::V3, award.id),
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": badge.name.as_str(),
-            "issuer": Value::Object(profile_object(issuer, urls)),
+            "issuer": Value::Object(issuer_object),
             "validFrom": award.issued_on.to_rfc3339(),
         }));
         put(

@@ -145,6 +145,18 @@ pub trait ApiKeyRepository: Send + Sync {
     async fn list_for_user(&self, user_id: UserId, page: PageRequest) -> RepoResult<Page<ApiKey>>;
 }
 
+/// The proof step of issuance: adds a proof to an OB 3.0 credential of
+/// `issuer`. Implemented outside the domain (keys, JSON-LD, cryptography).
+#[async_trait]
+pub trait CredentialSigner: Send + Sync {
+    /// The credential with a proof made with the issuer's active key.
+    async fn sign(
+        &self,
+        issuer: &Issuer,
+        credential: serde_json::Value,
+    ) -> RepoResult<serde_json::Value>;
+}
+
 /// Signing keys. Lists are ordered by creation time, then id.
 #[async_trait]
 pub trait SigningKeyRepository: Send + Sync {

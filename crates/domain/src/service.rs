@@ -257,16 +257,44 @@ fn build_assertion(draft: AssertionDraft, issuer_id: IssuerId, now: Timestamp) -
     }
 }
 
-/// Awards a badge of an issuer `actor` manages.
+/// How issued credentials get their proof: the signer and the URLs the
+/// credential document is rendered with. Issuance without it stores
+/// unsigned awards (the caller opted out).
+#[derive(Clone, Copy)]
+pub struct Proofs<'a> {
+    /// Makes the proof.
+    pub signer: &'a dyn CredentialSigner,
+    /// Renders the document that is signed.
+    pub urls: &'a crate::documents::Urls,
+}
+
+/// Renders and signs the OB 3.0 credential of `award` before it is stored,
+/// so that the award and its proof are written in one transaction.
+async fn attach_proof(
+    proofs: Option<Proofs<'_>>,
+    award: &mut Assertion,
+    badge: &BadgeClass,
+    issuer: &Issuer,
+) -> Result<(), DomainError> {
+    if let Some(proofs) = proofs {
+        let document = crate::documents::ob3::credential(award, badge, issuer, proofs.urls);
+        award.issued_credential = Some(proofs.signer.sign(issuer, document).await?);
+    }
+    Ok(())
+}
+
+/// Awards a badge of an issuer `actor` manages, signed unless `proofs` is `None`.
 pub async fn issue(
     store: &dyn Store,
     actor: &Principal,
+    proofs: Option<Proofs<'_>>,
     draft: AssertionDraft,
 ) -> Result<Assertion, DomainError> {
     let badge = referenced_badge_class(store, draft.badge_class_id).await?;
-    managed_issuer(store, actor, badge.issuer_id).await?;
-    let award = build_assertion(draft, badge.issuer_id, Timestamp::now());
+    let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
+    let mut award = build_assertion(draft, badge.issuer_id, Timestamp::now());
     award.validate()?;
+    attach_proof(proofs, &mut award, &badge, &issuer).await?;
     store.assertions().create(&award).await?;
     Ok(award)
 }
@@ -277,10 +305,13 @@ pub async fn issue(
 pub async fn issue_batch(
     store: &dyn Store,
     actor: &Principal,
+    proofs: Option<Proofs<'_>>,
     drafts: Vec<AssertionDraft>,
 ) -> Result<Vec<Assertion>, DomainError> {
     let now = Timestamp::now();
     let mut badges: std::collections::HashMap<BadgeClassId, IssuerId> = Default::default();
+    let mut entities: std::collections::HashMap<BadgeClassId, (BadgeClass, Issuer)> =
+        Default::default();
     let mut awards = Vec::with_capacity(drafts.len());
     let mut errors = Vec::new();
     for (index, draft) in drafts.into_iter().enumerate() {
@@ -288,9 +319,11 @@ pub async fn issue_batch(
             Some(issuer) => *issuer,
             None => match referenced_badge_class(store, draft.badge_class_id).await {
                 Ok(badge) => {
-                    managed_issuer(store, actor, badge.issuer_id).await?;
+                    let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
                     badges.insert(badge.id, badge.issuer_id);
-                    badge.issuer_id
+                    let issuer_id = badge.issuer_id;
+                    entities.insert(badge.id, (badge, issuer));
+                    issuer_id
                 }
                 Err(DomainError::MissingReference { id, .. }) => {
                     errors.push(FieldError::new(
@@ -316,36 +349,47 @@ pub async fn issue_batch(
     if !errors.is_empty() {
         return Err(DomainError::Validation(errors));
     }
+    for award in &mut awards {
+        if let Some((badge, issuer)) = entities.get(&award.badge_class_id) {
+            attach_proof(proofs, award, badge, issuer).await?;
+        }
+    }
     store.assertions().create_many(&awards).await?;
     Ok(awards)
 }
 
 /// Replaces an award's client-set fields. The badge cannot change.
+/// Replaces an award's client-set fields and, when `proofs` is given,
+/// signs the changed credential anew (the old proof no longer matches).
 pub async fn update_assertion(
     store: &dyn Store,
     actor: &Principal,
+    proofs: Option<Proofs<'_>>,
     id: AssertionId,
     draft: AssertionDraft,
 ) -> Result<Assertion, DomainError> {
     let current = store.assertions().get(id).await?;
-    managed_issuer(store, actor, current.issuer_id).await?;
+    let issuer = managed_issuer(store, actor, current.issuer_id).await?;
     if draft.badge_class_id != current.badge_class_id {
         return Err(DomainError::invalid(
             "badge",
             "cannot be changed; issue a new credential for the other badge",
         ));
     }
-    let award = Assertion {
+    let mut award = Assertion {
         recipient: draft.recipient,
         issued_on: draft.issued_on.unwrap_or(current.issued_on),
         expires: draft.expires,
         evidence: draft.evidence,
         narrative: draft.narrative,
         image: draft.image,
+        issued_credential: None,
         updated_at: Timestamp::now(),
         ..current
     };
     award.validate()?;
+    let badge = store.badge_classes().get(award.badge_class_id).await?;
+    attach_proof(proofs, &mut award, &badge, &issuer).await?;
     store.assertions().update(&award).await?;
     Ok(award)
 }

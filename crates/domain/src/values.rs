@@ -353,6 +353,18 @@ pub enum RecipientIdentity {
     },
 }
 
+/// A salt is published in the clear: at most 255 characters, none of them
+/// control characters (a NUL cannot even be stored in PostgreSQL text).
+fn check_salt(salt: &str) -> Result<(), InvalidValue> {
+    if salt.len() > 255 {
+        return Err(invalid("salt must be at most 255 characters"));
+    }
+    if salt.chars().any(char::is_control) {
+        return Err(invalid("salt must not contain control characters"));
+    }
+    Ok(())
+}
+
 /// A validated recipient and its lookup key.
 ///
 /// The lookup key is `sha256$<hex>` of the normalized identity without salt
@@ -381,9 +393,7 @@ impl Recipient {
     /// check passes however the recipient (or the issuer) capitalised it.
     pub fn hashed(kind: RecipientKind, identity: &str, salt: &str) -> Result<Self, InvalidValue> {
         kind.validate(identity)?;
-        if salt.len() > 255 {
-            return Err(invalid("salt must be at most 255 characters"));
-        }
+        check_salt(salt)?;
         let digest = Sha256::digest(format!("{}{salt}", kind.normalize(identity)).as_bytes());
         Ok(Self {
             kind,
@@ -414,8 +424,8 @@ impl Recipient {
                 ))
             }
         }
-        if salt.is_some_and(|s| s.len() > 255) {
-            return Err(invalid("salt must be at most 255 characters"));
+        if let Some(salt) = salt {
+            check_salt(salt)?;
         }
         let hash = hash.to_ascii_lowercase();
         Ok(Self {

@@ -214,8 +214,15 @@ fn ids_dereference_to_the_same_document(api: &Api) {
                 assert!(issuer_url.starts_with(&format!("{base}/v2/issuers/")));
                 assert!(badge_url.starts_with(&format!("{base}/v2/achievements/")));
             } else {
-                let issuer_url = doc["issuer"]["id"].as_str().expect("issuer.id");
-                assert_eq!(without_context(&api.document(issuer_url)), doc["issuer"]);
+                // OB 3.0 credentials name their issuer by its did:web, which
+                // resolves to a DID document pointing back to the profile.
+                let did = doc["issuer"]["id"].as_str().expect("issuer.id");
+                let did_document = api.document(&did_web_url(did));
+                assert_eq!(did_document["id"], json!(did));
+                let issuer_url = did_document["alsoKnownAs"][0]
+                    .as_str()
+                    .expect("the DID document names the profile");
+                assert_eq!(as_embedded(&api.document(issuer_url), did), doc["issuer"]);
                 let achievement = &doc["credentialSubject"]["achievement"];
                 let achievement_url = achievement["id"].as_str().expect("achievement.id");
                 assert_eq!(
@@ -340,6 +347,12 @@ fn v3_documents_have_the_ob3_shape(api: &Api) {
     assert_eq!(issuer, expected_profile);
     assert_eq!(api.document(&issuer_url), expected_profile);
     assert_valid(Schema::Profile, &issuer);
+    let host = base.strip_prefix("http://").expect("an http base URL");
+    let issuer_did = format!(
+        "did:web:{}:issuers:{}",
+        host.replace(':', "%3A"),
+        uuid_of(&issuer)
+    );
 
     let achievement = api.create(
         "/v3/achievements",
@@ -395,7 +408,7 @@ fn v3_documents_have_the_ob3_shape(api: &Api) {
         "id": credential_url,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": "OB3 Achievement",
-        "issuer": without_context(&expected_profile),
+        "issuer": as_embedded(&expected_profile, &issuer_did),
         "validFrom": "2024-05-01T12:00:00Z",
         "validUntil": "2030-05-01T12:00:00Z",
         "credentialSubject": {
@@ -405,8 +418,15 @@ fn v3_documents_have_the_ob3_shape(api: &Api) {
             "achievement": without_context(&expected_achievement),
         },
     });
-    assert_eq!(credential, expected_credential);
-    assert_eq!(api.document(&credential_url), expected_credential);
+    // Issued credentials are signed; the rest of the document is as expected.
+    let mut unsigned = credential.clone();
+    let proof = unsigned
+        .as_object_mut()
+        .and_then(|c| c.remove("proof"))
+        .expect("an issued credential carries a proof");
+    assert_eq!(proof["cryptosuite"], json!("eddsa-rdfc-2022"));
+    assert_eq!(unsigned, expected_credential);
+    assert_eq!(api.document(&credential_url), credential);
     assert_valid(Schema::AchievementCredential, &credential);
 }
 
@@ -456,7 +476,9 @@ fn resources_render_in_both_versions(api: &Api) {
             credential["type"],
             json!(["VerifiableCredential", "OpenBadgeCredential"])
         );
-        assert_eq!(credential["issuer"], without_context(&profile));
+        let did = credential["issuer"]["id"].as_str().expect("issuer.id");
+        assert!(did.starts_with("did:web:"), "{did}");
+        assert_eq!(credential["issuer"], as_embedded(&profile, did));
         assert_eq!(
             credential["credentialSubject"]["achievement"],
             without_context(&achievement)
@@ -555,4 +577,21 @@ fn text_round_trips_exactly(api: &Api) {
     let credential = api.document(&format!("/v3/credentials/{}", uuid_of(&award)));
     assert_eq!(credential["name"], json!(long_name));
     assert_eq!(credential["issuer"]["name"], json!(name));
+}
+
+/// The URL a `did:web` resolves to (the tests' base URL is plain http).
+fn did_web_url(did: &str) -> String {
+    let rest = did.strip_prefix("did:web:").expect("a did:web");
+    let mut parts = rest.split(':');
+    let host = parts.next().expect("a host").replace("%3A", ":");
+    let path: Vec<&str> = parts.collect();
+    format!("http://{host}/{}/did.json", path.join("/"))
+}
+
+/// A standalone OB 3.0 profile as a credential embeds it: without its
+/// `@context`, and named by the issuer's DID.
+fn as_embedded(profile: &serde_json::Value, did: &str) -> serde_json::Value {
+    let mut embedded = without_context(profile);
+    embedded["id"] = json!(did);
+    embedded
 }

@@ -1,30 +1,16 @@
 //! The Open Badges REST API end to end (issue 3): the real server over
 //! HTTP, every scenario written once and run on both backends.
 //!
-//! Each scenario is a function `fn(&Api)`; [`on_both_backends!`] turns it
+//! Each scenario is a function `fn(&Api)`; `on_both_backends!` turns it
 //! into a module with two tests, `<scenario>::sqlite` and
 //! `<scenario>::postgres`, each starting its own server on its own fresh
 //! database with `BASE_URL` at the server's own address, so that every id
 //! URL it issues can be fetched back. Run one backend with
 //! `cargo test -p openbadges-e2e --test api -- ::sqlite`.
 
-/// For each scenario function `name(&Api)` in the current module, a module
-/// `name` with the tests `sqlite` and `postgres`.
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            #[test]
-            fn sqlite() {
-                super::$scenario(&$crate::support::Api::sqlite());
-            }
-
-            #[test]
-            fn postgres() {
-                super::$scenario(&$crate::support::Api::postgres());
-            }
-        }
-    )*};
-}
+// `on_both_backends!` comes from the harness; `support::Api` is the fixture.
+#[macro_use]
+extern crate openbadges_e2e;
 
 mod schemas;
 mod support;

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 use std::ops::Deref;
 
-use openbadges_e2e::{Launch, Response, Server, TestDatabase};
+pub use openbadges_e2e::{achievement_body, award_body, id_of, issuer_body, uuid_of};
+use openbadges_e2e::{Backend, Launch, OnBothBackends, Response, Server, TestDatabase};
 use serde_json::{json, Value};
 
 /// The OB 2.0 JSON-LD context.
@@ -60,6 +61,15 @@ fn launch() -> Launch {
     Launch::new()
         .base_url_at_own_address()
         .env("AUTH_ENABLED", "false")
+}
+
+impl OnBothBackends for Api {
+    fn on(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::sqlite(),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
 }
 
 impl Api {
@@ -151,54 +161,6 @@ impl Api {
         response.assert_status(200);
         response.body
     }
-}
-
-/// The UUID at the end of a document's `id` URL.
-pub fn uuid_of(doc: &Value) -> String {
-    let id = id_of(doc);
-    let uuid = id.rsplit('/').next().unwrap_or_default();
-    uuid::Uuid::parse_str(uuid).unwrap_or_else(|e| panic!("{id} does not end in a UUID: {e}"));
-    uuid.to_owned()
-}
-
-/// A document's `id`.
-pub fn id_of(doc: &Value) -> String {
-    doc["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string id in {doc}"))
-        .to_owned()
-}
-
-/// A valid issuer body.
-pub fn issuer_body(name: &str) -> Value {
-    json!({
-        "name": name,
-        "url": "https://issuer.example.org",
-        "email": "badges@issuer.example.org",
-        "description": "Issues badges in the end-to-end tests",
-        "image": "https://issuer.example.org/logo.png",
-    })
-}
-
-/// A valid OB 2.0 badge class body for `issuer`.
-pub fn achievement_body(issuer: &str, name: &str) -> Value {
-    json!({
-        "issuer": issuer,
-        "name": name,
-        "description": "Awarded in the end-to-end tests",
-        "image": "https://issuer.example.org/badge.png",
-        "criteria": {"narrative": "Pass the end-to-end tests"},
-    })
-}
-
-/// A valid OB 2.0 assertion body: `badge` awarded to `email` (hashed by
-/// default).
-pub fn award_body(badge: &str, email: &str) -> Value {
-    json!({
-        "badge": badge,
-        "recipient": {"type": "email", "identity": email},
-        "issuedOn": "2024-05-01T12:00:00Z",
-    })
 }
 
 /// Asserts 201, `Location` equal to the body's `id` and the media type;

@@ -67,6 +67,28 @@ fn text<'v>(body: &'v Value, keys: &[&str]) -> Option<&'v str> {
         .find_map(|k| body.get(*k).and_then(Value::as_str))
 }
 
+/// Account bodies are JSON objects; anything else is a 400 naming `body`.
+fn object(body: &Value) -> Result<(), ApiError> {
+    if body.is_object() {
+        Ok(())
+    } else {
+        Err(DomainError::invalid("body", "must be a JSON object").into())
+    }
+}
+
+/// An optional string field: absent or null is `None`; another type is an
+/// error naming the field rather than being silently ignored.
+fn optional_text<'v>(body: &'v Value, key: &str, errors: &mut Vec<FieldError>) -> Option<&'v str> {
+    match body.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text),
+        Some(_) => {
+            errors.push(FieldError::new(key, "must be a string"));
+            None
+        }
+    }
+}
+
 fn unauthorized(message: &str) -> HttpResponse {
     HttpResponse::Unauthorized()
         .insert_header(("WWW-Authenticate", "Bearer"))
@@ -109,6 +131,7 @@ async fn login(
     state: web::Data<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    object(&body)?;
     let mut errors = Vec::new();
     let login = text(&body, &["usernameOrEmail", "username", "email"]);
     let secret = text(&body, &["password"]);
@@ -122,10 +145,16 @@ async fn login(
         return Err(DomainError::Validation(errors).into());
     };
     let users = state.store.users();
-    let user = match users.find_by_username(login).await? {
-        Some(user) => Some(user),
-        None if login.contains('@') => users.find_by_email(login).await?,
-        None => None,
+    // No stored name holds a control character (usernames and e-mails are
+    // validated), and PostgreSQL refuses NUL in text: such a name is unknown.
+    let user = if login.chars().any(char::is_control) {
+        None
+    } else {
+        match users.find_by_username(login).await? {
+            Some(user) => Some(user),
+            None if login.contains('@') => users.find_by_email(login).await?,
+            None => None,
+        }
     };
     let hash = user
         .as_ref()
@@ -251,6 +280,7 @@ async fn create_user(
     state: web::Data<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    object(&body)?;
     actor.may_administer()?;
     let mut errors = Vec::new();
     let username = match text(&body, &["username"]) {
@@ -386,6 +416,7 @@ async fn update_user(
     id: web::Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    object(&body)?;
     let id: UserId = path_id(&id, "user")?;
     let mut errors = Vec::new();
     let changes = UserChanges {
@@ -461,6 +492,7 @@ async fn change_password(
     id: web::Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    object(&body)?;
     let id: UserId = path_id(&id, "user")?;
     let user = accounts::get_user(state.store.as_ref(), &actor, id).await?;
     let mut errors = Vec::new();
@@ -532,6 +564,7 @@ async fn create_key(
     state: web::Data<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    object(&body)?;
     let mut errors = Vec::new();
     let name = match text(&body, &["name"]) {
         Some(raw) => Name::parse(raw)
@@ -543,18 +576,18 @@ async fn create_key(
         }
     };
     let permissions = parse_permissions(&body, &mut errors);
-    let issuer_scope = text(&body, &["issuerId"]).and_then(|raw| {
+    let issuer_scope = optional_text(&body, "issuerId", &mut errors).and_then(|raw| {
         crate::requests::issuer_reference(raw, &state.urls)
             .map(IssuerId::from)
             .map_err(|e| errors.push(FieldError::new("issuerId", e.0)))
             .ok()
     });
-    let expires_at = text(&body, &["expiresAt"]).and_then(|raw| {
+    let expires_at = optional_text(&body, "expiresAt", &mut errors).and_then(|raw| {
         Timestamp::parse(raw)
             .map_err(|e| errors.push(FieldError::new("expiresAt", e.0)))
             .ok()
     });
-    let user_id = match text(&body, &["userId"]) {
+    let user_id = match optional_text(&body, "userId", &mut errors) {
         Some(raw) => raw
             .parse::<UserId>()
             .map_err(|_| errors.push(FieldError::new("userId", "must be a user id")))
@@ -741,7 +774,6 @@ async fn delete_key(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: ApiKeyId = path_id(&id, "api key")?;
-    accounts::get_api_key(state.store.as_ref(), &actor, id).await?;
-    state.store.api_keys().delete(id).await?;
+    accounts::delete_api_key(state.store.as_ref(), &actor, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

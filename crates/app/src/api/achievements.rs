@@ -282,9 +282,12 @@ async fn credentials(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    state.store.badge_classes().get(id).await?;
+    let badge = state.store.badge_classes().get(id).await?;
+    // Naming the issuer makes a caller who may not read its credentials
+    // get a 403, not an empty page.
     let filter = AssertionFilter {
         badge_class_id: Some(id),
+        issuer_id: Some(badge.issuer_id),
         ..Default::default()
     };
     super::credentials::list_page(&request, &state, &actor, **version, filter).await

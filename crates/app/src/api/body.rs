@@ -52,6 +52,58 @@ impl FromRequest for JsonBody {
     }
 }
 
+/// An optional JSON body (empty or blank means `None`), bounded like
+/// [`JsonBody`]: used where the previous server allowed posting nothing.
+pub struct OptionalJsonBody(pub Option<Value>);
+
+impl FromRequest for OptionalJsonBody {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let settings = request.app_data::<web::Data<AppState>>().map(|state| {
+            (
+                state.settings.security.max_body_bytes,
+                state.settings.security.max_json_depth,
+            )
+        });
+        let (limit, max_depth) = settings.unwrap_or((256 * 1024, DEFAULT_MAX_DEPTH));
+        let mut payload = payload.take();
+        Box::pin(async move {
+            use futures_util::StreamExt as _;
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk?;
+                if bytes.len() + chunk.len() > limit {
+                    return Err(ApiError(DomainError::invalid(
+                        "body",
+                        format!("is larger than {limit} bytes"),
+                    ))
+                    .into());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Self(None));
+            }
+            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                ApiError(DomainError::invalid(
+                    "body",
+                    format!("is not valid JSON: {e}"),
+                ))
+            })?;
+            if depth(&value) > max_depth {
+                return Err(ApiError(DomainError::invalid(
+                    "body",
+                    format!("nests arrays and objects deeper than {max_depth} levels"),
+                ))
+                .into());
+            }
+            Ok(Self(Some(value)))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

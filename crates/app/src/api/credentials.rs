@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::access::Principal;
 use openbadges_domain::documents::{ob2, ob3, Version};
 use openbadges_domain::ports::AssertionFilter;
-use openbadges_domain::service::{self, StatusChange};
+use openbadges_domain::service::{self, Proofs, StatusChange};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
@@ -18,7 +18,7 @@ use crate::auth::Auth;
 use crate::http::{ApiError, AppState};
 use crate::requests;
 
-use super::body::JsonBody;
+use super::body::{JsonBody, OptionalJsonBody};
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
@@ -29,7 +29,11 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         // HEAD answers like GET without the body (RFC 9110 9.3.2).
         .route("/{id}", web::head().to(get))
         .route("/{id}", web::put().to(update))
-        .route("/{id}/revoke", web::post().to(revoke));
+        .route("/{id}/revoke", web::post().to(revoke))
+        .route(
+            "/{id}/verify",
+            web::get().to(super::verification::verify_stored),
+        );
 }
 
 /// Renders awards, loading each badge class and issuer once.
@@ -48,6 +52,11 @@ async fn render_all(
     let mut issuers: HashMap<IssuerId, Issuer> = HashMap::new();
     let mut docs = Vec::with_capacity(awards.len());
     for award in awards {
+        // A signed credential is served exactly as issued.
+        if let Some(issued) = &award.issued_credential {
+            docs.push(issued.clone());
+            continue;
+        }
         if !badges.contains_key(&award.badge_class_id) {
             let badge = state
                 .store
@@ -80,12 +89,25 @@ async fn render_one(
         .ok_or_else(|| DomainError::Internal(format!("credential {} did not render", award.id)))
 }
 
+/// Issued credentials are signed unless the caller asks `?sign=false`.
+fn proofs<'a>(request: &HttpRequest, state: &'a AppState) -> Option<Proofs<'a>> {
+    let unsigned = ListQuery::of(request).get(&["sign"]) == Some("false");
+    (!unsigned).then(|| Proofs {
+        signer: state.signing.as_ref(),
+        urls: &state.urls,
+    })
+}
+
 #[utoipa::path(
     post,
     path = "/credentials",
     tag = "credentials",
     operation_id = "createCredential",
     summary = "Issue a credential (award a badge)",
+    description = "The OB 3.0 credential is signed with the issuer's active Ed25519 key (made on first use) as \
+        an `eddsa-rdfc-2022` Data Integrity proof, unless `?sign=false`, and stored as issued: \
+        `GET /credentials/{id}` serves it exactly so (under `/v2`, the OB 2.0 assertion, which carries no proof).",
+    params(schema::SignOption),
     request_body(content = schema::CredentialRequest,
         description = "The award, OB 2.0 or OB 3.0 style. Read as JSON whatever the `Content-Type`.",
         examples(
@@ -93,7 +115,8 @@ async fn render_one(
             ("OB 3.0 style" = (value = json!(schema::credential_example_ob3()))),
         )),
     responses(
-        (status = 201, description = "Issued: the credential.", body = schema::CredentialDocument,
+        (status = 201, description = "Issued: the credential, with its `proof` (none with `?sign=false`, nor \
+            under `/v2`).", body = schema::CredentialDocument,
             content_type = "application/vc+ld+json",
             headers(("Location" = String, description = "The new credential's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
@@ -108,13 +131,20 @@ async fn render_one(
     )
 )]
 async fn create(
+    request: HttpRequest,
     state: web::Data<AppState>,
     version: web::Data<Version>,
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let draft = requests::assertion_draft(&body, &state.urls)?;
-    let award = service::issue(state.store.as_ref(), &actor, draft).await?;
+    let award = service::issue(
+        state.store.as_ref(),
+        &actor,
+        proofs(&request, &state),
+        draft,
+    )
+    .await?;
     let doc = render_one(&state, **version, &award).await?;
     Ok(created(&doc, media_type(**version, true)))
 }
@@ -127,7 +157,9 @@ async fn create(
     operation_id = "createCredentialBatch",
     summary = "Issue many credentials at once",
     description = "Every item is checked first; if any fails, none is stored and the 400 names each bad \
-        field with its item index. Otherwise all are stored in one transaction.",
+        field with its item index. Otherwise each is signed (unless `?sign=false`) and all are stored in one \
+        transaction.",
+    params(schema::SignOption),
     request_body(content = schema::BatchRequest,
         description = "1 to 10,000 credential bodies, each in either style."),
     responses(
@@ -145,13 +177,20 @@ async fn create(
     )
 )]
 async fn create_batch(
+    request: HttpRequest,
     state: web::Data<AppState>,
     version: web::Data<Version>,
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let drafts = requests::batch_drafts(&body, &state.urls)?;
-    let awards = service::issue_batch(state.store.as_ref(), &actor, drafts).await?;
+    let awards = service::issue_batch(
+        state.store.as_ref(),
+        &actor,
+        proofs(&request, &state),
+        drafts,
+    )
+    .await?;
     let docs = render_all(&state, **version, &awards).await?;
     Ok(HttpResponse::Created().json(Value::Array(docs)))
 }
@@ -290,10 +329,15 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
     operation_id = "getCredential",
     summary = "Get a credential",
     description = "Public: the URL of a credential is its `id` (OB 2.0 hosted verification dereferences it). \
-        A revoked credential answers 410. Conditional with `If-None-Match`.",
+        On the bare and `/v3` paths a signed credential is served exactly as issued, with its `proof`. \
+        A revoked credential answers 410. Conditional with `If-None-Match`. \
+        `Accept: application/vc+jwt` (or `?format=jwt`) answers the signed OB 3.0 credential as a \
+        VC-JWT: a compact JWS (EdDSA, `kid` = the issuer's verification method) whose payload is the \
+        credential plus the claims `iss`, `jti`, `sub` (when the subject has an id), `nbf`, `exp`.",
     params(
         ("id" = String, Path, format = "uuid", description = "The credential's UUID."),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
+        ("format" = Option<String>, Query, description = "`jwt`: answer a VC-JWT (as `Accept: application/vc+jwt`); `json` (default): the JSON-LD document."),
     ),
     responses(
         (status = 200, description = "The credential.", body = schema::CredentialDocument,
@@ -305,7 +349,10 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 400, description = "`format` is neither `json` nor `jwt`.", body = schema::ValidationError),
         (status = 404, description = "No such credential (or the id is not a UUID).", body = schema::ErrorMessage),
+        (status = 406, description = "VC-JWT was asked for an OB 2.0 rendering or an unsigned credential.",
+            body = schema::ErrorMessage),
         (status = 410, description = "The credential has been revoked.", body = schema::RevokedError,
             headers(("Cache-Control" = String, description = "`public, no-cache`."))),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
@@ -322,6 +369,9 @@ async fn get(
     if award.status.is_revoked() {
         return Ok(gone(&award, **version, &state));
     }
+    if wants_jwt(&request)? {
+        return jwt(&state, **version, &award).await;
+    }
     let doc = render_one(&state, **version, &award).await?;
     Ok(document(
         &request,
@@ -331,13 +381,58 @@ async fn get(
     ))
 }
 
+/// VC-JWT is asked for with `Accept: application/vc+jwt` or `?format=jwt`.
+fn wants_jwt(request: &HttpRequest) -> Result<bool, ApiError> {
+    let accept = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match ListQuery::of(request).get(&["format"]) {
+        None => Ok(accept.contains("application/vc+jwt")),
+        Some("json") => Ok(false),
+        Some("jwt") => Ok(true),
+        Some(_) => Err(DomainError::invalid("format", "must be json or jwt").into()),
+    }
+}
+
+/// The signed OB 3.0 credential as a VC-JWT (EdDSA, `kid` = the issuer's
+/// verification method); 406 for OB 2.0 or an unsigned credential.
+async fn jwt(
+    state: &AppState,
+    version: Version,
+    award: &Assertion,
+) -> Result<HttpResponse, ApiError> {
+    let Some(issued) = award
+        .issued_credential
+        .as_ref()
+        .filter(|_| version == Version::V3)
+    else {
+        return Ok(HttpResponse::NotAcceptable().json(json!({
+            "error": "Not Acceptable",
+            "message": "VC-JWT is available for OB 3.0 credentials issued with a proof",
+        })));
+    };
+    let token = state.signing.jwt(award.issuer_id, issued).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, no-cache"))
+        .insert_header(("Vary", "Accept"))
+        .content_type("application/vc+jwt")
+        .body(token))
+}
+
 #[utoipa::path(
     put,
     path = "/credentials/{id}",
     tag = "credentials",
     operation_id = "updateCredential",
     summary = "Replace a credential",
-    params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
+    description = "The changed credential is signed anew with the issuer's active key (its old proof would no \
+        longer match), unless `?sign=false`, which leaves it without a proof.",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The credential's UUID."),
+        schema::SignOption,
+    ),
     request_body(content = schema::CredentialRequest,
         description = "The whole award, either style: absent optional fields are cleared (`issuedOn` is kept \
             when absent). The achievement cannot change."),
@@ -356,6 +451,7 @@ async fn get(
     )
 )]
 async fn update(
+    request: HttpRequest,
     state: web::Data<AppState>,
     version: web::Data<Version>,
     id: web::Path<String>,
@@ -364,7 +460,14 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
     let draft = requests::assertion_draft(&body, &state.urls)?;
-    let award = service::update_assertion(state.store.as_ref(), &actor, id, draft).await?;
+    let award = service::update_assertion(
+        state.store.as_ref(),
+        &actor,
+        proofs(&request, &state),
+        id,
+        draft,
+    )
+    .await?;
     let doc = render_one(&state, **version, &award).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, true))
@@ -400,17 +503,9 @@ async fn revoke(
     state: web::Data<AppState>,
     version: web::Data<Version>,
     id: web::Path<String>,
-    body: web::Bytes,
+    OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
-    let body: Option<Value> = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        Some(
-            serde_json::from_slice(&body)
-                .map_err(|e| DomainError::invalid("body", format!("is not valid JSON: {e}")))?,
-        )
-    };
     let reason = requests::revocation_reason(body.as_ref())?;
     let award = service::change_status(
         state.store.as_ref(),

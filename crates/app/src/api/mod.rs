@@ -13,6 +13,7 @@ mod issuers;
 mod listing;
 pub mod openapi;
 pub mod schema;
+mod verification;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -52,6 +53,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .app_data(web::Data::new(Version::V3))
         .configure(accounts::routes)
+        .configure(verification::routes)
         .configure(resources);
 }
 

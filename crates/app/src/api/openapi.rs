@@ -10,7 +10,9 @@
 //! description. The deprecated aliases (`/badge-classes`, `/assertions`)
 //! are the same handlers: their operations are copied from the documented
 //! ones and marked deprecated, so they cannot drift apart. The account
-//! routes (`/auth`, `/users`, `/api-keys`) and `/health` are bare only.
+//! routes (`/auth`, `/users`, `/api-keys`), `/health` and the key and
+//! verification routes other than `GET /credentials/{id}/verify` are bare
+//! only ([`BARE_ONLY`]).
 //!
 //! Security is added here rather than on each handler: every operation
 //! except those of [`PUBLIC_OPERATIONS`] requires the `apiKey` or the
@@ -57,8 +59,9 @@ pub const API_KEY_SCHEME: &str = "apiKey";
 pub const BEARER_SCHEME: &str = "bearer";
 
 /// The operations anyone may call, without credentials: the public
-/// documents, the lists of issuers and achievements, health, and login.
-/// Every other operation requires credentials.
+/// documents, the lists of issuers and achievements, health, login, the
+/// public keys (DID documents, key lists, JWKS) and verification. Every
+/// other operation requires credentials.
 pub const PUBLIC_OPERATIONS: &[&str] = &[
     "health",
     "listIssuers",
@@ -68,11 +71,27 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
     "getAchievement",
     "getCredential",
     "login",
+    "getIssuerDidDocument",
+    "listIssuerKeys",
+    "getJwks",
+    "verifyCredential",
+    "verifyPostedCredential",
 ];
 
-/// The paths served only bare, not under `/v2` and `/v3`: they are not Open
-/// Badges documents.
-pub const BARE_ONLY: [&str; 4] = ["/health", "/auth", "/users", "/api-keys"];
+/// The paths served only bare, not under `/v2` and `/v3`, each with what
+/// lies below it: they are not Open Badges documents (`did:web` resolves
+/// `/issuers/<id>/did.json` on the bare path only). A `{...}` segment stands
+/// for any one segment.
+pub const BARE_ONLY: [&str; 8] = [
+    "/health",
+    "/auth",
+    "/users",
+    "/api-keys",
+    "/issuers/{id}/did.json",
+    "/issuers/{id}/keys",
+    "/.well-known/jwks.json",
+    "/verify",
+];
 
 /// Name of the shared 429 answer in `components.responses`.
 const TOO_MANY_REQUESTS: &str = "TooManyRequests";
@@ -100,6 +119,13 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::credentials::get,
         super::credentials::update,
         super::credentials::revoke,
+        super::verification::verify_stored,
+        super::verification::did_document,
+        super::verification::list_keys,
+        super::verification::rotate_key,
+        super::verification::revoke_key,
+        super::verification::jwks,
+        super::verification::verify_posted,
         super::accounts::login,
         super::accounts::profile,
         super::accounts::create_user,
@@ -121,6 +147,9 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
             Alias: `/badge-classes` (deprecated)."),
         (name = "credentials", description = "Awards (OB 2.0 `Assertion`, OB 3.0 `OpenBadgeCredential`). \
             Alias: `/assertions` (deprecated)."),
+        (name = "verification", description = "Signing keys and verification: issuers' `did:web` DID \
+            documents, their keys (rotation, revocation), the JWKS, and verification reports. Bare paths only, \
+            except `GET /credentials/{id}/verify`."),
         (name = "accounts", description = "Login, user accounts and API keys. Bare paths only: not under `/v2` or \
             `/v3`."),
         (name = "health", description = "Liveness and database reachability."),
@@ -146,8 +175,9 @@ documents are rendered:
   (`application/ld+json`); a revoked assertion's 410 code is `ASSERTION_REVOKED`.
 
 **This document lists the bare paths**; put `/v2` or `/v3` in front for the others (e.g.
-`GET /v2/credentials/{{id}}`), except `/health` and the account routes (`/auth/...`, `/users...`,
-`/api-keys...`), which exist only bare. Request bodies are the same under every prefix, and both the OB 2.0 and
+`GET /v2/credentials/{{id}}`), except `/health`, the account routes (`/auth/...`, `/users...`,
+`/api-keys...`) and the key and verification routes (`/issuers/{{id}}/did.json`, `/issuers/{{id}}/keys...`,
+`/.well-known/jwks.json`, `POST /verify`), which exist only bare. Request bodies are the same under every prefix, and both the OB 2.0 and
 the OB 3.0 style are accepted. Documents' `id`s are URLs under the server's `BASE_URL` that serve them
 (e.g. `<BASE_URL>/v3/credentials/<uuid>`).
 
@@ -158,11 +188,34 @@ They are listed as deprecated operations and answer with `Deprecation: true`, `S
 and `Link: </achievements>; rel="successor-version"` (or `</credentials>`); on lists, `Link` carries
 the pages instead.
 
+## Signing and verification
+
+Every OB 3.0 credential issued (`POST /credentials`, `POST /credentials/batch`, and `PUT /credentials/{{id}}`,
+which signs the changed credential anew) carries a Data Integrity proof: `DataIntegrityProof` with the
+`eddsa-rdfc-2022` cryptosuite and `proofPurpose: assertionMethod`, made with the issuer's Ed25519 key.
+`?sign=false` issues without a proof. The signed credential is stored and served exactly as issued by
+`GET /credentials/{{id}}` (bare and `/v3`; the `/v2` assertion has no proof). JSON-LD contexts are bundled,
+never fetched.
+
+- **Keys**: one active key per issuer, made on first use and stored with its private half sealed
+  (AES-256-GCM) under `KEY_ENCRYPTION_KEY` (required when `NODE_ENV=production`).
+  `POST /issuers/{{id}}/keys/rotate` retires the active key (it still verifies) and makes a new one;
+  `POST /issuers/{{id}}/keys/{{key}}/revoke` makes a key verify nothing. Both need credentials of someone
+  who manages the issuer. `GET /issuers/{{id}}/keys` lists them with their status.
+- **did:web**: an issuer's DID is `did:web:<host>[%3A<port>][:<path>]:issuers:<id>` from `BASE_URL`, and a
+  proof's `verificationMethod` is `<did>#key-<key id>`; the DID document is at `/issuers/{{id}}/did.json`
+  and `/.well-known/jwks.json` lists every key that still verifies.
+- **Verification**: `GET /credentials/{{id}}/verify` (any prefix) and `POST /verify` (any OB 3.0 credential
+  as JSON) answer a report `{{id, isValid, hasValidSignature, isExpired, isRevoked, errorCode, checks,
+  verifiedAt}}`; `errorCode` is the first failed check's (`INVALID_SIGNATURE`, `KEY_REVOKED`, `REVOKED`,
+  `NO_PROOF`, ...).
+
 ## Authentication
 
 Anyone may read the public documents (issuers, achievements and credentials by id), the lists of
-issuers and achievements (also an issuer's achievements), `/health`, `/openapi.json` and `/docs`, and
-call `POST /auth/login`. Everything else needs credentials: every write, the lists of credentials
+issuers and achievements (also an issuer's achievements), the DID documents, key lists and JWKS,
+`/health`, `/openapi.json` and `/docs`, and call `POST /auth/login`, `POST /verify` and
+`GET /credentials/{{id}}/verify`. Everything else needs credentials: every write, the lists of credentials
 (they carry recipient data: `GET /credentials`, `GET /achievements/{{id}}/credentials`) and the account
 routes. Those operations list the `apiKey` and `bearer` security schemes; either one will do:
 

@@ -1,0 +1,739 @@
+//! Keys and verification: an issuer's `did:web` document, its keys (public;
+//! rotating and revoking one needs credentials of someone who manages the
+//! issuer), the JWKS of every key that still verifies, and verification of
+//! a credential of ours by id or of any OB 3.0 credential posted as JSON.
+//!
+//! Every route but `GET /credentials/{id}/verify` is served on the bare path
+//! only (`did:web` resolves `/issuers/<id>/did.json` there); that one is
+//! mounted with the credentials, so under `/v2`, `/v3` and `/assertions`
+//! too.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine as _;
+use openbadges_credentials::VerifyingKey;
+use openbadges_domain::*;
+use serde_json::{json, Value};
+
+use super::body::JsonBody;
+use super::path_id;
+use super::schema;
+use crate::auth::Auth;
+use crate::http::{ApiError, AppState};
+use crate::signing::verification_method;
+
+/// Bare-path routes (did:web resolves at this path only). `GET
+/// /credentials/{id}/verify` is registered with the credentials routes.
+pub(super) fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/issuers/{id}/did.json", web::get().to(did_document))
+        .route("/issuers/{id}/keys", web::get().to(list_keys))
+        .route("/issuers/{id}/keys/rotate", web::post().to(rotate_key))
+        .route(
+            "/issuers/{id}/keys/{key}/revoke",
+            web::post().to(revoke_key),
+        )
+        .route("/.well-known/jwks.json", web::get().to(jwks))
+        .route("/verify", web::post().to(verify_posted));
+}
+
+/// `GET /issuers/{id}/did.json`: the issuer's DID document, listing every
+/// key that still verifies (active and retired) as `assertionMethod`.
+#[utoipa::path(
+    get,
+    path = "/issuers/{id}/did.json",
+    tag = "verification",
+    operation_id = "getIssuerDidDocument",
+    summary = "Get an issuer's did:web DID document",
+    description = "Public. What a `did:web` resolver fetches for the issuer's DID \
+        `did:web:<host>[%3A<port>][:<path>]:issuers:<id>` (host, port and path of `BASE_URL`). Lists every key of \
+        the issuer that still verifies (active and retired) as a `Multikey` verification method and in \
+        `assertionMethod`; a revoked key is left out. Bare path only. An issuer that has signed nothing yet has \
+        no key: its document lists none.",
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
+    responses(
+        (status = 200, description = "The DID document.", body = schema::DidDocument,
+            content_type = "application/did+json",
+            headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
+        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn did_document(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: IssuerId = path_id(&id, "issuer")?;
+    let issuer = state.store.issuers().get(id).await?;
+    let document = state.signing.did_document(&issuer).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .content_type("application/did+json")
+        .body(document.to_string()))
+}
+
+fn key_json(state: &AppState, key: &SigningKey) -> Value {
+    let (retired, revoked) = match key.status {
+        KeyStatus::Active => (None, None),
+        KeyStatus::Retired { at } => (Some(at.to_rfc3339()), None),
+        KeyStatus::Revoked { at } => (None, Some(at.to_rfc3339())),
+    };
+    json!({
+        "id": key.id,
+        "verificationMethod": verification_method(&state.urls, key),
+        "algorithm": key.algorithm.as_str(),
+        "publicKeyMultibase": key.public_key,
+        "status": key.status.as_str(),
+        "createdAt": key.created_at.to_rfc3339(),
+        "retiredAt": retired,
+        "revokedAt": revoked,
+    })
+}
+
+/// `GET /issuers/{id}/keys`: every key of the issuer with its status
+/// (public: these are public keys).
+#[utoipa::path(
+    get,
+    path = "/issuers/{id}/keys",
+    tag = "verification",
+    operation_id = "listIssuerKeys",
+    summary = "List an issuer's signing keys",
+    description = "Public (public keys only). Every key the issuer ever had, with its status: `active` (signs new \
+        credentials), `retired` (replaced by a rotation, still verifies what it signed) or `revoked` (verifies \
+        nothing). Not paged: an issuer has few keys. Bare path only.",
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
+    responses(
+        (status = 200, description = "The issuer's keys.", body = Vec<schema::SigningKey>),
+        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn list_keys(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: IssuerId = path_id(&id, "issuer")?;
+    state.store.issuers().get(id).await?;
+    let keys = state.store.signing_keys().list_for_issuer(id).await?;
+    Ok(HttpResponse::Ok().json(keys.iter().map(|k| key_json(&state, k)).collect::<Vec<_>>()))
+}
+
+/// `POST /issuers/{id}/keys/rotate`: a new key signs from now on; the old
+/// one is retired and still verifies what it signed.
+#[utoipa::path(
+    post,
+    path = "/issuers/{id}/keys/rotate",
+    tag = "verification",
+    operation_id = "rotateIssuerKey",
+    summary = "Rotate an issuer's signing key",
+    description = "Makes a new Ed25519 key that signs every credential issued from now on; the active key is \
+        retired: it signs nothing new but still verifies what it signed, and stays in the DID document and the \
+        JWKS. Credentials already issued keep their proofs. No body. Bare path only.",
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
+    responses(
+        (status = 201, description = "The new active key.", body = schema::SigningKey),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage the issuer.", body = schema::Forbidden),
+        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn rotate_key(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: IssuerId = path_id(&id, "issuer")?;
+    let issuer = state.store.issuers().get(id).await?;
+    actor.may_manage(&issuer)?;
+    let key = state.signing.rotate(id).await?;
+    Ok(HttpResponse::Created().json(key_json(&state, &key)))
+}
+
+/// `POST /issuers/{id}/keys/{key}/revoke`: the key verifies nothing from
+/// now on (for a compromised key); credentials it signed fail verification.
+#[utoipa::path(
+    post,
+    path = "/issuers/{id}/keys/{key}/revoke",
+    tag = "verification",
+    operation_id = "revokeIssuerKey",
+    summary = "Revoke one of an issuer's signing keys",
+    description = "For a compromised key: from now on it verifies nothing, so every credential it signed fails \
+        verification (`KEY_REVOKED`), and it leaves the DID document and the JWKS. Final. If it was the active \
+        key, the next credential issued gets a new key. Re-issue (`PUT /credentials/{id}`) what should stay \
+        valid. No body. Bare path only.",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The issuer's UUID."),
+        ("key" = String, Path, format = "uuid", description = "The key's UUID (`id` in `GET /issuers/{id}/keys`)."),
+    ),
+    responses(
+        (status = 200, description = "Revoked: the key with its new status.", body = schema::SigningKey),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage the issuer.", body = schema::Forbidden),
+        (status = 404, description = "No such issuer, or no such key of this issuer.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn revoke_key(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (issuer_id, key_id) = path.into_inner();
+    let issuer_id: IssuerId = path_id(&issuer_id, "issuer")?;
+    let key_id: SigningKeyId = path_id(&key_id, "signing key")?;
+    let issuer = state.store.issuers().get(issuer_id).await?;
+    actor.may_manage(&issuer)?;
+    let key = state.store.signing_keys().get(key_id).await?;
+    if key.issuer_id != issuer_id {
+        return Err(DomainError::NotFound {
+            entity: "signing key",
+            id: key_id.to_string(),
+        }
+        .into());
+    }
+    state
+        .store
+        .signing_keys()
+        .revoke(key_id, Timestamp::now())
+        .await?;
+    let key = state.store.signing_keys().get(key_id).await?;
+    Ok(HttpResponse::Ok().json(key_json(&state, &key)))
+}
+
+/// `GET /.well-known/jwks.json`: every key that still verifies, as JWKs
+/// whose `kid` is the key's verification method.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "verification",
+    operation_id = "getJwks",
+    summary = "Get the public keys of every issuer as a JWKS",
+    description = "Public. Every Ed25519 key of every issuer that still verifies (active and retired; never a \
+        revoked one) as an RFC 8037 `OKP` JSON Web Key whose `kid` is the key's verification method \
+        (`<issuer did>#key-<key id>`). Bare path only.",
+    responses(
+        (status = 200, description = "The key set.", body = schema::Jwks,
+            headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut keys = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = state
+            .store
+            .signing_keys()
+            .list_verifying(PageRequest::new(PageRequest::MAX_LIMIT, offset)?)
+            .await?;
+        for key in &page.items {
+            if let (KeyAlgorithm::Ed25519, Ok(public)) =
+                (key.algorithm, VerifyingKey::from_multibase(&key.public_key))
+            {
+                keys.push(json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.to_bytes()),
+                    "kid": verification_method(&state.urls, key),
+                    "alg": "EdDSA",
+                    "use": "sig",
+                }));
+            }
+        }
+        offset += page.items.len() as u64;
+        if page.items.is_empty() || offset >= page.total {
+            break;
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .json(json!({ "keys": keys })))
+}
+
+/// One check of a verification report.
+fn check(name: &str, passed: bool, message: impl Into<String>) -> Value {
+    json!({ "check": name, "passed": passed, "message": message.into() })
+}
+
+/// What a verification found, in the old server's fields plus the list of
+/// individual checks.
+struct Report {
+    checks: Vec<Value>,
+    signature: bool,
+    expired: bool,
+    revoked: bool,
+    error: Option<&'static str>,
+}
+
+impl Report {
+    fn new() -> Self {
+        Self {
+            checks: Vec::new(),
+            signature: false,
+            expired: false,
+            revoked: false,
+            error: None,
+        }
+    }
+
+    fn fail(&mut self, code: &'static str) {
+        self.error.get_or_insert(code);
+    }
+
+    fn into_json(self, id: Option<&str>) -> Value {
+        let valid = self.error.is_none();
+        json!({
+            "id": id,
+            "isValid": valid,
+            "hasValidSignature": self.signature,
+            "isExpired": self.expired,
+            "isRevoked": self.revoked,
+            "errorCode": self.error,
+            "checks": self.checks,
+            "verifiedAt": Timestamp::now().to_rfc3339(),
+        })
+    }
+}
+
+/// The proof's verification method, if the document has one.
+fn method_of(document: &Value) -> Option<&str> {
+    document.get("proof")?.get("verificationMethod")?.as_str()
+}
+
+/// Checks the proof: the key (ours by did:web, or did:key), its status,
+/// that it belongs to the credential's issuer, and the signature.
+async fn check_proof(
+    state: &AppState,
+    document: &Value,
+    issuer: Option<IssuerId>,
+    report: &mut Report,
+) -> Result<(), ApiError> {
+    let Some(method) = method_of(document) else {
+        report
+            .checks
+            .push(check("proof", false, "the credential has no proof"));
+        report.fail("NO_PROOF");
+        return Ok(());
+    };
+    let ours = state.signing.our_key(method).await?;
+    let key = match &ours {
+        Some((key, public)) => {
+            let verifies = key.status.verifies();
+            report.checks.push(check(
+                "keyStatus",
+                verifies,
+                format!("key {} is {}", key.id, key.status.as_str()),
+            ));
+            if !verifies {
+                report.fail("KEY_REVOKED");
+            }
+            let matches = issuer.is_some_and(|issuer| issuer == key.issuer_id);
+            report.checks.push(check(
+                "issuerMatch",
+                matches,
+                if matches {
+                    "the key belongs to the credential's issuer".to_owned()
+                } else {
+                    format!(
+                        "the key belongs to issuer {}, not to the credential's issuer",
+                        key.issuer_id
+                    )
+                },
+            ));
+            if !matches {
+                report.fail("ISSUER_MISMATCH");
+            }
+            verifies.then_some(*public)
+        }
+        None if method.starts_with("did:key:") => {
+            report.checks.push(check(
+                "keyStatus",
+                true,
+                "did:key: the key is in the identifier",
+            ));
+            None
+        }
+        None => {
+            report.checks.push(check(
+                "keyStatus",
+                false,
+                format!("unknown verification method {method}"),
+            ));
+            report.fail("UNKNOWN_KEY");
+            return Ok(());
+        }
+    };
+    if ours.is_some() && key.is_none() {
+        report.checks.push(check(
+            "proof",
+            false,
+            "the signing key verifies nothing any more",
+        ));
+        return Ok(());
+    }
+    let integrity = state.signing.integrity();
+    let signed = document.clone();
+    let outcome = web::block(move || integrity.verify(&signed, |_| key))
+        .await
+        .map_err(|e| DomainError::Internal(format!("verification task failed: {e}")))?;
+    match outcome {
+        Ok(_) => {
+            report.signature = true;
+            report
+                .checks
+                .push(check("proof", true, "eddsa-rdfc-2022 signature verified"));
+        }
+        Err(error) => {
+            report.checks.push(check("proof", false, error.to_string()));
+            report.fail("INVALID_SIGNATURE");
+        }
+    }
+    Ok(())
+}
+
+/// Checks `validFrom` / `validUntil` against now.
+fn check_window(document: &Value, report: &mut Report) {
+    let now = Timestamp::now();
+    let from = document
+        .get("validFrom")
+        .and_then(Value::as_str)
+        .map(Timestamp::parse);
+    let until = document
+        .get("validUntil")
+        .and_then(Value::as_str)
+        .map(Timestamp::parse);
+    let (passed, message) = match (from, until) {
+        (Some(Err(_)), _) | (_, Some(Err(_))) => {
+            (false, "validFrom or validUntil is not a date-time")
+        }
+        (Some(Ok(from)), _) if from > now => (false, "not valid yet (validFrom is in the future)"),
+        (_, Some(Ok(until))) if until <= now => {
+            report.expired = true;
+            (false, "expired (validUntil has passed)")
+        }
+        (None, _) => (false, "validFrom is missing"),
+        _ => (true, "within validFrom and validUntil"),
+    };
+    report.checks.push(check("validityWindow", passed, message));
+    if !passed {
+        report.fail(if report.expired {
+            "EXPIRED"
+        } else {
+            "NOT_VALID_NOW"
+        });
+    }
+}
+
+/// Checks the stored status of one of our awards.
+fn check_status(award: &Assertion, report: &mut Report) {
+    let (passed, message) = match &award.status {
+        CredentialStatus::Active => (true, "not revoked or suspended".to_owned()),
+        CredentialStatus::Revoked { reason, .. } => {
+            report.revoked = true;
+            (
+                false,
+                format!(
+                    "revoked: {}",
+                    reason.as_ref().map_or("no reason given", |r| r.as_str())
+                ),
+            )
+        }
+        CredentialStatus::Suspended { .. } => (false, "suspended".to_owned()),
+    };
+    report.checks.push(check("status", passed, message));
+    if !passed {
+        report.fail(if report.revoked {
+            "REVOKED"
+        } else {
+            "SUSPENDED"
+        });
+    }
+}
+
+/// Checks the shape an OB 3.0 credential must have.
+fn check_shape(document: &Value, report: &mut Report) {
+    let types: Vec<&str> = document
+        .get("type")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let context_ok = document
+        .get("@context")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+        .and_then(Value::as_str)
+        == Some(documents::VC2_CONTEXT);
+    let passed = context_ok
+        && types.contains(&"VerifiableCredential")
+        && (types.contains(&"OpenBadgeCredential") || types.contains(&"AchievementCredential"))
+        && document.get("credentialSubject").is_some()
+        && document.get("issuer").is_some();
+    report.checks.push(check(
+        "schema",
+        passed,
+        if passed {
+            "an OB 3.0 credential (VC 2.0 context, types, issuer, subject)"
+        } else {
+            "not an OB 3.0 credential: needs the VC 2.0 context first, the types \
+             VerifiableCredential and OpenBadgeCredential, an issuer and a credentialSubject"
+        },
+    ));
+    if !passed {
+        report.fail("INVALID_CREDENTIAL");
+    }
+}
+
+/// The id of one of our issuers named by a credential's `issuer`: its
+/// `did:web` (what credentials name their issuer by), or its profile URL or
+/// another reference form.
+fn our_issuer(state: &AppState, document: &Value) -> Option<IssuerId> {
+    let issuer = document.get("issuer")?;
+    let raw = issuer.as_str().or_else(|| issuer.get("id")?.as_str())?;
+    if raw.starts_with("did:") {
+        return state.urls.issuer_of_did(raw);
+    }
+    crate::requests::issuer_reference(raw, &state.urls)
+        .ok()
+        .map(IssuerId::from)
+}
+
+/// `GET /credentials/{id}/verify`: verifies one of our credentials as a
+/// verifier would: proof, key status, issuer, validity window, status.
+#[utoipa::path(
+    get,
+    path = "/credentials/{id}/verify",
+    tag = "verification",
+    operation_id = "verifyCredential",
+    summary = "Verify a credential of this server",
+    description = "Public. Verifies the credential as it was issued (its OB 3.0 form with its proof), as a \
+        verifier would: its shape (`schema`), the proof's key (`keyStatus`: known and not revoked; \
+        `issuerMatch`: the credential's issuer's), the `eddsa-rdfc-2022` signature (`proof`), `validFrom` / \
+        `validUntil` (`validityWindow`) and whether it was revoked or suspended (`status`). A credential issued \
+        with `?sign=false` has no proof: `NO_PROOF`. A revoked credential answers 200 with `errorCode: REVOKED` \
+        here (not 410). Served under every prefix, and under `/assertions`.",
+    params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
+    responses(
+        (status = 200, description = "The verification report, whatever its outcome.",
+            body = schema::VerificationReport,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 404, description = "No such credential (or the id is not a UUID).", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+pub(super) async fn verify_stored(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: AssertionId = path_id(&id, "credential")?;
+    let award = state.store.assertions().get(id).await?;
+    let mut report = Report::new();
+    match &award.issued_credential {
+        Some(document) => {
+            check_shape(document, &mut report);
+            check_proof(&state, document, Some(award.issuer_id), &mut report).await?;
+            check_window(document, &mut report);
+        }
+        None => {
+            report.checks.push(check(
+                "proof",
+                false,
+                "the credential was issued without a proof",
+            ));
+            report.fail("NO_PROOF");
+        }
+    }
+    check_status(&award, &mut report);
+    let url = state.urls.credential(documents::Version::V3, award.id);
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(report.into_json(Some(&url))))
+}
+
+/// `POST /verify` with an OB 3.0 credential (JSON): ours or another
+/// issuer's signed with `did:key`.
+#[utoipa::path(
+    post,
+    path = "/verify",
+    tag = "verification",
+    operation_id = "verifyPostedCredential",
+    summary = "Verify an OB 3.0 credential given as JSON",
+    description = "Public. Verifies a credential as given: its shape, its proof (one of this server's issuer \
+        keys, named `<issuer did>#key-<key id>`, which must belong to the credential's issuer and not be \
+        revoked; or a `did:key`), the `eddsa-rdfc-2022` signature over the document as posted (any change \
+        after signing gives `INVALID_SIGNATURE`), and `validFrom` / `validUntil`. When its `id` is the URL of one \
+        of this server's credentials, whether that credential was revoked or suspended too. JSON-LD contexts \
+        are never fetched: a credential using a context that is not bundled, or a term its contexts do not \
+        define, fails the `proof` check. Bare path only.",
+    request_body(content = schema::VerifyRequest,
+        description = "The credential, or `{\"credential\": {...}}`. Read as JSON whatever the `Content-Type`."),
+    responses(
+        (status = 200, description = "The verification report, whatever its outcome.",
+            body = schema::VerificationReport,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 400, description = "The body is not JSON, too large or nested too deeply.",
+            body = schema::ValidationError),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn verify_posted(
+    _request: HttpRequest,
+    state: web::Data<AppState>,
+    JsonBody(document): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let token = match &document {
+        Value::String(token) => Some(token.clone()),
+        _ => document
+            .get("credential")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    };
+    if let Some(token) = token {
+        return verify_jwt(&state, &token).await;
+    }
+    let document = match document.get("credential") {
+        Some(inner @ Value::Object(_)) => inner.clone(),
+        _ => document,
+    };
+    let mut report = Report::new();
+    check_shape(&document, &mut report);
+    let issuer = our_issuer(&state, &document);
+    check_proof(&state, &document, issuer, &mut report).await?;
+    check_window(&document, &mut report);
+    let id = document
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    check_our_status(&state, id.as_deref(), &mut report).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(report.into_json(id.as_deref())))
+}
+
+/// Verifies a VC-JWT: the EdDSA signature with the key its `kid` names (ours
+/// by did:web, or a did:key), the claims OB 3.0 maps against the credential
+/// they carry, then the same checks as a JSON credential.
+async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiError> {
+    let mut report = Report::new();
+    let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+    let Some(kid) = kid else {
+        report
+            .checks
+            .push(check("proof", false, "not a JWT with a kid header"));
+        report.fail("INVALID_SIGNATURE");
+        return Ok(HttpResponse::Ok().json(report.into_json(None)));
+    };
+    let (public, our_key) = match state.signing.our_key(&kid).await? {
+        Some((key, public)) => (Some(public).filter(|_| key.status.verifies()), Some(key)),
+        None => (openbadges_credentials::resolve_did_key(&kid).ok(), None),
+    };
+    if let Some(key) = &our_key {
+        let verifies = key.status.verifies();
+        report.checks.push(check(
+            "keyStatus",
+            verifies,
+            format!("key {} is {}", key.id, key.status.as_str()),
+        ));
+        if !verifies {
+            report.fail("KEY_REVOKED");
+        }
+    }
+    let Some(public) = public else {
+        report
+            .checks
+            .push(check("proof", false, format!("no usable key for {kid}")));
+        report.fail("UNKNOWN_KEY");
+        return Ok(HttpResponse::Ok().json(report.into_json(None)));
+    };
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.to_bytes());
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    // The validity window is checked below on the credential itself.
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let decoded = jsonwebtoken::DecodingKey::from_ed_components(&x)
+        .ok()
+        .and_then(|key| jsonwebtoken::decode::<Value>(token, &key, &validation).ok());
+    let Some(payload) = decoded.map(|d| d.claims) else {
+        report
+            .checks
+            .push(check("proof", false, "the JWT signature does not verify"));
+        report.fail("INVALID_SIGNATURE");
+        return Ok(HttpResponse::Ok().json(report.into_json(None)));
+    };
+    report.signature = true;
+    report
+        .checks
+        .push(check("proof", true, "EdDSA JWT signature verified"));
+    let expected = crate::signing::jwt_claims(&payload);
+    let claims_match = ["iss", "jti", "sub", "nbf", "exp"]
+        .iter()
+        .all(|claim| payload.get(*claim) == expected.get(*claim))
+        && payload.get("iss").is_some()
+        && payload.get("jti").is_some()
+        && payload.get("nbf").is_some();
+    report.checks.push(check(
+        "jwtClaims",
+        claims_match,
+        if claims_match {
+            "iss, jti, sub, nbf and exp match the credential"
+        } else {
+            "the JWT claims do not match the credential they carry"
+        },
+    ));
+    if !claims_match {
+        report.fail("CLAIMS_MISMATCH");
+    }
+    check_shape(&payload, &mut report);
+    if let Some(key) = &our_key {
+        let matches = our_issuer(state, &payload) == Some(key.issuer_id);
+        report.checks.push(check(
+            "issuerMatch",
+            matches,
+            "the key belongs to the credential's issuer",
+        ));
+        if !matches {
+            report.fail("ISSUER_MISMATCH");
+        }
+    }
+    check_window(&payload, &mut report);
+    let id = payload.get("id").and_then(Value::as_str).map(str::to_owned);
+    check_our_status(state, id.as_deref(), &mut report).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(report.into_json(id.as_deref())))
+}
+
+/// For a credential id of ours (under `BASE_URL` followed by `/`, so that
+/// `https://badges.example.org.evil/...` is not ours), checks its stored status.
+async fn check_our_status(
+    state: &AppState,
+    id: Option<&str>,
+    report: &mut Report,
+) -> Result<(), ApiError> {
+    let Some(raw) = id.filter(|raw| raw.starts_with(&format!("{}/", state.urls.base()))) else {
+        return Ok(());
+    };
+    let Some(award_id) = raw
+        .rsplit('/')
+        .next()
+        .and_then(|tail| tail.parse::<AssertionId>().ok())
+    else {
+        return Ok(());
+    };
+    match state.store.assertions().get(award_id).await {
+        Ok(award) => check_status(&award, report),
+        Err(DomainError::NotFound { .. }) => {
+            report
+                .checks
+                .push(check("status", false, "no such credential here"));
+            report.fail("UNKNOWN_CREDENTIAL");
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(())
+}

@@ -1,0 +1,430 @@
+//! Proofs on issued credentials: each issuer gets an Ed25519 key on first
+//! use, stored in the database (so every instance signs with it) with the
+//! private half sealed by AES-256-GCM under `KEY_ENCRYPTION_KEY`. Keys are
+//! published in the issuer's `did:web` document and in the JWKS; the
+//! verification method of a proof is `<did>#key-<key id>`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
+use aes_gcm::{Aes256Gcm, Nonce};
+use async_trait::async_trait;
+use openbadges_credentials::{DataIntegrity, Ed25519KeyPair, VerifyingKey};
+use openbadges_domain::documents::Urls;
+use openbadges_domain::ports::{CredentialSigner, RepoResult, Store};
+use openbadges_domain::*;
+use serde_json::{json, Value};
+
+const NONCE_LEN: usize = 12;
+
+/// Seals and opens private keys. `Debug` shows nothing of the key.
+pub struct KeyVault {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for KeyVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyVault(<redacted>)")
+    }
+}
+
+impl KeyVault {
+    /// A vault for a 256-bit key encryption key.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(key.into()),
+        }
+    }
+
+    /// `nonce || ciphertext` of `secret` under a fresh random nonce.
+    pub fn seal(&self, secret: &[u8]) -> Result<Vec<u8>, DomainError> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = self
+            .cipher
+            .encrypt(&nonce, secret)
+            .map_err(|_| DomainError::Internal("sealing a private key failed".to_owned()))?;
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        Ok(sealed)
+    }
+
+    /// The secret inside `sealed`; fails if it was sealed under another key
+    /// or altered.
+    pub fn open(&self, sealed: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, DomainError> {
+        if sealed.len() <= NONCE_LEN {
+            return Err(DomainError::Internal(
+                "a sealed private key is truncated".to_owned(),
+            ));
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|_| {
+                DomainError::Internal(
+                    "a private key cannot be opened: KEY_ENCRYPTION_KEY differs from the one it \
+                     was sealed with"
+                        .to_owned(),
+                )
+            })
+    }
+}
+
+/// The verification method id of `key`.
+pub fn verification_method(urls: &Urls, key: &SigningKey) -> String {
+    format!("{}#key-{}", urls.issuer_did(key.issuer_id), key.id)
+}
+
+/// The key id in one of our verification methods, if `method` is ours.
+pub fn key_id_of(urls: &Urls, method: &str) -> Option<(IssuerId, SigningKeyId)> {
+    let (did, fragment) = method.split_once('#')?;
+    let issuer: IssuerId = did.rsplit(':').next()?.parse().ok()?;
+    let key: SigningKeyId = fragment.strip_prefix("key-")?.parse().ok()?;
+    (urls.issuer_did(issuer) == did).then_some((issuer, key))
+}
+
+/// Signs credentials with the issuers' keys.
+pub struct Signing {
+    integrity: Arc<DataIntegrity>,
+    vault: KeyVault,
+    urls: Urls,
+    store: Arc<dyn Store>,
+    /// Opened key pairs by key id: keys never change once made, so this
+    /// stays correct across instances; it grows with the number of keys.
+    opened: RwLock<HashMap<SigningKeyId, Arc<Ed25519KeyPair>>>,
+}
+
+impl Signing {
+    /// A signer over `store`, with the JSON-LD contexts loaded once.
+    pub fn new(store: Arc<dyn Store>, vault: KeyVault, urls: Urls) -> Result<Self, String> {
+        let integrity =
+            DataIntegrity::new().map_err(|e| format!("loading JSON-LD contexts: {e}"))?;
+        Ok(Self {
+            integrity: Arc::new(integrity),
+            vault,
+            urls,
+            store,
+            opened: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The Data Integrity engine, for verification.
+    pub fn integrity(&self) -> Arc<DataIntegrity> {
+        Arc::clone(&self.integrity)
+    }
+
+    fn open(&self, key: &SigningKey) -> Result<Arc<Ed25519KeyPair>, DomainError> {
+        if let Some(pair) = self
+            .opened
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key.id).cloned())
+        {
+            return Ok(pair);
+        }
+        let seed = self.vault.open(&key.sealed_private_key)?;
+        let seed: [u8; 32] = seed
+            .as_slice()
+            .try_into()
+            .map_err(|_| DomainError::Internal(format!("signing key {} is malformed", key.id)))?;
+        let pair = Arc::new(Ed25519KeyPair::from_seed(&seed));
+        if pair.public_key_multibase() != key.public_key {
+            return Err(DomainError::Internal(format!(
+                "signing key {} does not match its public key",
+                key.id
+            )));
+        }
+        if let Ok(mut opened) = self.opened.write() {
+            opened.insert(key.id, Arc::clone(&pair));
+        }
+        Ok(pair)
+    }
+
+    /// A new active key for `issuer` (sealed, stored), or `rotate` to
+    /// retire the current one.
+    async fn make_key(&self, issuer: IssuerId, rotate: bool) -> Result<SigningKey, DomainError> {
+        let pair = Ed25519KeyPair::generate()
+            .map_err(|e| DomainError::Internal(format!("generating a key: {e}")))?;
+        let key = SigningKey {
+            id: SigningKeyId::generate(),
+            issuer_id: issuer,
+            algorithm: KeyAlgorithm::Ed25519,
+            public_key: pair.public_key_multibase(),
+            sealed_private_key: self.vault.seal(pair.seed().as_slice())?,
+            status: KeyStatus::Active,
+            created_at: Timestamp::now(),
+        };
+        if rotate {
+            self.store.signing_keys().rotate(&key).await?;
+        } else {
+            self.store.signing_keys().create(&key).await?;
+        }
+        Ok(key)
+    }
+
+    /// The issuer's active Ed25519 key, made on first use. When several
+    /// instances race to make it, the database keeps one and the others
+    /// take that one.
+    pub async fn active_key(&self, issuer: IssuerId) -> Result<SigningKey, DomainError> {
+        let keys = self.store.signing_keys();
+        if let Some(key) = keys.active(issuer, KeyAlgorithm::Ed25519).await? {
+            return Ok(key);
+        }
+        match self.make_key(issuer, false).await {
+            Ok(key) => Ok(key),
+            Err(DomainError::Conflict(_)) => keys
+                .active(issuer, KeyAlgorithm::Ed25519)
+                .await?
+                .ok_or_else(|| DomainError::Internal("the active key vanished".to_owned())),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Retires the issuer's active key and makes a new one.
+    pub async fn rotate(&self, issuer: IssuerId) -> Result<SigningKey, DomainError> {
+        self.make_key(issuer, true).await
+    }
+
+    /// The DID document of `issuer`: every key that still verifies.
+    pub async fn did_document(&self, issuer: &Issuer) -> Result<Value, DomainError> {
+        let did = self.urls.issuer_did(issuer.id);
+        let keys: Vec<SigningKey> = self
+            .store
+            .signing_keys()
+            .list_for_issuer(issuer.id)
+            .await?
+            .into_iter()
+            .filter(|k| k.status.verifies() && k.algorithm == KeyAlgorithm::Ed25519)
+            .collect();
+        let methods: Vec<Value> = keys
+            .iter()
+            .map(|k| {
+                json!({
+                    "id": verification_method(&self.urls, k),
+                    "type": "Multikey",
+                    "controller": did,
+                    "publicKeyMultibase": k.public_key,
+                })
+            })
+            .collect();
+        let ids: Vec<String> = keys
+            .iter()
+            .map(|k| verification_method(&self.urls, k))
+            .collect();
+        Ok(json!({
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": did,
+            "alsoKnownAs": [self.urls.issuer(documents::Version::V3, issuer.id)],
+            "verificationMethod": methods,
+            "assertionMethod": ids,
+        }))
+    }
+
+    /// The public key behind one of our verification methods, if the key
+    /// exists, belongs to the issuer the method names, and still verifies.
+    pub async fn our_key(
+        &self,
+        method: &str,
+    ) -> Result<Option<(SigningKey, VerifyingKey)>, DomainError> {
+        let Some((issuer, id)) = key_id_of(&self.urls, method) else {
+            return Ok(None);
+        };
+        let key = match self.store.signing_keys().get(id).await {
+            Ok(key) => key,
+            Err(DomainError::NotFound { .. }) => return Ok(None),
+            Err(other) => return Err(other),
+        };
+        if key.issuer_id != issuer {
+            return Ok(None);
+        }
+        let public = VerifyingKey::from_multibase(&key.public_key)
+            .map_err(|e| DomainError::Internal(format!("stored public key: {e}")))?;
+        Ok(Some((key, public)))
+    }
+}
+
+/// PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410): the form JWT
+/// libraries take private keys in.
+fn ed25519_pkcs8(seed: &[u8; 32]) -> zeroize::Zeroizing<Vec<u8>> {
+    const PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let mut der = zeroize::Zeroizing::new(Vec::with_capacity(48));
+    der.extend_from_slice(&PREFIX);
+    der.extend_from_slice(seed);
+    der
+}
+
+/// Seconds since the epoch of an RFC 3339 date-time claim.
+fn numeric_date(credential: &Value, field: &str) -> Option<i64> {
+    let text = credential.get(field)?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp())
+}
+
+/// The JWT claims OB 3.0 maps from a credential: `iss` (issuer id), `jti`
+/// (id), `sub` (subject id, when the subject has one), `nbf` (validFrom),
+/// `exp` (validUntil).
+pub fn jwt_claims(credential: &Value) -> Value {
+    let mut payload = credential.clone();
+    if let Value::Object(claims) = &mut payload {
+        let issuer = credential
+            .get("issuer")
+            .and_then(|i| i.as_str().or_else(|| i.get("id")?.as_str()));
+        let pairs = [
+            ("iss", issuer.map(Value::from)),
+            ("jti", credential.get("id").cloned()),
+            (
+                "sub",
+                credential
+                    .get("credentialSubject")
+                    .and_then(|s| s.get("id"))
+                    .cloned(),
+            ),
+            (
+                "nbf",
+                numeric_date(credential, "validFrom").map(Value::from),
+            ),
+            (
+                "exp",
+                numeric_date(credential, "validUntil").map(Value::from),
+            ),
+        ];
+        for (claim, value) in pairs {
+            if let Some(value) = value {
+                claims.insert(claim.to_owned(), value);
+            }
+        }
+    }
+    payload
+}
+
+impl Signing {
+    /// The credential as a VC-JWT: a compact JWS (EdDSA) whose payload is
+    /// the credential (with its Data Integrity proof) plus the JWT claims,
+    /// `kid` naming the verification method.
+    pub async fn jwt(&self, issuer: IssuerId, credential: &Value) -> Result<String, DomainError> {
+        let key = self.active_key(issuer).await?;
+        let pair = self.open(&key)?;
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some(verification_method(&self.urls, &key));
+        header.typ = Some("JWT".to_owned());
+        let der = ed25519_pkcs8(&pair.seed());
+        jsonwebtoken::encode(
+            &header,
+            &jwt_claims(credential),
+            &jsonwebtoken::EncodingKey::from_ed_der(&der),
+        )
+        .map_err(|e| DomainError::Internal(format!("signing a JWT failed: {e}")))
+    }
+}
+
+#[async_trait]
+impl CredentialSigner for Signing {
+    async fn sign(&self, issuer: &Issuer, credential: Value) -> RepoResult<Value> {
+        let key = self.active_key(issuer.id).await?;
+        let pair = self.open(&key)?;
+        let method = verification_method(&self.urls, &key);
+        // Whole seconds: repeated proof configurations are cached by the
+        // signer, and verifiers compare `created` as a date-time anyway.
+        let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let integrity = Arc::clone(&self.integrity);
+        actix_web::web::block(move || integrity.sign(&credential, &pair, &method, &created))
+            .await
+            .map_err(|e| DomainError::Internal(format!("signing task failed: {e}")))?
+            .map_err(|e| DomainError::Internal(format!("signing failed: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_keys_open_only_with_their_key() {
+        let vault = KeyVault::new(&[7; 32]);
+        let sealed = vault.seal(b"thirty-two bytes of secret seed!").unwrap();
+        assert_ne!(&sealed[NONCE_LEN..], b"thirty-two bytes of secret seed!");
+        assert_eq!(
+            vault.open(&sealed).unwrap().as_slice(),
+            b"thirty-two bytes of secret seed!"
+        );
+        assert!(KeyVault::new(&[8; 32]).open(&sealed).is_err());
+        let mut tampered = sealed.clone();
+        tampered[NONCE_LEN] ^= 1;
+        assert!(vault.open(&tampered).is_err());
+    }
+
+    #[test]
+    fn jwts_verify_with_the_public_key_and_map_the_claims() {
+        let pair = Ed25519KeyPair::from_seed(&[9; 32]);
+        let credential = json!({
+            "id": "https://b.example.org/v3/credentials/1",
+            "issuer": {"id": "did:web:b.example.org:issuers:1"},
+            "validFrom": "2024-05-01T12:00:00Z",
+            "validUntil": "2030-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:ada"},
+        });
+        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        let token = jsonwebtoken::encode(
+            &header,
+            &jwt_claims(&credential),
+            &jsonwebtoken::EncodingKey::from_ed_der(&ed25519_pkcs8(&pair.seed())),
+        )
+        .unwrap();
+        let x = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            pair.verifying_key().to_bytes(),
+        );
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        let decoded = jsonwebtoken::decode::<Value>(
+            &token,
+            &jsonwebtoken::DecodingKey::from_ed_components(&x).unwrap(),
+            &validation,
+        )
+        .unwrap();
+        assert_eq!(
+            decoded.claims["iss"],
+            json!("did:web:b.example.org:issuers:1")
+        );
+        assert_eq!(decoded.claims["jti"], credential["id"]);
+        assert_eq!(decoded.claims["sub"], json!("did:example:ada"));
+        assert_eq!(decoded.claims["nbf"], json!(1714564800));
+        assert_eq!(decoded.claims["exp"], json!(1893456000));
+        let other = Ed25519KeyPair::from_seed(&[10; 32]);
+        let other_x = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            other.verifying_key().to_bytes(),
+        );
+        assert!(jsonwebtoken::decode::<Value>(
+            &token,
+            &jsonwebtoken::DecodingKey::from_ed_components(&other_x).unwrap(),
+            &validation,
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn did_web_follows_the_base_url() {
+        let issuer: IssuerId = "6a0c9a3e-3c43-4a3e-8a5e-0d6b1f0f5b11".parse().unwrap();
+        let urls = Urls::new("https://badges.example.org").unwrap();
+        assert_eq!(
+            urls.issuer_did(issuer),
+            "did:web:badges.example.org:issuers:6a0c9a3e-3c43-4a3e-8a5e-0d6b1f0f5b11"
+        );
+        let urls = Urls::new("http://localhost:3000/ob").unwrap();
+        assert_eq!(
+            urls.issuer_did(issuer),
+            "did:web:localhost%3A3000:ob:issuers:6a0c9a3e-3c43-4a3e-8a5e-0d6b1f0f5b11"
+        );
+        let key = SigningKeyId::generate();
+        let method = format!("{}#key-{key}", urls.issuer_did(issuer));
+        assert_eq!(key_id_of(&urls, &method), Some((issuer, key)));
+        assert_eq!(key_id_of(&urls, &method.replace("localhost", "evil")), None);
+    }
+}

@@ -1,0 +1,466 @@
+//! Interoperability (issue 5, item 8): an independent verifier, the Digital
+//! Bazaar JavaScript stack (`@digitalbazaar/vc`, `data-integrity`,
+//! `eddsa-rdfc-2022-cryptosuite`) run by `tests/interop/verify.mjs`,
+//! verifies the credentials our running server issues and rejects tampered
+//! ones; the same credentials validate against the official OB 3.0 JSON
+//! Schema.
+//!
+//! The verifier fetches nothing: its document loader serves the contexts
+//! under `crates/credentials/contexts` and the issuer's DID document and
+//! verification method, which this test resolves from the server (did:web)
+//! and hands over in a `documents.json`.
+//!
+//! `node_modules` is installed from `tests/interop/package-lock.json` with
+//! `npm ci`, once per run, when missing or older than the lock file. Without
+//! Node.js and npm (`make deps` installs them) these tests fail, unless
+//! `OPENBADGES_SKIP_INTEROP=1` asks to skip them.
+//!
+//! The verifier runs with the stack's default proof purpose, which requires
+//! the verification method's controller to be the credential's `issuer`:
+//! our credentials name their issuer by its did:web, the controller of its
+//! keys, as the OB 3.0 implementation guide asks ("Key provenance").
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use openbadges_e2e::{achievement_body, award_body, id_of, issuer_body, uuid_of, Launch, Server};
+use serde_json::{json, Map, Value};
+use tempfile::TempDir;
+
+/// The context verification methods are served with.
+const MULTIKEY_V1: &str = "https://w3id.org/security/multikey/v1";
+/// Set to `1` to skip these tests where Node.js is not available.
+const SKIP_VARIABLE: &str = "OPENBADGES_SKIP_INTEROP";
+
+/// `tests/interop`, the npm project of the verifier.
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
+}
+
+/// When a file was last modified, if it exists.
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// `program --version`, or why it cannot run.
+fn version_of(program: &str) -> Result<String, String> {
+    let output = Command::new(program)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("`{program}` cannot run ({e})"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{program} --version` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Checks Node.js and installs `node_modules` when it is missing or older
+/// than `package-lock.json`.
+fn install() -> Result<(), String> {
+    let help = format!(
+        "run `make deps` (scripts/install-deps.sh installs nodejs and npm), \
+         or set {SKIP_VARIABLE}=1 to skip the interoperability tests"
+    );
+    let node = version_of("node").map_err(|e| format!("Node.js is required: {e}; {help}"))?;
+    let major: u32 = node
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major < 18 {
+        return Err(format!(
+            "Node.js 18 or later is required, found {node}; {help}"
+        ));
+    }
+    let dir = interop_dir();
+    let lock = dir.join("package-lock.json");
+    let lock_time = modified(&lock).ok_or_else(|| format!("{} is missing", lock.display()))?;
+    // npm writes node_modules/.package-lock.json at the end of every install.
+    let installed = modified(&dir.join("node_modules").join(".package-lock.json"));
+    if installed.is_some_and(|time| time >= lock_time) {
+        return Ok(());
+    }
+    version_of("npm").map_err(|e| format!("npm is required: {e}; {help}"))?;
+    let output = Command::new("npm")
+        .args(["ci", "--prefix"])
+        .arg(&dir)
+        .args(["--no-audit", "--no-fund", "--loglevel=error"])
+        .env("npm_config_update_notifier", "false")
+        .output()
+        .map_err(|e| format!("`npm ci` cannot run: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`npm ci --prefix {}` failed ({}):\n{}{}",
+            dir.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the verifier can run: installs it once per test run. `false`
+/// (after saying so) only when skipping was asked for; panics when Node.js
+/// or npm is missing or the install fails.
+fn verifier_ready() -> bool {
+    if std::env::var(SKIP_VARIABLE).is_ok_and(|v| v == "1") {
+        println!("skipped: {SKIP_VARIABLE}=1");
+        return false;
+    }
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    if let Err(error) = INSTALLED.get_or_init(install) {
+        panic!("the interoperability verifier cannot be set up: {error}");
+    }
+    true
+}
+
+/// One run of `verify.mjs`.
+struct Verdict {
+    what: String,
+    output: Output,
+}
+
+impl Verdict {
+    fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{}: exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.what,
+            self.code(),
+            self.stdout(),
+            String::from_utf8_lossy(&self.output.stderr)
+        )
+    }
+
+    /// Asserts exit 0 (verified).
+    #[track_caller]
+    fn assert_verified(&self) {
+        assert_eq!(
+            self.code(),
+            Some(0),
+            "expected verified; {}",
+            self.describe()
+        );
+    }
+
+    /// Asserts exit 1 (not verified) with `reason` in the report.
+    #[track_caller]
+    fn assert_rejected(&self, reason: &str) {
+        assert_eq!(
+            self.code(),
+            Some(1),
+            "expected rejected; {}",
+            self.describe()
+        );
+        assert!(
+            self.stdout().contains(reason),
+            "the rejection should say {reason:?}; {}",
+            self.describe()
+        );
+    }
+}
+
+/// The server, the credentials it issued and the documents the verifier
+/// needs, written to a temporary directory.
+struct Fixture {
+    server: Server,
+    dir: TempDir,
+    credentials: Vec<(String, Value)>,
+}
+
+impl Fixture {
+    /// A server on SQLite with `BASE_URL` at its own address and
+    /// authentication off; an issuer, an achievement and credentials of
+    /// several shapes; the issuer's DID document resolved from the did:web
+    /// of the proofs.
+    fn issue() -> Self {
+        let server = Launch::new()
+            .base_url_at_own_address()
+            .env("AUTH_ENABLED", "false")
+            .start();
+        let created = |path: &str, body: &Value| {
+            let response = server.post(path, body);
+            response.assert_status(201);
+            response.body
+        };
+        let issuer = uuid_of(&created("/issuers", &issuer_body("Interop issuer")));
+        let badge = uuid_of(&created(
+            "/achievements",
+            &achievement_body(&issuer, "Interop badge"),
+        ));
+
+        let mut credentials = vec![
+            (
+                "OB 2.0 body, hashed e-mail".to_owned(),
+                created("/credentials", &award_body(&badge, "ada@example.org")),
+            ),
+            (
+                "OB 3.0 body, DID subject, evidence, validUntil".to_owned(),
+                created(
+                    "/credentials",
+                    &json!({
+                        "credentialSubject": {"id": "did:example:ebfeb1f712ebc6f1c276e12ec21",
+                                              "achievement": {"id": badge}},
+                        "validFrom": "2024-05-01T12:00:00.123Z",
+                        "validUntil": "2099-01-01T00:00:00Z",
+                        "evidence": [{"id": "https://work.example.org/1", "name": "Évidence 🎓",
+                                      "description": "The work", "genre": "Code",
+                                      "audience": "Reviewers", "narrative": "Wrote *it*"},
+                                     {"narrative": "Presented it"}],
+                    }),
+                ),
+            ),
+        ];
+        // Through /v2 the answer is an OB 2.0 assertion; its OB 3.0
+        // rendering, as stored and served, is the signed credential.
+        let assertion = created("/v2/credentials", &award_body(&badge, "v2@example.org"));
+        let path = format!("/v3/credentials/{}", uuid_of(&assertion));
+        let response = server.fetch(&path);
+        response.assert_status(200);
+        credentials.push((format!("issued through /v2, GET {path}"), response.body));
+
+        let batch = created(
+            "/credentials/batch",
+            &json!({"credentials": [
+                award_body(&badge, "batch@example.org"),
+                {"achievement": badge, "credentialSubject": {"id": "https://people.example.org/ada"},
+                 "validFrom": "2024-05-02T00:00:00Z"},
+            ]}),
+        );
+        let batch = batch.as_array().expect("the batch answers an array");
+        assert_eq!(batch.len(), 2);
+        for (index, credential) in batch.iter().enumerate() {
+            credentials.push((format!("batch item {index}"), credential.clone()));
+        }
+
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let fixture = Self {
+            server,
+            dir,
+            credentials,
+        };
+        fixture.write_documents();
+        fixture
+    }
+
+    /// Resolves the did:web of every proof's verification method on the
+    /// server and writes `documents.json`: each DID → its DID document, each
+    /// verification method id → the method with the Multikey context.
+    fn write_documents(&self) {
+        let mut documents = Map::new();
+        for (what, credential) in &self.credentials {
+            let method = credential["proof"]["verificationMethod"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{what}: no proof.verificationMethod: {credential:#}"));
+            let (did, _) = method
+                .split_once('#')
+                .unwrap_or_else(|| panic!("{what}: {method} has no fragment"));
+            if documents.contains_key(did) {
+                continue;
+            }
+            let url = did_web_url(did, &self.server.base_url());
+            let response = self.server.fetch(&url);
+            response.assert_status(200);
+            let document = response.body;
+            assert_eq!(document["id"], json!(did), "{url}: {document:#}");
+            let methods = document["verificationMethod"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{url}: no verificationMethod: {document:#}"));
+            for entry in methods {
+                let mut entry = entry.as_object().expect("a method is an object").clone();
+                entry.insert("@context".to_owned(), json!(MULTIKEY_V1));
+                documents.insert(id_of(&Value::Object(entry.clone())), Value::Object(entry));
+            }
+            assert!(
+                documents.contains_key(method),
+                "{what}: {method} is not in the DID document at {url}: {document:#}"
+            );
+            documents.insert(did.to_owned(), document);
+        }
+        self.write("documents.json", &Value::Object(documents));
+    }
+
+    fn write(&self, name: &str, document: &Value) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, document.to_string())
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        path
+    }
+
+    /// Runs the verifier on `credential` with `flags` and the documents
+    /// (those of `documents.json`, or `documents` when given).
+    fn verify(
+        &self,
+        what: &str,
+        credential: &Value,
+        flags: &[&str],
+        documents: Option<&Value>,
+    ) -> Verdict {
+        let credential_path = self.write("credential.json", credential);
+        let documents_path = match documents {
+            Some(documents) => self.write("other-documents.json", documents),
+            None => self.dir.path().join("documents.json"),
+        };
+        let output = Command::new("node")
+            .arg(interop_dir().join("verify.mjs"))
+            .args(flags)
+            .arg(&credential_path)
+            .arg(&documents_path)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+        Verdict {
+            what: what.to_owned(),
+            output,
+        }
+    }
+}
+
+/// The URL a did:web resolves to, with the server's scheme (the tests serve
+/// plain HTTP): `did:web:host%3Aport:a:b` → `<scheme>://host:port/a/b/did.json`.
+fn did_web_url(did: &str, base_url: &str) -> String {
+    let rest = did
+        .strip_prefix("did:web:")
+        .unwrap_or_else(|| panic!("{did} is not a did:web"));
+    let mut segments = rest.split(':');
+    let host = segments
+        .next()
+        .unwrap_or_default()
+        .replace("%3A", ":")
+        .replace("%3a", ":");
+    let path: Vec<&str> = segments.collect();
+    let scheme = base_url.split("://").next().unwrap_or("http");
+    let url = if path.is_empty() {
+        format!("{scheme}://{host}/.well-known/did.json")
+    } else {
+        format!("{scheme}://{host}/{}/did.json", path.join("/"))
+    };
+    assert!(
+        url.starts_with(base_url),
+        "{did} resolves to {url}, not on the server at {base_url}"
+    );
+    url
+}
+
+/// `<workspace>/../shared/spec/ob3/schemas/ob_v3p0_achievementcredential_schema.json`.
+fn credential_schema_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/spec/ob3/schemas/ob_v3p0_achievementcredential_schema.json")
+}
+
+/// The official AchievementCredential schema (draft 2019-09, formats
+/// checked), or `None` (after saying so) where `../shared` is absent; under
+/// CI, which always has it, its absence fails.
+fn credential_schema() -> Option<jsonschema::Validator> {
+    let path = credential_schema_path();
+    if !path.is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing, and CI always has ../shared",
+            path.display()
+        );
+        println!(
+            "OB 3.0 schema check skipped: {} does not exist",
+            path.display()
+        );
+        return None;
+    }
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    Some(
+        jsonschema::draft201909::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display())),
+    )
+}
+
+/// Every credential the server issues, of every shape, verifies with the
+/// Digital Bazaar stack and validates against the OB 3.0 schema; changing
+/// the achievement's name, the signature or `validFrom` makes it fail on the
+/// signature; and the verifier fetches nothing it was not given.
+#[test]
+fn the_reference_stack_verifies_our_credentials_and_rejects_tampered_ones() {
+    if !verifier_ready() {
+        return;
+    }
+    let fixture = Fixture::issue();
+    let schema = credential_schema();
+
+    for (what, credential) in &fixture.credentials {
+        assert_eq!(
+            credential["proof"]["cryptosuite"],
+            json!("eddsa-rdfc-2022"),
+            "{what}: {credential:#}"
+        );
+        fixture
+            .verify(what, credential, &[], None)
+            .assert_verified();
+        if let Some(schema) = &schema {
+            let violations: Vec<String> = schema
+                .iter_errors(credential)
+                .map(|e| format!("at {:?}: {e}", e.instance_path().to_string()))
+                .collect();
+            assert!(
+                violations.is_empty(),
+                "{what} does not validate against the AchievementCredential schema:\n  {}\n{credential:#}",
+                violations.join("\n  ")
+            );
+        }
+    }
+
+    let (what, original) = &fixture.credentials[1];
+    let mut renamed = original.clone();
+    renamed["credentialSubject"]["achievement"]["name"] = json!("Interop badge, renamed");
+    fixture
+        .verify(&format!("{what}, achievement renamed"), &renamed, &[], None)
+        .assert_rejected("Invalid signature.");
+
+    let mut resigned = original.clone();
+    let proof_value = original["proof"]["proofValue"]
+        .as_str()
+        .expect("a proofValue");
+    // Another base58 digit keeps the signature's length.
+    let last = if proof_value.ends_with('2') { '3' } else { '2' };
+    resigned["proof"]["proofValue"] =
+        json!(format!("{}{last}", &proof_value[..proof_value.len() - 1]));
+    fixture
+        .verify(&format!("{what}, proofValue changed"), &resigned, &[], None)
+        .assert_rejected("Invalid signature.");
+
+    let mut redated = original.clone();
+    // Still in the past, so that only the signature can fail.
+    redated["validFrom"] = json!("2024-05-01T12:00:01.123Z");
+    assert_ne!(redated["validFrom"], original["validFrom"]);
+    fixture
+        .verify(&format!("{what}, validFrom changed"), &redated, &[], None)
+        .assert_rejected("Invalid signature.");
+
+    // Without the DID documents, the loader refuses rather than fetching.
+    let method = original["proof"]["verificationMethod"]
+        .as_str()
+        .expect("a verificationMethod");
+    fixture
+        .verify(
+            &format!("{what}, no documents"),
+            original,
+            &[],
+            Some(&json!({})),
+        )
+        .assert_rejected(&format!("refusing to fetch {method}"));
+}
