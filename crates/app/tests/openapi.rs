@@ -140,13 +140,9 @@ const PUBLIC: &[(&str, &str)] = &[
 
 /// Protected operations that cannot answer 403: any valid credentials may
 /// read their own profile, and someone else's API key is reported missing
-/// (404), not forbidden, so that key ids cannot be probed.
-const NEVER_FORBIDDEN: &[(&str, &str)] = &[
-    ("get", "/auth/profile"),
-    ("get", "/api-keys/{id}"),
-    ("delete", "/api-keys/{id}"),
-    ("post", "/api-keys/{id}/revoke"),
-];
+/// (404), not forbidden, so that key ids cannot be probed. (Revoking or
+/// deleting one's own key can be forbidden: a read-only key may not.)
+const NEVER_FORBIDDEN: &[(&str, &str)] = &[("get", "/auth/profile"), ("get", "/api-keys/{id}")];
 
 /// The documented path `path` stands for: an alias's successor.
 fn successor(path: &str) -> String {

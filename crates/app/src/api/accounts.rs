@@ -729,14 +729,16 @@ async fn get_key(
     tag = "accounts",
     operation_id = "revokeApiKey",
     summary = "Revoke an API key",
-    description = "Its user or an administrator. The key stops working at once; its record stays, with \
-        `revokedAt`. Revoking a revoked key changes nothing.",
+    description = "Its user (with a write-capable credential) or an administrator. The key stops working \
+        at once; its record stays, with `revokedAt`. Revoking a revoked key changes nothing.",
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
         (status = 200, description = "Revoked: the key's record.", body = super::schema::ApiKey),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "A read-only credential may not change its account's keys.",
+            body = super::schema::Forbidden),
         (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
@@ -757,13 +759,16 @@ async fn revoke_key(
     tag = "accounts",
     operation_id = "deleteApiKey",
     summary = "Delete an API key",
-    description = "Its user or an administrator. The key stops working at once and its record is gone.",
+    description = "Its user (with a write-capable credential) or an administrator. The key stops working \
+        at once and its record is gone.",
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
         (status = 204, description = "Deleted."),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "A read-only credential may not change its account's keys.",
+            body = super::schema::Forbidden),
         (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
