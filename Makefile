@@ -20,7 +20,7 @@ ifneq ($(strip $(DB_VARS_SET)),)
 export $(DB_VARS_SET)
 endif
 
-.PHONY: help deps build run migrate test lint fmt check clean
+.PHONY: help deps build run migrate test bench lint fmt check clean
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VAR=value ...]"
@@ -49,6 +49,9 @@ test: deps ## Run the whole test suite (uses PostgreSQL at TEST_DATABASE_URL or 
 	# The end-to-end tests spawn the real binary, which cargo builds only for its own package.
 	$(CARGO) build -p $(PACKAGE)
 	bash scripts/with-postgres.sh $(CARGO) test --workspace
+
+bench: deps ## Measure throughput of the release binary on both backends (wrk; docs/performance.md)
+	bash scripts/bench.sh
 
 lint: deps ## Check formatting and run clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

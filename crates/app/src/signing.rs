@@ -324,6 +324,44 @@ impl Signing {
 
 #[async_trait]
 impl CredentialSigner for Signing {
+    /// Opens the key once and signs the batch in as many chunks as there
+    /// are cores, each on the blocking pool.
+    async fn sign_many(&self, issuer: &Issuer, credentials: Vec<Value>) -> RepoResult<Vec<Value>> {
+        let key = self.active_key(issuer.id).await?;
+        let pair = self.open(&key)?;
+        let method = verification_method(&self.urls, &key);
+        let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let chunk = credentials.len().div_ceil(cores).max(1);
+        let mut credentials = credentials.into_iter();
+        let mut tasks = Vec::new();
+        loop {
+            let part: Vec<Value> = credentials.by_ref().take(chunk).collect();
+            if part.is_empty() {
+                break;
+            }
+            let (integrity, pair, method, created) = (
+                Arc::clone(&self.integrity),
+                Arc::clone(&pair),
+                method.clone(),
+                created.clone(),
+            );
+            tasks.push(actix_web::web::block(move || {
+                part.iter()
+                    .map(|credential| integrity.sign(credential, &pair, &method, &created))
+                    .collect::<Result<Vec<_>, _>>()
+            }));
+        }
+        let mut signed = Vec::new();
+        for part in futures_util::future::join_all(tasks).await {
+            let part = part
+                .map_err(|e| DomainError::Internal(format!("signing task failed: {e}")))?
+                .map_err(|e| DomainError::Internal(format!("signing failed: {e}")))?;
+            signed.extend(part);
+        }
+        Ok(signed)
+    }
+
     async fn sign(&self, issuer: &Issuer, credential: Value) -> RepoResult<Value> {
         let key = self.active_key(issuer.id).await?;
         let pair = self.open(&key)?;

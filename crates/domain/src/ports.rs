@@ -155,6 +155,19 @@ pub trait CredentialSigner: Send + Sync {
         issuer: &Issuer,
         credential: serde_json::Value,
     ) -> RepoResult<serde_json::Value>;
+    /// Many credentials of `issuer`, in order. The default signs one after
+    /// the other; an implementation may spread the work over cores.
+    async fn sign_many(
+        &self,
+        issuer: &Issuer,
+        credentials: Vec<serde_json::Value>,
+    ) -> RepoResult<Vec<serde_json::Value>> {
+        let mut signed = Vec::with_capacity(credentials.len());
+        for credential in credentials {
+            signed.push(self.sign(issuer, credential).await?);
+        }
+        Ok(signed)
+    }
 }
 
 /// Signing keys. Lists are ordered by creation time, then id.

@@ -349,9 +349,28 @@ pub async fn issue_batch(
     if !errors.is_empty() {
         return Err(DomainError::Validation(errors));
     }
-    for award in &mut awards {
-        if let Some((badge, issuer)) = entities.get(&award.badge_class_id) {
-            attach_proof(proofs, award, badge, issuer).await?;
+    if let Some(proofs) = proofs {
+        // One signing call per issuer, so the signer can spread a large
+        // batch over cores.
+        let mut by_issuer: std::collections::HashMap<
+            IssuerId,
+            (&Issuer, Vec<usize>, Vec<serde_json::Value>),
+        > = Default::default();
+        for (index, award) in awards.iter().enumerate() {
+            if let Some((badge, issuer)) = entities.get(&award.badge_class_id) {
+                let document = crate::documents::ob3::credential(award, badge, issuer, proofs.urls);
+                let entry = by_issuer
+                    .entry(issuer.id)
+                    .or_insert_with(|| (issuer, Vec::new(), Vec::new()));
+                entry.1.push(index);
+                entry.2.push(document);
+            }
+        }
+        for (issuer, indices, documents) in by_issuer.into_values() {
+            let signed = proofs.signer.sign_many(issuer, documents).await?;
+            for (index, document) in indices.into_iter().zip(signed) {
+                awards[index].issued_credential = Some(document);
+            }
         }
     }
     store.assertions().create_many(&awards).await?;
