@@ -309,18 +309,16 @@ pub async fn issue_batch(
     drafts: Vec<AssertionDraft>,
 ) -> Result<Vec<Assertion>, DomainError> {
     let now = Timestamp::now();
-    let mut badges: std::collections::HashMap<BadgeClassId, IssuerId> = Default::default();
     let mut entities: std::collections::HashMap<BadgeClassId, (BadgeClass, Issuer)> =
         Default::default();
     let mut awards = Vec::with_capacity(drafts.len());
     let mut errors = Vec::new();
     for (index, draft) in drafts.into_iter().enumerate() {
-        let issuer_id = match badges.get(&draft.badge_class_id) {
-            Some(issuer) => *issuer,
+        let issuer_id = match entities.get(&draft.badge_class_id) {
+            Some((badge, _)) => badge.issuer_id,
             None => match referenced_badge_class(store, draft.badge_class_id).await {
                 Ok(badge) => {
                     let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
-                    badges.insert(badge.id, badge.issuer_id);
                     let issuer_id = badge.issuer_id;
                     entities.insert(badge.id, (badge, issuer));
                     issuer_id

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, ob3, Version};
-use openbadges_domain::ports::{AssertionFilter, BadgeClassFilter, DeleteMode};
+use openbadges_domain::ports::{AssertionFilter, BadgeClassFilter};
 use openbadges_domain::{service, BadgeClass, BadgeClassId, DomainError, IssuerId};
 use serde_json::Value;
 
@@ -238,11 +238,7 @@ async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    let mode = match ListQuery::of(&request).get(&["cascade"]) {
-        None | Some("false") => DeleteMode::Restrict,
-        Some("true") => DeleteMode::Cascade,
-        Some(_) => return Err(DomainError::invalid("cascade", "must be true or false").into()),
-    };
+    let mode = super::delete_mode(&request)?;
     service::delete_badge_class(state.store.as_ref(), &actor, id, mode).await?;
     Ok(HttpResponse::NoContent().finish())
 }

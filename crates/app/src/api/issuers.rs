@@ -2,8 +2,8 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, ob3, Version};
-use openbadges_domain::ports::{BadgeClassFilter, DeleteMode, IssuerFilter};
-use openbadges_domain::{service, DomainError, Issuer, IssuerId};
+use openbadges_domain::ports::{BadgeClassFilter, IssuerFilter};
+use openbadges_domain::{service, Issuer, IssuerId};
 use serde_json::Value;
 
 use super::listing::{page_response, ListQuery};
@@ -226,11 +226,7 @@ async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    let mode = match ListQuery::of(&request).get(&["cascade"]) {
-        None | Some("false") => DeleteMode::Restrict,
-        Some("true") => DeleteMode::Cascade,
-        Some(_) => return Err(DomainError::invalid("cascade", "must be true or false").into()),
-    };
+    let mode = super::delete_mode(&request)?;
     service::delete_issuer(state.store.as_ref(), &actor, id, mode).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -117,6 +117,16 @@ fn path_id<T: std::str::FromStr>(raw: &str, entity: &'static str) -> Result<T, A
     })
 }
 
+/// `?cascade=true|false` of a delete (absent: refuse while awarded).
+fn delete_mode(request: &HttpRequest) -> Result<openbadges_domain::ports::DeleteMode, ApiError> {
+    use openbadges_domain::ports::DeleteMode;
+    match listing::ListQuery::of(request).get(&["cascade"]) {
+        None | Some("false") => Ok(DeleteMode::Restrict),
+        Some("true") => Ok(DeleteMode::Cascade),
+        Some(_) => Err(DomainError::invalid("cascade", "must be true or false").into()),
+    }
+}
+
 /// How long clients and caches may reuse a public document.
 #[derive(Clone, Copy)]
 enum Freshness {
