@@ -10,6 +10,12 @@
 // server signs with. Nothing is fetched from the network: any other URL is
 // refused.
 //
+// A credential with a `credentialStatus` (BitstringStatusListEntry) is
+// checked with @digitalbazaar/vc-bitstring-status-list: its status list
+// credential must be in documents.json too, is verified with the same
+// suite, must have the credential's issuer, and a set bit means the
+// credential is not verified (revoked).
+//
 // The proof purpose is the stack's own CredentialIssuancePurpose: the
 // verification method's controller document must list it under
 // `assertionMethod`, and the controller's id must be the credential's
@@ -24,6 +30,7 @@ import {fileURLToPath} from 'node:url';
 
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from
   '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 
@@ -154,7 +161,7 @@ try {
   const suite = new DataIntegrityProof({cryptosuite: eddsaRdfc2022CryptoSuite});
   // Without `purpose`, verifyCredential uses CredentialIssuancePurpose.
   result = await vc.verifyCredential(
-    {credential, suite, documentLoader});
+    {credential, suite, documentLoader, checkStatus});
 } catch(e) {
   // verifyCredential reports failures in its result; a throw is a bug or a
   // broken installation.
@@ -162,9 +169,22 @@ try {
   process.exit(2);
 }
 
+// checkStatus reports the bit, not a verdict: a set bit is a revocation.
+const statusBits = ((result.statusResult || {}).results || []).map(
+  ({credentialStatus, status}) => ({
+    statusListCredential: credentialStatus.statusListCredential,
+    statusListIndex: credentialStatus.statusListIndex,
+    statusPurpose: credentialStatus.statusPurpose,
+    set: status === true,
+  }));
+const statusSet = statusBits.some(bit => bit.set);
+
 // `results[].credential` and `verificationMethod` repeat the input.
 const report = plain({
-  verified: result.verified === true,
+  verified: result.verified === true && !statusSet,
+  status: statusBits,
+  statusError: (result.statusResult || {}).error,
+  statusSet,
   purpose: 'credential-issuance',
   error: result.error,
   results: (result.results || []).map(

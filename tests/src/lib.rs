@@ -422,6 +422,34 @@ impl Server {
         read_log(&self.log)
     }
 
+    /// The port it listens on (on 127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Sends the signal `name` (`TERM`, `INT`, ...) to the server process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed: {status}");
+    }
+
+    /// Waits up to `timeout` for the process to exit: how it exited, or
+    /// `None` if it still runs.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait().expect("poll the server process") {
+                Some(status) => return Some(status),
+                None if Instant::now() > deadline => return None,
+                None => sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
     /// `GET path`: status and JSON body (`Null` when the body is not JSON).
     pub fn get(&self, path: &str) -> (u16, Value) {
         self.try_get(path)

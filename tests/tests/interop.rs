@@ -3,12 +3,14 @@
 //! `eddsa-rdfc-2022-cryptosuite`) run by `tests/interop/verify.mjs`,
 //! verifies the credentials our running server issues and rejects tampered
 //! ones; the same credentials validate against the official OB 3.0 JSON
-//! Schema.
+//! Schema. Their `credentialStatus` is checked by the same stack
+//! (`@digitalbazaar/vc-bitstring-status-list`): a revoked credential and a
+//! forged status list are rejected.
 //!
 //! The verifier fetches nothing: its document loader serves the contexts
-//! under `crates/credentials/contexts` and the issuer's DID document and
-//! verification method, which this test resolves from the server (did:web)
-//! and hands over in a `documents.json`.
+//! under `crates/credentials/contexts` and the issuer's DID document,
+//! verification method and status lists, which this test fetches from the
+//! server (did:web) and hands over in a `documents.json`.
 //!
 //! `node_modules` is installed from `tests/interop/package-lock.json` with
 //! `npm ci`, once per run, when missing or older than the lock file. Without
@@ -291,7 +293,27 @@ impl Fixture {
             );
             documents.insert(did.to_owned(), document);
         }
+        // The status lists the credentials name, as the server publishes
+        // them now (a verifier fetches them at verification time).
+        for (what, credential) in &self.credentials {
+            let list = credential["credentialStatus"]["statusListCredential"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{what}: no credentialStatus: {credential:#}"));
+            if !documents.contains_key(list) {
+                documents.insert(list.to_owned(), self.status_list(list));
+            }
+        }
         self.write("documents.json", &Value::Object(documents));
+    }
+
+    /// A status list credential of the server, by its URL.
+    fn status_list(&self, url: &str) -> Value {
+        let path = url
+            .strip_prefix(&self.server.base_url())
+            .unwrap_or_else(|| panic!("{url} is not on the server"));
+        let response = self.server.fetch(path);
+        response.assert_status(200);
+        response.body
     }
 
     fn write(&self, name: &str, document: &Value) -> PathBuf {
@@ -450,6 +472,55 @@ fn the_reference_stack_verifies_our_credentials_and_rejects_tampered_ones() {
     fixture
         .verify(&format!("{what}, validFrom changed"), &redated, &[], None)
         .assert_rejected("Invalid signature.");
+
+    // Revocation reaches the independent verifier through the status list:
+    // the revoked credential fails, the others of the same list still pass.
+    let (revoked_what, revoked) = &fixture.credentials[0];
+    let id = uuid_of(revoked);
+    fixture
+        .server
+        .post(
+            &format!("/credentials/{id}/revoke"),
+            &json!({"reason": "interop"}),
+        )
+        .assert_status(200);
+    fixture.write_documents();
+    let verdict = fixture.verify(&format!("{revoked_what}, revoked"), revoked, &[], None);
+    verdict.assert_rejected("\"statusSet\": true");
+    fixture.verify(what, original, &[], None).assert_verified();
+
+    // A status list changed in transit fails its own proof, and with it the
+    // credential's status check.
+    let list_url = original["credentialStatus"]["statusListCredential"]
+        .as_str()
+        .expect("a statusListCredential");
+    let documents: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.dir.path().join("documents.json")).expect("documents"),
+    )
+    .expect("documents.json");
+    let mut forged = documents.clone();
+    forged[list_url]["credentialSubject"]["encodedList"] =
+        fixture.status_list(list_url)["credentialSubject"]["encodedList"].clone();
+    forged[list_url]["validFrom"] = json!("2024-01-01T00:00:00Z");
+    fixture
+        .verify(
+            &format!("{what}, status list forged"),
+            original,
+            &[],
+            Some(&forged),
+        )
+        .assert_rejected("BitstringStatusListCredential\\\" not verified");
+
+    // The suspension list of the same bits is itself a credential the
+    // reference stack verifies.
+    let suspension = fixture.status_list(&format!("{list_url}/suspension"));
+    assert_eq!(
+        suspension["credentialSubject"]["statusPurpose"],
+        "suspension"
+    );
+    fixture
+        .verify("the suspension list", &suspension, &[], None)
+        .assert_verified();
 
     // Without the DID documents, the loader refuses rather than fetching.
     let method = original["proof"]["verificationMethod"]

@@ -18,6 +18,8 @@ use openbadges_diesel_postgres::PgOptions;
 use openbadges_diesel_sqlite::{SqliteOptions, SyncMode};
 use openbadges_domain::ports::Backend;
 
+use crate::logging::LogFormat;
+
 /// The variable naming the optional configuration file (the `--config` flag wins).
 pub const CONFIG_FILE_VAR: &str = "CONFIG_FILE";
 
@@ -182,6 +184,13 @@ pub const LOG_LEVEL: Variable = Variable::new(
     "error, warn, info, debug, trace",
     "log level: error | warn | info | debug | trace",
 );
+/// How log lines are written.
+pub const LOG_FORMAT: Variable = Variable::new(
+    "LOG_FORMAT",
+    Some("text"),
+    "text, json",
+    "log lines as text, or as JSON objects one a line: text | json",
+);
 /// The address the HTTP server binds.
 pub const HOST: Variable = Variable::new(
     "HOST",
@@ -307,6 +316,21 @@ pub const REQUEST_TIMEOUT_SECONDS: Variable = Variable::new(
     "a request still running after this long answers 503",
 );
 
+/// Whether `GET /metrics` is served.
+pub const METRICS_ENABLED: Variable = Variable::new(
+    "METRICS_ENABLED",
+    Some("true"),
+    "true, false, 1, 0",
+    "serve Prometheus metrics at GET /metrics (no credentials asked)",
+);
+/// How long a stopping server lets requests finish.
+pub const SHUTDOWN_TIMEOUT: Variable = Variable::new(
+    "SHUTDOWN_TIMEOUT",
+    Some("30"),
+    "whole seconds 0-3600",
+    "on SIGTERM/SIGINT, seconds in-flight requests get to finish",
+);
+
 /// Every variable, in the order `--help` lists them.
 pub const VARIABLES: &[Variable] = &[
     DB_TYPE,
@@ -324,6 +348,7 @@ pub const VARIABLES: &[Variable] = &[
     SQLITE_CACHE_SIZE,
     DB_QUERY_LOGGING,
     LOG_LEVEL,
+    LOG_FORMAT,
     HOST,
     PORT,
     BASE_URL,
@@ -341,6 +366,8 @@ pub const VARIABLES: &[Variable] = &[
     MAX_BODY_BYTES,
     MAX_JSON_DEPTH,
     REQUEST_TIMEOUT_SECONDS,
+    METRICS_ENABLED,
+    SHUTDOWN_TIMEOUT,
 ];
 
 /// Prefix of the API keys configured the previous server's way,
@@ -422,6 +449,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// The log level (`LOG_LEVEL`).
     pub log_level: LevelFilter,
+    /// How log lines are written (`LOG_FORMAT`).
+    pub log_format: LogFormat,
     /// Whether SQL statements are logged (`DB_QUERY_LOGGING`).
     pub query_logging: bool,
     /// Authentication.
@@ -548,6 +577,10 @@ pub struct HttpSettings {
     pub port: u16,
     /// Public URL without a trailing slash (`BASE_URL`).
     pub base_url: String,
+    /// Whether `GET /metrics` is served (`METRICS_ENABLED`).
+    pub metrics_enabled: bool,
+    /// How long in-flight requests get to finish on shutdown (`SHUTDOWN_TIMEOUT`).
+    pub shutdown_timeout: Duration,
 }
 
 impl Settings {
@@ -641,8 +674,21 @@ impl Settings {
                 host: layers.parse(&HOST, parse_host)?,
                 port,
                 base_url,
+                metrics_enabled: layers.parse(&METRICS_ENABLED, parse_bool)?,
+                shutdown_timeout: Duration::from_secs(
+                    layers.parse(&SHUTDOWN_TIMEOUT, |value| {
+                        value.parse::<u64>().ok().filter(|n| *n <= 3600)
+                    })?,
+                ),
             },
             log_level: layers.parse(&LOG_LEVEL, parse_log_level)?,
+            log_format: layers.parse(&LOG_FORMAT, |value| {
+                match value.to_ascii_lowercase().as_str() {
+                    "text" => Some(LogFormat::Text),
+                    "json" => Some(LogFormat::Json),
+                    _ => None,
+                }
+            })?,
             query_logging,
             auth: auth_settings(layers, configured_keys)?,
             security: security_settings(layers)?,
@@ -1160,8 +1206,11 @@ mod tests {
                 host: "0.0.0.0".into(),
                 port: 3000,
                 base_url: "http://localhost:3000".into(),
+                metrics_enabled: true,
+                shutdown_timeout: Duration::from_secs(30),
             }
         );
+        assert_eq!(settings.log_format, LogFormat::Text);
     }
 
     #[test]
@@ -1577,6 +1626,39 @@ mod tests {
             &[("LOG_LEVEL", "verbose")],
             &["LOG_LEVEL", "verbose", "error, warn, info, debug, trace"],
         );
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        assert_eq!(settings(&[]).log_format, LogFormat::Text);
+        assert_eq!(
+            settings(&[("LOG_FORMAT", "JSON")]).log_format,
+            LogFormat::Json
+        );
+        refused(
+            &[("LOG_FORMAT", "logfmt")],
+            &["LOG_FORMAT", "logfmt", "text, json"],
+        );
+    }
+
+    #[test]
+    fn metrics_and_shutdown_settings() {
+        let defaults = settings(&[]);
+        assert!(defaults.http.metrics_enabled);
+        assert_eq!(defaults.http.shutdown_timeout, Duration::from_secs(30));
+        let set = settings(&[("METRICS_ENABLED", "false"), ("SHUTDOWN_TIMEOUT", "0")]);
+        assert!(!set.http.metrics_enabled);
+        assert_eq!(set.http.shutdown_timeout, Duration::ZERO);
+        refused(
+            &[("METRICS_ENABLED", "maybe")],
+            &["METRICS_ENABLED", "maybe"],
+        );
+        for bad in ["-1", "3601", "soon"] {
+            refused(
+                &[("SHUTDOWN_TIMEOUT", bad)],
+                &["SHUTDOWN_TIMEOUT", bad, "0-3600"],
+            );
+        }
     }
 
     #[test]

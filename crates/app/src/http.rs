@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use actix_web::http::{header, StatusCode};
-use actix_web::middleware::{from_fn, Condition, Logger};
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use openbadges_domain::ports::{Backend, RepoResult, Store};
 use openbadges_domain::{DomainError, FieldError};
@@ -17,6 +17,7 @@ use serde_json::json;
 use openbadges_domain::documents::Urls;
 
 use crate::config::Settings;
+use crate::metrics::Metrics;
 use crate::protection::{
     rate_limit as rate_limit_middleware, security_headers, time_limit as time_limit_middleware,
     Https, RateLimit, TimeLimit,
@@ -41,6 +42,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .app_data(json_config(JSON_LIMIT))
         .route("/health", web::get().to(health))
+        .route("/health/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(crate::metrics::metrics))
         .configure(crate::api::configure)
         .configure(crate::api::openapi::configure);
 }
@@ -82,16 +85,22 @@ pub enum ServeError {
     Run(#[source] std::io::Error),
 }
 
-/// Binds `HOST:PORT`, logs the listening address, and serves until a
-/// shutdown signal (SIGINT/SIGTERM, handled by actix) arrives.
+/// Binds `HOST:PORT`, logs the listening address, and serves until SIGTERM
+/// or SIGINT; then stops accepting connections, lets the requests in flight
+/// finish within `SHUTDOWN_TIMEOUT`, and returns.
 pub async fn serve(state: AppState) -> Result<(), ServeError> {
     let host = state.settings.http.host.clone();
     let port = state.settings.http.port;
     let base_url = state.settings.http.base_url.clone();
+    let shutdown_timeout = state.settings.http.shutdown_timeout;
     let security = state.settings.security.clone();
     let rate_limit = web::Data::new(RateLimit::new(&security));
     let time_limit = web::Data::new(TimeLimit(security.request_timeout));
     let https = web::Data::new(Https(base_url.starts_with("https://")));
+    let metrics = web::Data::new(Metrics::new(
+        Arc::clone(&state.store),
+        state.settings.http.metrics_enabled,
+    ));
     let state = web::Data::new(state);
     let idle = rate_limit.clone();
     actix_web::rt::spawn(async move {
@@ -108,6 +117,7 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
             .app_data(rate_limit.clone())
             .app_data(time_limit.clone())
             .app_data(https.clone())
+            .app_data(metrics.clone())
             .configure(routes)
             // After `routes`, so that the configured limit wins.
             .app_data(json_config(security.max_body_bytes))
@@ -120,11 +130,13 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
             .wrap(from_fn(rate_limit_middleware))
             .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
             .wrap(from_fn(security_headers))
-            // Health is polled by orchestrators; logging every probe drowns
-            // the requests that matter.
-            .wrap(Logger::default().exclude("/health"))
+            // Outermost: it sees every answer, a 429 or a timeout too.
+            .wrap(from_fn(crate::observability::observe))
     })
     .client_request_timeout(std::time::Duration::from_secs(10))
+    .shutdown_timeout(shutdown_timeout.as_secs())
+    // Signals are ours: actix would stop at once on SIGINT.
+    .disable_signals()
     .bind((host.as_str(), port))
     .map_err(|source| ServeError::Bind {
         address: format!("{host}:{port}"),
@@ -133,7 +145,69 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     for address in server.addrs() {
         log::info!("listening on http://{address} (base URL {base_url})");
     }
-    server.run().await.map_err(ServeError::Run)
+    // Listening before the server runs: a signal from now on is ours.
+    let signals = StopSignals::listen();
+    let server = server.run();
+    actix_web::rt::spawn(stop_on_signal(signals, server.handle(), shutdown_timeout));
+    server.await.map_err(ServeError::Run)?;
+    log::info!("HTTP server stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM or SIGINT, then stops the server gracefully: the
+/// listener closes at once, requests in flight get `timeout` to finish.
+/// A second signal exits at once.
+async fn stop_on_signal(
+    signals: std::io::Result<StopSignals>,
+    server: actix_web::dev::ServerHandle,
+    timeout: std::time::Duration,
+) {
+    let mut signals = match signals {
+        Ok(signals) => signals,
+        Err(error) => {
+            log::error!(
+                "cannot listen for SIGTERM/SIGINT, so no shutdown will be graceful: {error}"
+            );
+            return;
+        }
+    };
+    let name = signals.next().await;
+    log::info!(
+        "{name} received: shutting down; no new connections, requests in flight get up to {} s \
+         (SHUTDOWN_TIMEOUT) to finish",
+        timeout.as_secs()
+    );
+    // The command is sent by the call; `serve` sees the server finish.
+    drop(server.stop(true));
+    let name = signals.next().await;
+    log::warn!("{name} received again: exiting at once, cutting off the requests in flight");
+    std::process::exit(i32::from(crate::EXIT_SERVER));
+}
+
+/// SIGTERM (what orchestrators send) and SIGINT (Ctrl-C).
+struct StopSignals {
+    terminate: actix_web::rt::signal::unix::Signal,
+    interrupt: actix_web::rt::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        use actix_web::rt::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The name of the next signal.
+    async fn next(&mut self) -> &'static str {
+        let terminate = std::pin::pin!(self.terminate.recv());
+        let interrupt = std::pin::pin!(self.interrupt.recv());
+        match futures_util::future::select(terminate, interrupt).await {
+            futures_util::future::Either::Left(_) => "SIGTERM",
+            futures_util::future::Either::Right(_) => "SIGINT",
+        }
+    }
 }
 
 /// `GET /health`: asks the database, so that a server whose database is gone
@@ -171,6 +245,95 @@ fn health_response(backend: Backend, ping: RepoResult<()>) -> HttpResponse {
             "backend": backend.as_str(),
             "database": database,
         }))
+}
+
+/// `GET /health/ready`: whether this instance should get traffic: the
+/// database answers and its schema is current. Liveness is `/health`.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "health",
+    operation_id = "ready",
+    summary = "Readiness: the database answers and no migration is pending",
+    description = "For load balancers and orchestrators (a Kubernetes readiness probe). 503 names what is \
+        wrong: the database does not answer, or migrations are pending (run `openbadges-server migrate`). \
+        Never rate limited.",
+    responses(
+        (status = 200, description = "Ready.", body = crate::api::schema::Readiness,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 503, description = "Not ready: the database does not answer, or migrations are pending.",
+            body = crate::api::schema::Readiness,
+            headers(("Cache-Control" = String, description = "`no-store`.")),
+            example = json!({"status": "not ready", "backend": "postgresql", "database": "up",
+                "pendingMigrations": 2, "reason": "2 database migrations are pending: run `openbadges-server migrate`"})),
+    )
+)]
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let store = state.store.as_ref();
+    let readiness = match store.ping().await {
+        Err(error) => Readiness::DatabaseDown(error),
+        Ok(()) => match store.pending_migrations().await {
+            Ok(0) => Readiness::Ready,
+            Ok(pending) => Readiness::MigrationsPending(pending),
+            Err(error) => Readiness::MigrationsUnknown(error),
+        },
+    };
+    readiness_response(store.backend(), readiness)
+}
+
+/// What the readiness check found.
+#[derive(Debug)]
+enum Readiness {
+    Ready,
+    DatabaseDown(DomainError),
+    MigrationsPending(usize),
+    MigrationsUnknown(DomainError),
+}
+
+fn readiness_response(backend: Backend, readiness: Readiness) -> HttpResponse {
+    let (database, pending, reason) = match readiness {
+        Readiness::Ready => ("up", Some(0), None),
+        Readiness::DatabaseDown(error) => {
+            log::warn!("not ready: the database does not answer: {error}");
+            (
+                "down",
+                None,
+                Some("the database does not answer".to_owned()),
+            )
+        }
+        Readiness::MigrationsPending(count) => {
+            let reason = format!(
+                "{count} database migration{} pending: run `openbadges-server migrate`",
+                if count == 1 { " is" } else { "s are" }
+            );
+            log::warn!("not ready: {reason}");
+            ("up", Some(count), Some(reason))
+        }
+        Readiness::MigrationsUnknown(error) => {
+            log::warn!("not ready: cannot read which migrations are applied: {error}");
+            (
+                "up",
+                None,
+                Some("cannot read which database migrations are applied".to_owned()),
+            )
+        }
+    };
+    let mut response = match reason {
+        None => HttpResponse::Ok(),
+        Some(_) => HttpResponse::ServiceUnavailable(),
+    };
+    let mut body = json!({
+        "status": if reason.is_none() { "ready" } else { "not ready" },
+        "backend": backend.as_str(),
+        "database": database,
+        "pendingMigrations": pending,
+    });
+    if let Some(reason) = reason {
+        body["reason"] = reason.into();
+    }
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
 }
 
 /// Anything no route matches: the same 404 shape as a missing entity.
@@ -320,6 +483,37 @@ mod tests {
         let (status, body) = render(DomainError::Internal("relation x missing".into()));
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body, json!({"error": "Internal Server Error"}));
+    }
+
+    #[test]
+    fn readiness_names_what_is_wrong() {
+        let response = readiness_response(Backend::Sqlite, Readiness::Ready);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            body(response),
+            json!({"status": "ready", "backend": "sqlite", "database": "up", "pendingMigrations": 0})
+        );
+
+        let response = readiness_response(Backend::Postgresql, Readiness::MigrationsPending(2));
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let answer = body(response);
+        assert_eq!(answer["status"], "not ready");
+        assert_eq!(answer["pendingMigrations"], 2);
+        assert_eq!(
+            answer["reason"],
+            "2 database migrations are pending: run `openbadges-server migrate`"
+        );
+
+        let response = readiness_response(
+            Backend::Postgresql,
+            Readiness::DatabaseDown(DomainError::Unavailable("password=hunter2".into())),
+        );
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let answer = body(response);
+        assert_eq!(answer["database"], "down");
+        assert_eq!(answer["pendingMigrations"], Value::Null);
+        assert_eq!(answer["reason"], "the database does not answer");
+        assert!(!answer.to_string().contains("hunter2"));
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod metrics;
+pub mod observability;
 pub mod protection;
 pub mod requests;
 pub mod signing;
@@ -36,7 +38,7 @@ pub fn log_start(command: &str, settings: &Settings) {
 }
 
 /// `serve`: opens the store, applies pending migrations, serves HTTP until
-/// shutdown.
+/// SIGTERM or SIGINT, then closes the database pool.
 pub fn serve(settings: Settings) -> ExitCode {
     let prepared = match startup::open_and_migrate(&settings.database) {
         Ok(prepared) => prepared,
@@ -67,6 +69,7 @@ pub fn serve(settings: Settings) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let store = Arc::clone(&prepared.store);
     let state = http::AppState {
         store: prepared.store,
         settings: Arc::new(settings),
@@ -74,7 +77,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         auth,
         signing,
     };
-    actix_web::rt::System::new().block_on(async move {
+    let code = actix_web::rt::System::new().block_on(async move {
         if let Err(error) =
             startup::bootstrap_admin(state.store.as_ref(), &state.settings.auth).await
         {
@@ -88,7 +91,25 @@ pub fn serve(settings: Settings) -> ExitCode {
                 ExitCode::from(EXIT_SERVER)
             }
         }
-    })
+    });
+    close_store(store);
+    code
+}
+
+/// Closes the database pool once the server's workers have let go of the
+/// store (they stop on threads of their own, so it may take a moment):
+/// PostgreSQL then sees its connections closed, not cut.
+fn close_store(store: Arc<dyn openbadges_domain::ports::Store>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while Arc::strong_count(&store) > 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    if Arc::strong_count(&store) > 1 {
+        log::warn!("the database pool was still in use at exit");
+    } else {
+        drop(store);
+        log::info!("closed the database pool");
+    }
 }
 
 /// `migrate`: applies pending migrations and exits.

@@ -98,7 +98,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    logging::init(settings.log_level, settings.query_logging);
+    logging::init(
+        settings.log_level,
+        settings.query_logging,
+        settings.log_format,
+    );
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             log_start("serve", &settings);

@@ -103,8 +103,8 @@ pub async fn rate_limit(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let limit = request.app_data::<web::Data<RateLimit>>().cloned();
-    // Orchestrators poll health; they must never be locked out.
-    let exempt = request.path() == "/health";
+    // Orchestrators poll health and readiness; they must never be locked out.
+    let exempt = crate::api::openapi::UNLIMITED.contains(&request.path());
     if let (Some(limit), false) = (limit, exempt) {
         if let Some(limiter) = &limit.limiter {
             if let Err(not_until) = limiter.check_key(&limit.caller(&request)) {

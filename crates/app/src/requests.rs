@@ -6,7 +6,7 @@
 //! `urn:uuid:<uuid>` or the bare UUID.
 
 use openbadges_domain::documents::Urls;
-use openbadges_domain::service::{AssertionDraft, BadgeClassDraft, IssuerDraft};
+use openbadges_domain::service::{AssertionDraft, BadgeClassDraft, IssuerDraft, StatusChange};
 use openbadges_domain::*;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -661,10 +661,87 @@ pub fn revocation_reason(body: Option<&Value>) -> Result<Option<Text>, DomainErr
     errors.finish(|| Some(reason))
 }
 
+/// The previous server's status change, `{"status": "0" | "1", "purpose":
+/// "revocation" | "suspension", "reason"?}`: set (1) or clear (0) the
+/// award's bit in the list of that purpose. `status` may also be the number
+/// 0 or 1, and `purpose` defaults to revocation.
+pub fn status_change(body: &Value) -> Result<StatusChange, DomainError> {
+    let mut errors = Errors::default();
+    let Some(b) = Body::root(body, &mut errors) else {
+        return errors.finish(|| None);
+    };
+    let set = match b.get(&["status"]) {
+        Some((_, Value::String(s))) if s == "1" => Some(true),
+        Some((_, Value::String(s))) if s == "0" => Some(false),
+        Some((_, Value::Number(n))) if n.as_u64() == Some(1) => Some(true),
+        Some((_, Value::Number(n))) if n.as_u64() == Some(0) => Some(false),
+        Some(_) => {
+            errors.add("status", "must be \"1\" (set the bit) or \"0\" (clear it)");
+            None
+        }
+        None => {
+            errors.add("status", "is required");
+            None
+        }
+    };
+    let purpose = match b.string(&["purpose", "statusPurpose"], false, &mut errors) {
+        None | Some((_, "revocation")) => Some(StatusPurpose::Revocation),
+        Some((_, "suspension")) => Some(StatusPurpose::Suspension),
+        Some((key, _)) => {
+            errors.add(key, "must be revocation or suspension");
+            None
+        }
+    };
+    let reason = b.parse(&["reason"], false, &mut errors, Text::parse);
+    if let (Some(false), Some(StatusPurpose::Revocation)) = (set, purpose) {
+        errors.add(
+            "status",
+            "revocation is final: a revoked credential cannot be reinstated",
+        );
+    }
+    errors.finish(|| {
+        Some(match (set?, purpose?) {
+            (true, StatusPurpose::Revocation) => StatusChange::Revoke(reason),
+            (true, StatusPurpose::Suspension) => StatusChange::Suspend(reason),
+            (false, _) => StatusChange::Reinstate,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn status_changes_of_the_previous_server() {
+        let change = |body| status_change(&body);
+        assert_eq!(
+            change(json!({"status": "1", "purpose": "revocation", "reason": "fraud"})).unwrap(),
+            StatusChange::Revoke(Some(Text::parse("fraud").unwrap()))
+        );
+        assert_eq!(
+            change(json!({"status": 1, "purpose": "suspension"})).unwrap(),
+            StatusChange::Suspend(None)
+        );
+        assert_eq!(
+            change(json!({"status": "0", "purpose": "suspension"})).unwrap(),
+            StatusChange::Reinstate
+        );
+        assert_eq!(
+            change(json!({"status": "1"})).unwrap(),
+            StatusChange::Revoke(None)
+        );
+        assert_eq!(
+            fields(change(json!({"status": "0"})).unwrap_err()),
+            ["status"]
+        );
+        assert_eq!(
+            fields(change(json!({"status": "2", "purpose": "x"})).unwrap_err()),
+            ["status", "purpose"]
+        );
+        assert_eq!(fields(change(json!({})).unwrap_err()), ["status"]);
+    }
 
     fn urls() -> Urls {
         Urls::new("https://badges.example.org").unwrap()

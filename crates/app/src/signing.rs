@@ -3,6 +3,11 @@
 //! private half sealed by AES-256-GCM under `KEY_ENCRYPTION_KEY`. Keys are
 //! published in the issuer's `did:web` document and in the JWKS; the
 //! verification method of a proof is `<did>#key-<key id>`.
+//!
+//! An issuer also gets an RSA key (RS256), the same way, the first time
+//! something must be signed with one: an OB 2.0 signed assertion (a JWS
+//! whose `creator` is the key's `CryptographicKey` URL) or an RS256
+//! VC-JWT. It is stored, sealed, rotated and revoked like the Ed25519 key.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -10,13 +15,19 @@ use std::sync::{Arc, RwLock};
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
-use openbadges_credentials::{DataIntegrity, Ed25519KeyPair, VerifyingKey};
+use openbadges_credentials::jws::CompactJws;
+use openbadges_credentials::{
+    DataIntegrity, Ed25519KeyPair, RsaKeyPair, RsaPublicKey, VerifyingKey,
+};
 use openbadges_domain::documents::Urls;
 use openbadges_domain::ports::{CredentialSigner, RepoResult, Store};
 use openbadges_domain::*;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 const NONCE_LEN: usize = 12;
+
+/// Size of the RSA keys made for issuers, in bits.
+pub const RSA_BITS: usize = 2048;
 
 /// Seals and opens private keys. `Debug` shows nothing of the key.
 pub struct KeyVault {
@@ -84,6 +95,75 @@ pub fn key_id_of(urls: &Urls, method: &str) -> Option<(IssuerId, SigningKeyId)> 
     (urls.issuer_did(issuer) == did).then_some((issuer, key))
 }
 
+/// A public key of one of our issuers.
+#[derive(Debug, Clone)]
+pub enum PublicKey {
+    /// An Ed25519 key (Data Integrity proofs, EdDSA JWS).
+    Ed25519(VerifyingKey),
+    /// An RSA key (RS256 JWS).
+    Rsa(RsaPublicKey),
+}
+
+impl PublicKey {
+    /// The public half of a stored key: multibase for Ed25519, SPKI PEM for
+    /// RSA.
+    pub fn of(key: &SigningKey) -> Result<Self, DomainError> {
+        let parsed = match key.algorithm {
+            KeyAlgorithm::Ed25519 => {
+                VerifyingKey::from_multibase(&key.public_key).map(Self::Ed25519)
+            }
+            KeyAlgorithm::Rs256 => RsaPublicKey::from_pem(&key.public_key).map(Self::Rsa),
+        };
+        parsed.map_err(|e| DomainError::Internal(format!("stored public key of {}: {e}", key.id)))
+    }
+
+    /// The key as a JSON Web Key (`kty`, and `crv`/`x` or `n`/`e`), without
+    /// `kid`, `alg` or `use`.
+    pub fn jwk(&self) -> Value {
+        match self {
+            Self::Ed25519(key) => json!({
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    key.to_bytes(),
+                ),
+            }),
+            Self::Rsa(key) => key.jwk(),
+        }
+    }
+
+    /// The JWS `alg` the key signs with: `EdDSA` or `RS256`.
+    pub fn jws_alg(&self) -> &'static str {
+        match self {
+            Self::Ed25519(_) => "EdDSA",
+            Self::Rsa(_) => openbadges_credentials::jws::RS256,
+        }
+    }
+}
+
+/// The algorithm of a VC-JWT: EdDSA (the default) or RS256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// Ed25519, with the issuer's Ed25519 key.
+    EdDsa,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, with the issuer's RSA key.
+    Rs256,
+}
+
+impl JwtAlgorithm {
+    /// The JWS `alg` name, as asked for with `?alg=` (case-insensitive).
+    pub fn parse(value: &str) -> Option<Self> {
+        if value.eq_ignore_ascii_case("EdDSA") {
+            Some(Self::EdDsa)
+        } else if value.eq_ignore_ascii_case("RS256") {
+            Some(Self::Rs256)
+        } else {
+            None
+        }
+    }
+}
+
 /// Signs credentials with the issuers' keys.
 pub struct Signing {
     integrity: Arc<DataIntegrity>,
@@ -93,6 +173,12 @@ pub struct Signing {
     /// Opened key pairs by key id: keys never change once made, so this
     /// stays correct across instances; it grows with the number of keys.
     opened: RwLock<HashMap<SigningKeyId, Arc<Ed25519KeyPair>>>,
+    /// Opened RSA keys by key id, likewise (reading one is not free).
+    opened_rsa: RwLock<HashMap<SigningKeyId, Arc<RsaKeyPair>>>,
+    /// Held while a missing key is made, so that concurrent first uses in
+    /// this process make one key, not one each (an RSA key costs a fraction
+    /// of a second of CPU); other instances are settled by the database.
+    making: tokio::sync::Mutex<()>,
 }
 
 impl Signing {
@@ -106,6 +192,8 @@ impl Signing {
             urls,
             store,
             opened: RwLock::new(HashMap::new()),
+            opened_rsa: RwLock::new(HashMap::new()),
+            making: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -141,17 +229,79 @@ impl Signing {
         Ok(pair)
     }
 
-    /// A new active key for `issuer` (sealed, stored), or `rotate` to
-    /// retire the current one.
-    async fn make_key(&self, issuer: IssuerId, rotate: bool) -> Result<SigningKey, DomainError> {
-        let pair = Ed25519KeyPair::generate()
-            .map_err(|e| DomainError::Internal(format!("generating a key: {e}")))?;
+    fn open_rsa(&self, key: &SigningKey) -> Result<Arc<RsaKeyPair>, DomainError> {
+        if let Some(pair) = self
+            .opened_rsa
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key.id).cloned())
+        {
+            return Ok(pair);
+        }
+        let der = self.vault.open(&key.sealed_private_key)?;
+        let pair = RsaKeyPair::from_pkcs8_der(&der).map_err(|e| {
+            DomainError::Internal(format!("signing key {} is malformed: {e}", key.id))
+        })?;
+        let stored = RsaPublicKey::from_pem(&key.public_key)
+            .map_err(|e| DomainError::Internal(format!("stored public key of {}: {e}", key.id)))?;
+        if pair.public_key() != &stored {
+            return Err(DomainError::Internal(format!(
+                "signing key {} does not match its public key",
+                key.id
+            )));
+        }
+        let pair = Arc::new(pair);
+        if let Ok(mut opened) = self.opened_rsa.write() {
+            opened.insert(key.id, Arc::clone(&pair));
+        }
+        Ok(pair)
+    }
+
+    /// A new active key of `algorithm` for `issuer` (sealed, stored), or
+    /// `rotate` to retire the current one of that algorithm.
+    async fn make_key(
+        &self,
+        issuer: IssuerId,
+        algorithm: KeyAlgorithm,
+        rotate: bool,
+    ) -> Result<SigningKey, DomainError> {
+        let id = SigningKeyId::generate();
+        let (public_key, sealed_private_key) = match algorithm {
+            KeyAlgorithm::Ed25519 => {
+                let pair = Ed25519KeyPair::generate()
+                    .map_err(|e| DomainError::Internal(format!("generating a key: {e}")))?;
+                (
+                    pair.public_key_multibase(),
+                    self.vault.seal(pair.seed().as_slice())?,
+                )
+            }
+            KeyAlgorithm::Rs256 => {
+                // A search for primes: a fraction of a second or more, so
+                // off the async workers.
+                let pair = actix_web::web::block(|| RsaKeyPair::generate(RSA_BITS))
+                    .await
+                    .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))?
+                    .map_err(|e| DomainError::Internal(format!("generating an RSA key: {e}")))?;
+                let pem = pair
+                    .public_key()
+                    .to_pem()
+                    .map_err(|e| DomainError::Internal(e.to_string()))?;
+                let der = pair
+                    .to_pkcs8_der()
+                    .map_err(|e| DomainError::Internal(e.to_string()))?;
+                let sealed = self.vault.seal(&der)?;
+                if let Ok(mut opened) = self.opened_rsa.write() {
+                    opened.insert(id, Arc::new(pair));
+                }
+                (pem, sealed)
+            }
+        };
         let key = SigningKey {
-            id: SigningKeyId::generate(),
+            id,
             issuer_id: issuer,
-            algorithm: KeyAlgorithm::Ed25519,
-            public_key: pair.public_key_multibase(),
-            sealed_private_key: self.vault.seal(pair.seed().as_slice())?,
+            algorithm,
+            public_key,
+            sealed_private_key,
             status: KeyStatus::Active,
             created_at: Timestamp::now(),
         };
@@ -163,30 +313,68 @@ impl Signing {
         Ok(key)
     }
 
-    /// The issuer's active Ed25519 key, made on first use. When several
-    /// instances race to make it, the database keeps one and the others
-    /// take that one.
+    /// The issuer's active Ed25519 key, made on first use.
     pub async fn active_key(&self, issuer: IssuerId) -> Result<SigningKey, DomainError> {
+        self.active_key_of(issuer, KeyAlgorithm::Ed25519).await
+    }
+
+    /// The issuer's active key of `algorithm`, made on first use. When
+    /// several instances race to make it, the database keeps one and the
+    /// others take that one.
+    pub async fn active_key_of(
+        &self,
+        issuer: IssuerId,
+        algorithm: KeyAlgorithm,
+    ) -> Result<SigningKey, DomainError> {
         let keys = self.store.signing_keys();
-        if let Some(key) = keys.active(issuer, KeyAlgorithm::Ed25519).await? {
+        if let Some(key) = keys.active(issuer, algorithm).await? {
             return Ok(key);
         }
-        match self.make_key(issuer, false).await {
+        let _making = self.making.lock().await;
+        if let Some(key) = keys.active(issuer, algorithm).await? {
+            return Ok(key);
+        }
+        match self.make_key(issuer, algorithm, false).await {
             Ok(key) => Ok(key),
             Err(DomainError::Conflict(_)) => keys
-                .active(issuer, KeyAlgorithm::Ed25519)
+                .active(issuer, algorithm)
                 .await?
                 .ok_or_else(|| DomainError::Internal("the active key vanished".to_owned())),
             Err(other) => Err(other),
         }
     }
 
-    /// Retires the issuer's active key and makes a new one.
-    pub async fn rotate(&self, issuer: IssuerId) -> Result<SigningKey, DomainError> {
-        self.make_key(issuer, true).await
+    /// Retires the issuer's active key of `algorithm` and makes a new one.
+    pub async fn rotate(
+        &self,
+        issuer: IssuerId,
+        algorithm: KeyAlgorithm,
+    ) -> Result<SigningKey, DomainError> {
+        self.make_key(issuer, algorithm, true).await
     }
 
-    /// The DID document of `issuer`: every key that still verifies.
+    /// Signs `payload` (JSON) as a compact JWS with the RSA key `key`
+    /// (RS256), `header` giving the other header parameters.
+    pub async fn sign_rs256(
+        &self,
+        key: &SigningKey,
+        header: Map<String, Value>,
+        payload: &Value,
+    ) -> Result<String, DomainError> {
+        let pair = self.open_rsa(key)?;
+        let payload = serde_json::to_vec(payload)
+            .map_err(|e| DomainError::Internal(format!("serializing a JWS payload: {e}")))?;
+        actix_web::web::block(move || {
+            openbadges_credentials::jws::sign_rs256(header, &payload, &pair)
+        })
+        .await
+        .map_err(|e| DomainError::Internal(format!("signing task failed: {e}")))?
+        .map_err(|e| DomainError::Internal(format!("signing a JWS failed: {e}")))
+    }
+
+    /// The DID document of `issuer`: every key that still verifies, Ed25519
+    /// keys as `Multikey`, RSA keys (what an RS256 VC-JWT's `kid` names) as
+    /// `JsonWebKey`.
     pub async fn did_document(&self, issuer: &Issuer) -> Result<Value, DomainError> {
         let did = self.urls.issuer_did(issuer.id);
         let keys: Vec<SigningKey> = self
@@ -195,25 +383,43 @@ impl Signing {
             .list_for_issuer(issuer.id)
             .await?
             .into_iter()
-            .filter(|k| k.status.verifies() && k.algorithm == KeyAlgorithm::Ed25519)
+            .filter(|k| k.status.verifies())
             .collect();
-        let methods: Vec<Value> = keys
-            .iter()
-            .map(|k| {
-                json!({
-                    "id": verification_method(&self.urls, k),
+        let mut methods = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let id = verification_method(&self.urls, key);
+            methods.push(match key.algorithm {
+                KeyAlgorithm::Ed25519 => json!({
+                    "id": id,
                     "type": "Multikey",
                     "controller": did,
-                    "publicKeyMultibase": k.public_key,
-                })
-            })
-            .collect();
+                    "publicKeyMultibase": key.public_key,
+                }),
+                KeyAlgorithm::Rs256 => {
+                    let mut jwk = PublicKey::of(key)?.jwk();
+                    jwk["alg"] = json!(openbadges_credentials::jws::RS256);
+                    json!({
+                        "id": id,
+                        "type": "JsonWebKey",
+                        "controller": did,
+                        "publicKeyJwk": jwk,
+                    })
+                }
+            });
+        }
         let ids: Vec<String> = keys
             .iter()
             .map(|k| verification_method(&self.urls, k))
             .collect();
+        let mut context = vec![
+            "https://www.w3.org/ns/did/v1",
+            "https://w3id.org/security/multikey/v1",
+        ];
+        if keys.iter().any(|k| k.algorithm == KeyAlgorithm::Rs256) {
+            context.push("https://w3id.org/security/jwk/v1");
+        }
         Ok(json!({
-            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "@context": context,
             "id": did,
             "alsoKnownAs": [self.urls.issuer(documents::Version::V3, issuer.id)],
             "verificationMethod": methods,
@@ -221,15 +427,35 @@ impl Signing {
         }))
     }
 
-    /// The public key behind one of our verification methods, if the key
-    /// exists, belongs to the issuer the method names, and still verifies.
+    /// The key behind one of our verification methods, with its public
+    /// half, if the key exists and belongs to the issuer the method names
+    /// (whatever its status: the caller checks that it still verifies).
     pub async fn our_key(
         &self,
         method: &str,
-    ) -> Result<Option<(SigningKey, VerifyingKey)>, DomainError> {
-        let Some((issuer, id)) = key_id_of(&self.urls, method) else {
-            return Ok(None);
-        };
+    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
+        match key_id_of(&self.urls, method) {
+            Some((issuer, id)) => self.stored_key(issuer, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The key behind one of our OB 2.0 `CryptographicKey` URLs, likewise.
+    pub async fn our_key_at(
+        &self,
+        url: &str,
+    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
+        match self.urls.cryptographic_key_of(url) {
+            Some((issuer, id)) => self.stored_key(issuer, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn stored_key(
+        &self,
+        issuer: IssuerId,
+        id: SigningKeyId,
+    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
         let key = match self.store.signing_keys().get(id).await {
             Ok(key) => key,
             Err(DomainError::NotFound { .. }) => return Ok(None),
@@ -238,8 +464,7 @@ impl Signing {
         if key.issuer_id != issuer {
             return Ok(None);
         }
-        let public = VerifyingKey::from_multibase(&key.public_key)
-            .map_err(|e| DomainError::Internal(format!("stored public key: {e}")))?;
+        let public = PublicKey::of(&key)?;
         Ok(Some((key, public)))
     }
 }
@@ -302,11 +527,54 @@ pub fn jwt_claims(credential: &Value) -> Value {
     payload
 }
 
+/// The payload of a VC-JWT signed by `public`, if its signature verifies
+/// and its `alg` is the key's (EdDSA or RS256; no other, `none` included).
+/// The validity window is left to the caller, which checks it on the
+/// credential itself.
+pub fn verified_jwt_payload(token: &str, public: &PublicKey) -> Option<Value> {
+    match public {
+        PublicKey::Ed25519(key) => {
+            let x = base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                key.to_bytes(),
+            );
+            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+            validation.validate_exp = false;
+            validation.required_spec_claims.clear();
+            let key = jsonwebtoken::DecodingKey::from_ed_components(&x).ok()?;
+            jsonwebtoken::decode::<Value>(token, &key, &validation)
+                .ok()
+                .map(|d| d.claims)
+        }
+        PublicKey::Rsa(key) => {
+            let jws = CompactJws::parse(token).ok()?;
+            jws.verify_rs256(key).ok()?;
+            jws.payload_json().ok()
+        }
+    }
+}
+
 impl Signing {
-    /// The credential as a VC-JWT: a compact JWS (EdDSA) whose payload is
-    /// the credential (with its Data Integrity proof) plus the JWT claims,
-    /// `kid` naming the verification method.
-    pub async fn jwt(&self, issuer: IssuerId, credential: &Value) -> Result<String, DomainError> {
+    /// The credential as a VC-JWT: a compact JWS (EdDSA, or RS256 with the
+    /// issuer's RSA key, made on first use) whose payload is the credential
+    /// (with its Data Integrity proof) plus the JWT claims, `kid` naming the
+    /// verification method.
+    pub async fn jwt(
+        &self,
+        issuer: IssuerId,
+        credential: &Value,
+        algorithm: JwtAlgorithm,
+    ) -> Result<String, DomainError> {
+        if algorithm == JwtAlgorithm::Rs256 {
+            let key = self.active_key_of(issuer, KeyAlgorithm::Rs256).await?;
+            let mut header = Map::new();
+            header.insert("typ".to_owned(), json!("JWT"));
+            header.insert(
+                "kid".to_owned(),
+                json!(verification_method(&self.urls, &key)),
+            );
+            return self.sign_rs256(&key, header, &jwt_claims(credential)).await;
+        }
         let key = self.active_key(issuer).await?;
         let pair = self.open(&key)?;
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
@@ -464,5 +732,45 @@ mod tests {
         let method = format!("{}#key-{key}", urls.issuer_did(issuer));
         assert_eq!(key_id_of(&urls, &method), Some((issuer, key)));
         assert_eq!(key_id_of(&urls, &method.replace("localhost", "evil")), None);
+    }
+
+    #[test]
+    fn cryptographic_key_urls_name_issuer_and_key() {
+        let urls = Urls::new("http://localhost:3000/ob").unwrap();
+        let issuer = IssuerId::generate();
+        let key = SigningKeyId::generate();
+        let url = urls.cryptographic_key(issuer, key);
+        assert_eq!(
+            url,
+            format!("http://localhost:3000/ob/issuers/{issuer}/keys/{key}")
+        );
+        assert_eq!(urls.cryptographic_key_of(&url), Some((issuer, key)));
+        for other in [
+            url.replace("localhost", "evil"),
+            format!("{url}/revoke"),
+            format!("http://localhost:3000/issuers/{issuer}/keys/{key}"),
+            urls.revocation_list(issuer),
+        ] {
+            assert_eq!(urls.cryptographic_key_of(&other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn rs256_jwts_verify_only_with_their_key_and_algorithm() {
+        let pair = RsaKeyPair::generate(RSA_BITS).unwrap();
+        let mut header = Map::new();
+        header.insert("typ".to_owned(), json!("JWT"));
+        let claims = jwt_claims(&json!({"id": "urn:uuid:1", "issuer": "did:web:x"}));
+        let token =
+            openbadges_credentials::jws::sign_rs256(header, claims.to_string().as_bytes(), &pair)
+                .unwrap();
+        let public = PublicKey::Rsa(pair.public_key().clone());
+        assert_eq!(verified_jwt_payload(&token, &public), Some(claims));
+        let other = PublicKey::Rsa(RsaKeyPair::generate(RSA_BITS).unwrap().public_key().clone());
+        assert_eq!(verified_jwt_payload(&token, &other), None);
+        let ed25519 = PublicKey::Ed25519(Ed25519KeyPair::from_seed(&[3; 32]).verifying_key());
+        assert_eq!(verified_jwt_payload(&token, &ed25519), None);
+        assert_eq!(public.jwk()["kty"], "RSA");
+        assert_eq!(public.jws_alg(), "RS256");
     }
 }

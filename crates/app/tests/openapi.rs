@@ -10,7 +10,9 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test as web_test;
 use actix_web::App;
-use openbadges_server::api::openapi::{openapi, ALIASES, BARE_ONLY, DOCS_PATH, OPENAPI_PATH};
+use openbadges_server::api::openapi::{
+    openapi, ALIASES, BARE_ONLY, DOCS_PATH, OPENAPI_PATH, UNLIMITED,
+};
 use serde_json::{json, Value};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
@@ -21,6 +23,8 @@ const ANY_ID: &str = "0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11";
 /// separately).
 const ROUTES: &[(&str, &[&str])] = &[
     ("/health", &["get"]),
+    ("/health/ready", &["get"]),
+    ("/metrics", &["get"]),
     ("/auth/login", &["post"]),
     ("/auth/profile", &["get"]),
     ("/users", &["get", "post"]),
@@ -39,11 +43,20 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/credentials/batch", &["post"]),
     ("/credentials/{id}", &["get", "put"]),
     ("/credentials/{id}/revoke", &["post"]),
+    ("/credentials/{id}/suspend", &["post"]),
+    ("/credentials/{id}/reinstate", &["post"]),
+    ("/credentials/{id}/status", &["post"]),
+    ("/status-lists", &["get"]),
+    ("/status-lists/{id}", &["get"]),
+    ("/status-lists/{id}/suspension", &["get"]),
+    ("/status-lists/{id}/stats", &["get"]),
     ("/credentials/{id}/verify", &["get"]),
     ("/issuers/{id}/did.json", &["get"]),
     ("/issuers/{id}/keys", &["get"]),
     ("/issuers/{id}/keys/rotate", &["post"]),
     ("/issuers/{id}/keys/{key}/revoke", &["post"]),
+    ("/issuers/{id}/keys/{key}", &["get"]),
+    ("/issuers/{id}/revocation-list", &["get"]),
     ("/.well-known/jwks.json", &["get"]),
     ("/verify", &["post"]),
 ];
@@ -124,6 +137,8 @@ fn with_ids(path: &str) -> String {
 /// alias copies are public too).
 const PUBLIC: &[(&str, &str)] = &[
     ("get", "/health"),
+    ("get", "/health/ready"),
+    ("get", "/metrics"),
     ("get", "/issuers"),
     ("get", "/issuers/{id}"),
     ("get", "/issuers/{id}/achievements"),
@@ -136,6 +151,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/issuers/{id}/keys"),
     ("get", "/.well-known/jwks.json"),
     ("post", "/verify"),
+    ("get", "/issuers/{id}/keys/{key}"),
+    ("get", "/issuers/{id}/revocation-list"),
+    ("get", "/status-lists/{id}"),
+    ("get", "/status-lists/{id}/suspension"),
 ];
 
 /// Protected operations that cannot answer 403: any valid credentials may
@@ -194,6 +213,10 @@ fn document_is_openapi_3_and_explains_the_versions() {
         "?sign=false",
         "/.well-known/jwks.json",
         "POST /verify",
+        "RS256",
+        "SignedBadge",
+        "CryptographicKey",
+        "RevocationList",
     ] {
         assert!(
             description.contains(needle),
@@ -278,9 +301,14 @@ fn operations_document_their_error_answers() {
                 responses.keys().any(|s| s.starts_with('2')),
                 "{what}: a success"
             );
-            if path == "/health" {
+            if op["tags"] == json!(["health"]) {
                 assert!(has("503"), "{what}: 503");
-                assert!(!has("429"), "{what}: never rate limited");
+                // The probes are never rate limited; the metrics are.
+                assert_eq!(
+                    has("429"),
+                    !UNLIMITED.contains(&path.as_str()),
+                    "{what}: 429"
+                );
                 continue;
             }
             assert!(has("503"), "{what}: 503");
@@ -318,16 +346,20 @@ fn operations_document_their_error_answers() {
             if document
                 && method == "post"
                 && !path.ends_with("/batch")
-                && !path.ends_with("/revoke")
+                && !["/revoke", "/suspend", "/reinstate", "/status"]
+                    .iter()
+                    .any(|change| path.ends_with(change))
             {
                 assert!(
                     responses["201"]["headers"].get("Location").is_some(),
                     "{what}: Location"
                 );
             }
+            // Paged lists; an issuer's status lists are few and not paged.
             if method == "get"
                 && !path.ends_with("{id}")
                 && path != "/auth/profile"
+                && !path.starts_with("/status-lists")
                 && !verification
             {
                 let headers = &responses["200"]["headers"];
@@ -448,7 +480,9 @@ fn key_and_verification_routes_are_documented_with_their_answers() {
             ("get", "/issuers/{id}/did.json"),
             ("get", "/issuers/{id}/keys"),
             ("post", "/issuers/{id}/keys/rotate"),
+            ("get", "/issuers/{id}/keys/{key}"),
             ("post", "/issuers/{id}/keys/{key}/revoke"),
+            ("get", "/issuers/{id}/revocation-list"),
             ("post", "/verify"),
         ]
         .map(|(m, p)| (m.to_owned(), p.to_owned()))
@@ -495,6 +529,20 @@ fn key_and_verification_routes_are_documented_with_their_answers() {
             "SigningKey",
         ),
         ("get", "/.well-known/jwks.json", "200", json, "Jwks"),
+        (
+            "get",
+            "/issuers/{id}/keys/{key}",
+            "200",
+            "application/ld+json",
+            "CryptographicKeyDocument",
+        ),
+        (
+            "get",
+            "/issuers/{id}/revocation-list",
+            "200",
+            "application/ld+json",
+            "RevocationListDocument",
+        ),
         ("post", "/verify", "200", json, "VerificationReport"),
         (
             "get",
@@ -536,6 +584,8 @@ fn key_and_verification_routes_are_documented_with_their_answers() {
             "verificationMethod",
             "algorithm",
             "publicKeyMultibase",
+            "publicKeyPem",
+            "cryptographicKey",
             "status",
             "createdAt",
             "retiredAt",
@@ -544,7 +594,7 @@ fn key_and_verification_routes_are_documented_with_their_answers() {
     );
     assert_eq!(
         fields("Jwk"),
-        set(&["kty", "crv", "x", "kid", "alg", "use"])
+        set(&["kty", "crv", "x", "n", "e", "kid", "alg", "use"])
     );
     assert_eq!(fields("Jwks"), set(&["keys"]));
     assert_eq!(
@@ -684,10 +734,10 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
             }
         }
     }
-    // 12 account operations (all but login), 12 on issuers, achievements
-    // and credentials, the 9 copies of those under the deprecated aliases,
-    // and rotating and revoking signing keys.
-    assert_eq!(protected, 12 + 12 + 9 + 2);
+    // 12 account operations (all but login), 15 on issuers, achievements
+    // and credentials, the 12 copies of those under the deprecated aliases,
+    // rotating and revoking signing keys, and reading status list counts.
+    assert_eq!(protected, 12 + 15 + 12 + 2 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [
@@ -953,5 +1003,58 @@ async fn document_and_swagger_ui_are_served_offline() {
             Some(DOCS_PATH),
             "{old}"
         );
+    }
+}
+
+/// The credential lists, and only they, document cursor paging: the
+/// `cursor` parameter, the cursor answer's headers, its 400; and the
+/// description explains the walk.
+#[test]
+fn credential_lists_document_cursor_paging() {
+    let doc = document();
+    let all = operations(&doc);
+    for (path, ops) in &all {
+        let Some(get) = ops.get("get") else {
+            continue;
+        };
+        let names: Vec<&str> = get["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        let credential_list = matches!(
+            successor(path).as_str(),
+            "/credentials" | "/achievements/{id}/credentials"
+        );
+        if !credential_list {
+            assert!(!names.contains(&"cursor"), "GET {path}: no cursor");
+            continue;
+        }
+        assert!(
+            names.contains(&"cursor") && names.contains(&"offset"),
+            "GET {path}: {names:?}"
+        );
+        let ok = &get["responses"]["200"];
+        // An alias's `Link` is described as its pages in general.
+        let headers: &[&str] = if is_alias(path) {
+            &["X-Total-Count"]
+        } else {
+            &["X-Total-Count", "Link"]
+        };
+        for header in headers {
+            let text = ok["headers"][header]["description"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(text.contains("cursor"), "GET {path}: {header}: {text}");
+        }
+        let bad = get["responses"]["400"]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(bad.contains("cursor"), "GET {path}: 400: {bad}");
+    }
+    let description = doc["info"]["description"].as_str().expect("a description");
+    for needle in ["?cursor=", "rel=\"next\"", "400 naming `cursor`"] {
+        assert!(description.contains(needle), "the description: {needle}");
     }
 }

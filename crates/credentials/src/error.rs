@@ -48,7 +48,8 @@ pub enum Error {
     #[error("RDF canonicalization failed: {0}")]
     Canonicalization(String),
 
-    /// A key could not be decoded or is not an Ed25519 key.
+    /// A key could not be decoded, is not of the expected kind or size, or
+    /// could not be used.
     #[error("invalid key: {0}")]
     InvalidKey(String),
 
@@ -81,4 +82,14 @@ pub enum Error {
         /// The verification method whose key was used to check the signature.
         verification_method: String,
     },
+
+    /// A compact JWS is malformed, or its header names an algorithm or an
+    /// extension that cannot be checked with the key given.
+    #[error("invalid JWS: {0}")]
+    InvalidJws(String),
+
+    /// The JWS signature does not match: its header or payload was changed
+    /// after signing, or a different key signed it.
+    #[error("JWS signature verification failed: the header or payload was modified after signing, or another key signed it")]
+    JwsSignatureMismatch,
 }

@@ -6,6 +6,9 @@
 //!   crate ([`contexts`]); nothing is fetched from the network.
 //! - [`Ed25519KeyPair`] and [`VerifyingKey`]: Ed25519 keys in their Multikey
 //!   and `did:key` encodings.
+//! - [`RsaKeyPair`] and [`RsaPublicKey`]: RSA keys (PKCS#8, SPKI PEM, JWK)
+//!   for RS256, and [`jws`]: compact JWS signed and checked with them (OB
+//!   2.0 signed assertions, RS256 VC-JWT).
 //!
 //! Everything here is synchronous and CPU-bound; the types are `Send + Sync`
 //! so a server can share one [`DataIntegrity`] across its blocking threads.
@@ -42,11 +45,14 @@
 //! # Ok::<(), openbadges_credentials::Error>(())
 //! ```
 
+pub mod bitstring;
 mod canon;
 pub mod contexts;
 mod data_integrity;
 mod error;
+pub mod jws;
 mod keys;
+mod rsa_keys;
 
 pub use canon::Limits;
 pub use data_integrity::{
@@ -56,3 +62,4 @@ pub use error::Error;
 pub use keys::{
     did_key_for, did_key_verification_method, resolve_did_key, Ed25519KeyPair, VerifyingKey,
 };
+pub use rsa_keys::{RsaKeyPair, RsaPublicKey};

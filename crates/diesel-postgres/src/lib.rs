@@ -114,6 +114,7 @@ struct Repositories {
     users: PgUsers,
     api_keys: PgApiKeys,
     signing_keys: PgSigningKeys,
+    status_lists: PgStatusLists,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -121,6 +122,7 @@ struct Repositories {
 pub struct PgStore {
     pool: PgPool,
     repositories: Arc<Repositories>,
+    checkouts: Arc<CheckoutMeter>,
 }
 
 #[derive(QueryableByName)]
@@ -141,6 +143,7 @@ impl PgStore {
     pub fn connect(options: &PgOptions) -> Result<Self, StartupError> {
         let url = options.effective_url();
         PgConnection::establish(&url).map_err(|e| classify_connection(&e))?;
+        let checkouts = Arc::new(CheckoutMeter::default());
         let pool = Pool::builder()
             .max_size(options.pool_max)
             // No background refill: a connection being opened by r2d2 while the
@@ -151,6 +154,7 @@ impl PgStore {
             .connection_customizer(Box::new(ConnectionSetup {
                 query_logging: options.query_logging,
             }))
+            .event_handler(Box::new(CheckoutRecorder(Arc::clone(&checkouts))))
             .build(ConnectionManager::new(url))
             .map_err(|e| StartupError::new(StartupFailure::Other, e.to_string()))?;
         let repositories = Arc::new(Repositories {
@@ -160,8 +164,13 @@ impl PgStore {
             users: PgUsers(pool.clone()),
             api_keys: PgApiKeys(pool.clone()),
             signing_keys: PgSigningKeys(pool.clone()),
+            status_lists: PgStatusLists(pool.clone()),
         });
-        Ok(Self { pool, repositories })
+        Ok(Self {
+            pool,
+            repositories,
+            checkouts,
+        })
     }
 
     fn connection(
@@ -287,5 +296,41 @@ impl Store for PgStore {
 
     fn signing_keys(&self) -> &dyn SigningKeyRepository {
         &self.repositories.signing_keys
+    }
+
+    fn status_lists(&self) -> &dyn StatusListRepository {
+        &self.repositories.status_lists
+    }
+
+    async fn pending_migrations(&self) -> RepoResult<usize> {
+        blocking(&self.pool, |conn| {
+            pending(conn)
+                .map(|versions| versions.len())
+                .map_err(|e| openbadges_domain::DomainError::Unavailable(e.detail))
+        })
+        .await
+    }
+
+    fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        self.checkouts.state(
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
+    }
+}
+
+/// Feeds the pool's checkout events to the store's [`CheckoutMeter`].
+#[derive(Debug)]
+struct CheckoutRecorder(Arc<CheckoutMeter>);
+
+impl diesel::r2d2::HandleEvent for CheckoutRecorder {
+    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
+        self.0.checked_out(event.duration());
+    }
+
+    fn handle_timeout(&self, _event: diesel::r2d2::event::TimeoutEvent) {
+        self.0.timed_out();
     }
 }

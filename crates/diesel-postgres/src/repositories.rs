@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
@@ -19,6 +20,11 @@ use crate::PgPool;
 /// columns, so batches are inserted in chunks well below that.
 const INSERT_CHUNK: usize = 1000;
 
+/// How long a request waits for a connection when the pool has none: long
+/// enough to open one to a healthy server (TLS included), short enough to
+/// answer 503 quickly while the database is unreachable.
+const OUTAGE_CHECKOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Runs `work` with a pooled connection on the blocking thread pool.
 pub(crate) async fn blocking<T, F>(pool: &PgPool, work: F) -> RepoResult<T>
 where
@@ -27,7 +33,16 @@ where
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(from_pool)?;
+        // With no connection at all the database is most likely down (a
+        // healthy pool keeps the connections it opened): wait briefly, so
+        // that requests fail fast with 503 during an outage instead of each
+        // holding a worker for the whole connect timeout.
+        let mut conn = if pool.state().connections == 0 {
+            pool.get_timeout(OUTAGE_CHECKOUT_TIMEOUT)
+        } else {
+            pool.get()
+        }
+        .map_err(from_pool)?;
         work(&mut conn)
     })
     .await
@@ -474,39 +489,227 @@ impl AssertionRepository for PgAssertions {
         let (limit, offset) = page_bounds(page);
         blocking(&self.0, move |conn| {
             in_transaction(conn, "assertion", |conn| {
-                let query = || {
-                    let mut query = assertions::table.into_boxed();
-                    if let Some(badge) = filter.badge_class_id {
-                        query = query.filter(assertions::badge_class_id.eq(badge.as_uuid()));
-                    }
-                    if let Some(issuer) = filter.issuer_id {
-                        query = query.filter(assertions::issuer_id.eq(issuer.as_uuid()));
-                    }
-                    if let Some(key) = &filter.recipient_key {
-                        query = query.filter(assertions::recipient_key.eq(key.clone()));
-                    }
-                    if let Some(owner) = filter.owner_id {
-                        let owned = issuers::table
-                            .filter(issuers::owner_id.eq(owner.as_uuid()))
-                            .select(issuers::id);
-                        query = query.filter(assertions::issuer_id.eq_any(owned));
-                    }
-                    query
-                };
                 let run = |e| from_diesel("assertion", e);
-                let total: i64 = query().count().get_result(conn).map_err(run)?;
-                let rows = query()
+                let rows = assertion_query(&filter)
                     .order((assertions::created_at.asc(), assertions::id.asc()))
                     .limit(limit)
                     .offset(offset)
                     .select(AssertionRow::as_select())
                     .load(conn)
                     .map_err(run)?;
+                // A page that is not full tells the total: no `COUNT(*)` then.
+                let total = match page.total_from(rows.len()) {
+                    Some(total) => i64::try_from(total).unwrap_or(i64::MAX),
+                    None => assertion_query(&filter)
+                        .count()
+                        .get_result(conn)
+                        .map_err(run)?,
+                };
                 to_page(rows, total)
             })
         })
         .await
     }
+
+    async fn list_after(
+        &self,
+        filter: &AssertionFilter,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> RepoResult<Vec<Assertion>> {
+        let filter = filter.clone();
+        let after = after.map(|cursor| (cursor.created_at().as_datetime(), cursor.id()));
+        let limit = i64::from(limit);
+        blocking(&self.0, move |conn| {
+            // One snapshot: the keys of an owner's awards and the awards
+            // loaded by those keys agree.
+            in_snapshot(conn, "assertion", |conn| {
+                let run = |e| from_diesel("assertion", e);
+                // When it expects few matches, the planner prefers a bitmap
+                // scan and a sort of every match after the cursor to an
+                // index scan in list order that stops after `limit` rows;
+                // the first is cheaper for small lists and slower the
+                // deeper a large list is walked. Each index seeked here
+                // ends in (created_at, id), so without the sort the plan is
+                // always the ordered scan.
+                diesel::sql_query("SET LOCAL enable_sort = off")
+                    .execute(conn)
+                    .map_err(run)?;
+                let rows = match seek(conn, filter)? {
+                    Seek::Nothing => Vec::new(),
+                    Seek::Range(filter) => after_cursor(assertion_query(&filter), after)
+                        .select(AssertionRow::as_select())
+                        .limit(limit)
+                        .load(conn)
+                        .map_err(run)?,
+                    Seek::Issuers(owned) => {
+                        let mut keys: Vec<(DateTime<Utc>, Uuid)> = Vec::new();
+                        for issuer in owned {
+                            keys.extend(
+                                after_cursor(
+                                    assertions::table
+                                        .filter(assertions::issuer_id.eq(issuer))
+                                        .into_boxed(),
+                                    after,
+                                )
+                                .select((assertions::created_at, assertions::id))
+                                .limit(limit)
+                                .load::<(DateTime<Utc>, Uuid)>(conn)
+                                .map_err(run)?,
+                            );
+                        }
+                        keys.sort_unstable();
+                        keys.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                        let ids: Vec<Uuid> = keys.into_iter().map(|(_, id)| id).collect();
+                        let rows = assertions::table
+                            .filter(assertions::id.eq_any(ids))
+                            .select(AssertionRow::as_select())
+                            .load(conn)
+                            .map_err(run)?;
+                        let mut awards = rows
+                            .into_iter()
+                            .map(Assertion::try_from)
+                            .collect::<RepoResult<Vec<_>>>()?;
+                        awards.sort_unstable_by_key(|a| (a.created_at, a.id.as_uuid()));
+                        return Ok(awards);
+                    }
+                };
+                rows.into_iter().map(Assertion::try_from).collect()
+            })
+        })
+        .await
+    }
+}
+
+/// The awards matching every given filter, in no particular order.
+fn assertion_query(filter: &AssertionFilter) -> assertions::BoxedQuery<'static, diesel::pg::Pg> {
+    let mut query = assertions::table.into_boxed();
+    if let Some(badge) = filter.badge_class_id {
+        query = query.filter(assertions::badge_class_id.eq(badge.as_uuid()));
+    }
+    if let Some(issuer) = filter.issuer_id {
+        query = query.filter(assertions::issuer_id.eq(issuer.as_uuid()));
+    }
+    if let Some(key) = &filter.recipient_key {
+        query = query.filter(assertions::recipient_key.eq(key.clone()));
+    }
+    if let Some(owner) = filter.owner_id {
+        let owned = issuers::table
+            .filter(issuers::owner_id.eq(owner.as_uuid()))
+            .select(issuers::id);
+        query = query.filter(assertions::issuer_id.eq_any(owned));
+    }
+    query
+}
+
+/// Runs read-only `work` in one `REPEATABLE READ` transaction: every
+/// statement sees the same snapshot.
+fn in_snapshot<T>(
+    conn: &mut PgConnection,
+    entity: &'static str,
+    work: impl FnOnce(&mut PgConnection) -> RepoResult<T>,
+) -> RepoResult<T> {
+    conn.build_transaction()
+        .repeatable_read()
+        .read_only()
+        .run::<T, TxError, _>(|conn| work(conn).map_err(TxError::Domain))
+        .map_err(|e| match e {
+            TxError::Domain(e) => e,
+            TxError::Diesel(e) => from_diesel(entity, e),
+        })
+}
+
+/// How a cursor page is read: always by seeking one index range that ends
+/// in `(created_at, id)` and stopping after `limit` rows, so that a page
+/// costs the same however deep it is and however large the table.
+enum Seek {
+    /// The filters contradict each other (a badge class of another
+    /// issuer, an issuer of another owner): nothing matches.
+    Nothing,
+    /// One range of the index of the filter's column: badge class, issuer,
+    /// recipient, or none (creation order).
+    Range(AssertionFilter),
+    /// An owner's awards: each of their issuers' ranges, merged.
+    Issuers(Vec<Uuid>),
+}
+
+/// Settles, with one lookup, what a badge class or an issuer implies about
+/// the other filters, so that one index serves the page. A badge class has
+/// one issuer, which has one owner: left to the planner, `badge_class_id =
+/// $1 AND issuer_id = $2` may read the badge class's awards through a
+/// bitmap and sort them; and awards of an owner's issuers lie in several
+/// ranges, which no single index scan returns in list order.
+fn seek(conn: &mut PgConnection, mut filter: AssertionFilter) -> RepoResult<Seek> {
+    let run = |e| from_diesel("assertion", e);
+    if let Some(badge) = filter.badge_class_id {
+        let issuer: Option<Uuid> = badge_classes::table
+            .find(badge.as_uuid())
+            .select(badge_classes::issuer_id)
+            .first(conn)
+            .optional()
+            .map_err(run)?;
+        match issuer {
+            None => return Ok(Seek::Nothing),
+            Some(issuer)
+                if filter
+                    .issuer_id
+                    .is_some_and(|wanted| wanted.as_uuid() != issuer) =>
+            {
+                return Ok(Seek::Nothing)
+            }
+            Some(issuer) => filter.issuer_id = Some(IssuerId::from(issuer)),
+        }
+    }
+    if let (Some(issuer), Some(owner)) = (filter.issuer_id, filter.owner_id) {
+        let owned: bool = diesel::select(diesel::dsl::exists(
+            issuers::table
+                .find(issuer.as_uuid())
+                .filter(issuers::owner_id.eq(owner.as_uuid())),
+        ))
+        .get_result(conn)
+        .map_err(run)?;
+        if !owned {
+            return Ok(Seek::Nothing);
+        }
+        filter.owner_id = None;
+    }
+    if filter.badge_class_id.is_some() {
+        // Implied by the badge class, and checked above.
+        filter.issuer_id = None;
+    }
+    match filter.owner_id {
+        Some(owner) if filter.recipient_key.is_none() => {
+            let owned = issuers::table
+                .filter(issuers::owner_id.eq(owner.as_uuid()))
+                .select(issuers::id)
+                .load(conn)
+                .map_err(run)?;
+            Ok(Seek::Issuers(owned))
+        }
+        // A recipient's awards are few: their index, the owner a filter.
+        _ => Ok(Seek::Range(filter)),
+    }
+}
+
+/// The awards of `query` after the cursor, in list order; the row
+/// comparison is an index condition on `(…, created_at, id)`.
+fn after_cursor(
+    query: assertions::BoxedQuery<'static, diesel::pg::Pg>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+) -> assertions::BoxedQuery<'static, diesel::pg::Pg> {
+    let query = match after {
+        Some((created_at, id)) => query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "(assertions.created_at, assertions.id) > (",
+            )
+            .bind::<diesel::sql_types::Timestamptz, _>(created_at)
+            .sql(", ")
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .sql(")"),
+        ),
+        None => query,
+    };
+    query.order((assertions::created_at.asc(), assertions::id.asc()))
 }
 
 /// Users on PostgreSQL.
@@ -881,6 +1084,190 @@ impl SigningKeyRepository for PgSigningKeys {
                 return Err(not_found("signing key", id));
             }
             Ok(())
+        })
+        .await
+    }
+}
+
+/// Status lists on PostgreSQL.
+pub(crate) struct PgStatusLists(pub(crate) PgPool);
+
+/// `status <> 'active'` as a literal, the condition of the partial indexes
+/// on flagged awards (a planner matches it only when written out).
+fn flagged_rows() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("status <> 'active'")
+}
+
+/// The stored status name a list of `purpose` flags.
+fn flagged_status(purpose: StatusPurpose) -> &'static str {
+    match purpose {
+        StatusPurpose::Revocation => "revoked",
+        StatusPurpose::Suspension => "suspended",
+    }
+}
+
+fn to_index(value: i32) -> RepoResult<u32> {
+    u32::try_from(value).map_err(|_| crate::errors::corrupt("status index", value))
+}
+
+#[async_trait]
+impl StatusListRepository for PgStatusLists {
+    async fn allocate(
+        &self,
+        issuer_id: IssuerId,
+        count: u32,
+        capacity: u32,
+        now: Timestamp,
+    ) -> RepoResult<Vec<StatusSlot>> {
+        let capacity = i32::try_from(capacity)
+            .map_err(|_| DomainError::invalid("capacity", "must fit in 31 bits"))?;
+        blocking(&self.0, move |conn| {
+            in_transaction(conn, "status list", |conn| {
+                let issuer_exists: i64 = issuers::table
+                    .find(issuer_id.as_uuid())
+                    .count()
+                    .get_result(conn)
+                    .map_err(|e| from_diesel("issuer", e))?;
+                if issuer_exists == 0 {
+                    return Err(DomainError::MissingReference {
+                        entity: "issuer",
+                        id: issuer_id.to_string(),
+                    });
+                }
+                let mut slots = Vec::with_capacity(count as usize);
+                // FOR UPDATE: a concurrent allocator waits here, then sees
+                // the list as this transaction left it (and skips it if
+                // it is now full), so no bit is handed out twice.
+                let open: Option<StatusListRow> = status_lists::table
+                    .filter(status_lists::issuer_id.eq(issuer_id.as_uuid()))
+                    .filter(status_lists::allocated.lt(status_lists::capacity))
+                    .order((status_lists::created_at.asc(), status_lists::id.asc()))
+                    .select(StatusListRow::as_select())
+                    .for_update()
+                    .first(conn)
+                    .optional()
+                    .map_err(|e| from_diesel("status list", e))?;
+                if let Some(row) = open {
+                    let wanted = i32::try_from(count).unwrap_or(i32::MAX);
+                    let taken = wanted.min(row.capacity - row.allocated);
+                    diesel::update(status_lists::table.find(row.id))
+                        .set(status_lists::allocated.eq(row.allocated + taken))
+                        .execute(conn)
+                        .map_err(|e| from_diesel("status list", e))?;
+                    for index in row.allocated..row.allocated + taken {
+                        slots.push(StatusSlot {
+                            list_id: row.id.into(),
+                            index: to_index(index)?,
+                        });
+                    }
+                }
+                while slots.len() < count as usize {
+                    let remaining = i32::try_from(count as usize - slots.len()).unwrap_or(i32::MAX);
+                    let row = StatusListRow {
+                        id: Uuid::new_v4(),
+                        issuer_id: issuer_id.as_uuid(),
+                        capacity,
+                        allocated: remaining.min(capacity),
+                        created_at: now.as_datetime(),
+                    };
+                    diesel::insert_into(status_lists::table)
+                        .values(&row)
+                        .execute(conn)
+                        .map_err(|e| from_diesel("status list", e))?;
+                    for index in 0..row.allocated {
+                        slots.push(StatusSlot {
+                            list_id: row.id.into(),
+                            index: to_index(index)?,
+                        });
+                    }
+                }
+                Ok(slots)
+            })
+        })
+        .await
+    }
+
+    async fn get(&self, id: StatusListId) -> RepoResult<StatusList> {
+        blocking(&self.0, move |conn| {
+            status_lists::table
+                .find(id.as_uuid())
+                .select(StatusListRow::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| from_diesel("status list", e))?
+                .ok_or_else(|| not_found("status list", id))?
+                .try_into()
+        })
+        .await
+    }
+
+    async fn list_for_issuer(&self, issuer_id: IssuerId) -> RepoResult<Vec<StatusList>> {
+        blocking(&self.0, move |conn| {
+            status_lists::table
+                .filter(status_lists::issuer_id.eq(issuer_id.as_uuid()))
+                .order((status_lists::created_at.asc(), status_lists::id.asc()))
+                .select(StatusListRow::as_select())
+                .load(conn)
+                .map_err(|e| from_diesel("status list", e))?
+                .into_iter()
+                .map(StatusList::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    async fn flagged(&self, id: StatusListId, purpose: StatusPurpose) -> RepoResult<Vec<u32>> {
+        blocking(&self.0, move |conn| {
+            let indices: Vec<Option<i32>> = assertions::table
+                .filter(assertions::status_list_id.eq(id.as_uuid()))
+                .filter(flagged_rows())
+                .filter(assertions::status.eq(flagged_status(purpose)))
+                .order(assertions::status_index.asc())
+                .select(assertions::status_index)
+                .load(conn)
+                .map_err(|e| from_diesel("status list", e))?;
+            indices.into_iter().flatten().map(to_index).collect()
+        })
+        .await
+    }
+
+    async fn flagged_awards(
+        &self,
+        issuer_id: IssuerId,
+        purpose: StatusPurpose,
+    ) -> RepoResult<Vec<Assertion>> {
+        blocking(&self.0, move |conn| {
+            assertions::table
+                .filter(assertions::issuer_id.eq(issuer_id.as_uuid()))
+                .filter(flagged_rows())
+                .filter(assertions::status.eq(flagged_status(purpose)))
+                .order((assertions::created_at.asc(), assertions::id.asc()))
+                .select(AssertionRow::as_select())
+                .load(conn)
+                .map_err(|e| from_diesel("assertion", e))?
+                .into_iter()
+                .map(Assertion::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    async fn counts(&self, id: StatusListId) -> RepoResult<StatusCounts> {
+        blocking(&self.0, move |conn| {
+            let mut count = |status: &str| -> RepoResult<u64> {
+                let n: i64 = assertions::table
+                    .filter(assertions::status_list_id.eq(id.as_uuid()))
+                    .filter(flagged_rows())
+                    .filter(assertions::status.eq(status))
+                    .count()
+                    .get_result(conn)
+                    .map_err(|e| from_diesel("status list", e))?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            };
+            Ok(StatusCounts {
+                revoked: count("revoked")?,
+                suspended: count("suspended")?,
+            })
         })
         .await
     }

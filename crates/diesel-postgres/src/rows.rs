@@ -237,6 +237,8 @@ pub(crate) struct AssertionRow {
     pub created_at: Stamp,
     pub updated_at: Stamp,
     pub issued_credential: Option<Value>,
+    pub status_list_id: Option<Uuid>,
+    pub status_index: Option<i32>,
 }
 
 /// The status columns of an award: name, reason, time of change.
@@ -295,6 +297,12 @@ impl From<&Assertion> for AssertionRow {
             created_at: stamp(award.created_at),
             updated_at: stamp(award.updated_at),
             issued_credential: award.issued_credential.clone(),
+            status_list_id: award.status_slot.map(|slot| slot.list_id.as_uuid()),
+            // Lists hold at most `i32::MAX` bits (their capacity is an
+            // integer column); -1 would be refused by the CHECK constraint.
+            status_index: award
+                .status_slot
+                .map(|slot| i32::try_from(slot.index).unwrap_or(-1)),
         }
     }
 }
@@ -337,6 +345,15 @@ impl TryFrom<AssertionRow> for Assertion {
             narrative: parse_opt("assertions.narrative", row.narrative, Text::parse)?,
             image: parse_opt("assertions.image", row.image, Iri::parse)?,
             status,
+            status_slot: match (row.status_list_id, row.status_index) {
+                (Some(list), Some(index)) => Some(StatusSlot {
+                    list_id: list.into(),
+                    index: u32::try_from(index)
+                        .map_err(|_| corrupt("assertions.status_index", index))?,
+                }),
+                (None, None) => None,
+                _ => return Err(corrupt("assertions.status_index", "half a slot")),
+            },
             issued_credential: row.issued_credential,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),
@@ -450,6 +467,31 @@ impl TryFrom<SigningKeyRow> for SigningKey {
             public_key: row.public_key,
             sealed_private_key: row.private_key,
             status,
+            created_at: restamp(row.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = status_lists, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct StatusListRow {
+    pub id: Uuid,
+    pub issuer_id: Uuid,
+    pub capacity: i32,
+    pub allocated: i32,
+    pub created_at: Stamp,
+}
+
+impl TryFrom<StatusListRow> for StatusList {
+    type Error = DomainError;
+    fn try_from(row: StatusListRow) -> Result<Self, DomainError> {
+        Ok(Self {
+            id: row.id.into(),
+            issuer_id: row.issuer_id.into(),
+            capacity: u32::try_from(row.capacity)
+                .map_err(|_| corrupt("status_lists.capacity", row.capacity))?,
+            allocated: u32::try_from(row.allocated)
+                .map_err(|_| corrupt("status_lists.allocated", row.allocated))?,
             created_at: restamp(row.created_at),
         })
     }

@@ -65,6 +65,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         issued_credential -> Nullable<Jsonb>,
+        status_list_id -> Nullable<Uuid>,
+        status_index -> Nullable<Int4>,
     }
 }
 
@@ -98,11 +100,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    status_lists (id) {
+        id -> Uuid,
+        issuer_id -> Uuid,
+        capacity -> Int4,
+        allocated -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     issuers,
     badge_classes,
     assertions,
     api_keys,
-    signing_keys
+    signing_keys,
+    status_lists
 );

@@ -35,7 +35,7 @@ use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::{
     ApiKeyRepository, AssertionRepository, Backend, BadgeClassRepository, IssuerRepository,
-    RepoResult, SigningKeyRepository, Store, UserRepository,
+    RepoResult, SigningKeyRepository, StatusListRepository, Store, UserRepository,
 };
 use openbadges_domain::DomainError;
 
@@ -43,7 +43,9 @@ pub use openbadges_domain::ports::{StartupError, StartupFailure};
 
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
-use crate::repositories::{ApiKeys, Assertions, BadgeClasses, Issuers, SigningKeys, Users};
+use crate::repositories::{
+    ApiKeys, Assertions, BadgeClasses, Issuers, SigningKeys, StatusLists, Users,
+};
 
 /// The schema migrations, compiled in so the binary needs no files beside
 /// it. They are forward-only: none has a `down.sql`.
@@ -157,6 +159,7 @@ struct Inner {
     users: Users,
     api_keys: ApiKeys,
     signing_keys: SigningKeys,
+    status_lists: StatusLists,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -195,9 +198,8 @@ impl SqliteStore {
             .map_err(|err| context.classify(Stage::Open, &err.to_string()))?;
         drop(first);
 
-        let pool = pool::build(&url, options, setup)
+        let db = pool::build(&url, options, setup)
             .map_err(|err| context.classify(Stage::Open, &err.to_string()))?;
-        let db = Database::new(pool);
         log::debug!("opened SQLite database {}", options.file.display());
         Ok(Self {
             inner: Arc::new(Inner {
@@ -209,6 +211,7 @@ impl SqliteStore {
                 users: Users::new(db.clone()),
                 api_keys: ApiKeys::new(db.clone()),
                 signing_keys: SigningKeys::new(db.clone()),
+                status_lists: StatusLists::new(db.clone()),
                 db,
             }),
         })
@@ -392,6 +395,24 @@ impl Store for SqliteStore {
 
     fn signing_keys(&self) -> &dyn SigningKeyRepository {
         &self.inner.signing_keys
+    }
+
+    fn status_lists(&self) -> &dyn StatusListRepository {
+        &self.inner.status_lists
+    }
+
+    async fn pending_migrations(&self) -> RepoResult<usize> {
+        let store = self.clone();
+        // The inherent method: blocking, and it lists the versions.
+        tokio::task::spawn_blocking(move || SqliteStore::pending_migrations(&store))
+            .await
+            .map_err(|err| DomainError::Internal(format!("SQLite task did not finish: {err}")))?
+            .map(|versions| versions.len())
+            .map_err(|err| DomainError::Unavailable(err.detail))
+    }
+
+    fn pool_state(&self) -> openbadges_domain::ports::PoolState {
+        self.inner.db.state()
     }
 }
 

@@ -2,12 +2,16 @@
 //! way repositories reach the database: on tokio's blocking pool, never on
 //! an async worker.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PoolError, PooledConnection};
+use diesel::r2d2::event::{CheckoutEvent, TimeoutEvent};
+use diesel::r2d2::{
+    ConnectionManager, CustomizeConnection, HandleEvent, Pool, PoolError, PooledConnection,
+};
 use diesel::{Connection, SqliteConnection};
-use openbadges_domain::ports::RepoResult;
+use openbadges_domain::ports::{CheckoutMeter, PoolState, RepoResult};
 use openbadges_domain::DomainError;
 
 use crate::errors::{pool_unavailable, Failure};
@@ -61,14 +65,29 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSe
     }
 }
 
+/// Feeds the pool's checkout events to the store's [`CheckoutMeter`].
+#[derive(Debug)]
+struct CheckoutRecorder(Arc<CheckoutMeter>);
+
+impl HandleEvent for CheckoutRecorder {
+    fn handle_checkout(&self, event: CheckoutEvent) {
+        self.0.checked_out(event.duration());
+    }
+
+    fn handle_timeout(&self, _event: TimeoutEvent) {
+        self.0.timed_out();
+    }
+}
+
 /// Builds the pool. Connections are opened eagerly, so a file that cannot
 /// be configured fails here rather than on the first request.
 pub(crate) fn build(
     url: &str,
     options: &SqliteOptions,
     setup: ConnectionSetup,
-) -> Result<SqlitePool, PoolError> {
-    Pool::builder()
+) -> Result<Database, PoolError> {
+    let checkouts = Arc::new(CheckoutMeter::default());
+    let pool = Pool::builder()
         .max_size(options.pool_max.max(1))
         // A checkout may wait behind connections that are themselves waiting
         // up to busy_timeout for the write lock.
@@ -79,18 +98,27 @@ pub(crate) fn build(
         // `has_broken` check on return.
         .test_on_check_out(false)
         .connection_customizer(Box::new(setup))
-        .build(ConnectionManager::new(url))
+        .event_handler(Box::new(CheckoutRecorder(Arc::clone(&checkouts))))
+        .build(ConnectionManager::new(url))?;
+    Ok(Database { pool, checkouts })
 }
 
 /// The pool, shared by every repository of one store.
 #[derive(Clone)]
 pub(crate) struct Database {
     pool: SqlitePool,
+    checkouts: Arc<CheckoutMeter>,
 }
 
 impl Database {
-    pub(crate) fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    /// The pool's sizes and checkout counts.
+    pub(crate) fn state(&self) -> PoolState {
+        let state = self.pool.state();
+        self.checkouts.state(
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
     }
 
     /// A connection, or `Unavailable` once the pool's timeout passes.

@@ -18,13 +18,16 @@ use diesel::sqlite::Sqlite;
 use openbadges_domain::{
     ApiKey, ApiKeyHash, Assertion, BadgeClass, CredentialStatus, Criteria, DomainError, Email,
     HttpUrl, InvalidValue, Iri, Issuer, KeyAlgorithm, KeyStatus, Label, Name, PasswordHash,
-    Recipient, RecipientIdentity, RecipientKind, Role, SigningKey, Text, Timestamp, User, Username,
+    Recipient, RecipientIdentity, RecipientKind, Role, SigningKey, StatusList, StatusSlot, Text,
+    Timestamp, User, Username,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::errors::stored_value;
-use crate::schema::{api_keys, assertions, badge_classes, issuers, signing_keys, users};
+use crate::schema::{
+    api_keys, assertions, badge_classes, issuers, signing_keys, status_lists, users,
+};
 
 /// The stored timestamp format. `%.6f` always writes six digits.
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
@@ -317,6 +320,8 @@ pub(crate) struct AssertionRow {
     created_at: String,
     updated_at: String,
     issued_credential: Option<String>,
+    status_list_id: Option<String>,
+    status_index: Option<i32>,
 }
 
 /// The columns an award update may change: not what was awarded, by whom,
@@ -415,6 +420,11 @@ impl TryFrom<&Assertion> for AssertionRow {
                 .as_ref()
                 .map(|doc| encode_json("assertions.issued_credential", doc))
                 .transpose()?,
+            status_list_id: award.status_slot.map(|slot| slot.list_id.to_string()),
+            status_index: award
+                .status_slot
+                .map(|slot| encode_index("assertions.status_index", slot.index))
+                .transpose()?,
         })
     }
 }
@@ -451,6 +461,7 @@ impl TryFrom<AssertionRow> for Assertion {
             narrative: decode_optional("assertions.narrative", row.narrative, Text::parse)?,
             image: decode_optional("assertions.image", row.image, Iri::parse)?,
             status,
+            status_slot: decode_slot(row.status_list_id.as_deref(), row.status_index)?,
             issued_credential: row
                 .issued_credential
                 .as_deref()
@@ -751,6 +762,68 @@ impl TryFrom<SigningKeyRow> for SigningKey {
             sealed_private_key: row.private_key,
             status,
             created_at: decode_timestamp("signing_keys.created_at", &row.created_at)?,
+        })
+    }
+}
+
+/// A bit index or list size as stored (lists hold at most `i32::MAX` bits).
+pub(crate) fn encode_index(column: &'static str, value: u32) -> Result<i32, DomainError> {
+    i32::try_from(value).map_err(|_| stored_value(column, "is out of range"))
+}
+
+fn decode_index(column: &'static str, value: i32) -> Result<u32, DomainError> {
+    u32::try_from(value).map_err(|_| stored_value(column, "is negative"))
+}
+
+fn decode_slot(list: Option<&str>, index: Option<i32>) -> Result<Option<StatusSlot>, DomainError> {
+    match (list, index) {
+        (Some(list), Some(index)) => Ok(Some(StatusSlot {
+            list_id: decode_id("assertions.status_list_id", list)?,
+            index: decode_index("assertions.status_index", index)?,
+        })),
+        (None, None) => Ok(None),
+        _ => Err(stored_value(
+            "assertions.status_index",
+            "is set without its list, or the list without it",
+        )),
+    }
+}
+
+/// A `status_lists` row.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = status_lists, check_for_backend(Sqlite))]
+pub(crate) struct StatusListRow {
+    pub(crate) id: String,
+    pub(crate) issuer_id: String,
+    pub(crate) capacity: i32,
+    pub(crate) allocated: i32,
+    pub(crate) created_at: String,
+}
+
+impl TryFrom<&StatusList> for StatusListRow {
+    type Error = DomainError;
+
+    fn try_from(list: &StatusList) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: list.id.to_string(),
+            issuer_id: list.issuer_id.to_string(),
+            capacity: encode_index("status_lists.capacity", list.capacity)?,
+            allocated: encode_index("status_lists.allocated", list.allocated)?,
+            created_at: encode_timestamp(list.created_at),
+        })
+    }
+}
+
+impl TryFrom<StatusListRow> for StatusList {
+    type Error = DomainError;
+
+    fn try_from(row: StatusListRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: decode_id("status_lists.id", &row.id)?,
+            issuer_id: decode_id("status_lists.issuer_id", &row.issuer_id)?,
+            capacity: decode_index("status_lists.capacity", row.capacity)?,
+            allocated: decode_index("status_lists.allocated", row.allocated)?,
+            created_at: decode_timestamp("status_lists.created_at", &row.created_at)?,
         })
     }
 }

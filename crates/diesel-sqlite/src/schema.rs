@@ -67,6 +67,8 @@ diesel::table! {
         created_at -> Text,
         updated_at -> Text,
         issued_credential -> Nullable<Text>,
+        status_list_id -> Nullable<Text>,
+        status_index -> Nullable<Integer>,
     }
 }
 
@@ -100,11 +102,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    status_lists (id) {
+        id -> Text,
+        issuer_id -> Text,
+        capacity -> Integer,
+        allocated -> Integer,
+        created_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     issuers,
     badge_classes,
     assertions,
     api_keys,
-    signing_keys
+    signing_keys,
+    status_lists
 );

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
 use openbadges_domain::ports::{
     ApiKeyRepository, AssertionRepository, Backend, BadgeClassRepository, IssuerRepository,
-    RepoResult, SigningKeyRepository, Store, UserRepository,
+    RepoResult, SigningKeyRepository, StatusListRepository, Store, UserRepository,
 };
 use tempfile::TempDir;
 
@@ -46,6 +46,18 @@ impl Store for TestStore {
 
     fn signing_keys(&self) -> &dyn SigningKeyRepository {
         self.store.signing_keys()
+    }
+
+    fn status_lists(&self) -> &dyn StatusListRepository {
+        self.store.status_lists()
+    }
+
+    async fn pending_migrations(&self) -> RepoResult<usize> {
+        Store::pending_migrations(&self.store).await
+    }
+
+    fn pool_state(&self) -> openbadges_domain::ports::PoolState {
+        self.store.pool_state()
     }
 }
 

@@ -101,6 +101,36 @@ impl Urls {
     pub fn credential(&self, version: Version, id: AssertionId) -> String {
         format!("{}/{}/credentials/{id}", self.base, version.segment())
     }
+
+    /// The URL of one of an issuer's keys as an OB 2.0 `CryptographicKey`:
+    /// what the `creator` of a signed assertion names.
+    pub fn cryptographic_key(&self, issuer: IssuerId, key: SigningKeyId) -> String {
+        format!("{}/issuers/{issuer}/keys/{key}", self.base)
+    }
+
+    /// The issuer and key named by one of our [`Urls::cryptographic_key`]
+    /// URLs, if `url` is one.
+    pub fn cryptographic_key_of(&self, url: &str) -> Option<(IssuerId, SigningKeyId)> {
+        let rest = url.strip_prefix(&self.base)?.strip_prefix("/issuers/")?;
+        let (issuer, key) = rest.split_once("/keys/")?;
+        Some((issuer.parse().ok()?, key.parse().ok()?))
+            .filter(|(issuer, key)| self.cryptographic_key(*issuer, *key) == url)
+    }
+
+    /// The URL of an issuer's OB 2.0 `RevocationList`.
+    pub fn revocation_list(&self, issuer: IssuerId) -> String {
+        format!("{}/issuers/{issuer}/revocation-list", self.base)
+    }
+
+    /// The URL of a status list's credential for `purpose`: the list
+    /// itself for revocation (the list credentials point to), with a
+    /// `/suspension` suffix for suspension.
+    pub fn status_list(&self, id: StatusListId, purpose: StatusPurpose) -> String {
+        match purpose {
+            StatusPurpose::Revocation => format!("{}/status-lists/{id}", self.base),
+            StatusPurpose::Suspension => format!("{}/status-lists/{id}/suspension", self.base),
+        }
+    }
 }
 
 /// Inserts `value` under `key` when it is present.
@@ -179,8 +209,11 @@ fn alignment_object(alignment: &Alignment, type_value: Option<Value>) -> Value {
 pub mod ob2 {
     use super::*;
 
-    /// The issuer `Profile` (`type: Issuer`).
-    pub fn profile(issuer: &Issuer, urls: &Urls) -> Value {
+    /// The issuer `Profile` (`type: Issuer`). `public_keys` are the ids of
+    /// the issuer's RS256 keys that still verify: when there are any, the
+    /// profile names them (`publicKey`, as `CryptographicKey` URLs) and its
+    /// `revocationList`, as OB 2.0 signed verification needs.
+    pub fn profile(issuer: &Issuer, urls: &Urls, public_keys: &[SigningKeyId]) -> Value {
         let mut doc = into_object(json!({
             "@context": OB2_CONTEXT,
             "type": "Issuer",
@@ -191,7 +224,78 @@ pub mod ob2 {
         put(&mut doc, "email", text(&issuer.email));
         put(&mut doc, "description", text(&issuer.description));
         put(&mut doc, "image", text(&issuer.image));
+        if let [key] = public_keys {
+            doc.insert(
+                "publicKey".to_owned(),
+                urls.cryptographic_key(issuer.id, *key).into(),
+            );
+        } else if !public_keys.is_empty() {
+            let keys: Vec<String> = public_keys
+                .iter()
+                .map(|key| urls.cryptographic_key(issuer.id, *key))
+                .collect();
+            doc.insert("publicKey".to_owned(), json!(keys));
+        }
+        if !public_keys.is_empty() {
+            doc.insert(
+                "revocationList".to_owned(),
+                urls.revocation_list(issuer.id).into(),
+            );
+        }
         Value::Object(doc)
+    }
+
+    /// The OB 2.0 `CryptographicKey` of one of the issuer's RS256 keys,
+    /// `public_key_pem` its SPKI PEM.
+    pub fn cryptographic_key(key: &SigningKey, public_key_pem: &str, urls: &Urls) -> Value {
+        json!({
+            "@context": OB2_CONTEXT,
+            "type": "CryptographicKey",
+            "id": urls.cryptographic_key(key.issuer_id, key.id),
+            "owner": urls.issuer(Version::V2, key.issuer_id),
+            "publicKeyPem": public_key_pem,
+        })
+    }
+
+    /// The issuer's `RevocationList`: each revoked award's assertion URL,
+    /// with its reason when one was given.
+    pub fn revocation_list(issuer: IssuerId, revoked: &[Assertion], urls: &Urls) -> Value {
+        let entries: Vec<Value> = revoked
+            .iter()
+            .filter_map(|award| match &award.status {
+                CredentialStatus::Revoked { reason, .. } => {
+                    let mut entry =
+                        into_object(json!({ "id": urls.credential(Version::V2, award.id) }));
+                    put(&mut entry, "revocationReason", text(reason));
+                    Some(Value::Object(entry))
+                }
+                _ => None,
+            })
+            .collect();
+        json!({
+            "@context": OB2_CONTEXT,
+            "type": "RevocationList",
+            "id": urls.revocation_list(issuer),
+            "issuer": urls.issuer(Version::V2, issuer),
+            "revokedAssertions": entries,
+        })
+    }
+
+    /// The assertion of `award` as the payload of an OB 2.0 signed badge: the
+    /// hosted assertion with `verification` `SignedBadge` naming the
+    /// `CryptographicKey` that signs it (`creator`).
+    pub fn signed_assertion(award: &Assertion, key: &SigningKey, urls: &Urls) -> Value {
+        let mut doc = assertion(award, urls);
+        if let Value::Object(object) = &mut doc {
+            object.insert(
+                "verification".to_owned(),
+                json!({
+                    "type": "SignedBadge",
+                    "creator": urls.cryptographic_key(key.issuer_id, key.id),
+                }),
+            );
+        }
+        doc
     }
 
     /// The `BadgeClass`.
@@ -416,6 +520,22 @@ pub mod ob3 {
             award.expires.map(|e| e.to_rfc3339()),
         );
         doc.insert("credentialSubject".to_owned(), subject(award, badge, urls));
+        if let Some(slot) = award.status_slot {
+            // One entry, for revocation: the OB 3.0 schema allows a single
+            // `credentialStatus` object. Suspension is published in the
+            // list's twin at `<list>/suspension`, same index.
+            let list = urls.status_list(slot.list_id, StatusPurpose::Revocation);
+            doc.insert(
+                "credentialStatus".to_owned(),
+                json!({
+                    "id": format!("{list}#{}", slot.index),
+                    "type": "BitstringStatusListEntry",
+                    "statusPurpose": StatusPurpose::Revocation.as_str(),
+                    "statusListIndex": slot.index.to_string(),
+                    "statusListCredential": list,
+                }),
+            );
+        }
         if !award.evidence.is_empty() {
             let evidence: Vec<Value> = award
                 .evidence
@@ -425,5 +545,31 @@ pub mod ob3 {
             doc.insert("evidence".to_owned(), Value::Array(evidence));
         }
         Value::Object(doc)
+    }
+
+    /// The unsigned `BitstringStatusListCredential` of a status list for
+    /// `purpose`, with `encoded_list` the GZIP-compressed, multibase
+    /// base64url-encoded bitstring.
+    pub fn status_list_credential(
+        list: &StatusList,
+        purpose: StatusPurpose,
+        encoded_list: &str,
+        valid_from: Timestamp,
+        urls: &Urls,
+    ) -> Value {
+        let id = urls.status_list(list.id, purpose);
+        json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": id,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": urls.issuer_did(list.issuer_id),
+            "validFrom": valid_from.to_rfc3339(),
+            "credentialSubject": {
+                "id": format!("{id}#list"),
+                "type": "BitstringStatusList",
+                "statusPurpose": purpose.as_str(),
+                "encodedList": encoded_list,
+            },
+        })
     }
 }

@@ -191,6 +191,10 @@ pub struct Assertion {
     pub image: Option<Iri>,
     /// Active, revoked or suspended.
     pub status: CredentialStatus,
+    /// Its place in the issuer's status list, published in the OB 3.0
+    /// credential's `credentialStatus`. `None` for awards made before
+    /// status lists existed.
+    pub status_slot: Option<StatusSlot>,
     /// The OB 3.0 credential as issued, with its proof; `None` until signed.
     /// Stored because a verifiable credential must not change after issuance.
     pub issued_credential: Option<serde_json::Value>,
@@ -351,4 +355,76 @@ impl std::fmt::Debug for SigningKey {
             .field("status", &self.status)
             .finish_non_exhaustive()
     }
+}
+
+/// An award's place in a status list: bit `index` of list `list_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StatusSlot {
+    /// The list.
+    pub list_id: StatusListId,
+    /// The bit, counted from the first (most significant) bit of the list.
+    pub index: u32,
+}
+
+/// Why a status list is published: the W3C Bitstring Status List
+/// `statusPurpose`. One stored list is published once per purpose, so an
+/// award has the same index in its revocation and its suspension list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusPurpose {
+    /// A set bit means revoked, for good.
+    Revocation,
+    /// A set bit means suspended; reinstating clears it.
+    Suspension,
+}
+
+impl StatusPurpose {
+    /// The `statusPurpose` value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Revocation => "revocation",
+            Self::Suspension => "suspension",
+        }
+    }
+
+    /// Whether an award in `status` has its bit set in a list of this purpose.
+    pub fn flags(&self, status: &CredentialStatus) -> bool {
+        matches!(
+            (self, status),
+            (Self::Revocation, CredentialStatus::Revoked { .. })
+                | (Self::Suspension, CredentialStatus::Suspended { .. })
+        )
+    }
+}
+
+/// A Bitstring Status List of one issuer: a fixed number of bits handed
+/// out in order to its awards. Which bits are set is not stored here: it
+/// is the status of the awards themselves, so changing an award's status
+/// and its bit is one write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusList {
+    /// Stable id; part of the list's URL.
+    pub id: StatusListId,
+    /// The issuer whose awards it holds (and who signs it).
+    pub issuer_id: IssuerId,
+    /// How many bits it has.
+    pub capacity: u32,
+    /// How many of them have been handed out.
+    pub allocated: u32,
+    /// When it was made.
+    pub created_at: Timestamp,
+}
+
+impl StatusList {
+    /// Bits per list: 131,072 (16 KiB), the minimum the Bitstring Status
+    /// List specification sets so that one award hides among many.
+    pub const CAPACITY: u32 = 131_072;
+}
+
+/// How many awards of a status list are in each state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusCounts {
+    /// Revoked awards.
+    pub revoked: u64,
+    /// Suspended awards.
+    pub suspended: u64,
 }

@@ -69,3 +69,7 @@ id_type!(
     /// Identifies a signing key.
     SigningKeyId
 );
+id_type!(
+    /// Identifies a status list (a Bitstring Status List of one issuer).
+    StatusListId
+);

@@ -23,5 +23,5 @@ pub mod values;
 pub use entities::*;
 pub use error::{DomainError, FieldError};
 pub use ids::*;
-pub use page::{Page, PageRequest};
+pub use page::{Cursor, CursorPage, CursorRequest, Page, PageRequest};
 pub use values::*;

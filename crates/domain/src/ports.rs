@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::entities::*;
 use crate::ids::*;
-use crate::page::{Page, PageRequest};
+use crate::page::{Cursor, Page, PageRequest};
 use crate::values::{ApiKeyHash, Timestamp};
 use crate::DomainError;
 
@@ -106,6 +106,17 @@ pub trait AssertionRepository: Send + Sync {
         filter: &AssertionFilter,
         page: PageRequest,
     ) -> RepoResult<Page<Assertion>>;
+    /// At most `limit` awards that come after `after` in the list order
+    /// (from the first when `None`); counts nothing. Must cost the same
+    /// however many awards precede `after`: seek an index ending in
+    /// `(created_at, id)`, never skip rows. Asking `limit + 1` tells whether
+    /// a next page exists.
+    async fn list_after(
+        &self,
+        filter: &AssertionFilter,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> RepoResult<Vec<Assertion>>;
 }
 
 /// User accounts. Lists are ordered by creation time, then id.
@@ -195,6 +206,39 @@ pub trait SigningKeyRepository: Send + Sync {
     async fn revoke(&self, id: SigningKeyId, at: Timestamp) -> RepoResult<()>;
 }
 
+/// Status lists: handing out bits to awards, and reading which are set.
+#[async_trait]
+pub trait StatusListRepository: Send + Sync {
+    /// Hands out `count` unused bits of the issuer's lists, in one
+    /// transaction: from its list with room, then from new lists of
+    /// `capacity` bits as needed. Safe with several instances allocating at
+    /// once: no bit is ever handed out twice.
+    async fn allocate(
+        &self,
+        issuer_id: IssuerId,
+        count: u32,
+        capacity: u32,
+        now: Timestamp,
+    ) -> RepoResult<Vec<StatusSlot>>;
+    /// The list, or `NotFound`.
+    async fn get(&self, id: StatusListId) -> RepoResult<StatusList>;
+    /// The issuer's lists, oldest first.
+    async fn list_for_issuer(&self, issuer_id: IssuerId) -> RepoResult<Vec<StatusList>>;
+    /// The indices of the list's awards whose bit is set for `purpose`
+    /// (revoked, or suspended), in ascending order.
+    async fn flagged(&self, id: StatusListId, purpose: StatusPurpose) -> RepoResult<Vec<u32>>;
+    /// How many of the list's awards are revoked and suspended.
+    async fn counts(&self, id: StatusListId) -> RepoResult<StatusCounts>;
+    /// Every award of the issuer flagged for `purpose` (revoked, or
+    /// suspended), whichever list holds it (or none), in list order: what
+    /// the OB 2.0 `RevocationList` publishes. Reads only flagged rows.
+    async fn flagged_awards(
+        &self,
+        issuer_id: IssuerId,
+        purpose: StatusPurpose,
+    ) -> RepoResult<Vec<Assertion>>;
+}
+
 /// Which storage backend is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -233,6 +277,13 @@ pub trait Store: Send + Sync {
     fn api_keys(&self) -> &dyn ApiKeyRepository;
     /// Signing keys.
     fn signing_keys(&self) -> &dyn SigningKeyRepository;
+    /// Status lists.
+    fn status_lists(&self) -> &dyn StatusListRepository;
+    /// How many embedded migrations the database has not applied; reads
+    /// only. `Unavailable` if the database does not answer.
+    async fn pending_migrations(&self) -> RepoResult<usize>;
+    /// The connection pool now, for metrics; cheap, touches no database.
+    fn pool_state(&self) -> PoolState;
 }
 
 /// Why a backend could not be opened or migrated: the troubleshooting cases
@@ -276,6 +327,63 @@ impl StartupError {
         Self {
             kind,
             detail: detail.into(),
+        }
+    }
+}
+
+/// A store's connection pool at one moment, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections, in use or idle.
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+    /// Connections handed out since the start.
+    pub checkouts: u64,
+    /// The time those checkouts waited, in total (opening a new connection
+    /// included).
+    pub checkout_wait: std::time::Duration,
+    /// Checkouts that gave up, no connection having come free in time.
+    pub checkout_timeouts: u64,
+}
+
+/// Counts a pool's checkouts and their waits; an adapter feeds it from its
+/// pool's events and reads it into [`PoolState`]. Lock-free: it is updated
+/// on every checkout.
+#[derive(Debug, Default)]
+pub struct CheckoutMeter {
+    checkouts: std::sync::atomic::AtomicU64,
+    wait_nanos: std::sync::atomic::AtomicU64,
+    timeouts: std::sync::atomic::AtomicU64,
+}
+
+impl CheckoutMeter {
+    /// A connection was handed out after `waited`.
+    pub fn checked_out(&self, waited: std::time::Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let nanos = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
+        self.checkouts.fetch_add(1, Relaxed);
+        self.wait_nanos.fetch_add(nanos, Relaxed);
+    }
+
+    /// A checkout gave up.
+    pub fn timed_out(&self) {
+        self.timeouts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The counts so far, with the pool's current sizes.
+    pub fn state(&self, connections: u32, idle: u32, max: u32) -> PoolState {
+        use std::sync::atomic::Ordering::Relaxed;
+        PoolState {
+            connections,
+            idle,
+            max,
+            checkouts: self.checkouts.load(Relaxed),
+            checkout_wait: std::time::Duration::from_nanos(self.wait_nanos.load(Relaxed)),
+            checkout_timeouts: self.timeouts.load(Relaxed),
         }
     }
 }

@@ -5,7 +5,7 @@
 use crate::access::Principal;
 use crate::entities::*;
 use crate::ids::*;
-use crate::page::{Page, PageRequest};
+use crate::page::{Cursor, CursorPage, CursorRequest, Page, PageRequest};
 use crate::ports::*;
 use crate::values::*;
 use crate::{DomainError, FieldError};
@@ -251,6 +251,7 @@ fn build_assertion(draft: AssertionDraft, issuer_id: IssuerId, now: Timestamp) -
         narrative: draft.narrative,
         image: draft.image,
         status: CredentialStatus::Active,
+        status_slot: None,
         issued_credential: None,
         created_at: now,
         updated_at: now,
@@ -283,6 +284,26 @@ async fn attach_proof(
     Ok(())
 }
 
+/// Hands out `count` bits of the issuer's status lists.
+async fn allocate_slots(
+    store: &dyn Store,
+    issuer_id: IssuerId,
+    count: u32,
+    now: Timestamp,
+) -> Result<Vec<StatusSlot>, DomainError> {
+    let slots = store
+        .status_lists()
+        .allocate(issuer_id, count, StatusList::CAPACITY, now)
+        .await?;
+    if slots.len() != count as usize {
+        return Err(DomainError::Internal(format!(
+            "the status list store handed out {} of {count} bits",
+            slots.len()
+        )));
+    }
+    Ok(slots)
+}
+
 /// Awards a badge of an issuer `actor` manages, signed unless `proofs` is `None`.
 pub async fn issue(
     store: &dyn Store,
@@ -292,8 +313,10 @@ pub async fn issue(
 ) -> Result<Assertion, DomainError> {
     let badge = referenced_badge_class(store, draft.badge_class_id).await?;
     let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
-    let mut award = build_assertion(draft, badge.issuer_id, Timestamp::now());
+    let now = Timestamp::now();
+    let mut award = build_assertion(draft, badge.issuer_id, now);
     award.validate()?;
+    award.status_slot = allocate_slots(store, issuer.id, 1, now).await?.pop();
     attach_proof(proofs, &mut award, &badge, &issuer).await?;
     store.assertions().create(&award).await?;
     Ok(award)
@@ -346,6 +369,20 @@ pub async fn issue_batch(
     }
     if !errors.is_empty() {
         return Err(DomainError::Validation(errors));
+    }
+    // Status bits are handed out per issuer, one allocation each, before
+    // signing: the signed credential names its bit.
+    let mut by_issuer: std::collections::HashMap<IssuerId, Vec<usize>> = Default::default();
+    for (index, award) in awards.iter().enumerate() {
+        by_issuer.entry(award.issuer_id).or_default().push(index);
+    }
+    for (issuer_id, indices) in by_issuer {
+        let count = u32::try_from(indices.len())
+            .map_err(|_| DomainError::invalid("credentials", "too many credentials"))?;
+        let slots = allocate_slots(store, issuer_id, count, now).await?;
+        for (index, slot) in indices.into_iter().zip(slots) {
+            awards[index].status_slot = Some(slot);
+        }
     }
     if let Some(proofs) = proofs {
         // One signing call per issuer, so the signer can spread a large
@@ -448,9 +485,50 @@ pub async fn change_status(
 pub async fn list_credentials(
     store: &dyn Store,
     actor: &Principal,
-    mut filter: AssertionFilter,
+    filter: AssertionFilter,
     page: PageRequest,
 ) -> Result<Page<Assertion>, DomainError> {
+    let filter = readable_credentials(store, actor, filter).await?;
+    store.assertions().list(&filter, page).await
+}
+
+/// [`list_credentials`] walked by cursor: the same awards in the same
+/// order and under the same access rules, a page at a time after
+/// `request.after()`, with no total; each page costs the same however deep
+/// it is.
+pub async fn list_credentials_after(
+    store: &dyn Store,
+    actor: &Principal,
+    filter: AssertionFilter,
+    request: CursorRequest,
+) -> Result<CursorPage<Assertion>, DomainError> {
+    let filter = readable_credentials(store, actor, filter).await?;
+    let limit = request.limit();
+    // One more than asked tells whether a next page exists, without counting.
+    let mut items = store
+        .assertions()
+        .list_after(&filter, request.after(), limit.saturating_add(1))
+        .await?;
+    let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if items.len() > wanted {
+        items.truncate(wanted);
+        items
+            .last()
+            .map(|last| Cursor::new(last.created_at, last.id.as_uuid()))
+    } else {
+        None
+    };
+    Ok(CursorPage { items, next })
+}
+
+/// `filter` narrowed to what `actor` may read: refused when it names an
+/// issuer whose credentials are not theirs to read, otherwise limited to
+/// the key's issuer, or to the issuers the user owns.
+async fn readable_credentials(
+    store: &dyn Store,
+    actor: &Principal,
+    mut filter: AssertionFilter,
+) -> Result<AssertionFilter, DomainError> {
     actor.may_read_credentials()?;
     if let Some(issuer_id) = filter.issuer_id {
         match store.issuers().get(issuer_id).await {
@@ -470,5 +548,49 @@ pub async fn list_credentials(
             DomainError::Forbidden("this credential is not tied to a user".to_owned())
         })?);
     }
-    store.assertions().list(&filter, page).await
+    Ok(filter)
+}
+
+/// The issuer of a status list, if `actor` may read its credentials.
+async fn readable_issuer(
+    store: &dyn Store,
+    actor: &Principal,
+    issuer_id: IssuerId,
+) -> Result<Issuer, DomainError> {
+    actor.may_read_credentials()?;
+    let issuer = store.issuers().get(issuer_id).await?;
+    if !actor.may_see_credentials_of(&issuer) {
+        return Err(DomainError::Forbidden(format!(
+            "the credentials of issuer {issuer_id} are not yours to read"
+        )));
+    }
+    Ok(issuer)
+}
+
+/// A status list and how many of its awards are revoked and suspended, for
+/// someone who may read its issuer's credentials.
+pub async fn status_list_report(
+    store: &dyn Store,
+    actor: &Principal,
+    id: StatusListId,
+) -> Result<(StatusList, StatusCounts), DomainError> {
+    let list = store.status_lists().get(id).await?;
+    readable_issuer(store, actor, list.issuer_id).await?;
+    let counts = store.status_lists().counts(id).await?;
+    Ok((list, counts))
+}
+
+/// Every status list of an issuer, oldest first, with their counts.
+pub async fn status_lists_of(
+    store: &dyn Store,
+    actor: &Principal,
+    issuer_id: IssuerId,
+) -> Result<Vec<(StatusList, StatusCounts)>, DomainError> {
+    readable_issuer(store, actor, issuer_id).await?;
+    let mut reports = Vec::new();
+    for list in store.status_lists().list_for_issuer(issuer_id).await? {
+        let counts = store.status_lists().counts(list.id).await?;
+        reports.push((list, counts));
+    }
+    Ok(reports)
 }

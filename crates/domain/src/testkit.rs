@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::entities::*;
 use crate::ids::*;
-use crate::page::PageRequest;
+use crate::page::{Cursor, PageRequest};
 use crate::ports::*;
 use crate::values::*;
 use crate::DomainError;
@@ -124,6 +124,7 @@ pub fn sample_assertion(badge_class: &BadgeClass, email: &str) -> Assertion {
         narrative: Some(Text::parse("Excellent work.").expect("text")),
         image: None,
         status: CredentialStatus::Active,
+        status_slot: None,
         issued_credential: None,
         created_at: now,
         updated_at: now,
@@ -428,6 +429,214 @@ pub async fn assertions_filter_by_owner(store: Arc<dyn Store>) {
         .expect("list");
     assert_eq!(listed.items, vec![award]);
     assert_eq!(listed.total, 1);
+}
+
+/// Pages of awards walked by cursor, starting after `start`: checks each
+/// page's size and that the walk only moves forward; stops at a short page,
+/// or once past `until`.
+async fn walk_by_cursor(
+    repo: &dyn AssertionRepository,
+    filter: &AssertionFilter,
+    start: Option<Cursor>,
+    limit: u32,
+    until: Option<Timestamp>,
+) -> Vec<Assertion> {
+    let key = |a: &Assertion| (a.created_at, a.id.as_uuid());
+    let mut walked: Vec<Assertion> = Vec::new();
+    let mut after = start;
+    for _ in 0..1000 {
+        let page = repo
+            .list_after(filter, after, limit)
+            .await
+            .unwrap_or_else(|e| panic!("{filter:?} after {after:?}, limit {limit}: {e}"));
+        assert!(
+            page.len() <= usize::try_from(limit).expect("small limit"),
+            "{filter:?}: {} awards on a page of {limit}",
+            page.len()
+        );
+        for award in &page {
+            if let Some(cursor) = after {
+                assert!(
+                    key(award) > (cursor.created_at(), cursor.id()),
+                    "{filter:?}, limit {limit}: award {} is not after the cursor",
+                    award.id
+                );
+            }
+            if let Some(previous) = walked.last() {
+                assert!(
+                    key(award) > key(previous),
+                    "{filter:?}, limit {limit}: awards out of order or repeated"
+                );
+            }
+        }
+        let full = page.len() == usize::try_from(limit).expect("small limit");
+        walked.extend(page);
+        let Some(last) = walked.last() else {
+            return walked;
+        };
+        if !full || until.is_some_and(|until| last.created_at > until) {
+            return walked;
+        }
+        after = Some(Cursor::new(last.created_at, last.id.as_uuid()));
+    }
+    panic!("{filter:?}, limit {limit}: more than 1000 pages");
+}
+
+/// Walking awards by cursor yields exactly the offset order, with no
+/// duplicate and no gap, for every filter, also where awards share a
+/// creation time (ties are broken by id).
+pub async fn assertions_cursor_pagination(store: Arc<dyn Store>) {
+    let owner = sample_user(Role::Issuer);
+    store.users().create(&owner).await.expect("owner");
+    let first = sample_issuer(Some(owner.id));
+    let second = sample_issuer(Some(owner.id));
+    let foreign = sample_issuer(None);
+    for issuer in [&first, &second, &foreign] {
+        store.issuers().create(issuer).await.expect("issuer");
+    }
+    let badges = [
+        sample_badge_class(first.id),
+        sample_badge_class(first.id),
+        sample_badge_class(second.id),
+        sample_badge_class(foreign.id),
+    ];
+    for badge in &badges {
+        store.badge_classes().create(badge).await.expect("badge");
+    }
+    let emails: Vec<String> = (0..3)
+        .map(|i| format!("{}@example.org", unique(&format!("cursor{i}"))))
+        .collect();
+
+    // Creation times in a window of their own, years before anything the
+    // other checks make, five awards to each instant; the awards of each
+    // instant spread over issuers, badges and recipients.
+    let window = uuid::Uuid::new_v4().as_u128() % 300_000_000;
+    let base = 946_684_800 + i64::try_from(window).expect("small window");
+    let at = |second: i64| {
+        Timestamp::from_datetime(
+            chrono::DateTime::from_timestamp(base + second, 0).expect("fixture time"),
+        )
+    };
+    let awards: Vec<Assertion> = (0..40)
+        .map(|i: usize| {
+            let mut award = sample_assertion(&badges[i % badges.len()], &emails[i % emails.len()]);
+            award.created_at = at(i64::try_from(i / 5).expect("small"));
+            award
+        })
+        .collect();
+    let repo = store.assertions();
+    repo.create_many(&awards[..25]).await.expect("batch");
+    for award in &awards[25..] {
+        repo.create(award).await.expect("award");
+    }
+    let mut sorted = awards.clone();
+    sorted.sort_by_key(|a| (a.created_at, a.id.as_uuid()));
+    let ids = |list: &[Assertion]| list.iter().map(|a| a.id).collect::<Vec<_>>();
+
+    // No filter: from just before the window to just past it, the walk
+    // holds exactly our awards (nothing else is made in the window).
+    let before = Cursor::new(at(-1), uuid::Uuid::max());
+    for limit in [1, 3, 5, 7, 500] {
+        let walked = walk_by_cursor(
+            repo,
+            &AssertionFilter::default(),
+            Some(before),
+            limit,
+            Some(at(8)),
+        )
+        .await;
+        let inside: Vec<Assertion> = walked
+            .into_iter()
+            .filter(|a| a.created_at <= at(8))
+            .collect();
+        assert_eq!(
+            ids(&inside),
+            ids(&sorted),
+            "no filter, limit {limit}: the window in order, each award once"
+        );
+    }
+    // From the very first award, the walk moves only forward.
+    walk_by_cursor(repo, &AssertionFilter::default(), None, 500, Some(at(8))).await;
+
+    let recipient = |i: usize| Some(Recipient::lookup_key_for(RecipientKind::Email, &emails[i]));
+    let filters = [
+        AssertionFilter {
+            issuer_id: Some(first.id),
+            ..Default::default()
+        },
+        AssertionFilter {
+            badge_class_id: Some(badges[0].id),
+            ..Default::default()
+        },
+        AssertionFilter {
+            badge_class_id: Some(badges[2].id),
+            issuer_id: Some(second.id),
+            ..Default::default()
+        },
+        AssertionFilter {
+            recipient_key: recipient(1),
+            ..Default::default()
+        },
+        AssertionFilter {
+            owner_id: Some(owner.id),
+            ..Default::default()
+        },
+        AssertionFilter {
+            owner_id: Some(owner.id),
+            recipient_key: recipient(2),
+            ..Default::default()
+        },
+        AssertionFilter {
+            owner_id: Some(owner.id),
+            badge_class_id: Some(badges[3].id),
+            ..Default::default()
+        },
+        AssertionFilter {
+            issuer_id: Some(second.id),
+            badge_class_id: Some(badges[0].id),
+            ..Default::default()
+        },
+    ];
+    for filter in &filters {
+        let by_offset = repo.list(filter, page(500, 0)).await.expect("offset list");
+        let matching: Vec<Assertion> = sorted
+            .iter()
+            .filter(|a| {
+                filter.issuer_id.is_none_or(|id| a.issuer_id == id)
+                    && filter
+                        .badge_class_id
+                        .is_none_or(|id| a.badge_class_id == id)
+                    && filter
+                        .recipient_key
+                        .as_ref()
+                        .is_none_or(|key| a.recipient.lookup_key() == key)
+                    && filter.owner_id.is_none_or(|_| a.issuer_id != foreign.id)
+            })
+            .cloned()
+            .collect();
+        assert_eq!(
+            ids(&by_offset.items),
+            ids(&matching),
+            "{filter:?}: the offset list"
+        );
+        for limit in [1, 2, 3, 4, 7, 500] {
+            let walked = walk_by_cursor(repo, filter, None, limit, None).await;
+            assert_eq!(
+                walked, by_offset.items,
+                "{filter:?}, limit {limit}: the cursor walk differs from the offset list"
+            );
+        }
+        if let Some(last) = by_offset.items.last() {
+            let past = Cursor::new(last.created_at, last.id.as_uuid());
+            assert!(
+                repo.list_after(filter, Some(past), 10)
+                    .await
+                    .expect("past the end")
+                    .is_empty(),
+                "{filter:?}: nothing after the last award"
+            );
+        }
+    }
 }
 
 /// A batch is stored whole or not at all.
@@ -786,6 +995,161 @@ pub async fn signing_key_lifecycle(store: Arc<dyn Store>) {
     assert_not_found(repo.get(second.id).await, "keys go with their issuer");
 }
 
+/// Status bits: handed out in order, across lists when one is full, never
+/// twice even with many allocating at once.
+pub async fn status_list_allocation(store: Arc<dyn Store>) {
+    let (issuer, _) = seed_badge_class(store.as_ref()).await;
+    let repo = store.status_lists();
+    let first = repo
+        .allocate(issuer.id, 3, 4, ts("2026-01-01T00:00:00Z"))
+        .await
+        .expect("allocate");
+    assert_eq!(first.iter().map(|s| s.index).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(first.iter().all(|s| s.list_id == first[0].list_id));
+    let spill = repo
+        .allocate(issuer.id, 3, 4, ts("2026-01-01T00:00:01Z"))
+        .await
+        .expect("allocate");
+    assert_eq!(
+        spill[0],
+        StatusSlot {
+            list_id: first[0].list_id,
+            index: 3
+        }
+    );
+    assert_ne!(
+        spill[1].list_id, first[0].list_id,
+        "a full list is not reused"
+    );
+    assert_eq!((spill[1].index, spill[2].index), (0, 1));
+    let lists = repo.list_for_issuer(issuer.id).await.expect("lists");
+    assert_eq!(
+        lists
+            .iter()
+            .map(|l| (l.id, l.capacity, l.allocated))
+            .collect::<Vec<_>>(),
+        vec![(first[0].list_id, 4, 4), (spill[1].list_id, 4, 2)]
+    );
+    assert_eq!(repo.get(spill[1].list_id).await.expect("get"), lists[1]);
+    assert_not_found(repo.get(StatusListId::generate()).await, "unknown list");
+
+    let (other, _) = seed_badge_class(store.as_ref()).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .status_lists()
+                    .allocate(other.id, 5, 16, Timestamp::now())
+                    .await
+            })
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for task in tasks {
+        for slot in task.await.expect("task").expect("concurrent allocate") {
+            assert!(slot.index < 16);
+            assert!(seen.insert(slot), "bit {slot:?} handed out twice");
+        }
+    }
+    assert_eq!(seen.len(), 100);
+    let lists = repo.list_for_issuer(other.id).await.expect("lists");
+    let allocated: u32 = lists.iter().map(|l| l.allocated).sum();
+    assert_eq!(allocated, 100, "no bit is lost either");
+
+    store
+        .issuers()
+        .delete(issuer.id, DeleteMode::Cascade)
+        .await
+        .expect("delete issuer");
+    assert_not_found(
+        repo.get(first[0].list_id).await,
+        "lists go with their issuer",
+    );
+}
+
+/// A list's set bits are its awards' statuses; a bit belongs to one award.
+pub async fn status_list_flags(store: Arc<dyn Store>) {
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let slots = store
+        .status_lists()
+        .allocate(badge.issuer_id, 3, StatusList::CAPACITY, Timestamp::now())
+        .await
+        .expect("allocate");
+    let list = slots[0].list_id;
+    let mut awards = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        let mut award = sample_assertion(&badge, &format!("flag{i}@example.org"));
+        award.status_slot = Some(*slot);
+        store.assertions().create(&award).await.expect("create");
+        awards.push(award);
+    }
+    let read = store.assertions().get(awards[2].id).await.expect("get");
+    assert_eq!(read.status_slot, Some(slots[2]), "slot round-trips");
+
+    let mut twin = sample_assertion(&badge, "twin@example.org");
+    twin.status_slot = Some(slots[1]);
+    match store.assertions().create(&twin).await {
+        Err(DomainError::Conflict(_)) => {}
+        other => panic!("a bit belongs to one award: {other:?}"),
+    }
+
+    let repo = store.status_lists();
+    assert!(repo
+        .flagged(list, StatusPurpose::Revocation)
+        .await
+        .expect("flags")
+        .is_empty());
+    let now = Timestamp::now();
+    let mut revoked = awards[2].clone();
+    revoked.status = CredentialStatus::Revoked {
+        reason: None,
+        at: now,
+    };
+    store.assertions().update(&revoked).await.expect("revoke");
+    let mut suspended = awards[0].clone();
+    suspended.status = CredentialStatus::Suspended {
+        reason: None,
+        at: now,
+    };
+    store
+        .assertions()
+        .update(&suspended)
+        .await
+        .expect("suspend");
+    assert_eq!(
+        repo.flagged(list, StatusPurpose::Revocation)
+            .await
+            .expect("flags"),
+        vec![slots[2].index]
+    );
+    assert_eq!(
+        repo.flagged(list, StatusPurpose::Suspension)
+            .await
+            .expect("flags"),
+        vec![slots[0].index]
+    );
+    assert_eq!(
+        repo.counts(list).await.expect("counts"),
+        StatusCounts {
+            revoked: 1,
+            suspended: 1
+        }
+    );
+    let mut reinstated = suspended.clone();
+    reinstated.status = CredentialStatus::Active;
+    store
+        .assertions()
+        .update(&reinstated)
+        .await
+        .expect("reinstate");
+    assert!(repo
+        .flagged(list, StatusPurpose::Suspension)
+        .await
+        .expect("flags")
+        .is_empty());
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -794,7 +1158,8 @@ macro_rules! store_contract_tests {
     ($make:expr) => {
         $crate::store_contract_tests!(@tests $make;
             ping_answers, issuer_crud, issuer_pagination, badge_class_crud, assertion_crud,
-            assertions_filter_by_owner, batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers, signing_key_lifecycle);
+            assertions_filter_by_owner, assertions_cursor_pagination, batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers, signing_key_lifecycle,
+            status_list_allocation, status_list_flags);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(

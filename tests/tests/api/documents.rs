@@ -425,6 +425,22 @@ fn v3_documents_have_the_ob3_shape(api: &Api) {
         .and_then(|c| c.remove("proof"))
         .expect("an issued credential carries a proof");
     assert_eq!(proof["cryptosuite"], json!("eddsa-rdfc-2022"));
+    // The issuer's first credential holds bit 0 of its first status list.
+    let status = unsigned
+        .as_object_mut()
+        .and_then(|c| c.remove("credentialStatus"))
+        .expect("an issued credential names its status list");
+    let list = status["statusListCredential"].as_str().unwrap_or_default();
+    assert!(
+        list.starts_with(&format!("{base}/status-lists/")),
+        "{status}"
+    );
+    assert_eq!(
+        status,
+        json!({"id": format!("{list}#0"), "type": "BitstringStatusListEntry",
+               "statusPurpose": "revocation", "statusListIndex": "0",
+               "statusListCredential": list})
+    );
     assert_eq!(unsigned, expected_credential);
     assert_eq!(api.document(&credential_url), credential);
     assert_valid(Schema::AchievementCredential, &credential);

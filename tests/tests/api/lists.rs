@@ -1,9 +1,10 @@
 //! Lists: paginated everywhere (`limit`, `offset`, at most 500 a page,
 //! `X-Total-Count` and `Link`), filtered by issuer, achievement and
-//! recipient.
+//! recipient; credential lists also walked by cursor.
 
 use std::collections::BTreeSet;
 
+use openbadges_e2e::{Caller, Server, Storage, ADMIN_PASSWORD, ADMIN_USERNAME};
 use serde_json::json;
 
 use crate::support::*;
@@ -14,6 +15,9 @@ on_both_backends!(
     bad_page_parameters_are_400,
     lists_filter_by_issuer_achievement_and_recipient,
     nested_lists_hold_the_right_items,
+    credentials_walk_by_cursor,
+    bad_cursors_are_400,
+    cursor_walks_apply_the_access_rules,
 );
 
 /// Follows `next` from `start` until it is absent; returns every id seen
@@ -445,5 +449,295 @@ fn nested_lists_hold_the_right_items(api: &Api) {
             api.document(&format!("{prefix}/achievements/{b2}/credentials")),
             json!([])
         );
+    }
+}
+
+/// Follows `next` from `start` as `caller` until it is absent, checking
+/// each page is a cursor page (no `X-Total-Count`, a `first` link, at most
+/// `limit` items); returns every id seen and the size of each page.
+fn walk(server: &Server, caller: &Caller, start: &str, limit: usize) -> (Vec<String>, Vec<usize>) {
+    let mut ids = Vec::new();
+    let mut sizes = Vec::new();
+    let mut target = start.to_owned();
+    for _ in 0..100 {
+        let page = server.get_as(caller, &target);
+        page.assert_status(200);
+        assert_eq!(page.header("x-total-count"), None, "{target}: no total");
+        assert_eq!(page.header("cache-control"), Some("no-store"), "{target}");
+        let first = link(&page, "first").unwrap_or_else(|| panic!("{target}: a first link"));
+        assert!(first.ends_with("cursor="), "{target}: {first}");
+        for rel in ["prev", "last"] {
+            assert_eq!(link(&page, rel), None, "{target}: no {rel} link");
+        }
+        let page_ids = ids_in(&page.body);
+        assert!(page_ids.len() <= limit, "{target}: at most {limit} items");
+        sizes.push(page_ids.len());
+        ids.extend(page_ids);
+        match link(&page, "next") {
+            Some(next) => {
+                assert!(next.contains(&format!("limit={limit}")), "{next}");
+                target = next;
+            }
+            None => return (ids, sizes),
+        }
+    }
+    panic!("{start}: more than 100 pages");
+}
+
+/// The ids of the list at `path` in one offset page (at most 500).
+fn offset_ids(api: &Api, path: &str) -> Vec<String> {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let page = api.fetch(&format!("{path}{separator}limit=500"));
+    page.assert_status(200);
+    ids_in(&page.body)
+}
+
+/// 120 credentials, many sharing a creation time (made in batches): walked
+/// by cursor 50 at a time, they come in the order of the offset list, each
+/// once, in pages of 50, 50 and 20, the last without a `next` link; a list
+/// of exactly two pages ends without an empty third; filters, prefixes,
+/// aliases and the achievement's list walk the same way.
+fn credentials_walk_by_cursor(api: &Api) {
+    let first_issuer = uuid_of(&api.issuer("", "First"));
+    let second_issuer = uuid_of(&api.issuer("", "Second"));
+    let b1 = uuid_of(&api.achievement("", &first_issuer, "B1"));
+    let b2 = uuid_of(&api.achievement("", &first_issuer, "B2"));
+    let b3 = uuid_of(&api.achievement("", &second_issuer, "B3"));
+    let recipients = ["ada@example.org", "bob@example.org", "cy@example.org"];
+    let batch = |badge: &str, range: std::ops::Range<usize>| {
+        api.post(
+            "/credentials/batch?sign=false",
+            &json!(range
+                .map(|i| award_body(badge, recipients[i % recipients.len()]))
+                .collect::<Vec<_>>()),
+        )
+        .assert_status(201);
+    };
+    batch(&b1, 0..50);
+    batch(&b3, 50..80);
+    for i in 80..100 {
+        api.post(
+            "/credentials?sign=false",
+            &award_body(&b2, recipients[i % recipients.len()]),
+        )
+        .assert_status(201);
+    }
+    batch(&b3, 100..120);
+
+    let all = offset_ids(api, "/credentials");
+    assert_eq!(all.len(), 120);
+    let (ids, sizes) = walk(api, &Caller::Anonymous, "/credentials?limit=50&cursor=", 50);
+    assert_eq!(sizes, [50, 50, 20]);
+    assert_eq!(ids, all, "the cursor walk is the offset list");
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 120, "each once");
+
+    // Exactly two full pages: the second says there is no more.
+    let (ids, sizes) = walk(
+        api,
+        &Caller::Anonymous,
+        &format!("/credentials?achievement={b1}&limit=25&cursor="),
+        25,
+    );
+    assert_eq!(sizes, [25, 25]);
+    assert_eq!(
+        ids,
+        offset_ids(api, &format!("/credentials?achievement={b1}"))
+    );
+
+    for (path, expected) in [
+        (format!("/credentials?issuer={first_issuer}"), 70),
+        (format!("/credentials?issuer={second_issuer}"), 50),
+        (format!("/credentials?achievement={b3}"), 50),
+        (format!("/achievements/{b3}/credentials"), 50),
+        (format!("/badge-classes/{b2}/credentials"), 20),
+        ("/credentials?recipient=Bob%40Example.org".to_owned(), 40),
+        (
+            format!("/assertions?issuer={second_issuer}&recipient=ada%40example.org"),
+            16,
+        ),
+        (
+            format!("/credentials?issuer={second_issuer}&achievement={b1}"),
+            0,
+        ),
+        (format!("/credentials?issuer={}", uuid::Uuid::new_v4()), 0),
+    ] {
+        let by_offset = offset_ids(api, &path);
+        assert_eq!(by_offset.len(), expected, "{path}");
+        for prefix in PREFIXES {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let start = format!("{prefix}{path}{separator}limit=7&cursor=");
+            let (ids, _) = walk(api, &Caller::Anonymous, &start, 7);
+            let version = version_of(prefix);
+            let expected: Vec<String> = by_offset
+                .iter()
+                .map(|id| id.replace("/v3/", &format!("/{version}/")))
+                .collect();
+            assert_eq!(ids, expected, "{start}");
+        }
+    }
+
+    // Links keep the prefix and the filters.
+    let page = api.fetch(&format!(
+        "/v2/credentials?achievement={b1}&limit=10&cursor="
+    ));
+    let next = link(&page, "next").expect("a next link");
+    assert!(next.starts_with(&api.at("/v2/credentials?")), "{next}");
+    assert!(next.contains(&format!("achievement={b1}")), "{next}");
+    assert_eq!(next.matches("cursor=").count(), 1, "{next}");
+
+    // Offset paging is as before: totals and every link.
+    let page = api.fetch("/credentials?limit=50&offset=50");
+    assert_eq!(page.header("x-total-count"), Some("120"));
+    for rel in ["first", "prev", "next", "last"] {
+        assert!(link(&page, rel).is_some(), "{rel}");
+    }
+}
+
+/// A cursor this server did not give, one altered, one cut short, or one
+/// given with `offset`: 400 naming `cursor`, on every credential list.
+fn bad_cursors_are_400(api: &Api) {
+    let (_, badge) = api.issuer_with_achievement();
+    for i in 0..3 {
+        api.post(
+            "/credentials?sign=false",
+            &award_body(&badge, &format!("c{i}@example.org")),
+        )
+        .assert_status(201);
+    }
+    let page = api.fetch("/credentials?limit=1&cursor=");
+    let next = link(&page, "next").expect("a next link");
+    let token = next.rsplit("cursor=").next().expect("a cursor").to_owned();
+    let mut altered = token.clone().into_bytes();
+    altered[3] = if altered[3] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).expect("ASCII");
+    let cut = &token[..token.len() - 2];
+    for list in [
+        "/credentials".to_owned(),
+        "/assertions".to_owned(),
+        format!("/achievements/{badge}/credentials"),
+    ] {
+        for prefix in PREFIXES {
+            let path = format!("{prefix}{list}");
+            for bad in [
+                "garbage",
+                "%00%FF",
+                altered.as_str(),
+                cut,
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ] {
+                assert_validation(&api.fetch(&format!("{path}?cursor={bad}")), &["cursor"]);
+            }
+            for query in [
+                format!("cursor={token}&offset=0"),
+                "cursor=&offset=10".to_owned(),
+                format!("offset=1&cursor={token}"),
+            ] {
+                assert_validation(&api.fetch(&format!("{path}?{query}")), &["cursor"]);
+            }
+            assert_validation(
+                &api.fetch(&format!("{path}?cursor=garbage&limit=0")),
+                &["cursor", "limit"],
+            );
+            api.fetch(&format!("{path}?cursor={token}"))
+                .assert_status(200);
+        }
+    }
+}
+
+/// With authentication on, a cursor walk shows each caller what an offset
+/// list does: an issuer-role user their own issuers' credentials, a key
+/// scoped to an issuer that issuer's, a viewer everything; naming another's
+/// issuer is a 403.
+fn cursor_walks_apply_the_access_rules(storage: &Storage) {
+    let server = storage.launch_with_auth().start();
+    let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    server.create_user(&admin, "alice", "alice-password-1", "issuer");
+    server.create_user(&admin, "bob", "bob-password-12", "issuer");
+    server.create_user(&admin, "victor", "victor-password", "viewer");
+    let alice = server.login("alice", "alice-password-1");
+    let bob = server.login("bob", "bob-password-12");
+    let viewer = server.login("victor", "victor-password");
+    let created = |caller: &Caller, path: &str, body: &serde_json::Value| {
+        let response = server.post_as(caller, path, body);
+        response.assert_status(201);
+        uuid_of(&response.body)
+    };
+    let a1 = created(&alice, "/issuers", &issuer_body("A1"));
+    let a2 = created(&alice, "/issuers", &issuer_body("A2"));
+    let b1 = created(&bob, "/issuers", &issuer_body("B1"));
+    let mut mine = BTreeSet::new();
+    let mut a1_only = BTreeSet::new();
+    let mut everything = BTreeSet::new();
+    for (owner, issuer, count) in [(&alice, &a1, 6), (&bob, &b1, 7), (&alice, &a2, 5)] {
+        let badge = created(owner, "/achievements", &achievement_body(issuer, "Badge"));
+        for i in 0..count {
+            let id = created(
+                owner,
+                "/credentials?sign=false",
+                &award_body(&badge, &format!("r{i}@example.org")),
+            );
+            everything.insert(id.clone());
+            if owner == &alice {
+                mine.insert(id.clone());
+            }
+            if issuer == &a1 {
+                a1_only.insert(id);
+            }
+        }
+    }
+    let (_, scoped) = server.create_api_key(&alice, &json!({"name": "A1 only", "issuerId": a1}));
+    let scoped = Caller::Key(scoped);
+    let uuids = |ids: Vec<String>| -> BTreeSet<String> {
+        let count = ids.len();
+        let set: BTreeSet<String> = ids
+            .iter()
+            .map(|id| id.rsplit('/').next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(set.len(), count, "each credential once");
+        set
+    };
+    for prefix in PREFIXES {
+        let start = format!("{prefix}/credentials?limit=2&cursor=");
+        for (caller, expected) in [
+            (&alice, &mine),
+            (&scoped, &a1_only),
+            (&viewer, &everything),
+            (&admin, &everything),
+        ] {
+            assert_eq!(
+                &uuids(walk(&server, caller, &start, 2).0),
+                expected,
+                "{start}"
+            );
+        }
+        assert_eq!(
+            uuids(walk(&server, &bob, &start, 2).0).len(),
+            7,
+            "{start}: bob's own"
+        );
+        assert_eq!(
+            &uuids(
+                walk(
+                    &server,
+                    &alice,
+                    &format!("{prefix}/credentials?issuer={a1}&limit=4&cursor="),
+                    4
+                )
+                .0
+            ),
+            &a1_only
+        );
+        for (caller, query) in [
+            (&alice, format!("issuer={b1}")),
+            (&bob, format!("issuer={a1}")),
+            (&scoped, format!("issuer={a2}")),
+        ] {
+            server
+                .get_as(caller, &format!("{prefix}/credentials?{query}&cursor="))
+                .assert_status(403);
+        }
+        server
+            .get_as(&Caller::Anonymous, &format!("{prefix}/credentials?cursor="))
+            .assert_status(401);
     }
 }

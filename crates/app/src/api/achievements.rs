@@ -250,18 +250,23 @@ async fn delete(
     tag = "achievements",
     operation_id = "listAchievementCredentials",
     summary = "List the awards of an achievement",
-    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), schema::Paging),
+    description = "Oldest first. Paged by `offset`, with the total, or by `cursor` (start with `?cursor=`, \
+        follow `next`), as `GET /credentials`.",
+    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), schema::Paging,
+        schema::CursorPaging),
     responses(
         (status = 200, description = "A page of credentials (revoked ones included): all of them for administrators \
             and viewers; for an issuer-role user, only those of the issuers they own; for a key scoped to an issuer, \
             only that issuer's.",
             body = Vec<schema::CredentialDocument>,
             headers(
-                ("X-Total-Count" = u64, description = "How many awards the achievement has in all."),
-                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("X-Total-Count" = u64, description = "How many awards the achievement has in all (not with `cursor`)."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages; \
+                    with `cursor`, to the `first` page and, while more follow, the `next`."),
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
-        (status = 400, description = "`limit` or `offset` is out of range.", body = schema::ValidationError),
+        (status = 400, description = "`limit` or `offset` is out of range, or `cursor` is not one this server \
+            gave or comes with `offset`.", body = schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),

@@ -11,12 +11,13 @@ use openbadges_domain::service::{self, Proofs, StatusChange};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
-use super::listing::{page_response, ListQuery};
+use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
 use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
 use crate::auth::Auth;
 use crate::http::{ApiError, AppState};
 use crate::requests;
+use crate::signing::JwtAlgorithm;
 
 use super::body::{JsonBody, OptionalJsonBody};
 
@@ -30,6 +31,9 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/{id}", web::head().to(get))
         .route("/{id}", web::put().to(update))
         .route("/{id}/revoke", web::post().to(revoke))
+        .route("/{id}/suspend", web::post().to(suspend))
+        .route("/{id}/reinstate", web::post().to(reinstate))
+        .route("/{id}/status", web::post().to(change_status))
         .route(
             "/{id}/verify",
             web::get().to(super::verification::verify_stored),
@@ -145,6 +149,7 @@ async fn create(
         draft,
     )
     .await?;
+    crate::metrics::count_issued(&request, 1);
     let doc = render_one(&state, **version, &award).await?;
     Ok(created(&doc, media_type(**version, true)))
 }
@@ -191,6 +196,7 @@ async fn create_batch(
         drafts,
     )
     .await?;
+    crate::metrics::count_issued(&request, awards.len());
     let docs = render_all(&state, **version, &awards).await?;
     Ok(HttpResponse::Created().json(Value::Array(docs)))
 }
@@ -205,17 +211,39 @@ pub(super) async fn list_page(
     filter: AssertionFilter,
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::of(request);
-    let page_request = query.page()?;
-    let page = service::list_credentials(state.store.as_ref(), actor, filter, page_request).await?;
-    let docs = render_all(state, version, &page.items).await?;
-    Ok(page_response(
-        request,
-        state.urls.base(),
-        &query,
-        page_request,
-        &page,
-        docs,
-    ))
+    match query.paging()? {
+        Paging::Offset(page_request) => {
+            let page = service::list_credentials(state.store.as_ref(), actor, filter, page_request)
+                .await?;
+            let docs = render_all(state, version, &page.items).await?;
+            Ok(page_response(
+                request,
+                state.urls.base(),
+                &query,
+                page_request,
+                &page,
+                docs,
+            ))
+        }
+        Paging::Cursor(cursor_request) => {
+            let page = service::list_credentials_after(
+                state.store.as_ref(),
+                actor,
+                filter,
+                cursor_request,
+            )
+            .await?;
+            let docs = render_all(state, version, &page.items).await?;
+            Ok(cursor_page_response(
+                request,
+                state.urls.base(),
+                &query,
+                cursor_request.limit(),
+                page.next,
+                docs,
+            ))
+        }
+    }
 }
 
 /// `GET /credentials[?issuer=&achievement=&recipient=]`. A recipient given in
@@ -226,18 +254,23 @@ pub(super) async fn list_page(
     tag = "credentials",
     operation_id = "listCredentials",
     summary = "List credentials",
-    params(schema::Paging, schema::CredentialFilter),
+    description = "Oldest first (by creation time, then id). Paged by `offset`, with the total, or by `cursor`, \
+        which costs the same per page however long the list: start with `?cursor=` (empty) and follow the \
+        `next` link until there is none.",
+    params(schema::Paging, schema::CursorPaging, schema::CredentialFilter),
     responses(
         (status = 200, description = "A page of credentials (revoked ones included): all of them for administrators \
             and viewers; for an issuer-role user, only those of the issuers they own; for a key scoped to an issuer, \
             only that issuer's.",
             body = Vec<schema::CredentialDocument>,
             headers(
-                ("X-Total-Count" = u64, description = "How many credentials match in all."),
-                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
+                ("X-Total-Count" = u64, description = "How many credentials match in all (not with `cursor`)."),
+                ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages; \
+                    with `cursor`, to the `first` page and, while more follow, the `next`."),
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
-        (status = 400, description = "`limit`, `offset`, `issuer` or `achievement` does not validate.",
+        (status = 400, description = "`limit`, `offset`, `cursor` (not one this server gave, or given with \
+            `offset`), `issuer` or `achievement` does not validate.",
             body = schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = schema::Unauthorized,
@@ -332,16 +365,30 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
         On the bare and `/v3` paths a signed credential is served exactly as issued, with its `proof`. \
         A revoked credential answers 410. Conditional with `If-None-Match`. \
         `Accept: application/vc+jwt` (or `?format=jwt`) answers the signed OB 3.0 credential as a \
-        VC-JWT: a compact JWS (EdDSA, `kid` = the issuer's verification method) whose payload is the \
-        credential plus the claims `iss`, `jti`, `sub` (when the subject has an id), `nbf`, `exp`.",
+        VC-JWT (`application/vc+jwt`): a compact JWS (EdDSA by default, RS256 with `?alg=RS256`; `kid` = the \
+        issuer's verification method) whose payload is the credential plus the claims `iss`, `jti`, `sub` \
+        (when the subject has an id), `nbf`, `exp`. Under `/v2`, `Accept: application/jose` (or `?format=jws`) \
+        answers the OB 2.0 signed assertion (`application/jose`): a compact JWS (RS256, `kid` = the key's \
+        `CryptographicKey` URL) whose payload is the assertion with `verification` \
+        `{\"type\": \"SignedBadge\", \"creator\": <CryptographicKey URL>}`, signed when asked with the issuer's \
+        RSA key (made on first use).",
     params(
         ("id" = String, Path, format = "uuid", description = "The credential's UUID."),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
-        ("format" = Option<String>, Query, description = "`jwt`: answer a VC-JWT (as `Accept: application/vc+jwt`); `json` (default): the JSON-LD document."),
+        ("format" = Option<String>, Query, description = "`jwt`: answer a VC-JWT (as `Accept: application/vc+jwt`); \
+            `jws` (under `/v2`): answer the OB 2.0 signed assertion (as `Accept: application/jose`); `json` (default): \
+            the JSON-LD document."),
+        ("alg" = Option<String>, Query, description = "Algorithm of the VC-JWT: `EdDSA` (default, the issuer's \
+            Ed25519 key) or `RS256` (the issuer's RSA key)."),
     ),
     responses(
-        (status = 200, description = "The credential.", body = schema::CredentialDocument,
-            content_type = "application/vc+ld+json",
+        (status = 200, description = "The credential: the JSON-LD document, or the VC-JWT or OB 2.0 signed \
+            assertion when asked for (a compact JWS, `header.payload.signature` in base64url, with no ETag).",
+            content(
+                (schema::CredentialDocument = "application/vc+ld+json"),
+                (String = "application/vc+jwt"),
+                (String = "application/jose"),
+            ),
             headers(
                 ("ETag" = String, description = "Strong validator of the document."),
                 ("Cache-Control" = String, description = "`public, no-cache`: revalidate on every use."),
@@ -349,10 +396,11 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 400, description = "`format` is neither `json` nor `jwt`.", body = schema::ValidationError),
+        (status = 400, description = "`format` is not `json`, `jwt` or `jws`, or `alg` is neither `EdDSA` nor `RS256`.",
+            body = schema::ValidationError),
         (status = 404, description = "No such credential (or the id is not a UUID).", body = schema::ErrorMessage),
-        (status = 406, description = "VC-JWT was asked for an OB 2.0 rendering or an unsigned credential.",
-            body = schema::ErrorMessage),
+        (status = 406, description = "VC-JWT was asked for an OB 2.0 rendering or an unsigned credential, or an \
+            OB 2.0 signed assertion outside `/v2`.", body = schema::ErrorMessage),
         (status = 410, description = "The credential has been revoked.", body = schema::RevokedError,
             headers(("Cache-Control" = String, description = "`public, no-cache`."))),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
@@ -369,8 +417,12 @@ async fn get(
     if award.status.is_revoked() {
         return Ok(gone(&award, **version, &state));
     }
+    if super::signed::wants_jws(&request) {
+        return super::signed::assertion_jws(&state, **version, &award).await;
+    }
+    let algorithm = jwt_algorithm(&request)?;
     if wants_jwt(&request)? {
-        return jwt(&state, **version, &award).await;
+        return jwt(&state, **version, &award, algorithm).await;
     }
     let doc = render_one(&state, **version, &award).await?;
     Ok(document(
@@ -392,16 +444,26 @@ fn wants_jwt(request: &HttpRequest) -> Result<bool, ApiError> {
         None => Ok(accept.contains("application/vc+jwt")),
         Some("json") => Ok(false),
         Some("jwt") => Ok(true),
-        Some(_) => Err(DomainError::invalid("format", "must be json or jwt").into()),
+        Some(_) => Err(DomainError::invalid("format", "must be json, jwt or jws").into()),
     }
 }
 
-/// The signed OB 3.0 credential as a VC-JWT (EdDSA, `kid` = the issuer's
-/// verification method); 406 for OB 2.0 or an unsigned credential.
+/// The VC-JWT algorithm: `?alg=RS256`, or EdDSA by default.
+fn jwt_algorithm(request: &HttpRequest) -> Result<JwtAlgorithm, ApiError> {
+    match ListQuery::of(request).get(&["alg"]) {
+        None => Ok(JwtAlgorithm::EdDsa),
+        Some(raw) => JwtAlgorithm::parse(raw)
+            .ok_or_else(|| DomainError::invalid("alg", "must be EdDSA or RS256").into()),
+    }
+}
+
+/// The signed OB 3.0 credential as a VC-JWT (EdDSA or RS256, `kid` = the
+/// issuer's verification method); 406 for OB 2.0 or an unsigned credential.
 async fn jwt(
     state: &AppState,
     version: Version,
     award: &Assertion,
+    algorithm: JwtAlgorithm,
 ) -> Result<HttpResponse, ApiError> {
     let Some(issued) = award
         .issued_credential
@@ -413,7 +475,10 @@ async fn jwt(
             "message": "VC-JWT is available for OB 3.0 credentials issued with a proof",
         })));
     };
-    let token = state.signing.jwt(award.issuer_id, issued).await?;
+    let token = state
+        .signing
+        .jwt(award.issuer_id, issued, algorithm)
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, no-cache"))
         .insert_header(("Vary", "Accept"))
@@ -515,6 +580,129 @@ async fn revoke(
     )
     .await?;
     Ok(HttpResponse::Ok().json(status_body(&award, **version, &state)))
+}
+
+/// `POST /credentials/{id}/suspend` with an optional `{"reason": ...}`.
+#[utoipa::path(
+    post,
+    path = "/credentials/{id}/suspend",
+    tag = "credentials",
+    operation_id = "suspendCredential",
+    summary = "Suspend a credential",
+    description = "Withdraws the credential until it is reinstated: its bit is set in the suspension status list \
+        (`<statusListCredential>/suspension`, same index) and `/verify` reports it suspended. Suspending a \
+        suspended credential records the new reason. The body is optional.",
+    params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
+    request_body(content = Option<schema::RevokeRequest>, description = "Optional: the reason."),
+    responses(
+        (status = 200, description = "Suspended: the new status.", body = schema::RevocationStatus),
+        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage its issuer.", body = schema::Forbidden),
+        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+        (status = 409, description = "The credential is revoked (revocation is final).", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn suspend(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let reason = requests::revocation_reason(body.as_ref())?;
+    apply_status(
+        &actor,
+        &state,
+        **version,
+        &id,
+        StatusChange::Suspend(reason),
+    )
+    .await
+}
+
+/// `POST /credentials/{id}/reinstate`: lifts a suspension.
+#[utoipa::path(
+    post,
+    path = "/credentials/{id}/reinstate",
+    tag = "credentials",
+    operation_id = "reinstateCredential",
+    summary = "Reinstate a suspended credential",
+    description = "Clears the credential's bit in the suspension status list; it verifies again.",
+    params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
+    responses(
+        (status = 200, description = "Active again: the new status.", body = schema::RevocationStatus),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage its issuer.", body = schema::Forbidden),
+        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+        (status = 409, description = "The credential is not suspended, or is revoked.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn reinstate(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    apply_status(&actor, &state, **version, &id, StatusChange::Reinstate).await
+}
+
+/// `POST /credentials/{id}/status`: the previous server's status route.
+#[utoipa::path(
+    post,
+    path = "/credentials/{id}/status",
+    tag = "credentials",
+    operation_id = "updateCredentialStatus",
+    summary = "Set or clear a credential's status bit",
+    description = "The previous server's status route. `{\"status\": \"1\", \"purpose\": \"revocation\"}` revokes \
+        (as `/revoke`), `\"suspension\"` suspends, and `\"0\"` with `\"suspension\"` reinstates. Revocation is \
+        final: clearing the revocation bit is refused. The bit and the credential's status are one state, \
+        changed in one transaction.",
+    params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
+    request_body(content = schema::StatusChangeRequest),
+    responses(
+        (status = 200, description = "The new status.", body = schema::RevocationStatus),
+        (status = 400, description = "`status` is not \"0\" or \"1\", `purpose` is unknown, or the revocation bit \
+            would be cleared.", body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage its issuer.", body = schema::Forbidden),
+        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+        (status = 409, description = "The credential is revoked, or not suspended when reinstated.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn change_status(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let change = requests::status_change(&body)?;
+    apply_status(&actor, &state, **version, &id, change).await
+}
+
+async fn apply_status(
+    actor: &Principal,
+    state: &AppState,
+    version: Version,
+    id: &str,
+    change: StatusChange,
+) -> Result<HttpResponse, ApiError> {
+    let id: AssertionId = path_id(id, "credential")?;
+    let award = service::change_status(state.store.as_ref(), actor, id, change).await?;
+    Ok(HttpResponse::Ok().json(status_body(&award, version, state)))
 }
 
 fn status_body(award: &Assertion, version: Version, state: &AppState) -> Value {

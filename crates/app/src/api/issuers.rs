@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, ob3, Version};
 use openbadges_domain::ports::{BadgeClassFilter, IssuerFilter};
-use openbadges_domain::{service, Issuer, IssuerId};
+use openbadges_domain::{service, DomainError, Issuer, IssuerId, KeyAlgorithm, SigningKeyId};
 use serde_json::Value;
 
 use super::listing::{page_response, ListQuery};
@@ -27,11 +27,28 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/{id}/achievements", web::get().to(achievements));
 }
 
-pub(super) fn render(issuer: &Issuer, version: Version, state: &AppState) -> Value {
-    match version {
-        Version::V2 => ob2::profile(issuer, &state.urls),
+/// The profile in `version`. The OB 2.0 profile names the issuer's RS256
+/// keys that still verify (`publicKey`) and then its `revocationList`.
+pub(super) async fn render(
+    issuer: &Issuer,
+    version: Version,
+    state: &AppState,
+) -> Result<Value, DomainError> {
+    Ok(match version {
+        Version::V2 => {
+            let keys: Vec<SigningKeyId> = state
+                .store
+                .signing_keys()
+                .list_for_issuer(issuer.id)
+                .await?
+                .into_iter()
+                .filter(|k| k.algorithm == KeyAlgorithm::Rs256 && k.status.verifies())
+                .map(|k| k.id)
+                .collect();
+            ob2::profile(issuer, &state.urls, &keys)
+        }
         Version::V3 => ob3::profile(issuer, &state.urls),
-    }
+    })
 }
 
 #[utoipa::path(
@@ -64,7 +81,7 @@ async fn create(
     let draft = requests::issuer_draft(&body)?;
     let issuer = service::create_issuer(state.store.as_ref(), &actor, draft).await?;
     Ok(created(
-        &render(&issuer, **version, &state),
+        &render(&issuer, **version, &state).await?,
         media_type(**version, false),
     ))
 }
@@ -99,11 +116,10 @@ async fn list(
         .issuers()
         .list(&IssuerFilter::default(), page_request)
         .await?;
-    let docs = page
-        .items
-        .iter()
-        .map(|i| render(i, **version, &state))
-        .collect();
+    let mut docs = Vec::with_capacity(page.items.len());
+    for issuer in &page.items {
+        docs.push(render(issuer, **version, &state).await?);
+    }
     Ok(page_response(
         &request,
         state.urls.base(),
@@ -149,7 +165,7 @@ async fn get(
     let issuer = state.store.issuers().get(id).await?;
     Ok(document(
         &request,
-        &render(&issuer, **version, &state),
+        &render(&issuer, **version, &state).await?,
         media_type(**version, false),
         Freshness::Minutes,
     ))
@@ -190,7 +206,7 @@ async fn update(
     let issuer = service::update_issuer(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))
-        .body(render(&issuer, **version, &state).to_string()))
+        .body(render(&issuer, **version, &state).await?.to_string()))
 }
 
 /// `DELETE /issuers/{id}[?cascade=true]`: refused with 409 while the

@@ -1,8 +1,10 @@
 //! Paginated lists: `limit` and `offset` query parameters, `X-Total-Count`
-//! and RFC 8288 `Link` headers (first, prev, next, last).
+//! and RFC 8288 `Link` headers (first, prev, next, last); or, on the lists
+//! that support it, `limit` and an opaque `cursor`, with no total and a
+//! `next` link while more follow.
 
 use actix_web::{HttpRequest, HttpResponse};
-use openbadges_domain::{DomainError, FieldError, Page, PageRequest};
+use openbadges_domain::{Cursor, CursorRequest, DomainError, FieldError, Page, PageRequest};
 use serde_json::Value;
 
 /// The query string of a list request, read once.
@@ -34,7 +36,49 @@ impl ListQuery {
     /// value named.
     pub fn page(&self) -> Result<PageRequest, DomainError> {
         let mut errors = Vec::new();
-        let limit = match self.get(&["limit"]) {
+        let limit = self.limit(&mut errors);
+        let offset = self.offset(&mut errors);
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        PageRequest::new(limit, offset)
+    }
+
+    /// Offset paging as [`ListQuery::page`], or cursor paging when the
+    /// query has a `cursor` (empty for the first page). A cursor with an
+    /// `offset` is refused: a cursor already says where the page starts.
+    pub fn paging(&self) -> Result<Paging, DomainError> {
+        let Some(token) = self.get(&["cursor"]) else {
+            return self.page().map(Paging::Offset);
+        };
+        let mut errors = Vec::new();
+        let limit = self.limit(&mut errors);
+        let after = if self.get(&["offset"]).is_some() {
+            errors.push(FieldError::new(
+                "cursor",
+                "cannot be combined with offset: follow the `next` link of the previous page",
+            ));
+            None
+        } else if token.is_empty() {
+            None
+        } else {
+            match Cursor::decode(token) {
+                Ok(cursor) => Some(cursor),
+                Err(DomainError::Validation(bad)) => {
+                    errors.extend(bad);
+                    None
+                }
+                Err(other) => return Err(other),
+            }
+        };
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        CursorRequest::new(limit, after).map(Paging::Cursor)
+    }
+
+    fn limit(&self, errors: &mut Vec<FieldError>) -> u32 {
+        match self.get(&["limit"]) {
             None => PageRequest::DEFAULT_LIMIT,
             Some(raw) => match raw.parse() {
                 Ok(limit) if (1..=PageRequest::MAX_LIMIT).contains(&limit) => limit,
@@ -49,8 +93,11 @@ impl ListQuery {
                     PageRequest::DEFAULT_LIMIT
                 }
             },
-        };
-        let offset = match self.get(&["offset"]) {
+        }
+    }
+
+    fn offset(&self, errors: &mut Vec<FieldError>) -> u64 {
+        match self.get(&["offset"]) {
             None => 0,
             Some(raw) => raw.parse().unwrap_or_else(|_| {
                 errors.push(FieldError::new(
@@ -59,24 +106,44 @@ impl ListQuery {
                 ));
                 0
             }),
-        };
-        if !errors.is_empty() {
-            return Err(DomainError::Validation(errors));
         }
-        PageRequest::new(limit, offset)
     }
 
-    fn link(&self, base_url: &str, path: &str, limit: u32, offset: u64) -> String {
+    /// This list at `path` with the query's other parameters and `paging`
+    /// in place of its own `limit`, `offset` and `cursor`.
+    fn link_with(&self, base_url: &str, path: &str, paging: &[(&str, &str)]) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (key, value) in &self.pairs {
-            if key != "limit" && key != "offset" {
+            if !matches!(key.as_str(), "limit" | "offset" | "cursor") {
                 query.append_pair(key, value);
             }
         }
-        query.append_pair("limit", &limit.to_string());
-        query.append_pair("offset", &offset.to_string());
+        for (key, value) in paging {
+            query.append_pair(key, value);
+        }
         format!("{base_url}{path}?{}", query.finish())
     }
+
+    fn link(&self, base_url: &str, path: &str, limit: u32, offset: u64) -> String {
+        self.link_with(
+            base_url,
+            path,
+            &[
+                ("limit", &limit.to_string()),
+                ("offset", &offset.to_string()),
+            ],
+        )
+    }
+}
+
+/// How a list request pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// `limit` and `offset`: any page, with the total.
+    Offset(PageRequest),
+    /// `limit` and `cursor`: the page after a cursor, at the same cost
+    /// however deep.
+    Cursor(CursorRequest),
 }
 
 /// A JSON array of the page's documents with `X-Total-Count` and `Link`.
@@ -119,4 +186,87 @@ pub fn page_response<T>(
         .insert_header(("Link", links.join(", ")))
         .insert_header(("Cache-Control", "no-store"))
         .json(Value::Array(documents))
+}
+
+/// A JSON array of a cursor page's documents with `Link` (`first`, and
+/// `next` while more follow). No `X-Total-Count`: counting is what cursor
+/// paging exists to avoid.
+pub fn cursor_page_response(
+    request: &HttpRequest,
+    base_url: &str,
+    query: &ListQuery,
+    limit: u32,
+    next: Option<Cursor>,
+    documents: Vec<Value>,
+) -> HttpResponse {
+    let path = request.path();
+    let limit = limit.to_string();
+    let mut links = vec![format!(
+        "<{}>; rel=\"first\"",
+        query.link_with(base_url, path, &[("limit", &limit), ("cursor", "")])
+    )];
+    if let Some(next) = next {
+        links.push(format!(
+            "<{}>; rel=\"next\"",
+            query.link_with(
+                base_url,
+                path,
+                &[("limit", &limit), ("cursor", &next.encode())]
+            )
+        ));
+    }
+    HttpResponse::Ok()
+        .insert_header(("Link", links.join(", ")))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Value::Array(documents))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn paging(query: &str) -> Result<Paging, DomainError> {
+        ListQuery::of(&TestRequest::with_uri(&format!("/credentials?{query}")).to_http_request())
+            .paging()
+    }
+
+    fn named(result: Result<Paging, DomainError>) -> Vec<String> {
+        match result {
+            Err(DomainError::Validation(fields)) => fields.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cursor_switches_to_cursor_paging() {
+        let cursor = Cursor::new(
+            openbadges_domain::Timestamp::parse("2024-05-01T12:00:00Z").expect("fixture"),
+            uuid::Uuid::new_v4(),
+        );
+        assert_eq!(
+            paging("limit=7"),
+            Ok(Paging::Offset(PageRequest::new(7, 0).expect("valid")))
+        );
+        assert_eq!(
+            paging("cursor="),
+            Ok(Paging::Cursor(
+                CursorRequest::new(PageRequest::DEFAULT_LIMIT, None).expect("valid")
+            ))
+        );
+        assert_eq!(
+            paging(&format!("limit=3&cursor={}", cursor.encode())),
+            Ok(Paging::Cursor(
+                CursorRequest::new(3, Some(cursor)).expect("valid")
+            ))
+        );
+    }
+
+    #[test]
+    fn bad_cursors_and_cursors_with_offsets_name_the_cursor() {
+        assert_eq!(named(paging("cursor=garbage")), ["cursor"]);
+        assert_eq!(named(paging("cursor=&offset=0")), ["cursor"]);
+        assert_eq!(named(paging("cursor=x&limit=0")), ["limit", "cursor"]);
+    }
 }

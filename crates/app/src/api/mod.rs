@@ -13,6 +13,8 @@ mod issuers;
 mod listing;
 pub mod openapi;
 pub mod schema;
+mod signed;
+mod status_lists;
 mod verification;
 
 use actix_web::body::MessageBody;
@@ -54,6 +56,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .app_data(web::Data::new(Version::V3))
         .configure(accounts::routes)
         .configure(verification::routes)
+        .configure(status_lists::routes)
+        .configure(signed::routes)
         .configure(resources);
 }
 
@@ -135,6 +139,10 @@ enum Freshness {
     /// Credentials can be revoked at any time: revalidate on every use
     /// (cheap, thanks to the ETag).
     Revalidate,
+    /// Status lists are fetched by every verifier of every credential:
+    /// caches may keep them a minute, the bound on how late a revocation
+    /// reaches a verifier behind a cache.
+    StatusList,
 }
 
 /// A public document with its media type, a strong ETag and caching
@@ -153,6 +161,7 @@ fn document(
     let cache_control = match freshness {
         Freshness::Minutes => "public, max-age=300",
         Freshness::Revalidate => "public, no-cache",
+        Freshness::StatusList => "public, max-age=60",
     };
     let matches = request
         .headers()

@@ -10,16 +10,16 @@
 //! description. The deprecated aliases (`/badge-classes`, `/assertions`)
 //! are the same handlers: their operations are copied from the documented
 //! ones and marked deprecated, so they cannot drift apart. The account
-//! routes (`/auth`, `/users`, `/api-keys`), `/health` and the key and
-//! verification routes other than `GET /credentials/{id}/verify` are bare
-//! only ([`BARE_ONLY`]).
+//! routes (`/auth`, `/users`, `/api-keys`), `/health`, `/health/ready`,
+//! `/metrics` and the key and verification routes other than
+//! `GET /credentials/{id}/verify` are bare only ([`BARE_ONLY`]).
 //!
 //! Security is added here rather than on each handler: every operation
 //! except those of [`PUBLIC_OPERATIONS`] requires the `apiKey` or the
 //! `bearer` scheme (so an operation added later is documented as protected
-//! until it is listed as public), and every operation but `/health`, which
-//! the rate limit exempts, may answer 429. The 401 and 403 answers are on
-//! the handlers, as their reasons differ.
+//! until it is listed as public), and every operation but the health
+//! probes, which the rate limit exempts ([`UNLIMITED`]), may answer 429.
+//! The 401 and 403 answers are on the handlers, as their reasons differ.
 
 use std::sync::LazyLock;
 
@@ -64,6 +64,8 @@ pub const BEARER_SCHEME: &str = "bearer";
 /// other operation requires credentials.
 pub const PUBLIC_OPERATIONS: &[&str] = &[
     "health",
+    "ready",
+    "metrics",
     "listIssuers",
     "getIssuer",
     "listIssuerAchievements",
@@ -74,6 +76,10 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
     "getIssuerDidDocument",
     "listIssuerKeys",
     "getJwks",
+    "getCryptographicKey",
+    "getIssuerRevocationList",
+    "getRevocationList",
+    "getSuspensionList",
     "verifyCredential",
     "verifyPostedCredential",
 ];
@@ -82,16 +88,22 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
 /// lies below it: they are not Open Badges documents (`did:web` resolves
 /// `/issuers/<id>/did.json` on the bare path only). A `{...}` segment stands
 /// for any one segment.
-pub const BARE_ONLY: [&str; 8] = [
+pub const BARE_ONLY: [&str; 11] = [
     "/health",
+    "/metrics",
     "/auth",
     "/users",
     "/api-keys",
     "/issuers/{id}/did.json",
     "/issuers/{id}/keys",
+    "/issuers/{id}/revocation-list",
     "/.well-known/jwks.json",
     "/verify",
+    "/status-lists",
 ];
+
+/// The paths the rate limit never refuses: orchestrators' probes.
+pub const UNLIMITED: [&str; 2] = ["/health", "/health/ready"];
 
 /// Name of the shared 429 answer in `components.responses`.
 const TOO_MANY_REQUESTS: &str = "TooManyRequests";
@@ -101,6 +113,8 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
     info(title = "Open Badges server"),
     paths(
         crate::http::health,
+        crate::http::ready,
+        crate::metrics::metrics,
         super::issuers::create,
         super::issuers::list,
         super::issuers::get,
@@ -119,6 +133,13 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::credentials::get,
         super::credentials::update,
         super::credentials::revoke,
+        super::credentials::suspend,
+        super::credentials::reinstate,
+        super::credentials::change_status,
+        super::status_lists::revocation,
+        super::status_lists::suspension,
+        super::status_lists::stats,
+        super::status_lists::list,
         super::verification::verify_stored,
         super::verification::did_document,
         super::verification::list_keys,
@@ -126,6 +147,8 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::verification::revoke_key,
         super::verification::jwks,
         super::verification::verify_posted,
+        super::signed::cryptographic_key,
+        super::signed::revocation_list,
         super::accounts::login,
         super::accounts::profile,
         super::accounts::create_user,
@@ -150,9 +173,12 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         (name = "verification", description = "Signing keys and verification: issuers' `did:web` DID \
             documents, their keys (rotation, revocation), the JWKS, and verification reports. Bare paths only, \
             except `GET /credentials/{id}/verify`."),
+        (name = "status lists", description = "W3C Bitstring Status Lists of revocation and suspension. Every \
+            OB 3.0 credential names its list and index in `credentialStatus`. Bare paths only."),
         (name = "accounts", description = "Login, user accounts and API keys. Bare paths only: not under `/v2` or \
             `/v3`."),
-        (name = "health", description = "Liveness and database reachability."),
+        (name = "health", description = "Liveness (`/health`), readiness (`/health/ready`) and \
+            Prometheus metrics (`/metrics`)."),
         (name = "deprecated aliases", description = "`/badge-classes` and `/assertions`: the same operations \
             as `/achievements` and `/credentials`, kept for clients of the previous server."),
     )
@@ -175,9 +201,9 @@ documents are rendered:
   (`application/ld+json`); a revoked assertion's 410 code is `ASSERTION_REVOKED`.
 
 **This document lists the bare paths**; put `/v2` or `/v3` in front for the others (e.g.
-`GET /v2/credentials/{{id}}`), except `/health`, the account routes (`/auth/...`, `/users...`,
+`GET /v2/credentials/{{id}}`), except `/health`, `/health/ready`, `/metrics`, the account routes (`/auth/...`, `/users...`,
 `/api-keys...`) and the key and verification routes (`/issuers/{{id}}/did.json`, `/issuers/{{id}}/keys...`,
-`/.well-known/jwks.json`, `POST /verify`), which exist only bare. Request bodies are the same under every prefix, and both the OB 2.0 and
+`/.well-known/jwks.json`, `/issuers/{{id}}/revocation-list`, `POST /verify`), which exist only bare. Request bodies are the same under every prefix, and both the OB 2.0 and
 the OB 3.0 style are accepted. Documents' `id`s are URLs under the server's `BASE_URL` that serve them
 (e.g. `<BASE_URL>/v3/credentials/<uuid>`).
 
@@ -205,15 +231,22 @@ never fetched.
 - **did:web**: an issuer's DID is `did:web:<host>[%3A<port>][:<path>]:issuers:<id>` from `BASE_URL`, and a
   proof's `verificationMethod` is `<did>#key-<key id>`; the DID document is at `/issuers/{{id}}/did.json`
   and `/.well-known/jwks.json` lists every key that still verifies.
+- **RS256 and OB 2.0 signed badges**: each issuer also gets an RSA key (RS256) when one is first needed,
+  kept, rotated (`?algorithm=RS256`) and revoked like the Ed25519 key, and published in the JWKS.
+  `GET /credentials/{{id}}?format=jwt&alg=RS256` answers an RS256 VC-JWT; `GET /v2/credentials/{{id}}` with
+  `Accept: application/jose` (or `?format=jws`) answers the OB 2.0 signed assertion, a compact JWS whose
+  `verification` is `SignedBadge` with `creator` the key's `CryptographicKey` URL
+  (`/issuers/{{id}}/keys/{{key}}`). The OB 2.0 issuer profile names those keys (`publicKey`) and its
+  `RevocationList` (`/issuers/{{id}}/revocation-list`, every revoked award).
 - **Verification**: `GET /credentials/{{id}}/verify` (any prefix) and `POST /verify` (any OB 3.0 credential
-  as JSON) answer a report `{{id, isValid, hasValidSignature, isExpired, isRevoked, errorCode, checks,
+  as JSON, a VC-JWT, or an OB 2.0 signed assertion) answer a report `{{id, isValid, hasValidSignature, isExpired, isRevoked, errorCode, checks,
   verifiedAt}}`; `errorCode` is the first failed check's (`INVALID_SIGNATURE`, `KEY_REVOKED`, `REVOKED`,
   `NO_PROOF`, ...).
 
 ## Authentication
 
 Anyone may read the public documents (issuers, achievements and credentials by id), the lists of
-issuers and achievements (also an issuer's achievements), the DID documents, key lists and JWKS,
+issuers and achievements (also an issuer's achievements), the DID documents, key lists, keys, revocation lists and JWKS,
 `/health`, `/openapi.json` and `/docs`, and call `POST /auth/login`, `POST /verify` and
 `GET /credentials/{{id}}/verify`. Everything else needs credentials: every write, the lists of credentials
 (they carry recipient data: `GET /credentials`, `GET /achievements/{{id}}/credentials`) and the account
@@ -253,8 +286,8 @@ is managed by administrators only.
 
 At most `RATE_LIMIT_PER_MINUTE` requests a minute (600 by default) per API key or token, or, for
 requests without credentials, per client address. Beyond that every operation answers **429**
-`{{"error":"Too Many Requests","message":"..."}}` with `Retry-After` (seconds); `/health` is never
-limited.
+`{{"error":"Too Many Requests","message":"..."}}` with `Retry-After` (seconds); `/health` and
+`/health/ready` are never limited.
 
 ## References
 
@@ -280,6 +313,18 @@ is not a UUID names nothing: 404.
 
 `limit` (1 to 500, default 50) and `offset` (default 0). The answer is a JSON array, with
 `X-Total-Count` (the total) and an RFC 8288 `Link` header (`first`, `prev`, `next`, `last`).
+Items are oldest first (by creation time, then id).
+
+The credential lists (`GET /credentials`, `GET /achievements/{{id}}/credentials`, and their aliases
+and prefixes) also page by **cursor**, at the same cost per page however many credentials there are
+(an `offset` page has to skip, and the total has to count, every credential before it):
+
+- ask `?cursor=` (empty: the first page, with the usual `limit` and filters), then follow
+  `Link: <...>; rel="next"` until an answer has none; the cursor in that link is opaque;
+- a cursor page has no `X-Total-Count`;
+- a cursor this server did not give, or one given with `offset`, is a 400 naming `cursor`;
+- a cursor is a position in the list, not a snapshot: credentials created during a walk are met
+  at its end, deleted ones are skipped.
 
 ## Bodies and caching
 
@@ -468,12 +513,12 @@ fn add_security(document: &mut Document) {
     }
 }
 
-/// Every operation but `GET /health` may answer 429. Added after the
+/// Every operation but the probes of [`UNLIMITED`] may answer 429. Added after the
 /// aliases are copied: the rate limit answers before the alias layer, so
 /// its 429 carries no deprecation headers.
 fn add_rate_limit(document: &mut Document) {
     for (path, item) in &mut document.paths.paths {
-        if path == "/health" {
+        if UNLIMITED.contains(&path.as_str()) {
             continue;
         }
         for operation in operations(item) {

@@ -473,6 +473,25 @@ pub struct RevokeRequest {
     pub revocation_reason: Option<String>,
 }
 
+/// `POST /credentials/{id}/status`, as the previous server took it.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!(status_change_example()))]
+pub struct StatusChangeRequest {
+    /// `"1"` sets the bit (revoke or suspend), `"0"` clears it (reinstate
+    /// a suspended credential). The numbers 1 and 0 are accepted too.
+    pub status: String,
+    /// `revocation` (default) or `suspension`.
+    pub purpose: Option<String>,
+    /// Why; shown to verifiers.
+    pub reason: Option<String>,
+}
+
+/// A valid status change body (also checked by the tests).
+pub fn status_change_example() -> Value {
+    json!({"status": "1", "purpose": "suspension", "reason": "Under review"})
+}
+
 /// A valid revocation body (also checked by the tests).
 pub fn revoke_example() -> Value {
     json!({"reason": "Issued to the wrong person"})
@@ -953,6 +972,87 @@ pub struct RevocationStatus {
     pub status_changed_at: Option<String>,
 }
 
+/// A signed W3C `BitstringStatusListCredential`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "@context": ["https://www.w3.org/ns/credentials/v2"],
+    "id": "https://badges.example.org/status-lists/5b0e8f0a-6a5e-4c1b-9a51-7f7c1c2d3e4f",
+    "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+    "issuer": "did:web:badges.example.org:issuers:1f0c7a52-8d1e-4a3b-9b0c-2d4e6f8a0b1c",
+    "validFrom": "2025-02-01T10:30:00Z",
+    "credentialSubject": {
+        "id": "https://badges.example.org/status-lists/5b0e8f0a-6a5e-4c1b-9a51-7f7c1c2d3e4f#list",
+        "type": "BitstringStatusList",
+        "statusPurpose": "revocation",
+        "encodedList": "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
+    },
+    "proof": {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "proofPurpose": "assertionMethod",
+        "verificationMethod": "did:web:badges.example.org:issuers:1f0c7a52-8d1e-4a3b-9b0c-2d4e6f8a0b1c#key-1",
+        "created": "2025-02-01T10:30:00Z",
+        "proofValue": "z58DAdFfa9SkqZMVPxAQp...jQCrfFPP2oumHKtz"
+    }
+}))]
+pub struct StatusListCredential {
+    /// The list's URL.
+    pub id: String,
+    /// `VerifiableCredential`, `BitstringStatusListCredential`.
+    pub r#type: Vec<String>,
+    /// The issuer's `did:web`.
+    pub issuer: String,
+    /// When this rendering was signed.
+    #[schema(format = "date-time")]
+    pub valid_from: String,
+    /// `{id, type: BitstringStatusList, statusPurpose, encodedList}`: the bits, GZIP-compressed and
+    /// multibase base64url-encoded; bit 0 is the most significant bit of the first byte.
+    #[schema(value_type = Object)]
+    pub credential_subject: Value,
+    /// The Data Integrity proof (`eddsa-rdfc-2022`).
+    #[schema(value_type = Object)]
+    pub proof: Value,
+}
+
+/// A status list's size and counts.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "5b0e8f0a-6a5e-4c1b-9a51-7f7c1c2d3e4f",
+    "issuer": "1f0c7a52-8d1e-4a3b-9b0c-2d4e6f8a0b1c",
+    "capacity": 131072,
+    "allocated": 1200,
+    "revoked": 3,
+    "suspended": 1,
+    "revocationList": "https://badges.example.org/status-lists/5b0e8f0a-6a5e-4c1b-9a51-7f7c1c2d3e4f",
+    "suspensionList": "https://badges.example.org/status-lists/5b0e8f0a-6a5e-4c1b-9a51-7f7c1c2d3e4f/suspension",
+    "createdAt": "2025-02-01T10:30:00+00:00"
+}))]
+pub struct StatusListReport {
+    /// The list's UUID.
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// Its issuer's UUID.
+    #[schema(format = "uuid")]
+    pub issuer: String,
+    /// Bits in the list.
+    pub capacity: u32,
+    /// Bits handed out to credentials.
+    pub allocated: u32,
+    /// Credentials revoked.
+    pub revoked: u64,
+    /// Credentials suspended.
+    pub suspended: u64,
+    /// URL of the revocation list credential.
+    pub revocation_list: String,
+    /// URL of the suspension list credential.
+    pub suspension_list: String,
+    /// When the list was made.
+    #[schema(format = "date-time")]
+    pub created_at: String,
+}
+
 /// `GET /health`.
 #[derive(ToSchema)]
 #[schema(example = json!({"status": "ok", "backend": "sqlite", "database": "up"}))]
@@ -965,9 +1065,28 @@ pub struct Health {
     pub database: String,
 }
 
+/// `GET /health/ready`.
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "ready", "backend": "postgresql", "database": "up", "pendingMigrations": 0}))]
+#[serde(rename_all = "camelCase")]
+pub struct Readiness {
+    /// `ready` (200), or `not ready` (503).
+    pub status: String,
+    /// `sqlite` or `postgresql`.
+    pub backend: String,
+    /// `up` or `down`.
+    pub database: String,
+    /// Migrations the database lacks; `null` when it could not be asked.
+    pub pending_migrations: Option<usize>,
+    /// Why the server is not ready (only with 503).
+    pub reason: Option<String>,
+}
+
 /// An issuer profile: an OB 3.0 `Profile` (`application/ld+json`) on the
-/// bare and `/v3` paths; an OB 2.0 `Issuer` under `/v2`. Its `id` is the
-/// URL it is served at.
+/// bare and `/v3` paths; an OB 2.0 `Issuer` under `/v2`, which names the
+/// issuer's RS256 keys that still verify (`publicKey`, `CryptographicKey`
+/// URLs) and its `revocationList` once it has one. Its `id` is the URL it
+/// is served at.
 #[derive(ToSchema)]
 #[schema(value_type = Object, example = json!({
     "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
@@ -1047,25 +1166,29 @@ pub struct CredentialDocument(pub Value);
 
 // ------------------------------------------------ signing and verification --
 
-/// A verification method of a DID document: one Ed25519 public key as a
-/// `Multikey`.
+/// A verification method of a DID document: an Ed25519 public key as a
+/// `Multikey`, or an RSA key (RS256 VC-JWT) as a `JsonWebKey`.
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DidVerificationMethod {
     /// `<did>#key-<key UUID>`: what the `verificationMethod` of a proof
-    /// names.
+    /// (or the `kid` of a VC-JWT) names.
     #[schema(
         example = "did:web:badges.example.org:issuers:0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11#key-7c9e2b4a-5d1f-4e3a-8b6c-0a1d2e3f4a5b"
     )]
     pub id: String,
-    /// Always `Multikey`.
+    /// `Multikey` (Ed25519) or `JsonWebKey` (RSA).
     #[serde(rename = "type")]
     pub kind: String,
     /// The issuer's DID.
     pub controller: String,
-    /// The Ed25519 public key, multibase base58btc with the Ed25519 multicodec
-    /// prefix (`z6Mk...`).
-    pub public_key_multibase: String,
+    /// Ed25519 keys: the public key, multibase base58btc with the Ed25519
+    /// multicodec prefix (`z6Mk...`).
+    pub public_key_multibase: Option<String>,
+    /// RSA keys: the public key as a JSON Web Key (`kty` `RSA`, `n`, `e`,
+    /// `alg` `RS256`).
+    #[schema(value_type = Option<Object>)]
+    pub public_key_jwk: Option<Value>,
 }
 
 /// `GET /issuers/{id}/did.json`: the DID document of the issuer's `did:web`
@@ -1076,7 +1199,8 @@ pub struct DidVerificationMethod {
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!(did_document_example()))]
 pub struct DidDocument {
-    /// The DID 1.0 and Multikey contexts.
+    /// The DID 1.0 and Multikey contexts (and `https://w3id.org/security/jwk/v1`
+    /// when an RSA key is listed).
     #[serde(rename = "@context")]
     pub context: Vec<String>,
     /// The issuer's DID.
@@ -1111,8 +1235,13 @@ pub fn did_document_example() -> Value {
 /// Algorithm of a signing key.
 #[derive(ToSchema)]
 pub enum KeyAlgorithmName {
-    /// Ed25519, for `eddsa-rdfc-2022` Data Integrity proofs.
+    /// Ed25519, for `eddsa-rdfc-2022` Data Integrity proofs and EdDSA
+    /// VC-JWTs.
     Ed25519,
+    /// RSA (2048 bits) with SHA-256, for OB 2.0 signed assertions and RS256
+    /// VC-JWTs.
+    #[serde(rename = "RS256")]
+    Rs256,
 }
 
 /// Status of a signing key.
@@ -1141,8 +1270,13 @@ pub struct SigningKey {
     pub verification_method: String,
     /// The algorithm.
     pub algorithm: KeyAlgorithmName,
-    /// The public key, multibase (`z6Mk...`).
-    pub public_key_multibase: String,
+    /// Ed25519 keys: the public key, multibase (`z6Mk...`).
+    pub public_key_multibase: Option<String>,
+    /// RS256 keys: the public key, SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key_pem: Option<String>,
+    /// RS256 keys: the URL of the key's OB 2.0 `CryptographicKey` document
+    /// (what signed OB 2.0 assertions name as `creator`).
+    pub cryptographic_key: Option<String>,
     /// The status now.
     pub status: KeyStatusName,
     /// When it was made (RFC 3339).
@@ -1170,7 +1304,8 @@ pub fn signing_key_example() -> Value {
     })
 }
 
-/// One public key as a JSON Web Key (RFC 8037 `OKP`).
+/// One public key as a JSON Web Key: an Ed25519 key as RFC 8037 `OKP`
+/// (`crv`, `x`), an RSA key as RFC 7518 `RSA` (`n`, `e`).
 #[derive(ToSchema)]
 #[schema(example = json!({
     "kty": "OKP",
@@ -1181,15 +1316,19 @@ pub fn signing_key_example() -> Value {
     "use": "sig"
 }))]
 pub struct Jwk {
-    /// Always `OKP`.
+    /// `OKP` (Ed25519) or `RSA`.
     pub kty: String,
-    /// Always `Ed25519`.
-    pub crv: String,
-    /// The 32 bytes of the public key, base64url without padding.
-    pub x: String,
+    /// `OKP`: always `Ed25519`.
+    pub crv: Option<String>,
+    /// `OKP`: the 32 bytes of the public key, base64url without padding.
+    pub x: Option<String>,
+    /// `RSA`: the modulus, big-endian, base64url without padding.
+    pub n: Option<String>,
+    /// `RSA`: the public exponent (`AQAB`: 65537).
+    pub e: Option<String>,
     /// The key's verification method (`<issuer did>#key-<id>`).
     pub kid: String,
-    /// Always `EdDSA`.
+    /// `EdDSA` (`OKP`) or `RS256` (`RSA`).
     pub alg: String,
     /// Always `sig`.
     #[serde(rename = "use")]
@@ -1377,7 +1516,48 @@ pub fn verify_request_example() -> Value {
     }})
 }
 
+// -------------------------------------------------- OB 2.0 signed badges --
+
+/// `GET /issuers/{id}/keys/{key}`: an issuer's RSA key as an OB 2.0
+/// `CryptographicKey`, linked both ways with the issuer's OB 2.0 profile
+/// (`owner` here, `publicKey` there).
+#[derive(ToSchema)]
+#[schema(value_type = Object, example = json!({
+    "@context": "https://w3id.org/openbadges/v2",
+    "type": "CryptographicKey",
+    "id": "https://badges.example.org/issuers/0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11/keys/3d1e5f7a-9b2c-4d6e-8f0a-1b3c5d7e9f2a",
+    "owner": "https://badges.example.org/v2/issuers/0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11",
+    "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA...IDAQAB\n-----END PUBLIC KEY-----\n"
+}))]
+pub struct CryptographicKeyDocument(pub Value);
+
+/// `GET /issuers/{id}/revocation-list`: the issuer's OB 2.0
+/// `RevocationList`: every revoked award by its `/v2` assertion URL, with
+/// its reason when one was given.
+#[derive(ToSchema)]
+#[schema(value_type = Object, example = json!({
+    "@context": "https://w3id.org/openbadges/v2",
+    "type": "RevocationList",
+    "id": "https://badges.example.org/issuers/0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11/revocation-list",
+    "issuer": "https://badges.example.org/v2/issuers/0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11",
+    "revokedAssertions": [{
+        "id": "https://badges.example.org/v2/credentials/9a7e3c1d-2b4f-4e6a-8c0d-1f2e3a4b5c6d",
+        "revocationReason": "Awarded in error"
+    }]
+}))]
+pub struct RevocationListDocument(pub Value);
+
 // ------------------------------------------------------------ parameters --
+
+/// Option of `POST /issuers/{id}/keys/rotate`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RotateOptions {
+    /// Which key to rotate: `Ed25519` (the default: Data Integrity proofs,
+    /// EdDSA VC-JWTs) or `RS256` (OB 2.0 signed assertions, RS256 VC-JWTs).
+    #[param(default = "Ed25519")]
+    pub algorithm: Option<String>,
+}
 
 /// Paging of every list. The answer carries `X-Total-Count` and `Link`
 /// (first, prev, next, last).
@@ -1390,6 +1570,19 @@ pub struct Paging {
     /// Items to skip; 0 when absent.
     #[param(minimum = 0, default = 0)]
     pub offset: Option<u64>,
+}
+
+/// Cursor paging of the credential lists: walks a list of any size at the
+/// same cost per page. Present (empty for the first page), it replaces
+/// `offset`: the answer has no `X-Total-Count`, and its `Link` header has
+/// `first` and, while more credentials follow, `next`, whose URL carries the
+/// next page's cursor.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CursorPaging {
+    /// Where the page starts: empty for the first page, then the opaque
+    /// value from the `next` link of the page before. Not with `offset`.
+    pub cursor: Option<String>,
 }
 
 /// Option of issuance (`POST /credentials`, `POST /credentials/batch`,
@@ -1476,6 +1669,7 @@ mod tests {
             2
         );
         requests::revocation_reason(Some(&revoke_example())).expect("revoke example");
+        requests::status_change(&status_change_example()).expect("status change example");
     }
 
     fn text<'v>(body: &'v Value, field: &str) -> &'v str {

@@ -9,8 +9,6 @@
 //! too.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::Engine as _;
-use openbadges_credentials::VerifyingKey;
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
@@ -19,7 +17,7 @@ use super::path_id;
 use super::schema;
 use crate::auth::Auth;
 use crate::http::{ApiError, AppState};
-use crate::signing::verification_method;
+use crate::signing::{verification_method, PublicKey};
 
 /// Bare-path routes (did:web resolves at this path only). `GET
 /// /credentials/{id}/verify` is registered with the credentials routes.
@@ -46,9 +44,9 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
     summary = "Get an issuer's did:web DID document",
     description = "Public. What a `did:web` resolver fetches for the issuer's DID \
         `did:web:<host>[%3A<port>][:<path>]:issuers:<id>` (host, port and path of `BASE_URL`). Lists every key of \
-        the issuer that still verifies (active and retired) as a `Multikey` verification method and in \
-        `assertionMethod`; a revoked key is left out. Bare path only. An issuer that has signed nothing yet has \
-        no key: its document lists none.",
+        the issuer that still verifies (active and retired) as a verification method (Ed25519 keys as \
+        `Multikey`, RSA keys as `JsonWebKey`) and in `assertionMethod`; a revoked key is left out. Bare path \
+        only. An issuer that has signed nothing yet has no key: its document lists none.",
     params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
     responses(
         (status = 200, description = "The DID document.", body = schema::DidDocument,
@@ -77,16 +75,23 @@ fn key_json(state: &AppState, key: &SigningKey) -> Value {
         KeyStatus::Retired { at } => (Some(at.to_rfc3339()), None),
         KeyStatus::Revoked { at } => (None, Some(at.to_rfc3339())),
     };
-    json!({
+    let mut json = json!({
         "id": key.id,
         "verificationMethod": verification_method(&state.urls, key),
         "algorithm": key.algorithm.as_str(),
-        "publicKeyMultibase": key.public_key,
         "status": key.status.as_str(),
         "createdAt": key.created_at.to_rfc3339(),
         "retiredAt": retired,
         "revokedAt": revoked,
-    })
+    });
+    match key.algorithm {
+        KeyAlgorithm::Ed25519 => json["publicKeyMultibase"] = json!(key.public_key),
+        KeyAlgorithm::Rs256 => {
+            json["publicKeyPem"] = json!(key.public_key);
+            json["cryptographicKey"] = json!(state.urls.cryptographic_key(key.issuer_id, key.id));
+        }
+    }
+    json
 }
 
 /// `GET /issuers/{id}/keys`: every key of the issuer with its status
@@ -97,9 +102,10 @@ fn key_json(state: &AppState, key: &SigningKey) -> Value {
     tag = "verification",
     operation_id = "listIssuerKeys",
     summary = "List an issuer's signing keys",
-    description = "Public (public keys only). Every key the issuer ever had, with its status: `active` (signs new \
-        credentials), `retired` (replaced by a rotation, still verifies what it signed) or `revoked` (verifies \
-        nothing). Not paged: an issuer has few keys. Bare path only.",
+    description = "Public (public keys only). Every key the issuer ever had, Ed25519 and RS256, with its status: \
+        `active` (signs new credentials), `retired` (replaced by a rotation, still verifies what it signed) or \
+        `revoked` (verifies nothing). An RS256 key carries its SPKI PEM and the URL of its OB 2.0 \
+        `CryptographicKey`. Not paged: an issuer has few keys. Bare path only.",
     params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
     responses(
         (status = 200, description = "The issuer's keys.", body = Vec<schema::SigningKey>),
@@ -125,12 +131,14 @@ async fn list_keys(
     tag = "verification",
     operation_id = "rotateIssuerKey",
     summary = "Rotate an issuer's signing key",
-    description = "Makes a new Ed25519 key that signs every credential issued from now on; the active key is \
-        retired: it signs nothing new but still verifies what it signed, and stays in the DID document and the \
-        JWKS. Credentials already issued keep their proofs. No body. Bare path only.",
-    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
+    description = "Makes a new Ed25519 key (or, with `?algorithm=RS256`, RSA key) that signs everything issued \
+        from now on; the active key of that algorithm is retired: it signs nothing new but still verifies what it \
+        signed, and stays in the DID document and the JWKS (an RSA key also in the OB 2.0 profile's `publicKey`). \
+        Credentials already issued keep their proofs. No body. Bare path only.",
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), schema::RotateOptions),
     responses(
         (status = 201, description = "The new active key.", body = schema::SigningKey),
+        (status = 400, description = "`algorithm` is neither `Ed25519` nor `RS256`.", body = schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
@@ -141,14 +149,21 @@ async fn list_keys(
     )
 )]
 async fn rotate_key(
+    request: HttpRequest,
     Auth(actor): Auth,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
+    let algorithm = match super::ListQuery::of(&request).get(&["algorithm"]) {
+        None => KeyAlgorithm::Ed25519,
+        Some(raw) => {
+            KeyAlgorithm::parse(raw).map_err(|e| DomainError::invalid("algorithm", e.0))?
+        }
+    };
     let issuer = state.store.issuers().get(id).await?;
     actor.may_manage(&issuer)?;
-    let key = state.signing.rotate(id).await?;
+    let key = state.signing.rotate(id, algorithm).await?;
     Ok(HttpResponse::Created().json(key_json(&state, &key)))
 }
 
@@ -214,9 +229,10 @@ async fn revoke_key(
     tag = "verification",
     operation_id = "getJwks",
     summary = "Get the public keys of every issuer as a JWKS",
-    description = "Public. Every Ed25519 key of every issuer that still verifies (active and retired; never a \
-        revoked one) as an RFC 8037 `OKP` JSON Web Key whose `kid` is the key's verification method \
-        (`<issuer did>#key-<key id>`). Bare path only.",
+    description = "Public. Every key of every issuer that still verifies (active and retired; never a revoked \
+        one): Ed25519 keys as RFC 8037 `OKP` JSON Web Keys (`alg` `EdDSA`), RSA keys as RFC 7518 `RSA` ones (`n`, \
+        `e`, `alg` `RS256`), each with the key's verification method (`<issuer did>#key-<key id>`) as `kid`: \
+        what the `kid` of a VC-JWT names. Bare path only.",
     responses(
         (status = 200, description = "The key set.", body = schema::Jwks,
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
@@ -233,17 +249,12 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
             .list_verifying(PageRequest::new(PageRequest::MAX_LIMIT, offset)?)
             .await?;
         for key in &page.items {
-            if let (KeyAlgorithm::Ed25519, Ok(public)) =
-                (key.algorithm, VerifyingKey::from_multibase(&key.public_key))
-            {
-                keys.push(json!({
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.to_bytes()),
-                    "kid": verification_method(&state.urls, key),
-                    "alg": "EdDSA",
-                    "use": "sig",
-                }));
+            if let Ok(public) = PublicKey::of(key) {
+                let mut jwk = public.jwk();
+                jwk["kid"] = json!(verification_method(&state.urls, key));
+                jwk["alg"] = json!(public.jws_alg());
+                jwk["use"] = json!("sig");
+                keys.push(jwk);
             }
         }
         offset += page.items.len() as u64;
@@ -257,22 +268,22 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 }
 
 /// One check of a verification report.
-fn check(name: &str, passed: bool, message: impl Into<String>) -> Value {
+pub(super) fn check(name: &str, passed: bool, message: impl Into<String>) -> Value {
     json!({ "check": name, "passed": passed, "message": message.into() })
 }
 
 /// What a verification found, in the old server's fields plus the list of
 /// individual checks.
-struct Report {
-    checks: Vec<Value>,
-    signature: bool,
-    expired: bool,
-    revoked: bool,
+pub(super) struct Report {
+    pub(super) checks: Vec<Value>,
+    pub(super) signature: bool,
+    pub(super) expired: bool,
+    pub(super) revoked: bool,
     error: Option<&'static str>,
 }
 
 impl Report {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             checks: Vec::new(),
             signature: false,
@@ -282,11 +293,11 @@ impl Report {
         }
     }
 
-    fn fail(&mut self, code: &'static str) {
+    pub(super) fn fail(&mut self, code: &'static str) {
         self.error.get_or_insert(code);
     }
 
-    fn into_json(self, id: Option<&str>) -> Value {
+    pub(super) fn into_json(self, id: Option<&str>) -> Value {
         let valid = self.error.is_none();
         json!({
             "id": id,
@@ -349,7 +360,10 @@ async fn check_proof(
             if !matches {
                 report.fail("ISSUER_MISMATCH");
             }
-            verifies.then_some(*public)
+            match public {
+                PublicKey::Ed25519(public) => verifies.then_some(*public),
+                PublicKey::Rsa(_) => None,
+            }
         }
         None if method.starts_with("did:key:") => {
             report.checks.push(check(
@@ -369,12 +383,21 @@ async fn check_proof(
             return Ok(());
         }
     };
-    if ours.is_some() && key.is_none() {
-        report.checks.push(check(
-            "proof",
-            false,
-            "the signing key verifies nothing any more",
-        ));
+    if let (Some((stored, _)), None) = (&ours, key) {
+        if stored.status.verifies() {
+            report.checks.push(check(
+                "proof",
+                false,
+                "the verification method is an RS256 key: an eddsa-rdfc-2022 proof needs an Ed25519 key",
+            ));
+            report.fail("INVALID_SIGNATURE");
+        } else {
+            report.checks.push(check(
+                "proof",
+                false,
+                "the signing key verifies nothing any more",
+            ));
+        }
         return Ok(());
     }
     let integrity = state.signing.integrity();
@@ -431,20 +454,43 @@ fn check_window(document: &Value, report: &mut Report) {
 }
 
 /// Checks the stored status of one of our awards.
-fn check_status(award: &Assertion, report: &mut Report) {
+fn check_status(award: &Assertion, urls: &documents::Urls, report: &mut Report) {
+    // The status lists publish exactly this state (their bits are read from
+    // it), so the report names the bit a verifier would find.
+    let bit = |purpose: StatusPurpose| {
+        award.status_slot.map_or_else(String::new, |slot| {
+            let set = u8::from(purpose.flags(&award.status));
+            format!(
+                " (bit {} of {} is {set})",
+                slot.index,
+                urls.status_list(slot.list_id, purpose)
+            )
+        })
+    };
     let (passed, message) = match &award.status {
-        CredentialStatus::Active => (true, "not revoked or suspended".to_owned()),
+        CredentialStatus::Active => (
+            true,
+            format!("not revoked or suspended{}", bit(StatusPurpose::Revocation)),
+        ),
         CredentialStatus::Revoked { reason, .. } => {
             report.revoked = true;
             (
                 false,
                 format!(
-                    "revoked: {}",
-                    reason.as_ref().map_or("no reason given", |r| r.as_str())
+                    "revoked: {}{}",
+                    reason.as_ref().map_or("no reason given", |r| r.as_str()),
+                    bit(StatusPurpose::Revocation)
                 ),
             )
         }
-        CredentialStatus::Suspended { .. } => (false, "suspended".to_owned()),
+        CredentialStatus::Suspended { reason, .. } => (
+            false,
+            format!(
+                "suspended: {}{}",
+                reason.as_ref().map_or("no reason given", |r| r.as_str()),
+                bit(StatusPurpose::Suspension)
+            ),
+        ),
     };
     report.checks.push(check("status", passed, message));
     if !passed {
@@ -548,7 +594,7 @@ pub(super) async fn verify_stored(
             report.fail("NO_PROOF");
         }
     }
-    check_status(&award, &mut report);
+    check_status(&award, &state.urls, &mut report);
     let url = state.urls.credential(documents::Version::V3, award.id);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -563,7 +609,11 @@ pub(super) async fn verify_stored(
     tag = "verification",
     operation_id = "verifyPostedCredential",
     summary = "Verify an OB 3.0 credential given as JSON",
-    description = "Public. Verifies a credential as given: its shape, its proof (one of this server's issuer \
+    description = "Public. Verifies a credential as given: an OB 3.0 credential as JSON, a VC-JWT (EdDSA or \
+        RS256) or an OB 2.0 signed assertion (an RS256 compact JWS whose `verification.creator` is one of this \
+        server's `CryptographicKey` URLs: the key must not be revoked and must belong to the issuer of the \
+        assertion's badge; then `issuedOn` / `expires` and, for one of this server's assertions, revocation). \
+        For a JSON credential: its shape, its proof (one of this server's issuer \
         keys, named `<issuer did>#key-<key id>`, which must belong to the credential's issuer and not be \
         revoked; or a `did:key`), the `eddsa-rdfc-2022` signature over the document as posted (any change \
         after signing gives `INVALID_SIGNATURE`), and `validFrom` / `validUntil`. When its `id` is the URL of one \
@@ -571,7 +621,8 @@ pub(super) async fn verify_stored(
         are never fetched: a credential using a context that is not bundled, or a term its contexts do not \
         define, fails the `proof` check. Bare path only.",
     request_body(content = schema::VerifyRequest,
-        description = "The credential, or `{\"credential\": {...}}`. Read as JSON whatever the `Content-Type`."),
+        description = "The credential, or `{\"credential\": {...}}`; a VC-JWT or OB 2.0 signed assertion as a JSON \
+            string (`\"eyJ...\"`) or `{\"credential\": \"eyJ...\"}`. Read as JSON whatever the `Content-Type`."),
     responses(
         (status = 200, description = "The verification report, whatever its outcome.",
             body = schema::VerificationReport,
@@ -594,6 +645,9 @@ async fn verify_posted(
             .map(str::to_owned),
     };
     if let Some(token) = token {
+        if super::signed::is_ob2_jws(&token) {
+            return super::signed::verify_ob2_jws(&state, &token).await;
+        }
         return verify_jwt(&state, &token).await;
     }
     let document = match document.get("credential") {
@@ -615,9 +669,9 @@ async fn verify_posted(
         .json(report.into_json(id.as_deref())))
 }
 
-/// Verifies a VC-JWT: the EdDSA signature with the key its `kid` names (ours
-/// by did:web, or a did:key), the claims OB 3.0 maps against the credential
-/// they carry, then the same checks as a JSON credential.
+/// Verifies a VC-JWT: the EdDSA or RS256 signature with the key its `kid`
+/// names (ours by did:web, or a did:key), the claims OB 3.0 maps against the
+/// credential they carry, then the same checks as a JSON credential.
 async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiError> {
     let mut report = Report::new();
     let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
@@ -626,11 +680,18 @@ async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiEr
             .checks
             .push(check("proof", false, "not a JWT with a kid header"));
         report.fail("INVALID_SIGNATURE");
-        return Ok(HttpResponse::Ok().json(report.into_json(None)));
+        return Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(report.into_json(None)));
     };
     let (public, our_key) = match state.signing.our_key(&kid).await? {
         Some((key, public)) => (Some(public).filter(|_| key.status.verifies()), Some(key)),
-        None => (openbadges_credentials::resolve_did_key(&kid).ok(), None),
+        None => (
+            openbadges_credentials::resolve_did_key(&kid)
+                .ok()
+                .map(PublicKey::Ed25519),
+            None,
+        ),
     };
     if let Some(key) = &our_key {
         let verifies = key.status.verifies();
@@ -648,27 +709,26 @@ async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiEr
             .checks
             .push(check("proof", false, format!("no usable key for {kid}")));
         report.fail("UNKNOWN_KEY");
-        return Ok(HttpResponse::Ok().json(report.into_json(None)));
+        return Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(report.into_json(None)));
     };
-    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.to_bytes());
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
     // The validity window is checked below on the credential itself.
-    validation.validate_exp = false;
-    validation.required_spec_claims.clear();
-    let decoded = jsonwebtoken::DecodingKey::from_ed_components(&x)
-        .ok()
-        .and_then(|key| jsonwebtoken::decode::<Value>(token, &key, &validation).ok());
-    let Some(payload) = decoded.map(|d| d.claims) else {
+    let Some(payload) = crate::signing::verified_jwt_payload(token, &public) else {
         report
             .checks
             .push(check("proof", false, "the JWT signature does not verify"));
         report.fail("INVALID_SIGNATURE");
-        return Ok(HttpResponse::Ok().json(report.into_json(None)));
+        return Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(report.into_json(None)));
     };
     report.signature = true;
-    report
-        .checks
-        .push(check("proof", true, "EdDSA JWT signature verified"));
+    report.checks.push(check(
+        "proof",
+        true,
+        format!("{} JWT signature verified", public.jws_alg()),
+    ));
     let expected = crate::signing::jwt_claims(&payload);
     let claims_match = ["iss", "jti", "sub", "nbf", "exp"]
         .iter()
@@ -726,7 +786,7 @@ async fn check_our_status(
         return Ok(());
     };
     match state.store.assertions().get(award_id).await {
-        Ok(award) => check_status(&award, report),
+        Ok(award) => check_status(&award, &state.urls, report),
         Err(DomainError::NotFound { .. }) => {
             report
                 .checks

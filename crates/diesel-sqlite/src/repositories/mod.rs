@@ -10,6 +10,7 @@ mod assertions;
 mod badge_classes;
 mod issuers;
 mod signing_keys;
+mod status_lists;
 mod users;
 
 use std::fmt::Display;
@@ -23,6 +24,7 @@ pub(crate) use assertions::Assertions;
 pub(crate) use badge_classes::BadgeClasses;
 pub(crate) use issuers::Issuers;
 pub(crate) use signing_keys::SigningKeys;
+pub(crate) use status_lists::StatusLists;
 pub(crate) use users::Users;
 
 use crate::errors::Failure;

@@ -1,0 +1,269 @@
+//! `/status-lists`: the issuers' W3C Bitstring Status Lists.
+//!
+//! A list is published twice: at `/status-lists/{id}` for revocation (the
+//! URL every OB 3.0 credential's `credentialStatus` names) and at
+//! `/status-lists/{id}/suspension` for suspension, with the same indices.
+//! The bits are read from the awards' status on every request, so every
+//! instance publishes the same list; only the signature is reused while
+//! the bits are unchanged.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use openbadges_credentials::bitstring;
+use openbadges_domain::documents::ob3;
+use openbadges_domain::ports::CredentialSigner;
+use openbadges_domain::service;
+use openbadges_domain::*;
+use serde_json::{json, Value};
+
+use super::listing::ListQuery;
+use super::schema;
+use super::{document, path_id, Freshness, VC_JSON_LD};
+use crate::auth::Auth;
+use crate::http::{ApiError, AppState};
+
+pub(super) fn routes(config: &mut web::ServiceConfig) {
+    config
+        .app_data(web::Data::new(SignedLists::default()))
+        .route("/status-lists", web::get().to(list))
+        .route("/status-lists/{id}", web::get().to(revocation))
+        .route("/status-lists/{id}/suspension", web::get().to(suspension))
+        .route("/status-lists/{id}/stats", web::get().to(stats));
+}
+
+/// How long a signed list is served again while its bits do not change. A
+/// changed bit is published at once; this only spares a signature.
+const REUSE_SIGNATURE: Duration = Duration::from_secs(300);
+/// Signed lists kept per worker; past that the oldest is dropped.
+const MAX_SIGNED_LISTS: usize = 1024;
+
+/// Signed list credentials by list and purpose, with the `encodedList`
+/// they were signed over.
+#[derive(Default)]
+struct SignedLists(Mutex<HashMap<(StatusListId, StatusPurpose), SignedList>>);
+
+struct SignedList {
+    encoded: String,
+    document: Value,
+    signed_at: Instant,
+}
+
+impl SignedLists {
+    fn reusable(&self, key: (StatusListId, StatusPurpose), encoded: &str) -> Option<Value> {
+        let lists = self.0.lock().ok()?;
+        lists
+            .get(&key)
+            .filter(|s| s.encoded == encoded && s.signed_at.elapsed() < REUSE_SIGNATURE)
+            .map(|s| s.document.clone())
+    }
+
+    fn keep(&self, key: (StatusListId, StatusPurpose), encoded: String, document: Value) {
+        if let Ok(mut lists) = self.0.lock() {
+            if lists.len() >= MAX_SIGNED_LISTS && !lists.contains_key(&key) {
+                let oldest = lists
+                    .iter()
+                    .min_by_key(|(_, s)| s.signed_at)
+                    .map(|(k, _)| *k);
+                if let Some(oldest) = oldest {
+                    lists.remove(&oldest);
+                }
+            }
+            let signed_at = Instant::now();
+            lists.insert(
+                key,
+                SignedList {
+                    encoded,
+                    document,
+                    signed_at,
+                },
+            );
+        }
+    }
+}
+
+/// The signed `BitstringStatusListCredential` of list `id` for `purpose`.
+async fn status_list_credential(
+    state: &AppState,
+    signed: &SignedLists,
+    id: StatusListId,
+    purpose: StatusPurpose,
+) -> Result<Value, ApiError> {
+    let lists = state.store.status_lists();
+    let list = lists.get(id).await?;
+    let flagged = lists.flagged(id, purpose).await?;
+    let encoded = bitstring::encode(list.capacity, flagged)
+        .map_err(|e| DomainError::Internal(format!("status list {id}: {e}")))?;
+    if let Some(document) = signed.reusable((id, purpose), &encoded) {
+        return Ok(document);
+    }
+    let issuer = state.store.issuers().get(list.issuer_id).await?;
+    let unsigned =
+        ob3::status_list_credential(&list, purpose, &encoded, Timestamp::now(), &state.urls);
+    let document = state.signing.sign(&issuer, unsigned).await?;
+    signed.keep((id, purpose), encoded, document.clone());
+    Ok(document)
+}
+
+async fn publish(
+    request: &HttpRequest,
+    state: &AppState,
+    signed: &SignedLists,
+    id: &str,
+    purpose: StatusPurpose,
+) -> Result<HttpResponse, ApiError> {
+    let id: StatusListId = path_id(id, "status list")?;
+    let signed_list = status_list_credential(state, signed, id, purpose).await?;
+    Ok(document(
+        request,
+        &signed_list,
+        VC_JSON_LD,
+        Freshness::StatusList,
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/status-lists/{id}",
+    tag = "status lists",
+    operation_id = "getRevocationList",
+    summary = "Get a revocation status list",
+    description = "Public: the signed `BitstringStatusListCredential` (W3C Bitstring Status List v1.0, \
+        `statusPurpose: revocation`) that OB 3.0 credentials name in `credentialStatus.statusListCredential`. \
+        Bit `statusListIndex` is 1 when that credential is revoked. The list is read from the database on \
+        every request, so every instance serves the same bits; caches may keep it for 60 seconds.",
+    params(("id" = String, Path, format = "uuid", description = "The list's UUID.")),
+    responses(
+        (status = 200, description = "The signed status list credential.",
+            body = schema::StatusListCredential, content_type = "application/vc+ld+json",
+            headers(
+                ("ETag" = String, description = "Strong validator of the document."),
+                ("Cache-Control" = String, description = "`public, max-age=60`."),
+            )),
+        (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
+        (status = 404, description = "No such list.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn revocation(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    signed: web::Data<SignedLists>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    publish(&request, &state, &signed, &id, StatusPurpose::Revocation).await
+}
+
+#[utoipa::path(
+    get,
+    path = "/status-lists/{id}/suspension",
+    tag = "status lists",
+    operation_id = "getSuspensionList",
+    summary = "Get a suspension status list",
+    description = "Public: the same list as `/status-lists/{id}` published for `statusPurpose: suspension`; \
+        bit `statusListIndex` is 1 while that credential is suspended.",
+    params(("id" = String, Path, format = "uuid", description = "The list's UUID.")),
+    responses(
+        (status = 200, description = "The signed status list credential.",
+            body = schema::StatusListCredential, content_type = "application/vc+ld+json",
+            headers(
+                ("ETag" = String, description = "Strong validator of the document."),
+                ("Cache-Control" = String, description = "`public, max-age=60`."),
+            )),
+        (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
+        (status = 404, description = "No such list.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn suspension(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    signed: web::Data<SignedLists>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    publish(&request, &state, &signed, &id, StatusPurpose::Suspension).await
+}
+
+fn report(state: &AppState, list: &StatusList, counts: StatusCounts) -> Value {
+    json!({
+        "id": list.id,
+        "issuer": list.issuer_id,
+        "capacity": list.capacity,
+        "allocated": list.allocated,
+        "revoked": counts.revoked,
+        "suspended": counts.suspended,
+        "revocationList": state.urls.status_list(list.id, StatusPurpose::Revocation),
+        "suspensionList": state.urls.status_list(list.id, StatusPurpose::Suspension),
+        "createdAt": list.created_at.to_rfc3339(),
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/status-lists/{id}/stats",
+    tag = "status lists",
+    operation_id = "getStatusListStats",
+    summary = "Count a status list's bits",
+    description = "How many bits the list has, has handed out, and how many of its credentials are revoked \
+        and suspended. For those who may read the issuer's credentials.",
+    params(("id" = String, Path, format = "uuid", description = "The list's UUID.")),
+    responses(
+        (status = 200, description = "The list's counts.", body = schema::StatusListReport),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not read this issuer's credentials.", body = schema::Forbidden),
+        (status = 404, description = "No such list.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn stats(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: StatusListId = path_id(&id, "status list")?;
+    let (list, counts) = service::status_list_report(state.store.as_ref(), &actor, id).await?;
+    Ok(HttpResponse::Ok().json(report(&state, &list, counts)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/status-lists",
+    tag = "status lists",
+    operation_id = "listStatusLists",
+    summary = "List an issuer's status lists",
+    description = "The status lists of one issuer, oldest first, with their counts. Lists are made as \
+        credentials are issued (131,072 bits each); there is nothing to create by hand.",
+    params(("issuer" = String, Query, format = "uuid", description = "The issuer's UUID (required).")),
+    responses(
+        (status = 200, description = "The issuer's lists.", body = Vec<schema::StatusListReport>),
+        (status = 400, description = "`issuer` is missing or not a UUID.", body = schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The caller may not read this issuer's credentials.", body = schema::Forbidden),
+        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+    )
+)]
+async fn list(
+    request: HttpRequest,
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let issuer: IssuerId = match ListQuery::of(&request).get(&["issuer", "issuerId"]) {
+        Some(raw) => raw
+            .parse()
+            .map_err(|_| DomainError::invalid("issuer", "must be an issuer's UUID"))?,
+        None => return Err(DomainError::invalid("issuer", "is required").into()),
+    };
+    let reports = service::status_lists_of(state.store.as_ref(), &actor, issuer).await?;
+    let body: Vec<Value> = reports
+        .iter()
+        .map(|(list, counts)| report(&state, list, *counts))
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
