@@ -11,8 +11,8 @@
 #      answers 200 (migrations current);
 #   3. under load: public GET of a signed credential (32 connections),
 #      GET /credentials/{id}/verify (8), signed issuance POST /credentials
-#      (8), and a list page at offset 1,000 and deep in the set (8, with an
-#      API key);
+#      (8), and list pages at offset 1,000, at an offset deep in the set
+#      and by cursor deep in the set (8, with an API key);
 #   4. the server's peak resident memory (VmHWM) while serving, then one
 #      more 10,000 batch and the peak with it.
 #
@@ -102,6 +102,25 @@ post_batch() {
     awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }'
 }
 
+# deep_cursor BASE DEPTH: the URL of the cursor page that starts after
+# about DEPTH credentials, found by following rel="next" links.
+deep_cursor() {
+    python3 - "$1" "$2" "$key" <<'PY'
+import re, sys, urllib.request
+base, depth, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+url, seen = f"{base}/credentials?cursor=&limit=500", 0
+while seen < depth:
+    request = urllib.request.Request(url, headers={"X-API-Key": key})
+    with urllib.request.urlopen(request) as response:
+        link = response.headers.get("Link", "")
+    nxt = re.search(r'<([^>]+)>;\s*rel="next"', link)
+    if not nxt:
+        break
+    url, seen = nxt.group(1), seen + 500
+print(re.sub(r"limit=500", "limit=50", url))
+PY
+}
+
 rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$server_pid/status"; }
 
 bench_backend() {
@@ -167,6 +186,10 @@ LUA
     load "list page (offset 1,000, limit 50)" 8 "$base/credentials?limit=50&offset=1000" -H "X-API-Key: $key"
     local deep=$((credentials - 1000))
     load "list page (offset $deep, limit 50)" 8 "$base/credentials?limit=50&offset=$deep" -H "X-API-Key: $key"
+    # A cursor deep in the set, found by walking the list by cursor.
+    local cursor_url
+    cursor_url=$(deep_cursor "$base" "$deep")
+    load "cursor page (after $deep, limit 50)" 8 "$cursor_url" -H "X-API-Key: $key"
     printf '  %-34s %s\n' "peak RSS serving (VmHWM)" "$(rss)"
     batch_body "$work/batch.json" "${badges[1]}" $((credentials + 1))
     post_batch "$base" "$work/batch.json" >/dev/null
