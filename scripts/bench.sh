@@ -59,6 +59,8 @@ json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[s
 load() {
     local name=$1 connections=$2 url=$3
     shift 3
+    # Warm-up, not measured: the pool opens its connections lazily.
+    wrk -t 2 -c "$connections" -d 2s "$@" "$url" > /dev/null 2>&1
     wrk -t 2 -c "$connections" -d "${seconds}s" --latency "$@" "$url" > "$work/wrk.txt" 2>&1
     local rps p50 p99 non2xx
     rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")

@@ -85,6 +85,9 @@ pub enum ServeError {
     Run(#[source] std::io::Error),
 }
 
+/// Blocking threads per HTTP worker (actix's default is 512 / workers).
+const BLOCKING_THREADS_PER_WORKER: usize = 4;
+
 /// Binds `HOST:PORT`, logs the listening address, and serves until SIGTERM
 /// or SIGINT; then stops accepting connections, lets the requests in flight
 /// finish within `SHUTDOWN_TIMEOUT`, and returns.
@@ -135,6 +138,10 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     })
     .client_request_timeout(std::time::Duration::from_secs(10))
     .shutdown_timeout(shutdown_timeout.as_secs())
+    // Database work and signing run on each worker's blocking threads. More
+    // threads than pooled connections only queue on the pool, while every
+    // thread costs a stack and an allocator heap and spreads wake-ups.
+    .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
     // Signals are ours: actix would stop at once on SIGINT.
     .disable_signals()
     .bind((host.as_str(), port))
