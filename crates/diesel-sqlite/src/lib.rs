@@ -115,8 +115,9 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// `PRAGMA synchronous` (`SQLITE_SYNC_MODE`).
     pub sync_mode: SyncMode,
-    /// `PRAGMA cache_size` as given (`SQLITE_CACHE_SIZE`): pages when
-    /// positive, KiB when negative.
+    /// The page cache of the whole pool (`SQLITE_CACHE_SIZE`): pages when
+    /// positive, KiB when negative; each connection's `PRAGMA cache_size` is
+    /// its share (`cache_size / pool_max`).
     pub cache_size: i64,
     /// Most connections the pool keeps open (at least one is used).
     pub pool_max: u32,

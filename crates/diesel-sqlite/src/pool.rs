@@ -33,6 +33,19 @@ pub(crate) struct ConnectionSetup {
     query_logging: bool,
 }
 
+/// `SQLITE_CACHE_SIZE` is the page cache of the whole server, as it was for
+/// the previous server's single connection: each pooled connection gets
+/// its share, so a full pool does not hold `pool_max` times the memory.
+/// Same unit as given (pages when positive, KiB when negative), at least
+/// one page or KiB.
+fn per_connection_cache(total: i64, pool_max: u32) -> i64 {
+    let share = total / i64::from(pool_max.max(1));
+    match share {
+        0 => total.signum(),
+        share => share,
+    }
+}
+
 impl ConnectionSetup {
     pub(crate) fn new(options: &SqliteOptions) -> Self {
         // busy_timeout comes first so that switching to WAL, which needs a
@@ -42,7 +55,7 @@ impl ConnectionSetup {
              PRAGMA cache_size = {}; PRAGMA foreign_keys = ON;",
             options.busy_timeout.as_millis(),
             options.sync_mode.as_str(),
-            options.cache_size,
+            per_connection_cache(options.cache_size, options.pool_max),
         );
         Self {
             pragmas,
@@ -167,5 +180,24 @@ impl Database {
         F: FnOnce(&mut SqliteConnection) -> Result<T, Failure> + Send + 'static,
     {
         self.run(move |conn| conn.immediate_transaction(work)).await
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::per_connection_cache;
+
+    #[test]
+    fn the_cache_budget_is_shared_by_the_pool() {
+        assert_eq!(per_connection_cache(10_000, 8), 1_250);
+        assert_eq!(per_connection_cache(-64_000, 8), -8_000);
+        assert_eq!(
+            per_connection_cache(5, 8),
+            1,
+            "never zero: that would be no cache"
+        );
+        assert_eq!(per_connection_cache(-5, 8), -1);
+        assert_eq!(per_connection_cache(0, 8), 0);
+        assert_eq!(per_connection_cache(10_000, 0), 10_000);
     }
 }

@@ -102,7 +102,8 @@ fn every_pooled_connection_gets_the_configured_pragmas() {
                     journal_mode: "wal".to_owned(),
                     busy_timeout_ms: 1234,
                     synchronous: number,
-                    cache_size: -2000,
+                    // The pool's 2,000 KiB shared by its 3 connections.
+                    cache_size: -666,
                     foreign_keys: 1,
                 },
                 "sync mode {mode}"
