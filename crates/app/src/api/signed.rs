@@ -16,7 +16,7 @@ use openbadges_domain::*;
 use serde_json::{json, Map, Value};
 
 use super::listing::ListQuery;
-use super::verification::{check, Report};
+use super::verification::{check, check_our_status, Report};
 use super::{document, path_id, schema, Freshness, JSON_LD};
 use crate::http::{ApiError, AppState};
 use crate::signing::PublicKey;
@@ -280,55 +280,6 @@ fn check_window(payload: &Value, report: &mut Report) {
     }
 }
 
-/// Checks the stored status of the award an assertion `id` names, when it
-/// is one of ours (under `BASE_URL`): what this server's `RevocationList`
-/// publishes.
-async fn check_status(
-    state: &AppState,
-    id: Option<&str>,
-    report: &mut Report,
-) -> Result<(), ApiError> {
-    let Some(raw) = id.filter(|raw| raw.starts_with(&format!("{}/", state.urls.base()))) else {
-        return Ok(());
-    };
-    let Some(award_id) = raw
-        .rsplit('/')
-        .next()
-        .and_then(|tail| tail.parse::<AssertionId>().ok())
-    else {
-        return Ok(());
-    };
-    let award = match state.store.assertions().get(award_id).await {
-        Ok(award) => award,
-        Err(DomainError::NotFound { .. }) => {
-            report
-                .checks
-                .push(check("status", false, "no such credential here"));
-            report.fail("UNKNOWN_CREDENTIAL");
-            return Ok(());
-        }
-        Err(other) => return Err(other.into()),
-    };
-    let (passed, message, code) = match &award.status {
-        CredentialStatus::Active => (true, "not revoked or suspended".to_owned(), None),
-        CredentialStatus::Revoked { reason, .. } => {
-            report.revoked = true;
-            let reason = reason.as_ref().map_or("no reason given", |r| r.as_str());
-            (
-                false,
-                format!("revoked (in the issuer's RevocationList): {reason}"),
-                Some("REVOKED"),
-            )
-        }
-        CredentialStatus::Suspended { .. } => (false, "suspended".to_owned(), Some("SUSPENDED")),
-    };
-    report.checks.push(check("status", passed, message));
-    if let Some(code) = code {
-        report.fail(code);
-    }
-    Ok(())
-}
-
 /// Verifies an OB 2.0 signed assertion (compact JWS) as OB 2.0 says: the
 /// payload's shape; the key its `verification.creator` (or header `kid`)
 /// names, which must be one of our RS256 keys, not revoked, owned by the
@@ -435,6 +386,7 @@ pub(super) async fn verify_ob2_jws(
         },
     }
     check_window(&payload, &mut report);
-    check_status(state, id.as_deref(), &mut report).await?;
+    // What this server's RevocationList publishes.
+    check_our_status(state, id.as_deref(), &mut report).await?;
     Ok(respond(report, id.as_deref()))
 }

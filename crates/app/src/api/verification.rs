@@ -770,7 +770,7 @@ async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiEr
 
 /// For a credential id of ours (under `BASE_URL` followed by `/`, so that
 /// `https://badges.example.org.evil/...` is not ours), checks its stored status.
-async fn check_our_status(
+pub(super) async fn check_our_status(
     state: &AppState,
     id: Option<&str>,
     report: &mut Report,
