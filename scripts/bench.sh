@@ -16,7 +16,8 @@
 #   4. the server's peak resident memory (VmHWM) while serving, then one
 #      more 10,000 batch and the peak with it.
 #
-# Environment: BENCH_SECONDS (default 10) per load run, BENCH_CREDENTIALS
+# Environment: BENCH_SECONDS (default 10) per load run, BENCH_BACKENDS
+# (default "sqlite postgresql"), BENCH_CREDENTIALS
 # (a multiple of 10,000), TEST_DATABASE_URL for PostgreSQL (default
 # postgres://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
@@ -67,8 +68,8 @@ load() {
     p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
     p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
     non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk.txt")
-    printf '  %-34s %10s req/s   p50 %-9s p99 %-9s c=%-3s %s\n' \
-        "$name" "$rps" "$p50" "$p99" "$connections" "${non2xx:+non-2xx: $non2xx}"
+    printf '  %-34s %10s req/s   p50 %-9s p99 %-9s c=%-3s peak RSS %-8s %s\n' \
+        "$name" "$rps" "$p50" "$p99" "$connections" "$(rss)" "${non2xx:+non-2xx: $non2xx}"
 }
 
 # start_server BACKEND PORT: starts the server in the background.
@@ -110,7 +111,7 @@ deep_cursor() {
     python3 - "$1" "$2" "$key" <<'PY'
 import re, sys, urllib.request
 base, depth, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-url, seen = f"{base}/credentials?cursor=&limit=500", 0
+url, seen = f"{base}/credentials?cursor=&limit=100", 0
 while seen < depth:
     request = urllib.request.Request(url, headers={"X-API-Key": key})
     with urllib.request.urlopen(request) as response:
@@ -118,8 +119,8 @@ while seen < depth:
     nxt = re.search(r'<([^>]+)>;\s*rel="next"', link)
     if not nxt:
         break
-    url, seen = nxt.group(1), seen + 500
-print(re.sub(r"limit=500", "limit=50", url))
+    url, seen = nxt.group(1), seen + 100
+print(re.sub(r"limit=100", "limit=50", url))
 PY
 }
 
@@ -210,5 +211,6 @@ LUA
 }
 
 echo "openbadges-server bench: $(nproc) cores, wrk on the same machine, ${seconds}s per run, $credentials credentials"
-bench_backend sqlite
-bench_backend postgresql
+for backend in ${BENCH_BACKENDS:-sqlite postgresql}; do
+    bench_backend "$backend"
+done
