@@ -114,6 +114,38 @@ impl Server {
         self.send_as(caller, "DELETE", target, None)
     }
 
+    /// An issuer named `name` and one achievement of it, `badge_name`, made
+    /// by `caller`: their UUIDs.
+    #[track_caller]
+    pub fn issuer_with_badge(
+        &self,
+        caller: &Caller,
+        name: &str,
+        badge_name: &str,
+    ) -> (String, String) {
+        let issuer = self.post_as(caller, "/issuers", &crate::issuer_body(name));
+        issuer.assert_status(201);
+        let issuer = crate::uuid_of(&issuer.body);
+        let badge = self.post_as(
+            caller,
+            "/achievements",
+            &crate::achievement_body(&issuer, badge_name),
+        );
+        badge.assert_status(201);
+        (issuer, crate::uuid_of(&badge.body))
+    }
+
+    /// `did:web` of `issuer` (a UUID) on a server whose `BASE_URL` is its
+    /// own address `http://127.0.0.1:<port>`: the port is `%3A`-encoded.
+    pub fn did_of(&self, issuer: &str) -> String {
+        let host = self
+            .base_url()
+            .strip_prefix("http://")
+            .expect("an http base URL")
+            .replace(':', "%3A");
+        format!("did:web:{host}:issuers:{issuer}")
+    }
+
     /// `POST /auth/login` as is.
     pub fn try_login(&self, username: &str, password: &str) -> Response {
         self.post(

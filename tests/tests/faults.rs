@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use openbadges_e2e::{
-    achievement_body, award_body, issuer_body, uuid_of, Backend, Server, Storage, TestDatabase,
-};
+use openbadges_e2e::{award_body, uuid_of, Backend, Server, Storage, TestDatabase};
 use serde_json::Value;
 
 const KEY: &str = "e2e-faults-admin-key-0123456789abc";
@@ -68,15 +66,9 @@ fn agent() -> ureq::Agent {
 
 fn seed(server: &Server) -> String {
     let caller = openbadges_e2e::Caller::Key(KEY.to_owned());
-    let issuer = server.post_as(&caller, "/issuers", &issuer_body("Faulty issuer"));
-    issuer.assert_status(201);
-    let badge = server.post_as(
-        &caller,
-        "/achievements",
-        &achievement_body(&uuid_of(&issuer.body), "Fault badge"),
-    );
-    badge.assert_status(201);
-    uuid_of(&badge.body)
+    server
+        .issuer_with_badge(&caller, "Faulty issuer", "Fault badge")
+        .1
 }
 
 /// Issues from `writers` threads until `stop`; every outcome, in order.

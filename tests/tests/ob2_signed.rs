@@ -15,10 +15,7 @@ use std::collections::BTreeSet;
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use openbadges_e2e::{
-    achievement_body, award_body, issuer_body, on_both_backends, uuid_of, Caller, Server, Storage,
-    JWT_SECRET,
-};
+use openbadges_e2e::{award_body, on_both_backends, uuid_of, Caller, Server, Storage, JWT_SECRET};
 use serde_json::{json, Value};
 
 on_both_backends!(
@@ -62,29 +59,10 @@ fn start(storage: &Storage) -> Server {
         .start()
 }
 
-/// `did:web` of `issuer` on a server whose `BASE_URL` is its own address.
-fn did_of(server: &Server, issuer: &str) -> String {
-    let host = server
-        .base_url()
-        .strip_prefix("http://")
-        .expect("an http base URL")
-        .replace(':', "%3A");
-    format!("did:web:{host}:issuers:{issuer}")
-}
-
 /// An issuer and one of its achievements: their UUIDs.
 #[track_caller]
 fn issuer_with_badge(server: &Server, name: &str) -> (String, String) {
-    let issuer = server.post_as(&admin(), "/issuers", &issuer_body(name));
-    issuer.assert_status(201);
-    let issuer = uuid_of(&issuer.body);
-    let badge = server.post_as(
-        &admin(),
-        "/achievements",
-        &achievement_body(&issuer, &format!("Badge of {name}")),
-    );
-    badge.assert_status(201);
-    (issuer, uuid_of(&badge.body))
+    server.issuer_with_badge(&admin(), name, &format!("Badge of {name}"))
 }
 
 /// Awards `badge` to `email`: the award's UUID.
@@ -285,7 +263,7 @@ fn v2_profile(server: &Server, issuer: &str) -> Value {
 fn rsa_keys_are_made_when_first_needed_and_published(storage: &Storage) {
     let server = start(storage);
     let (issuer, badge) = issuer_with_badge(&server, "RSA issuer");
-    let did = did_of(&server, &issuer);
+    let did = server.did_of(&issuer);
     let id = award(&server, &badge, "rsa@example.org");
 
     // Issuing signs with Ed25519 only: no RSA key yet.
@@ -617,7 +595,7 @@ fn the_revocation_list_lists_revoked_awards(storage: &Storage) {
 fn rs256_vc_jwts_verify_with_the_jwks_and_the_server(storage: &Storage) {
     let server = start(storage);
     let (issuer, badge) = issuer_with_badge(&server, "RS256 issuer");
-    let did = did_of(&server, &issuer);
+    let did = server.did_of(&issuer);
     let id = award(&server, &badge, "vcjwt@example.org");
     let issued = server.fetch(&format!("/credentials/{id}")).body;
 

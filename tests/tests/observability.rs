@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use openbadges_e2e::{
-    achievement_body, award_body, issuer_body, on_both_backends, uuid_of, Backend, Launch,
-    Response, Server, Storage,
+    award_body, issuer_body, on_both_backends, Backend, Caller, Launch, Response, Server, Storage,
 };
 use serde_json::{json, Value};
 
@@ -53,15 +52,7 @@ fn execute(storage: &Storage, sql: &str) {
 /// An issuer and one of its achievements: their UUIDs.
 #[track_caller]
 fn issuer_with_badge(server: &Server) -> (String, String) {
-    let issuer = server.post("/issuers", &issuer_body("Observed issuer"));
-    issuer.assert_status(201);
-    let issuer = uuid_of(&issuer.body);
-    let badge = server.post(
-        "/achievements",
-        &achievement_body(&issuer, "Observed badge"),
-    );
-    badge.assert_status(201);
-    (issuer, uuid_of(&badge.body))
+    server.issuer_with_badge(&Caller::Anonymous, "Observed issuer", "Observed badge")
 }
 
 /// `{"credentials": [...]}` awarding `badge` to `count` recipients.

@@ -12,8 +12,7 @@
 use std::collections::BTreeSet;
 
 use openbadges_e2e::{
-    achievement_body, award_body, issuer_body, on_both_backends, uuid_of, Caller, Launch, Response,
-    Server, Storage, JWT_SECRET,
+    award_body, on_both_backends, uuid_of, Caller, Launch, Response, Server, Storage, JWT_SECRET,
 };
 use serde_json::{json, Value};
 
@@ -79,35 +78,15 @@ fn launch_with(storage: &Storage, kek: &str) -> Launch {
 }
 
 /// A server on `storage` with `BASE_URL` at its own address.
-fn start(storage: &Storage) -> Server {
-    launch_with(storage, KEK).base_url_at_own_address().start()
-}
-
-/// `did:web` of `issuer` (a UUID) on a server whose `BASE_URL` is its own
-/// address `http://127.0.0.1:<port>`: the port is `%3A`-encoded.
-fn did_of(server: &Server, issuer: &str) -> String {
-    let host = server
-        .base_url()
-        .strip_prefix("http://")
-        .expect("an http base URL")
-        .replace(':', "%3A");
-    format!("did:web:{host}:issuers:{issuer}")
-}
-
 /// An issuer and one of its achievements, made by the administrator: their
 /// UUIDs.
 #[track_caller]
 fn issuer_with_badge(server: &Server, name: &str) -> (String, String) {
-    let issuer = server.post_as(&admin(), "/issuers", &issuer_body(name));
-    issuer.assert_status(201);
-    let issuer = uuid_of(&issuer.body);
-    let badge = server.post_as(
-        &admin(),
-        "/achievements",
-        &achievement_body(&issuer, &format!("Badge of {name}")),
-    );
-    badge.assert_status(201);
-    (issuer, uuid_of(&badge.body))
+    server.issuer_with_badge(&admin(), name, &format!("Badge of {name}"))
+}
+
+fn start(storage: &Storage) -> Server {
+    launch_with(storage, KEK).base_url_at_own_address().start()
 }
 
 /// An OB 3.0 style credential body awarding `badge` to `email`.
@@ -421,7 +400,7 @@ fn changed(credential: &Value, change: impl FnOnce(&mut Value)) -> Value {
 fn issued_credentials_carry_a_proof_that_verifies(storage: &Storage) {
     let server = start(storage);
     let (issuer, badge) = issuer_with_badge(&server, "Signing issuer");
-    let did = did_of(&server, &issuer);
+    let did = server.did_of(&issuer);
 
     let ob2 = issue(&server, &badge, "ob2@example.org");
     let ob3 = issue_at(
@@ -590,7 +569,7 @@ fn revoked_credentials_fail_verification(storage: &Storage) {
 fn unsigned_issuance_has_no_proof(storage: &Storage) {
     let server = start(storage);
     let (issuer, badge) = issuer_with_badge(&server, "Unsigned issuer");
-    let did = did_of(&server, &issuer);
+    let did = server.did_of(&issuer);
 
     let unsigned = issue_at(
         &server,
@@ -650,7 +629,7 @@ fn unsigned_issuance_has_no_proof(storage: &Storage) {
 fn did_document_and_jwks_publish_the_keys(storage: &Storage) {
     let server = start(storage);
     let (issuer, badge) = issuer_with_badge(&server, "Published issuer");
-    let did = did_of(&server, &issuer);
+    let did = server.did_of(&issuer);
 
     // Before anything is signed there is no key to publish.
     let empty = did_document(&server, &issuer);
@@ -738,7 +717,7 @@ fn rotation_keeps_old_credentials_and_revocation_ends_them(storage: &Storage) {
     let server = start(storage);
     let (issuer, badge) = issuer_with_badge(&server, "Rotating issuer");
     let (other_issuer, _) = issuer_with_badge(&server, "Bystander issuer");
-    let did = did_of(&server, &issuer);
+    let did = server.did_of(&issuer);
     let old = issue(&server, &badge, "old@example.org");
     let old_method = assert_proof(&old, &did);
     let old_key = keys_of(&server, &issuer)[0]["id"]
@@ -867,7 +846,7 @@ fn rotation_keeps_old_credentials_and_revocation_ends_them(storage: &Storage) {
 fn v2_and_batch_issuance_sign(storage: &Storage) {
     let server = start(storage);
     let (issuer, badge) = issuer_with_badge(&server, "Batch issuer");
-    let did = did_of(&server, &issuer);
+    let did = server.did_of(&issuer);
 
     let assertion = issue_at(
         &server,
@@ -1071,7 +1050,7 @@ fn jws_segment(token: &str, index: usize) -> Value {
 fn credentials_are_served_and_verified_as_vc_jwt(storage: &Storage) {
     let server = start(storage);
     let (issuer, badge) = issuer_with_badge(&server, "JWT issuer");
-    let did = did_of(&server, &issuer);
+    let did = server.did_of(&issuer);
     let mut body = ob3_body(&badge, "jwt@example.org");
     body["credentialSubject"] = json!({
         "id": "did:example:jwt-subject",

@@ -13,8 +13,7 @@ use std::io::Read;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openbadges_e2e::{
-    achievement_body, award_body, issuer_body, on_both_backends, uuid_of, Caller, Launch, Server,
-    Storage, JWT_SECRET,
+    award_body, on_both_backends, uuid_of, Caller, Launch, Server, Storage, JWT_SECRET,
 };
 use serde_json::{json, Value};
 
@@ -61,12 +60,7 @@ fn start(storage: &Storage) -> Server {
 
 #[track_caller]
 fn issuer_with_badge(server: &Server, name: &str) -> (String, String) {
-    let issuer = server.post_as(&admin(), "/issuers", &issuer_body(name));
-    issuer.assert_status(201);
-    let issuer = uuid_of(&issuer.body);
-    let badge = server.post_as(&admin(), "/achievements", &achievement_body(&issuer, name));
-    badge.assert_status(201);
-    (issuer, uuid_of(&badge.body))
+    server.issuer_with_badge(&admin(), name, name)
 }
 
 #[track_caller]
