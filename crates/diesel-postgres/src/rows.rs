@@ -3,7 +3,13 @@
 //! reported, never unwrapped.
 
 use chrono::{DateTime, Utc};
+use std::io::Write;
+
+use diesel::deserialize::{FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
+use diesel::serialize::{IsNull, Output, ToSql};
 use openbadges_domain::*;
 use serde_json::Value;
 use uuid::Uuid;
@@ -12,6 +18,33 @@ use crate::errors::corrupt;
 use crate::schema::*;
 
 type Stamp = DateTime<Utc>;
+
+/// A `jsonb` value as its JSON text. PostgreSQL's binary `jsonb` is a
+/// version byte (1) followed by the text, so a stored credential is read
+/// and written without building a tree of it.
+#[derive(Debug, AsExpression, FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Jsonb)]
+pub(crate) struct JsonbText(String);
+
+/// The only `jsonb` binary format version PostgreSQL has.
+const JSONB_VERSION: u8 = 1;
+
+impl FromSql<diesel::sql_types::Jsonb, Pg> for JsonbText {
+    fn from_sql(value: PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        match value.as_bytes().split_first() {
+            Some((&JSONB_VERSION, text)) => Ok(Self(std::str::from_utf8(text)?.to_owned())),
+            _ => Err("unsupported jsonb binary format version".into()),
+        }
+    }
+}
+
+impl ToSql<diesel::sql_types::Jsonb, Pg> for JsonbText {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> diesel::serialize::Result {
+        out.write_all(&[JSONB_VERSION])?;
+        out.write_all(self.0.as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
 
 fn stamp(value: Timestamp) -> Stamp {
     value.as_datetime()
@@ -236,7 +269,7 @@ pub(crate) struct AssertionRow {
     pub status_changed_at: Option<Stamp>,
     pub created_at: Stamp,
     pub updated_at: Stamp,
-    pub issued_credential: Option<Value>,
+    pub issued_credential: Option<JsonbText>,
     pub status_list_id: Option<Uuid>,
     pub status_index: Option<i32>,
 }
@@ -296,7 +329,10 @@ impl From<&Assertion> for AssertionRow {
             status_changed_at,
             created_at: stamp(award.created_at),
             updated_at: stamp(award.updated_at),
-            issued_credential: award.issued_credential.clone(),
+            issued_credential: award
+                .issued_credential
+                .as_ref()
+                .map(|doc| JsonbText(doc.json().to_owned())),
             status_list_id: award.status_slot.map(|slot| slot.list_id.as_uuid()),
             // Lists hold at most `i32::MAX` bits (their capacity is an
             // integer column); -1 would be refused by the CHECK constraint.
@@ -354,7 +390,16 @@ impl TryFrom<AssertionRow> for Assertion {
                 (None, None) => None,
                 _ => return Err(corrupt("assertions.status_index", "half a slot")),
             },
-            issued_credential: row.issued_credential,
+            issued_credential: row
+                .issued_credential
+                .map(|text| {
+                    parse(
+                        "assertions.issued_credential",
+                        text.0,
+                        IssuedCredential::restore,
+                    )
+                })
+                .transpose()?,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),
         })

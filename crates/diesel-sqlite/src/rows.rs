@@ -17,9 +17,9 @@ use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use openbadges_domain::{
     ApiKey, ApiKeyHash, Assertion, BadgeClass, CredentialStatus, Criteria, DomainError, Email,
-    HttpUrl, InvalidValue, Iri, Issuer, KeyAlgorithm, KeyStatus, Label, Name, PasswordHash,
-    Recipient, RecipientIdentity, RecipientKind, Role, SigningKey, StatusList, StatusSlot, Text,
-    Timestamp, User, Username,
+    HttpUrl, InvalidValue, Iri, IssuedCredential, Issuer, KeyAlgorithm, KeyStatus, Label, Name,
+    PasswordHash, Recipient, RecipientIdentity, RecipientKind, Role, SigningKey, StatusList,
+    StatusSlot, Text, Timestamp, User, Username,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -418,8 +418,7 @@ impl TryFrom<&Assertion> for AssertionRow {
             issued_credential: award
                 .issued_credential
                 .as_ref()
-                .map(|doc| encode_json("assertions.issued_credential", doc))
-                .transpose()?,
+                .map(|doc| doc.json().to_owned()),
             status_list_id: award.status_slot.map(|slot| slot.list_id.to_string()),
             status_index: award
                 .status_slot
@@ -464,8 +463,12 @@ impl TryFrom<AssertionRow> for Assertion {
             status_slot: decode_slot(row.status_list_id.as_deref(), row.status_index)?,
             issued_credential: row
                 .issued_credential
-                .as_deref()
-                .map(|text| decode_json("assertions.issued_credential", text))
+                .map(|text| {
+                    decode(
+                        "assertions.issued_credential",
+                        IssuedCredential::restore(text),
+                    )
+                })
                 .transpose()?,
             created_at: decode_timestamp("assertions.created_at", &row.created_at)?,
             updated_at: decode_timestamp("assertions.updated_at", &row.updated_at)?,

@@ -197,7 +197,7 @@ pub struct Assertion {
     pub status_slot: Option<StatusSlot>,
     /// The OB 3.0 credential as issued, with its proof; `None` until signed.
     /// Stored because a verifiable credential must not change after issuance.
-    pub issued_credential: Option<serde_json::Value>,
+    pub issued_credential: Option<IssuedCredential>,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.

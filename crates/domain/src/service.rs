@@ -279,7 +279,8 @@ async fn attach_proof(
 ) -> Result<(), DomainError> {
     if let Some(proofs) = proofs {
         let document = crate::documents::ob3::credential(award, badge, issuer, proofs.urls);
-        award.issued_credential = Some(proofs.signer.sign(issuer, document).await?);
+        let signed = proofs.signer.sign(issuer, document).await?;
+        award.issued_credential = Some(IssuedCredential::new(&signed));
     }
     Ok(())
 }
@@ -404,7 +405,7 @@ pub async fn issue_batch(
         for (issuer, indices, documents) in by_issuer.into_values() {
             let signed = proofs.signer.sign_many(issuer, documents).await?;
             for (index, document) in indices.into_iter().zip(signed) {
-                awards[index].issued_credential = Some(document);
+                awards[index].issued_credential = Some(IssuedCredential::new(&document));
             }
         }
     }

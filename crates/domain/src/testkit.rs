@@ -353,11 +353,11 @@ pub async fn assertion_crud(store: Arc<dyn Store>) {
         .expect("list by recipient");
     assert_eq!(by_recipient.items, vec![award.clone()]);
 
-    award.issued_credential = Some(serde_json::json!({
+    award.issued_credential = Some(IssuedCredential::new(&serde_json::json!({
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": "Ünïcødé ✓",
         "proof": {"proofValue": "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk"},
-    }));
+    })));
     award.status = CredentialStatus::Revoked {
         reason: Some(Text::parse("Issued in error").expect("reason")),
         at: Timestamp::now(),

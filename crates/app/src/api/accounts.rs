@@ -345,7 +345,7 @@ async fn list_users(
     let query = ListQuery::of(&request);
     let page_request = query.page()?;
     let page = accounts::list_users(state.store.as_ref(), &actor, page_request).await?;
-    let docs = page.items.iter().map(user_json).collect();
+    let docs: Vec<_> = page.items.iter().map(user_json).collect();
     Ok(page_response(
         &request,
         state.urls.base(),
@@ -684,7 +684,7 @@ async fn list_keys(
         .api_keys()
         .list_for_user(user_id, page_request)
         .await?;
-    let docs = page.items.iter().map(key_json).collect();
+    let docs: Vec<_> = page.items.iter().map(key_json).collect();
     Ok(page_response(
         &request,
         state.urls.base(),

@@ -114,7 +114,7 @@ async fn list(
         .badge_classes()
         .list(&BadgeClassFilter { issuer_id }, page_request)
         .await?;
-    let docs = page
+    let docs: Vec<_> = page
         .items
         .iter()
         .map(|b| render(b, **version, &state))
@@ -164,7 +164,7 @@ async fn get(
     let badge = state.store.badge_classes().get(id).await?;
     Ok(document(
         &request,
-        &render(&badge, **version, &state),
+        render(&badge, **version, &state).to_string(),
         media_type(**version, false),
         Freshness::Minutes,
     ))

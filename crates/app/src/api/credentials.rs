@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
 use super::schema;
-use super::{created, document, media_type, path_id, Freshness};
+use super::{created_at, document, media_type, path_id, Freshness};
 use crate::auth::Auth;
 use crate::http::{ApiError, AppState};
 use crate::requests;
@@ -40,16 +40,34 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         );
 }
 
+/// A credential as served: a signed one exactly as it was issued (its
+/// stored text), any other built from the award.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Rendered<'a> {
+    Issued(&'a IssuedCredential),
+    Built(Value),
+}
+
+impl Rendered<'_> {
+    fn into_json(self) -> String {
+        match self {
+            Self::Issued(issued) => issued.json().to_owned(),
+            Self::Built(doc) => doc.to_string(),
+        }
+    }
+}
+
 /// Renders awards, loading each badge class and issuer once.
-async fn render_all(
+async fn render_all<'a>(
     state: &AppState,
     version: Version,
-    awards: &[Assertion],
-) -> Result<Vec<Value>, DomainError> {
+    awards: &'a [Assertion],
+) -> Result<Vec<Rendered<'a>>, DomainError> {
     if version == Version::V2 {
         return Ok(awards
             .iter()
-            .map(|a| ob2::assertion(a, &state.urls))
+            .map(|a| Rendered::Built(ob2::assertion(a, &state.urls)))
             .collect());
     }
     let mut badges: HashMap<BadgeClassId, BadgeClass> = HashMap::new();
@@ -58,7 +76,7 @@ async fn render_all(
     for award in awards {
         // A signed credential is served exactly as issued.
         if let Some(issued) = &award.issued_credential {
-            docs.push(issued.clone());
+            docs.push(Rendered::Issued(issued));
             continue;
         }
         if !badges.contains_key(&award.badge_class_id) {
@@ -77,19 +95,26 @@ async fn render_all(
             badges.get(&award.badge_class_id),
             issuers.get(&award.issuer_id),
         ) {
-            docs.push(ob3::credential(award, badge, issuer, &state.urls));
+            docs.push(Rendered::Built(ob3::credential(
+                award,
+                badge,
+                issuer,
+                &state.urls,
+            )));
         }
     }
     Ok(docs)
 }
 
+/// One award rendered, as JSON text.
 async fn render_one(
     state: &AppState,
     version: Version,
     award: &Assertion,
-) -> Result<Value, DomainError> {
+) -> Result<String, DomainError> {
     let mut docs = render_all(state, version, std::slice::from_ref(award)).await?;
     docs.pop()
+        .map(Rendered::into_json)
         .ok_or_else(|| DomainError::Internal(format!("credential {} did not render", award.id)))
 }
 
@@ -151,7 +176,12 @@ async fn create(
     .await?;
     crate::metrics::count_issued(&request, 1);
     let doc = render_one(&state, **version, &award).await?;
-    Ok(created(&doc, media_type(**version, true)))
+    let location = state.urls.credential(**version, award.id);
+    Ok(created_at(
+        Some(&location),
+        doc,
+        media_type(**version, true),
+    ))
 }
 
 /// `POST /credentials/batch`: many awards, all stored or none.
@@ -198,7 +228,7 @@ async fn create_batch(
     .await?;
     crate::metrics::count_issued(&request, awards.len());
     let docs = render_all(&state, **version, &awards).await?;
-    Ok(HttpResponse::Created().json(Value::Array(docs)))
+    Ok(HttpResponse::Created().json(docs))
 }
 
 /// A list of awards in the shared list format; used by the filtered lists
@@ -427,7 +457,7 @@ async fn get(
     let doc = render_one(&state, **version, &award).await?;
     Ok(document(
         &request,
-        &doc,
+        doc,
         media_type(**version, true),
         Freshness::Revalidate,
     ))
@@ -477,7 +507,7 @@ async fn jwt(
     };
     let token = state
         .signing
-        .jwt(award.issuer_id, issued, algorithm)
+        .jwt(award.issuer_id, &issued.document()?, algorithm)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, no-cache"))
@@ -536,7 +566,7 @@ async fn update(
     let doc = render_one(&state, **version, &award).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, true))
-        .body(doc.to_string()))
+        .body(doc))
 }
 
 /// `POST /credentials/{id}/revoke` with an optional `{"reason": ...}`:

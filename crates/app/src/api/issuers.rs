@@ -165,7 +165,7 @@ async fn get(
     let issuer = state.store.issuers().get(id).await?;
     Ok(document(
         &request,
-        &render(&issuer, **version, &state).await?,
+        render(&issuer, **version, &state).await?.to_string(),
         media_type(**version, false),
         Freshness::Minutes,
     ))
@@ -285,7 +285,7 @@ async fn achievements(
         .badge_classes()
         .list(&filter, page_request)
         .await?;
-    let docs = page
+    let docs: Vec<_> = page
         .items
         .iter()
         .map(|b| super::achievements::render(b, **version, &state))

@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 use openbadges_domain::{Cursor, CursorRequest, DomainError, FieldError, Page, PageRequest};
-use serde_json::Value;
+use serde::Serialize;
 
 /// The query string of a list request, read once.
 pub struct ListQuery {
@@ -153,7 +153,7 @@ pub fn page_response<T>(
     query: &ListQuery,
     page_request: PageRequest,
     page: &Page<T>,
-    documents: Vec<Value>,
+    documents: impl Serialize,
 ) -> HttpResponse {
     let limit = page_request.limit();
     let offset = page_request.offset();
@@ -185,7 +185,7 @@ pub fn page_response<T>(
         .insert_header(("X-Total-Count", page.total.to_string()))
         .insert_header(("Link", links.join(", ")))
         .insert_header(("Cache-Control", "no-store"))
-        .json(Value::Array(documents))
+        .json(documents)
 }
 
 /// A JSON array of a cursor page's documents with `Link` (`first`, and
@@ -197,7 +197,7 @@ pub fn cursor_page_response(
     query: &ListQuery,
     limit: u32,
     next: Option<Cursor>,
-    documents: Vec<Value>,
+    documents: impl Serialize,
 ) -> HttpResponse {
     let path = request.path();
     let limit = limit.to_string();
@@ -218,7 +218,7 @@ pub fn cursor_page_response(
     HttpResponse::Ok()
         .insert_header(("Link", links.join(", ")))
         .insert_header(("Cache-Control", "no-store"))
-        .json(Value::Array(documents))
+        .json(documents)
 }
 
 #[cfg(test)]

@@ -149,11 +149,10 @@ enum Freshness {
 /// headers; `If-None-Match` with the current ETag answers 304.
 fn document(
     request: &HttpRequest,
-    doc: &Value,
+    body: String,
     media_type: &str,
     freshness: Freshness,
 ) -> HttpResponse {
-    let body = doc.to_string();
     let etag = format!(
         "\"{}\"",
         &hex::encode(Sha256::digest(body.as_bytes()))[..32]
@@ -192,15 +191,20 @@ fn document(
 
 /// 201 Created with `Location` at the new document's URL.
 fn created(doc: &Value, media_type: &str) -> HttpResponse {
+    created_at(
+        doc.get("id").and_then(Value::as_str),
+        doc.to_string(),
+        media_type,
+    )
+}
+
+/// 201 Created with `Location` at `location`, for a body already written.
+fn created_at(location: Option<&str>, body: String, media_type: &str) -> HttpResponse {
     let mut response = HttpResponse::Created();
-    if let Some(Ok(location)) = doc
-        .get("id")
-        .and_then(Value::as_str)
-        .map(HeaderValue::from_str)
-    {
+    if let Some(Ok(location)) = location.map(HeaderValue::from_str) {
         response.insert_header((header::LOCATION, location));
     }
-    response.content_type(media_type).body(doc.to_string())
+    response.content_type(media_type).body(body)
 }
 
 /// The media type of a document of this kind in this version.

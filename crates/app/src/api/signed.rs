@@ -133,7 +133,12 @@ pub(super) async fn cryptographic_key(
             })));
     }
     let doc = ob2::cryptographic_key(&key, &key.public_key, &state.urls);
-    Ok(document(&request, &doc, JSON_LD, Freshness::Minutes))
+    Ok(document(
+        &request,
+        doc.to_string(),
+        JSON_LD,
+        Freshness::Minutes,
+    ))
 }
 
 /// `GET /issuers/{id}/revocation-list`: the issuer's revoked awards, as an
@@ -178,7 +183,12 @@ pub(super) async fn revocation_list(
         .flagged_awards(id, StatusPurpose::Revocation)
         .await?;
     let doc = ob2::revocation_list(id, &revoked, &state.urls);
-    Ok(document(&request, &doc, JSON_LD, Freshness::Revalidate))
+    Ok(document(
+        &request,
+        doc.to_string(),
+        JSON_LD,
+        Freshness::Revalidate,
+    ))
 }
 
 /// Whether `token` looks like an OB 2.0 signed assertion (a JWS whose

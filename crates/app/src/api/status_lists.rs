@@ -118,7 +118,7 @@ async fn publish(
     let signed_list = status_list_credential(state, signed, id, purpose).await?;
     Ok(document(
         request,
-        &signed_list,
+        signed_list.to_string(),
         VC_JSON_LD,
         Freshness::StatusList,
     ))

@@ -580,10 +580,11 @@ pub(super) async fn verify_stored(
     let award = state.store.assertions().get(id).await?;
     let mut report = Report::new();
     match &award.issued_credential {
-        Some(document) => {
-            check_shape(document, &mut report);
-            check_proof(&state, document, Some(award.issuer_id), &mut report).await?;
-            check_window(document, &mut report);
+        Some(issued) => {
+            let document = issued.document()?;
+            check_shape(&document, &mut report);
+            check_proof(&state, &document, Some(award.issuer_id), &mut report).await?;
+            check_window(&document, &mut report);
         }
         None => {
             report.checks.push(check(
