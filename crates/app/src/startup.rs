@@ -276,9 +276,10 @@ pub async fn bootstrap_admin(
     };
     let invalid = |e: openbadges_domain::InvalidValue| DomainError::Internal(e.0);
     let password = admin.password.clone();
-    let password_hash = actix_web::web::block(move || crate::auth::password::hash(&password))
-        .await
-        .map_err(|e| DomainError::Internal(e.to_string()))??;
+    let password_hash =
+        crate::auth::password::off_workers(move || crate::auth::password::hash(&password))
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))??;
     let new = accounts::NewUser {
         username: Username::parse(admin.username.clone()).map_err(invalid)?,
         email: admin

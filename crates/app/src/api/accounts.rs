@@ -95,11 +95,12 @@ fn unauthorized(message: &str) -> HttpResponse {
         .json(json!({ "error": "Unauthorized", "message": message }))
 }
 
-/// Hashes or checks passwords off the async workers: argon2 is meant to be slow.
+/// Hashes or checks passwords off the async workers, one per core at a
+/// time: argon2 is meant to be slow and to take memory.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    web::block(work)
+    password::off_workers(work)
         .await
         .map_err(|e| ApiError(DomainError::Internal(format!("password task failed: {e}"))))
 }

@@ -1,11 +1,14 @@
 //! Passwords: argon2id in PHC format with OWASP's minimum parameters
 //! (19 MiB, 2 passes), which cost a few tens of milliseconds per check: run
-//! on the blocking pool.
+//! on the blocking pool, one per core at a time ([`off_workers`]).
+
+use std::sync::LazyLock;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use openbadges_domain::{DomainError, InvalidValue, PasswordHash};
+use tokio::sync::Semaphore;
 
 /// Shortest password accepted.
 pub const MIN_LENGTH: usize = 10;
@@ -17,6 +20,25 @@ fn argon2() -> Argon2<'static> {
     // OWASP: m=19456 KiB, t=2, p=1. Params::new only fails on out-of-range values.
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// One permit per core, for the whole process.
+static CORES: LazyLock<Semaphore> = LazyLock::new(|| {
+    Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+});
+
+/// Runs a hash or a check on the blocking pool once a core is free. Each
+/// holds 19 MiB for its whole run; more at once than cores would not end
+/// sooner, they would take turns on the cores while each held its memory
+/// (eight logins at once: 152 MiB instead of 38). Waiting logins hold
+/// nothing but their request.
+pub async fn off_workers<R: Send + 'static>(
+    job: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, actix_web::error::BlockingError> {
+    // The semaphore is never closed: acquiring cannot fail, and if it did,
+    // hashing without a permit would still be correct.
+    let _permit = CORES.acquire().await.ok();
+    actix_web::web::block(job).await
 }
 
 /// Checks length bounds (characters, not bytes).
@@ -67,6 +89,10 @@ pub fn decoy() -> PasswordHash {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -89,5 +115,29 @@ mod tests {
         assert!(check_policy("short").is_err());
         assert!(check_policy(&"x".repeat(MAX_LENGTH + 1)).is_err());
         assert!(check_policy("long enough password").is_ok());
+    }
+
+    #[actix_web::test]
+    async fn runs_no_more_jobs_at_once_than_there_are_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..cores * 4).map(|_| {
+            let (running, most) = (Arc::clone(&running), Arc::clone(&most));
+            off_workers(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                running.fetch_sub(1, Ordering::SeqCst);
+            })
+        });
+        for outcome in futures_util::future::join_all(jobs).await {
+            outcome.expect("job ran");
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            most >= 1 && most <= cores,
+            "{most} jobs ran at once on {cores} cores"
+        );
     }
 }
