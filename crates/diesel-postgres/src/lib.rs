@@ -10,6 +10,7 @@
 
 mod errors;
 mod instrumentation;
+mod pool;
 mod repositories;
 mod rows;
 mod schema;
@@ -23,13 +24,14 @@ use async_trait::async_trait;
 use diesel::connection::Connection;
 use diesel::migration::MigrationSource;
 use diesel::pg::{Pg, PgConnection};
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{CustomizeConnection, Pool};
 use diesel::{sql_query, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::*;
 pub use openbadges_domain::ports::{StartupError, StartupFailure};
 
 use crate::errors::{classify_connection, classify_migration, from_diesel, from_pool};
+use crate::pool::{Manager, PgPool, PooledPg};
 use crate::repositories::*;
 
 /// The migrations of `migrations-postgres/`, compiled into the binary.
@@ -37,8 +39,6 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations-p
 
 /// Key of the session advisory lock held while migrating ("obmigr" in ASCII).
 const MIGRATION_LOCK_KEY: i64 = 0x6f62_6d69_6772;
-
-pub(crate) type PgPool = Pool<ConnectionManager<PgConnection>>;
 
 /// How to reach PostgreSQL.
 #[derive(Clone)]
@@ -98,8 +98,8 @@ struct ConnectionSetup {
     query_logging: bool,
 }
 
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for ConnectionSetup {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<PooledPg, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut PooledPg) -> Result<(), diesel::r2d2::Error> {
         if self.query_logging {
             conn.set_instrumentation(instrumentation::QueryLogger::default());
         }
@@ -155,7 +155,7 @@ impl PgStore {
                 query_logging: options.query_logging,
             }))
             .event_handler(Box::new(CheckoutRecorder(Arc::clone(&checkouts))))
-            .build(ConnectionManager::new(url))
+            .build(Manager::new(url))
             .map_err(|e| StartupError::new(StartupFailure::Other, e.to_string()))?;
         let repositories = Arc::new(Repositories {
             issuers: PgIssuers(pool.clone()),
@@ -173,9 +173,7 @@ impl PgStore {
         })
     }
 
-    fn connection(
-        &self,
-    ) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>, StartupError> {
+    fn connection(&self) -> Result<diesel::r2d2::PooledConnection<Manager>, StartupError> {
         self.pool.get().map_err(|e| {
             StartupError::new(StartupFailure::ConnectionRefused, from_pool(e).to_string())
         })

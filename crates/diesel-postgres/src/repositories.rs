@@ -12,9 +12,9 @@ use openbadges_domain::*;
 use uuid::Uuid;
 
 use crate::errors::{from_diesel, from_pool};
+use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
-use crate::PgPool;
 
 /// PostgreSQL caps bind parameters at 65,535 per statement; awards have 18
 /// columns, so batches are inserted in chunks well below that.
@@ -43,7 +43,14 @@ where
             pool.get()
         }
         .map_err(from_pool)?;
-        work(&mut conn)
+        let outcome = work(&mut conn);
+        if matches!(
+            outcome,
+            Err(DomainError::Unavailable(_) | DomainError::Internal(_))
+        ) {
+            conn.suspect();
+        }
+        outcome
     })
     .await
     .map_err(|e| DomainError::Internal(format!("database task failed: {e}")))?

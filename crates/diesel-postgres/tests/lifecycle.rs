@@ -135,3 +135,54 @@ fn options_debug_hides_the_url() {
     let options = PgOptions::new("postgres://u:s3cret-pw@h/db");
     assert!(!format!("{options:?}").contains("s3cret-pw"));
 }
+
+/// Connections the server ends (a restart, a failover, an administrator)
+/// are replaced without the requests noticing once they have sat idle, and
+/// after at most one failed request when they die between two requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_server_ends_are_replaced() {
+    use openbadges_domain::ports::Store;
+    use openbadges_domain::{DomainError, IssuerId};
+
+    let db = TestDatabase::create();
+    let url = db.url().to_owned();
+    let store = tokio::task::spawn_blocking(move || {
+        let store = connect(&url).expect("connect");
+        store.migrate().expect("migrate");
+        store
+    })
+    .await
+    .expect("connect task");
+    let missing = IssuerId::generate();
+    let read = || async {
+        match store.issuers().get(missing).await {
+            Err(DomainError::NotFound { .. }) => Ok(()),
+            Err(other) => Err(other),
+            Ok(_) => panic!("found an issuer in an empty database"),
+        }
+    };
+    let end_connections = || {
+        db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+    };
+    read().await.expect("a first read");
+
+    // Ended while idle: pinged before use, replaced, the read succeeds.
+    end_connections();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    read()
+        .await
+        .expect("a read after the connection ended while idle");
+
+    // Ended right after a request: the next read may fail (503), and
+    // marks the connection; the one after it gets a new connection.
+    end_connections();
+    match read().await {
+        Ok(()) | Err(DomainError::Unavailable(_)) => {}
+        Err(other) => panic!("a dead connection must read as unavailable: {other}"),
+    }
+    read().await.expect("a read after one failure");
+    read().await.expect("and the next");
+}
