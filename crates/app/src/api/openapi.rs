@@ -541,8 +541,16 @@ pub fn openapi() -> Document {
     document
 }
 
-/// Built once; each worker gets a copy.
-static DOCUMENT: LazyLock<Document> = LazyLock::new(openapi);
+/// The document as JSON, written once. Kept as text: the document's tree
+/// took about 3 MiB, and Swagger UI kept one copy of it per worker.
+static DOCUMENT_JSON: LazyLock<String> = LazyLock::new(|| {
+    serde_json::to_string(&openapi()).unwrap_or_else(|e| {
+        // Serializing a document of strings and maps cannot fail; should
+        // it ever, the UI shows this error instead of a blank page.
+        serde_json::json!({ "error": format!("the OpenAPI document did not serialize: {e}") })
+            .to_string()
+    })
+});
 
 /// Registers `GET /openapi.json`, Swagger UI at `/docs/` (and `/docs`), and
 /// the previous server's `/swagger` as a redirect to `/docs/`.
@@ -551,14 +559,18 @@ pub fn configure(config: &mut web::ServiceConfig) {
         // No call to the online validator at validator.swagger.io.
         .validator_url("none");
     config
-        .service(
-            SwaggerUi::new(format!("{DOCS_PATH}{{_:.*}}"))
-                .url(OPENAPI_PATH, DOCUMENT.clone())
-                .config(ui_config),
-        )
+        .route(OPENAPI_PATH, web::get().to(document_json))
+        .service(SwaggerUi::new(format!("{DOCS_PATH}{{_:.*}}")).config(ui_config))
         .route("/docs", web::get().to(to_docs))
         .route("/swagger", web::get().to(to_docs))
         .route("/swagger/{_:.*}", web::get().to(to_docs));
+}
+
+/// `GET /openapi.json`.
+async fn document_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(DOCUMENT_JSON.as_str())
 }
 
 /// `/docs`, `/swagger`: the UI is at `/docs/` (its assets are relative).
