@@ -594,7 +594,11 @@ impl Signing {
 impl CredentialSigner for Signing {
     /// Opens the key once and signs the batch in as many chunks as there
     /// are cores, each on the blocking pool.
-    async fn sign_many(&self, issuer: &Issuer, credentials: Vec<Value>) -> RepoResult<Vec<Value>> {
+    async fn sign_many(
+        &self,
+        issuer: &Issuer,
+        credentials: Vec<Value>,
+    ) -> RepoResult<Vec<IssuedCredential>> {
         let key = self.active_key(issuer.id).await?;
         let pair = self.open(&key)?;
         let method = verification_method(&self.urls, &key);
@@ -615,8 +619,14 @@ impl CredentialSigner for Signing {
                 created.clone(),
             );
             tasks.push(actix_web::web::block(move || {
+                // Each signed tree is written out as text at once, on the
+                // core that made it.
                 part.iter()
-                    .map(|credential| integrity.sign(credential, &pair, &method, &created))
+                    .map(|credential| {
+                        integrity
+                            .sign(credential, &pair, &method, &created)
+                            .map(|signed| IssuedCredential::new(&signed))
+                    })
                     .collect::<Result<Vec<_>, _>>()
             }));
         }
@@ -630,7 +640,7 @@ impl CredentialSigner for Signing {
         Ok(signed)
     }
 
-    async fn sign(&self, issuer: &Issuer, credential: Value) -> RepoResult<Value> {
+    async fn sign(&self, issuer: &Issuer, credential: Value) -> RepoResult<IssuedCredential> {
         let key = self.active_key(issuer.id).await?;
         let pair = self.open(&key)?;
         let method = verification_method(&self.urls, &key);
@@ -638,10 +648,14 @@ impl CredentialSigner for Signing {
         // signer, and verifiers compare `created` as a date-time anyway.
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let integrity = Arc::clone(&self.integrity);
-        actix_web::web::block(move || integrity.sign(&credential, &pair, &method, &created))
-            .await
-            .map_err(|e| DomainError::Internal(format!("signing task failed: {e}")))?
-            .map_err(|e| DomainError::Internal(format!("signing failed: {e}")))
+        actix_web::web::block(move || {
+            integrity
+                .sign(&credential, &pair, &method, &created)
+                .map(|signed| IssuedCredential::new(&signed))
+        })
+        .await
+        .map_err(|e| DomainError::Internal(format!("signing task failed: {e}")))?
+        .map_err(|e| DomainError::Internal(format!("signing failed: {e}")))
     }
 }
 

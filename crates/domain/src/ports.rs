@@ -158,6 +158,8 @@ pub trait ApiKeyRepository: Send + Sync {
 
 /// The proof step of issuance: adds a proof to an OB 3.0 credential of
 /// `issuer`. Implemented outside the domain (keys, JSON-LD, cryptography).
+/// Signed credentials come back as text: that is how they are stored and
+/// served, and a batch holds thousands of them at once.
 #[async_trait]
 pub trait CredentialSigner: Send + Sync {
     /// The credential with a proof made with the issuer's active key.
@@ -165,14 +167,14 @@ pub trait CredentialSigner: Send + Sync {
         &self,
         issuer: &Issuer,
         credential: serde_json::Value,
-    ) -> RepoResult<serde_json::Value>;
+    ) -> RepoResult<crate::IssuedCredential>;
     /// Many credentials of `issuer`, in order. The default signs one after
     /// the other; an implementation may spread the work over cores.
     async fn sign_many(
         &self,
         issuer: &Issuer,
         credentials: Vec<serde_json::Value>,
-    ) -> RepoResult<Vec<serde_json::Value>> {
+    ) -> RepoResult<Vec<crate::IssuedCredential>> {
         let mut signed = Vec::with_capacity(credentials.len());
         for credential in credentials {
             signed.push(self.sign(issuer, credential).await?);

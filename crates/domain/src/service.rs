@@ -10,6 +10,11 @@ use crate::ports::*;
 use crate::values::*;
 use crate::{DomainError, FieldError};
 
+/// How many credentials of a batch are signed per call to the signer: it
+/// spreads each call over the cores, and holds each credential as a tree
+/// until it is signed.
+const SIGN_CHUNK: usize = 512;
+
 /// The fields a client sets on an issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuerDraft {
@@ -279,8 +284,7 @@ async fn attach_proof(
 ) -> Result<(), DomainError> {
     if let Some(proofs) = proofs {
         let document = crate::documents::ob3::credential(award, badge, issuer, proofs.urls);
-        let signed = proofs.signer.sign(issuer, document).await?;
-        award.issued_credential = Some(IssuedCredential::new(&signed));
+        award.issued_credential = Some(proofs.signer.sign(issuer, document).await?);
     }
     Ok(())
 }
@@ -386,26 +390,36 @@ pub async fn issue_batch(
         }
     }
     if let Some(proofs) = proofs {
-        // One signing call per issuer, so the signer can spread a large
-        // batch over cores.
-        let mut by_issuer: std::collections::HashMap<
-            IssuerId,
-            (&Issuer, Vec<usize>, Vec<serde_json::Value>),
-        > = Default::default();
+        // Signed per issuer, so the signer can spread the work over cores,
+        // and SIGN_CHUNK at a time, so that only that many credentials are
+        // held as trees at once (a batch's awards hold their text).
+        let mut by_issuer: std::collections::HashMap<IssuerId, (&Issuer, Vec<usize>)> =
+            Default::default();
         for (index, award) in awards.iter().enumerate() {
-            if let Some((badge, issuer)) = entities.get(&award.badge_class_id) {
-                let document = crate::documents::ob3::credential(award, badge, issuer, proofs.urls);
-                let entry = by_issuer
+            if let Some((_, issuer)) = entities.get(&award.badge_class_id) {
+                by_issuer
                     .entry(issuer.id)
-                    .or_insert_with(|| (issuer, Vec::new(), Vec::new()));
-                entry.1.push(index);
-                entry.2.push(document);
+                    .or_insert_with(|| (issuer, Vec::new()))
+                    .1
+                    .push(index);
             }
         }
-        for (issuer, indices, documents) in by_issuer.into_values() {
-            let signed = proofs.signer.sign_many(issuer, documents).await?;
-            for (index, document) in indices.into_iter().zip(signed) {
-                awards[index].issued_credential = Some(IssuedCredential::new(&document));
+        for (issuer, indices) in by_issuer.into_values() {
+            for chunk in indices.chunks(SIGN_CHUNK) {
+                let (indices, documents): (Vec<usize>, Vec<serde_json::Value>) = chunk
+                    .iter()
+                    .filter_map(|&index| {
+                        let award = &awards[index];
+                        let (badge, _) = entities.get(&award.badge_class_id)?;
+                        let document =
+                            crate::documents::ob3::credential(award, badge, issuer, proofs.urls);
+                        Some((index, document))
+                    })
+                    .unzip();
+                let signed = proofs.signer.sign_many(issuer, documents).await?;
+                for (index, document) in indices.into_iter().zip(signed) {
+                    awards[index].issued_credential = Some(document);
+                }
             }
         }
     }

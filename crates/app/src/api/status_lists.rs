@@ -47,12 +47,16 @@ struct SignedLists(Mutex<HashMap<(StatusListId, StatusPurpose), SignedList>>);
 
 struct SignedList {
     encoded: String,
-    document: Value,
+    document: IssuedCredential,
     signed_at: Instant,
 }
 
 impl SignedLists {
-    fn reusable(&self, key: (StatusListId, StatusPurpose), encoded: &str) -> Option<Value> {
+    fn reusable(
+        &self,
+        key: (StatusListId, StatusPurpose),
+        encoded: &str,
+    ) -> Option<IssuedCredential> {
         let lists = self.0.lock().ok()?;
         lists
             .get(&key)
@@ -60,7 +64,12 @@ impl SignedLists {
             .map(|s| s.document.clone())
     }
 
-    fn keep(&self, key: (StatusListId, StatusPurpose), encoded: String, document: Value) {
+    fn keep(
+        &self,
+        key: (StatusListId, StatusPurpose),
+        encoded: String,
+        document: IssuedCredential,
+    ) {
         if let Ok(mut lists) = self.0.lock() {
             if lists.len() >= MAX_SIGNED_LISTS && !lists.contains_key(&key) {
                 let oldest = lists
@@ -90,7 +99,7 @@ async fn status_list_credential(
     signed: &SignedLists,
     id: StatusListId,
     purpose: StatusPurpose,
-) -> Result<Value, ApiError> {
+) -> Result<IssuedCredential, ApiError> {
     let lists = state.store.status_lists();
     let list = lists.get(id).await?;
     let flagged = lists.flagged(id, purpose).await?;
@@ -118,7 +127,7 @@ async fn publish(
     let signed_list = status_list_credential(state, signed, id, purpose).await?;
     Ok(document(
         request,
-        signed_list.to_string(),
+        signed_list.json().to_owned(),
         VC_JSON_LD,
         Freshness::StatusList,
     ))
