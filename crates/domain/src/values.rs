@@ -617,6 +617,59 @@ impl fmt::Debug for ApiKeyHash {
     }
 }
 
+/// A signed OB 3.0 credential exactly as issued, kept as its JSON text: it
+/// is served as it is and parsed only to be read (verification, VC-JWT).
+/// Held as a tree instead, each credential of a list page took several
+/// times its size in maps and strings while the page was written out.
+#[derive(Debug, Clone)]
+pub struct IssuedCredential(Box<serde_json::value::RawValue>);
+
+impl IssuedCredential {
+    /// The credential as signed.
+    pub fn new(document: &serde_json::Value) -> Self {
+        Self(
+            serde_json::value::to_raw_value(document)
+                .expect("a JSON value always serializes: its map keys are strings"),
+        )
+    }
+
+    /// Restores a stored credential; refuses text that is not JSON.
+    pub fn restore(json: String) -> Result<Self, serde_json::Error> {
+        serde_json::value::RawValue::from_string(json).map(Self)
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The credential parsed, for code that reads its fields. The text was
+    /// checked when it was made or restored; parsing it again fails only
+    /// past serde_json's nesting limit.
+    pub fn document(&self) -> Result<serde_json::Value, crate::DomainError> {
+        serde_json::from_str(self.0.get()).map_err(|err| {
+            crate::DomainError::Internal(format!("an issued credential does not parse: {err}"))
+        })
+    }
+}
+
+/// The same credential, however its text is laid out: PostgreSQL's `jsonb`
+/// gives back keys in its own order.
+impl PartialEq for IssuedCredential {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+            || matches!((self.document(), other.document()), (Ok(a), Ok(b)) if a == b)
+    }
+}
+
+impl Eq for IssuedCredential {}
+
+impl Serialize for IssuedCredential {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -692,58 +745,5 @@ mod tests {
         assert!(Name::parse("a\u{0}b").is_err());
         assert!(Name::parse("x".repeat(256)).is_err());
         assert!(Text::parse("line one\nline two").is_ok());
-    }
-}
-
-/// A signed OB 3.0 credential exactly as issued, kept as its JSON text: it
-/// is served as it is and parsed only to be read (verification, VC-JWT).
-/// Held as a tree instead, each credential of a list page took several
-/// times its size in maps and strings while the page was written out.
-#[derive(Debug, Clone)]
-pub struct IssuedCredential(Box<serde_json::value::RawValue>);
-
-impl IssuedCredential {
-    /// The credential as signed.
-    pub fn new(document: &serde_json::Value) -> Self {
-        Self(
-            serde_json::value::to_raw_value(document)
-                .expect("a JSON value always serializes: its map keys are strings"),
-        )
-    }
-
-    /// Restores a stored credential; refuses text that is not JSON.
-    pub fn restore(json: String) -> Result<Self, serde_json::Error> {
-        serde_json::value::RawValue::from_string(json).map(Self)
-    }
-
-    /// The JSON text.
-    pub fn json(&self) -> &str {
-        self.0.get()
-    }
-
-    /// The credential parsed, for code that reads its fields. The text was
-    /// checked when it was made or restored; parsing it again fails only
-    /// past serde_json's nesting limit.
-    pub fn document(&self) -> Result<serde_json::Value, crate::DomainError> {
-        serde_json::from_str(self.0.get()).map_err(|err| {
-            crate::DomainError::Internal(format!("an issued credential does not parse: {err}"))
-        })
-    }
-}
-
-/// The same credential, however its text is laid out: PostgreSQL's `jsonb`
-/// gives back keys in its own order.
-impl PartialEq for IssuedCredential {
-    fn eq(&self, other: &Self) -> bool {
-        self.json() == other.json()
-            || matches!((self.document(), other.document()), (Ok(a), Ok(b)) if a == b)
-    }
-}
-
-impl Eq for IssuedCredential {}
-
-impl Serialize for IssuedCredential {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
     }
 }
