@@ -166,7 +166,7 @@ pub const SQLITE_SYNC_MODE: Variable = Variable::new(
 /// SQLite `PRAGMA cache_size`.
 pub const SQLITE_CACHE_SIZE: Variable = Variable::new(
     "SQLITE_CACHE_SIZE",
-    Some("10000"),
+    Some("4000"),
     "an integer (pages; negative: KiB)",
     "SQLite cache size in pages (negative: KiB)",
 );
@@ -1196,7 +1196,7 @@ mod tests {
         assert_eq!(options.file, PathBuf::from("./openbadges.sqlite"));
         assert_eq!(options.busy_timeout, Duration::from_millis(5000));
         assert_eq!(options.sync_mode.as_str(), "NORMAL");
-        assert_eq!(options.cache_size, 10000);
+        assert_eq!(options.cache_size, 4000);
         assert!(!options.query_logging);
         assert!(!settings.query_logging);
         assert_eq!(settings.log_level, LevelFilter::Info);

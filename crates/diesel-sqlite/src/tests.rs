@@ -136,7 +136,7 @@ fn defaults_follow_the_database_guide() {
     let options = SqliteOptions::new("db.sqlite");
     assert_eq!(options.busy_timeout, Duration::from_millis(5000));
     assert_eq!(options.sync_mode, SyncMode::Normal);
-    assert_eq!(options.cache_size, 10_000);
+    assert_eq!(options.cache_size, 4_000);
     assert_eq!(options.pool_max, 8);
     assert!(!options.query_logging);
 }
