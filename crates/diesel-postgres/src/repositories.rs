@@ -363,19 +363,21 @@ pub(crate) struct PgAssertions(pub(crate) PgPool);
 
 /// Checks each award's badge class exists and belongs to the award's issuer,
 /// looking each badge class up once.
-fn check_badge_classes(conn: &mut PgConnection, rows: &[AssertionRow]) -> RepoResult<()> {
+fn check_badge_classes(conn: &mut PgConnection, awards: &[Assertion]) -> RepoResult<()> {
     let mut issuer_of: HashMap<Uuid, Option<Uuid>> = HashMap::new();
-    for row in rows {
-        let issuer = match issuer_of.get(&row.badge_class_id) {
+    for award in awards {
+        let (badge_class_id, issuer_id) =
+            (award.badge_class_id.as_uuid(), award.issuer_id.as_uuid());
+        let issuer = match issuer_of.get(&badge_class_id) {
             Some(issuer) => *issuer,
             None => {
                 let issuer = badge_classes::table
-                    .find(row.badge_class_id)
+                    .find(badge_class_id)
                     .select(badge_classes::issuer_id)
                     .first::<Uuid>(conn)
                     .optional()
                     .map_err(|e| from_diesel("assertion", e))?;
-                issuer_of.insert(row.badge_class_id, issuer);
+                issuer_of.insert(badge_class_id, issuer);
                 issuer
             }
         };
@@ -383,15 +385,14 @@ fn check_badge_classes(conn: &mut PgConnection, rows: &[AssertionRow]) -> RepoRe
             None => {
                 return Err(DomainError::MissingReference {
                     entity: "badge class",
-                    id: row.badge_class_id.to_string(),
+                    id: badge_class_id.to_string(),
                 })
             }
-            Some(issuer) if issuer != row.issuer_id => {
+            Some(issuer) if issuer != issuer_id => {
                 return Err(DomainError::invalid(
                     "issuer",
                     format!(
-                        "badge class {} belongs to issuer {issuer}, not {}",
-                        row.badge_class_id, row.issuer_id
+                        "badge class {badge_class_id} belongs to issuer {issuer}, not {issuer_id}"
                     ),
                 ))
             }
@@ -401,12 +402,14 @@ fn check_badge_classes(conn: &mut PgConnection, rows: &[AssertionRow]) -> RepoRe
     Ok(())
 }
 
-fn insert_assertions(conn: &mut PgConnection, rows: Vec<AssertionRow>) -> RepoResult<()> {
+fn insert_assertions(conn: &mut PgConnection, awards: &[Assertion]) -> RepoResult<()> {
     in_transaction(conn, "assertion", |conn| {
-        check_badge_classes(conn, &rows)?;
-        for chunk in rows.chunks(INSERT_CHUNK) {
+        check_badge_classes(conn, awards)?;
+        // Rows a chunk at a time: a row copies the credential's text.
+        for chunk in awards.chunks(INSERT_CHUNK) {
+            let rows: Vec<AssertionRow> = chunk.iter().map(AssertionRow::from).collect();
             diesel::insert_into(assertions::table)
-                .values(chunk)
+                .values(&rows)
                 .execute(conn)
                 .map_err(|e| from_diesel("assertion", e))?;
         }
@@ -417,16 +420,22 @@ fn insert_assertions(conn: &mut PgConnection, rows: Vec<AssertionRow>) -> RepoRe
 #[async_trait]
 impl AssertionRepository for PgAssertions {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
-        let row = AssertionRow::from(assertion);
-        blocking(&self.0, move |conn| insert_assertions(conn, vec![row])).await
+        let award = assertion.clone();
+        blocking(&self.0, move |conn| {
+            insert_assertions(conn, std::slice::from_ref(&award))
+        })
+        .await
     }
 
-    async fn create_many(&self, assertions: &[Assertion]) -> RepoResult<()> {
+    async fn create_many(&self, assertions: Vec<Assertion>) -> RepoResult<Vec<Assertion>> {
         if assertions.is_empty() {
-            return Ok(());
+            return Ok(assertions);
         }
-        let rows: Vec<_> = assertions.iter().map(AssertionRow::from).collect();
-        blocking(&self.0, move |conn| insert_assertions(conn, rows)).await
+        blocking(&self.0, move |conn| {
+            insert_assertions(conn, &assertions)?;
+            Ok(assertions)
+        })
+        .await
     }
 
     async fn get(&self, id: AssertionId) -> RepoResult<Assertion> {

@@ -91,8 +91,11 @@ pub trait AssertionRepository: Send + Sync {
     /// Stores a new award; `MissingReference` if its badge class does not
     /// exist, `Validation` if `issuer_id` is not the badge class's issuer.
     async fn create(&self, assertion: &Assertion) -> RepoResult<()>;
-    /// Stores many awards in one transaction: all of them or none.
-    async fn create_many(&self, assertions: &[Assertion]) -> RepoResult<()>;
+    /// Stores many awards in one transaction, all of them or none, and
+    /// hands them back. They are taken, not borrowed, so that an adapter
+    /// can make its rows a few at a time on its own thread instead of
+    /// copying every credential's text up front.
+    async fn create_many(&self, assertions: Vec<Assertion>) -> RepoResult<Vec<Assertion>>;
     /// The award, or `NotFound`.
     async fn get(&self, id: AssertionId) -> RepoResult<Assertion>;
     /// Replaces a stored award's mutable fields (recipient, dates, evidence,

@@ -423,8 +423,7 @@ pub async fn issue_batch(
             }
         }
     }
-    store.assertions().create_many(&awards).await?;
-    Ok(awards)
+    store.assertions().create_many(awards).await
 }
 
 /// Replaces an award's client-set fields. The badge cannot change.

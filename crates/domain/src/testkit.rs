@@ -525,7 +525,9 @@ pub async fn assertions_cursor_pagination(store: Arc<dyn Store>) {
         })
         .collect();
     let repo = store.assertions();
-    repo.create_many(&awards[..25]).await.expect("batch");
+    repo.create_many(awards[..25].to_vec())
+        .await
+        .expect("batch");
     for award in &awards[25..] {
         repo.create(award).await.expect("award");
     }
@@ -651,13 +653,18 @@ pub async fn batch_is_atomic(store: Arc<dyn Store>) {
     orphan.badge_class_id = BadgeClassId::generate();
     bad_batch.insert(3, orphan);
     assert!(
-        repo.create_many(&bad_batch).await.is_err(),
+        repo.create_many(bad_batch).await.is_err(),
         "bad batch accepted"
     );
     for award in &good {
         assert_not_found(repo.get(award.id).await, "partial batch written");
     }
-    repo.create_many(&good).await.expect("good batch");
+    let stored = repo.create_many(good.clone()).await.expect("good batch");
+    assert_eq!(
+        stored.iter().map(|a| a.id).collect::<Vec<_>>(),
+        good.iter().map(|a| a.id).collect::<Vec<_>>(),
+        "the batch is handed back in order"
+    );
     let listed = repo
         .list(
             &AssertionFilter {
@@ -669,7 +676,11 @@ pub async fn batch_is_atomic(store: Arc<dyn Store>) {
         .await
         .expect("list");
     assert_eq!(listed.total, 5);
-    repo.create_many(&[]).await.expect("empty batch");
+    assert!(repo
+        .create_many(Vec::new())
+        .await
+        .expect("empty batch")
+        .is_empty());
 }
 
 /// Deleting with dependants: refused by default, complete with cascade.

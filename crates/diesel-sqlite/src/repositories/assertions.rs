@@ -58,16 +58,18 @@ impl AssertionRepository for Assertions {
         self.db.write(move |conn| insert(conn, &row)).await
     }
 
-    async fn create_many(&self, assertions: &[Assertion]) -> RepoResult<()> {
+    async fn create_many(&self, assertions: Vec<Assertion>) -> RepoResult<Vec<Assertion>> {
         if assertions.is_empty() {
-            return Ok(());
+            return Ok(assertions);
         }
-        let batch = assertions
-            .iter()
-            .map(AssertionRow::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
         self.db
-            .write(move |conn| batch.iter().try_for_each(|row| insert(conn, row)))
+            .write(move |conn| {
+                // One row at a time: a row copies the credential's text.
+                for award in &assertions {
+                    insert(conn, &AssertionRow::try_from(award)?)?;
+                }
+                Ok(assertions)
+            })
             .await
     }
 
