@@ -13,7 +13,7 @@ use crate::{DomainError, FieldError};
 /// How many credentials of a batch are signed per call to the signer: it
 /// spreads each call over the cores, and holds each credential as a tree
 /// until it is signed.
-const SIGN_CHUNK: usize = 512;
+const SIGN_CHUNK: usize = 256;
 
 /// The fields a client sets on an issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
