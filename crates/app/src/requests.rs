@@ -8,6 +8,9 @@
 use openbadges_domain::documents::Urls;
 use openbadges_domain::service::{AssertionDraft, BadgeClassDraft, IssuerDraft, StatusChange};
 use openbadges_domain::*;
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -610,16 +613,50 @@ fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<Asse
     })
 }
 
-/// A batch: an array of credential bodies, or `{"credentials": [...]}`
-/// (`assertions` also accepted). At most [`MAX_BATCH`] items.
-pub fn batch_drafts(body: &Value, urls: &Urls) -> Result<Vec<AssertionDraft>, DomainError> {
-    let (key, items) = match body {
-        Value::Array(items) => ("credentials", items),
-        Value::Object(object) => match (object.get("credentials"), object.get("assertions")) {
-            (Some(Value::Array(items)), _) => ("credentials", items),
-            (None, Some(Value::Array(items))) => ("assertions", items),
-            _ => return Err(DomainError::invalid("credentials", "must be an array")),
-        },
+/// A batch, read from its JSON text: an array of credential bodies, or
+/// `{"credentials": [...]}` (`assertions` also accepted). At most
+/// [`MAX_BATCH`] items, nothing nested deeper than `max_depth`.
+///
+/// Items are parsed one at a time, each dropped once read: the tree of a
+/// whole batch takes over ten times the memory of its text.
+pub fn batch_drafts(
+    text: &[u8],
+    urls: &Urls,
+    max_depth: usize,
+) -> Result<Vec<AssertionDraft>, DomainError> {
+    let not_json =
+        |e: serde_json::Error| DomainError::invalid("body", format!("is not valid JSON: {e}"));
+    let too_deep = || {
+        DomainError::invalid(
+            "body",
+            format!("nests arrays and objects deeper than {max_depth} levels"),
+        )
+    };
+    let body: &RawValue = serde_json::from_slice(text).map_err(not_json)?;
+    // (key, the array's text, how deep its items sit in the body)
+    let (key, items, nesting) = match body.get().trim_start().as_bytes().first() {
+        Some(b'[') => ("credentials", body, 1),
+        Some(b'{') => {
+            let mut object: HashMap<String, &RawValue> =
+                serde_json::from_str(body.get()).map_err(not_json)?;
+            let credentials = object.remove("credentials");
+            let assertions = object.remove("assertions");
+            // Fields beside the items are ignored, but bounded like any body.
+            for other in object.values() {
+                let other: Value = serde_json::from_str(other.get()).map_err(not_json)?;
+                if 1 + json_depth(&other) > max_depth {
+                    return Err(too_deep());
+                }
+            }
+            let (key, items) = match (credentials, assertions) {
+                (Some(items), _) => ("credentials", items),
+                (None, Some(items)) => ("assertions", items),
+                (None, None) => {
+                    return Err(DomainError::invalid("credentials", "must be an array"))
+                }
+            };
+            (key, items, 2)
+        }
         _ => {
             return Err(DomainError::invalid(
                 "body",
@@ -627,6 +664,10 @@ pub fn batch_drafts(body: &Value, urls: &Urls) -> Result<Vec<AssertionDraft>, Do
             ))
         }
     };
+    if !items.get().trim_start().starts_with('[') {
+        return Err(DomainError::invalid("credentials", "must be an array"));
+    }
+    let items: Vec<&RawValue> = serde_json::from_str(items.get()).map_err(not_json)?;
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(DomainError::invalid(
             key,
@@ -634,15 +675,27 @@ pub fn batch_drafts(body: &Value, urls: &Urls) -> Result<Vec<AssertionDraft>, Do
         ));
     }
     let mut errors = Errors::default();
-    let drafts: Vec<_> = items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| {
-            let b = Body::nested(item, format!("{key}[{i}]"), &mut errors)?;
-            read_assertion(&b, urls, &mut errors)
-        })
-        .collect();
+    let mut drafts = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let item: Value = serde_json::from_str(item.get()).map_err(not_json)?;
+        if nesting + json_depth(&item) > max_depth {
+            return Err(too_deep());
+        }
+        if let Some(b) = Body::nested(&item, format!("{key}[{i}]"), &mut errors) {
+            drafts.extend(read_assertion(&b, urls, &mut errors));
+        }
+    }
     errors.finish(|| Some(drafts))
+}
+
+/// How deeply `value` nests arrays and objects (a scalar is 0). serde_json
+/// stops parsing at 128 levels, so this recursion is bounded.
+pub fn json_depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(fields) => 1 + fields.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// `{"reason": "..."}` of a revocation (the body and the reason are optional).
@@ -866,10 +919,67 @@ mod tests {
             {"badge": badge, "recipient": {"identity": "a@example.org"}},
             {"badge": badge, "recipient": {"identity": "bad"}}]});
         assert_eq!(
-            fields(batch_drafts(&body, &urls()).unwrap_err()),
+            fields(batch_drafts(body.to_string().as_bytes(), &urls(), 32).unwrap_err()),
             ["credentials[1].recipient.identity"]
         );
-        assert!(batch_drafts(&json!([]), &urls()).is_err());
+        assert!(batch_drafts(b"[]", &urls(), 32).is_err());
+    }
+
+    #[test]
+    fn batch_reads_each_body_form_and_refuses_the_rest() {
+        let badge = Uuid::new_v4().to_string();
+        let item = json!({"badge": badge, "recipient": {"identity": "a@example.org"}});
+        let read =
+            |body: &Value, depth: usize| batch_drafts(body.to_string().as_bytes(), &urls(), depth);
+        for body in [
+            json!([item, item]),
+            json!({"credentials": [item, item]}),
+            json!({"assertions": [item, item], "note": "ignored"}),
+            json!({"credentials": [item, item], "assertions": "ignored"}),
+        ] {
+            assert_eq!(read(&body, 32).map(|d| d.len()).ok(), Some(2), "{body}");
+        }
+        assert_eq!(
+            fields(batch_drafts(b"  {\"credentials\": [] }", &urls(), 32).unwrap_err()),
+            ["credentials"]
+        );
+        assert_eq!(
+            fields(read(&json!({"assertions": []}), 32).unwrap_err()),
+            ["assertions"]
+        );
+        for bad in [
+            json!({}),
+            json!({"credentials": {"a": 1}}),
+            json!({"assertions": "x"}),
+        ] {
+            assert_eq!(
+                fields(read(&bad, 32).unwrap_err()),
+                ["credentials"],
+                "{bad}"
+            );
+        }
+        assert_eq!(fields(read(&json!(42), 32).unwrap_err()), ["body"]);
+        assert_eq!(
+            fields(batch_drafts(b"[{", &urls(), 32).unwrap_err()),
+            ["body"]
+        );
+        assert_eq!(
+            fields(batch_drafts(b"[] x", &urls(), 32).unwrap_err()),
+            ["body"]
+        );
+        // Items sit two levels deep in an object, one in a bare array; the
+        // recipient object nests one more.
+        assert!(read(&json!({"credentials": [item]}), 4).is_ok());
+        assert_eq!(
+            fields(read(&json!({"credentials": [item]}), 3).unwrap_err()),
+            ["body"]
+        );
+        assert!(read(&json!([item]), 3).is_ok());
+        assert!(read(&json!({"credentials": [item], "x": [[[]]]}), 4).is_ok());
+        assert_eq!(
+            fields(read(&json!({"credentials": [item], "x": [[[[]]]]}), 4).unwrap_err()),
+            ["body"]
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@ use crate::support::*;
 
 on_both_backends!(
     batch_stores_every_award,
-    batch_with_a_bad_item_stores_nothing
+    batch_with_a_bad_item_stores_nothing,
+    a_large_batch_arrives_whole_and_in_order
 );
 
 /// N valid items → 201 with N documents in the prefix's version, every one
@@ -82,6 +83,45 @@ fn batch_stores_every_award(api: &Api) {
     response.assert_status(201);
     assert_eq!(response.body.as_array().map(Vec::len), Some(1));
     assert_eq!(api.total("/credentials"), 8);
+}
+
+/// A batch whose answer is written in several chunks (64 KiB each) still
+/// arrives as one JSON array, every award in request order and as stored.
+fn a_large_batch_arrives_whole_and_in_order(api: &Api) {
+    let (_, badge) = api.issuer_with_achievement();
+    let items: Vec<Value> = (0..300)
+        .map(|i| {
+            json!({"badge": badge,
+                   "recipient": {"identity": format!("bulk{i}@example.org"), "hashed": false}})
+        })
+        .collect();
+    for path in ["/credentials/batch?sign=false", "/v2/credentials/batch"] {
+        let response = api.post(path, &json!(items));
+        response.assert_status(201);
+        assert!(
+            response.text.len() > 64 * 1024,
+            "{path}: spans more than one chunk, {} bytes",
+            response.text.len()
+        );
+        let docs = response.body.as_array().expect("an array of credentials");
+        assert_eq!(docs.len(), items.len(), "{path}");
+        for (i, doc) in docs.iter().enumerate() {
+            let identity = if path.starts_with("/v2") {
+                &doc["recipient"]["identity"]
+            } else {
+                &doc["credentialSubject"]["identifier"][0]["identityHash"]
+            };
+            assert_eq!(*identity, json!(format!("bulk{i}@example.org")), "{path}");
+        }
+        for doc in [&docs[0], &docs[docs.len() - 1]] {
+            assert_eq!(
+                api.document(&id_of(doc)),
+                *doc,
+                "{path}: stored as returned"
+            );
+        }
+    }
+    assert_eq!(api.total("/credentials"), 600);
 }
 
 fn valid_items(badge: &str, count: usize) -> Vec<Value> {

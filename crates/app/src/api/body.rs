@@ -5,47 +5,55 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use openbadges_domain::DomainError;
 use serde_json::Value;
 
 use crate::http::{ApiError, AppState};
+use crate::requests::json_depth;
 
 /// The nesting used when the state is missing (unit tests of handlers).
 const DEFAULT_MAX_DEPTH: usize = 32;
 
+/// The size used when the state is missing.
+const DEFAULT_MAX_BYTES: usize = 256 * 1024;
+
+/// `MAX_BODY_BYTES` and `MAX_JSON_DEPTH` as configured.
+fn limits(request: &HttpRequest) -> (usize, usize) {
+    request.app_data::<web::Data<AppState>>().map_or(
+        (DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH),
+        |state| {
+            (
+                state.settings.security.max_body_bytes,
+                state.settings.security.max_json_depth,
+            )
+        },
+    )
+}
+
+fn too_deep(max_depth: usize) -> actix_web::Error {
+    ApiError(DomainError::invalid(
+        "body",
+        format!("nests arrays and objects deeper than {max_depth} levels"),
+    ))
+    .into()
+}
+
 /// A JSON body whose nesting is within `MAX_JSON_DEPTH`.
 pub struct JsonBody(pub Value);
-
-/// How deeply `value` nests arrays and objects (a scalar is 0). serde_json
-/// stops parsing at 128 levels, so this recursion is bounded.
-fn depth(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
 
 impl FromRequest for JsonBody {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
-    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let max_depth = request
-            .app_data::<web::Data<AppState>>()
-            .map_or(DEFAULT_MAX_DEPTH, |state| {
-                state.settings.security.max_json_depth
-            });
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (_, max_depth) = limits(request);
         let json = web::Json::<Value>::from_request(request, payload);
         Box::pin(async move {
             let value = json.await?.into_inner();
-            if depth(&value) > max_depth {
-                return Err(ApiError(DomainError::invalid(
-                    "body",
-                    format!("nests arrays and objects deeper than {max_depth} levels"),
-                ))
-                .into());
+            if json_depth(&value) > max_depth {
+                return Err(too_deep(max_depth));
             }
             Ok(Self(value))
         })
@@ -60,29 +68,11 @@ impl FromRequest for OptionalJsonBody {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
-    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let settings = request.app_data::<web::Data<AppState>>().map(|state| {
-            (
-                state.settings.security.max_body_bytes,
-                state.settings.security.max_json_depth,
-            )
-        });
-        let (limit, max_depth) = settings.unwrap_or((256 * 1024, DEFAULT_MAX_DEPTH));
-        let mut payload = payload.take();
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (limit, max_depth) = limits(request);
+        let payload = payload.take();
         Box::pin(async move {
-            use futures_util::StreamExt as _;
-            let mut bytes = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk?;
-                if bytes.len() + chunk.len() > limit {
-                    return Err(ApiError(DomainError::invalid(
-                        "body",
-                        format!("is larger than {limit} bytes"),
-                    ))
-                    .into());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
+            let bytes = read_limited(payload, limit).await?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Self(None));
             }
@@ -92,16 +82,56 @@ impl FromRequest for OptionalJsonBody {
                     format!("is not valid JSON: {e}"),
                 ))
             })?;
-            if depth(&value) > max_depth {
-                return Err(ApiError(DomainError::invalid(
-                    "body",
-                    format!("nests arrays and objects deeper than {max_depth} levels"),
-                ))
-                .into());
+            if json_depth(&value) > max_depth {
+                return Err(too_deep(max_depth));
             }
             Ok(Self(Some(value)))
         })
     }
+}
+
+/// A JSON body's text within `MAX_BODY_BYTES`, not yet parsed, with the
+/// nesting allowed: for a body read an item at a time (a batch).
+pub struct JsonText {
+    /// The body as sent.
+    pub text: web::Bytes,
+    /// `MAX_JSON_DEPTH`.
+    pub max_depth: usize,
+}
+
+impl FromRequest for JsonText {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (limit, max_depth) = limits(request);
+        let payload = payload.take();
+        Box::pin(async move {
+            let text = read_limited(payload, limit).await?.freeze();
+            Ok(Self { text, max_depth })
+        })
+    }
+}
+
+/// The whole body, or a 400 naming `body` once it passes `limit` bytes.
+async fn read_limited(
+    mut payload: Payload,
+    limit: usize,
+) -> Result<web::BytesMut, actix_web::Error> {
+    use futures_util::StreamExt as _;
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError(DomainError::invalid(
+                "body",
+                format!("is larger than {limit} bytes"),
+            ))
+            .into());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -111,7 +141,7 @@ mod tests {
 
     #[test]
     fn depth_counts_containers() {
-        assert_eq!(depth(&json!(1)), 0);
-        assert_eq!(depth(&json!({"a": [1, {"b": []}]})), 4);
+        assert_eq!(json_depth(&json!(1)), 0);
+        assert_eq!(json_depth(&json!({"a": [1, {"b": []}]})), 4);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::access::Principal;
-use openbadges_domain::documents::{ob2, ob3, Version};
+use openbadges_domain::documents::{ob2, ob3, Urls, Version};
 use openbadges_domain::ports::AssertionFilter;
 use openbadges_domain::service::{self, Proofs, StatusChange};
 use openbadges_domain::*;
@@ -19,7 +19,7 @@ use crate::http::{ApiError, AppState};
 use crate::requests;
 use crate::signing::JwtAlgorithm;
 
-use super::body::{JsonBody, OptionalJsonBody};
+use super::body::{JsonBody, JsonText, OptionalJsonBody};
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
@@ -58,52 +58,118 @@ impl Rendered<'_> {
     }
 }
 
+/// What rendering awards takes besides the awards: for unsigned OB 3.0
+/// credentials, their badge classes and issuers, each loaded once.
+struct Renderer {
+    version: Version,
+    urls: Urls,
+    badges: HashMap<BadgeClassId, BadgeClass>,
+    issuers: HashMap<IssuerId, Issuer>,
+}
+
+impl Renderer {
+    /// Loads what `awards` need.
+    async fn load(
+        state: &AppState,
+        version: Version,
+        awards: &[Assertion],
+    ) -> Result<Self, DomainError> {
+        let mut renderer = Self {
+            version,
+            urls: state.urls.clone(),
+            badges: HashMap::new(),
+            issuers: HashMap::new(),
+        };
+        if version == Version::V2 {
+            return Ok(renderer);
+        }
+        // A signed credential is served exactly as issued: it needs nothing.
+        for award in awards.iter().filter(|a| a.issued_credential.is_none()) {
+            if !renderer.badges.contains_key(&award.badge_class_id) {
+                let badge = state
+                    .store
+                    .badge_classes()
+                    .get(award.badge_class_id)
+                    .await?;
+                renderer.badges.insert(badge.id, badge);
+            }
+            if !renderer.issuers.contains_key(&award.issuer_id) {
+                let issuer = state.store.issuers().get(award.issuer_id).await?;
+                renderer.issuers.insert(issuer.id, issuer);
+            }
+        }
+        Ok(renderer)
+    }
+
+    /// One award as served; `award` must be one of those loaded for.
+    fn render<'a>(&self, award: &'a Assertion) -> Result<Rendered<'a>, DomainError> {
+        if self.version == Version::V2 {
+            return Ok(Rendered::Built(ob2::assertion(award, &self.urls)));
+        }
+        if let Some(issued) = &award.issued_credential {
+            return Ok(Rendered::Issued(issued));
+        }
+        match (
+            self.badges.get(&award.badge_class_id),
+            self.issuers.get(&award.issuer_id),
+        ) {
+            (Some(badge), Some(issuer)) => Ok(Rendered::Built(ob3::credential(
+                award, badge, issuer, &self.urls,
+            ))),
+            _ => Err(DomainError::Internal(format!(
+                "credential {} rendered without its badge class and issuer",
+                award.id
+            ))),
+        }
+    }
+
+    /// A JSON array of `awards`, written a chunk of about `CHUNK` bytes at
+    /// a time as the client reads it, each award dropped once written: a
+    /// batch of 10,000 signed credentials is about 18 MB of text, which
+    /// would otherwise be held twice more (as one body, and while that body
+    /// grows).
+    fn stream_array(
+        self,
+        awards: Vec<Assertion>,
+    ) -> impl futures_util::Stream<Item = Result<web::Bytes, ApiError>> {
+        const CHUNK: usize = 64 * 1024;
+        let mut awards = awards.into_iter();
+        let mut started = false;
+        let mut finished = false;
+        futures_util::stream::iter(std::iter::from_fn(move || {
+            if finished {
+                return None;
+            }
+            let mut chunk = Vec::with_capacity(CHUNK + 4 * 1024);
+            let mut fill = || -> Result<(), ApiError> {
+                while chunk.len() < CHUNK {
+                    let Some(award) = awards.next() else {
+                        chunk.push(if started { b']' } else { b'[' });
+                        if !started {
+                            chunk.push(b']');
+                        }
+                        finished = true;
+                        return Ok(());
+                    };
+                    chunk.push(if started { b',' } else { b'[' });
+                    started = true;
+                    chunk.extend_from_slice(self.render(&award)?.into_json().as_bytes());
+                }
+                Ok(())
+            };
+            Some(fill().map(|()| web::Bytes::from(chunk)))
+        }))
+    }
+}
+
 /// Renders awards, loading each badge class and issuer once.
 async fn render_all<'a>(
     state: &AppState,
     version: Version,
     awards: &'a [Assertion],
 ) -> Result<Vec<Rendered<'a>>, DomainError> {
-    if version == Version::V2 {
-        return Ok(awards
-            .iter()
-            .map(|a| Rendered::Built(ob2::assertion(a, &state.urls)))
-            .collect());
-    }
-    let mut badges: HashMap<BadgeClassId, BadgeClass> = HashMap::new();
-    let mut issuers: HashMap<IssuerId, Issuer> = HashMap::new();
-    let mut docs = Vec::with_capacity(awards.len());
-    for award in awards {
-        // A signed credential is served exactly as issued.
-        if let Some(issued) = &award.issued_credential {
-            docs.push(Rendered::Issued(issued));
-            continue;
-        }
-        if !badges.contains_key(&award.badge_class_id) {
-            let badge = state
-                .store
-                .badge_classes()
-                .get(award.badge_class_id)
-                .await?;
-            badges.insert(badge.id, badge);
-        }
-        if !issuers.contains_key(&award.issuer_id) {
-            let issuer = state.store.issuers().get(award.issuer_id).await?;
-            issuers.insert(issuer.id, issuer);
-        }
-        if let (Some(badge), Some(issuer)) = (
-            badges.get(&award.badge_class_id),
-            issuers.get(&award.issuer_id),
-        ) {
-            docs.push(Rendered::Built(ob3::credential(
-                award,
-                badge,
-                issuer,
-                &state.urls,
-            )));
-        }
-    }
-    Ok(docs)
+    let renderer = Renderer::load(state, version, awards).await?;
+    awards.iter().map(|award| renderer.render(award)).collect()
 }
 
 /// One award rendered, as JSON text.
@@ -112,10 +178,8 @@ async fn render_one(
     version: Version,
     award: &Assertion,
 ) -> Result<String, DomainError> {
-    let mut docs = render_all(state, version, std::slice::from_ref(award)).await?;
-    docs.pop()
-        .map(Rendered::into_json)
-        .ok_or_else(|| DomainError::Internal(format!("credential {} did not render", award.id)))
+    let renderer = Renderer::load(state, version, std::slice::from_ref(award)).await?;
+    Ok(renderer.render(award)?.into_json())
 }
 
 /// Issued credentials are signed unless the caller asks `?sign=false`.
@@ -216,9 +280,10 @@ async fn create_batch(
     state: web::Data<AppState>,
     version: web::Data<Version>,
     Auth(actor): Auth,
-    JsonBody(body): JsonBody,
+    body: JsonText,
 ) -> Result<HttpResponse, ApiError> {
-    let drafts = requests::batch_drafts(&body, &state.urls)?;
+    let drafts = requests::batch_drafts(&body.text, &state.urls, body.max_depth)?;
+    drop(body);
     let awards = service::issue_batch(
         state.store.as_ref(),
         &actor,
@@ -227,8 +292,10 @@ async fn create_batch(
     )
     .await?;
     crate::metrics::count_issued(&request, awards.len());
-    let docs = render_all(&state, **version, &awards).await?;
-    Ok(HttpResponse::Created().json(docs))
+    let renderer = Renderer::load(&state, **version, &awards).await?;
+    Ok(HttpResponse::Created()
+        .content_type(actix_web::http::header::ContentType::json())
+        .streaming(renderer.stream_array(awards)))
 }
 
 /// A list of awards in the shared list format; used by the filtered lists

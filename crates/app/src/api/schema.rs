@@ -1663,7 +1663,7 @@ mod tests {
         requests::assertion_draft(&credential_example_ob2(), &urls()).expect("OB 2.0 credential");
         requests::assertion_draft(&credential_example_ob3(), &urls()).expect("OB 3.0 credential");
         assert_eq!(
-            requests::batch_drafts(&batch_example(), &urls())
+            requests::batch_drafts(batch_example().to_string().as_bytes(), &urls(), 32)
                 .expect("batch example")
                 .len(),
             2
