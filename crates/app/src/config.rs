@@ -168,7 +168,7 @@ pub const SQLITE_CACHE_SIZE: Variable = Variable::new(
     "SQLITE_CACHE_SIZE",
     Some("4000"),
     "an integer (pages; negative: KiB)",
-    "SQLite cache size in pages (negative: KiB)",
+    "SQLite page cache of the whole pool, in pages (negative: KiB)",
 );
 /// Whether adapters log every SQL statement.
 pub const DB_QUERY_LOGGING: Variable = Variable::new(

@@ -144,10 +144,7 @@ impl Renderer {
             let mut fill = || -> Result<(), ApiError> {
                 while chunk.len() < CHUNK {
                     let Some(award) = awards.next() else {
-                        chunk.push(if started { b']' } else { b'[' });
-                        if !started {
-                            chunk.push(b']');
-                        }
+                        chunk.extend_from_slice(if started { b"]" } else { b"[]" });
                         finished = true;
                         return Ok(());
                     };
