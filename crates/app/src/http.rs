@@ -58,14 +58,14 @@ fn json_config(limit: usize) -> web::JsonConfig {
         .limit(limit)
         .content_type_required(false)
         .error_handler(|error, _| {
-            let message = match &error {
+            let error = match &error {
                 actix_web::error::JsonPayloadError::Overflow { limit }
                 | actix_web::error::JsonPayloadError::OverflowKnownLength { limit, .. } => {
-                    format!("is larger than {limit} bytes")
+                    DomainError::invalid("body", format!("is larger than {limit} bytes"))
                 }
-                other => format!("is not valid JSON: {other}"),
+                other => crate::requests::not_json(other),
             };
-            ApiError(DomainError::invalid("body", message)).into()
+            ApiError(error).into()
         })
 }
 

@@ -624,14 +624,7 @@ pub fn batch_drafts(
     urls: &Urls,
     max_depth: usize,
 ) -> Result<Vec<AssertionDraft>, DomainError> {
-    let not_json =
-        |e: serde_json::Error| DomainError::invalid("body", format!("is not valid JSON: {e}"));
-    let too_deep = || {
-        DomainError::invalid(
-            "body",
-            format!("nests arrays and objects deeper than {max_depth} levels"),
-        )
-    };
+    let too_deep = || too_deep(max_depth);
     let body: &RawValue = serde_json::from_slice(text).map_err(not_json)?;
     // (key, the array's text, how deep its items sit in the body)
     let (key, items, nesting) = match body.get().trim_start().as_bytes().first() {
@@ -686,6 +679,19 @@ pub fn batch_drafts(
         }
     }
     errors.finish(|| Some(drafts))
+}
+
+/// A body that does not parse as JSON.
+pub fn not_json(error: impl std::fmt::Display) -> DomainError {
+    DomainError::invalid("body", format!("is not valid JSON: {error}"))
+}
+
+/// A body nested deeper than `MAX_JSON_DEPTH` allows.
+pub fn too_deep(max_depth: usize) -> DomainError {
+    DomainError::invalid(
+        "body",
+        format!("nests arrays and objects deeper than {max_depth} levels"),
+    )
 }
 
 /// How deeply `value` nests arrays and objects (a scalar is 0). serde_json

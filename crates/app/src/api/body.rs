@@ -11,7 +11,7 @@ use openbadges_domain::DomainError;
 use serde_json::Value;
 
 use crate::http::{ApiError, AppState};
-use crate::requests::json_depth;
+use crate::requests::{self, json_depth};
 
 /// The nesting used when the state is missing (unit tests of handlers).
 const DEFAULT_MAX_DEPTH: usize = 32;
@@ -33,11 +33,7 @@ fn limits(request: &HttpRequest) -> (usize, usize) {
 }
 
 fn too_deep(max_depth: usize) -> actix_web::Error {
-    ApiError(DomainError::invalid(
-        "body",
-        format!("nests arrays and objects deeper than {max_depth} levels"),
-    ))
-    .into()
+    ApiError(requests::too_deep(max_depth)).into()
 }
 
 /// A JSON body whose nesting is within `MAX_JSON_DEPTH`.
@@ -69,19 +65,14 @@ impl FromRequest for OptionalJsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let (limit, max_depth) = limits(request);
-        let payload = payload.take();
+        let body = JsonText::from_request(request, payload);
         Box::pin(async move {
-            let bytes = read_limited(payload, limit).await?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
+            let JsonText { text, max_depth } = body.await?;
+            if text.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Self(None));
             }
-            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                ApiError(DomainError::invalid(
-                    "body",
-                    format!("is not valid JSON: {e}"),
-                ))
-            })?;
+            let value: Value =
+                serde_json::from_slice(&text).map_err(|e| ApiError(requests::not_json(e)))?;
             if json_depth(&value) > max_depth {
                 return Err(too_deep(max_depth));
             }
