@@ -405,19 +405,19 @@ fn check_badge_classes(conn: &mut PgConnection, awards: &[Assertion]) -> RepoRes
     Ok(())
 }
 
+/// Checks the awards' badge classes and issuers, then inserts them, a
+/// chunk of rows at a time (a row copies the credential's text). The caller
+/// holds the transaction.
 fn insert_assertions(conn: &mut PgConnection, awards: &[Assertion]) -> RepoResult<()> {
-    in_transaction(conn, "assertion", |conn| {
-        check_badge_classes(conn, awards)?;
-        // Rows a chunk at a time: a row copies the credential's text.
-        for chunk in awards.chunks(INSERT_CHUNK) {
-            let rows: Vec<AssertionRow> = chunk.iter().map(AssertionRow::from).collect();
-            diesel::insert_into(assertions::table)
-                .values(&rows)
-                .execute(conn)
-                .map_err(|e| from_diesel("assertion", e))?;
-        }
-        Ok(())
-    })
+    check_badge_classes(conn, awards)?;
+    for chunk in awards.chunks(INSERT_CHUNK) {
+        let rows: Vec<AssertionRow> = chunk.iter().map(AssertionRow::from).collect();
+        diesel::insert_into(assertions::table)
+            .values(&rows)
+            .execute(conn)
+            .map_err(|e| from_diesel("assertion", e))?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -425,18 +425,26 @@ impl AssertionRepository for PgAssertions {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
         let award = assertion.clone();
         blocking(&self.0, move |conn| {
-            insert_assertions(conn, std::slice::from_ref(&award))
+            in_transaction(conn, "assertion", |conn| {
+                insert_assertions(conn, std::slice::from_ref(&award))
+            })
         })
         .await
     }
 
-    async fn create_many(&self, assertions: Vec<Assertion>) -> RepoResult<Vec<Assertion>> {
-        if assertions.is_empty() {
-            return Ok(assertions);
+    async fn create_many(&self, mut batch: AwardBatch) -> RepoResult<AwardBatch> {
+        if batch.is_empty() {
+            return Ok(batch);
         }
         blocking(&self.0, move |conn| {
-            insert_assertions(conn, &assertions)?;
-            Ok(assertions)
+            in_transaction(conn, "assertion", |conn| {
+                // Read out of the batch a statement's worth at a time.
+                for chunk in batch.chunks(INSERT_CHUNK) {
+                    insert_assertions(conn, &chunk?)?;
+                }
+                Ok(())
+            })?;
+            Ok(batch)
         })
         .await
     }

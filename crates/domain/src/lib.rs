@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod batch;
 pub mod documents;
 pub mod entities;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod service;
 pub mod testkit;
 pub mod values;
 
+pub use batch::{AwardBatch, Spill};
 pub use entities::*;
 pub use error::{DomainError, FieldError};
 pub use ids::*;

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::batch::AwardBatch;
 use crate::entities::*;
 use crate::ids::*;
 use crate::page::{Cursor, Page, PageRequest};
@@ -91,11 +92,12 @@ pub trait AssertionRepository: Send + Sync {
     /// Stores a new award; `MissingReference` if its badge class does not
     /// exist, `Validation` if `issuer_id` is not the badge class's issuer.
     async fn create(&self, assertion: &Assertion) -> RepoResult<()>;
-    /// Stores many awards in one transaction, all of them or none, and
-    /// hands them back. They are taken, not borrowed, so that an adapter
-    /// can make its rows a few at a time on its own thread instead of
-    /// copying every credential's text up front.
-    async fn create_many(&self, assertions: Vec<Assertion>) -> RepoResult<Vec<Assertion>>;
+    /// Stores a batch of awards in one transaction, all of them or none,
+    /// and hands the batch back to be answered with. It is taken, not
+    /// borrowed, so that an adapter can read it out a few awards at a time
+    /// ([`AwardBatch::chunks`]) on its own thread: a batch's signed texts
+    /// are not all in memory at once.
+    async fn create_many(&self, batch: AwardBatch) -> RepoResult<AwardBatch>;
     /// The award, or `NotFound`.
     async fn get(&self, id: AssertionId) -> RepoResult<Assertion>;
     /// Replaces a stored award's mutable fields (recipient, dates, evidence,

@@ -329,13 +329,15 @@ pub async fn issue(
 
 /// Awards many badges at once: every draft is checked first, errors are
 /// reported per item (`credentials[3].expires`), and the awards are stored
-/// in one transaction, all or none.
+/// in one transaction, all or none. Signed credentials wait in `spill`
+/// until they are stored and answered (see [`AwardBatch`]).
 pub async fn issue_batch(
     store: &dyn Store,
     actor: &Principal,
     proofs: Option<Proofs<'_>>,
     drafts: Vec<AssertionDraft>,
-) -> Result<Vec<Assertion>, DomainError> {
+    spill: Box<dyn crate::batch::Spill>,
+) -> Result<crate::batch::AwardBatch, DomainError> {
     let now = Timestamp::now();
     let mut entities: std::collections::HashMap<BadgeClassId, (BadgeClass, Issuer)> =
         Default::default();
@@ -375,41 +377,38 @@ pub async fn issue_batch(
     if !errors.is_empty() {
         return Err(DomainError::Validation(errors));
     }
-    // Status bits are handed out per issuer, one allocation each, before
-    // signing: the signed credential names its bit.
-    let mut by_issuer: std::collections::HashMap<IssuerId, Vec<usize>> = Default::default();
+    // Grouped per issuer: status bits are handed out per issuer, one
+    // allocation each, before signing (the signed credential names its
+    // bit); and signed per issuer, so the signer can spread the work over
+    // cores, SIGN_CHUNK at a time, so that only that many credentials are
+    // held as trees at once. Each signed text then waits in the spill.
+    let mut by_issuer: std::collections::HashMap<IssuerId, (&Issuer, Vec<usize>)> =
+        Default::default();
     for (index, award) in awards.iter().enumerate() {
-        by_issuer.entry(award.issuer_id).or_default().push(index);
+        if let Some((_, issuer)) = entities.get(&award.badge_class_id) {
+            by_issuer
+                .entry(issuer.id)
+                .or_insert_with(|| (issuer, Vec::new()))
+                .1
+                .push(index);
+        }
     }
-    for (issuer_id, indices) in by_issuer {
+    for (issuer, indices) in by_issuer.values() {
         let count = u32::try_from(indices.len())
             .map_err(|_| DomainError::invalid("credentials", "too many credentials"))?;
-        let slots = allocate_slots(store, issuer_id, count, now).await?;
-        for (index, slot) in indices.into_iter().zip(slots) {
+        let slots = allocate_slots(store, issuer.id, count, now).await?;
+        for (&index, slot) in indices.iter().zip(slots) {
             awards[index].status_slot = Some(slot);
         }
     }
+    let mut batch = crate::batch::AwardBatch::new(awards, spill);
     if let Some(proofs) = proofs {
-        // Signed per issuer, so the signer can spread the work over cores,
-        // and SIGN_CHUNK at a time, so that only that many credentials are
-        // held as trees at once (a batch's awards hold their text).
-        let mut by_issuer: std::collections::HashMap<IssuerId, (&Issuer, Vec<usize>)> =
-            Default::default();
-        for (index, award) in awards.iter().enumerate() {
-            if let Some((_, issuer)) = entities.get(&award.badge_class_id) {
-                by_issuer
-                    .entry(issuer.id)
-                    .or_insert_with(|| (issuer, Vec::new()))
-                    .1
-                    .push(index);
-            }
-        }
         for (issuer, indices) in by_issuer.into_values() {
             for chunk in indices.chunks(SIGN_CHUNK) {
                 let (indices, documents): (Vec<usize>, Vec<serde_json::Value>) = chunk
                     .iter()
                     .filter_map(|&index| {
-                        let award = &awards[index];
+                        let award = batch.award(index);
                         let (badge, _) = entities.get(&award.badge_class_id)?;
                         let document =
                             crate::documents::ob3::credential(award, badge, issuer, proofs.urls);
@@ -418,12 +417,12 @@ pub async fn issue_batch(
                     .unzip();
                 let signed = proofs.signer.sign_many(issuer, documents).await?;
                 for (index, document) in indices.into_iter().zip(signed) {
-                    awards[index].issued_credential = Some(document);
+                    batch.set_credential(index, document)?;
                 }
             }
         }
     }
-    store.assertions().create_many(awards).await
+    store.assertions().create_many(batch).await
 }
 
 /// Replaces an award's client-set fields. The badge cannot change.

@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use crate::batch::AwardBatch;
 use crate::entities::*;
 use crate::ids::*;
 use crate::page::{Cursor, PageRequest};
@@ -525,7 +526,7 @@ pub async fn assertions_cursor_pagination(store: Arc<dyn Store>) {
         })
         .collect();
     let repo = store.assertions();
-    repo.create_many(awards[..25].to_vec())
+    repo.create_many(AwardBatch::in_memory(awards[..25].to_vec()))
         .await
         .expect("batch");
     for award in &awards[25..] {
@@ -641,30 +642,59 @@ pub async fn assertions_cursor_pagination(store: Arc<dyn Store>) {
     }
 }
 
-/// A batch is stored whole or not at all.
+/// A batch is stored whole or not at all, with the signed texts it kept
+/// aside, and is handed back in order. It holds more awards than an adapter
+/// writes per statement, and the bad award comes late, so that a batch
+/// written in chunks is seen to roll back the chunks before it.
 pub async fn batch_is_atomic(store: Arc<dyn Store>) {
     let (_, badge) = seed_badge_class(store.as_ref()).await;
     let repo = store.assertions();
-    let good: Vec<_> = (0..5)
+    let good: Vec<_> = (0..300)
         .map(|i| sample_assertion(&badge, &format!("batch{i}@example.org")))
         .collect();
+    let text = |award: &Assertion| {
+        IssuedCredential::new(&serde_json::json!({ "id": format!("urn:uuid:{}", award.id) }))
+    };
+    let signed = |awards: Vec<Assertion>| {
+        let texts: Vec<_> = awards.iter().map(text).collect();
+        let mut batch = AwardBatch::in_memory(awards);
+        for (index, text) in texts.into_iter().enumerate() {
+            batch.set_credential(index, text).expect("kept aside");
+        }
+        batch
+    };
     let mut bad_batch = good.clone();
     let mut orphan = sample_assertion(&badge, "orphan@example.org");
     orphan.badge_class_id = BadgeClassId::generate();
-    bad_batch.insert(3, orphan);
+    bad_batch.insert(290, orphan);
     assert!(
-        repo.create_many(bad_batch).await.is_err(),
+        repo.create_many(signed(bad_batch)).await.is_err(),
         "bad batch accepted"
     );
     for award in &good {
         assert_not_found(repo.get(award.id).await, "partial batch written");
     }
-    let stored = repo.create_many(good.clone()).await.expect("good batch");
+    let mut stored = repo
+        .create_many(signed(good.clone()))
+        .await
+        .expect("good batch");
+    let back = stored.read(0..stored.len()).expect("read back");
     assert_eq!(
-        stored.iter().map(|a| a.id).collect::<Vec<_>>(),
+        back.iter().map(|a| a.id).collect::<Vec<_>>(),
         good.iter().map(|a| a.id).collect::<Vec<_>>(),
         "the batch is handed back in order"
     );
+    for award in [&good[0], &good[299]] {
+        let got = repo.get(award.id).await.expect("stored");
+        // Compared as JSON: PostgreSQL keeps it as `jsonb`, not as text.
+        assert_eq!(
+            got.issued_credential
+                .as_ref()
+                .map(|c| c.document().expect("json")),
+            Some(text(award).document().expect("json")),
+            "the signed text is stored with its award"
+        );
+    }
     let listed = repo
         .list(
             &AssertionFilter {
@@ -675,9 +705,9 @@ pub async fn batch_is_atomic(store: Arc<dyn Store>) {
         )
         .await
         .expect("list");
-    assert_eq!(listed.total, 5);
+    assert_eq!(listed.total, 300);
     assert!(repo
-        .create_many(Vec::new())
+        .create_many(AwardBatch::in_memory(Vec::new()))
         .await
         .expect("empty batch")
         .is_empty());

@@ -69,10 +69,10 @@ struct Renderer {
 
 impl Renderer {
     /// Loads what `awards` need.
-    async fn load(
+    async fn load<'a>(
         state: &AppState,
         version: Version,
-        awards: &[Assertion],
+        awards: impl IntoIterator<Item = &'a Assertion>,
     ) -> Result<Self, DomainError> {
         let mut renderer = Self {
             version,
@@ -84,7 +84,7 @@ impl Renderer {
             return Ok(renderer);
         }
         // A signed credential is served exactly as issued: it needs nothing.
-        for award in awards.iter().filter(|a| a.issued_credential.is_none()) {
+        for award in awards.into_iter().filter(|a| a.issued_credential.is_none()) {
             if !renderer.badges.contains_key(&award.badge_class_id) {
                 let badge = state
                     .store
@@ -123,17 +123,18 @@ impl Renderer {
         }
     }
 
-    /// A JSON array of `awards`, written a chunk of about `CHUNK` bytes at
-    /// a time as the client reads it, each award dropped once written: a
-    /// batch of 10,000 signed credentials is about 18 MB of text, which
-    /// would otherwise be held twice more (as one body, and while that body
-    /// grows).
+    /// A JSON array of the batch's awards, written a chunk of about
+    /// `CHUNK` bytes at a time as the client reads it. Awards are read out
+    /// of the batch a few at a time and dropped once written: a batch of
+    /// 10,000 signed credentials is about 18 MB of text.
     fn stream_array(
         self,
-        awards: Vec<Assertion>,
+        mut batch: AwardBatch,
     ) -> impl futures_util::Stream<Item = Result<web::Bytes, ApiError>> {
         const CHUNK: usize = 64 * 1024;
-        let mut awards = awards.into_iter();
+        const READ: usize = 32;
+        let mut next = 0;
+        let mut awards = Vec::new().into_iter();
         let mut started = false;
         let mut finished = false;
         futures_util::stream::iter(std::iter::from_fn(move || {
@@ -143,10 +144,19 @@ impl Renderer {
             let mut chunk = Vec::with_capacity(CHUNK + 4 * 1024);
             let mut fill = || -> Result<(), ApiError> {
                 while chunk.len() < CHUNK {
-                    let Some(award) = awards.next() else {
-                        chunk.extend_from_slice(if started { b"]" } else { b"[]" });
-                        finished = true;
-                        return Ok(());
+                    let award = match awards.next() {
+                        Some(award) => award,
+                        None if next < batch.len() => {
+                            let end = batch.len().min(next + READ);
+                            awards = batch.read(next..end)?.into_iter();
+                            next = end;
+                            continue;
+                        }
+                        None => {
+                            chunk.extend_from_slice(if started { b"]" } else { b"[]" });
+                            finished = true;
+                            return Ok(());
+                        }
                     };
                     chunk.push(if started { b',' } else { b'[' });
                     started = true;
@@ -281,18 +291,28 @@ async fn create_batch(
 ) -> Result<HttpResponse, ApiError> {
     let drafts = requests::batch_drafts(&body.text, &state.urls, body.max_depth)?;
     drop(body);
-    let awards = service::issue_batch(
+    let batch = service::issue_batch(
         state.store.as_ref(),
         &actor,
         proofs(&request, &state),
         drafts,
+        batch_spill(),
     )
     .await?;
-    crate::metrics::count_issued(&request, awards.len());
-    let renderer = Renderer::load(&state, **version, &awards).await?;
+    crate::metrics::count_issued(&request, batch.len());
+    let renderer = Renderer::load(&state, **version, batch.unsigned()).await?;
     Ok(HttpResponse::Created()
         .content_type(actix_web::http::header::ContentType::json())
-        .streaming(renderer.stream_array(awards)))
+        .streaming(renderer.stream_array(batch)))
+}
+
+/// Where a batch's signed credentials wait until stored and answered: in
+/// memory up to `IN_MEMORY` bytes (about 500 credentials), then in an
+/// unnamed file in the temporary directory (`TMPDIR`), which the system
+/// removes when the batch is done, even if the server is killed.
+fn batch_spill() -> Box<dyn Spill> {
+    const IN_MEMORY: usize = 1024 * 1024;
+    Box::new(tempfile::spooled_tempfile(IN_MEMORY))
 }
 
 /// A list of awards in the shared list format; used by the filtered lists

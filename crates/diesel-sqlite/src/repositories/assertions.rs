@@ -6,13 +6,19 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::Sqlite;
 use openbadges_domain::ports::{AssertionFilter, AssertionRepository, RepoResult};
-use openbadges_domain::{Assertion, AssertionId, Cursor, DomainError, Page, PageRequest};
+use openbadges_domain::{
+    Assertion, AssertionId, AwardBatch, Cursor, DomainError, Page, PageRequest,
+};
 
 use super::{bounds, decode_all, missing_reference, not_found, total as total_of};
 use crate::errors::Failure;
 use crate::pool::Database;
 use crate::rows::{encode_timestamp, AssertionRow};
 use crate::schema::{assertions, badge_classes, issuers};
+
+/// How many awards of a batch are read out of it at a time while it is
+/// stored.
+const READ_CHUNK: usize = 64;
 
 /// [`AssertionRepository`] on SQLite.
 pub(crate) struct Assertions {
@@ -58,17 +64,20 @@ impl AssertionRepository for Assertions {
         self.db.write(move |conn| insert(conn, &row)).await
     }
 
-    async fn create_many(&self, assertions: Vec<Assertion>) -> RepoResult<Vec<Assertion>> {
-        if assertions.is_empty() {
-            return Ok(assertions);
+    async fn create_many(&self, mut batch: AwardBatch) -> RepoResult<AwardBatch> {
+        if batch.is_empty() {
+            return Ok(batch);
         }
         self.db
             .write(move |conn| {
-                // One row at a time: a row copies the credential's text.
-                for award in &assertions {
-                    insert(conn, &AssertionRow::try_from(award)?)?;
+                // A few awards read out of the batch at a time, one row at
+                // a time: a row copies the credential's text.
+                for chunk in batch.chunks(READ_CHUNK) {
+                    for award in &chunk? {
+                        insert(conn, &AssertionRow::try_from(award)?)?;
+                    }
                 }
-                Ok(assertions)
+                Ok(batch)
             })
             .await
     }
