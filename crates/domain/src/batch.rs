@@ -115,6 +115,7 @@ impl AwardBatch {
     }
 
     /// The awards in `range`, complete with their signed credentials.
+    /// Panics if `range` goes past the end, as slicing does.
     pub fn read(&mut self, range: Range<usize>) -> Result<Vec<Assertion>, DomainError> {
         let mut awards = Vec::with_capacity(range.len());
         for index in range {
