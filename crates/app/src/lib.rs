@@ -69,6 +69,9 @@ pub fn serve(settings: Settings) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    if let Some(problem) = startup::temp_dir_problem(&std::env::temp_dir()) {
+        log::warn!("{problem}");
+    }
     let store = Arc::clone(&prepared.store);
     let state = http::AppState {
         store: prepared.store,

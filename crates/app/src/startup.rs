@@ -264,6 +264,18 @@ pub fn signing(
     .map(std::sync::Arc::new)
 }
 
+/// Why `dir` cannot hold the temporary files of large batches, if it
+/// cannot (docs/operations.md, "Temporary files"). Checked at start so the
+/// operator hears of it before the first large batch fails.
+pub fn temp_dir_problem(dir: &std::path::Path) -> Option<String> {
+    let err = tempfile::tempfile_in(dir).err()?;
+    Some(format!(
+        "the temporary directory {} cannot hold a file ({err}): batches of more than about \
+         500 signed credentials will fail; set TMPDIR to a writable directory",
+        dir.display()
+    ))
+}
+
 /// Creates the administrator named by `AUTH_ADMIN_*` unless that user
 /// exists; a restart never resets a password changed since.
 pub async fn bootstrap_admin(
@@ -319,6 +331,19 @@ mod tests {
 
     fn explain_kind(kind: StartupFailure, database: &DatabaseSettings) -> String {
         explain(&StartupError::new(kind, "what the adapter saw"), database)
+    }
+
+    #[test]
+    fn a_temp_dir_that_cannot_hold_a_file_is_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(temp_dir_problem(dir.path()), None);
+        let missing = dir.path().join("missing");
+        let problem = temp_dir_problem(&missing).expect("a problem");
+        assert!(
+            problem.contains(&missing.display().to_string()),
+            "{problem}"
+        );
+        assert!(problem.contains("TMPDIR"), "{problem}");
     }
 
     #[test]
