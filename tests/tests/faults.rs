@@ -11,6 +11,9 @@
 //! - The server killed with SIGKILL while writing to SQLite: the file
 //!   passes `PRAGMA integrity_check`, holds every acknowledged award, and a
 //!   new server serves them.
+//! - A batch whose signed credentials cannot be kept aside (the temporary
+//!   directory is not writable): 500, nothing stored, and the start-up log
+//!   warned of it; small batches, kept in memory, still work.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -21,7 +24,9 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use openbadges_e2e::{award_body, uuid_of, Backend, Server, Storage, TestDatabase};
+use openbadges_e2e::{
+    award_body, on_both_backends, uuid_of, Backend, Caller, Server, Storage, TestDatabase,
+};
 use serde_json::Value;
 
 const KEY: &str = "e2e-faults-admin-key-0123456789abc";
@@ -393,4 +398,51 @@ fn sqlite_killed_mid_write_keeps_every_acknowledged_award() {
             .fetch(&format!("/v3/credentials/{id}"))
             .assert_status(200);
     }
+}
+
+on_both_backends!(a_batch_that_cannot_spill_stores_nothing);
+
+fn a_batch_that_cannot_spill_stores_nothing(storage: &Storage) {
+    let missing =
+        std::env::temp_dir().join(format!("openbadges-e2e-none-{}", uuid::Uuid::new_v4()));
+    let server = storage
+        .launch()
+        .env("AUTH_API_KEY_FAULTS", format!("{KEY}:admin:faults"))
+        .env("TMPDIR", missing.to_string_lossy())
+        .start();
+    assert!(
+        server.output().contains(&format!(
+            "the temporary directory {} cannot hold a file",
+            missing.display()
+        )),
+        "no start-up warning:\n{}",
+        server.output()
+    );
+    let caller = Caller::Key(KEY.to_owned());
+    let badge = seed(&server);
+    let items = |count: usize| {
+        let items: Vec<Value> = (0..count)
+            .map(|i| award_body(&badge, &format!("spill{i}@example.org")))
+            .collect();
+        Value::from(items)
+    };
+    // 700 signed credentials are more than the 1 MiB kept in memory.
+    let refused = server.post_as(&caller, "/credentials/batch", &items(700));
+    refused.assert_status(500);
+    assert_eq!(
+        refused.body,
+        serde_json::json!({"error": "Internal Server Error"})
+    );
+    assert!(server
+        .output()
+        .contains("a batch's signed credentials could not be kept aside"));
+    assert_eq!(
+        server.total_as(&caller, "/credentials"),
+        0,
+        "nothing stored"
+    );
+    server
+        .post_as(&caller, "/credentials/batch", &items(20))
+        .assert_status(201);
+    assert_eq!(server.total_as(&caller, "/credentials"), 20);
 }
