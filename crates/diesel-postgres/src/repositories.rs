@@ -364,10 +364,17 @@ impl BadgeClassRepository for PgBadgeClasses {
 /// Awards on PostgreSQL.
 pub(crate) struct PgAssertions(pub(crate) PgPool);
 
+/// Each badge class looked up so far in a transaction, with its issuer
+/// (`None`: there is no such badge class).
+type IssuerOf = HashMap<Uuid, Option<Uuid>>;
+
 /// Checks each award's badge class exists and belongs to the award's issuer,
-/// looking each badge class up once.
-fn check_badge_classes(conn: &mut PgConnection, awards: &[Assertion]) -> RepoResult<()> {
-    let mut issuer_of: HashMap<Uuid, Option<Uuid>> = HashMap::new();
+/// looking up only the badge classes `issuer_of` does not know yet.
+fn check_badge_classes(
+    conn: &mut PgConnection,
+    awards: &[Assertion],
+    issuer_of: &mut IssuerOf,
+) -> RepoResult<()> {
     for award in awards {
         let (badge_class_id, issuer_id) =
             (award.badge_class_id.as_uuid(), award.issuer_id.as_uuid());
@@ -405,18 +412,20 @@ fn check_badge_classes(conn: &mut PgConnection, awards: &[Assertion]) -> RepoRes
     Ok(())
 }
 
-/// Checks the awards' badge classes and issuers, then inserts them, a
-/// chunk of rows at a time (a row copies the credential's text). The caller
-/// holds the transaction.
-fn insert_assertions(conn: &mut PgConnection, awards: &[Assertion]) -> RepoResult<()> {
-    check_badge_classes(conn, awards)?;
-    for chunk in awards.chunks(INSERT_CHUNK) {
-        let rows: Vec<AssertionRow> = chunk.iter().map(AssertionRow::from).collect();
-        diesel::insert_into(assertions::table)
-            .values(&rows)
-            .execute(conn)
-            .map_err(|e| from_diesel("assertion", e))?;
-    }
+/// Checks the awards' badge classes and issuers, then inserts them in one
+/// statement: at most `INSERT_CHUNK` awards. The caller holds the
+/// transaction.
+fn insert_assertions(
+    conn: &mut PgConnection,
+    awards: &[Assertion],
+    issuer_of: &mut IssuerOf,
+) -> RepoResult<()> {
+    check_badge_classes(conn, awards, issuer_of)?;
+    let rows: Vec<AssertionRow> = awards.iter().map(AssertionRow::from).collect();
+    diesel::insert_into(assertions::table)
+        .values(&rows)
+        .execute(conn)
+        .map_err(|e| from_diesel("assertion", e))?;
     Ok(())
 }
 
@@ -426,7 +435,7 @@ impl AssertionRepository for PgAssertions {
         let award = assertion.clone();
         blocking(&self.0, move |conn| {
             in_transaction(conn, "assertion", |conn| {
-                insert_assertions(conn, std::slice::from_ref(&award))
+                insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())
             })
         })
         .await
@@ -439,8 +448,9 @@ impl AssertionRepository for PgAssertions {
         blocking(&self.0, move |conn| {
             in_transaction(conn, "assertion", |conn| {
                 // Read out of the batch a statement's worth at a time.
+                let mut issuer_of = IssuerOf::new();
                 for chunk in batch.chunks(INSERT_CHUNK) {
-                    insert_assertions(conn, &chunk?)?;
+                    insert_assertions(conn, &chunk?, &mut issuer_of)?;
                 }
                 Ok(())
             })?;

@@ -1,5 +1,7 @@
 //! Awards (assertions / credentials).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use diesel::dsl::{exists, select, sql};
 use diesel::prelude::*;
@@ -31,15 +33,31 @@ impl Assertions {
     }
 }
 
-/// Checks the award's badge class and issuer, then inserts it. The
-/// composite foreign key would refuse a mismatch too, but without saying
-/// which of the two is wrong.
-fn insert(conn: &mut SqliteConnection, row: &AssertionRow) -> Result<(), Failure> {
-    let issuer: Option<String> = badge_classes::table
-        .find(row.badge_class_id())
-        .select(badge_classes::issuer_id)
-        .first(conn)
-        .optional()?;
+/// Each badge class looked up so far in a transaction, with its issuer
+/// (`None`: there is no such badge class).
+type IssuerOf = HashMap<String, Option<String>>;
+
+/// Checks the award's badge class and issuer, looking up only badge classes
+/// `issuer_of` does not know yet, then inserts it. The composite foreign
+/// key would refuse a mismatch too, but without saying which of the two is
+/// wrong.
+fn insert(
+    conn: &mut SqliteConnection,
+    row: &AssertionRow,
+    issuer_of: &mut IssuerOf,
+) -> Result<(), Failure> {
+    let issuer = match issuer_of.get(row.badge_class_id()) {
+        Some(issuer) => issuer.clone(),
+        None => {
+            let issuer: Option<String> = badge_classes::table
+                .find(row.badge_class_id())
+                .select(badge_classes::issuer_id)
+                .first(conn)
+                .optional()?;
+            issuer_of.insert(row.badge_class_id().to_owned(), issuer.clone());
+            issuer
+        }
+    };
     match issuer {
         None => return Err(missing_reference("badge class", row.badge_class_id())),
         Some(issuer) if issuer != row.issuer_id() => {
@@ -61,7 +79,9 @@ fn insert(conn: &mut SqliteConnection, row: &AssertionRow) -> Result<(), Failure
 impl AssertionRepository for Assertions {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
         let row = AssertionRow::try_from(assertion)?;
-        self.db.write(move |conn| insert(conn, &row)).await
+        self.db
+            .write(move |conn| insert(conn, &row, &mut IssuerOf::new()))
+            .await
     }
 
     async fn create_many(&self, mut batch: AwardBatch) -> RepoResult<AwardBatch> {
@@ -72,9 +92,10 @@ impl AssertionRepository for Assertions {
             .write(move |conn| {
                 // A few awards read out of the batch at a time, one row at
                 // a time: a row copies the credential's text.
+                let mut issuer_of = IssuerOf::new();
                 for chunk in batch.chunks(READ_CHUNK) {
                     for award in &chunk? {
-                        insert(conn, &AssertionRow::try_from(award)?)?;
+                        insert(conn, &AssertionRow::try_from(award)?, &mut issuer_of)?;
                     }
                 }
                 Ok(batch)
