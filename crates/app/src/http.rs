@@ -61,7 +61,7 @@ fn json_config(limit: usize) -> web::JsonConfig {
             let error = match &error {
                 actix_web::error::JsonPayloadError::Overflow { limit }
                 | actix_web::error::JsonPayloadError::OverflowKnownLength { limit, .. } => {
-                    DomainError::invalid("body", format!("is larger than {limit} bytes"))
+                    crate::requests::too_large(*limit)
                 }
                 other => crate::requests::not_json(other),
             };

@@ -686,6 +686,11 @@ pub fn not_json(error: impl std::fmt::Display) -> DomainError {
     DomainError::invalid("body", format!("is not valid JSON: {error}"))
 }
 
+/// A body longer than `MAX_BODY_BYTES` allows.
+pub fn too_large(limit: usize) -> DomainError {
+    DomainError::invalid("body", format!("is larger than {limit} bytes"))
+}
+
 /// A body nested deeper than `MAX_JSON_DEPTH` allows.
 pub fn too_deep(max_depth: usize) -> DomainError {
     DomainError::invalid(

@@ -7,7 +7,6 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use openbadges_domain::DomainError;
 use serde_json::Value;
 
 use crate::http::{ApiError, AppState};
@@ -114,11 +113,7 @@ async fn read_limited(
     while let Some(chunk) = payload.next().await {
         let chunk = chunk?;
         if bytes.len() + chunk.len() > limit {
-            return Err(ApiError(DomainError::invalid(
-                "body",
-                format!("is larger than {limit} bytes"),
-            ))
-            .into());
+            return Err(ApiError(requests::too_large(limit)).into());
         }
         bytes.extend_from_slice(&chunk);
     }
