@@ -642,8 +642,21 @@ impl CredentialSigner for Signing {
 
     async fn sign(&self, issuer: &Issuer, credential: Value) -> RepoResult<IssuedCredential> {
         let key = self.active_key(issuer.id).await?;
-        let pair = self.open(&key)?;
-        let method = verification_method(&self.urls, &key);
+        self.sign_with(&key, credential).await
+    }
+}
+
+impl Signing {
+    /// Signs `credential` with `key` (an Ed25519 key of ours), for a caller
+    /// that must know which key signs, such as a cache of signed documents
+    /// keyed on it.
+    pub async fn sign_with(
+        &self,
+        key: &SigningKey,
+        credential: Value,
+    ) -> Result<IssuedCredential, DomainError> {
+        let pair = self.open(key)?;
+        let method = verification_method(&self.urls, key);
         // Whole seconds: repeated proof configurations are cached by the
         // signer, and verifiers compare `created` as a date-time anyway.
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

@@ -5,7 +5,7 @@
 //! `/status-lists/{id}/suspension` for suspension, with the same indices.
 //! The bits are read from the awards' status on every request, so every
 //! instance publishes the same list; only the signature is reused while
-//! the bits are unchanged.
+//! the bits and the issuer's active key are unchanged.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_credentials::bitstring;
 use openbadges_domain::documents::ob3;
-use openbadges_domain::ports::CredentialSigner;
 use openbadges_domain::service;
 use openbadges_domain::*;
 use serde_json::{json, Value};
@@ -34,19 +33,24 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/status-lists/{id}/stats", web::get().to(stats));
 }
 
-/// How long a signed list is served again while its bits do not change. A
-/// changed bit is published at once; this only spares a signature.
+/// How long a signed list is served again while its bits and its issuer's
+/// active key do not change. A changed bit or key is published at once;
+/// this only spares a signature.
 const REUSE_SIGNATURE: Duration = Duration::from_secs(300);
 /// Signed lists kept per worker; past that the oldest is dropped.
 const MAX_SIGNED_LISTS: usize = 1024;
 
 /// Signed list credentials by list and purpose, with the `encodedList`
-/// they were signed over.
+/// they were signed over and the key that signed them.
 #[derive(Default)]
 struct SignedLists(Mutex<HashMap<(StatusListId, StatusPurpose), SignedList>>);
 
 struct SignedList {
     encoded: String,
+    /// A list is served again only while this key is still its issuer's
+    /// active key (read from the database on every request): a rotation
+    /// or revocation through any instance ends the reuse on all of them.
+    key: SigningKeyId,
     document: IssuedCredential,
     signed_at: Instant,
 }
@@ -56,11 +60,14 @@ impl SignedLists {
         &self,
         key: (StatusListId, StatusPurpose),
         encoded: &str,
+        signer: SigningKeyId,
     ) -> Option<IssuedCredential> {
         let lists = self.0.lock().ok()?;
         lists
             .get(&key)
-            .filter(|s| s.encoded == encoded && s.signed_at.elapsed() < REUSE_SIGNATURE)
+            .filter(|s| {
+                s.encoded == encoded && s.key == signer && s.signed_at.elapsed() < REUSE_SIGNATURE
+            })
             .map(|s| s.document.clone())
     }
 
@@ -68,6 +75,7 @@ impl SignedLists {
         &self,
         key: (StatusListId, StatusPurpose),
         encoded: String,
+        signer: SigningKeyId,
         document: IssuedCredential,
     ) {
         if let Ok(mut lists) = self.0.lock() {
@@ -85,6 +93,7 @@ impl SignedLists {
                 key,
                 SignedList {
                     encoded,
+                    key: signer,
                     document,
                     signed_at,
                 },
@@ -105,14 +114,16 @@ async fn status_list_credential(
     let flagged = lists.flagged(id, purpose).await?;
     let encoded = bitstring::encode(list.capacity, flagged)
         .map_err(|e| DomainError::Internal(format!("status list {id}: {e}")))?;
-    if let Some(document) = signed.reusable((id, purpose), &encoded) {
+    // The key that signs now (an indexed read), so that a list signed by a
+    // key since retired or revoked is never served again.
+    let key = state.signing.active_key(list.issuer_id).await?;
+    if let Some(document) = signed.reusable((id, purpose), &encoded, key.id) {
         return Ok(document);
     }
-    let issuer = state.store.issuers().get(list.issuer_id).await?;
     let unsigned =
         ob3::status_list_credential(&list, purpose, &encoded, Timestamp::now(), &state.urls);
-    let document = state.signing.sign(&issuer, unsigned).await?;
-    signed.keep((id, purpose), encoded, document.clone());
+    let document = state.signing.sign_with(&key, unsigned).await?;
+    signed.keep((id, purpose), encoded, key.id, document.clone());
     Ok(document)
 }
 
@@ -141,8 +152,10 @@ async fn publish(
     summary = "Get a revocation status list",
     description = "Public: the signed `BitstringStatusListCredential` (W3C Bitstring Status List v1.0, \
         `statusPurpose: revocation`) that OB 3.0 credentials name in `credentialStatus.statusListCredential`. \
-        Bit `statusListIndex` is 1 when that credential is revoked. The list is read from the database on \
-        every request, so every instance serves the same bits; caches may keep it for 60 seconds.",
+        Bit `statusListIndex` is 1 when that credential is revoked. The list and the issuer's active key are \
+        read from the database on every request, so every instance serves the same bits, signed by the key \
+        that signs now (after a key rotation or revocation, at once); caches may keep it for 60 seconds, so a \
+        cached copy may be signed by a key revoked within the last minute.",
     params(("id" = String, Path, format = "uuid", description = "The list's UUID.")),
     responses(
         (status = 200, description = "The signed status list credential.",
