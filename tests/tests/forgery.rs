@@ -1,22 +1,38 @@
 //! Verification that cannot be fooled, end to end on both backends.
 //!
+//! - A proof counts only if its key is controlled by the credential's
+//!   issuer: a credential (or VC-JWT) naming one of our issuers but signed
+//!   with a stranger's fresh did:key fails `issuerMatch` with
+//!   `ISSUER_MISMATCH`, as the Digital Bazaar verifier rejects it
+//!   ("Credential issuer must match the verification method controller");
+//!   a credential whose issuer is that did:key still verifies.
 //! - A status list is always served signed by its issuer's active key: after
 //!   a rotation and a revocation through one instance, another instance on
 //!   the same database serves the list signed by the new key at once.
 //!
-//! Signed lists are checked here with `openbadges-credentials` against the
-//! keys the issuer's DID document publishes.
+//! Forgeries are made with `openbadges-credentials` (Data Integrity) and
+//! `jsonwebtoken` (VC-JWT), as anyone could.
 
-use openbadges_credentials::{DataIntegrity, VerifyingKey};
+use openbadges_credentials::{
+    did_key_for, did_key_verification_method, DataIntegrity, Ed25519KeyPair, VerifyingKey,
+};
 use openbadges_e2e::{
     award_body, on_both_backends, uuid_of, Caller, Launch, Server, Storage, JWT_SECRET,
 };
 use serde_json::{json, Value};
 
-on_both_backends!(status_lists_are_signed_by_the_active_key_on_every_instance,);
+on_both_backends!(
+    a_strangers_did_key_cannot_sign_for_our_issuer,
+    a_vc_jwt_signed_by_a_stranger_fails_issuer_match,
+    a_did_key_issuer_signing_for_itself_verifies,
+    status_lists_are_signed_by_the_active_key_on_every_instance,
+);
 
 const ADMIN_KEY: &str = "e2e-forgery-admin-key-0123456789a";
 const KEK: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f000112233445566778899aabbccddeeff";
+/// `validFrom` of the re-signed credentials, and its NumericDate.
+const VALID_FROM: &str = "2024-05-01T12:00:00Z";
+const VALID_FROM_SECONDS: i64 = 1_714_564_800;
 
 fn admin() -> Caller {
     Caller::Key(ADMIN_KEY.to_owned())
@@ -54,9 +70,203 @@ fn issued(server: &Server) -> (Value, String) {
     (response.body, issuer)
 }
 
+/// `credential` without its proof, valid from [`VALID_FROM`] with no end.
+fn unsigned(credential: &Value) -> Value {
+    let mut unsigned = credential.clone();
+    let object = unsigned.as_object_mut().expect("a credential is an object");
+    object.remove("proof");
+    object.remove("validUntil");
+    object.insert("validFrom".to_owned(), json!(VALID_FROM));
+    unsigned
+}
+
+/// `credential` issued by `did` (a did:key) instead, as a credential of its
+/// own (a `urn:uuid:` id, no status on our lists).
+fn issued_by(credential: &Value, did: &str) -> Value {
+    let mut moved = credential.clone();
+    moved["issuer"]["id"] = json!(did);
+    moved["id"] = json!(format!("urn:uuid:{}", uuid::Uuid::new_v4()));
+    moved
+        .as_object_mut()
+        .expect("a credential is an object")
+        .remove("credentialStatus");
+    moved
+}
+
+/// Signs `unsigned` with `key`'s did:key (`eddsa-rdfc-2022`).
+fn sign(unsigned: &Value, key: &Ed25519KeyPair) -> Value {
+    DataIntegrity::new()
+        .expect("the bundled contexts load")
+        .sign(
+            unsigned,
+            key,
+            &did_key_verification_method(&key.verifying_key()),
+            "2024-05-01T12:00:00Z",
+        )
+        .expect("sign")
+}
+
+/// PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410), as JWT libraries
+/// take private keys.
+fn pkcs8(key: &Ed25519KeyPair) -> Vec<u8> {
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(key.seed().as_slice());
+    der
+}
+
+/// A VC-JWT (EdDSA) of `claims`, `kid` naming `key`'s did:key.
+fn jwt(claims: &Value, key: &Ed25519KeyPair) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some(did_key_verification_method(&key.verifying_key()));
+    header.typ = Some("JWT".to_owned());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_ed_der(&pkcs8(key)),
+    )
+    .expect("sign a JWT")
+}
+
+/// The claims OB 3.0 maps from a credential valid from [`VALID_FROM`]
+/// with no end: the credential plus `iss`, `jti`, `nbf`.
+fn claims_of(credential: &Value) -> Value {
+    let mut claims = credential.clone();
+    claims["iss"] = credential["issuer"]["id"].clone();
+    claims["jti"] = credential["id"].clone();
+    claims["nbf"] = json!(VALID_FROM_SECONDS);
+    claims
+}
+
+/// `POST /verify body` (anonymously), expecting 200; the report.
+#[track_caller]
+fn verify(server: &Server, body: &Value) -> Value {
+    let response = server.post("/verify", body);
+    response.assert_status(200);
+    response.body
+}
+
+/// The check `name` of a report.
+#[track_caller]
+fn check<'r>(report: &'r Value, name: &str) -> &'r Value {
+    report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["check"] == name))
+        .unwrap_or_else(|| panic!("no {name} check in {report:#}"))
+}
+
+/// The names of the checks that failed.
+fn failed(report: &Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["passed"] == false)
+        .filter_map(|c| c["check"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Asserts a report that fails the issuer binding only, naming both the
+/// key's controller and the credential's issuer.
+#[track_caller]
+fn assert_issuer_mismatch(report: &Value, controller: &str, issuer: &str) {
+    assert_eq!(report["isValid"], false, "{report:#}");
+    assert_eq!(report["errorCode"], "ISSUER_MISMATCH", "{report:#}");
+    assert_eq!(failed(report), ["issuerMatch"], "{report:#}");
+    let message = check(report, "issuerMatch")["message"]
+        .as_str()
+        .expect("a message");
+    assert!(
+        message.contains("Credential issuer must match the verification method controller")
+            && message.contains(controller)
+            && message.contains(issuer),
+        "the message names {controller} and {issuer}: {message}"
+    );
+}
+
+/// Asserts a report with every check passed.
+#[track_caller]
+fn assert_valid(report: &Value) {
+    assert_eq!(report["isValid"], true, "{report:#}");
+    assert_eq!(report["hasValidSignature"], true, "{report:#}");
+    assert_eq!(report["errorCode"], Value::Null, "{report:#}");
+    assert!(failed(report).is_empty(), "{report:#}");
+    assert_eq!(check(report, "issuerMatch")["passed"], true, "{report:#}");
+}
+
 // ---------------------------------------------------------------------------
 // Scenarios
 // ---------------------------------------------------------------------------
+
+/// One of our credentials, its proof stripped and re-signed with a fresh
+/// did:key of someone else: the signature is sound, but the key does not
+/// belong to the issuer, whether the issuer is named by its did:web (as we
+/// issue) or by its profile URL.
+fn a_strangers_did_key_cannot_sign_for_our_issuer(storage: &Storage) {
+    let server = start(storage);
+    let (credential, issuer) = issued(&server);
+    let did = server.did_of(&issuer);
+    assert_eq!(credential["issuer"]["id"], json!(did), "{credential:#}");
+    let stranger = Ed25519KeyPair::generate().expect("a key");
+    let stranger_did = did_key_for(&stranger.verifying_key());
+
+    let forged = sign(&unsigned(&credential), &stranger);
+    let report = verify(&server, &forged);
+    assert_issuer_mismatch(&report, &stranger_did, &did);
+    assert_eq!(report["hasValidSignature"], true, "{report:#}");
+    let report = verify(&server, &json!({"credential": forged}));
+    assert_eq!(report["errorCode"], "ISSUER_MISMATCH", "{report:#}");
+
+    let profile = format!("{}/v3/issuers/{issuer}", server.base_url());
+    let mut by_url = unsigned(&credential);
+    by_url["issuer"]["id"] = json!(profile);
+    let report = verify(&server, &sign(&by_url, &stranger));
+    assert_issuer_mismatch(&report, &stranger_did, &did);
+
+    // Our credential as issued still verifies.
+    assert_valid(&verify(&server, &credential));
+}
+
+/// A VC-JWT carrying one of our credentials, `iss` our issuer, but signed
+/// by a stranger's did:key named in `kid`.
+fn a_vc_jwt_signed_by_a_stranger_fails_issuer_match(storage: &Storage) {
+    let server = start(storage);
+    let (credential, issuer) = issued(&server);
+    let did = server.did_of(&issuer);
+    let stranger = Ed25519KeyPair::generate().expect("a key");
+
+    let token = jwt(&claims_of(&unsigned(&credential)), &stranger);
+    let report = verify(&server, &json!(token));
+    assert_issuer_mismatch(&report, &did_key_for(&stranger.verifying_key()), &did);
+    assert_eq!(check(&report, "jwtClaims")["passed"], true, "{report:#}");
+}
+
+/// Someone else's credential, issued by their did:key and signed with it,
+/// verifies as a Data Integrity credential and as a VC-JWT.
+fn a_did_key_issuer_signing_for_itself_verifies(storage: &Storage) {
+    let server = start(storage);
+    let (credential, _) = issued(&server);
+    let key = Ed25519KeyPair::generate().expect("a key");
+    let did = did_key_for(&key.verifying_key());
+    let theirs = issued_by(&unsigned(&credential), &did);
+
+    let report = verify(&server, &sign(&theirs, &key));
+    assert_valid(&report);
+    assert!(
+        check(&report, "issuerMatch")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&did)),
+        "{report:#}"
+    );
+    assert_valid(&verify(&server, &json!(jwt(&claims_of(&theirs), &key))));
+
+    // Another did:key signing it is a stranger too.
+    let other = Ed25519KeyPair::generate().expect("a key");
+    let report = verify(&server, &sign(&theirs, &other));
+    assert_issuer_mismatch(&report, &did_key_for(&other.verifying_key()), &did);
+}
 
 /// The status list credential of `credential`, fetched from `server`.
 #[track_caller]

@@ -1355,7 +1355,9 @@ pub enum VerificationCheckName {
     /// key and always passes).
     #[serde(rename = "keyStatus")]
     KeyStatus,
-    /// One of our keys signed it, and it belongs to the credential's issuer.
+    /// The proof's key is controlled by the credential's issuer: one of that
+    /// issuer's keys for one of ours (by did:web or profile URL), the
+    /// issuer's own did:key for a did:key issuer.
     #[serde(rename = "issuerMatch")]
     IssuerMatch,
     /// The `eddsa-rdfc-2022` signature verifies (or there is no proof).
@@ -1393,7 +1395,8 @@ pub enum VerificationErrorCode {
     /// The proof's key has been revoked.
     #[serde(rename = "KEY_REVOKED")]
     KeyRevoked,
-    /// The proof's key belongs to another issuer.
+    /// The proof's key is not controlled by the credential's issuer (another
+    /// issuer's key, or a stranger's did:key).
     #[serde(rename = "ISSUER_MISMATCH")]
     IssuerMismatch,
     /// The verification method is neither one of our keys nor a `did:key`.
@@ -1460,7 +1463,7 @@ pub fn verification_report_example() -> Value {
         "checks": [
             {"check": "schema", "passed": true, "message": "an OB 3.0 credential (VC 2.0 context, types, issuer, subject)"},
             {"check": "keyStatus", "passed": true, "message": "key 7c9e2b4a-5d1f-4e3a-8b6c-0a1d2e3f4a5b is active"},
-            {"check": "issuerMatch", "passed": true, "message": "the key belongs to the credential's issuer"},
+            {"check": "issuerMatch", "passed": true, "message": "the key is controlled by the credential's issuer, did:web:badges.example.org:issuers:0b8b5f4e-1a5c-4d37-9b1e-3f0a6c7d2e11"},
             {"check": "proof", "passed": true, "message": "eddsa-rdfc-2022 signature verified"},
             {"check": "validityWindow", "passed": true, "message": "within validFrom and validUntil"},
             {"check": "status", "passed": true, "message": "not revoked or suspended"}

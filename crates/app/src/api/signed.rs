@@ -16,7 +16,7 @@ use openbadges_domain::*;
 use serde_json::{json, Map, Value};
 
 use super::listing::ListQuery;
-use super::verification::{check, check_our_status, Report};
+use super::verification::{check, check_issuer_match, check_our_status, Party, Report};
 use super::{document, path_id, schema, Freshness, JSON_LD};
 use crate::http::{ApiError, AppState};
 use crate::signing::PublicKey;
@@ -352,22 +352,15 @@ pub(super) async fn verify_ob2_jws(
     if !verifies {
         report.fail("KEY_REVOKED");
     }
-    let owner_matches = badge_issuer(state, &payload).await? == Some(key.issuer_id);
-    report.checks.push(check(
-        "issuerMatch",
-        owner_matches,
-        if owner_matches {
-            "the key's owner is the issuer of the assertion's badge".to_owned()
-        } else {
-            format!(
-                "the key's owner, issuer {}, is not the issuer of the assertion's badge",
-                key.issuer_id
-            )
-        },
-    ));
-    if !owner_matches {
-        report.fail("ISSUER_MISMATCH");
-    }
+    // The key's owner is its controller; the assertion's issuer is its
+    // badge's.
+    let issuer = badge_issuer(state, &payload).await?.map(Party::Ours);
+    check_issuer_match(
+        &state.urls,
+        issuer.as_ref(),
+        &Party::Ours(key.issuer_id),
+        &mut report,
+    );
     match (&public, verifies) {
         (_, false) => report.checks.push(check(
             "proof",

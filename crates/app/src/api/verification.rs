@@ -317,12 +317,160 @@ fn method_of(document: &Value) -> Option<&str> {
     document.get("proof")?.get("verificationMethod")?.as_str()
 }
 
+/// A party a proof is bound to: a credential's issuer, or the controller of
+/// the key that made the proof. The issuer binding is that both are the
+/// same party ([`controller_matches`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Party {
+    /// One of our issuers: named by its did:web or a URL of its profile, or
+    /// the owner of one of our stored keys.
+    Ours(IssuerId),
+    /// Anyone else, by identifier: a did:key issuer, or the DID of a
+    /// verification method that is not one of our keys.
+    Other(String),
+}
+
+impl Party {
+    /// The issuer a credential's `issuer` names (a string or an object's
+    /// `id`): one of ours by did:web or profile URL (under `BASE_URL`
+    /// followed by `/`), anyone else as written.
+    pub(super) fn issuer_of(urls: &documents::Urls, document: &Value) -> Option<Self> {
+        let issuer = document.get("issuer")?;
+        let raw = issuer.as_str().or_else(|| issuer.get("id")?.as_str())?;
+        let ours = if raw.starts_with("did:") {
+            urls.issuer_of_did(raw)
+        } else if raw.starts_with(&format!("{}/", urls.base())) {
+            crate::requests::issuer_reference(raw, urls)
+                .ok()
+                .map(IssuerId::from)
+        } else {
+            None
+        };
+        Some(ours.map_or_else(|| Self::Other(raw.to_owned()), Self::Ours))
+    }
+
+    /// The controller of verification method `method`: the issuer owning
+    /// it when it is one of our stored keys (`owner`), else the DID it is
+    /// a fragment of (for a did:key, the did:key itself).
+    pub(super) fn controller_of(method: &str, owner: Option<IssuerId>) -> Self {
+        owner.map_or_else(
+            || {
+                Self::Other(
+                    method
+                        .split_once('#')
+                        .map_or(method, |(did, _)| did)
+                        .to_owned(),
+                )
+            },
+            Self::Ours,
+        )
+    }
+
+    /// How a report names the party: our issuers by their did:web (the
+    /// controller of their keys).
+    fn name(&self, urls: &documents::Urls) -> String {
+        match self {
+            Self::Ours(id) => urls.issuer_did(*id),
+            Self::Other(id) => id.clone(),
+        }
+    }
+}
+
+/// The issuer binding of every proof: it counts only if its key is
+/// controlled by the credential's issuer. A did:web issuer of ours: one of
+/// that issuer's stored keys (whose method's DID is the issuer's); a
+/// did:key issuer: exactly that did:key; our profile URLs: that issuer's
+/// keys; a credential naming no issuer: no key. Otherwise anyone could sign
+/// with a fresh did:key of their own and claim one of our issuers.
+pub(super) fn controller_matches(issuer: Option<&Party>, controller: &Party) -> bool {
+    issuer == Some(controller)
+}
+
+/// Checks the issuer binding (`issuerMatch`), naming both parties when it
+/// fails, in the words of the Digital Bazaar verifier.
+pub(super) fn check_issuer_match(
+    urls: &documents::Urls,
+    issuer: Option<&Party>,
+    controller: &Party,
+    report: &mut Report,
+) {
+    let matches = controller_matches(issuer, controller);
+    let message = if matches {
+        format!(
+            "the key is controlled by the credential's issuer, {}",
+            controller.name(urls)
+        )
+    } else {
+        format!(
+            "Credential issuer must match the verification method controller: the key's \
+             controller is {}, the credential's issuer is {}",
+            controller.name(urls),
+            issuer.map_or_else(|| "missing".to_owned(), |i| i.name(urls))
+        )
+    };
+    report.checks.push(check("issuerMatch", matches, message));
+    if !matches {
+        report.fail("ISSUER_MISMATCH");
+    }
+}
+
+/// The key a proof's verification method names, as far as it was found.
+struct FoundKey {
+    /// Who controls it.
+    controller: Party,
+    /// Its public half, unless it is one of ours that was revoked.
+    public: Option<PublicKey>,
+}
+
+/// Finds the key behind `method` (one of ours by did:web, or a did:key)
+/// and checks its status (`keyStatus`); `None`, after failing the report
+/// with `UNKNOWN_KEY`, when there is no such key.
+async fn find_key(
+    state: &AppState,
+    method: &str,
+    report: &mut Report,
+) -> Result<Option<FoundKey>, ApiError> {
+    if let Some((key, public)) = state.signing.our_key(method).await? {
+        let verifies = key.status.verifies();
+        report.checks.push(check(
+            "keyStatus",
+            verifies,
+            format!("key {} is {}", key.id, key.status.as_str()),
+        ));
+        if !verifies {
+            report.fail("KEY_REVOKED");
+        }
+        return Ok(Some(FoundKey {
+            controller: Party::controller_of(method, Some(key.issuer_id)),
+            public: verifies.then_some(public),
+        }));
+    }
+    if let Ok(public) = openbadges_credentials::resolve_did_key(method) {
+        report.checks.push(check(
+            "keyStatus",
+            true,
+            "did:key: the key is in the identifier",
+        ));
+        return Ok(Some(FoundKey {
+            controller: Party::controller_of(method, None),
+            public: Some(PublicKey::Ed25519(public)),
+        }));
+    }
+    report.checks.push(check(
+        "keyStatus",
+        false,
+        format!("unknown verification method {method}"),
+    ));
+    report.fail("UNKNOWN_KEY");
+    Ok(None)
+}
+
 /// Checks the proof: the key (ours by did:web, or did:key), its status,
-/// that it belongs to the credential's issuer, and the signature.
+/// that it is controlled by the credential's issuer, and the signature.
 async fn check_proof(
     state: &AppState,
     document: &Value,
-    issuer: Option<IssuerId>,
+    issuer: Option<Party>,
     report: &mut Report,
 ) -> Result<(), ApiError> {
     let Some(method) = method_of(document) else {
@@ -332,77 +480,33 @@ async fn check_proof(
         report.fail("NO_PROOF");
         return Ok(());
     };
-    let ours = state.signing.our_key(method).await?;
-    let key = match &ours {
-        Some((key, public)) => {
-            let verifies = key.status.verifies();
-            report.checks.push(check(
-                "keyStatus",
-                verifies,
-                format!("key {} is {}", key.id, key.status.as_str()),
-            ));
-            if !verifies {
-                report.fail("KEY_REVOKED");
-            }
-            let matches = issuer.is_some_and(|issuer| issuer == key.issuer_id);
-            report.checks.push(check(
-                "issuerMatch",
-                matches,
-                if matches {
-                    "the key belongs to the credential's issuer".to_owned()
-                } else {
-                    format!(
-                        "the key belongs to issuer {}, not to the credential's issuer",
-                        key.issuer_id
-                    )
-                },
-            ));
-            if !matches {
-                report.fail("ISSUER_MISMATCH");
-            }
-            match public {
-                PublicKey::Ed25519(public) => verifies.then_some(*public),
-                PublicKey::Rsa(_) => None,
-            }
-        }
-        None if method.starts_with("did:key:") => {
-            report.checks.push(check(
-                "keyStatus",
-                true,
-                "did:key: the key is in the identifier",
-            ));
-            None
-        }
-        None => {
-            report.checks.push(check(
-                "keyStatus",
-                false,
-                format!("unknown verification method {method}"),
-            ));
-            report.fail("UNKNOWN_KEY");
-            return Ok(());
-        }
+    let Some(found) = find_key(state, method, report).await? else {
+        return Ok(());
     };
-    if let (Some((stored, _)), None) = (&ours, key) {
-        if stored.status.verifies() {
+    check_issuer_match(&state.urls, issuer.as_ref(), &found.controller, report);
+    let key = match found.public {
+        Some(PublicKey::Ed25519(key)) => key,
+        Some(PublicKey::Rsa(_)) => {
             report.checks.push(check(
                 "proof",
                 false,
                 "the verification method is an RS256 key: an eddsa-rdfc-2022 proof needs an Ed25519 key",
             ));
             report.fail("INVALID_SIGNATURE");
-        } else {
+            return Ok(());
+        }
+        None => {
             report.checks.push(check(
                 "proof",
                 false,
                 "the signing key verifies nothing any more",
             ));
+            return Ok(());
         }
-        return Ok(());
-    }
+    };
     let integrity = state.signing.integrity();
     let signed = document.clone();
-    let outcome = web::block(move || integrity.verify(&signed, |_| key))
+    let outcome = web::block(move || integrity.verify(&signed, |_| Some(key)))
         .await
         .map_err(|e| DomainError::Internal(format!("verification task failed: {e}")))?;
     match outcome {
@@ -535,20 +639,6 @@ fn check_shape(document: &Value, report: &mut Report) {
     }
 }
 
-/// The id of one of our issuers named by a credential's `issuer`: its
-/// `did:web` (what credentials name their issuer by), or its profile URL or
-/// another reference form.
-fn our_issuer(state: &AppState, document: &Value) -> Option<IssuerId> {
-    let issuer = document.get("issuer")?;
-    let raw = issuer.as_str().or_else(|| issuer.get("id")?.as_str())?;
-    if raw.starts_with("did:") {
-        return state.urls.issuer_of_did(raw);
-    }
-    crate::requests::issuer_reference(raw, &state.urls)
-        .ok()
-        .map(IssuerId::from)
-}
-
 /// `GET /credentials/{id}/verify`: verifies one of our credentials as a
 /// verifier would: proof, key status, issuer, validity window, status.
 #[utoipa::path(
@@ -559,7 +649,7 @@ fn our_issuer(state: &AppState, document: &Value) -> Option<IssuerId> {
     summary = "Verify a credential of this server",
     description = "Public. Verifies the credential as it was issued (its OB 3.0 form with its proof), as a \
         verifier would: its shape (`schema`), the proof's key (`keyStatus`: known and not revoked; \
-        `issuerMatch`: the credential's issuer's), the `eddsa-rdfc-2022` signature (`proof`), `validFrom` / \
+        `issuerMatch`: controlled by the credential's issuer), the `eddsa-rdfc-2022` signature (`proof`), `validFrom` / \
         `validUntil` (`validityWindow`) and whether it was revoked or suspended (`status`). A credential issued \
         with `?sign=false` has no proof: `NO_PROOF`. A revoked credential answers 200 with `errorCode: REVOKED` \
         here (not 410). Served under every prefix, and under `/assertions`.",
@@ -583,7 +673,8 @@ pub(super) async fn verify_stored(
         Some(issued) => {
             let document = issued.document()?;
             check_shape(&document, &mut report);
-            check_proof(&state, &document, Some(award.issuer_id), &mut report).await?;
+            let issuer = Party::Ours(award.issuer_id);
+            check_proof(&state, &document, Some(issuer), &mut report).await?;
             check_window(&document, &mut report);
         }
         None => {
@@ -602,8 +693,8 @@ pub(super) async fn verify_stored(
         .json(report.into_json(Some(&url))))
 }
 
-/// `POST /verify` with an OB 3.0 credential (JSON): ours or another
-/// issuer's signed with `did:key`.
+/// `POST /verify` with an OB 3.0 credential (JSON): ours, or a did:key
+/// issuer's signed with that did:key.
 #[utoipa::path(
     post,
     path = "/verify",
@@ -615,9 +706,11 @@ pub(super) async fn verify_stored(
         server's `CryptographicKey` URLs: the key must not be revoked and must belong to the issuer of the \
         assertion's badge; then `issuedOn` / `expires` and, for one of this server's assertions, revocation). \
         For a JSON credential: its shape, its proof (one of this server's issuer \
-        keys, named `<issuer did>#key-<key id>`, which must belong to the credential's issuer and not be \
-        revoked; or a `did:key`), the `eddsa-rdfc-2022` signature over the document as posted (any change \
-        after signing gives `INVALID_SIGNATURE`), and `validFrom` / `validUntil`. When its `id` is the URL of one \
+        keys, named `<issuer did>#key-<key id>`, not revoked; or a `did:key`), that the proof's key is \
+        controlled by the credential's issuer (`issuerMatch`: one of that issuer's keys for one of this \
+        server's issuers, by did:web or profile URL; the issuer's own did:key for a did:key issuer; otherwise \
+        `ISSUER_MISMATCH`, naming both), the `eddsa-rdfc-2022` signature over the document as posted (any \
+        change after signing gives `INVALID_SIGNATURE`), and `validFrom` / `validUntil`. When its `id` is the URL of one \
         of this server's credentials, whether that credential was revoked or suspended too. JSON-LD contexts \
         are never fetched: a credential using a context that is not bundled, or a term its contexts do not \
         define, fails the `proof` check. Bare path only.",
@@ -657,7 +750,7 @@ async fn verify_posted(
     };
     let mut report = Report::new();
     check_shape(&document, &mut report);
-    let issuer = our_issuer(&state, &document);
+    let issuer = Party::issuer_of(&state.urls, &document);
     check_proof(&state, &document, issuer, &mut report).await?;
     check_window(&document, &mut report);
     let id = document
@@ -685,31 +778,17 @@ async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiEr
             .insert_header(("Cache-Control", "no-store"))
             .json(report.into_json(None)));
     };
-    let (public, our_key) = match state.signing.our_key(&kid).await? {
-        Some((key, public)) => (Some(public).filter(|_| key.status.verifies()), Some(key)),
-        None => (
-            openbadges_credentials::resolve_did_key(&kid)
-                .ok()
-                .map(PublicKey::Ed25519),
-            None,
-        ),
+    let Some(found) = find_key(state, &kid, &mut report).await? else {
+        return Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(report.into_json(None)));
     };
-    if let Some(key) = &our_key {
-        let verifies = key.status.verifies();
+    let Some(public) = found.public else {
         report.checks.push(check(
-            "keyStatus",
-            verifies,
-            format!("key {} is {}", key.id, key.status.as_str()),
+            "proof",
+            false,
+            "the signing key verifies nothing any more",
         ));
-        if !verifies {
-            report.fail("KEY_REVOKED");
-        }
-    }
-    let Some(public) = public else {
-        report
-            .checks
-            .push(check("proof", false, format!("no usable key for {kid}")));
-        report.fail("UNKNOWN_KEY");
         return Ok(HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
             .json(report.into_json(None)));
@@ -750,17 +829,8 @@ async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiEr
         report.fail("CLAIMS_MISMATCH");
     }
     check_shape(&payload, &mut report);
-    if let Some(key) = &our_key {
-        let matches = our_issuer(state, &payload) == Some(key.issuer_id);
-        report.checks.push(check(
-            "issuerMatch",
-            matches,
-            "the key belongs to the credential's issuer",
-        ));
-        if !matches {
-            report.fail("ISSUER_MISMATCH");
-        }
-    }
+    let issuer = Party::issuer_of(&state.urls, &payload);
+    check_issuer_match(&state.urls, issuer.as_ref(), &found.controller, &mut report);
     check_window(&payload, &mut report);
     let id = payload.get("id").and_then(Value::as_str).map(str::to_owned);
     check_our_status(state, id.as_deref(), &mut report).await?;
@@ -797,4 +867,53 @@ pub(super) async fn check_our_status(
         Err(other) => return Err(other.into()),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The issuer binding on its own: who may sign for which issuer.
+    #[test]
+    fn only_the_issuers_own_keys_sign_for_it() {
+        let urls = documents::Urls::new("http://localhost:3000/ob").unwrap();
+        let ours = IssuerId::generate();
+        let did = urls.issuer_did(ours);
+        let stranger = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+        let issuer = |id: &str| Party::issuer_of(&urls, &json!({"issuer": {"id": id}}));
+        let ours_by_key = Party::controller_of(&format!("{did}#key-1"), Some(ours));
+        let strangers = Party::controller_of(&format!("{stranger}#z6Mk"), None);
+
+        for named in [
+            did.clone(),
+            urls.issuer(documents::Version::V3, ours),
+            urls.issuer(documents::Version::V2, ours),
+        ] {
+            assert_eq!(issuer(&named), Some(Party::Ours(ours)), "{named}");
+            assert!(controller_matches(issuer(&named).as_ref(), &ours_by_key));
+            assert!(!controller_matches(issuer(&named).as_ref(), &strangers));
+        }
+        // Another of our issuers' keys, and our keys for someone else.
+        let other = Party::controller_of("x#key-2", Some(IssuerId::generate()));
+        assert!(!controller_matches(issuer(&did).as_ref(), &other));
+        assert!(!controller_matches(issuer(stranger).as_ref(), &ours_by_key));
+        // A did:key issuer signs for itself only.
+        assert!(controller_matches(issuer(stranger).as_ref(), &strangers));
+        // Our issuer's id on another host, or in a form that is no URL of
+        // ours, is someone else.
+        for elsewhere in [
+            did.replace("localhost", "evil"),
+            format!("urn:uuid:{ours}"),
+            format!("http://localhost:3000/obx/v3/issuers/{ours}"),
+        ] {
+            assert_eq!(
+                issuer(&elsewhere),
+                Some(Party::Other(elsewhere.clone())),
+                "{elsewhere}"
+            );
+        }
+        // No issuer: nothing matches.
+        assert_eq!(Party::issuer_of(&urls, &json!({})), None);
+        assert!(!controller_matches(None, &strangers));
+    }
 }
