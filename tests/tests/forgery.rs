@@ -6,12 +6,16 @@
 //!   `ISSUER_MISMATCH`, as the Digital Bazaar verifier rejects it
 //!   ("Credential issuer must match the verification method controller");
 //!   a credential whose issuer is that did:key still verifies.
+//! - A VC-JWT is not accepted before its `nbf` nor after its `exp`, whatever
+//!   the credential inside says.
 //! - A status list is always served signed by its issuer's active key: after
 //!   a rotation and a revocation through one instance, another instance on
 //!   the same database serves the list signed by the new key at once.
 //!
 //! Forgeries are made with `openbadges-credentials` (Data Integrity) and
 //! `jsonwebtoken` (VC-JWT), as anyone could.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use openbadges_credentials::{
     did_key_for, did_key_verification_method, DataIntegrity, Ed25519KeyPair, VerifyingKey,
@@ -25,6 +29,7 @@ on_both_backends!(
     a_strangers_did_key_cannot_sign_for_our_issuer,
     a_vc_jwt_signed_by_a_stranger_fails_issuer_match,
     a_did_key_issuer_signing_for_itself_verifies,
+    a_vc_jwt_is_refused_outside_its_nbf_and_exp,
     status_lists_are_signed_by_the_active_key_on_every_instance,
 );
 
@@ -138,6 +143,13 @@ fn claims_of(credential: &Value) -> Value {
     claims["jti"] = credential["id"].clone();
     claims["nbf"] = json!(VALID_FROM_SECONDS);
     claims
+}
+
+fn now_seconds() -> i64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970");
+    i64::try_from(now.as_secs()).expect("seconds fit")
 }
 
 /// `POST /verify body` (anonymously), expecting 200; the report.
@@ -266,6 +278,74 @@ fn a_did_key_issuer_signing_for_itself_verifies(storage: &Storage) {
     let other = Ed25519KeyPair::generate().expect("a key");
     let report = verify(&server, &sign(&theirs, &other));
     assert_issuer_mismatch(&report, &did_key_for(&other.verifying_key()), &did);
+}
+
+/// A VC-JWT's own `nbf` and `exp` bound it, whatever the credential it
+/// carries says (`validityWindow`).
+fn a_vc_jwt_is_refused_outside_its_nbf_and_exp(storage: &Storage) {
+    let server = start(storage);
+    let (credential, _) = issued(&server);
+    let key = Ed25519KeyPair::generate().expect("a key");
+    let theirs = issued_by(&unsigned(&credential), &did_key_for(&key.verifying_key()));
+    let now = now_seconds();
+    let window_message = |report: &Value| {
+        check(report, "validityWindow")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // Expired by `exp`, though the credential has no validUntil.
+    let mut claims = claims_of(&theirs);
+    claims["exp"] = json!(now - 3600);
+    let report = verify(&server, &json!(jwt(&claims, &key)));
+    assert_eq!(report["isValid"], false, "{report:#}");
+    assert_eq!(report["errorCode"], "EXPIRED", "{report:#}");
+    assert_eq!(report["isExpired"], true, "{report:#}");
+    assert_eq!(failed(&report), ["validityWindow"], "{report:#}");
+    assert!(window_message(&report).contains("exp"), "{report:#}");
+
+    // Not valid before `nbf`, with no validFrom in the credential.
+    let mut early = theirs.clone();
+    early
+        .as_object_mut()
+        .expect("an object")
+        .remove("validFrom");
+    let mut claims = claims_of(&early);
+    claims["nbf"] = json!(now + 3600);
+    let report = verify(&server, &json!(jwt(&claims, &key)));
+    assert_eq!(report["isValid"], false, "{report:#}");
+    assert_eq!(report["errorCode"], "NOT_VALID_NOW", "{report:#}");
+    assert_eq!(failed(&report), ["validityWindow"], "{report:#}");
+    assert!(window_message(&report).contains("nbf"), "{report:#}");
+
+    // Nor with an earlier validFrom (the claims disagree with it, too).
+    let mut claims = claims_of(&theirs);
+    claims["nbf"] = json!(now + 3600);
+    let report = verify(&server, &json!(jwt(&claims, &key)));
+    assert_eq!(report["isValid"], false, "{report:#}");
+    assert_eq!(
+        check(&report, "validityWindow")["passed"],
+        false,
+        "{report:#}"
+    );
+    assert!(window_message(&report).contains("nbf"), "{report:#}");
+
+    // `nbf` and `exp` that are not NumericDates.
+    let mut claims = claims_of(&theirs);
+    claims["exp"] = json!("tomorrow");
+    let report = verify(&server, &json!(jwt(&claims, &key)));
+    assert_eq!(report["isValid"], false, "{report:#}");
+    assert_eq!(
+        check(&report, "validityWindow")["passed"],
+        false,
+        "{report:#}"
+    );
+
+    // Within both, it verifies.
+    let mut claims = claims_of(&theirs);
+    claims["exp"] = json!(now + 3600);
+    assert_valid(&verify(&server, &json!(jwt(&claims, &key))));
 }
 
 /// The status list credential of `credential`, fetched from `server`.

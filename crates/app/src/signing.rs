@@ -530,7 +530,8 @@ pub fn jwt_claims(credential: &Value) -> Value {
 /// The payload of a VC-JWT signed by `public`, if its signature verifies
 /// and its `alg` is the key's (EdDSA or RS256; no other, `none` included).
 /// The validity window is left to the caller, which checks it on the
-/// credential itself.
+/// credential itself and on the JWT's `nbf` and `exp`, for both algorithms
+/// alike (the RS256 path does not go through `jsonwebtoken`).
 pub fn verified_jwt_payload(token: &str, public: &PublicKey) -> Option<Value> {
     match public {
         PublicKey::Ed25519(key) => {

@@ -1363,7 +1363,8 @@ pub enum VerificationCheckName {
     /// The `eddsa-rdfc-2022` signature verifies (or there is no proof).
     #[serde(rename = "proof")]
     Proof,
-    /// Now is within `validFrom` and `validUntil`.
+    /// Now is within `validFrom` and `validUntil` (and, for a VC-JWT, its
+    /// `nbf` and `exp`).
     #[serde(rename = "validityWindow")]
     ValidityWindow,
     /// One of our credentials, not revoked or suspended.

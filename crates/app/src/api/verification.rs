@@ -524,8 +524,20 @@ async fn check_proof(
     Ok(())
 }
 
-/// Checks `validFrom` / `validUntil` against now.
-fn check_window(document: &Value, report: &mut Report) {
+/// A JWT's `nbf` or `exp` (RFC 7519 NumericDate, seconds since the epoch):
+/// `None` when absent, `Some(None)` when not a date.
+fn numeric_date(claims: &Value, name: &str) -> Option<Option<i64>> {
+    claims.get(name).map(|value| {
+        value
+            .as_i64()
+            .or_else(|| value.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+    })
+}
+
+/// Checks `validFrom` / `validUntil` against now, and for a VC-JWT its
+/// `nbf` / `exp` as well (`jwt`, the claims): a JWT is not accepted before
+/// its `nbf` nor from its `exp` on, whatever the credential inside says.
+fn check_window(document: &Value, jwt: Option<&Value>, report: &mut Report) {
     let now = Timestamp::now();
     let from = document
         .get("validFrom")
@@ -535,16 +547,34 @@ fn check_window(document: &Value, report: &mut Report) {
         .get("validUntil")
         .and_then(Value::as_str)
         .map(Timestamp::parse);
+    let seconds = now.as_datetime().timestamp();
+    let (nbf, exp) = jwt.map_or((None, None), |claims| {
+        (numeric_date(claims, "nbf"), numeric_date(claims, "exp"))
+    });
     let (passed, message) = match (from, until) {
         (Some(Err(_)), _) | (_, Some(Err(_))) => {
             (false, "validFrom or validUntil is not a date-time")
         }
+        _ if matches!(nbf, Some(None)) || matches!(exp, Some(None)) => {
+            (false, "the JWT's nbf or exp is not a NumericDate")
+        }
         (Some(Ok(from)), _) if from > now => (false, "not valid yet (validFrom is in the future)"),
+        _ if nbf.flatten().is_some_and(|nbf| nbf > seconds) => {
+            (false, "not valid yet (the JWT's nbf is in the future)")
+        }
         (_, Some(Ok(until))) if until <= now => {
             report.expired = true;
             (false, "expired (validUntil has passed)")
         }
+        _ if exp.flatten().is_some_and(|exp| exp <= seconds) => {
+            report.expired = true;
+            (false, "expired (the JWT's exp has passed)")
+        }
         (None, _) => (false, "validFrom is missing"),
+        _ if jwt.is_some() => (
+            true,
+            "within validFrom and validUntil, and the JWT's nbf and exp",
+        ),
         _ => (true, "within validFrom and validUntil"),
     };
     report.checks.push(check("validityWindow", passed, message));
@@ -675,7 +705,7 @@ pub(super) async fn verify_stored(
             check_shape(&document, &mut report);
             let issuer = Party::Ours(award.issuer_id);
             check_proof(&state, &document, Some(issuer), &mut report).await?;
-            check_window(&document, &mut report);
+            check_window(&document, None, &mut report);
         }
         None => {
             report.checks.push(check(
@@ -710,7 +740,8 @@ pub(super) async fn verify_stored(
         controlled by the credential's issuer (`issuerMatch`: one of that issuer's keys for one of this \
         server's issuers, by did:web or profile URL; the issuer's own did:key for a did:key issuer; otherwise \
         `ISSUER_MISMATCH`, naming both), the `eddsa-rdfc-2022` signature over the document as posted (any \
-        change after signing gives `INVALID_SIGNATURE`), and `validFrom` / `validUntil`. When its `id` is the URL of one \
+        change after signing gives `INVALID_SIGNATURE`), and `validFrom` / `validUntil` (for a VC-JWT, its \
+        `nbf` and `exp` too). When its `id` is the URL of one \
         of this server's credentials, whether that credential was revoked or suspended too. JSON-LD contexts \
         are never fetched: a credential using a context that is not bundled, or a term its contexts do not \
         define, fails the `proof` check. Bare path only.",
@@ -752,7 +783,7 @@ async fn verify_posted(
     check_shape(&document, &mut report);
     let issuer = Party::issuer_of(&state.urls, &document);
     check_proof(&state, &document, issuer, &mut report).await?;
-    check_window(&document, &mut report);
+    check_window(&document, None, &mut report);
     let id = document
         .get("id")
         .and_then(Value::as_str)
@@ -765,7 +796,8 @@ async fn verify_posted(
 
 /// Verifies a VC-JWT: the EdDSA or RS256 signature with the key its `kid`
 /// names (ours by did:web, or a did:key), the claims OB 3.0 maps against the
-/// credential they carry, then the same checks as a JSON credential.
+/// credential they carry, then the same checks as a JSON credential, the
+/// JWT's own `nbf` and `exp` included.
 async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiError> {
     let mut report = Report::new();
     let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
@@ -793,7 +825,8 @@ async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiEr
             .insert_header(("Cache-Control", "no-store"))
             .json(report.into_json(None)));
     };
-    // The validity window is checked below on the credential itself.
+    // The validity window is checked below, on the credential and on the
+    // JWT's own nbf and exp.
     let Some(payload) = crate::signing::verified_jwt_payload(token, &public) else {
         report
             .checks
@@ -831,7 +864,7 @@ async fn verify_jwt(state: &AppState, token: &str) -> Result<HttpResponse, ApiEr
     check_shape(&payload, &mut report);
     let issuer = Party::issuer_of(&state.urls, &payload);
     check_issuer_match(&state.urls, issuer.as_ref(), &found.controller, &mut report);
-    check_window(&payload, &mut report);
+    check_window(&payload, Some(&payload), &mut report);
     let id = payload.get("id").and_then(Value::as_str).map(str::to_owned);
     check_our_status(state, id.as_deref(), &mut report).await?;
     Ok(HttpResponse::Ok()
