@@ -21,12 +21,17 @@
 //! the verification method's controller to be the credential's `issuer`:
 //! our credentials name their issuer by its did:web, the controller of its
 //! keys, as the OB 3.0 implementation guide asks ("Key provenance").
+//! The same rule is our `/verify`'s issuer binding: a credential of ours
+//! re-signed with a stranger's did:key is rejected by both.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
+use openbadges_credentials::{
+    did_key_for, did_key_verification_method, DataIntegrity, Ed25519KeyPair,
+};
 use openbadges_e2e::{achievement_body, award_body, id_of, issuer_body, uuid_of, Launch, Server};
 use serde_json::{json, Map, Value};
 use tempfile::TempDir;
@@ -534,4 +539,84 @@ fn the_reference_stack_verifies_our_credentials_and_rejects_tampered_ones() {
             Some(&json!({})),
         )
         .assert_rejected(&format!("refusing to fetch {method}"));
+}
+
+/// A credential of ours re-signed with a stranger's did:key: the reference
+/// stack rejects it for the reason our `/verify` does (the key's controller
+/// is not the credential's issuer), though it resolves the did:key; the
+/// did:key issuer's own credential, signed with that key, passes both.
+#[test]
+fn the_reference_stack_agrees_that_a_strangers_did_key_cannot_sign_for_us() {
+    if !verifier_ready() {
+        return;
+    }
+    let fixture = Fixture::issue();
+    let (what, original) = &fixture.credentials[1];
+    let key = Ed25519KeyPair::generate().expect("a key");
+    let public = key.verifying_key();
+    let did = did_key_for(&public);
+    let method = did_key_verification_method(&public);
+    let sign = |unsigned: &Value| {
+        DataIntegrity::new()
+            .expect("the bundled contexts load")
+            .sign(unsigned, &key, &method, "2024-05-01T12:00:00Z")
+            .expect("sign")
+    };
+    let mut unsigned = original.clone();
+    unsigned.as_object_mut().expect("an object").remove("proof");
+
+    // The did:key's DID document, as a did:key resolver derives it, beside
+    // ours: the reference stack resolves the stranger's key.
+    let mut documents: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.dir.path().join("documents.json")).expect("documents"),
+    )
+    .expect("documents.json");
+    let entry = json!({
+        "id": method,
+        "type": "Multikey",
+        "controller": did,
+        "publicKeyMultibase": public.to_multibase(),
+    });
+    let mut with_context = entry.clone();
+    with_context["@context"] = json!(MULTIKEY_V1);
+    documents[&method] = with_context;
+    documents[&did] = json!({
+        "@context": ["https://www.w3.org/ns/did/v1", MULTIKEY_V1],
+        "id": did,
+        "verificationMethod": [entry],
+        "assertionMethod": [method],
+    });
+
+    let forged = sign(&unsigned);
+    fixture
+        .verify(
+            &format!("{what}, re-signed with a stranger's did:key"),
+            &forged,
+            &[],
+            Some(&documents),
+        )
+        .assert_rejected("Credential issuer must match the verification method controller");
+    let ours = fixture.server.post("/verify", &forged);
+    ours.assert_status(200);
+    assert_eq!(ours.body["errorCode"], "ISSUER_MISMATCH", "{:#}", ours.body);
+
+    let mut theirs = unsigned.clone();
+    theirs["issuer"]["id"] = json!(did);
+    theirs["id"] = json!(format!("urn:uuid:{}", uuid::Uuid::new_v4()));
+    theirs
+        .as_object_mut()
+        .expect("an object")
+        .remove("credentialStatus");
+    let theirs = sign(&theirs);
+    fixture
+        .verify(
+            "the did:key issuer's own credential",
+            &theirs,
+            &[],
+            Some(&documents),
+        )
+        .assert_verified();
+    let ours = fixture.server.post("/verify", &theirs);
+    ours.assert_status(200);
+    assert_eq!(ours.body["isValid"], true, "{:#}", ours.body);
 }
