@@ -380,10 +380,18 @@ pub async fn authenticate_api_key(
         Err(DomainError::NotFound { .. }) => return Ok(Err(KeyRejection::Unknown)),
         Err(other) => return Err(other),
     };
+    // A key acts with no more than its user's role allows now: the keys
+    // of a user demoted since they were made lose what the role lost.
+    let allowed = Principal::role_permissions(user.role);
     let principal = Principal {
         user_id: Some(user.id),
         role: user.role,
-        permissions: key.permissions.clone(),
+        permissions: key
+            .permissions
+            .iter()
+            .filter(|p| allowed.contains(p))
+            .copied()
+            .collect(),
         issuer_scope: key.issuer_scope,
         credential: crate::access::Credential::ApiKey,
     };

@@ -156,13 +156,17 @@ async fn key_principal(state: &AppState, key: &str) -> Result<Principal, AuthErr
 }
 
 async fn token_principal(state: &AppState, token: &str) -> Result<Principal, AuthError> {
-    let (user_id, _) = state
+    let session = state
         .auth
         .tokens
         .verify(token)
         .ok_or(AuthError::Invalid("invalid or expired token"))?;
-    // The role is read afresh: a demotion or deletion takes effect at once.
-    match state.store.users().get(user_id).await {
+    // The user is read afresh: a demotion, a deletion, a new password or a
+    // logout everywhere takes effect at once.
+    match state.store.users().get(session.user).await {
+        Ok(user) if user.session_generation != session.generation => Err(AuthError::Invalid(
+            "this token has been ended by a password change or a logout",
+        )),
         Ok(user) => Ok(Principal::session(user.id, user.role)),
         Err(DomainError::NotFound { .. }) => {
             Err(AuthError::Invalid("the token's user no longer exists"))
