@@ -438,8 +438,10 @@ async fn get_user(
     tag = "accounts",
     operation_id = "updateUser",
     summary = "Change a user's e-mail address or role",
-    description = "The user themself may change their e-mail address; only an administrator may change a role. \
-        Fields not given are kept. A role change applies at once, to tokens already issued too.",
+    description = "The user themself, whatever their role (logged in, or with a key that has the `write` \
+        permission), may change their e-mail address; only an administrator may change a role. Only the fields \
+        given are written: fields not given are kept as stored, even when changed meanwhile. A role change \
+        applies at once, to tokens and keys already issued too.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
     request_body(content = super::schema::UserUpdate, description = "The fields to change."),
     responses(
@@ -591,9 +593,10 @@ fn parse_permissions(body: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<P
     tag = "accounts",
     operation_id = "createApiKey",
     summary = "Create an API key",
-    description = "For the caller, or (administrators) for the user named by `userId`. The key is in the answer \
-        this once: only its SHA-256 is stored. Its permissions cannot exceed what its user's role allows, and an \
-        issuer scope must be an issuer its user manages. A key scoped to an issuer cannot create keys.",
+    description = "For the caller (any role, viewers included: logged in, or with a key that has the `write` \
+        permission), or (administrators) for the user named by `userId`. The key is in the answer this once: only \
+        its SHA-256 is stored. Its permissions cannot exceed what its user's role allows (a viewer's: `read`), and \
+        an issuer scope must be an issuer its user manages. A key scoped to an issuer cannot create keys.",
     request_body(content = super::schema::NewApiKeyRequest, description = "The key's label, permissions, scope and expiry."),
     responses(
         (status = 201, description = "Created: the key's record and the key itself, shown only now.",
