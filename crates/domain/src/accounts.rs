@@ -324,27 +324,16 @@ pub const LAST_USED_GRANULARITY: std::time::Duration = std::time::Duration::from
 
 /// Whether a use of `key` (as authentication read it) at `now` is worth
 /// recording: its last recorded use is unset or older than
-/// [`LAST_USED_GRANULARITY`].
+/// [`LAST_USED_GRANULARITY`]. The record itself is
+/// [`crate::ports::ApiKeyRepository::record_use`], which writes
+/// `last_used_at` alone, so a revocation landing since the key was read
+/// stays.
 pub fn use_worth_recording(key: &ApiKey, now: Timestamp) -> bool {
     key.last_used_at.is_none_or(|at| {
         (now.as_datetime() - at.as_datetime())
             .to_std()
             .is_ok_and(|age| age >= LAST_USED_GRANULARITY)
     })
-}
-
-/// Records that `key` (as authentication read it) was used at `now`,
-/// unless its last recorded use is recent. Writes `last_used_at` alone, so
-/// a revocation landing since the key was read stays.
-pub async fn record_api_key_use(
-    store: &dyn Store,
-    key: &ApiKey,
-    now: Timestamp,
-) -> Result<(), DomainError> {
-    if use_worth_recording(key, now) {
-        store.api_keys().record_use(key.id, now).await?;
-    }
-    Ok(())
 }
 
 /// Why a presented API key does not authenticate.

@@ -1112,10 +1112,10 @@ pub async fn api_key_revocation_survives_use(store: Arc<dyn Store>) {
                 // What authentication does: find the key, then record its use.
                 let now = Timestamp::now();
                 match crate::accounts::authenticate_api_key(using.as_ref(), &hash, now).await? {
-                    Ok((_, stored)) => {
-                        crate::accounts::record_api_key_use(using.as_ref(), &stored, now).await
+                    Ok((_, stored)) if crate::accounts::use_worth_recording(&stored, now) => {
+                        using.api_keys().record_use(stored.id, now).await
                     }
-                    Err(_) => Ok(()),
+                    _ => Ok(()),
                 }
             },
             async move { crate::accounts::revoke_api_key(revoking.as_ref(), &actor, key.id).await },
@@ -1186,6 +1186,52 @@ pub async fn user_updates_do_not_undo_each_other(store: Arc<dyn Store>) {
         (roles_lost, emails_lost),
         (0, 0),
         "of {RACE_ROUNDS} rounds, demotions undone, e-mail changes undone"
+    );
+}
+
+/// An administrator's role change and the user's own new password, made at
+/// the same moment, both survive, and the new password ends the sessions.
+pub async fn password_change_and_demotion_both_survive(store: Arc<dyn Store>) {
+    use crate::accounts::{set_password, update_user, UserChanges};
+    let admin = crate::access::Principal::session(UserId::generate(), Role::Admin);
+    let hash = PasswordHash::parse("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3").expect("hash");
+    let mut lost = 0;
+    for _ in 0..RACE_ROUNDS {
+        let user = sample_user(Role::Admin);
+        store.users().create(&user).await.expect("user");
+        let myself = crate::access::Principal::session(user.id, Role::Admin);
+        let (demoting, changing, admin, id) = (
+            Arc::clone(&store),
+            Arc::clone(&store),
+            admin.clone(),
+            user.id,
+        );
+        let new_hash = hash.clone();
+        let (demoted, changed) = together(
+            async move {
+                let demote = UserChanges {
+                    role: Some(Role::Viewer),
+                    ..Default::default()
+                };
+                update_user(demoting.as_ref(), &admin, id, demote).await
+            },
+            async move { set_password(changing.as_ref(), &myself, id, new_hash).await },
+        )
+        .await;
+        demoted.expect("demote");
+        changed.expect("new password");
+        let stored = store.users().get(user.id).await.expect("get");
+        lost += usize::from(
+            (
+                stored.role,
+                &stored.password_hash,
+                stored.session_generation,
+            ) != (Role::Viewer, &hash, 1),
+        );
+    }
+    assert_eq!(
+        lost, 0,
+        "{lost} of {RACE_ROUNDS} rounds lost the demotion or the new password"
     );
 }
 
@@ -1542,6 +1588,7 @@ macro_rules! store_contract_tests {
             ping_answers, issuer_crud, issuer_pagination, badge_class_crud, assertion_crud,
             assertions_filter_by_owner, assertions_cursor_pagination, batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers, signing_key_lifecycle,
             api_key_revocation_survives_use, user_updates_do_not_undo_each_other,
+            password_change_and_demotion_both_survive,
             award_revocation_survives_edit, signing_key_revocation_survives_rotation,
             status_list_allocation, status_list_flags);
     };
