@@ -35,6 +35,10 @@ on_both_backends!(
     restart_keeps_a_changed_password_and_other_secrets_refuse_tokens,
     self_service_password_change_needs_the_current_password,
     key_use_is_recorded_without_a_write_per_request,
+    a_read_only_key_learns_nothing_about_the_password,
+    a_new_password_ends_earlier_tokens,
+    logout_all_ends_every_earlier_token,
+    viewers_manage_their_own_account,
 );
 
 /// Exit code of a refused configuration.
@@ -62,6 +66,9 @@ struct World {
     alice: Account,
     bob: Account,
     viewer: Account,
+    /// alice's current login token: a password change in the matrix ends
+    /// the one before, so it is renewed then.
+    alice_session: std::sync::Mutex<Caller>,
     a1: String,
     a2: String,
     b1: String,
@@ -152,6 +159,7 @@ impl OnBothBackends for World {
         Self {
             _storage: storage,
             admin,
+            alice_session: std::sync::Mutex::new(alice.token.clone()),
             alice,
             bob,
             viewer,
@@ -239,7 +247,7 @@ impl Who {
             Self::ReadOnlyKey => world.alice_read.clone(),
             Self::KeyScopedElsewhere => world.alice_scoped_a2.clone(),
             Self::KeyScopedHere => world.alice_scoped_a1.clone(),
-            Self::OwnerToken => world.alice.token.clone(),
+            Self::OwnerToken => world.alice_session.lock().expect("alice's session").clone(),
             Self::OwnerKey => world.alice_key.clone(),
             Self::Admin => world.admin.clone(),
         }
@@ -417,7 +425,7 @@ fn probe(world: &World, probe: &str) -> String {
 }
 
 fn make_fresh(world: &World, fresh: Fresh, n: usize) -> String {
-    let owner = &world.alice.token;
+    let owner = &Who::OwnerToken.caller(world);
     match fresh {
         Fresh::Nothing => String::new(),
         Fresh::Issuer => {
@@ -556,6 +564,11 @@ fn run_matrix(world: &World, rows: &[&Row], prefixes: &[&str], callers: &[Who]) 
                     problems.push(problem);
                 }
                 let success = (200..300).contains(&response.status);
+                if success && row.body == Body::Password {
+                    // A new password (even the same one) ends alice's tokens.
+                    *world.alice_session.lock().expect("alice's session") =
+                        world.login(world.alice.username, world.alice.password);
+                }
                 if success && row.writes && before == after {
                     problems.push(format!(
                         "answered {} but changed nothing watched",
@@ -1029,7 +1042,19 @@ fn crafted_tokens_expired_or_foreign_are_refused(world: &World) {
     let unknown_user = uuid::Uuid::new_v4().to_string();
     let mut other_issuer = claims(alice, now() + 600);
     other_issuer["iss"] = json!("someone-else");
+    let mut not_yet = claims(alice, now() + 600);
+    not_yet["nbf"] = json!(now() + 300);
+    let mut ended = claims(alice, now() + 600);
+    ended["gen"] = json!(1);
     let refused = [
+        (
+            "not valid before five minutes from now",
+            jwt(&hs256, &not_yet, JWT_SECRET),
+        ),
+        (
+            "of a later session generation",
+            jwt(&hs256, &ended, JWT_SECRET),
+        ),
         (
             "expired a second ago",
             jwt(&hs256, &claims(alice, now() - 1), JWT_SECRET),
@@ -1410,6 +1435,9 @@ fn restart_keeps_a_changed_password_and_other_secrets_refuse_tokens(storage: &St
             &json!({"currentPassword": ADMIN_PASSWORD, "newPassword": new_password}),
         )
         .assert_status(204);
+    // The new password ended the token it was changed with.
+    server.get_as(&admin, "/users").assert_status(401);
+    let admin = server.login(ADMIN_USERNAME, new_password);
     drop(server);
 
     let server = storage.launch_with_auth().start();
@@ -1495,6 +1523,206 @@ fn self_service_password_change_needs_the_current_password(storage: &Storage) {
         .try_login("alice", "alice-password-2")
         .assert_status(401);
     server.login("alice", "reset-by-the-admin");
+}
+
+/// A key without the `write` permission may not change its user's
+/// password: 403 before any password is compared, so its answer says
+/// nothing about whether `currentPassword` was right (it used to be 400
+/// "does not match" for a wrong one, a guessing oracle).
+fn a_read_only_key_learns_nothing_about_the_password(storage: &Storage) {
+    let server = storage.launch_with_auth().start();
+    let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    let alice_id = server.create_user(&admin, "alice", "alice-password-1", "issuer");
+    let alice = server.login("alice", "alice-password-1");
+    let (_, read_only) =
+        server.create_api_key(&alice, &json!({"name": "read", "permissions": ["read"]}));
+    let read_only = Caller::Key(read_only);
+    let path = format!("/users/{alice_id}/change-password");
+    let answers: Vec<(u16, Value)> = [
+        json!({"currentPassword": "a-wrong-guess-1", "newPassword": "taken-over-pw"}),
+        json!({"currentPassword": "alice-password-1", "newPassword": "taken-over-pw"}),
+        json!({"currentPassword": "a-wrong-guess-1", "newPassword": "short"}),
+        json!({"newPassword": "taken-over-pw"}),
+    ]
+    .iter()
+    .map(|body| {
+        let response = server.post_as(&read_only, &path, body);
+        (response.status, response.body["error"].clone())
+    })
+    .collect();
+    assert!(
+        answers.iter().all(|a| *a == (403, json!("Forbidden"))),
+        "{answers:?}"
+    );
+    server.login("alice", "alice-password-1");
+    server
+        .try_login("alice", "taken-over-pw")
+        .assert_status(401);
+}
+
+/// A new password ends every login token of the user issued before, the
+/// one it was changed with too, whether the user changes it or an
+/// administrator resets it; a login right after works, in the same second
+/// too. API keys are not sessions and keep working.
+fn a_new_password_ends_earlier_tokens(storage: &Storage) {
+    let server = storage.launch_with_auth().start();
+    let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    let alice_id = server.create_user(&admin, "alice", "alice-password-1", "issuer");
+    let first = server.login("alice", "alice-password-1");
+    let second = server.login("alice", "alice-password-1");
+    let (_, key) = server.create_api_key(&first, &json!({"name": "ci"}));
+    let key = Caller::Key(key);
+    let path = format!("/users/{alice_id}/change-password");
+    server
+        .post_as(
+            &first,
+            &path,
+            &json!({"currentPassword": "alice-password-1", "newPassword": "alice-password-2"}),
+        )
+        .assert_status(204);
+    for token in [&first, &second] {
+        let response = server.get_as(token, "/auth/profile");
+        response.assert_status(401);
+        assert_eq!(response.body["error"], "Unauthorized", "{}", response.text);
+    }
+    server.get_as(&key, "/auth/profile").assert_status(200);
+    let third = server.login("alice", "alice-password-2");
+    server.get_as(&third, "/auth/profile").assert_status(200);
+
+    server
+        .post_as(&admin, &path, &json!({"newPassword": "reset-by-the-admin"}))
+        .assert_status(204);
+    server.get_as(&third, "/auth/profile").assert_status(401);
+    server.get_as(&admin, "/auth/profile").assert_status(200);
+    let fourth = server.login("alice", "reset-by-the-admin");
+    server.get_as(&fourth, "/auth/profile").assert_status(200);
+}
+
+/// `POST /auth/logout-all` ends every login token of the caller's user
+/// issued so far, on every instance; other users' tokens and a new login
+/// work; a read-only key may not do it.
+fn logout_all_ends_every_earlier_token(storage: &Storage) {
+    let server = storage.launch_with_auth().start();
+    let other = storage.launch_with_auth().start();
+    let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    server.create_user(&admin, "alice", "alice-password-1", "issuer");
+    let here = server.login("alice", "alice-password-1");
+    let there = other.login("alice", "alice-password-1");
+    let (_, read_only) =
+        server.create_api_key(&here, &json!({"name": "read", "permissions": ["read"]}));
+    server
+        .post_as(&Caller::Key(read_only), "/auth/logout-all", &json!({}))
+        .assert_status(403);
+    server.get_as(&here, "/auth/profile").assert_status(200);
+    server
+        .post_as(&here, "/auth/logout-all", &json!({}))
+        .assert_status(204);
+    server.get_as(&here, "/auth/profile").assert_status(401);
+    other.get_as(&there, "/auth/profile").assert_status(401);
+    server.get_as(&admin, "/auth/profile").assert_status(200);
+    let again = other.login("alice", "alice-password-1");
+    server.get_as(&again, "/auth/profile").assert_status(200);
+    server
+        .post_as(&again, "/auth/logout-all", &json!(null))
+        .assert_status(204);
+    other.get_as(&again, "/auth/profile").assert_status(401);
+}
+
+/// A viewer writes no badges but manages their own account, as
+/// docs/security.md says: e-mail, password, sessions and API keys, which
+/// carry no more than the viewer's `read`. Not another's account, not a
+/// role. A user demoted to viewer keeps keys made before, narrowed to
+/// what a viewer may do.
+fn viewers_manage_their_own_account(storage: &Storage) {
+    let server = storage.launch_with_auth().start();
+    let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    let victor_id = server.create_user(&admin, "victor", "victor-password", "viewer");
+    let alice_id = server.create_user(&admin, "alice", "alice-password-1", "issuer");
+    let victor = server.login("victor", "victor-password");
+    let me = format!("/users/{victor_id}");
+    let changed = server.put_as(&victor, &me, &json!({"email": "victor@users.example.org"}));
+    changed.assert_status(200);
+    assert_eq!(changed.body["email"], "victor@users.example.org");
+    assert_eq!(changed.body["role"], "viewer");
+    server
+        .put_as(&victor, &me, &json!({"role": "admin"}))
+        .assert_status(403);
+    server
+        .put_as(
+            &victor,
+            &format!("/users/{alice_id}"),
+            &json!({"email": "x@users.example.org"}),
+        )
+        .assert_status(403);
+
+    let created = server.post_as(&victor, "/api-keys", &json!({"name": "victor's"}));
+    created.assert_status(201);
+    assert_eq!(
+        created.body["permissions"],
+        json!(["read"]),
+        "{}",
+        created.text
+    );
+    let key = Caller::Key(created.body["key"].as_str().expect("the key").to_owned());
+    let profile = server.get_as(&key, "/auth/profile");
+    profile.assert_status(200);
+    assert_eq!(profile.body["permissions"], json!(["read"]));
+    server.get_as(&key, "/credentials").assert_status(200);
+    let refused = server.post_as(
+        &victor,
+        "/api-keys",
+        &json!({"name": "more", "permissions": ["read", "write"]}),
+    );
+    assert!(
+        [400, 403].contains(&refused.status),
+        "a viewer's key with write: {}",
+        refused.text
+    );
+    // The key is read-only, so it cannot change the account.
+    server
+        .put_as(&key, &me, &json!({"email": "by-the-key@users.example.org"}))
+        .assert_status(403);
+    server
+        .post_as(&key, "/issuers", &issuer_body("Victor's"))
+        .assert_status(403);
+
+    server
+        .post_as(
+            &victor,
+            &format!("{me}/change-password"),
+            &json!({"currentPassword": "victor-password", "newPassword": "victor-password-2"}),
+        )
+        .assert_status(204);
+    let victor = server.login("victor", "victor-password-2");
+    server
+        .post_as(&victor, "/auth/logout-all", &json!({}))
+        .assert_status(204);
+
+    // alice's read-write key, made as an issuer, after her demotion.
+    let alice = server.login("alice", "alice-password-1");
+    let (_, alice_key) = server.create_api_key(&alice, &json!({"name": "rw"}));
+    let alice_key = Caller::Key(alice_key);
+    server
+        .put_as(
+            &admin,
+            &format!("/users/{alice_id}"),
+            &json!({"role": "viewer"}),
+        )
+        .assert_status(200);
+    let profile = server.get_as(&alice_key, "/auth/profile");
+    assert_eq!(
+        profile.body["permissions"],
+        json!(["read"]),
+        "{}",
+        profile.text
+    );
+    server
+        .put_as(
+            &alice_key,
+            &format!("/users/{alice_id}"),
+            &json!({"email": "a@users.example.org"}),
+        )
+        .assert_status(403);
 }
 
 /// Polls `condition` until it holds or `limit` passes (the server records a

@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/metrics", &["get"]),
     ("/auth/login", &["post"]),
     ("/auth/profile", &["get"]),
+    ("/auth/logout-all", &["post"]),
     ("/users", &["get", "post"]),
     ("/users/{id}", &["delete", "get", "put"]),
     ("/users/{id}/change-password", &["post"]),
@@ -389,7 +390,7 @@ fn account_routes_are_documented_under_their_tag() {
     let doc = document();
     let ops = operations(&doc);
     let accounts: Vec<_> = ops.keys().filter(|p| is_account(p)).collect();
-    assert_eq!(accounts.len(), 8, "{accounts:?}");
+    assert_eq!(accounts.len(), 9, "{accounts:?}");
     for path in accounts {
         for (method, op) in &ops[path] {
             assert_eq!(op["tags"], json!(["accounts"]), "{method} {path}");
@@ -734,10 +735,10 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
             }
         }
     }
-    // 12 account operations (all but login), 15 on issuers, achievements
+    // 13 account operations (all but login), 15 on issuers, achievements
     // and credentials, the 12 copies of those under the deprecated aliases,
     // rotating and revoking signing keys, and reading status list counts.
-    assert_eq!(protected, 12 + 15 + 12 + 2 + 2);
+    assert_eq!(protected, 13 + 15 + 12 + 2 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [

@@ -154,7 +154,6 @@ impl IssuerRepository for PgIssuers {
                     issuers::email.eq(&row.email),
                     issuers::description.eq(&row.description),
                     issuers::image.eq(&row.image),
-                    issuers::owner_id.eq(row.owner_id),
                     issuers::updated_at.eq(row.updated_at),
                 ))
                 .execute(conn)
@@ -488,9 +487,6 @@ impl AssertionRepository for PgAssertions {
                     assertions::evidence.eq(&row.evidence),
                     assertions::narrative.eq(&row.narrative),
                     assertions::image.eq(&row.image),
-                    assertions::status.eq(&row.status),
-                    assertions::status_reason.eq(&row.status_reason),
-                    assertions::status_changed_at.eq(row.status_changed_at),
                     assertions::updated_at.eq(row.updated_at),
                     assertions::issued_credential.eq(&row.issued_credential),
                 ))
@@ -500,6 +496,53 @@ impl AssertionRepository for PgAssertions {
                 return Err(not_found("assertion", row.id));
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        id: AssertionId,
+        from: &CredentialStatus,
+        to: &CredentialStatus,
+        at: Timestamp,
+    ) -> RepoResult<()> {
+        let expected = from.as_str();
+        let (status, reason, changed_at) = status_columns(to);
+        blocking(&self.0, move |conn| {
+            in_transaction(conn, "assertion", |conn| {
+                let run = |e| from_diesel("assertion", e);
+                // The status read is part of the condition: a change made
+                // since (a revocation) is never overwritten.
+                let changed = diesel::update(
+                    assertions::table
+                        .find(id.as_uuid())
+                        .filter(assertions::status.eq(expected)),
+                )
+                .set((
+                    assertions::status.eq(&status),
+                    assertions::status_reason.eq(&reason),
+                    assertions::status_changed_at.eq(changed_at),
+                    assertions::updated_at.eq(stamp(at)),
+                ))
+                .execute(conn)
+                .map_err(run)?;
+                if changed == 1 {
+                    return Ok(());
+                }
+                let now: Option<String> = assertions::table
+                    .find(id.as_uuid())
+                    .select(assertions::status)
+                    .first(conn)
+                    .optional()
+                    .map_err(run)?;
+                match now {
+                    None => Err(not_found("assertion", id.as_uuid())),
+                    Some(now) => Err(DomainError::Conflict(format!(
+                        "credential {id} is {now} now, no longer {expected}; read it again"
+                    ))),
+                }
+            })
         })
         .await
     }
@@ -810,23 +853,24 @@ impl UserRepository for PgUsers {
         .await
     }
 
-    async fn update(&self, user: &User) -> RepoResult<()> {
-        let row = UserRow::from(user);
+    async fn update(&self, id: UserId, changes: &UserUpdate, at: Timestamp) -> RepoResult<User> {
+        let columns = UserChangeset::from(changes);
+        let bump = i32::from(changes.ends_sessions());
         blocking(&self.0, move |conn| {
-            let changed = diesel::update(users::table.find(row.id))
+            // One statement: the given columns, and the counter raised from
+            // its stored value, never from a value read earlier.
+            let row = diesel::update(users::table.find(id.as_uuid()))
                 .set((
-                    users::username.eq(&row.username),
-                    users::email.eq(&row.email),
-                    users::password_hash.eq(&row.password_hash),
-                    users::role.eq(&row.role),
-                    users::updated_at.eq(row.updated_at),
+                    &columns,
+                    users::session_generation.eq(users::session_generation + bump),
+                    users::updated_at.eq(stamp(at)),
                 ))
-                .execute(conn)
-                .map_err(|e| from_diesel("user", e))?;
-            if changed == 0 {
-                return Err(not_found("user", row.id));
-            }
-            Ok(())
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .optional()
+                .map_err(|e| from_diesel("user", e))?
+                .ok_or_else(|| not_found("user", id.as_uuid()))?;
+            User::try_from(row)
         })
         .await
     }
@@ -938,24 +982,46 @@ impl ApiKeyRepository for PgApiKeys {
         .await
     }
 
-    async fn update(&self, key: &ApiKey) -> RepoResult<()> {
-        let row = ApiKeyRow::from(key);
+    async fn record_use(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<()> {
+        let at = stamp(at);
         blocking(&self.0, move |conn| {
-            let changed = diesel::update(api_keys::table.find(row.id))
-                .set((
-                    api_keys::name.eq(&row.name),
-                    api_keys::permissions.eq(&row.permissions),
-                    api_keys::issuer_scope.eq(row.issuer_scope),
-                    api_keys::expires_at.eq(row.expires_at),
-                    api_keys::revoked_at.eq(row.revoked_at),
-                    api_keys::last_used_at.eq(row.last_used_at),
-                ))
+            diesel::update(
+                api_keys::table.find(id.as_uuid()).filter(
+                    api_keys::last_used_at
+                        .is_null()
+                        .or(api_keys::last_used_at.lt(at)),
+                ),
+            )
+            .set(api_keys::last_used_at.eq(at))
+            .execute(conn)
+            .map(drop)
+            .map_err(|e| from_diesel("api key", e))
+        })
+        .await
+    }
+
+    async fn revoke(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<ApiKey> {
+        let at = stamp(at);
+        blocking(&self.0, move |conn| {
+            in_transaction(conn, "api key", |conn| {
+                let run = |e| from_diesel("api key", e);
+                diesel::update(
+                    api_keys::table
+                        .find(id.as_uuid())
+                        .filter(api_keys::revoked_at.is_null()),
+                )
+                .set(api_keys::revoked_at.eq(at))
                 .execute(conn)
-                .map_err(|e| from_diesel("api key", e))?;
-            if changed == 0 {
-                return Err(not_found("api key", row.id));
-            }
-            Ok(())
+                .map_err(run)?;
+                let row = api_keys::table
+                    .find(id.as_uuid())
+                    .select(ApiKeyRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(run)?
+                    .ok_or_else(|| not_found("api key", id.as_uuid()))?;
+                ApiKey::try_from(row)
+            })
         })
         .await
     }

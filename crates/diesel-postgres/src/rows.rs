@@ -46,7 +46,7 @@ impl ToSql<diesel::sql_types::Jsonb, Pg> for JsonbText {
     }
 }
 
-fn stamp(value: Timestamp) -> Stamp {
+pub(crate) fn stamp(value: Timestamp) -> Stamp {
     value.as_datetime()
 }
 
@@ -92,6 +92,29 @@ pub(crate) struct UserRow {
     pub role: String,
     pub created_at: Stamp,
     pub updated_at: Stamp,
+    pub session_generation: i32,
+}
+
+/// The columns a user update writes: only those given (`None` is skipped).
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub(crate) struct UserChangeset {
+    email: Option<Option<String>>,
+    role: Option<String>,
+    password_hash: Option<String>,
+}
+
+impl From<&ports::UserUpdate> for UserChangeset {
+    fn from(update: &ports::UserUpdate) -> Self {
+        Self {
+            email: update
+                .email
+                .as_ref()
+                .map(|email| email.as_ref().map(|e| e.as_str().to_owned())),
+            role: update.role.map(|r| r.as_str().to_owned()),
+            password_hash: update.password_hash.as_ref().map(|h| h.as_str().to_owned()),
+        }
+    }
 }
 
 impl From<&User> for UserRow {
@@ -104,6 +127,8 @@ impl From<&User> for UserRow {
             role: user.role.as_str().to_owned(),
             created_at: stamp(user.created_at),
             updated_at: stamp(user.updated_at),
+            // Only ever raised by one from what is stored; a new user's is 0.
+            session_generation: i32::try_from(user.session_generation).unwrap_or(i32::MAX),
         }
     }
 }
@@ -121,6 +146,8 @@ impl TryFrom<UserRow> for User {
                 PasswordHash::parse,
             )?,
             role: parse("users.role", row.role, |r| Role::parse(&r))?,
+            session_generation: u32::try_from(row.session_generation)
+                .map_err(|_| corrupt("users.session_generation", row.session_generation))?,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),
         })

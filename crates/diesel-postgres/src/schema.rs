@@ -9,6 +9,7 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        session_generation -> Integer,
     }
 }
 

@@ -130,12 +130,12 @@ pub(crate) struct IssuerChanges<'a> {
     email: Option<&'a str>,
     description: Option<&'a str>,
     image: Option<&'a str>,
-    owner_id: Option<&'a str>,
     updated_at: &'a str,
 }
 
 impl IssuerRow {
-    /// Everything but the id and creation time.
+    /// The client-set fields: not the id, creation time or owner (which
+    /// only the owner's deletion changes).
     pub(crate) fn changes(&self) -> IssuerChanges<'_> {
         IssuerChanges {
             name: &self.name,
@@ -143,7 +143,6 @@ impl IssuerRow {
             email: self.email.as_deref(),
             description: self.description.as_deref(),
             image: self.image.as_deref(),
-            owner_id: self.owner_id.as_deref(),
             updated_at: &self.updated_at,
         }
     }
@@ -325,7 +324,8 @@ pub(crate) struct AssertionRow {
 }
 
 /// The columns an award update may change: not what was awarded, by whom,
-/// or when the record was created.
+/// or when the record was created, nor its status, which has its own
+/// compare-and-set write ([`status_columns`]).
 #[derive(AsChangeset)]
 #[diesel(table_name = assertions, treat_none_as_null = true)]
 pub(crate) struct AssertionChanges<'a> {
@@ -339,9 +339,6 @@ pub(crate) struct AssertionChanges<'a> {
     evidence: &'a str,
     narrative: Option<&'a str>,
     image: Option<&'a str>,
-    status: &'a str,
-    status_reason: Option<&'a str>,
-    status_changed_at: Option<&'a str>,
     updated_at: &'a str,
     issued_credential: Option<&'a str>,
 }
@@ -370,12 +367,23 @@ impl AssertionRow {
             evidence: &self.evidence,
             narrative: self.narrative.as_deref(),
             image: self.image.as_deref(),
-            status: &self.status,
-            status_reason: self.status_reason.as_deref(),
-            status_changed_at: self.status_changed_at.as_deref(),
             updated_at: &self.updated_at,
             issued_credential: self.issued_credential.as_deref(),
         }
+    }
+}
+
+/// The status columns of an award: status, reason, when it changed.
+pub(crate) fn status_columns(
+    status: &CredentialStatus,
+) -> (&'static str, Option<String>, Option<String>) {
+    match status {
+        CredentialStatus::Active => (status.as_str(), None, None),
+        CredentialStatus::Revoked { reason, at } | CredentialStatus::Suspended { reason, at } => (
+            status.as_str(),
+            reason.as_ref().map(|r| r.as_str().to_owned()),
+            Some(encode_timestamp(*at)),
+        ),
     }
 }
 
@@ -388,14 +396,7 @@ impl TryFrom<&Assertion> for AssertionRow {
                 RecipientIdentity::Plain(identity) => (identity.clone(), false, None),
                 RecipientIdentity::Hashed { hash, salt } => (hash.clone(), true, salt.clone()),
             };
-        let (status_reason, status_changed_at) = match &award.status {
-            CredentialStatus::Active => (None, None),
-            CredentialStatus::Revoked { reason, at }
-            | CredentialStatus::Suspended { reason, at } => (
-                reason.as_ref().map(|r| r.as_str().to_owned()),
-                Some(encode_timestamp(*at)),
-            ),
-        };
+        let (_, status_reason, status_changed_at) = status_columns(&award.status);
         Ok(Self {
             id: award.id.to_string(),
             badge_class_id: award.badge_class_id.to_string(),
@@ -513,28 +514,27 @@ pub(crate) struct UserRow {
     role: String,
     created_at: String,
     updated_at: String,
+    session_generation: i32,
 }
 
-/// The columns a user update may change.
+/// The columns a user update writes: only those given (`None` is skipped).
 #[derive(AsChangeset)]
-#[diesel(table_name = users, treat_none_as_null = true)]
-pub(crate) struct UserChanges<'a> {
-    username: &'a str,
-    email: Option<&'a str>,
-    password_hash: &'a str,
-    role: &'a str,
-    updated_at: &'a str,
+#[diesel(table_name = users)]
+pub(crate) struct UserChanges {
+    email: Option<Option<String>>,
+    role: Option<String>,
+    password_hash: Option<String>,
 }
 
-impl UserRow {
-    /// Everything but the id and creation time.
-    pub(crate) fn changes(&self) -> UserChanges<'_> {
-        UserChanges {
-            username: &self.username,
-            email: self.email.as_deref(),
-            password_hash: &self.password_hash,
-            role: &self.role,
-            updated_at: &self.updated_at,
+impl From<&openbadges_domain::ports::UserUpdate> for UserChanges {
+    fn from(update: &openbadges_domain::ports::UserUpdate) -> Self {
+        Self {
+            email: update
+                .email
+                .as_ref()
+                .map(|email| email.as_ref().map(|e| e.as_str().to_owned())),
+            role: update.role.map(|r| r.as_str().to_owned()),
+            password_hash: update.password_hash.as_ref().map(|h| h.as_str().to_owned()),
         }
     }
 }
@@ -549,6 +549,8 @@ impl From<&User> for UserRow {
             role: user.role.as_str().to_owned(),
             created_at: encode_timestamp(user.created_at),
             updated_at: encode_timestamp(user.updated_at),
+            // Only ever raised by one from what is stored; a new user's is 0.
+            session_generation: i32::try_from(user.session_generation).unwrap_or(i32::MAX),
         }
     }
 }
@@ -566,6 +568,10 @@ impl TryFrom<UserRow> for User {
                 PasswordHash::parse(row.password_hash),
             )?,
             role: decode("users.role", Role::parse(&row.role))?,
+            session_generation: decode(
+                "users.session_generation",
+                u32::try_from(row.session_generation),
+            )?,
             created_at: decode_timestamp("users.created_at", &row.created_at)?,
             updated_at: decode_timestamp("users.updated_at", &row.updated_at)?,
         })
@@ -587,32 +593,6 @@ pub(crate) struct ApiKeyRow {
     revoked_at: Option<String>,
     last_used_at: Option<String>,
     created_at: String,
-}
-
-/// The columns a key update may change: not its owner, hash or prefix.
-#[derive(AsChangeset)]
-#[diesel(table_name = api_keys, treat_none_as_null = true)]
-pub(crate) struct ApiKeyChanges<'a> {
-    name: &'a str,
-    permissions: &'a str,
-    issuer_scope: Option<&'a str>,
-    expires_at: Option<&'a str>,
-    revoked_at: Option<&'a str>,
-    last_used_at: Option<&'a str>,
-}
-
-impl ApiKeyRow {
-    /// The mutable fields.
-    pub(crate) fn changes(&self) -> ApiKeyChanges<'_> {
-        ApiKeyChanges {
-            name: &self.name,
-            permissions: &self.permissions,
-            issuer_scope: self.issuer_scope.as_deref(),
-            expires_at: self.expires_at.as_deref(),
-            revoked_at: self.revoked_at.as_deref(),
-            last_used_at: self.last_used_at.as_deref(),
-        }
-    }
 }
 
 impl TryFrom<&ApiKey> for ApiKeyRow {

@@ -11,6 +11,7 @@ diesel::table! {
         role -> Text,
         created_at -> Text,
         updated_at -> Text,
+        session_generation -> Integer,
     }
 }
 

@@ -150,12 +150,17 @@ impl Principal {
         }
     }
 
-    /// May change the account `user_id` (e-mail, password, keys): the user
-    /// themself with a write-capable credential, or an administrator. A
-    /// read-only key must not be a way to take over its account.
+    /// May change the account `user_id` (e-mail, password, keys, sessions):
+    /// an administrator, or the user themself logged in (whatever their
+    /// role: a viewer manages their own account too) or with a
+    /// write-capable key. A read-only key must not be a way to take over
+    /// its account.
     pub fn may_change_account(&self, user_id: UserId) -> Result<(), DomainError> {
         self.may_act_for(user_id)?;
-        if self.may_administer().is_ok() || self.has(Permission::Write) {
+        if self.may_administer().is_ok()
+            || self.credential == Credential::Session
+            || self.has(Permission::Write)
+        {
             Ok(())
         } else {
             Err(forbidden("this credential may not change the account"))
@@ -238,6 +243,10 @@ mod tests {
             .is_err());
         let session = Principal::session(user, Role::Issuer);
         assert!(session.may_change_account(user).is_ok());
+        let viewer = Principal::session(user, Role::Viewer);
+        assert!(viewer.may_change_account(user).is_ok(), "self-service");
+        assert!(viewer.may_change_account(UserId::generate()).is_err());
+        assert!(viewer.may_grant(&[Permission::Write]).is_err());
         assert!(session.may_change_account(UserId::generate()).is_err());
         assert!(session.may_grant(&[Permission::Admin]).is_err());
     }

@@ -6,7 +6,7 @@ use crate::access::Principal;
 use crate::entities::{ApiKey, User};
 use crate::ids::{ApiKeyId, IssuerId, UserId};
 use crate::page::{Page, PageRequest};
-use crate::ports::Store;
+use crate::ports::{Store, UserUpdate};
 use crate::values::*;
 use crate::DomainError;
 
@@ -51,6 +51,7 @@ fn user_from(new: NewUser) -> User {
         email: new.email,
         password_hash: new.password_hash,
         role: new.role,
+        session_generation: 0,
         created_at: now,
         updated_at: now,
     }
@@ -125,7 +126,8 @@ pub struct UserChanges {
     pub role: Option<Role>,
 }
 
-/// Updates an account.
+/// Updates an account: only the fields given are written, so an e-mail
+/// change racing a demotion cannot write the old role back.
 pub async fn update_user(
     store: &dyn Store,
     actor: &Principal,
@@ -142,19 +144,16 @@ pub async fn update_user(
             ));
         }
     }
-    let mut user = store.users().get(id).await?;
-    if let Some(email) = changes.email {
-        user.email = email;
-    }
-    if let Some(role) = changes.role {
-        user.role = role;
-    }
-    user.updated_at = Timestamp::now();
-    store.users().update(&user).await?;
-    Ok(user)
+    let update = UserUpdate {
+        email: changes.email,
+        role: changes.role,
+        ..UserUpdate::default()
+    };
+    store.users().update(id, &update, Timestamp::now()).await
 }
 
-/// Sets a new password hash. The caller has checked the current password
+/// Sets a new password hash, which ends every login token of the user
+/// issued before. The caller has checked the current password
 /// (self-service) or is an administrator.
 pub async fn set_password(
     store: &dyn Store,
@@ -163,10 +162,29 @@ pub async fn set_password(
     password_hash: PasswordHash,
 ) -> Result<(), DomainError> {
     actor.may_change_account(id)?;
-    let mut user = store.users().get(id).await?;
-    user.password_hash = password_hash;
-    user.updated_at = Timestamp::now();
-    store.users().update(&user).await
+    let update = UserUpdate {
+        password_hash: Some(password_hash),
+        ..UserUpdate::default()
+    };
+    store.users().update(id, &update, Timestamp::now()).await?;
+    Ok(())
+}
+
+/// Ends every login token of the user issued so far ("log out
+/// everywhere"): by the user themself or an administrator. API keys are
+/// not sessions and stay; they are revoked one by one.
+pub async fn end_sessions(
+    store: &dyn Store,
+    actor: &Principal,
+    id: UserId,
+) -> Result<(), DomainError> {
+    actor.may_change_account(id)?;
+    let update = UserUpdate {
+        end_sessions: true,
+        ..UserUpdate::default()
+    };
+    store.users().update(id, &update, Timestamp::now()).await?;
+    Ok(())
 }
 
 /// An administrator deletes an account (its keys go with it). Nobody deletes
@@ -281,13 +299,11 @@ pub async fn revoke_api_key(
     actor: &Principal,
     id: ApiKeyId,
 ) -> Result<ApiKey, DomainError> {
-    let mut key = get_api_key(store, actor, id).await?;
+    let key = get_api_key(store, actor, id).await?;
     actor.may_change_account(key.user_id)?;
-    if key.revoked_at.is_none() {
-        key.revoked_at = Some(Timestamp::now());
-        store.api_keys().update(&key).await?;
-    }
-    Ok(key)
+    // Revocation is its own write of `revoked_at` alone: nothing read
+    // before (by a request using the key, say) can write it back.
+    store.api_keys().revoke(id, Timestamp::now()).await
 }
 
 /// Deletes a key: by its user with a write-capable credential, or an
@@ -300,6 +316,24 @@ pub async fn delete_api_key(
     let key = get_api_key(store, actor, id).await?;
     actor.may_change_account(key.user_id)?;
     store.api_keys().delete(id).await
+}
+
+/// How often at most a key's `last_used_at` is written: often enough to
+/// tell a live key from a dead one, rare enough not to write per request.
+pub const LAST_USED_GRANULARITY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Whether a use of `key` (as authentication read it) at `now` is worth
+/// recording: its last recorded use is unset or older than
+/// [`LAST_USED_GRANULARITY`]. The record itself is
+/// [`crate::ports::ApiKeyRepository::record_use`], which writes
+/// `last_used_at` alone, so a revocation landing since the key was read
+/// stays.
+pub fn use_worth_recording(key: &ApiKey, now: Timestamp) -> bool {
+    key.last_used_at.is_none_or(|at| {
+        (now.as_datetime() - at.as_datetime())
+            .to_std()
+            .is_ok_and(|age| age >= LAST_USED_GRANULARITY)
+    })
 }
 
 /// Why a presented API key does not authenticate.
@@ -335,10 +369,18 @@ pub async fn authenticate_api_key(
         Err(DomainError::NotFound { .. }) => return Ok(Err(KeyRejection::Unknown)),
         Err(other) => return Err(other),
     };
+    // A key acts with no more than its user's role allows now: the keys
+    // of a user demoted since they were made lose what the role lost.
+    let allowed = Principal::role_permissions(user.role);
     let principal = Principal {
         user_id: Some(user.id),
         role: user.role,
-        permissions: key.permissions.clone(),
+        permissions: key
+            .permissions
+            .iter()
+            .filter(|p| allowed.contains(p))
+            .copied()
+            .collect(),
         issuer_scope: key.issuer_scope,
         credential: crate::access::Credential::ApiKey,
     };

@@ -231,6 +231,12 @@ pub struct User {
     pub password_hash: PasswordHash,
     /// What the user may do.
     pub role: Role,
+    /// Raised each time all of the user's login tokens are ended (a new
+    /// password, a logout everywhere). A token carries the value it was
+    /// issued with and is refused once they differ: a counter, not a time,
+    /// so a token issued in the same instant as the change is ended too and
+    /// one issued just after works.
+    pub session_generation: u32,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.

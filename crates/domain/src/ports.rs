@@ -7,7 +7,7 @@ use crate::batch::AwardBatch;
 use crate::entities::*;
 use crate::ids::*;
 use crate::page::{Cursor, Page, PageRequest};
-use crate::values::{ApiKeyHash, Timestamp};
+use crate::values::{ApiKeyHash, Email, PasswordHash, Role, Timestamp};
 use crate::DomainError;
 
 /// Result of a port call.
@@ -57,7 +57,9 @@ pub trait IssuerRepository: Send + Sync {
     async fn create(&self, issuer: &Issuer) -> RepoResult<()>;
     /// The issuer, or `NotFound`.
     async fn get(&self, id: IssuerId) -> RepoResult<Issuer>;
-    /// Replaces a stored issuer's fields; `NotFound` if it is gone.
+    /// Replaces a stored issuer's client-set fields (name, url, email,
+    /// description, image); never its owner, which only the deletion of
+    /// that user changes. `NotFound` if it is gone.
     async fn update(&self, issuer: &Issuer) -> RepoResult<()>;
     /// Deletes an issuer and its badge classes. With `Restrict`, `Conflict`
     /// while any of its badges has been awarded; with `Cascade`, the awards
@@ -100,9 +102,22 @@ pub trait AssertionRepository: Send + Sync {
     async fn create_many(&self, batch: AwardBatch) -> RepoResult<AwardBatch>;
     /// The award, or `NotFound`.
     async fn get(&self, id: AssertionId) -> RepoResult<Assertion>;
-    /// Replaces a stored award's mutable fields (recipient, dates, evidence,
-    /// narrative, image, status); `NotFound` if it is gone.
+    /// Replaces a stored award's client-set fields (recipient, dates,
+    /// evidence, narrative, image) and its issued credential; never its
+    /// status, which only [`AssertionRepository::set_status`] writes, so an
+    /// edit racing a revocation cannot undo it. `NotFound` if it is gone.
     async fn update(&self, assertion: &Assertion) -> RepoResult<()>;
+    /// Moves an award from status `from` to `to` (writing `updated_at =
+    /// at` too) only if its stored status is still of `from`'s kind, in one
+    /// statement: `Conflict` if it changed since it was read (a revocation
+    /// landed first, say), `NotFound` if it is gone.
+    async fn set_status(
+        &self,
+        id: AssertionId,
+        from: &CredentialStatus,
+        to: &CredentialStatus,
+        at: Timestamp,
+    ) -> RepoResult<()>;
     /// Deletes an award.
     async fn delete(&self, id: AssertionId) -> RepoResult<()>;
     /// One page of awards.
@@ -124,6 +139,28 @@ pub trait AssertionRepository: Send + Sync {
     ) -> RepoResult<Vec<Assertion>>;
 }
 
+/// The changes to a user account that [`UserRepository::update`] writes:
+/// only the fields that are `Some`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    /// New e-mail (`Some(None)` clears it).
+    pub email: Option<Option<Email>>,
+    /// New role.
+    pub role: Option<Role>,
+    /// New password hash. Setting one always ends the user's sessions.
+    pub password_hash: Option<PasswordHash>,
+    /// Ends every login token issued so far (see [`User::session_generation`]).
+    pub end_sessions: bool,
+}
+
+impl UserUpdate {
+    /// Whether the update ends the user's login tokens: asked for, or a
+    /// new password (whoever knew the old one must not stay logged in).
+    pub fn ends_sessions(&self) -> bool {
+        self.end_sessions || self.password_hash.is_some()
+    }
+}
+
 /// User accounts. Lists are ordered by creation time, then id.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
@@ -135,8 +172,12 @@ pub trait UserRepository: Send + Sync {
     async fn find_by_username(&self, username: &str) -> RepoResult<Option<User>>;
     /// The user with this e-mail address (exact match), if any.
     async fn find_by_email(&self, email: &str) -> RepoResult<Option<User>>;
-    /// Replaces a stored user's fields; `Conflict` on a taken username or e-mail.
-    async fn update(&self, user: &User) -> RepoResult<()>;
+    /// Writes the fields `changes` gives, and `updated_at = at`, in one
+    /// statement, and answers the user as stored afterwards: fields not
+    /// given are left as they are in the database, so concurrent changes of
+    /// different fields never undo each other. `Conflict` on a taken
+    /// e-mail, `NotFound` if the user is gone.
+    async fn update(&self, id: UserId, changes: &UserUpdate, at: Timestamp) -> RepoResult<User>;
     /// Deletes a user and their API keys; issuers they owned lose their owner.
     async fn delete(&self, id: UserId) -> RepoResult<()>;
     /// One page of users.
@@ -152,9 +193,14 @@ pub trait ApiKeyRepository: Send + Sync {
     async fn get(&self, id: ApiKeyId) -> RepoResult<ApiKey>;
     /// The key with this hash, if any (revoked and expired keys included).
     async fn find_by_hash(&self, hash: &ApiKeyHash) -> RepoResult<Option<ApiKey>>;
-    /// Replaces a stored key's mutable fields (name, permissions, scope,
-    /// expiry, revocation, last use).
-    async fn update(&self, key: &ApiKey) -> RepoResult<()>;
+    /// Records that the key was used at `at`: writes `last_used_at` and
+    /// nothing else, and only forwards (a late write never moves it back).
+    /// A key deleted meanwhile is not an error.
+    async fn record_use(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<()>;
+    /// Revokes the key as of `at` unless it is revoked already (the first
+    /// revocation's time stays), writing `revoked_at` and nothing else, and
+    /// answers the key as stored afterwards. `NotFound` if it is gone.
+    async fn revoke(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<ApiKey>;
     /// Deletes a key.
     async fn delete(&self, id: ApiKeyId) -> RepoResult<()>;
     /// One page of a user's keys.

@@ -425,9 +425,10 @@ pub async fn issue_batch(
     store.assertions().create_many(batch).await
 }
 
-/// Replaces an award's client-set fields. The badge cannot change.
 /// Replaces an award's client-set fields and, when `proofs` is given,
 /// signs the changed credential anew (the old proof no longer matches).
+/// The badge cannot change. The status is not written: a revocation
+/// landing meanwhile stays, and the answer shows it.
 pub async fn update_assertion(
     store: &dyn Store,
     actor: &Principal,
@@ -458,11 +459,13 @@ pub async fn update_assertion(
     let badge = store.badge_classes().get(award.badge_class_id).await?;
     attach_proof(proofs, &mut award, &badge, &issuer).await?;
     store.assertions().update(&award).await?;
-    Ok(award)
+    store.assertions().get(id).await
 }
 
 /// Revokes, suspends or reinstates an award. Revocation is final:
-/// a revoked award cannot be suspended or reinstated.
+/// a revoked award cannot be suspended or reinstated. The write is a
+/// compare-and-set on the status read here, so of two changes racing, the
+/// second is refused (409) rather than undoing the first.
 pub async fn change_status(
     store: &dyn Store,
     actor: &Principal,
@@ -472,7 +475,7 @@ pub async fn change_status(
     let mut award = store.assertions().get(id).await?;
     managed_issuer(store, actor, award.issuer_id).await?;
     let now = Timestamp::now();
-    award.status = match (&award.status, change) {
+    let status = match (&award.status, change) {
         (CredentialStatus::Revoked { .. }, _) => {
             return Err(DomainError::Conflict(format!(
                 "credential {id} is already revoked"
@@ -487,8 +490,12 @@ pub async fn change_status(
             )))
         }
     };
+    store
+        .assertions()
+        .set_status(id, &award.status, &status, now)
+        .await?;
+    award.status = status;
     award.updated_at = now;
-    store.assertions().update(&award).await?;
     Ok(award)
 }
 

@@ -46,6 +46,7 @@ pub fn sample_user(role: Role) -> User {
         password_hash: PasswordHash::parse("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
             .expect("hash"),
         role,
+        session_generation: 0,
         created_at: now,
         updated_at: now,
     }
@@ -185,6 +186,16 @@ pub async fn issuer_crud(store: Arc<dyn Store>) {
         repo.get(issuer.id).await.expect("get"),
         issuer,
         "update not kept"
+    );
+    let mut other_owner = issuer.clone();
+    other_owner.owner_id = Some(UserId::generate());
+    repo.update(&other_owner)
+        .await
+        .expect("an update leaves the owner alone");
+    assert_eq!(
+        repo.get(issuer.id).await.expect("get").owner_id,
+        issuer.owner_id,
+        "an update wrote the owner"
     );
 
     let listed = repo
@@ -359,27 +370,59 @@ pub async fn assertion_crud(store: Arc<dyn Store>) {
         "name": "Ünïcødé ✓",
         "proof": {"proofValue": "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk"},
     })));
-    award.status = CredentialStatus::Revoked {
+    award.updated_at = Timestamp::now();
+    repo.update(&award).await.expect("update");
+    assert_eq!(
+        repo.get(award.id).await.expect("get"),
+        award,
+        "update not kept"
+    );
+
+    let revoked = CredentialStatus::Revoked {
         reason: Some(Text::parse("Issued in error").expect("reason")),
         at: Timestamp::now(),
     };
-    award.updated_at = Timestamp::now();
-    repo.update(&award).await.expect("revoke");
+    let at = Timestamp::now();
+    repo.set_status(award.id, &award.status, &revoked, at)
+        .await
+        .expect("revoke");
+    let active = std::mem::replace(&mut award.status, revoked);
+    award.updated_at = at;
     assert_eq!(
         repo.get(award.id).await.expect("get"),
         award,
         "revocation not kept"
     );
-    award.status = CredentialStatus::Suspended {
+    let suspended = CredentialStatus::Suspended {
         reason: None,
         at: Timestamp::now(),
     };
-    repo.update(&award).await.expect("suspend");
-    assert_eq!(
-        repo.get(award.id).await.expect("get"),
-        award,
-        "suspension not kept"
-    );
+    match repo
+        .set_status(award.id, &active, &suspended, Timestamp::now())
+        .await
+    {
+        Err(DomainError::Conflict(_)) => {}
+        other => panic!("a status read before a revocation: expected Conflict, got {other:?}"),
+    }
+    let mut edited = award.clone();
+    edited.status = CredentialStatus::Active;
+    edited.narrative = None;
+    repo.update(&edited).await.expect("edit a revoked award");
+    let stored = repo.get(award.id).await.expect("get");
+    assert!(stored.status.is_revoked(), "an update wrote the status");
+    assert_eq!(stored.narrative, None, "edit not kept");
+    match repo
+        .set_status(
+            AssertionId::generate(),
+            &active,
+            &suspended,
+            Timestamp::now(),
+        )
+        .await
+    {
+        Err(DomainError::NotFound { .. }) => {}
+        other => panic!("status of a missing award: expected NotFound, got {other:?}"),
+    }
 
     let mut orphan = sample_assertion(&badge, "x@example.org");
     orphan.badge_class_id = BadgeClassId::generate();
@@ -808,10 +851,60 @@ pub async fn user_crud(store: Arc<dyn Store>) {
         }
     }
 
+    let at = Timestamp::now();
+    let demote = UserUpdate {
+        role: Some(Role::Viewer),
+        ..Default::default()
+    };
+    let updated = repo.update(user.id, &demote, at).await.expect("update");
     user.role = Role::Viewer;
-    user.updated_at = Timestamp::now();
-    repo.update(&user).await.expect("update");
+    user.updated_at = at;
+    assert_eq!(updated, user, "answered as stored");
     assert_eq!(repo.get(user.id).await.expect("get"), user);
+    let hash = PasswordHash::parse("$argon2id$v=19$m=19456,t=2,p=1$b3RoZXI$b3RoZXI").expect("hash");
+    let new_password = UserUpdate {
+        email: Some(None),
+        password_hash: Some(hash.clone()),
+        ..Default::default()
+    };
+    let updated = repo
+        .update(user.id, &new_password, at)
+        .await
+        .expect("password");
+    assert_eq!(
+        (
+            updated.role,
+            updated.email,
+            &updated.password_hash,
+            updated.session_generation
+        ),
+        (Role::Viewer, None, &hash, 1),
+        "a new password ends the sessions; the role stays"
+    );
+    let end = UserUpdate {
+        end_sessions: true,
+        ..Default::default()
+    };
+    let updated = repo.update(user.id, &end, at).await.expect("end sessions");
+    assert_eq!(
+        (updated.session_generation, &updated.password_hash),
+        (2, &hash)
+    );
+    user = updated;
+    let mut same_email = sample_user(Role::Viewer);
+    repo.create(&same_email).await.expect("other user");
+    let taken = UserUpdate {
+        email: Some(same_email.email.take()),
+        ..Default::default()
+    };
+    match repo.update(user.id, &taken, at).await {
+        Err(DomainError::Conflict(_)) => {}
+        other => panic!("a taken e-mail: expected Conflict, got {other:?}"),
+    }
+    assert_not_found(
+        repo.update(UserId::generate(), &end, at).await,
+        "update a missing user",
+    );
     let listed = repo
         .list(page(PageRequest::MAX_LIMIT, 0))
         .await
@@ -877,11 +970,46 @@ pub async fn api_key_crud(store: Arc<dyn Store>) {
         None
     );
 
-    key.revoked_at = Some(Timestamp::now());
-    key.last_used_at = Some(Timestamp::now());
-    key.permissions = vec![Permission::Read];
-    repo.update(&key).await.expect("update");
-    assert_eq!(repo.get(key.id).await.expect("get"), key);
+    let (earlier, later) = (ts("2026-01-01T00:00:00Z"), ts("2026-01-01T00:05:00Z"));
+    repo.record_use(key.id, later).await.expect("record use");
+    repo.record_use(key.id, earlier)
+        .await
+        .expect("a late, older use");
+    key.last_used_at = Some(later);
+    assert_eq!(
+        repo.get(key.id).await.expect("get"),
+        key,
+        "last use moved back"
+    );
+    assert_eq!(
+        repo.revoke(key.id, earlier)
+            .await
+            .expect("revoke")
+            .revoked_at,
+        Some(earlier)
+    );
+    key.revoked_at = Some(earlier);
+    assert_eq!(
+        repo.revoke(key.id, later).await.expect("revoke again"),
+        key,
+        "first revocation stays"
+    );
+    repo.record_use(key.id, ts("2026-01-01T00:10:00Z"))
+        .await
+        .expect("record use");
+    key.last_used_at = Some(ts("2026-01-01T00:10:00Z"));
+    assert_eq!(
+        repo.get(key.id).await.expect("get"),
+        key,
+        "a use leaves the revocation"
+    );
+    assert_not_found(
+        repo.revoke(ApiKeyId::generate(), later).await,
+        "revoke a missing key",
+    );
+    repo.record_use(ApiKeyId::generate(), later)
+        .await
+        .expect("use of a deleted key is no error");
 
     let second = sample_api_key(user.id);
     repo.create(&second).await.expect("second");
@@ -911,12 +1039,15 @@ pub async fn concurrent_writers(store: Arc<dyn Store>) {
         let award = sample_assertion(&badge, &format!("writer{i}@example.org"));
         tasks.push(tokio::spawn(async move {
             store.assertions().create(&award).await?;
-            let mut revoked = award.clone();
-            revoked.status = CredentialStatus::Revoked {
+            let revoked = CredentialStatus::Revoked {
                 reason: None,
                 at: Timestamp::now(),
             };
-            store.assertions().update(&revoked).await
+            let now = Timestamp::now();
+            store
+                .assertions()
+                .set_status(award.id, &award.status, &revoked, now)
+                .await
         }));
     }
     for task in tasks {
@@ -935,6 +1066,263 @@ pub async fn concurrent_writers(store: Arc<dyn Store>) {
         .expect("list");
     assert_eq!(listed.total, writers as u64, "lost writes");
     assert!(listed.items.iter().all(|a| a.status.is_revoked()));
+}
+
+/// How many rounds each concurrent-update check runs: enough for a lost
+/// update to show on every run, on both backends.
+const RACE_ROUNDS: usize = 200;
+
+/// Runs `a` and `b` at the same moment on their own tasks (a barrier
+/// releases both), so that their reads and writes interleave for real.
+async fn together<A, B>(a: A, b: B) -> (A::Output, B::Output)
+where
+    A: std::future::Future + Send + 'static,
+    A::Output: Send + 'static,
+    B: std::future::Future + Send + 'static,
+    B::Output: Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let other = Arc::clone(&barrier);
+    let a = tokio::spawn(async move {
+        barrier.wait().await;
+        a.await
+    });
+    let b = tokio::spawn(async move {
+        other.wait().await;
+        b.await
+    });
+    (a.await.expect("first task"), b.await.expect("second task"))
+}
+
+/// A key's revocation survives the bookkeeping of a request that
+/// authenticated with the key just before: recording its use never writes
+/// `revoked_at` back.
+pub async fn api_key_revocation_survives_use(store: Arc<dyn Store>) {
+    let user = sample_user(Role::Issuer);
+    store.users().create(&user).await.expect("user");
+    let owner = crate::access::Principal::session(user.id, Role::Issuer);
+    let mut undone = 0;
+    for _ in 0..RACE_ROUNDS {
+        let key = sample_api_key(user.id);
+        store.api_keys().create(&key).await.expect("key");
+        let (using, revoking, actor) = (Arc::clone(&store), Arc::clone(&store), owner.clone());
+        let hash = key.key_hash.clone();
+        let (used, revoked) = together(
+            async move {
+                // What authentication does: find the key, then record its use.
+                let now = Timestamp::now();
+                match crate::accounts::authenticate_api_key(using.as_ref(), &hash, now).await? {
+                    Ok((_, stored)) if crate::accounts::use_worth_recording(&stored, now) => {
+                        using.api_keys().record_use(stored.id, now).await
+                    }
+                    _ => Ok(()),
+                }
+            },
+            async move { crate::accounts::revoke_api_key(revoking.as_ref(), &actor, key.id).await },
+        )
+        .await;
+        used.expect("record use");
+        revoked.expect("revoke");
+        if store
+            .api_keys()
+            .get(key.id)
+            .await
+            .expect("get")
+            .revoked_at
+            .is_none()
+        {
+            undone += 1;
+        }
+    }
+    assert_eq!(
+        undone, 0,
+        "{undone} of {RACE_ROUNDS} revocations were undone by a concurrent use"
+    );
+}
+
+/// An administrator's role change and the user's own e-mail change, made
+/// at the same moment, both survive.
+pub async fn user_updates_do_not_undo_each_other(store: Arc<dyn Store>) {
+    use crate::accounts::{update_user, UserChanges};
+    let admin = crate::access::Principal::session(UserId::generate(), Role::Admin);
+    let (mut roles_lost, mut emails_lost) = (0, 0);
+    for round in 0..RACE_ROUNDS {
+        let user = sample_user(Role::Admin);
+        store.users().create(&user).await.expect("user");
+        let email =
+            Email::parse(format!("{}-{round}@example.org", user.username.as_str())).expect("email");
+        let myself = crate::access::Principal::session(user.id, Role::Admin);
+        let (demoting, editing, admin, id) = (
+            Arc::clone(&store),
+            Arc::clone(&store),
+            admin.clone(),
+            user.id,
+        );
+        let wanted = email.clone();
+        let (demoted, edited) = together(
+            async move {
+                let demote = UserChanges {
+                    role: Some(Role::Viewer),
+                    ..Default::default()
+                };
+                update_user(demoting.as_ref(), &admin, id, demote).await
+            },
+            async move {
+                let edit = UserChanges {
+                    email: Some(Some(wanted)),
+                    ..Default::default()
+                };
+                update_user(editing.as_ref(), &myself, id, edit).await
+            },
+        )
+        .await;
+        demoted.expect("demote");
+        edited.expect("edit e-mail");
+        let stored = store.users().get(user.id).await.expect("get");
+        roles_lost += usize::from(stored.role != Role::Viewer);
+        emails_lost += usize::from(stored.email != Some(email));
+    }
+    assert_eq!(
+        (roles_lost, emails_lost),
+        (0, 0),
+        "of {RACE_ROUNDS} rounds, demotions undone, e-mail changes undone"
+    );
+}
+
+/// An administrator's role change and the user's own new password, made at
+/// the same moment, both survive, and the new password ends the sessions.
+pub async fn password_change_and_demotion_both_survive(store: Arc<dyn Store>) {
+    use crate::accounts::{set_password, update_user, UserChanges};
+    let admin = crate::access::Principal::session(UserId::generate(), Role::Admin);
+    let hash = PasswordHash::parse("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3").expect("hash");
+    let mut lost = 0;
+    for _ in 0..RACE_ROUNDS {
+        let user = sample_user(Role::Admin);
+        store.users().create(&user).await.expect("user");
+        let myself = crate::access::Principal::session(user.id, Role::Admin);
+        let (demoting, changing, admin, id) = (
+            Arc::clone(&store),
+            Arc::clone(&store),
+            admin.clone(),
+            user.id,
+        );
+        let new_hash = hash.clone();
+        let (demoted, changed) = together(
+            async move {
+                let demote = UserChanges {
+                    role: Some(Role::Viewer),
+                    ..Default::default()
+                };
+                update_user(demoting.as_ref(), &admin, id, demote).await
+            },
+            async move { set_password(changing.as_ref(), &myself, id, new_hash).await },
+        )
+        .await;
+        demoted.expect("demote");
+        changed.expect("new password");
+        let stored = store.users().get(user.id).await.expect("get");
+        lost += usize::from(
+            (
+                stored.role,
+                &stored.password_hash,
+                stored.session_generation,
+            ) != (Role::Viewer, &hash, 1),
+        );
+    }
+    assert_eq!(
+        lost, 0,
+        "{lost} of {RACE_ROUNDS} rounds lost the demotion or the new password"
+    );
+}
+
+/// An award's revocation and an edit of the award, made at the same
+/// moment, both survive: an edit never un-revokes.
+pub async fn award_revocation_survives_edit(store: Arc<dyn Store>) {
+    use crate::service::{change_status, update_assertion, AssertionDraft, StatusChange};
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let admin = crate::access::Principal::session(UserId::generate(), Role::Admin);
+    let (mut revocations_lost, mut edits_lost) = (0, 0);
+    for round in 0..RACE_ROUNDS {
+        let award = sample_assertion(&badge, &format!("race{round}@example.org"));
+        store.assertions().create(&award).await.expect("award");
+        let narrative = Text::parse(format!("Edited in round {round}.")).expect("text");
+        let draft = AssertionDraft {
+            badge_class_id: award.badge_class_id,
+            recipient: award.recipient.clone(),
+            issued_on: Some(award.issued_on),
+            expires: award.expires,
+            evidence: award.evidence.clone(),
+            narrative: Some(narrative.clone()),
+            image: None,
+        };
+        let (revoking, editing) = (Arc::clone(&store), Arc::clone(&store));
+        let (a1, a2, id) = (admin.clone(), admin.clone(), award.id);
+        let (revoked, edited) =
+            together(
+                async move {
+                    change_status(revoking.as_ref(), &a1, id, StatusChange::Revoke(None)).await
+                },
+                async move { update_assertion(editing.as_ref(), &a2, None, id, draft).await },
+            )
+            .await;
+        revoked.expect("revoke");
+        edited.expect("edit");
+        let stored = store.assertions().get(award.id).await.expect("get");
+        revocations_lost += usize::from(!stored.status.is_revoked());
+        edits_lost += usize::from(stored.narrative != Some(narrative));
+    }
+    assert_eq!(
+        (revocations_lost, edits_lost),
+        (0, 0),
+        "of {RACE_ROUNDS} rounds, revocations undone, edits undone"
+    );
+}
+
+/// A signing key revoked while its issuer's keys are rotated stays
+/// revoked, and the new key is the active one.
+pub async fn signing_key_revocation_survives_rotation(store: Arc<dyn Store>) {
+    let issuer = sample_issuer(None);
+    store.issuers().create(&issuer).await.expect("issuer");
+    let mut undone = 0;
+    for _ in 0..RACE_ROUNDS {
+        let old = store
+            .signing_keys()
+            .active(issuer.id, KeyAlgorithm::Ed25519)
+            .await
+            .expect("active");
+        let old = match old {
+            Some(old) => old,
+            None => {
+                let first = sample_signing_key(issuer.id, KeyAlgorithm::Ed25519);
+                store
+                    .signing_keys()
+                    .create(&first)
+                    .await
+                    .expect("first key");
+                first
+            }
+        };
+        let new = sample_signing_key(issuer.id, KeyAlgorithm::Ed25519);
+        let (rotating, revoking, old_id) = (Arc::clone(&store), Arc::clone(&store), old.id);
+        let (rotated, revoked) = together(
+            async move { rotating.signing_keys().rotate(&new).await },
+            async move {
+                revoking
+                    .signing_keys()
+                    .revoke(old_id, Timestamp::now())
+                    .await
+            },
+        )
+        .await;
+        rotated.expect("rotate");
+        revoked.expect("revoke");
+        let stored = store.signing_keys().get(old.id).await.expect("get");
+        undone += usize::from(stored.status.verifies());
+    }
+    assert_eq!(
+        undone, 0,
+        "{undone} of {RACE_ROUNDS} key revocations were undone by a rotation"
+    );
 }
 
 /// A signing key of `issuer_id`, active.
@@ -1140,20 +1528,23 @@ pub async fn status_list_flags(store: Arc<dyn Store>) {
         .expect("flags")
         .is_empty());
     let now = Timestamp::now();
-    let mut revoked = awards[2].clone();
-    revoked.status = CredentialStatus::Revoked {
-        reason: None,
-        at: now,
-    };
-    store.assertions().update(&revoked).await.expect("revoke");
-    let mut suspended = awards[0].clone();
-    suspended.status = CredentialStatus::Suspended {
+    let active = CredentialStatus::Active;
+    let revoked = CredentialStatus::Revoked {
         reason: None,
         at: now,
     };
     store
         .assertions()
-        .update(&suspended)
+        .set_status(awards[2].id, &active, &revoked, now)
+        .await
+        .expect("revoke");
+    let suspended = CredentialStatus::Suspended {
+        reason: None,
+        at: now,
+    };
+    store
+        .assertions()
+        .set_status(awards[0].id, &active, &suspended, now)
         .await
         .expect("suspend");
     assert_eq!(
@@ -1175,11 +1566,9 @@ pub async fn status_list_flags(store: Arc<dyn Store>) {
             suspended: 1
         }
     );
-    let mut reinstated = suspended.clone();
-    reinstated.status = CredentialStatus::Active;
     store
         .assertions()
-        .update(&reinstated)
+        .set_status(awards[0].id, &suspended, &active, Timestamp::now())
         .await
         .expect("reinstate");
     assert!(repo
@@ -1198,6 +1587,9 @@ macro_rules! store_contract_tests {
         $crate::store_contract_tests!(@tests $make;
             ping_answers, issuer_crud, issuer_pagination, badge_class_crud, assertion_crud,
             assertions_filter_by_owner, assertions_cursor_pagination, batch_is_atomic, delete_modes, user_crud, api_key_crud, concurrent_writers, signing_key_lifecycle,
+            api_key_revocation_survives_use, user_updates_do_not_undo_each_other,
+            password_change_and_demotion_both_survive,
+            award_revocation_survives_edit, signing_key_revocation_survives_rotation,
             status_list_allocation, status_list_flags);
     };
     (@tests $make:expr; $($check:ident),*) => {

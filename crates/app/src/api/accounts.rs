@@ -11,13 +11,14 @@ use serde_json::{json, Value};
 use super::body::JsonBody;
 use super::listing::{page_response, ListQuery};
 use super::path_id;
-use crate::auth::{keys, password, Auth};
+use crate::auth::{keys, password, tokens, Auth};
 use crate::http::{ApiError, AppState};
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/auth/login", web::post().to(login))
         .route("/auth/profile", web::get().to(profile))
+        .route("/auth/logout-all", web::post().to(logout_all))
         .route("/users", web::post().to(create_user))
         .route("/users", web::get().to(list_users))
         .route("/users/{id}", web::get().to(get_user))
@@ -170,7 +171,14 @@ async fn login(
     let issued = state
         .auth
         .tokens
-        .issue(user.id, user.role, now)
+        .issue(
+            tokens::Session {
+                user: user.id,
+                role: user.role,
+                generation: user.session_generation,
+            },
+            now,
+        )
         .map_err(DomainError::Internal)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -211,6 +219,43 @@ async fn profile(Auth(actor): Auth, state: web::Data<AppState>) -> Result<HttpRe
         "issuerId": actor.issuer_scope,
         "authenticatedWith": via,
     })))
+}
+
+/// `POST /auth/logout-all`: ends every login token of the caller's user.
+#[utoipa::path(
+    post,
+    path = "/auth/logout-all",
+    tag = "accounts",
+    operation_id = "logoutAll",
+    summary = "Log out everywhere: end every login token of the caller's user",
+    description = "The user logged in, or with a key that has the `write` permission. Every login token of the \
+        user issued so far stops working at once, on every instance, the one sent with this request too; a new \
+        login works as before. API keys are not sessions and stay: revoke them one by one. An administrator ends \
+        another user's tokens by setting their password.",
+    responses(
+        (status = 204, description = "Every earlier token of the user is refused from now on."),
+        (status = 400, description = "A key configured without a user has no sessions to end.",
+            body = super::schema::ValidationError),
+        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
+            an invalid or expired token.", body = super::schema::Unauthorized,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "A key without the `write` permission.", body = super::schema::Forbidden),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+    )
+)]
+async fn logout_all(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(id) = actor.user_id else {
+        return Err(DomainError::invalid(
+            "user",
+            "a key configured without a user has no sessions",
+        )
+        .into());
+    };
+    accounts::end_sessions(state.store.as_ref(), &actor, id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn parse_role(body: &Value, errors: &mut Vec<FieldError>) -> Option<Role> {
@@ -393,8 +438,10 @@ async fn get_user(
     tag = "accounts",
     operation_id = "updateUser",
     summary = "Change a user's e-mail address or role",
-    description = "The user themself may change their e-mail address; only an administrator may change a role. \
-        Fields not given are kept. A role change applies at once, to tokens already issued too.",
+    description = "The user themself, whatever their role (logged in, or with a key that has the `write` \
+        permission), may change their e-mail address; only an administrator may change a role. Only the fields \
+        given are written: fields not given are kept as stored, even when changed meanwhile. A role change \
+        applies at once, to tokens and keys already issued too.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
     request_body(content = super::schema::UserUpdate, description = "The fields to change."),
     responses(
@@ -470,8 +517,11 @@ async fn delete_user(
     tag = "accounts",
     operation_id = "changePassword",
     summary = "Change a user's password",
-    description = "The user themself, giving `currentPassword`; or an administrator setting another user's \
-        password (without it). Tokens issued before stay valid until they expire.",
+    description = "The user themself (logged in, or with a key that has the `write` permission), giving \
+        `currentPassword`; or an administrator setting another user's password (without it). Who may change the \
+        password is checked first: a caller who may not gets 403 whatever `currentPassword` says, and no password \
+        is compared. Every login token of the user issued before stops working at once (the caller's too: log in \
+        again); API keys stay.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
     request_body(content = super::schema::ChangePassword, description = "The current and the new password."),
     responses(
@@ -481,8 +531,8 @@ async fn delete_user(
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 403, description = "Another user's account, and the caller is not an administrator.",
-            body = super::schema::Forbidden),
+        (status = 403, description = "Another user's account and the caller is not an administrator, or a key \
+            without the `write` permission.", body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
@@ -495,6 +545,10 @@ async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     object(&body)?;
     let id: UserId = path_id(&id, "user")?;
+    // Whether this caller may change the password at all comes first: a
+    // credential that may not (a read-only key) must learn nothing about
+    // the current password, so nothing is compared for it.
+    actor.may_change_account(id)?;
     let user = accounts::get_user(state.store.as_ref(), &actor, id).await?;
     let mut errors = Vec::new();
     let fresh = new_password(&body, "newPassword", &mut errors);
@@ -539,9 +593,10 @@ fn parse_permissions(body: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<P
     tag = "accounts",
     operation_id = "createApiKey",
     summary = "Create an API key",
-    description = "For the caller, or (administrators) for the user named by `userId`. The key is in the answer \
-        this once: only its SHA-256 is stored. Its permissions cannot exceed what its user's role allows, and an \
-        issuer scope must be an issuer its user manages. A key scoped to an issuer cannot create keys.",
+    description = "For the caller (any role, viewers included: logged in, or with a key that has the `write` \
+        permission), or (administrators) for the user named by `userId`. The key is in the answer this once: only \
+        its SHA-256 is stored. Its permissions cannot exceed what its user's role allows (a viewer's: `read`), and \
+        an issuer scope must be an issuer its user manages. A key scoped to an issuer cannot create keys.",
     request_body(content = super::schema::NewApiKeyRequest, description = "The key's label, permissions, scope and expiry."),
     responses(
         (status = 201, description = "Created: the key's record and the key itself, shown only now.",

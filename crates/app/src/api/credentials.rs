@@ -607,7 +607,8 @@ async fn jwt(
     operation_id = "updateCredential",
     summary = "Replace a credential",
     description = "The changed credential is signed anew with the issuer's active key (its old proof would no \
-        longer match), unless `?sign=false`, which leaves it without a proof.",
+        longer match), unless `?sign=false`, which leaves it without a proof. The status is not part of the edit \
+        and is never written by it: a revocation made meanwhile stays, and the answer shows the stored status.",
     params(
         ("id" = String, Path, format = "uuid", description = "The credential's UUID."),
         schema::SignOption,
@@ -673,7 +674,8 @@ async fn update(
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = schema::Forbidden),
         (status = 404, description = "No such credential.", body = schema::ErrorMessage),
-        (status = 409, description = "The credential is already revoked.", body = schema::ErrorMessage),
+        (status = 409, description = "The credential is already revoked, or its status changed while this request \
+            was handled (read it again).", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
 )]
@@ -717,7 +719,8 @@ async fn revoke(
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = schema::Forbidden),
         (status = 404, description = "No such credential.", body = schema::ErrorMessage),
-        (status = 409, description = "The credential is revoked (revocation is final).", body = schema::ErrorMessage),
+        (status = 409, description = "The credential is revoked (revocation is final), or its status changed while \
+            this request was handled (read it again).", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
 )]
@@ -756,7 +759,8 @@ async fn suspend(
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = schema::Forbidden),
         (status = 404, description = "No such credential.", body = schema::ErrorMessage),
-        (status = 409, description = "The credential is not suspended, or is revoked.", body = schema::ErrorMessage),
+        (status = 409, description = "The credential is not suspended, or is revoked, or its status changed while \
+            this request was handled (read it again).", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
 )]
@@ -792,7 +796,8 @@ async fn reinstate(
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = schema::Forbidden),
         (status = 404, description = "No such credential.", body = schema::ErrorMessage),
-        (status = 409, description = "The credential is revoked, or not suspended when reinstated.", body = schema::ErrorMessage),
+        (status = 409, description = "The credential is revoked, or not suspended when reinstated, or its status \
+            changed while this request was handled (read it again).", body = schema::ErrorMessage),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
 )]

@@ -151,6 +151,7 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::signed::revocation_list,
         super::accounts::login,
         super::accounts::profile,
+        super::accounts::logout_all,
         super::accounts::create_user,
         super::accounts::list_users,
         super::accounts::get_user,

@@ -11,7 +11,6 @@ pub mod tokens;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
@@ -23,10 +22,6 @@ use serde_json::json;
 use crate::http::{ApiError, AppState};
 use keys::ConfiguredKey;
 use tokens::TokenKeys;
-
-/// How often at most a key's `last_used_at` is written: often enough to
-/// tell a live key from a dead one, rare enough not to write per request.
-const LAST_USED_GRANULARITY: Duration = Duration::from_secs(300);
 
 /// Authentication settings shared by every request.
 #[derive(Debug, Clone)]
@@ -139,18 +134,15 @@ async fn key_principal(state: &AppState, key: &str) -> Result<Principal, AuthErr
     }
     let now = Timestamp::now();
     match accounts::authenticate_api_key(state.store.as_ref(), &hash, now).await? {
-        Ok((principal, mut stored)) => {
-            let stale = stored.last_used_at.is_none_or(|at| {
-                (now.as_datetime() - at.as_datetime())
-                    .to_std()
-                    .is_ok_and(|age| age >= LAST_USED_GRANULARITY)
-            });
-            if stale {
-                stored.last_used_at = Some(now);
+        Ok((principal, stored)) => {
+            if accounts::use_worth_recording(&stored, now) {
                 let store = state.store.clone();
-                // Bookkeeping must not slow down or fail the request.
+                // Bookkeeping must not slow down or fail the request. It
+                // writes `last_used_at` alone: a revocation landing
+                // meanwhile stays.
                 actix_web::rt::spawn(async move {
-                    if let Err(error) = store.api_keys().update(&stored).await {
+                    let recorded = store.api_keys().record_use(stored.id, now).await;
+                    if let Err(error) = recorded {
                         log::warn!("could not record the use of API key {}: {error}", stored.id);
                     }
                 });
@@ -164,13 +156,17 @@ async fn key_principal(state: &AppState, key: &str) -> Result<Principal, AuthErr
 }
 
 async fn token_principal(state: &AppState, token: &str) -> Result<Principal, AuthError> {
-    let (user_id, _) = state
+    let session = state
         .auth
         .tokens
         .verify(token)
         .ok_or(AuthError::Invalid("invalid or expired token"))?;
-    // The role is read afresh: a demotion or deletion takes effect at once.
-    match state.store.users().get(user_id).await {
+    // The user is read afresh: a demotion, a deletion, a new password or a
+    // logout everywhere takes effect at once.
+    match state.store.users().get(session.user).await {
+        Ok(user) if user.session_generation != session.generation => Err(AuthError::Invalid(
+            "this token has been ended by a password change or a logout",
+        )),
         Ok(user) => Ok(Principal::session(user.id, user.role)),
         Err(DomainError::NotFound { .. }) => {
             Err(AuthError::Invalid("the token's user no longer exists"))

@@ -1,5 +1,6 @@
-//! Login tokens: HS256 JWTs signed with `JWT_SECRET`, carrying the user id
-//! and role, valid for `JWT_TOKEN_EXPIRY_SECONDS`.
+//! Login tokens: HS256 JWTs signed with `JWT_SECRET`, carrying the user id,
+//! role and session generation, valid from their `nbf` for
+//! `JWT_TOKEN_EXPIRY_SECONDS`.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use openbadges_domain::{Role, UserId};
@@ -14,7 +15,27 @@ struct Claims {
     role: Role,
     iss: String,
     iat: i64,
+    /// Not valid before (checked when present; tokens issued before it was
+    /// set have none, and their `iat` was not in the future).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
     exp: i64,
+    /// The user's session generation when the token was issued; a token
+    /// whose generation is no longer the user's has been ended. Tokens
+    /// issued before generations existed carry none: 0, every user's first.
+    #[serde(default)]
+    gen: u32,
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// The user it was issued to.
+    pub user: UserId,
+    /// Their role then (the server reads the current one).
+    pub role: Role,
+    /// Their session generation then (see `User::session_generation`).
+    pub generation: u32,
 }
 
 /// Signs and checks login tokens. Debug hides the secret.
@@ -54,14 +75,16 @@ impl TokenKeys {
         }
     }
 
-    /// A token for `user` with `role`, valid from `now` (Unix seconds).
-    pub fn issue(&self, user: UserId, role: Role, now: i64) -> Result<IssuedToken, String> {
+    /// A token for `session`, valid from `now` (Unix seconds).
+    pub fn issue(&self, session: Session, now: i64) -> Result<IssuedToken, String> {
         let claims = Claims {
-            sub: user.to_string(),
-            role,
+            sub: session.user.to_string(),
+            role: session.role,
             iss: ISSUER.to_owned(),
             iat: now,
+            nbf: Some(now),
             exp: now + self.lifetime_seconds,
+            gen: session.generation,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| e.to_string())?;
@@ -71,14 +94,19 @@ impl TokenKeys {
         })
     }
 
-    /// The user and role of a valid, unexpired token of ours.
-    pub fn verify(&self, token: &str) -> Option<(UserId, Role)> {
+    /// The session of a valid token of ours, inside its validity window:
+    /// not before its `nbf`, not from its `exp` on.
+    pub fn verify(&self, token: &str) -> Option<Session> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        let user = data.claims.sub.parse().ok()?;
-        Some((user, data.claims.role))
+        Some(Session {
+            user: data.claims.sub.parse().ok()?,
+            role: data.claims.role,
+            generation: data.claims.gen,
+        })
     }
 }
 
@@ -97,12 +125,20 @@ mod tests {
             .unwrap_or_default()
     }
 
+    fn session(role: Role) -> Session {
+        Session {
+            user: UserId::generate(),
+            role,
+            generation: 3,
+        }
+    }
+
     #[test]
     fn issued_tokens_verify_and_tampering_fails() {
         let keys = TokenKeys::new(&[7; 32], 60);
-        let user = UserId::generate();
-        let issued = keys.issue(user, Role::Issuer, now()).unwrap();
-        assert_eq!(keys.verify(&issued.token), Some((user, Role::Issuer)));
+        let session = session(Role::Issuer);
+        let issued = keys.issue(session, now()).unwrap();
+        assert_eq!(keys.verify(&issued.token), Some(session));
         let other = TokenKeys::new(&[8; 32], 60);
         assert_eq!(other.verify(&issued.token), None, "another secret");
         let mut tampered = issued.token.clone();
@@ -113,9 +149,32 @@ mod tests {
     #[test]
     fn expired_tokens_fail() {
         let keys = TokenKeys::new(&[7; 32], 60);
-        let issued = keys
-            .issue(UserId::generate(), Role::Admin, now() - 3600)
-            .unwrap();
+        let issued = keys.issue(session(Role::Admin), now() - 3600).unwrap();
         assert_eq!(keys.verify(&issued.token), None);
+    }
+
+    #[test]
+    fn tokens_not_yet_valid_fail() {
+        let keys = TokenKeys::new(&[7; 32], 3600);
+        let later = keys.issue(session(Role::Admin), now() + 600).unwrap();
+        assert_eq!(keys.verify(&later.token), None, "nbf in the future");
+        let current = keys.issue(session(Role::Admin), now()).unwrap();
+        assert!(keys.verify(&current.token).is_some());
+    }
+
+    #[test]
+    fn tokens_of_before_generations_and_nbf_are_of_the_first_generation() {
+        let keys = TokenKeys::new(&[7; 32], 60);
+        let user = UserId::generate();
+        let claims = serde_json::json!({
+            "sub": user.to_string(), "role": "issuer", "iss": ISSUER,
+            "iat": now(), "exp": now() + 60,
+        });
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert_eq!(
+            keys.verify(&token).map(|s| (s.user, s.generation)),
+            Some((user, 0))
+        );
     }
 }

@@ -1,14 +1,13 @@
 //! API keys.
 
 use async_trait::async_trait;
-use diesel::dsl::{exists, select};
 use diesel::prelude::*;
 use openbadges_domain::ports::{ApiKeyRepository, RepoResult};
-use openbadges_domain::{ApiKey, ApiKeyHash, ApiKeyId, Page, PageRequest, UserId};
+use openbadges_domain::{ApiKey, ApiKeyHash, ApiKeyId, Page, PageRequest, Timestamp, UserId};
 
 use super::{bounds, decode_all, not_found, require_issuer, require_user, total};
 use crate::pool::Database;
-use crate::rows::ApiKeyRow;
+use crate::rows::{encode_timestamp, ApiKeyRow};
 use crate::schema::api_keys;
 
 /// [`ApiKeyRepository`] on SQLite.
@@ -69,23 +68,44 @@ impl ApiKeyRepository for ApiKeys {
             .await
     }
 
-    async fn update(&self, key: &ApiKey) -> RepoResult<()> {
-        let row = ApiKeyRow::try_from(key)?;
-        let (id, scope) = (key.id, key.issuer_scope);
+    async fn record_use(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<()> {
+        let at = encode_timestamp(at);
+        self.db
+            .write(move |conn| {
+                // Fixed-width UTC text: text order is time order.
+                diesel::update(
+                    api_keys::table.find(id.to_string()).filter(
+                        api_keys::last_used_at
+                            .is_null()
+                            .or(api_keys::last_used_at.lt(&at)),
+                    ),
+                )
+                .set(api_keys::last_used_at.eq(&at))
+                .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn revoke(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<ApiKey> {
+        let at = encode_timestamp(at);
         self.db
             .write(move |conn| {
                 let key = id.to_string();
-                let found: bool = select(exists(api_keys::table.find(&key))).get_result(conn)?;
-                if !found {
-                    return Err(not_found("api key", id));
-                }
-                if let Some(scope) = scope {
-                    require_issuer(conn, scope)?;
-                }
-                diesel::update(api_keys::table.find(&key))
-                    .set(row.changes())
-                    .execute(conn)?;
-                Ok(())
+                diesel::update(
+                    api_keys::table
+                        .find(&key)
+                        .filter(api_keys::revoked_at.is_null()),
+                )
+                .set(api_keys::revoked_at.eq(&at))
+                .execute(conn)?;
+                let row = api_keys::table
+                    .find(&key)
+                    .select(ApiKeyRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| not_found("api key", id))?;
+                Ok(ApiKey::try_from(row)?)
             })
             .await
     }

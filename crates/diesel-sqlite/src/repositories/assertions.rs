@@ -9,13 +9,14 @@ use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::Sqlite;
 use openbadges_domain::ports::{AssertionFilter, AssertionRepository, RepoResult};
 use openbadges_domain::{
-    Assertion, AssertionId, AwardBatch, Cursor, DomainError, Page, PageRequest,
+    Assertion, AssertionId, AwardBatch, CredentialStatus, Cursor, DomainError, Page, PageRequest,
+    Timestamp,
 };
 
 use super::{bounds, decode_all, missing_reference, not_found, total as total_of};
 use crate::errors::Failure;
 use crate::pool::Database;
-use crate::rows::{encode_timestamp, AssertionRow};
+use crate::rows::{encode_timestamp, status_columns, AssertionRow};
 use crate::schema::{assertions, badge_classes, issuers};
 
 /// How many awards of a batch are read out of it at a time while it is
@@ -129,6 +130,52 @@ impl AssertionRepository for Assertions {
                     return Err(not_found("assertion", id));
                 }
                 Ok(())
+            })
+            .await
+    }
+
+    async fn set_status(
+        &self,
+        id: AssertionId,
+        from: &CredentialStatus,
+        to: &CredentialStatus,
+        at: Timestamp,
+    ) -> RepoResult<()> {
+        let expected = from.as_str();
+        let (status, reason, changed_at) = status_columns(to);
+        let at = encode_timestamp(at);
+        self.db
+            .write(move |conn| {
+                let key = id.to_string();
+                // The status read is part of the condition: a change made
+                // since (a revocation) is never overwritten.
+                let changed = diesel::update(
+                    assertions::table
+                        .find(&key)
+                        .filter(assertions::status.eq(expected)),
+                )
+                .set((
+                    assertions::status.eq(status),
+                    assertions::status_reason.eq(&reason),
+                    assertions::status_changed_at.eq(&changed_at),
+                    assertions::updated_at.eq(&at),
+                ))
+                .execute(conn)?;
+                if changed == 1 {
+                    return Ok(());
+                }
+                let now: Option<String> = assertions::table
+                    .find(&key)
+                    .select(assertions::status)
+                    .first(conn)
+                    .optional()?;
+                match now {
+                    None => Err(not_found("assertion", id)),
+                    Some(now) => Err(DomainError::Conflict(format!(
+                        "credential {id} is {now} now, no longer {expected}; read it again"
+                    ))
+                    .into()),
+                }
             })
             .await
     }

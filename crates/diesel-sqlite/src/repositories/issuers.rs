@@ -56,21 +56,15 @@ impl IssuerRepository for Issuers {
 
     async fn update(&self, issuer: &Issuer) -> RepoResult<()> {
         let row = IssuerRow::from(issuer);
-        let (id, owner) = (issuer.id, issuer.owner_id);
+        let id = issuer.id;
         self.db
             .write(move |conn| {
-                let key = id.to_string();
-                // Existence first: updating a deleted issuer is NotFound
-                // whatever owner it names.
-                if !issuer_exists(conn, &key)? {
-                    return Err(not_found("issuer", id));
-                }
-                if let Some(owner) = owner {
-                    require_user(conn, owner)?;
-                }
-                diesel::update(issuers::table.find(&key))
+                let changed = diesel::update(issuers::table.find(id.to_string()))
                     .set(row.changes())
                     .execute(conn)?;
+                if changed == 0 {
+                    return Err(not_found("issuer", id));
+                }
                 Ok(())
             })
             .await

@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use openbadges_domain::ports::{RepoResult, UserRepository};
-use openbadges_domain::{Page, PageRequest, User, UserId};
+use openbadges_domain::ports::{RepoResult, UserRepository, UserUpdate};
+use openbadges_domain::{Page, PageRequest, Timestamp, User, UserId};
 
 use super::{bounds, decode_all, not_found, total};
 use crate::pool::Database;
-use crate::rows::UserRow;
+use crate::rows::{encode_timestamp, UserChanges, UserRow};
 use crate::schema::users;
 
 /// [`UserRepository`] on SQLite.
@@ -77,18 +77,24 @@ impl UserRepository for Users {
             .await
     }
 
-    async fn update(&self, user: &User) -> RepoResult<()> {
-        let row = UserRow::from(user);
-        let id = user.id;
+    async fn update(&self, id: UserId, changes: &UserUpdate, at: Timestamp) -> RepoResult<User> {
+        let columns = UserChanges::from(changes);
+        let bump = i32::from(changes.ends_sessions());
         self.db
             .write(move |conn| {
-                let changed = diesel::update(users::table.find(id.to_string()))
-                    .set(row.changes())
-                    .execute(conn)?;
-                if changed == 0 {
-                    return Err(not_found("user", id));
-                }
-                Ok(())
+                // One statement: the given columns, and the counter raised
+                // from its stored value, never from a value read earlier.
+                let row = diesel::update(users::table.find(id.to_string()))
+                    .set((
+                        &columns,
+                        users::session_generation.eq(users::session_generation + bump),
+                        users::updated_at.eq(encode_timestamp(at)),
+                    ))
+                    .returning(UserRow::as_returning())
+                    .get_result(conn)
+                    .optional()?
+                    .ok_or_else(|| not_found("user", id))?;
+                Ok(User::try_from(row)?)
             })
             .await
     }
