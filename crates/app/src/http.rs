@@ -111,11 +111,13 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     ));
     let state = web::Data::new(state);
     let idle = rate_limit.clone();
+    let logins = state.auth.logins.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
             idle.forget_idle();
+            logins.forget_idle();
         }
     });
     let server = HttpServer::new(move || {

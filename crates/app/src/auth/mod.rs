@@ -7,6 +7,7 @@
 
 pub mod keys;
 pub mod password;
+pub mod throttle;
 pub mod tokens;
 
 use std::future::Future;
@@ -38,6 +39,8 @@ pub struct AuthConfig {
     pub tokens: TokenKeys,
     /// Keys from `AUTH_API_KEY_<NAME>`.
     pub configured: Vec<ConfiguredKey>,
+    /// Failed logins per account and device (`LOGIN_THROTTLE_*`).
+    pub logins: throttle::LoginThrottle,
 }
 
 /// Why a request is not authenticated.
