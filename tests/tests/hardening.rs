@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use openbadges_e2e::{
-    achievement_body, issuer_body, uuid_of, Framing, Launch, Response, Server, Storage,
+    achievement_body, issuer_body, uuid_of, Caller, Framing, Launch, Response, Server, Storage,
 };
 use serde_json::json;
 
@@ -111,6 +111,118 @@ fn made_up_keys_do_not_lift_the_limit_of_an_address() {
         "logins from an address past its limit, each with a made-up X-API-Key, answered {answers:?} \
          instead of 429: every unknown key gets an allowance of its own"
     );
+}
+
+/// `POST /auth/%6Cogin` reaches the login handler (the router decodes the
+/// escape), so it is limited as `/auth/login` is: the limit follows the
+/// route the router chose, never the raw path, and the made-up key each
+/// attempt presents buys nothing.
+#[test]
+fn an_escaped_login_path_is_limited_like_the_plain_one() {
+    let server = limited(&[]);
+    let login = |path: &str, n: usize| {
+        let key = format!("made-up-key-{n}-0123456789");
+        // Another name each time: only the address's allowance is at stake.
+        let body = json!({"usernameOrEmail": format!("guess-{n}"), "password": "guess-guess"});
+        server
+            .send_raw(
+                "POST",
+                path,
+                &[("X-API-Key", &key)],
+                Some(body.to_string().as_bytes()),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    for n in 0..5 {
+        let response = login("/auth/%6Cogin", n);
+        response.assert_status(401);
+        assert_eq!(
+            response.body["message"], "invalid username or password",
+            "{}",
+            response.text
+        );
+    }
+    assert_limited(&login("/auth/%6Cogin", 5));
+    assert_limited(&login("/auth/%6c%6f%67%69%6e", 6));
+    assert_limited(&login("/auth/login", 7));
+}
+
+/// Only credentials that authenticate get an allowance of their own: junk
+/// in `X-API-Key` or `Authorization`, on a public route or a private one,
+/// counts against the client address like no credentials at all.
+#[test]
+fn junk_credentials_count_against_the_address_on_every_route() {
+    let server = limited(&[]);
+    let junk = [
+        ("X-API-Key", "junk-key-one-0123456789"),
+        ("Authorization", "Bearer junk-key-two-0123456789"),
+        ("X-API-Key", "junk-key-three-0123456789"),
+        ("Authorization", "Bearer junk.token.four"),
+        ("Authorization", "Bearer junk-key-five-0123456789"),
+    ];
+    for (n, header) in junk.iter().enumerate() {
+        if n % 2 == 0 {
+            server.fetch_with("/issuers", &[*header]).assert_status(200);
+        } else {
+            // Checked once, by the limit; the route answers as ever.
+            let response = server.fetch_with("/auth/profile", &[*header]);
+            response.assert_status(401);
+            let expected = if header.1.contains('.') {
+                "invalid or expired token"
+            } else {
+                "unknown API key"
+            };
+            assert_eq!(response.body["message"], expected, "{}", response.text);
+            assert_eq!(response.header("www-authenticate"), Some("Bearer"));
+        }
+    }
+    assert_limited(&server.fetch("/issuers"));
+    assert_limited(&server.fetch_with("/issuers", &[("X-API-Key", "junk-key-six-0123456789")]));
+    assert_limited(&server.fetch_with("/auth/profile", &[("X-API-Key", "junk-key-seven-0123")]));
+    // A key that authenticates has an allowance of its own.
+    server
+        .fetch_with("/auth/profile", &[("X-API-Key", KEY_A)])
+        .assert_status(200);
+}
+
+/// The login tokens of one user share one allowance: logging in again does
+/// not buy a fresh one.
+#[test]
+fn the_login_tokens_of_a_user_share_one_allowance() {
+    let password = "token-allowance-password";
+    let server = limited(&[
+        ("AUTH_ADMIN_USERNAME", "admin"),
+        ("AUTH_ADMIN_PASSWORD", password),
+        ("JWT_SECRET", "token-allowance-secret-0123456789abcdef"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ]);
+    // Logins from addresses of their own (behind the trusted proxy), so
+    // that the allowance of 127.0.0.1 stays whole.
+    let login = |n: usize| {
+        let body = json!({"usernameOrEmail": "admin", "password": password}).to_string();
+        let address = format!("198.51.100.{n}");
+        let response = server.send(
+            "POST",
+            "/auth/login",
+            &[("X-Forwarded-For", &address)],
+            Some(&body),
+        );
+        response.assert_status(200);
+        Caller::Token(response.body["token"].as_str().expect("a token").to_owned())
+    };
+    let profile = |caller: &Caller| server.get_as(caller, "/auth/profile");
+    let first = login(1);
+    for _ in 0..5 {
+        profile(&first).assert_status(200);
+    }
+    assert_limited(&profile(&first));
+    // Tokens issued within the same second are the same token.
+    let second = (2..40)
+        .map(login)
+        .find(|token| *token != first)
+        .expect("a later login issues another token");
+    assert_limited(&profile(&second));
+    server.fetch("/issuers").assert_status(200);
 }
 
 #[test]

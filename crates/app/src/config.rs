@@ -243,6 +243,20 @@ pub const JWT_TOKEN_EXPIRY_SECONDS: Variable = Variable::new(
     "whole seconds 60-2592000",
     "how long a login token is valid",
 );
+/// Failed logins for one account before each further one must wait.
+pub const LOGIN_THROTTLE_FAILURES: Variable = Variable::new(
+    "LOGIN_THROTTLE_FAILURES",
+    Some("5"),
+    "whole number 0-1000 (0: no throttle)",
+    "failed logins for one account (or device) before each further attempt waits",
+);
+/// The longest wait the login throttle imposes.
+pub const LOGIN_THROTTLE_MAX_DELAY_SECONDS: Variable = Variable::new(
+    "LOGIN_THROTTLE_MAX_DELAY_SECONDS",
+    Some("900"),
+    "whole seconds 1-86400",
+    "longest wait between failed logins; failures are forgotten this long after",
+);
 /// Username of the administrator created at first start.
 pub const AUTH_ADMIN_USERNAME: Variable = Variable::new(
     "AUTH_ADMIN_USERNAME",
@@ -285,7 +299,7 @@ pub const RATE_LIMIT_PER_MINUTE: Variable = Variable::new(
     "RATE_LIMIT_PER_MINUTE",
     Some("600"),
     "whole number 0-1000000 (0: no limit)",
-    "requests per minute per API key or client address (0: off)",
+    "requests per minute per valid API key, user of login tokens, or else client address (0: off)",
 );
 /// Proxies whose X-Forwarded-For is believed.
 pub const TRUSTED_PROXIES: Variable = Variable::new(
@@ -356,6 +370,8 @@ pub const VARIABLES: &[Variable] = &[
     AUTH_ENABLED,
     JWT_SECRET,
     JWT_TOKEN_EXPIRY_SECONDS,
+    LOGIN_THROTTLE_FAILURES,
+    LOGIN_THROTTLE_MAX_DELAY_SECONDS,
     AUTH_ADMIN_USERNAME,
     AUTH_ADMIN_EMAIL,
     AUTH_ADMIN_PASSWORD,
@@ -469,6 +485,8 @@ pub struct AuthSettings {
     pub jwt_secret: Option<String>,
     /// `JWT_TOKEN_EXPIRY_SECONDS`.
     pub token_lifetime: Duration,
+    /// `LOGIN_THROTTLE_*`.
+    pub login_throttle: LoginThrottleSettings,
     /// The administrator to create at start, if any.
     pub bootstrap_admin: Option<BootstrapAdmin>,
     /// `AUTH_API_KEY_<NAME>` variables, as (name, value).
@@ -484,6 +502,7 @@ impl std::fmt::Debug for AuthSettings {
             .field("enabled", &self.enabled)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<hidden>"))
             .field("token_lifetime", &self.token_lifetime)
+            .field("login_throttle", &self.login_throttle)
             .field("bootstrap_admin", &self.bootstrap_admin)
             .field(
                 "key_encryption_key",
@@ -499,6 +518,17 @@ impl std::fmt::Debug for AuthSettings {
             )
             .finish()
     }
+}
+
+/// How failed logins slow down further ones (`auth::throttle`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottleSettings {
+    /// `LOGIN_THROTTLE_FAILURES`: failures counted before each further
+    /// attempt must wait; 0 switches the throttle off.
+    pub failures: u32,
+    /// `LOGIN_THROTTLE_MAX_DELAY_SECONDS`: the longest wait, and how long
+    /// after its wait a count is kept.
+    pub max_delay: Duration,
 }
 
 /// The administrator created at first start from `AUTH_ADMIN_*`.
@@ -733,6 +763,20 @@ fn auth_settings(
             .ok()
             .filter(|s| (60..=2_592_000).contains(s))
     })?;
+    let login_throttle = LoginThrottleSettings {
+        failures: layers.parse(&LOGIN_THROTTLE_FAILURES, |value| {
+            value.parse::<u32>().ok().filter(|n| *n <= 1000)
+        })?,
+        max_delay: Duration::from_secs(layers.parse(
+            &LOGIN_THROTTLE_MAX_DELAY_SECONDS,
+            |value| {
+                value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| (1..=86_400).contains(s))
+            },
+        )?),
+    };
     let bootstrap_admin = match (
         layers.value(&AUTH_ADMIN_USERNAME)?,
         layers.value(&AUTH_ADMIN_PASSWORD)?,
@@ -791,6 +835,7 @@ fn auth_settings(
         enabled,
         jwt_secret,
         token_lifetime: Duration::from_secs(lifetime),
+        login_throttle,
         bootstrap_admin,
         configured_keys,
     })
@@ -1220,6 +1265,13 @@ mod tests {
         assert!(settings.auth.enabled);
         assert_eq!(settings.auth.jwt_secret, None);
         assert_eq!(settings.auth.token_lifetime, Duration::from_secs(3600));
+        assert_eq!(
+            settings.auth.login_throttle,
+            LoginThrottleSettings {
+                failures: 5,
+                max_delay: Duration::from_secs(900),
+            }
+        );
         assert!(settings.auth.bootstrap_admin.is_none());
         assert!(settings.auth.configured_keys.is_empty());
         assert_eq!(
@@ -1285,6 +1337,33 @@ mod tests {
             refused(
                 &[("JWT_TOKEN_EXPIRY_SECONDS", bad)],
                 &["JWT_TOKEN_EXPIRY_SECONDS"],
+            );
+        }
+    }
+
+    #[test]
+    fn login_throttle_is_bounded() {
+        let settings = settings(&[
+            ("LOGIN_THROTTLE_FAILURES", "0"),
+            ("LOGIN_THROTTLE_MAX_DELAY_SECONDS", "60"),
+        ]);
+        assert_eq!(
+            settings.auth.login_throttle,
+            LoginThrottleSettings {
+                failures: 0,
+                max_delay: Duration::from_secs(60),
+            }
+        );
+        for bad in ["-1", "1001", "some"] {
+            refused(
+                &[("LOGIN_THROTTLE_FAILURES", bad)],
+                &["LOGIN_THROTTLE_FAILURES"],
+            );
+        }
+        for bad in ["0", "86401", "1.5"] {
+            refused(
+                &[("LOGIN_THROTTLE_MAX_DELAY_SECONDS", bad)],
+                &["LOGIN_THROTTLE_MAX_DELAY_SECONDS"],
             );
         }
     }

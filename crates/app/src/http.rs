@@ -111,11 +111,13 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     ));
     let state = web::Data::new(state);
     let idle = rate_limit.clone();
+    let logins = state.auth.logins.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
             idle.forget_idle();
+            logins.forget_idle();
         }
     });
     let server = HttpServer::new(move || {
@@ -131,11 +133,13 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
             .app_data(json_config(security.max_body_bytes))
             .app_data(web::PayloadConfig::new(security.max_body_bytes))
             .default_service(web::to(unknown_route))
-            // Innermost first: the time limit covers only the handler, the
-            // rate limit refuses before any work, CORS answers preflights,
-            // and every answer (even a 429) carries the security headers.
-            .wrap(from_fn(time_limit_middleware))
+            // Innermost first: the rate limit refuses before any work but
+            // checking the credentials it counts by, the time limit covers
+            // that check and the handler (a stuck database stalls both),
+            // CORS answers preflights, and every answer (even a 429)
+            // carries the security headers.
             .wrap(from_fn(rate_limit_middleware))
+            .wrap(from_fn(time_limit_middleware))
             .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
             .wrap(from_fn(security_headers))
             // Outermost: it sees every answer, a 429 or a timeout too.

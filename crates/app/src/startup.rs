@@ -238,6 +238,7 @@ pub fn auth_config(
         enabled: settings.enabled,
         tokens: crate::auth::tokens::TokenKeys::new(&secret, lifetime),
         configured,
+        logins: crate::auth::throttle::LoginThrottle::new(&secret, settings.login_throttle),
     })
 }
 

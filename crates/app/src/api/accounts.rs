@@ -106,8 +106,10 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError(DomainError::Internal(format!("password task failed: {e}"))))
 }
 
-/// `POST /auth/login` `{usernameOrEmail | username | email, password}` →
-/// `{token, expiresIn, user}`; 401 for any mismatch, in the same time.
+/// `POST /auth/login` `{usernameOrEmail | username | email, password,
+/// deviceToken?}` → `{token, expiresIn, deviceToken, user}`; 401 for any
+/// mismatch, in the same time; 429 while the name's failures make it wait
+/// (`auth::throttle`).
 #[utoipa::path(
     post,
     path = "/auth/login",
@@ -115,17 +117,27 @@ async fn blocking<T: Send + 'static>(
     operation_id = "login",
     summary = "Log in: exchange a username (or e-mail) and password for a token",
     description = "Public. The token is an HS256 JWT valid for `JWT_TOKEN_EXPIRY_SECONDS` (default 3600); send it as \
-        `Authorization: Bearer <token>`. A wrong password and an unknown user get the same 401, in the same time.",
+        `Authorization: Bearer <token>`. A wrong password and an unknown user get the same 401, in the same time. \
+        After `LOGIN_THROTTLE_FAILURES` (default 5) failed logins for one name, from any address, each further attempt \
+        must wait (5 s, then 10, 20, ... up to `LOGIN_THROTTLE_MAX_DELAY_SECONDS`) and is answered 429 until then, \
+        whether or not an account has that name. A login that sends the `deviceToken` an earlier login of this name \
+        answered is counted apart, per device token, so the owner of an account under attack still gets in from a \
+        device they used before.",
     request_body(content = super::schema::LoginRequest, description = "The credentials. Read as JSON whatever the `Content-Type`."),
     responses(
         (status = 200, description = "Logged in.", body = super::schema::LoginResponse,
             headers(("Cache-Control" = String, description = "`no-store`."))),
-        (status = 400, description = "`usernameOrEmail` (or `username` / `email`) or `password` is missing, or the body \
-            is not JSON.", body = super::schema::ValidationError),
+        (status = 400, description = "`usernameOrEmail` (or `username` / `email`) or `password` is missing, \
+            `deviceToken` is not a string, or the body is not JSON.", body = super::schema::ValidationError),
         (status = 401, description = "No such user, or the password does not match (the same answer for both).",
             body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`.")),
             example = json!({"error": "Unauthorized", "message": "invalid username or password"})),
+        (status = 429, description = "Too many failed logins for this name (known or not): retry after `Retry-After` \
+            seconds, or send this device's `deviceToken`. Also more than `RATE_LIMIT_PER_MINUTE` requests a minute \
+            from this client address.", body = super::schema::RateLimited,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
+            example = json!({"error": "Too Many Requests", "message": "too many failed logins for this account; retry in 5 s"})),
         (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
@@ -143,8 +155,14 @@ async fn login(
     if secret.is_none() {
         errors.push(FieldError::new("password", "is required"));
     }
-    let (Some(login), Some(secret)) = (login, secret) else {
+    let device_token = optional_text(&body, "deviceToken", &mut errors);
+    let (Some(login), Some(secret), true) = (login, secret, errors.is_empty()) else {
         return Err(DomainError::Validation(errors).into());
+    };
+    // Counted as failed from here on, unless it succeeds.
+    let attempt = match state.auth.logins.attempt(login, device_token) {
+        Ok(attempt) => attempt,
+        Err(throttled) => return Ok(throttled.response()),
     };
     let users = state.store.users();
     // No stored name holds a control character (usernames and e-mails are
@@ -180,9 +198,15 @@ async fn login(
             now,
         )
         .map_err(DomainError::Internal)?;
+    let device_token = state.auth.logins.succeeded(attempt);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({ "token": issued.token, "expiresIn": issued.expires_in, "user": user_json(&user) })))
+        .json(json!({
+            "token": issued.token,
+            "expiresIn": issued.expires_in,
+            "deviceToken": device_token,
+            "user": user_json(&user),
+        })))
 }
 
 /// `GET /auth/profile`: who the credentials belong to.

@@ -285,10 +285,12 @@ is managed by administrators only.
 
 ## Rate limit
 
-At most `RATE_LIMIT_PER_MINUTE` requests a minute (600 by default) per API key or token, or, for
-requests without credentials, per client address. Beyond that every operation answers **429**
+At most `RATE_LIMIT_PER_MINUTE` requests a minute (600 by default) per API key, or per user for
+login tokens, or, for requests without valid credentials (a made-up key counts for nothing), per client
+address; logins always count against the address. Beyond that every operation answers **429**
 `{{"error":"Too Many Requests","message":"..."}}` with `Retry-After` (seconds); `/health` and
-`/health/ready` are never limited.
+`/health/ready` are never limited. Failed logins for one account also make the next attempts wait (see
+`POST /auth/login`).
 
 ## References
 
@@ -481,8 +483,8 @@ fn too_many_requests() -> Response {
         .build();
     ResponseBuilder::new()
         .description(
-            "More than `RATE_LIMIT_PER_MINUTE` requests a minute from this API key or token (or, \
-             without credentials, from this client address).",
+            "More than `RATE_LIMIT_PER_MINUTE` requests a minute from this API key or this user's \
+             login tokens (or, without valid credentials, from this client address).",
         )
         .header("Retry-After", retry_after)
         .content(
@@ -516,17 +518,19 @@ fn add_security(document: &mut Document) {
 
 /// Every operation but the probes of [`UNLIMITED`] may answer 429. Added after the
 /// aliases are copied: the rate limit answers before the alias layer, so
-/// its 429 carries no deprecation headers.
+/// its 429 carries no deprecation headers. An operation that documents a
+/// 429 of its own (the login throttle) keeps it.
 fn add_rate_limit(document: &mut Document) {
     for (path, item) in &mut document.paths.paths {
         if UNLIMITED.contains(&path.as_str()) {
             continue;
         }
         for operation in operations(item) {
-            operation.responses.responses.insert(
-                "429".to_owned(),
-                RefOr::Ref(Ref::from_response_name(TOO_MANY_REQUESTS)),
-            );
+            operation
+                .responses
+                .responses
+                .entry("429".to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(TOO_MANY_REQUESTS)));
         }
     }
 }

@@ -577,6 +577,11 @@ pub struct LoginRequest {
     /// The password.
     #[schema(format = Password)]
     pub password: String,
+    /// The `deviceToken` an earlier login of this name answered on this
+    /// device. While failed logins make this name wait, a login with a valid
+    /// one is counted apart, so the account's owner still gets in.
+    #[schema(format = Password)]
+    pub device_token: Option<String>,
 }
 
 /// A valid login body (also checked by the tests).
@@ -590,6 +595,7 @@ pub fn login_example() -> Value {
 #[schema(example = json!({
     "token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIzZjZjMmExZS04YjdkLTRlNWYtOWEwYi0xYzJkM2U0ZjVhNmIifQ.c2lnbmF0dXJl",
     "expiresIn": 3600,
+    "deviceToken": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJvcGVuYmFkZ2VzLXNlcnZlci9kZXZpY2UifQ.c2lnbmF0dXJl",
     "user": user_example()
 }))]
 pub struct LoginResponse {
@@ -597,6 +603,10 @@ pub struct LoginResponse {
     pub token: String,
     /// Seconds until the token expires (`JWT_TOKEN_EXPIRY_SECONDS`).
     pub expires_in: i64,
+    /// Proof that this device has logged in as this name (valid 90 days):
+    /// keep it and send it with the next logins. It is no credential for
+    /// any other route.
+    pub device_token: String,
     /// The user who logged in.
     pub user: User,
 }
@@ -873,7 +883,8 @@ pub struct Forbidden {
 }
 
 /// 429: more requests than `RATE_LIMIT_PER_MINUTE` from one API key (or
-/// token) or, without credentials, from one client address.
+/// user's login tokens) or, without valid credentials, from one client
+/// address; or, for a login, too many failed logins for its account.
 #[derive(ToSchema)]
 #[schema(example = json!({
     "error": "Too Many Requests",

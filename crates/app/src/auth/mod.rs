@@ -7,13 +7,14 @@
 
 pub mod keys;
 pub mod password;
+pub mod throttle;
 pub mod tokens;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use openbadges_domain::access::{Credential, Principal};
 use openbadges_domain::accounts::{self, KeyRejection};
 use openbadges_domain::{ApiKeyHash, DomainError, Permission, Role, Timestamp, UserId};
@@ -33,10 +34,12 @@ pub struct AuthConfig {
     pub tokens: TokenKeys,
     /// Keys from `AUTH_API_KEY_<NAME>`.
     pub configured: Vec<ConfiguredKey>,
+    /// Failed logins per account and device (`LOGIN_THROTTLE_*`).
+    pub logins: throttle::LoginThrottle,
 }
 
 /// Why a request is not authenticated.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// No credentials were presented.
     #[error("authentication required: send X-API-Key or Authorization: Bearer")]
@@ -175,11 +178,35 @@ async fn token_principal(state: &AppState, token: &str) -> Result<Principal, Aut
     }
 }
 
-/// The principal of the request, if it presented credentials.
+/// What authenticating a request found, kept in its extensions: the rate
+/// limit authenticates before routing (only verified credentials get an
+/// allowance of their own) and [`Auth`] reuses the outcome, so that no
+/// request is looked up twice.
+#[derive(Clone)]
+struct Authenticated(Result<Option<Principal>, AuthError>);
+
+/// The principal of the request, if it presented credentials: worked out
+/// once per request, then remembered.
 pub async fn authenticate(request: &HttpRequest) -> Result<Option<Principal>, AuthError> {
-    let state = request
+    if let Some(Authenticated(outcome)) = request.extensions().get::<Authenticated>() {
+        return outcome.clone();
+    }
+    let outcome = authenticate_afresh(request).await;
+    request
+        .extensions_mut()
+        .insert(Authenticated(outcome.clone()));
+    outcome
+}
+
+fn state(request: &HttpRequest) -> Result<&AppState, AuthError> {
+    request
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| DomainError::Internal("application state missing".to_owned()))?;
+        .map(|state| state.get_ref())
+        .ok_or_else(|| DomainError::Internal("application state missing".to_owned()).into())
+}
+
+async fn authenticate_afresh(request: &HttpRequest) -> Result<Option<Principal>, AuthError> {
+    let state = state(request)?;
     if !state.auth.enabled {
         return Ok(Some(admin_without_user(Credential::ConfiguredKey)));
     }
@@ -188,6 +215,26 @@ pub async fn authenticate(request: &HttpRequest) -> Result<Option<Principal>, Au
         Some(Presented::Key(key)) => key_principal(state, key).await.map(Some),
         Some(Presented::Token(token)) => token_principal(state, token).await.map(Some),
     }
+}
+
+/// Whom the rate limit counts the request against beyond its address: the
+/// API key it presented (hashed, never kept in the clear) or the user of its
+/// login token, once verified. `None` without credentials, with credentials
+/// that do not authenticate (a made-up key must not buy a fresh allowance),
+/// or with authentication off (everyone is the same administrator then).
+/// A request without credentials costs nothing here.
+pub async fn verified_caller(request: &HttpRequest) -> Option<String> {
+    let enabled = state(request).is_ok_and(|state| state.auth.enabled);
+    let presented = presented(request).filter(|_| enabled)?;
+    let principal = authenticate(request).await.ok()??;
+    Some(match (presented, principal.user_id) {
+        // Every token of a user shares one allowance: logging in again
+        // does not buy a fresh one.
+        (Presented::Token(_), Some(user)) => format!("user:{user}"),
+        (Presented::Key(secret) | Presented::Token(secret), _) => {
+            format!("key:{}", &ApiKeyHash::of_key(secret).as_str()[..16])
+        }
+    })
 }
 
 /// Extractor for routes that need an authenticated caller: 401 otherwise.
