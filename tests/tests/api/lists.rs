@@ -17,6 +17,7 @@ on_both_backends!(
     nested_lists_hold_the_right_items,
     credentials_walk_by_cursor,
     bad_cursors_are_400,
+    forged_cursors_are_400,
     cursor_walks_apply_the_access_rules,
 );
 
@@ -638,6 +639,55 @@ fn bad_cursors_are_400(api: &Api) {
                 &api.fetch(&format!("{path}?cursor=garbage&limit=0")),
                 &["cursor", "limit"],
             );
+            api.fetch(&format!("{path}?cursor={token}"))
+                .assert_status(200);
+        }
+    }
+}
+
+/// A cursor forged the way an attacker would: a real one moved to another
+/// position (a microsecond earlier, another id) with its check recomputed
+/// as it was once made, the first bytes of the SHA-256 of the rest. The
+/// server's signature cannot be recomputed, so it is a 400 naming `cursor`
+/// on every credential list; the real one still works.
+fn forged_cursors_are_400(api: &Api) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (_, badge) = api.issuer_with_achievement();
+    for i in 0..3 {
+        api.award("", &badge, &format!("forged{i}@example.org"));
+    }
+    let page = api.fetch("/credentials?limit=1&cursor=");
+    let next = link(&page, "next").expect("a next link");
+    let token = next.rsplit("cursor=").next().expect("a cursor").to_owned();
+    let real = engine.decode(&token).expect("a cursor is base64url");
+    // A version byte, the creation time in microseconds, the id; then the
+    // check.
+    const BODY: usize = 1 + 8 + 16;
+    let (body, check) = real.split_at(BODY);
+    let micros = i64::from_be_bytes(body[1..9].try_into().expect("8 bytes"));
+    let mut earlier = body.to_vec();
+    earlier[1..9].copy_from_slice(&(micros - 1).to_be_bytes());
+    let mut other_id = body.to_vec();
+    other_id[9..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let forged: Vec<String> = [earlier, other_id]
+        .into_iter()
+        .map(|mut forged| {
+            let recomputed = sha2::Sha256::digest(&forged);
+            forged.extend_from_slice(&recomputed[..check.len()]);
+            engine.encode(forged)
+        })
+        .collect();
+    for list in [
+        "/credentials".to_owned(),
+        format!("/achievements/{badge}/credentials"),
+    ] {
+        for prefix in PREFIXES {
+            let path = format!("{prefix}{list}");
+            for bad in &forged {
+                assert_validation(&api.fetch(&format!("{path}?cursor={bad}")), &["cursor"]);
+            }
             api.fetch(&format!("{path}?cursor={token}"))
                 .assert_status(200);
         }

@@ -322,7 +322,8 @@ and prefixes) also page by **cursor**, at the same cost per page however many cr
 - ask `?cursor=` (empty: the first page, with the usual `limit` and filters), then follow
   `Link: <...>; rel="next"` until an answer has none; the cursor in that link is opaque;
 - a cursor page has no `X-Total-Count`;
-- a cursor this server did not give, or one given with `offset`, is a 400 naming `cursor`;
+- a cursor is signed by the server: one it did not give (made up, altered, or from a server with
+  another `JWT_SECRET`), or one given with `offset`, is a 400 naming `cursor`;
 - a cursor is a position in the list, not a snapshot: credentials created during a walk are met
   at its end, deleted ones are skipped.
 
