@@ -136,7 +136,11 @@ impl Redactor {
         passwords.extend(query_password(url));
         let mut pieces: Vec<String> = passwords
             .into_iter()
-            .flat_map(|password| [password.to_owned(), percent_decode(password)])
+            .flat_map(|password| {
+                // Decoded as libpq does, keeping what is no escape as written.
+                let decoded = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+                [password.to_owned(), decoded.into_owned()]
+            })
             .flat_map(|password| {
                 password
                     .split(is_boundary)
@@ -183,30 +187,6 @@ impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Redactor(<redacted>)")
     }
-}
-
-/// Decodes `%XX` escapes as libpq does, keeping anything else as written.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| text.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            None => {
-                decoded.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[cfg(test)]
