@@ -228,12 +228,12 @@ pub const AUTH_ENABLED: Variable = Variable::new(
     "true, false, 1, 0 (false is refused in production)",
     "false: every caller acts as an administrator (development only)",
 );
-/// Secret for login tokens.
+/// Secret for login tokens and list cursors.
 pub const JWT_SECRET: Variable = Variable::new(
     "JWT_SECRET",
     None,
     "at least 32 characters",
-    "secret signing login tokens; required in production (else random per process)",
+    "secret signing login tokens and list cursors; required in production (else random per process)",
 )
 .secret();
 /// Lifetime of login tokens.
