@@ -18,6 +18,7 @@ on_both_backends!(
     credentials_walk_by_cursor,
     bad_cursors_are_400,
     forged_cursors_are_400,
+    cursors_hold_where_jwt_secret_is_shared,
     cursor_walks_apply_the_access_rules,
 );
 
@@ -692,6 +693,49 @@ fn forged_cursors_are_400(api: &Api) {
                 .assert_status(200);
         }
     }
+}
+
+/// Cursors are signed with a key derived from `JWT_SECRET`: a server
+/// restarted with the same secret (as another instance sharing it) follows
+/// one it gave before; a server with another secret answers 400 naming
+/// `cursor`.
+fn cursors_hold_where_jwt_secret_is_shared(storage: &Storage) {
+    let target = {
+        let server = storage.launch_with_auth().start();
+        let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+        let created = |path: &str, body: &serde_json::Value| {
+            let response = server.post_as(&admin, path, body);
+            response.assert_status(201);
+            uuid_of(&response.body)
+        };
+        let issuer = created("/issuers", &issuer_body("Cursor issuer"));
+        let badge = created("/achievements", &achievement_body(&issuer, "Badge"));
+        for i in 0..3 {
+            created(
+                "/credentials?sign=false",
+                &award_body(&badge, &format!("shared{i}@example.org")),
+            );
+        }
+        let page = server.get_as(&admin, "/credentials?limit=1&cursor=");
+        page.assert_status(200);
+        let next = link(&page, "next").expect("a next link");
+        let path = next.find("/credentials?").expect("a credentials link");
+        next[path..].to_owned()
+    };
+
+    let restarted = storage.launch_with_auth().start();
+    let admin = restarted.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    let page = restarted.get_as(&admin, &target);
+    page.assert_status(200);
+    assert_eq!(ids_in(&page.body).len(), 1, "{target}");
+    drop(restarted);
+
+    let other = storage
+        .launch_with_auth()
+        .env("JWT_SECRET", "another-e2e-secret-0123456789abcdef")
+        .start();
+    let admin = other.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    assert_validation(&other.get_as(&admin, &target), &["cursor"]);
 }
 
 /// With authentication on, a cursor walk shows each caller what an offset
