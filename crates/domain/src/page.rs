@@ -173,7 +173,9 @@ impl Cursor {
 /// instance sharing that secret accepts the others' cursors. Its `Debug`
 /// shows no key material.
 #[derive(Clone)]
-pub struct CursorKey(hmac::Hmac<sha2::Sha256>);
+pub struct CursorKey(HmacSha256);
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 impl CursorKey {
     /// Domain separation: the cursor key is not the secret itself, so a
@@ -185,18 +187,15 @@ impl CursorKey {
     /// HMAC-SHA256(secret, label).
     pub fn derive(secret: &[u8]) -> Self {
         use hmac::Mac as _;
-        let mut kdf = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(secret)
-            .expect("HMAC takes a key of any length");
+        let keyed =
+            |key: &[u8]| HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
+        let mut kdf = keyed(secret);
         kdf.update(Self::LABEL);
-        let key = kdf.finalize().into_bytes();
-        Self(
-            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&key)
-                .expect("HMAC takes a key of any length"),
-        )
+        Self(keyed(&kdf.finalize().into_bytes()))
     }
 
     /// A MAC over `body`, ready to finalize or verify.
-    fn mac(&self, body: &[u8]) -> hmac::Hmac<sha2::Sha256> {
+    fn mac(&self, body: &[u8]) -> HmacSha256 {
         use hmac::Mac as _;
         let mut mac = self.0.clone();
         mac.update(body);
@@ -358,8 +357,7 @@ mod tests {
             base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &token)
                 .expect("base64url");
         let (body, tag) = bytes.split_at(Cursor::BODY_LEN);
-        let mut direct =
-            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(secret).expect("any length");
+        let mut direct = <HmacSha256 as hmac::Mac>::new_from_slice(secret).expect("any length");
         hmac::Mac::update(&mut direct, body);
         assert_ne!(
             &hmac::Mac::finalize(direct).into_bytes()[..Cursor::TAG_LEN],
