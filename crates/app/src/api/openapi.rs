@@ -295,6 +295,12 @@ An issuer or achievement is referenced (in bodies and in the `issuer` / `achieve
 `id` URL this server returns (any prefix), by `urn:uuid:<uuid>`, or by the bare UUID. A path id that
 is not a UUID names nothing: 404.
 
+## Dates
+
+RFC 3339 date-times with at most microsecond precision, served back exactly as given in UTC (`Z`).
+A leap second (`23:59:60`) or an instant outside the years 0001 to 9999 in UTC is a 400 naming the
+field.
+
 ## Errors
 
 - **400** `{{"success":false,"error":"Validation error","details":{{"<field>":["<message>"]}}}}`: every bad
