@@ -233,11 +233,16 @@ impl Launch {
         let err = out.try_clone().expect("share the output file");
         let binary = server_binary();
         let mut command = if self.unprivileged {
+            // setpriv keeps root's capabilities until its execve, so the
+            // binary is reached even in a checkout `nobody` cannot enter
+            // (a 0700 home); the server it becomes has none (nothing
+            // inheritable, hence nothing ambient either).
             let mut command = Command::new("setpriv");
             command
                 .arg(format!("--reuid={NOBODY}"))
                 .arg(format!("--regid={NOBODY}"))
                 .arg("--clear-groups")
+                .arg("--inh-caps=-all")
                 .arg(&binary);
             command
         } else {

@@ -423,6 +423,38 @@ fn refused_secrets_are_not_echoed() {
         .assert_hidden("tiny-pw");
 }
 
+/// A password pasted into `DATABASE_URL` unencoded (an '@', a '/' or a
+/// '%' in it) made libpq read another URL and print a piece of the password
+/// as a host or port ("could not translate host name "x@db""). The start
+/// is refused before connecting, as a configuration error that says what to
+/// encode; no piece of the password is printed, by `serve` or `migrate`.
+#[test]
+fn a_password_pasted_unencoded_in_database_url_is_named_not_shown() {
+    let head = secret("pw-head");
+    let tail = secret("pw-tail");
+    for (password, advice) in [
+        (format!("{head}@{tail}"), "percent-encode it as %40"),
+        (format!("{head}/{tail}"), "percent-encode it as %2F"),
+        (format!("{head}%{tail}"), "percent-encode it as %25"),
+    ] {
+        // Nothing listens there: the URL is refused before any connection.
+        let url = format!("postgres://openbadges:{password}@127.0.0.1:1/openbadges");
+        for command in [None, Some("migrate")] {
+            let mut launch = Launch::new()
+                .env("DB_TYPE", "postgresql")
+                .env("DATABASE_URL", &url);
+            if let Some(command) = command {
+                launch = launch.arg(command);
+            }
+            launch
+                .run()
+                .assert_failure(CONFIG_REFUSED, &["DATABASE_URL", "the password", advice])
+                .assert_hidden(&head)
+                .assert_hidden(&tail);
+        }
+    }
+}
+
 /// `--help` lists the secret variables without any value, even when set.
 #[test]
 fn help_shows_no_secret_values() {

@@ -228,12 +228,12 @@ pub const AUTH_ENABLED: Variable = Variable::new(
     "true, false, 1, 0 (false is refused in production)",
     "false: every caller acts as an administrator (development only)",
 );
-/// Secret for login tokens.
+/// Secret for login tokens and list cursors.
 pub const JWT_SECRET: Variable = Variable::new(
     "JWT_SECRET",
     None,
     "at least 32 characters",
-    "secret signing login tokens; required in production (else random per process)",
+    "secret signing login tokens and list cursors; required in production (else random per process)",
 )
 .secret();
 /// Lifetime of login tokens.
@@ -894,7 +894,13 @@ fn security_settings(layers: &Layers) -> Result<SecuritySettings, ConfigError> {
 
 fn postgres_options(layers: &Layers, query_logging: bool) -> Result<PgOptions, ConfigError> {
     let url = match layers.value(&DATABASE_URL)? {
-        Some(url) if is_postgres_url(&url) => url,
+        // A password pasted unencoded makes libpq read another URL and echo
+        // a piece of the password as a host or port: say what to encode
+        // instead, before connecting.
+        Some(url) if is_postgres_url(&url) => match openbadges_diesel_postgres::url_problem(&url) {
+            Some(problem) => return Err(invalid(&DATABASE_URL, &url, Some(problem))),
+            None => url,
+        },
         Some(url) => return Err(invalid(&DATABASE_URL, &url, None)),
         None => postgres_url(
             &layers.parse(&PG_HOST, parse_non_empty)?,
@@ -1505,6 +1511,32 @@ mod tests {
             &["DATABASE_URL"],
         );
         assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    /// libpq would read another URL and print a piece of the password as
+    /// a host or port: refused before connecting, saying what to encode,
+    /// with no piece of the password.
+    #[test]
+    fn database_url_with_an_unencoded_password_is_refused_with_advice() {
+        for (url, advice) in [
+            (
+                "postgres://ob:tPw@x@db:5432/ob",
+                "unencoded '@'; percent-encode it as %40",
+            ),
+            (
+                "postgres://ob:s3cr/t@db:5432/ob",
+                "unencoded '/'; percent-encode it as %2F",
+            ),
+            (
+                "postgres://ob:50%off@db:5432/ob",
+                "unencoded '%'; percent-encode it as %25",
+            ),
+        ] {
+            let message = refused(&[PG, ("DATABASE_URL", url)], &["DATABASE_URL", advice]);
+            for piece in ["tPw", "x@", "s3cr", "t@", "50%off"] {
+                assert!(!message.contains(piece), "{message}");
+            }
+        }
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct AppState {
     pub urls: Urls,
     /// How callers authenticate.
     pub auth: crate::auth::AuthConfig,
+    /// Tags the list cursors handed out and checks those presented.
+    pub cursors: openbadges_domain::CursorKey,
     /// Signs issued credentials.
     pub signing: Arc<crate::signing::Signing>,
 }

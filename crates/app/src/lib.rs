@@ -55,7 +55,8 @@ pub fn serve(settings: Settings) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let auth = match startup::auth_config(&settings.auth) {
+    let secret = startup::server_secret(&settings.auth);
+    let auth = match startup::auth_config(&settings.auth, &secret) {
         Ok(auth) => auth,
         Err(message) => {
             log::error!("{message}");
@@ -78,6 +79,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         settings: Arc::new(settings),
         urls,
         auth,
+        cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
     };
     let code = actix_web::rt::System::new().block_on(async move {

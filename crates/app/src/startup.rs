@@ -171,48 +171,38 @@ fn is_plain_identifier(name: &str) -> bool {
 
 /// Decodes `%XX` escapes; URL parts are shown decoded, as the operator wrote them.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| text.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            None => {
-                decoded.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
-/// The authentication settings turned into keys: the login token secret
-/// (random for this process when `JWT_SECRET` is unset, with a warning) and
-/// the `AUTH_API_KEY_<NAME>` keys. `Err` is a configuration error, free of
-/// secrets.
-pub fn auth_config(
-    settings: &crate::config::AuthSettings,
-) -> Result<crate::auth::AuthConfig, String> {
-    let secret = match &settings.jwt_secret {
+/// The server's secret: `JWT_SECRET`, or random for this process when it is
+/// unset (with a warning). Login tokens are signed with it and the cursor
+/// key is derived from it, so neither survives a restart nor crosses
+/// instances without `JWT_SECRET`.
+pub fn server_secret(settings: &crate::config::AuthSettings) -> Vec<u8> {
+    match &settings.jwt_secret {
         Some(secret) => secret.as_bytes().to_vec(),
         None => {
             log::warn!(
-                "JWT_SECRET is not set: login tokens are signed with a random secret that lasts \
-                 until this process stops and is not shared with other instances; set \
-                 JWT_SECRET (NODE_ENV=production requires it)"
+                "JWT_SECRET is not set: login tokens and list cursors are signed with a random \
+                 secret that lasts until this process stops and is not shared with other \
+                 instances; set JWT_SECRET (NODE_ENV=production requires it)"
             );
             (0..3)
                 .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
                 .collect()
         }
-    };
+    }
+}
+
+/// The authentication settings turned into keys: login tokens signed with
+/// `secret` (see [`server_secret`]) and the `AUTH_API_KEY_<NAME>` keys.
+/// `Err` is a configuration error, free of secrets.
+pub fn auth_config(
+    settings: &crate::config::AuthSettings,
+    secret: &[u8],
+) -> Result<crate::auth::AuthConfig, String> {
     if !settings.enabled {
         log::warn!(
             "AUTH_ENABLED=false: every request acts as an administrator; never expose this \
@@ -236,7 +226,7 @@ pub fn auth_config(
     let lifetime = i64::try_from(settings.token_lifetime.as_secs()).unwrap_or(3600);
     Ok(crate::auth::AuthConfig {
         enabled: settings.enabled,
-        tokens: crate::auth::tokens::TokenKeys::new(&secret, lifetime),
+        tokens: crate::auth::tokens::TokenKeys::new(secret, lifetime),
         configured,
         logins: crate::auth::throttle::LoginThrottle::new(&secret, settings.login_throttle),
     })

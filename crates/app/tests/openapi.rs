@@ -891,7 +891,9 @@ fn protected_operations_answer_401_without_credentials() {
         .expect("a migrated store")
         .store;
     let urls = openbadges_domain::documents::Urls::new(&settings.http.base_url).expect("urls");
-    let auth = openbadges_server::startup::auth_config(&settings.auth).expect("auth settings");
+    let secret = openbadges_server::startup::server_secret(&settings.auth);
+    let auth =
+        openbadges_server::startup::auth_config(&settings.auth, &secret).expect("auth settings");
     assert!(auth.enabled, "authentication is on by default");
     let signing =
         openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
@@ -900,6 +902,7 @@ fn protected_operations_answer_401_without_credentials() {
         settings: std::sync::Arc::new(settings),
         urls,
         auth,
+        cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
     };
     actix_web::rt::System::new().block_on(async move {

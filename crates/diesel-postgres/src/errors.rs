@@ -5,6 +5,8 @@ use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
 use openbadges_domain::ports::{StartupError, StartupFailure};
 use openbadges_domain::DomainError;
 
+use crate::url::Redactor;
+
 /// Friendly names for the unique constraints of the schema. The database's
 /// own message is not passed on: its detail line repeats the value, which
 /// can be a key hash.
@@ -58,15 +60,18 @@ pub(crate) fn corrupt(column: &str, problem: impl std::fmt::Display) -> DomainEr
 }
 
 /// Classifies a libpq connection failure as one of the guide's
-/// troubleshooting cases. libpq's messages name host and port, never the
-/// password.
-pub(crate) fn classify_connection(error: &ConnectionError) -> StartupError {
+/// troubleshooting cases. libpq's messages name what it took for the host
+/// and port, which holds a piece of the password when it misread the URL:
+/// the detail goes through `redactor`.
+pub(crate) fn classify_connection(error: &ConnectionError, redactor: &Redactor) -> StartupError {
     let message = match error {
         ConnectionError::BadConnection(message) => message.trim().to_owned(),
         ConnectionError::InvalidConnectionUrl(message) => {
             return StartupError::new(
                 StartupFailure::Other,
-                format!("the PostgreSQL connection URL is invalid: {message}"),
+                redactor.redact(&format!(
+                    "the PostgreSQL connection URL is invalid: {message}"
+                )),
             )
         }
         other => other.to_string(),
@@ -94,7 +99,7 @@ pub(crate) fn classify_connection(error: &ConnectionError) -> StartupError {
     } else {
         StartupFailure::Other
     };
-    StartupError::new(kind, first_line(&message))
+    StartupError::new(kind, redactor.redact(&first_line(&message)))
 }
 
 /// Classifies a failed migration.

@@ -14,6 +14,7 @@ mod pool;
 mod repositories;
 mod rows;
 mod schema;
+mod url;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -29,6 +30,7 @@ use diesel::{sql_query, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::*;
 pub use openbadges_domain::ports::{StartupError, StartupFailure};
+pub use url::url_problem;
 
 use crate::errors::{classify_connection, classify_migration, from_diesel, from_pool};
 use crate::pool::{Manager, PgPool, PooledPg};
@@ -138,11 +140,17 @@ struct Exists {
 }
 
 impl PgStore {
-    /// Connects once to classify any failure (refused, authentication,
-    /// missing database ...), then builds the pool.
+    /// Refuses a URL libpq would misread ([`url_problem`]); connects once
+    /// to classify any failure (refused, authentication, missing database
+    /// ...), then builds the pool. libpq's messages lose every piece of the
+    /// URL's password.
     pub fn connect(options: &PgOptions) -> Result<Self, StartupError> {
+        if let Some(problem) = url_problem(&options.url) {
+            return Err(StartupError::new(StartupFailure::Other, problem));
+        }
         let url = options.effective_url();
-        PgConnection::establish(&url).map_err(|e| classify_connection(&e))?;
+        let redactor = url::Redactor::of(&url);
+        PgConnection::establish(&url).map_err(|e| classify_connection(&e, &redactor))?;
         let checkouts = Arc::new(CheckoutMeter::default());
         let pool = Pool::builder()
             .max_size(options.pool_max)
@@ -155,8 +163,10 @@ impl PgStore {
                 query_logging: options.query_logging,
             }))
             .event_handler(Box::new(CheckoutRecorder(Arc::clone(&checkouts))))
-            .build(Manager::new(url))
-            .map_err(|e| StartupError::new(StartupFailure::Other, e.to_string()))?;
+            .build(Manager::new(url, redactor.clone()))
+            .map_err(|e| {
+                StartupError::new(StartupFailure::Other, redactor.redact(&e.to_string()))
+            })?;
         let repositories = Arc::new(Repositories {
             issuers: PgIssuers(pool.clone()),
             badge_classes: PgBadgeClasses(pool.clone()),

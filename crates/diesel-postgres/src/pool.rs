@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, ManageConnection, Pool};
+use diesel::ConnectionError;
+
+use crate::url::Redactor;
 
 /// A connection idle in the pool longer than this is pinged before use:
 /// idle is when a server restart, a failover or a firewall's idle timeout
@@ -50,12 +53,13 @@ impl DerefMut for PooledPg {
     }
 }
 
-/// Opens connections as diesel's manager does; checks them as above.
-pub(crate) struct Manager(ConnectionManager<PgConnection>);
+/// Opens connections as diesel's manager does, with libpq's complaints
+/// redacted (they reach logs and pool errors); checks them as above.
+pub(crate) struct Manager(ConnectionManager<PgConnection>, Redactor);
 
 impl Manager {
-    pub(crate) fn new(url: String) -> Self {
-        Self(ConnectionManager::new(url))
+    pub(crate) fn new(url: String, redactor: Redactor) -> Self {
+        Self(ConnectionManager::new(url), redactor)
     }
 }
 
@@ -64,8 +68,16 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<PooledPg, Self::Error> {
+        let conn = self.0.connect().map_err(|error| match error {
+            diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(message)) => {
+                diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(
+                    self.1.redact(&message),
+                ))
+            }
+            other => other,
+        })?;
         Ok(PooledPg {
-            conn: self.0.connect()?,
+            conn,
             returned: Instant::now(),
             suspect: false,
         })

@@ -25,5 +25,5 @@ pub use batch::{AwardBatch, Spill};
 pub use entities::*;
 pub use error::{DomainError, FieldError};
 pub use ids::*;
-pub use page::{Cursor, CursorPage, CursorRequest, Page, PageRequest};
+pub use page::{Cursor, CursorKey, CursorPage, CursorRequest, Page, PageRequest};
 pub use values::*;

@@ -80,10 +80,11 @@ pub struct Page<T> {
 ///
 /// Clients see it only as an opaque token ([`Cursor::encode`]): base64url of
 /// a version byte, the creation time in microseconds since the Unix epoch,
-/// the id, and a 4-byte SHA-256 check. The check catches a token that was
-/// cut or altered by mistake; it is no secret, and need not be: a cursor is
-/// only a position, and the list's filter and the caller's access rules
-/// apply to whatever follows it.
+/// the id, and a 16-byte HMAC-SHA256 tag under the server's [`CursorKey`].
+/// Only the server can make a token it accepts: one altered, cut short or
+/// made up (even with a recomputed checksum) is refused, so a client can
+/// only follow positions the server handed out. The list's filter and the
+/// caller's access rules still apply to whatever follows a cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cursor {
     created_at: crate::Timestamp,
@@ -91,10 +92,13 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    const VERSION: u8 = 1;
-    /// Version, microseconds, id, check.
-    const LEN: usize = 1 + 8 + 16 + 4;
-    const CHECK_LEN: usize = 4;
+    /// 1 had an unkeyed check; its tokens are refused.
+    const VERSION: u8 = 2;
+    /// Version, microseconds, id.
+    const BODY_LEN: usize = 1 + 8 + 16;
+    /// 128 bits: forging one is guessing.
+    const TAG_LEN: usize = 16;
+    const LEN: usize = Self::BODY_LEN + Self::TAG_LEN;
 
     /// The position of the item created at `created_at` with `id`.
     pub fn new(created_at: crate::Timestamp, id: impl Into<uuid::Uuid>) -> Self {
@@ -114,9 +118,11 @@ impl Cursor {
         self.id
     }
 
-    /// The opaque token given to clients (URL-safe, no padding).
-    pub fn encode(&self) -> String {
+    /// The opaque token given to clients (URL-safe, no padding), tagged
+    /// with `key`.
+    pub fn encode(&self, key: &CursorKey) -> String {
         use base64::Engine as _;
+        use hmac::Mac as _;
         let mut bytes = Vec::with_capacity(Self::LEN);
         bytes.push(Self::VERSION);
         bytes.extend_from_slice(
@@ -127,15 +133,17 @@ impl Cursor {
                 .to_be_bytes(),
         );
         bytes.extend_from_slice(self.id.as_bytes());
-        let check = Self::check(&bytes);
-        bytes.extend_from_slice(&check);
+        let tag = key.mac(&bytes).finalize().into_bytes();
+        bytes.extend_from_slice(&tag[..Self::TAG_LEN]);
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    /// Reads a token made by [`Cursor::encode`]. Anything else, altered or
-    /// cut short, is a validation error naming the `cursor` field.
-    pub fn decode(token: &str) -> Result<Self, crate::DomainError> {
+    /// Reads a token made by [`Cursor::encode`] with the same `key`.
+    /// Anything else, altered, cut short or tagged with another key, is a
+    /// validation error naming the `cursor` field.
+    pub fn decode(token: &str, key: &CursorKey) -> Result<Self, crate::DomainError> {
         use base64::Engine as _;
+        use hmac::Mac as _;
         let invalid = || crate::DomainError::invalid("cursor", "is not a cursor this server gave");
         // A longer token cannot be one of ours: refuse it before decoding.
         if token.len() > Self::LEN.div_ceil(3) * 4 {
@@ -147,10 +155,11 @@ impl Cursor {
         if bytes.len() != Self::LEN || bytes[0] != Self::VERSION {
             return Err(invalid());
         }
-        let (body, check) = bytes.split_at(Self::LEN - Self::CHECK_LEN);
-        if Self::check(body) != check {
-            return Err(invalid());
-        }
+        let (body, tag) = bytes.split_at(Self::BODY_LEN);
+        // In constant time: timing must not tell how much of a guess is right.
+        key.mac(body)
+            .verify_truncated_left(tag)
+            .map_err(|_| invalid())?;
         let micros = i64::from_be_bytes(body[1..9].try_into().map_err(|_| invalid())?);
         let id = uuid::Uuid::from_slice(&body[9..25]).map_err(|_| invalid())?;
         let created_at = chrono::DateTime::from_timestamp_micros(micros)
@@ -158,13 +167,45 @@ impl Cursor {
             .ok_or_else(invalid)?;
         Ok(Self::new(crate::Timestamp::from_datetime(created_at), id))
     }
+}
 
-    fn check(body: &[u8]) -> [u8; Self::CHECK_LEN] {
-        use sha2::Digest as _;
-        let digest = sha2::Sha256::digest(body);
-        let mut check = [0; Self::CHECK_LEN];
-        check.copy_from_slice(&digest[..Self::CHECK_LEN]);
-        check
+/// The key that tags cursors: derived from the server's secret, so every
+/// instance sharing that secret accepts the others' cursors. Its `Debug`
+/// shows no key material.
+#[derive(Clone)]
+pub struct CursorKey(HmacSha256);
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+impl CursorKey {
+    /// Domain separation: the cursor key is not the secret itself, so a
+    /// tag can never serve as anything else signed with that secret (login
+    /// tokens), and vice versa.
+    const LABEL: &'static [u8] = b"openbadges-server cursor key v1";
+
+    /// The cursor key of the server whose secret is `secret`:
+    /// HMAC-SHA256(secret, label).
+    pub fn derive(secret: &[u8]) -> Self {
+        use hmac::Mac as _;
+        let keyed =
+            |key: &[u8]| HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
+        let mut kdf = keyed(secret);
+        kdf.update(Self::LABEL);
+        Self(keyed(&kdf.finalize().into_bytes()))
+    }
+
+    /// A MAC over `body`, ready to finalize or verify.
+    fn mac(&self, body: &[u8]) -> HmacSha256 {
+        use hmac::Mac as _;
+        let mut mac = self.0.clone();
+        mac.update(body);
+        mac
+    }
+}
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(<redacted>)")
     }
 }
 
@@ -219,26 +260,40 @@ mod tests {
         )
     }
 
+    fn key() -> CursorKey {
+        CursorKey::derive(b"a server secret of at least 32 bytes")
+    }
+
+    fn assert_refused(token: &str, key: &CursorKey) {
+        match Cursor::decode(token, key) {
+            Err(crate::DomainError::Validation(fields)) => {
+                assert_eq!(fields.len(), 1, "{token}");
+                assert_eq!(fields[0].field, "cursor", "{token}");
+            }
+            other => panic!("{token:?}: expected a validation error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn cursors_round_trip_as_url_safe_tokens() {
-        let token = sample().encode();
+        let token = sample().encode(&key());
         assert!(
             token
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
             "{token}"
         );
-        assert_eq!(Cursor::decode(&token), Ok(sample()));
+        assert_eq!(Cursor::decode(&token, &key()), Ok(sample()));
         let early = Cursor::new(
             crate::Timestamp::parse("1970-01-01T00:00:00Z").expect("fixture"),
             uuid::Uuid::nil(),
         );
-        assert_eq!(Cursor::decode(&early.encode()), Ok(early));
+        assert_eq!(Cursor::decode(&early.encode(&key()), &key()), Ok(early));
     }
 
     #[test]
     fn altered_or_foreign_tokens_name_the_cursor() {
-        let token = sample().encode();
+        let token = sample().encode(&key());
         let mut altered = token.clone().into_bytes();
         altered[5] = if altered[5] == b'A' { b'B' } else { b'A' };
         let altered = String::from_utf8(altered).expect("ascii");
@@ -254,14 +309,61 @@ mod tests {
             "MjAyNC0wNS0wMQ",
             "é",
         ] {
-            match Cursor::decode(bad) {
-                Err(crate::DomainError::Validation(fields)) => {
-                    assert_eq!(fields.len(), 1, "{bad}");
-                    assert_eq!(fields[0].field, "cursor", "{bad}");
-                }
-                other => panic!("{bad:?}: expected a validation error, got {other:?}"),
-            }
+            assert_refused(bad, &key());
         }
+    }
+
+    /// What an attacker can build: the payload of a real token with
+    /// another position and a recomputed unkeyed checksum (the check of
+    /// version 1 was the first bytes of its SHA-256), or a token tagged
+    /// with a key of their own.
+    #[test]
+    fn forged_cursors_and_cursors_of_another_key_are_refused() {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let real = engine.decode(sample().encode(&key())).expect("base64url");
+        let mut body = real[..Cursor::BODY_LEN].to_vec();
+        body[8] ^= 1; // one microsecond later
+        body[24] ^= 1; // another id
+        for (version, check_len) in [(1, 4), (Cursor::VERSION, Cursor::TAG_LEN)] {
+            body[0] = version;
+            let mut forged = body.clone();
+            forged.extend_from_slice(&sha2::Sha256::digest(&body)[..check_len]);
+            assert_refused(&engine.encode(&forged), &key());
+        }
+        // The real tag over an altered payload.
+        let mut moved = body.clone();
+        moved.extend_from_slice(&real[Cursor::BODY_LEN..]);
+        assert_refused(&engine.encode(&moved), &key());
+
+        let theirs = CursorKey::derive(b"another server secret, 32 bytes+");
+        assert_refused(&sample().encode(&theirs), &key());
+        assert_refused(&sample().encode(&key()), &theirs);
+    }
+
+    #[test]
+    fn the_cursor_key_is_derived_and_never_shown() {
+        let secret = b"a server secret of at least 32 bytes";
+        // The same secret, the same key: instances sharing it accept each
+        // other's cursors.
+        let token = sample().encode(&CursorKey::derive(secret));
+        assert_eq!(
+            Cursor::decode(&token, &CursorKey::derive(secret)),
+            Ok(sample())
+        );
+        // The tag is not keyed with the secret itself.
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &token)
+                .expect("base64url");
+        let (body, tag) = bytes.split_at(Cursor::BODY_LEN);
+        let mut direct = <HmacSha256 as hmac::Mac>::new_from_slice(secret).expect("any length");
+        hmac::Mac::update(&mut direct, body);
+        assert_ne!(
+            &hmac::Mac::finalize(direct).into_bytes()[..Cursor::TAG_LEN],
+            tag
+        );
+        assert_eq!(format!("{:?}", key()), "CursorKey(<redacted>)");
     }
 
     #[test]
@@ -287,23 +389,24 @@ mod tests {
 mod untrusted_tokens {
     use proptest::prelude::*;
 
-    use super::Cursor;
+    use super::{Cursor, CursorKey};
 
     proptest! {
         /// Whatever a client sends, decoding answers; it never panics.
         #[test]
         fn decoding_any_text_never_panics(token in ".{0,64}") {
-            let _ = Cursor::decode(&token);
+            let _ = Cursor::decode(&token, &CursorKey::derive(b"secret"));
         }
 
-        /// Tokens shaped like ours (base64url of 29 bytes) decode only when
-        /// the check matches.
+        /// Tokens shaped like ours (base64url of 41 bytes) decode only when
+        /// the tag matches.
         #[test]
-        fn decoding_any_29_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 29)) {
+        fn decoding_any_41_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 41)) {
             use base64::Engine as _;
+            let key = CursorKey::derive(b"secret");
             let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes);
-            if let Ok(cursor) = Cursor::decode(&token) {
-                prop_assert_eq!(cursor.encode(), token);
+            if let Ok(cursor) = Cursor::decode(&token, &key) {
+                prop_assert_eq!(cursor.encode(&key), token);
             }
         }
     }

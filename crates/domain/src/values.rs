@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -229,10 +229,25 @@ impl Timestamp {
 
     /// Parses RFC 3339 (`2024-05-01T12:00:00Z`, any offset); refuses more
     /// than microsecond precision rather than silently dropping digits.
+    ///
+    /// Also refused, though the parser takes them: a leap second (`:60`),
+    /// which has no instant of its own to store (PostgreSQL reads it as the
+    /// next minute, so what was signed would not read back as written), and
+    /// an instant outside the years 0001 to 9999 in UTC (year 0000 is 1 BC,
+    /// which XML Schema 1.0 dates, the type JSON-LD gives these fields, do
+    /// not have; RFC 3339 and the text encodings hold four digits).
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
         let parsed = DateTime::parse_from_rfc3339(value)
             .map_err(|_| invalid("must be an RFC 3339 date-time like 2024-05-01T12:00:00Z"))?
             .with_timezone(&Utc);
+        if parsed.nanosecond() >= 1_000_000_000 {
+            return Err(invalid(
+                "must not be a leap second: seconds go from 00 to 59",
+            ));
+        }
+        if !(1..=9999).contains(&parsed.year()) {
+            return Err(invalid("must be in the years 0001 to 9999 (UTC)"));
+        }
         if parsed.trunc_subsecs(6) != parsed {
             return Err(invalid("must have at most microsecond precision"));
         }
@@ -720,6 +735,30 @@ mod tests {
         );
         assert!(Timestamp::parse("2024-05-01T12:00:00.123456789Z").is_err());
         assert!(Timestamp::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn timestamp_refuses_leap_seconds_and_years_outside_0001_to_9999() {
+        for (bad, why) in [
+            ("2016-12-31T23:59:60Z", "leap second"),
+            ("2016-12-31T23:59:60.5Z", "leap second"),
+            ("2017-01-01T00:59:60+01:00", "leap second"),
+            ("2024-05-01T12:00:60Z", "leap second"),
+            ("0000-01-01T00:00:00Z", "year"),
+            ("0000-06-15T12:00:00Z", "year"),
+            ("0001-01-01T00:00:00+01:00", "year"),
+            ("9999-12-31T23:59:59-01:00", "year"),
+        ] {
+            let error = Timestamp::parse(bad).expect_err(bad);
+            assert!(error.0.contains(why), "{bad}: {error:?}");
+        }
+        for edge in [
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999Z",
+            "2016-12-31T23:59:59Z",
+        ] {
+            assert_eq!(Timestamp::parse(edge).expect(edge).to_rfc3339(), edge);
+        }
     }
 
     #[test]

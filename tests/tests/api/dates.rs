@@ -1,11 +1,16 @@
 //! Dates round-trip exactly as given, to the microsecond, normalized to
-//! UTC `Z`; finer precision is refused rather than silently cut.
+//! UTC `Z`; finer precision is refused rather than silently cut, and so are
+//! leap seconds and years outside 0001-9999.
 
 use serde_json::json;
 
 use crate::support::*;
 
-on_both_backends!(dates_round_trip_exactly, finer_than_microseconds_is_refused);
+on_both_backends!(
+    dates_round_trip_exactly,
+    finer_than_microseconds_is_refused,
+    leap_seconds_and_year_0000_are_refused,
+);
 
 /// (given, served back)
 const DATES: [(&str, &str); 8] = [
@@ -101,28 +106,66 @@ fn finer_than_microseconds_is_refused(api: &Api) {
         "2024-05-01T25:00:00Z",
         "",
     ] {
-        assert_validation(
-            &api.post(
-                "/v2/credentials",
-                &json!({"badge": badge, "recipient": {"identity": "a@example.org"}, "issuedOn": bad}),
-            ),
-            &["issuedOn"],
-        );
-        assert_validation(
-            &api.post(
-                "/v3/credentials",
-                &json!({"credentialSubject": {"id": "did:example:1", "achievement": badge},
-                        "validFrom": bad, "validUntil": bad}),
-            ),
-            &["validFrom", "validUntil"],
-        );
-        assert_validation(
-            &api.post(
-                "/credentials",
-                &json!({"badge": badge, "recipient": {"identity": "a@example.org"}, "expires": bad}),
-            ),
-            &["expires"],
-        );
+        assert_refused_in_every_date_field(api, &badge, bad, "");
     }
     assert_eq!(api.total("/credentials"), 0, "nothing stored");
+}
+
+/// A leap second (`23:59:60`, which PostgreSQL would read as the next
+/// minute) and year 0000, or an offset that puts the instant outside the
+/// years 0001-9999 in UTC: 400 naming the field and saying why.
+fn leap_seconds_and_year_0000_are_refused(api: &Api) {
+    let (_, badge) = api.issuer_with_achievement();
+    for (bad, why) in [
+        ("2016-12-31T23:59:60Z", "leap second"),
+        ("2016-12-31T23:59:60.250Z", "leap second"),
+        ("2017-01-01T00:59:60+01:00", "leap second"),
+        ("0000-01-01T00:00:00Z", "0001 to 9999"),
+        ("0000-12-31T23:59:59Z", "0001 to 9999"),
+        ("0001-01-01T00:30:00+01:00", "0001 to 9999"),
+        ("9999-12-31T23:59:59-01:00", "0001 to 9999"),
+    ] {
+        assert_refused_in_every_date_field(api, &badge, bad, why);
+    }
+    assert_eq!(api.total("/credentials"), 0, "nothing stored");
+    // The edges of the range are dates like any other.
+    let created = api.create(
+        "/v2/credentials",
+        &json!({"badge": badge, "recipient": {"identity": "edges@example.org"},
+                "issuedOn": "0001-01-01T00:00:00Z", "expires": "9999-12-31T23:59:59Z"}),
+        JSON_LD,
+    );
+    assert_eq!(created["issuedOn"], json!("0001-01-01T00:00:00Z"));
+    let v3 = api.document(&format!("/v3/credentials/{}", uuid_of(&created)));
+    assert_eq!(v3["validUntil"], json!("9999-12-31T23:59:59Z"));
+}
+
+/// `bad` is a 400 in `issuedOn`, `validFrom` and `validUntil`, and
+/// `expires`, each message containing `why`.
+fn assert_refused_in_every_date_field(api: &Api, badge: &str, bad: &str, why: &str) {
+    for (path, body, fields) in [
+        (
+            "/v2/credentials",
+            json!({"badge": badge, "recipient": {"identity": "a@example.org"}, "issuedOn": bad}),
+            &["issuedOn"][..],
+        ),
+        (
+            "/v3/credentials",
+            json!({"credentialSubject": {"id": "did:example:1", "achievement": badge},
+                    "validFrom": bad, "validUntil": bad}),
+            &["validFrom", "validUntil"][..],
+        ),
+        (
+            "/credentials",
+            json!({"badge": badge, "recipient": {"identity": "a@example.org"}, "expires": bad}),
+            &["expires"][..],
+        ),
+    ] {
+        let response = api.post(path, &body);
+        assert_validation(&response, fields);
+        for field in fields {
+            let message = response.body["details"][field].to_string();
+            assert!(message.contains(why), "{path} {field} {bad}: {message}");
+        }
+    }
 }

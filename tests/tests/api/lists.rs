@@ -17,6 +17,8 @@ on_both_backends!(
     nested_lists_hold_the_right_items,
     credentials_walk_by_cursor,
     bad_cursors_are_400,
+    forged_cursors_are_400,
+    cursors_hold_where_jwt_secret_is_shared,
     cursor_walks_apply_the_access_rules,
 );
 
@@ -642,6 +644,98 @@ fn bad_cursors_are_400(api: &Api) {
                 .assert_status(200);
         }
     }
+}
+
+/// A cursor forged the way an attacker would: a real one moved to another
+/// position (a microsecond earlier, another id) with its check recomputed
+/// as it was once made, the first bytes of the SHA-256 of the rest. The
+/// server's signature cannot be recomputed, so it is a 400 naming `cursor`
+/// on every credential list; the real one still works.
+fn forged_cursors_are_400(api: &Api) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (_, badge) = api.issuer_with_achievement();
+    for i in 0..3 {
+        api.award("", &badge, &format!("forged{i}@example.org"));
+    }
+    let page = api.fetch("/credentials?limit=1&cursor=");
+    let next = link(&page, "next").expect("a next link");
+    let token = next.rsplit("cursor=").next().expect("a cursor").to_owned();
+    let real = engine.decode(&token).expect("a cursor is base64url");
+    // A version byte, the creation time in microseconds, the id; then the
+    // check.
+    const BODY: usize = 1 + 8 + 16;
+    let (body, check) = real.split_at(BODY);
+    let micros = i64::from_be_bytes(body[1..9].try_into().expect("8 bytes"));
+    let mut earlier = body.to_vec();
+    earlier[1..9].copy_from_slice(&(micros - 1).to_be_bytes());
+    let mut other_id = body.to_vec();
+    other_id[9..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let forged: Vec<String> = [earlier, other_id]
+        .into_iter()
+        .map(|mut forged| {
+            let recomputed = sha2::Sha256::digest(&forged);
+            forged.extend_from_slice(&recomputed[..check.len()]);
+            engine.encode(forged)
+        })
+        .collect();
+    for list in [
+        "/credentials".to_owned(),
+        format!("/achievements/{badge}/credentials"),
+    ] {
+        for prefix in PREFIXES {
+            let path = format!("{prefix}{list}");
+            for bad in &forged {
+                assert_validation(&api.fetch(&format!("{path}?cursor={bad}")), &["cursor"]);
+            }
+            api.fetch(&format!("{path}?cursor={token}"))
+                .assert_status(200);
+        }
+    }
+}
+
+/// Cursors are signed with a key derived from `JWT_SECRET`: a server
+/// restarted with the same secret (as another instance sharing it) follows
+/// one it gave before; a server with another secret answers 400 naming
+/// `cursor`.
+fn cursors_hold_where_jwt_secret_is_shared(storage: &Storage) {
+    let target = {
+        let server = storage.launch_with_auth().start();
+        let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+        let created = |path: &str, body: &serde_json::Value| {
+            let response = server.post_as(&admin, path, body);
+            response.assert_status(201);
+            uuid_of(&response.body)
+        };
+        let issuer = created("/issuers", &issuer_body("Cursor issuer"));
+        let badge = created("/achievements", &achievement_body(&issuer, "Badge"));
+        for i in 0..3 {
+            created(
+                "/credentials?sign=false",
+                &award_body(&badge, &format!("shared{i}@example.org")),
+            );
+        }
+        let page = server.get_as(&admin, "/credentials?limit=1&cursor=");
+        page.assert_status(200);
+        let next = link(&page, "next").expect("a next link");
+        let path = next.find("/credentials?").expect("a credentials link");
+        next[path..].to_owned()
+    };
+
+    let restarted = storage.launch_with_auth().start();
+    let admin = restarted.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    let page = restarted.get_as(&admin, &target);
+    page.assert_status(200);
+    assert_eq!(ids_in(&page.body).len(), 1, "{target}");
+    drop(restarted);
+
+    let other = storage
+        .launch_with_auth()
+        .env("JWT_SECRET", "another-e2e-secret-0123456789abcdef")
+        .start();
+    let admin = other.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    assert_validation(&other.get_as(&admin, &target), &["cursor"]);
 }
 
 /// With authentication on, a cursor walk shows each caller what an offset

@@ -325,7 +325,7 @@ pub(super) async fn list_page(
     filter: AssertionFilter,
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::of(request);
-    match query.paging()? {
+    match query.paging(&state.cursors)? {
         Paging::Offset(page_request) => {
             let page = service::list_credentials(state.store.as_ref(), actor, filter, page_request)
                 .await?;
@@ -353,7 +353,7 @@ pub(super) async fn list_page(
                 state.urls.base(),
                 &query,
                 cursor_request.limit(),
-                page.next,
+                page.next.map(|next| (next, &state.cursors)),
                 docs,
             ))
         }

@@ -4,7 +4,9 @@
 //! `next` link while more follow.
 
 use actix_web::{HttpRequest, HttpResponse};
-use openbadges_domain::{Cursor, CursorRequest, DomainError, FieldError, Page, PageRequest};
+use openbadges_domain::{
+    Cursor, CursorKey, CursorRequest, DomainError, FieldError, Page, PageRequest,
+};
 use serde::Serialize;
 
 /// The query string of a list request, read once.
@@ -47,7 +49,8 @@ impl ListQuery {
     /// Offset paging as [`ListQuery::page`], or cursor paging when the
     /// query has a `cursor` (empty for the first page). A cursor with an
     /// `offset` is refused: a cursor already says where the page starts.
-    pub fn paging(&self) -> Result<Paging, DomainError> {
+    /// Only a cursor tagged with `key` is one this server gave.
+    pub fn paging(&self, key: &CursorKey) -> Result<Paging, DomainError> {
         let Some(token) = self.get(&["cursor"]) else {
             return self.page().map(Paging::Offset);
         };
@@ -62,7 +65,7 @@ impl ListQuery {
         } else if token.is_empty() {
             None
         } else {
-            match Cursor::decode(token) {
+            match Cursor::decode(token, key) {
                 Ok(cursor) => Some(cursor),
                 Err(DomainError::Validation(bad)) => {
                     errors.extend(bad);
@@ -189,14 +192,14 @@ pub fn page_response<T>(
 }
 
 /// A JSON array of a cursor page's documents with `Link` (`first`, and
-/// `next` while more follow). No `X-Total-Count`: counting is what cursor
-/// paging exists to avoid.
+/// `next`, tagged with `key`, while more follow). No `X-Total-Count`:
+/// counting is what cursor paging exists to avoid.
 pub fn cursor_page_response(
     request: &HttpRequest,
     base_url: &str,
     query: &ListQuery,
     limit: u32,
-    next: Option<Cursor>,
+    next: Option<(Cursor, &CursorKey)>,
     documents: impl Serialize,
 ) -> HttpResponse {
     let path = request.path();
@@ -205,13 +208,13 @@ pub fn cursor_page_response(
         "<{}>; rel=\"first\"",
         query.link_with(base_url, path, &[("limit", &limit), ("cursor", "")])
     )];
-    if let Some(next) = next {
+    if let Some((next, key)) = next {
         links.push(format!(
             "<{}>; rel=\"next\"",
             query.link_with(
                 base_url,
                 path,
-                &[("limit", &limit), ("cursor", &next.encode())]
+                &[("limit", &limit), ("cursor", &next.encode(key))]
             )
         ));
     }
@@ -227,9 +230,13 @@ mod tests {
 
     use super::*;
 
+    fn key() -> CursorKey {
+        CursorKey::derive(b"a server secret of at least 32 bytes")
+    }
+
     fn paging(query: &str) -> Result<Paging, DomainError> {
         ListQuery::of(&TestRequest::with_uri(&format!("/credentials?{query}")).to_http_request())
-            .paging()
+            .paging(&key())
     }
 
     fn named(result: Result<Paging, DomainError>) -> Vec<String> {
@@ -256,7 +263,7 @@ mod tests {
             ))
         );
         assert_eq!(
-            paging(&format!("limit=3&cursor={}", cursor.encode())),
+            paging(&format!("limit=3&cursor={}", cursor.encode(&key()))),
             Ok(Paging::Cursor(
                 CursorRequest::new(3, Some(cursor)).expect("valid")
             ))
@@ -268,5 +275,14 @@ mod tests {
         assert_eq!(named(paging("cursor=garbage")), ["cursor"]);
         assert_eq!(named(paging("cursor=&offset=0")), ["cursor"]);
         assert_eq!(named(paging("cursor=x&limit=0")), ["limit", "cursor"]);
+        let theirs = CursorKey::derive(b"another server secret, 32 bytes+");
+        let cursor = Cursor::new(
+            openbadges_domain::Timestamp::parse("2024-05-01T12:00:00Z").expect("fixture"),
+            uuid::Uuid::new_v4(),
+        );
+        assert_eq!(
+            named(paging(&format!("cursor={}", cursor.encode(&theirs)))),
+            ["cursor"]
+        );
     }
 }

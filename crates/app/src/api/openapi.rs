@@ -298,6 +298,12 @@ An issuer or achievement is referenced (in bodies and in the `issuer` / `achieve
 `id` URL this server returns (any prefix), by `urn:uuid:<uuid>`, or by the bare UUID. A path id that
 is not a UUID names nothing: 404.
 
+## Dates
+
+RFC 3339 date-times with at most microsecond precision, served back exactly as given in UTC (`Z`).
+A leap second (`23:59:60`) or an instant outside the years 0001 to 9999 in UTC is a 400 naming the
+field.
+
 ## Errors
 
 - **400** `{{"success":false,"error":"Validation error","details":{{"<field>":["<message>"]}}}}`: every bad
@@ -325,7 +331,8 @@ and prefixes) also page by **cursor**, at the same cost per page however many cr
 - ask `?cursor=` (empty: the first page, with the usual `limit` and filters), then follow
   `Link: <...>; rel="next"` until an answer has none; the cursor in that link is opaque;
 - a cursor page has no `X-Total-Count`;
-- a cursor this server did not give, or one given with `offset`, is a 400 naming `cursor`;
+- a cursor is signed by the server: one it did not give (made up, altered, or from a server with
+  another `JWT_SECRET`), or one given with `offset`, is a 400 naming `cursor`;
 - a cursor is a position in the list, not a snapshot: credentials created during a walk are met
   at its end, deleted ones are skipped.
 

@@ -1596,7 +1596,8 @@ pub struct Paging {
 #[into_params(parameter_in = Query)]
 pub struct CursorPaging {
     /// Where the page starts: empty for the first page, then the opaque
-    /// value from the `next` link of the page before. Not with `offset`.
+    /// value from the `next` link of the page before, signed by the server
+    /// (a made-up or altered one is a 400). Not with `offset`.
     pub cursor: Option<String>,
 }
 
