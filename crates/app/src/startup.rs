@@ -228,7 +228,7 @@ pub fn auth_config(
         enabled: settings.enabled,
         tokens: crate::auth::tokens::TokenKeys::new(secret, lifetime),
         configured,
-        logins: crate::auth::throttle::LoginThrottle::new(&secret, settings.login_throttle),
+        logins: crate::auth::throttle::LoginThrottle::new(secret, settings.login_throttle),
     })
 }
 
