@@ -686,10 +686,12 @@ impl Settings {
     fn parse(layers: &Layers, configured_keys: Vec<(String, String)>) -> Result<Self, ConfigError> {
         let query_logging = layers.parse(&DB_QUERY_LOGGING, parse_bool)?;
         let database = match layers.parse(&DB_TYPE, parse_backend)? {
-            Backend::Postgresql => {
+            ServedBackend::Postgresql => {
                 DatabaseSettings::Postgresql(postgres_options(layers, query_logging)?)
             }
-            Backend::Sqlite => DatabaseSettings::Sqlite(sqlite_options(layers, query_logging)?),
+            ServedBackend::Sqlite => {
+                DatabaseSettings::Sqlite(sqlite_options(layers, query_logging)?)
+            }
         };
         let port = layers.parse(&PORT, parse_port)?;
         let base_url = match layers.value(&BASE_URL)? {
@@ -1041,10 +1043,17 @@ fn invalid_shown(var: &'static Variable, shown: &str, reason: Option<String>) ->
     }
 }
 
-fn parse_backend(value: &str) -> Option<Backend> {
+/// The backends `DB_TYPE` names: those a server persists to, not the
+/// in-memory store of embedders.
+enum ServedBackend {
+    Postgresql,
+    Sqlite,
+}
+
+fn parse_backend(value: &str) -> Option<ServedBackend> {
     match value.to_ascii_lowercase().as_str() {
-        "postgresql" | "postgres" => Some(Backend::Postgresql),
-        "sqlite" => Some(Backend::Sqlite),
+        "postgresql" | "postgres" => Some(ServedBackend::Postgresql),
+        "sqlite" => Some(ServedBackend::Sqlite),
         _ => None,
     }
 }

@@ -299,6 +299,9 @@ pub enum Backend {
     Postgresql,
     /// An embedded SQLite file.
     Sqlite,
+    /// Kept in memory by the embedding process, nothing persisted (the
+    /// `openbadges-memory-store` crate); never chosen by `DB_TYPE`.
+    Memory,
 }
 
 impl Backend {
@@ -307,6 +310,7 @@ impl Backend {
         match self {
             Self::Postgresql => "postgresql",
             Self::Sqlite => "sqlite",
+            Self::Memory => "memory",
         }
     }
 }
