@@ -9,17 +9,17 @@
 
 pub mod access;
 pub mod accounts;
-pub mod batch;
+mod batch;
 pub mod documents;
-pub mod entities;
-pub mod error;
-pub mod ids;
-pub mod page;
+mod entities;
+mod error;
+mod ids;
+mod page;
 pub mod ports;
 pub mod service;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-pub mod values;
+mod values;
 
 pub use batch::{AwardBatch, Spill};
 pub use entities::*;
