@@ -1,11 +1,4 @@
-//! The Open Badges domain: issuers (profiles), badge classes (achievements),
-//! assertions (credentials), users and API keys, with validated value types and
-//! the repository ports that storage adapters implement.
-//!
-//! The crate does no I/O and keeps no global state, so it can be embedded in
-//! any Rust service. Adapters (PostgreSQL, SQLite, or your own) implement the
-//! traits in [`ports`]; the `testkit` feature exposes the contract every
-//! implementation must pass.
+#![doc = include_str!("../README.md")]
 
 pub mod access;
 pub mod accounts;

@@ -330,7 +330,7 @@ pub async fn issue(
 /// Awards many badges at once: every draft is checked first, errors are
 /// reported per item (`credentials[3].expires`), and the awards are stored
 /// in one transaction, all or none. Signed credentials wait in `spill`
-/// until they are stored and answered (see [`AwardBatch`]).
+/// until they are stored and answered (see [`AwardBatch`](crate::AwardBatch)).
 pub async fn issue_batch(
     store: &dyn Store,
     actor: &Principal,
