@@ -3,7 +3,7 @@
 //! that fails leaves the tables as they were: the transactions of the SQL
 //! adapters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use openbadges_domain::ports::{
@@ -19,6 +19,15 @@ use openbadges_domain::{
 };
 
 use crate::Db;
+
+/// The ids and status bits taken while a batch of awards is checked.
+#[derive(Debug, Default)]
+struct Claimed {
+    /// Ids of the batch's awards so far (stored ones are looked up).
+    ids: HashSet<AssertionId>,
+    /// Status bits of stored awards and of the batch's so far.
+    slots: HashSet<StatusSlot>,
+}
 
 /// Every record, by id.
 #[derive(Debug, Default)]
@@ -118,10 +127,19 @@ impl Tables {
         }
     }
 
-    /// Whether `award` may be inserted beside the stored awards and those
-    /// of `pending` (the batch inserted with it): the checks of the SQL
-    /// schema, in the order the SQLite adapter meets them.
-    fn check_new_award(&self, award: &Assertion, pending: &[Assertion]) -> RepoResult<()> {
+    /// The status bits held by stored awards.
+    fn slots_in_use(&self) -> HashSet<StatusSlot> {
+        self.assertions
+            .values()
+            .filter_map(|award| award.status_slot)
+            .collect()
+    }
+
+    /// Checks `award` as the SQL schema would, in the order the SQLite
+    /// adapter meets the checks, and claims its id and status bit in
+    /// `claimed` (what the stored awards, and those of its batch stored
+    /// before it, hold).
+    fn claim_award(&self, award: &Assertion, claimed: &mut Claimed) -> RepoResult<()> {
         match self.badge_classes.get(&award.badge_class_id) {
             None => return Err(missing_reference("badge class", award.badge_class_id)),
             Some(badge) if badge.issuer_id != award.issuer_id => {
@@ -132,21 +150,14 @@ impl Tables {
             }
             Some(_) => {}
         }
-        let stored = self.assertions.values().chain(pending);
-        let mut same_id = false;
-        let mut same_slot = false;
-        for other in stored {
-            same_id |= other.id == award.id;
-            same_slot |= award.status_slot.is_some() && other.status_slot == award.status_slot;
-        }
-        if same_id {
+        if self.assertions.contains_key(&award.id) || !claimed.ids.insert(award.id) {
             return Err(taken("assertion", "id"));
         }
         if let Some(slot) = award.status_slot {
             if !self.status_lists.contains_key(&slot.list_id) {
                 return Err(broken_reference());
             }
-            if same_slot {
+            if !claimed.slots.insert(slot) {
                 return Err(taken("assertion", "status list id and status index"));
             }
         }
@@ -363,7 +374,11 @@ impl BadgeClassRepository for Db {
 impl AssertionRepository for Db {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
         let mut tables = self.lock()?;
-        tables.check_new_award(assertion, &[])?;
+        let mut claimed = Claimed {
+            slots: tables.slots_in_use(),
+            ..Claimed::default()
+        };
+        tables.claim_award(assertion, &mut claimed)?;
         tables.assertions.insert(assertion.id, assertion.clone());
         Ok(())
     }
@@ -372,15 +387,17 @@ impl AssertionRepository for Db {
         let mut tables = self.lock()?;
         // Every award is checked against the stored ones and those before
         // it; only when all pass is any of them stored.
-        let mut pending: Vec<Assertion> = Vec::with_capacity(batch.len());
-        let len = batch.len();
-        for award in batch.read(0..len)? {
-            tables.check_new_award(&award, &pending)?;
-            pending.push(award);
+        let mut claimed = Claimed {
+            slots: tables.slots_in_use(),
+            ..Claimed::default()
+        };
+        let awards = batch.read(0..batch.len())?;
+        for award in &awards {
+            tables.claim_award(award, &mut claimed)?;
         }
         tables
             .assertions
-            .extend(pending.into_iter().map(|award| (award.id, award)));
+            .extend(awards.into_iter().map(|award| (award.id, award)));
         Ok(batch)
     }
 
