@@ -105,7 +105,8 @@ fn taken(entity: &str, columns: &str) -> DomainError {
     DomainError::Conflict(format!("{entity} with this {columns} already exists"))
 }
 
-/// A stored status list that no longer exists, referenced.
+/// A reference to a status list that does not exist (the schema's foreign
+/// key, which the SQLite adapter reports in these words).
 fn broken_reference() -> DomainError {
     DomainError::Conflict("the change would break a reference between records".to_owned())
 }
