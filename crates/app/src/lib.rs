@@ -6,14 +6,17 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
-pub mod http;
+pub mod error;
+pub mod health;
 pub mod logging;
 pub mod metrics;
 pub mod observability;
 pub mod protection;
 pub mod requests;
+pub mod server;
 pub mod signing;
 pub mod startup;
+pub mod state;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -74,7 +77,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         log::warn!("{problem}");
     }
     let store = Arc::clone(&prepared.store);
-    let state = http::AppState {
+    let state = state::AppState {
         store: prepared.store,
         settings: Arc::new(settings),
         urls,
@@ -89,7 +92,7 @@ pub fn serve(settings: Settings) -> ExitCode {
             log::error!("cannot create the administrator from AUTH_ADMIN_*: {error}");
             return ExitCode::from(EXIT_DATABASE);
         }
-        match http::serve(state).await {
+        match server::serve(state).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 log::error!("{error}");

@@ -19,7 +19,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::json;
 
 use crate::config::SecuritySettings;
-use crate::http::ApiError;
+use crate::error::ApiError;
 use openbadges_domain::DomainError;
 
 /// Requests allowed per minute per caller, shared by every worker.

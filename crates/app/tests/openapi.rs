@@ -823,7 +823,7 @@ fn request(method: &str, uri: &str) -> web_test::TestRequest {
 /// path, and a few routes the previous server had, tells registered from not.
 #[actix_web::test]
 async fn documented_operations_are_exactly_the_registered_routes() {
-    let app = web_test::init_service(App::new().configure(openbadges_server::http::routes)).await;
+    let app = web_test::init_service(App::new().configure(openbadges_server::server::routes)).await;
     let ops = operations(&document());
     let documented: Vec<(String, String)> = ops
         .iter()
@@ -897,7 +897,7 @@ fn protected_operations_answer_401_without_credentials() {
     assert!(auth.enabled, "authentication is on by default");
     let signing =
         openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
-    let state = openbadges_server::http::AppState {
+    let state = openbadges_server::state::AppState {
         store,
         settings: std::sync::Arc::new(settings),
         urls,
@@ -909,7 +909,7 @@ fn protected_operations_answer_401_without_credentials() {
         let app = web_test::init_service(
             App::new()
                 .app_data(actix_web::web::Data::new(state))
-                .configure(openbadges_server::http::routes),
+                .configure(openbadges_server::server::routes),
         )
         .await;
         let mut wrong = Vec::new();
@@ -975,7 +975,7 @@ fn content_type(response: &ServiceResponse) -> String {
 
 #[actix_web::test]
 async fn document_and_swagger_ui_are_served_offline() {
-    let app = web_test::init_service(App::new().configure(openbadges_server::http::routes)).await;
+    let app = web_test::init_service(App::new().configure(openbadges_server::server::routes)).await;
     let get = |uri: &str| web_test::TestRequest::get().uri(uri).to_request();
 
     let response = web_test::call_service(&app, get(OPENAPI_PATH)).await;

@@ -12,7 +12,8 @@ use super::body::JsonBody;
 use super::listing::{page_response, ListQuery};
 use super::path_id;
 use crate::auth::{keys, password, tokens, Auth};
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config

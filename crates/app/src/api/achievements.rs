@@ -10,8 +10,9 @@ use super::listing::{page_response, ListQuery};
 use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
 use crate::requests;
+use crate::state::AppState;
 
 use super::body::JsonBody;
 

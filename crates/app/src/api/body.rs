@@ -9,8 +9,9 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use serde_json::Value;
 
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
 use crate::requests::{self, json_depth};
+use crate::state::AppState;
 
 /// The nesting used when the state is missing (unit tests of handlers).
 const DEFAULT_MAX_DEPTH: usize = 32;

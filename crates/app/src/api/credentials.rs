@@ -15,9 +15,10 @@ use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
 use super::schema;
 use super::{created_at, document, media_type, path_id, Freshness};
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
 use crate::requests;
 use crate::signing::JwtAlgorithm;
+use crate::state::AppState;
 
 use super::body::{JsonBody, JsonText, OptionalJsonBody};
 

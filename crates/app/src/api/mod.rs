@@ -28,7 +28,7 @@ use openbadges_domain::DomainError;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::http::ApiError;
+use crate::error::ApiError;
 
 pub use listing::ListQuery;
 

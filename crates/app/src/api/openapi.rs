@@ -112,8 +112,8 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
 #[openapi(
     info(title = "Open Badges server"),
     paths(
-        crate::http::health,
-        crate::http::ready,
+        crate::health::health,
+        crate::health::ready,
         crate::metrics::metrics,
         super::issuers::create,
         super::issuers::list,

@@ -22,7 +22,8 @@ use super::listing::ListQuery;
 use super::schema;
 use super::{document, path_id, Freshness, VC_JSON_LD};
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config

@@ -16,8 +16,9 @@ use super::body::JsonBody;
 use super::path_id;
 use super::schema;
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
 use crate::signing::{verification_method, PublicKey};
+use crate::state::AppState;
 
 /// Bare-path routes (did:web resolves at this path only). `GET
 /// /credentials/{id}/verify` is registered with the credentials routes.

@@ -20,7 +20,8 @@ use openbadges_domain::accounts::{self, KeyRejection};
 use openbadges_domain::{ApiKeyHash, DomainError, Permission, Role, Timestamp, UserId};
 use serde_json::json;
 
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 use keys::ConfiguredKey;
 use tokens::TokenKeys;
 
