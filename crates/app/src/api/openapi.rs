@@ -36,8 +36,8 @@ use utoipa::openapi::{Deprecated, OpenApi as Document, Ref, RefOr};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use super::credentials::requests::MAX_BATCH;
 use super::ALIAS_SUNSET;
-use crate::requests::MAX_BATCH;
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";

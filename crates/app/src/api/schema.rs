@@ -1672,20 +1672,29 @@ mod tests {
 
     #[test]
     fn every_request_example_is_accepted_by_the_readers() {
-        requests::issuer_draft(&issuer_example()).expect("issuer example");
-        requests::badge_class_draft(&achievement_example(), &urls()).expect("OB 2.0 achievement");
-        requests::badge_class_draft(&achievement_example_ob3(), &urls())
+        crate::api::issuers::requests::issuer_draft(&issuer_example()).expect("issuer example");
+        crate::api::achievements::requests::badge_class_draft(&achievement_example(), &urls())
+            .expect("OB 2.0 achievement");
+        crate::api::achievements::requests::badge_class_draft(&achievement_example_ob3(), &urls())
             .expect("OB 3.0 achievement");
-        requests::assertion_draft(&credential_example_ob2(), &urls()).expect("OB 2.0 credential");
-        requests::assertion_draft(&credential_example_ob3(), &urls()).expect("OB 3.0 credential");
+        crate::api::credentials::requests::assertion_draft(&credential_example_ob2(), &urls())
+            .expect("OB 2.0 credential");
+        crate::api::credentials::requests::assertion_draft(&credential_example_ob3(), &urls())
+            .expect("OB 3.0 credential");
         assert_eq!(
-            requests::batch_drafts(batch_example().to_string().as_bytes(), &urls(), 32)
-                .expect("batch example")
-                .len(),
+            crate::api::credentials::requests::batch_drafts(
+                batch_example().to_string().as_bytes(),
+                &urls(),
+                32
+            )
+            .expect("batch example")
+            .len(),
             2
         );
-        requests::revocation_reason(Some(&revoke_example())).expect("revoke example");
-        requests::status_change(&status_change_example()).expect("status change example");
+        crate::api::credentials::requests::revocation_reason(Some(&revoke_example()))
+            .expect("revoke example");
+        crate::api::credentials::requests::status_change(&status_change_example())
+            .expect("status change example");
     }
 
     fn text<'v>(body: &'v Value, field: &str) -> &'v str {

@@ -1,5 +1,7 @@
 //! `/achievements` (alias `/badge-classes`): badge definitions.
 
+pub(crate) mod requests;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, ob3, Version};
 use openbadges_domain::ports::{AssertionFilter, BadgeClassFilter};
@@ -11,7 +13,6 @@ use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::requests;
 use crate::state::AppState;
 
 use super::body::JsonBody;
@@ -105,7 +106,7 @@ async fn list(
     let issuer_id = match query.get(&["issuer", "issuerId"]) {
         None => None,
         Some(raw) => Some(
-            requests::issuer_reference(raw, &state.urls)
+            crate::requests::issuer_reference(raw, &state.urls)
                 .map(IssuerId::from)
                 .map_err(|e| DomainError::invalid("issuer", e.0))?,
         ),

@@ -1,5 +1,7 @@
 //! `/credentials` (alias `/assertions`): awards.
 
+pub(crate) mod requests;
+
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -16,7 +18,6 @@ use super::schema;
 use super::{created_at, document, media_type, path_id, Freshness};
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::requests;
 use crate::signing::JwtAlgorithm;
 use crate::state::AppState;
 
@@ -404,7 +405,7 @@ async fn list(
     let query = ListQuery::of(&request);
     let mut errors = Vec::new();
     let issuer_id = query.get(&["issuer", "issuerId"]).and_then(|raw| {
-        requests::issuer_reference(raw, &state.urls)
+        crate::requests::issuer_reference(raw, &state.urls)
             .map(IssuerId::from)
             .map_err(|e| errors.push(FieldError::new("issuer", e.0)))
             .ok()
@@ -412,7 +413,7 @@ async fn list(
     let badge_class_id = query
         .get(&["achievement", "badge", "badgeClass"])
         .and_then(|raw| {
-            requests::achievement_reference(raw, &state.urls)
+            crate::requests::achievement_reference(raw, &state.urls)
                 .map(BadgeClassId::from)
                 .map_err(|e| errors.push(FieldError::new("achievement", e.0)))
                 .ok()

@@ -1,5 +1,7 @@
 //! `/issuers`: issuer profiles.
 
+pub(crate) mod requests;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, ob3, Version};
 use openbadges_domain::ports::{BadgeClassFilter, IssuerFilter};
@@ -11,7 +13,6 @@ use super::schema;
 use super::{created, document, media_type, path_id, Freshness};
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::requests;
 use crate::state::AppState;
 
 use super::body::JsonBody;
