@@ -5,11 +5,11 @@
 //! Handlers are thin: read the request, call a use case of
 //! `openbadges_domain::service`, render a document.
 
-mod accounts;
-mod achievements;
+pub mod accounts;
+pub mod achievements;
 mod body;
-mod credentials;
-mod issuers;
+pub mod credentials;
+pub mod issuers;
 mod listing;
 pub mod openapi;
 pub mod schema;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the HTTP API, generated from the handlers'
 //! `#[utoipa::path]` annotations and the doc-only types of
-//! [`super::schema`]; served at `GET /openapi.json`, with Swagger UI at
+//! [`super::schema`] and each resource's `schema` module; served at `GET /openapi.json`, with Swagger UI at
 //! `GET /docs/`. The Swagger UI files are embedded in the binary at build
 //! time (`utoipa-swagger-ui`, feature `vendored`): nothing is fetched from
 //! the network, at build time or at run time.

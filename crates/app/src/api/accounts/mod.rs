@@ -2,6 +2,8 @@
 //! `/users` and API keys under `/api-keys`. Not versioned: they are not
 //! Open Badges documents.
 
+pub mod schema;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::access::{Credential, Principal};
 use openbadges_domain::accounts::{self, NewApiKey, NewUser, UserChanges};
@@ -124,9 +126,9 @@ async fn blocking<T: Send + 'static>(
         whether or not an account has that name. A login that sends the `deviceToken` an earlier login of this name \
         answered is counted apart, per device token, so the owner of an account under attack still gets in from a \
         device they used before.",
-    request_body(content = super::schema::LoginRequest, description = "The credentials. Read as JSON whatever the `Content-Type`."),
+    request_body(content = schema::LoginRequest, description = "The credentials. Read as JSON whatever the `Content-Type`."),
     responses(
-        (status = 200, description = "Logged in.", body = super::schema::LoginResponse,
+        (status = 200, description = "Logged in.", body = schema::LoginResponse,
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "`usernameOrEmail` (or `username` / `email`) or `password` is missing, \
             `deviceToken` is not a string, or the body is not JSON.", body = super::schema::ValidationError),
@@ -220,7 +222,7 @@ async fn login(
     description = "Any valid credentials: the user, role and permissions they act with, the issuer an API key is \
         scoped to, and how the caller authenticated.",
     responses(
-        (status = 200, description = "The caller.", body = super::schema::Profile),
+        (status = 200, description = "The caller.", body = schema::Profile),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
@@ -333,9 +335,9 @@ fn new_password(body: &Value, field: &str, errors: &mut Vec<FieldError>) -> Opti
     summary = "Create a user account",
     description = "Administrators only (an admin-role user's token, or an unscoped key with the `admin` \
         permission). The password is stored as an argon2id hash.",
-    request_body(content = super::schema::NewUserRequest, description = "The account. Read as JSON whatever the `Content-Type`."),
+    request_body(content = schema::NewUserRequest, description = "The account. Read as JSON whatever the `Content-Type`."),
     responses(
-        (status = 201, description = "Created: the user.", body = super::schema::User),
+        (status = 201, description = "Created: the user.", body = schema::User),
         (status = 400, description = "A field does not validate (`username`, `email`, `password` shorter than 10 \
             characters, `role`), or the body is not JSON.", body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
@@ -394,7 +396,7 @@ async fn create_user(
     description = "Administrators only.",
     params(super::schema::Paging),
     responses(
-        (status = 200, description = "A page of users.", body = Vec<super::schema::User>,
+        (status = 200, description = "A page of users.", body = Vec<schema::User>,
             headers(
                 ("X-Total-Count" = u64, description = "How many users there are in all."),
                 ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
@@ -436,7 +438,7 @@ async fn list_users(
     description = "The user themself or an administrator.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
     responses(
-        (status = 200, description = "The user.", body = super::schema::User),
+        (status = 200, description = "The user.", body = schema::User),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
@@ -468,9 +470,9 @@ async fn get_user(
         given are written: fields not given are kept as stored, even when changed meanwhile. A role change \
         applies at once, to tokens and keys already issued too.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
-    request_body(content = super::schema::UserUpdate, description = "The fields to change."),
+    request_body(content = schema::UserUpdate, description = "The fields to change."),
     responses(
-        (status = 200, description = "The updated user.", body = super::schema::User),
+        (status = 200, description = "The updated user.", body = schema::User),
         (status = 400, description = "`email` or `role` does not validate, or the body is not JSON.",
             body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
@@ -548,7 +550,7 @@ async fn delete_user(
         is compared. Every login token of the user issued before stops working at once (the caller's too: log in \
         again); API keys stay.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
-    request_body(content = super::schema::ChangePassword, description = "The current and the new password."),
+    request_body(content = schema::ChangePassword, description = "The current and the new password."),
     responses(
         (status = 204, description = "Changed."),
         (status = 400, description = "`newPassword` is missing or not 10 to 1024 characters, `currentPassword` is \
@@ -622,10 +624,10 @@ fn parse_permissions(body: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<P
         permission), or (administrators) for the user named by `userId`. The key is in the answer this once: only \
         its SHA-256 is stored. Its permissions cannot exceed what its user's role allows (a viewer's: `read`), and \
         an issuer scope must be an issuer its user manages. A key scoped to an issuer cannot create keys.",
-    request_body(content = super::schema::NewApiKeyRequest, description = "The key's label, permissions, scope and expiry."),
+    request_body(content = schema::NewApiKeyRequest, description = "The key's label, permissions, scope and expiry."),
     responses(
         (status = 201, description = "Created: the key's record and the key itself, shown only now.",
-            body = super::schema::CreatedApiKey,
+            body = schema::CreatedApiKey,
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "A field does not validate: `name`, `permissions` (unknown, empty, or more than \
             the role allows), `issuerId` (malformed, or an issuer the user does not manage), `expiresAt` (not RFC 3339 \
@@ -726,9 +728,9 @@ async fn create_key(
     summary = "List API keys",
     description = "The caller's keys, or (administrators) those of the user named by `userId`. Keys are never \
         shown, only their records.",
-    params(super::schema::Paging, super::schema::KeyOwner),
+    params(super::schema::Paging, schema::KeyOwner),
     responses(
-        (status = 200, description = "A page of key records.", body = Vec<super::schema::ApiKey>,
+        (status = 200, description = "A page of key records.", body = Vec<schema::ApiKey>,
             headers(
                 ("X-Total-Count" = u64, description = "How many keys the user has in all."),
                 ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
@@ -785,7 +787,7 @@ async fn list_keys(
     description = "Its user or an administrator; someone else's key answers 404, so ids cannot be probed.",
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
-        (status = 200, description = "The key's record (never the key).", body = super::schema::ApiKey),
+        (status = 200, description = "The key's record (never the key).", body = schema::ApiKey),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
@@ -814,7 +816,7 @@ async fn get_key(
         at once; its record stays, with `revokedAt`. Revoking a revoked key changes nothing.",
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
-        (status = 200, description = "Revoked: the key's record.", body = super::schema::ApiKey),
+        (status = 200, description = "Revoked: the key's record.", body = schema::ApiKey),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
             an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),

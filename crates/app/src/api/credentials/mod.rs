@@ -1,6 +1,7 @@
 //! `/credentials` (alias `/assertions`): awards.
 
 pub(crate) mod requests;
+pub mod schema;
 
 use std::collections::HashMap;
 
@@ -14,7 +15,6 @@ use openbadges_domain::*;
 use serde_json::{json, Value};
 
 use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
-use super::schema;
 use super::{created_at, document, media_type, path_id, Freshness};
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -222,14 +222,14 @@ fn proofs<'a>(request: &HttpRequest, state: &'a AppState) -> Option<Proofs<'a>> 
             content_type = "application/vc+ld+json",
             headers(("Location" = String, description = "The new credential's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
-            body = schema::ValidationError),
+            body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the achievement's issuer.", body = schema::Forbidden),
-        (status = 422, description = "The achievement does not exist.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the achievement's issuer.", body = super::schema::Forbidden),
+        (status = 422, description = "The achievement does not exist.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn create(
@@ -275,13 +275,13 @@ async fn create(
             body = Vec<schema::CredentialDocument>),
         (status = 400, description = "An item does not validate or names an achievement that does not exist \
             (`credentials[3].badge`), or the batch is empty or too large.",
-            body = schema::ValidationError),
+            body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the issuer of one of the achievements.", body = schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the issuer of one of the achievements.", body = super::schema::Forbidden),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn create_batch(
@@ -373,7 +373,7 @@ pub(super) async fn list_page(
     description = "Oldest first (by creation time, then id). Paged by `offset`, with the total, or by `cursor`, \
         which costs the same per page however long the list: start with `?cursor=` (empty) and follow the \
         `next` link until there is none.",
-    params(schema::Paging, schema::CursorPaging, schema::CredentialFilter),
+    params(super::schema::Paging, super::schema::CursorPaging, schema::CredentialFilter),
     responses(
         (status = 200, description = "A page of credentials (revoked ones included): all of them for administrators \
             and viewers; for an issuer-role user, only those of the issuers they own; for a key scoped to an issuer, \
@@ -387,13 +387,13 @@ pub(super) async fn list_page(
             )),
         (status = 400, description = "`limit`, `offset`, `cursor` (not one this server gave, or given with \
             `offset`), `issuer` or `achievement` does not validate.",
-            body = schema::ValidationError),
+            body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The key lacks the `read` permission, or `issuer` names an issuer whose \
-            credentials the caller may not read.", body = schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            credentials the caller may not read.", body = super::schema::Forbidden),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn list(
@@ -513,13 +513,13 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 400, description = "`format` is not `json`, `jwt` or `jws`, or `alg` is neither `EdDSA` nor `RS256`.",
-            body = schema::ValidationError),
-        (status = 404, description = "No such credential (or the id is not a UUID).", body = schema::ErrorMessage),
+            body = super::schema::ValidationError),
+        (status = 404, description = "No such credential (or the id is not a UUID).", body = super::schema::ErrorMessage),
         (status = 406, description = "VC-JWT was asked for an OB 2.0 rendering or an unsigned credential, or an \
-            OB 2.0 signed assertion outside `/v2`.", body = schema::ErrorMessage),
+            OB 2.0 signed assertion outside `/v2`.", body = super::schema::ErrorMessage),
         (status = 410, description = "The credential has been revoked.", body = schema::RevokedError,
             headers(("Cache-Control" = String, description = "`public, no-cache`."))),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn get(
@@ -622,14 +622,14 @@ async fn jwt(
         (status = 200, description = "The updated credential.", body = schema::CredentialDocument,
             content_type = "application/vc+ld+json"),
         (status = 400, description = "A field does not validate (or names another achievement).",
-            body = schema::ValidationError),
+            body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn update(
@@ -669,16 +669,16 @@ async fn update(
     request_body(content = Option<schema::RevokeRequest>, description = "Optional: the reason."),
     responses(
         (status = 200, description = "Revoked: the new status.", body = schema::RevocationStatus),
-        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = schema::ValidationError),
+        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is already revoked, or its status changed while this request \
-            was handled (read it again).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            was handled (read it again).", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn revoke(
@@ -714,16 +714,16 @@ async fn revoke(
     request_body(content = Option<schema::RevokeRequest>, description = "Optional: the reason."),
     responses(
         (status = 200, description = "Suspended: the new status.", body = schema::RevocationStatus),
-        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = schema::ValidationError),
+        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is revoked (revocation is final), or its status changed while \
-            this request was handled (read it again).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            this request was handled (read it again).", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn suspend(
@@ -756,14 +756,14 @@ async fn suspend(
     responses(
         (status = 200, description = "Active again: the new status.", body = schema::RevocationStatus),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is not suspended, or is revoked, or its status changed while \
-            this request was handled (read it again).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            this request was handled (read it again).", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn reinstate(
@@ -791,16 +791,16 @@ async fn reinstate(
     responses(
         (status = 200, description = "The new status.", body = schema::RevocationStatus),
         (status = 400, description = "`status` is not \"0\" or \"1\", `purpose` is unknown, or the revocation bit \
-            would be cleared.", body = schema::ValidationError),
+            would be cleared.", body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is revoked, or not suspended when reinstated, or its status \
-            changed while this request was handled (read it again).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            changed while this request was handled (read it again).", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn change_status(
