@@ -66,6 +66,20 @@ fn document() -> Value {
     serde_json::to_value(openapi()).expect("the document serializes")
 }
 
+/// The answer itself: a shared answer (`#/components/responses/...`) is
+/// looked up in the components.
+fn answer<'d>(doc: &'d Value, response: &'d Value) -> &'d Value {
+    match response["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference
+                .strip_prefix("#/components/responses/")
+                .unwrap_or_else(|| panic!("{reference} names a shared answer"));
+            &doc["components"]["responses"][name]
+        }
+        None => response,
+    }
+}
+
 /// `path` → its operations (method → operation).
 fn operations(doc: &Value) -> BTreeMap<String, BTreeMap<String, Value>> {
     doc["paths"]
@@ -727,7 +741,7 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
                     assert!(SCHEMES.contains(&name.as_str()), "{what}: {name}");
                 }
             }
-            let unauthorized = &responses["401"];
+            let unauthorized = answer(&doc, &responses["401"]);
             assert_eq!(
                 unauthorized["content"]["application/json"]["schema"]["$ref"],
                 "#/components/schemas/Unauthorized",
@@ -780,6 +794,54 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
             "{method} {path} is protected"
         );
     }
+}
+
+#[test]
+fn common_error_answers_are_declared_once() {
+    let doc = document();
+    let shared = &doc["components"]["responses"];
+    for (name, schema) in [
+        ("Unauthorized", "Unauthorized"),
+        ("Unavailable", "ErrorMessage"),
+    ] {
+        assert_eq!(
+            shared[name]["content"]["application/json"]["schema"]["$ref"],
+            json!(format!("#/components/schemas/{schema}")),
+            "{name}"
+        );
+    }
+    assert!(shared["Unauthorized"]["headers"]
+        .get("WWW-Authenticate")
+        .is_some());
+    // The resources name the shared answers; an alias copy spells them out,
+    // as it adds its deprecation headers to every answer.
+    let resources = ["issuers", "achievements", "credentials", "accounts"];
+    let mut named = 0;
+    for (path, ops) in operations(&doc) {
+        for (method, op) in ops {
+            let tagged = op["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|tag| resources.iter().any(|r| tag == r));
+            if !tagged {
+                continue;
+            }
+            for (status, name) in [("401", "Unauthorized"), ("503", "Unavailable")] {
+                let response = &op["responses"][status];
+                if response.is_null() || (status == "401" && path == "/auth/login") {
+                    continue;
+                }
+                assert_eq!(
+                    response["$ref"],
+                    json!(format!("#/components/responses/{name}")),
+                    "{method} {path} {status}"
+                );
+                named += 1;
+            }
+        }
+    }
+    assert!(named > 60, "{named} answers name the shared ones");
 }
 
 #[test]

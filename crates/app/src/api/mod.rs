@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod issuers;
 mod listing;
 pub mod openapi;
+pub mod responses;
 pub mod schema;
 mod signed;
 mod status_lists;

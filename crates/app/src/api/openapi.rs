@@ -21,6 +21,7 @@
 //! probes, which the rate limit exempts ([`UNLIMITED`]), may answer 429.
 //! The 401 and 403 answers are on the handlers, as their reasons differ.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use actix_web::{web, HttpResponse};
@@ -164,7 +165,10 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::accounts::delete_key,
         super::accounts::revoke_key,
     ),
-    components(schemas(super::schema::RateLimited)),
+    components(
+        schemas(super::schema::RateLimited),
+        responses(super::responses::Unauthorized, super::responses::Unavailable)
+    ),
     tags(
         (name = "issuers", description = "Issuer profiles (OB 2.0 `Issuer`, OB 3.0 `Profile`)."),
         (name = "achievements", description = "Badge definitions (OB 2.0 `BadgeClass`, OB 3.0 `Achievement`). \
@@ -376,6 +380,7 @@ fn deprecated_copy(
     path: &str,
     alias: &str,
     successor: &str,
+    shared: &BTreeMap<String, RefOr<Response>>,
 ) -> Operation {
     let alias_name: String = alias
         .trim_start_matches('/')
@@ -404,6 +409,16 @@ fn deprecated_copy(
         None => note,
     });
     for response in operation.responses.responses.values_mut() {
+        // A shared answer is copied in: through the alias it carries the
+        // deprecation headers too.
+        if let RefOr::Ref(reference) = response {
+            let name = reference
+                .ref_location
+                .trim_start_matches("#/components/responses/");
+            if let Some(RefOr::T(answer)) = shared.get(name) {
+                *response = RefOr::T(answer.clone());
+            }
+        }
         let RefOr::T(response) = response else {
             continue;
         };
@@ -430,6 +445,11 @@ fn deprecated_copy(
 
 /// Adds the deprecated alias paths: copies of the operations they stand for.
 fn add_aliases(document: &mut Document) {
+    let shared = document
+        .components
+        .as_ref()
+        .map(|components| components.responses.clone())
+        .unwrap_or_default();
     let mut copies = Vec::new();
     for (path, item) in &document.paths.paths {
         for (alias, successor) in ALIASES {
@@ -441,7 +461,7 @@ fn add_aliases(document: &mut Document) {
             }
             let mut copy = item.clone();
             for operation in operations(&mut copy) {
-                *operation = deprecated_copy(operation.clone(), path, alias, successor);
+                *operation = deprecated_copy(operation.clone(), path, alias, successor, &shared);
             }
             copies.push((format!("{alias}{rest}"), copy));
         }

@@ -141,7 +141,7 @@ async fn blocking<T: Send + 'static>(
             from this client address.", body = super::schema::RateLimited,
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
             example = json!({"error": "Too Many Requests", "message": "too many failed logins for this account; retry in 5 s"})),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn login(
@@ -223,10 +223,8 @@ async fn login(
         scoped to, and how the caller authenticated.",
     responses(
         (status = 200, description = "The caller.", body = schema::Profile),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn profile(Auth(actor): Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -263,11 +261,9 @@ async fn profile(Auth(actor): Auth, state: web::Data<AppState>) -> Result<HttpRe
         (status = 204, description = "Every earlier token of the user is refused from now on."),
         (status = 400, description = "A key configured without a user has no sessions to end.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "A key without the `write` permission.", body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn logout_all(
@@ -340,12 +336,10 @@ fn new_password(body: &Value, field: &str, errors: &mut Vec<FieldError>) -> Opti
         (status = 201, description = "Created: the user.", body = schema::User),
         (status = 400, description = "A field does not validate (`username`, `email`, `password` shorter than 10 \
             characters, `role`), or the body is not JSON.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
         (status = 409, description = "The username or e-mail address is taken.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create_user(
@@ -403,11 +397,9 @@ async fn create_user(
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
         (status = 400, description = "`limit` or `offset` is out of range.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list_users(
@@ -439,13 +431,11 @@ async fn list_users(
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
     responses(
         (status = 200, description = "The user.", body = schema::User),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "Another user's account, and the caller is not an administrator.",
             body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get_user(
@@ -475,14 +465,12 @@ async fn get_user(
         (status = 200, description = "The updated user.", body = schema::User),
         (status = 400, description = "`email` or `role` does not validate, or the body is not JSON.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "Another user's account, or a role change, and the caller is not an administrator.",
             body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
         (status = 409, description = "The e-mail address is taken.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn update_user(
@@ -516,13 +504,11 @@ async fn update_user(
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
         (status = 409, description = "Administrators cannot delete their own account.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn delete_user(
@@ -555,13 +541,11 @@ async fn delete_user(
         (status = 204, description = "Changed."),
         (status = 400, description = "`newPassword` is missing or not 10 to 1024 characters, `currentPassword` is \
             missing (self-service) or does not match, or the body is not JSON.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "Another user's account and the caller is not an administrator, or a key \
             without the `write` permission.", body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn change_password(
@@ -632,14 +616,12 @@ fn parse_permissions(body: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<P
         (status = 400, description = "A field does not validate: `name`, `permissions` (unknown, empty, or more than \
             the role allows), `issuerId` (malformed, or an issuer the user does not manage), `expiresAt` (not RFC 3339 \
             or not in the future), `userId`; or the body is not JSON.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "`userId` names another user and the caller is not an administrator, or the \
             caller's key is scoped to an issuer.", body = super::schema::Forbidden),
         (status = 404, description = "`userId` names no user (when `permissions` is absent).", body = super::schema::ErrorMessage),
         (status = 422, description = "`userId` names no user, or `issuerId` no issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create_key(
@@ -738,12 +720,10 @@ async fn create_key(
             )),
         (status = 400, description = "`limit`, `offset` or `userId` does not validate, or `userId` is missing for a \
             configured key not tied to a user.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "`userId` names another user and the caller is not an administrator.",
             body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list_keys(
@@ -788,11 +768,9 @@ async fn list_keys(
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
         (status = 200, description = "The key's record (never the key).", body = schema::ApiKey),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get_key(
@@ -817,13 +795,11 @@ async fn get_key(
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
         (status = 200, description = "Revoked: the key's record.", body = schema::ApiKey),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "A read-only credential may not change its account's keys.",
             body = super::schema::Forbidden),
         (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn revoke_key(
@@ -847,13 +823,11 @@ async fn revoke_key(
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "A read-only credential may not change its account's keys.",
             body = super::schema::Forbidden),
         (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn delete_key(

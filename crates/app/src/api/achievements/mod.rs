@@ -54,13 +54,11 @@ pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> 
             headers(("Location" = String, description = "The new achievement's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage the issuer.", body = super::schema::Forbidden),
         (status = 422, description = "The issuer does not exist.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create(
@@ -93,7 +91,7 @@ async fn create(
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
         (status = 400, description = "`limit`, `offset` or `issuer` does not validate.", body = super::schema::ValidationError),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list(
@@ -153,7 +151,7 @@ async fn list(
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 404, description = "No such achievement (or the id is not a UUID).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get(
@@ -186,13 +184,11 @@ async fn get(
             content_type = "application/ld+json"),
         (status = 400, description = "A field does not validate (or names another issuer).",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such achievement.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn update(
@@ -223,14 +219,12 @@ async fn update(
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`cascade` is neither `true` nor `false`.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such achievement.", body = super::schema::ErrorMessage),
         (status = 409, description = "It has been awarded and `cascade` is not `true`.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn delete(
@@ -269,12 +263,10 @@ async fn delete(
             )),
         (status = 400, description = "`limit` or `offset` is out of range, or `cursor` is not one this server \
             gave or comes with `offset`.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The key lacks the `read` permission.", body = super::schema::Forbidden),
         (status = 404, description = "No such achievement.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn credentials(

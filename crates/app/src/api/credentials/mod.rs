@@ -223,13 +223,11 @@ fn proofs<'a>(request: &HttpRequest, state: &'a AppState) -> Option<Proofs<'a>> 
             headers(("Location" = String, description = "The new credential's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage the achievement's issuer.", body = super::schema::Forbidden),
         (status = 422, description = "The achievement does not exist.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create(
@@ -276,12 +274,10 @@ async fn create(
         (status = 400, description = "An item does not validate or names an achievement that does not exist \
             (`credentials[3].badge`), or the batch is empty or too large.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage the issuer of one of the achievements.", body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create_batch(
@@ -388,12 +384,10 @@ pub(super) async fn list_page(
         (status = 400, description = "`limit`, `offset`, `cursor` (not one this server gave, or given with \
             `offset`), `issuer` or `achievement` does not validate.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The key lacks the `read` permission, or `issuer` names an issuer whose \
             credentials the caller may not read.", body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list(
@@ -519,7 +513,7 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
             OB 2.0 signed assertion outside `/v2`.", body = super::schema::ErrorMessage),
         (status = 410, description = "The credential has been revoked.", body = schema::RevokedError,
             headers(("Cache-Control" = String, description = "`public, no-cache`."))),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get(
@@ -623,13 +617,11 @@ async fn jwt(
             content_type = "application/vc+ld+json"),
         (status = 400, description = "A field does not validate (or names another achievement).",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn update(
@@ -670,15 +662,13 @@ async fn update(
     responses(
         (status = 200, description = "Revoked: the new status.", body = schema::RevocationStatus),
         (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is already revoked, or its status changed while this request \
             was handled (read it again).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn revoke(
@@ -715,15 +705,13 @@ async fn revoke(
     responses(
         (status = 200, description = "Suspended: the new status.", body = schema::RevocationStatus),
         (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is revoked (revocation is final), or its status changed while \
             this request was handled (read it again).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn suspend(
@@ -755,15 +743,13 @@ async fn suspend(
     params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
     responses(
         (status = 200, description = "Active again: the new status.", body = schema::RevocationStatus),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is not suspended, or is revoked, or its status changed while \
             this request was handled (read it again).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn reinstate(
@@ -792,15 +778,13 @@ async fn reinstate(
         (status = 200, description = "The new status.", body = schema::RevocationStatus),
         (status = 400, description = "`status` is not \"0\" or \"1\", `purpose` is unknown, or the revocation bit \
             would be cleared.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage its issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is revoked, or not suspended when reinstated, or its status \
             changed while this request was handled (read it again).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn change_status(

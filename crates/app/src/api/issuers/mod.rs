@@ -66,12 +66,10 @@ pub(super) async fn render(
             headers(("Location" = String, description = "The new issuer's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or uses a key scoped to one issuer.", body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create(
@@ -103,7 +101,7 @@ async fn create(
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
         (status = 400, description = "`limit` or `offset` is out of range.", body = super::schema::ValidationError),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list(
@@ -154,7 +152,7 @@ async fn list(
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 404, description = "No such issuer (or the id is not a UUID).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get(
@@ -186,14 +184,12 @@ async fn get(
             content_type = "application/ld+json"),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage this issuer (neither its owner nor an administrator, or a key \
             scoped to another issuer).", body = super::schema::Forbidden),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn update(
@@ -225,16 +221,14 @@ async fn update(
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`cascade` is neither `true` nor `false`.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage this issuer (neither its owner nor an administrator, or a key \
             scoped to another issuer).", body = super::schema::Forbidden),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
         (status = 409, description = "Its badges have been awarded and `cascade` is not `true`.",
             body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn delete(
@@ -266,7 +260,7 @@ async fn delete(
             )),
         (status = 400, description = "`limit` or `offset` is out of range.", body = super::schema::ValidationError),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn achievements(
