@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::body::JsonBody;
 use super::listing::{page_response, ListQuery};
-use super::path_id;
+use super::params::path_id;
 use crate::auth::{keys, password, tokens, Auth};
 use crate::error::ApiError;
 use crate::state::AppState;

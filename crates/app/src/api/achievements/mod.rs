@@ -9,8 +9,9 @@ use openbadges_domain::ports::{AssertionFilter, BadgeClassFilter};
 use openbadges_domain::{service, BadgeClass, BadgeClassId, DomainError, IssuerId};
 use serde_json::Value;
 
+use super::documents::{created, document, media_type, Freshness};
 use super::listing::{page_response, ListQuery};
-use super::{created, document, media_type, path_id, Freshness};
+use super::params::{delete_mode, path_id};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -234,7 +235,7 @@ async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    let mode = super::delete_mode(&request)?;
+    let mode = delete_mode(&request)?;
     service::delete_badge_class(state.store.as_ref(), &actor, id, mode).await?;
     Ok(HttpResponse::NoContent().finish())
 }

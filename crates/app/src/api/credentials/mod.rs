@@ -14,8 +14,9 @@ use openbadges_domain::service::{self, Proofs, StatusChange};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
+use super::documents::{created_at, document, media_type, Freshness};
 use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
-use super::{created_at, document, media_type, path_id, Freshness};
+use super::params::path_id;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::signing::JwtAlgorithm;
