@@ -1,8 +1,10 @@
-//! The one JSON error shape every handler answers with ([`ApiError`]).
+//! The one JSON error shape every handler answers with ([`ApiError`]), and
+//! the 429 of the rate limits ([`too_many_requests`]).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use openbadges_domain::{DomainError, FieldError};
 use serde_json::json;
@@ -66,6 +68,16 @@ fn details(fields: &[FieldError]) -> BTreeMap<&str, Vec<&str>> {
             .push(field.message.as_str());
     }
     details
+}
+
+/// A 429 in the usual JSON shape, with `Retry-After` in whole seconds (at
+/// least one).
+pub fn too_many_requests(wait: Duration, message: impl FnOnce(u64) -> String) -> HttpResponse {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let seconds = seconds.max(1);
+    HttpResponse::TooManyRequests()
+        .insert_header((header::RETRY_AFTER, seconds.to_string()))
+        .json(json!({ "error": "Too Many Requests", "message": message(seconds) }))
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub struct AppState {
     /// Public URLs of documents, under `BASE_URL`.
     pub urls: Urls,
     /// How callers authenticate.
-    pub auth: crate::auth::AuthConfig,
+    pub auth: crate::auth::config::AuthConfig,
     /// Tags the list cursors handed out and checks those presented.
     pub cursors: openbadges_domain::CursorKey,
     /// Signs issued credentials.

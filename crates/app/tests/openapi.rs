@@ -10,9 +10,8 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test as web_test;
 use actix_web::App;
-use openbadges_server::api::openapi::{
-    openapi, ALIASES, BARE_ONLY, DOCS_PATH, OPENAPI_PATH, UNLIMITED,
-};
+use openbadges_server::api::openapi::{openapi, ALIASES, BARE_ONLY, DOCS_PATH, OPENAPI_PATH};
+use openbadges_server::protection::UNLIMITED;
 use serde_json::{json, Value};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];

@@ -39,6 +39,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::credentials::requests::MAX_BATCH;
 use super::ALIAS_SUNSET;
+use crate::protection::UNLIMITED;
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -102,9 +103,6 @@ pub const BARE_ONLY: [&str; 11] = [
     "/verify",
     "/status-lists",
 ];
-
-/// The paths the rate limit never refuses: orchestrators' probes.
-pub const UNLIMITED: [&str; 2] = ["/health", "/health/ready"];
 
 /// Name of the shared 429 answer in `components.responses`.
 const TOO_MANY_REQUESTS: &str = "TooManyRequests";
