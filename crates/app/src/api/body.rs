@@ -1,5 +1,5 @@
 //! JSON request bodies, bounded: the size by `MAX_BODY_BYTES` (the
-//! `JsonConfig` in `http`), the nesting by `MAX_JSON_DEPTH` here, so that a
+//! `JsonConfig` in `server`), the nesting by `MAX_JSON_DEPTH` here, so that a
 //! deeply nested body is refused with a 400 before anything walks it.
 
 use std::future::Future;
