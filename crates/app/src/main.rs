@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use openbadges_server::commands::{log_start, migrate, serve};
 use openbadges_server::config::{environment_help, Settings};
-use openbadges_server::{admin, log_start, logging, migrate, serve, EXIT_CONFIG};
+use openbadges_server::{admin, logging, EXIT_CONFIG};
 
 /// Signing spends most of its time allocating (JSON-LD processing copies a
 /// lot); mimalloc roughly doubles its throughput over the system allocator.

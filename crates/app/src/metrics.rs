@@ -22,7 +22,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
-use crate::http::ApiError;
+use crate::error::ApiError;
 
 /// The route label of a request that no route matched.
 pub const UNMATCHED_ROUTE: &str = "unmatched";

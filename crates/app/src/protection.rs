@@ -16,11 +16,13 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use serde_json::json;
 
 use crate::config::SecuritySettings;
-use crate::http::ApiError;
+use crate::error::{too_many_requests, ApiError};
 use openbadges_domain::DomainError;
+
+/// The paths the rate limit never refuses: orchestrators' probes.
+pub const UNLIMITED: [&str; 2] = ["/health", "/health/ready"];
 
 /// Requests allowed per minute per caller, shared by every worker.
 #[derive(Clone)]
@@ -79,7 +81,7 @@ impl RateLimit {
         let limiter = self.limiter.as_ref()?;
         let path = routed_path(request);
         // Orchestrators poll health and readiness; they must never be locked out.
-        if crate::api::openapi::UNLIMITED.contains(&path) {
+        if UNLIMITED.contains(&path) {
             return None;
         }
         let caller = self.caller(request, path).await;
@@ -126,16 +128,6 @@ const LOGIN_ROUTE: &str = "/auth/login";
 /// server's CPU time per public GET (measured on a debug build).
 fn routed_path(request: &ServiceRequest) -> &str {
     request.match_info().as_str()
-}
-
-/// A 429 in the usual JSON shape, with `Retry-After` in whole seconds (at
-/// least one).
-pub fn too_many_requests(wait: Duration, message: impl FnOnce(u64) -> String) -> HttpResponse {
-    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let seconds = seconds.max(1);
-    HttpResponse::TooManyRequests()
-        .insert_header((header::RETRY_AFTER, seconds.to_string()))
-        .json(json!({ "error": "Too Many Requests", "message": message(seconds) }))
 }
 
 /// Answers 429 with `Retry-After` once a caller exceeds the rate.

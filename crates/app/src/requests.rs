@@ -4,64 +4,27 @@
 //! serde's words). Both the OB 2.0 style the old server took and the
 //! OB 3.0 style are accepted; references may be the id URL we return,
 //! `urn:uuid:<uuid>` or the bare UUID.
+//!
+//! This module holds what every reader shares (the body walker, the field
+//! errors, references, JSON limits); each resource's own reader sits beside
+//! its handlers, in `api::<resource>::requests`.
 
 use openbadges_domain::documents::Urls;
-use openbadges_domain::service::{AssertionDraft, BadgeClassDraft, IssuerDraft, StatusChange};
 use openbadges_domain::*;
-use std::collections::HashMap;
 
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// The OB 3.0 `achievementType` vocabulary; `ext:` terms extend it.
-const ACHIEVEMENT_TYPES: &[&str] = &[
-    "Achievement",
-    "ApprenticeshipCertificate",
-    "Assessment",
-    "Assignment",
-    "AssociateDegree",
-    "Award",
-    "Badge",
-    "BachelorDegree",
-    "Certificate",
-    "CertificateOfCompletion",
-    "Certification",
-    "CommunityService",
-    "Competency",
-    "Course",
-    "CoCurricular",
-    "Degree",
-    "Diploma",
-    "DoctoralDegree",
-    "Fieldwork",
-    "GeneralEducationDevelopment",
-    "JourneymanCertificate",
-    "LearningProgram",
-    "License",
-    "Membership",
-    "ProfessionalDoctorate",
-    "QualityAssuranceCredential",
-    "MasterCertificate",
-    "MasterDegree",
-    "MicroCredential",
-    "ResearchDoctorate",
-    "SecondarySchoolDiploma",
-];
-
-/// The most awards one batch request may carry.
-pub const MAX_BATCH: usize = 10_000;
-
 /// Collects every field error of one request.
 #[derive(Default)]
-struct Errors(Vec<FieldError>);
+pub(crate) struct Errors(Vec<FieldError>);
 
 impl Errors {
-    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 
-    fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, DomainError> {
+    pub(crate) fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, DomainError> {
         if self.0.is_empty() {
             value().ok_or_else(|| DomainError::invalid("body", "is invalid"))
         } else {
@@ -71,17 +34,17 @@ impl Errors {
 }
 
 /// A JSON object being read, with the path of its fields for messages.
-struct Body<'v> {
+pub(crate) struct Body<'v> {
     object: &'v Map<String, Value>,
     prefix: String,
 }
 
 impl<'v> Body<'v> {
-    fn root(value: &'v Value, errors: &mut Errors) -> Option<Self> {
+    pub(crate) fn root(value: &'v Value, errors: &mut Errors) -> Option<Self> {
         Self::nested(value, String::new(), errors)
     }
 
-    fn nested(value: &'v Value, prefix: String, errors: &mut Errors) -> Option<Self> {
+    pub(crate) fn nested(value: &'v Value, prefix: String, errors: &mut Errors) -> Option<Self> {
         match value {
             Value::Object(object) => Some(Self { object, prefix }),
             _ => {
@@ -96,7 +59,7 @@ impl<'v> Body<'v> {
         }
     }
 
-    fn path(&self, key: &str) -> String {
+    pub(crate) fn path(&self, key: &str) -> String {
         if self.prefix.is_empty() {
             key.to_owned()
         } else {
@@ -105,14 +68,14 @@ impl<'v> Body<'v> {
     }
 
     /// The first present (non-null) key of `keys`, with its name.
-    fn get(&self, keys: &[&'static str]) -> Option<(&'static str, &'v Value)> {
+    pub(crate) fn get(&self, keys: &[&'static str]) -> Option<(&'static str, &'v Value)> {
         keys.iter().find_map(|key| match self.object.get(*key) {
             None | Some(Value::Null) => None,
             Some(value) => Some((*key, value)),
         })
     }
 
-    fn string(
+    pub(crate) fn string(
         &self,
         keys: &[&'static str],
         required: bool,
@@ -134,7 +97,7 @@ impl<'v> Body<'v> {
     }
 
     /// A string field parsed into a value type.
-    fn parse<T>(
+    pub(crate) fn parse<T>(
         &self,
         keys: &[&'static str],
         required: bool,
@@ -145,7 +108,7 @@ impl<'v> Body<'v> {
         parse(raw).map_err(|e| errors.add(self.path(key), e.0)).ok()
     }
 
-    fn boolean(&self, key: &'static str, errors: &mut Errors) -> Option<bool> {
+    pub(crate) fn boolean(&self, key: &'static str, errors: &mut Errors) -> Option<bool> {
         match self.get(&[key]) {
             None => None,
             Some((_, Value::Bool(b))) => Some(*b),
@@ -158,7 +121,7 @@ impl<'v> Body<'v> {
 
     /// A field that may be an IRI string or an object with an `id` (OB 3.0
     /// `Image`, a referenced entity).
-    fn iri_or_object(
+    pub(crate) fn iri_or_object(
         &self,
         keys: &[&'static str],
         required: bool,
@@ -186,14 +149,18 @@ impl<'v> Body<'v> {
         }
     }
 
-    fn image(&self, required: bool, errors: &mut Errors) -> Option<Iri> {
+    pub(crate) fn image(&self, required: bool, errors: &mut Errors) -> Option<Iri> {
         let (field, raw) = self.iri_or_object(&["image"], required, errors)?;
         Iri::parse(raw).map_err(|e| errors.add(field, e.0)).ok()
     }
 
     /// An array field; a single object is taken as a one-item array (OB 2.0
     /// allows both for evidence).
-    fn list(&self, keys: &[&'static str], errors: &mut Errors) -> Vec<(String, &'v Value)> {
+    pub(crate) fn list(
+        &self,
+        keys: &[&'static str],
+        errors: &mut Errors,
+    ) -> Vec<(String, &'v Value)> {
         match self.get(keys) {
             None => Vec::new(),
             Some((key, Value::Array(items))) => items
@@ -212,13 +179,13 @@ impl<'v> Body<'v> {
 
 /// Which entity a reference names, and the path segments its URLs use.
 #[derive(Clone, Copy)]
-enum Reference {
+pub(crate) enum Reference {
     Issuer,
     Achievement,
 }
 
 impl Reference {
-    fn segments(self) -> &'static [&'static str] {
+    pub(crate) fn segments(self) -> &'static [&'static str] {
         match self {
             Self::Issuer => &["issuers"],
             Self::Achievement => &["achievements", "badge-classes"],
@@ -228,7 +195,7 @@ impl Reference {
 
 /// Reads a reference given as our id URL (any version, or bare), as
 /// `urn:uuid:<uuid>`, or as the bare UUID.
-fn resolve(raw: &str, kind: Reference, urls: &Urls) -> Result<Uuid, InvalidValue> {
+pub(crate) fn resolve(raw: &str, kind: Reference, urls: &Urls) -> Result<Uuid, InvalidValue> {
     let shape = || {
         InvalidValue(format!(
             "must be a UUID, urn:uuid:<UUID>, or a {}/.../{}/<UUID> URL of this server",
@@ -265,422 +232,6 @@ pub fn achievement_reference(raw: &str, urls: &Urls) -> Result<Uuid, InvalidValu
     resolve(raw, Reference::Achievement, urls)
 }
 
-/// An issuer body: `name`, `url` required; `email`, `description`, `image`.
-pub fn issuer_draft(body: &Value) -> Result<IssuerDraft, DomainError> {
-    let mut errors = Errors::default();
-    let Some(b) = Body::root(body, &mut errors) else {
-        return errors.finish(|| None);
-    };
-    let name = b.parse(&["name"], true, &mut errors, Name::parse);
-    let url = b.parse(&["url"], true, &mut errors, HttpUrl::parse);
-    // OB 2.0 requires an issuer profile's email; the previous server did
-    // not, and published profiles that OB 2.0 verifiers reject.
-    let email = b.parse(&["email"], true, &mut errors, Email::parse);
-    let description = b.parse(&["description"], false, &mut errors, Text::parse);
-    let image = b.image(false, &mut errors);
-    errors.finish(|| {
-        Some(IssuerDraft {
-            name: name?,
-            url: url?,
-            email: Some(email?),
-            description,
-            image,
-        })
-    })
-}
-
-fn criteria(b: &Body<'_>, errors: &mut Errors) -> Option<Criteria> {
-    match b.get(&["criteria"]) {
-        None => {
-            errors.add(b.path("criteria"), "is required: a URL or {narrative, id}");
-            None
-        }
-        Some((_, Value::String(url))) => match Iri::parse(url.as_str()) {
-            Ok(url) => Criteria::new(Some(url), None).ok(),
-            Err(e) => {
-                errors.add(b.path("criteria"), e.0);
-                None
-            }
-        },
-        Some((_, value @ Value::Object(_))) => {
-            let c = Body::nested(value, b.path("criteria"), errors)?;
-            let id = c.parse(&["id"], false, errors, Iri::parse);
-            let narrative = c.parse(&["narrative"], false, errors, Text::parse);
-            Criteria::new(id, narrative)
-                .map_err(|e| errors.add(b.path("criteria"), e.0))
-                .ok()
-        }
-        Some(_) => {
-            errors.add(b.path("criteria"), "must be a URL or an object");
-            None
-        }
-    }
-}
-
-fn tags(b: &Body<'_>, errors: &mut Errors) -> Vec<Label> {
-    match b.get(&["tags", "tag"]) {
-        None => Vec::new(),
-        Some((key, Value::Array(items))) => items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| {
-                let field = format!("{}[{i}]", b.path(key));
-                match item.as_str().map(Label::parse) {
-                    Some(Ok(tag)) => Some(tag),
-                    Some(Err(e)) => {
-                        errors.add(field, e.0);
-                        None
-                    }
-                    None => {
-                        errors.add(field, "must be a string");
-                        None
-                    }
-                }
-            })
-            .collect(),
-        Some((key, _)) => {
-            errors.add(b.path(key), "must be an array of strings");
-            Vec::new()
-        }
-    }
-}
-
-fn alignments(b: &Body<'_>, errors: &mut Errors) -> Vec<Alignment> {
-    b.list(&["alignment", "alignments"], errors)
-        .into_iter()
-        .filter_map(|(path, item)| {
-            let a = Body::nested(item, path, errors)?;
-            let target_name = a.parse(&["targetName"], true, errors, Name::parse);
-            let target_url = a.parse(&["targetUrl"], true, errors, Iri::parse);
-            let target_description = a.parse(&["targetDescription"], false, errors, Text::parse);
-            let target_framework = a.parse(&["targetFramework"], false, errors, Name::parse);
-            let target_code = a.parse(&["targetCode"], false, errors, Label::parse);
-            Some(Alignment {
-                target_name: target_name?,
-                target_url: target_url?,
-                target_description,
-                target_framework,
-                target_code,
-            })
-        })
-        .collect()
-}
-
-fn achievement_type(raw: &str) -> Result<Label, InvalidValue> {
-    let known = ACHIEVEMENT_TYPES.contains(&raw)
-        || raw.strip_prefix("ext:").is_some_and(|term| {
-            !term.is_empty()
-                && term
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        });
-    if known {
-        Label::parse(raw)
-    } else {
-        Err(InvalidValue(
-            "must be an OB 3.0 achievement type (Badge, Certificate, Course, ...) or ext:<term>"
-                .to_owned(),
-        ))
-    }
-}
-
-/// An achievement / badge class body: `name`, `description`, `criteria`,
-/// `issuer` required; `image`, `tags`/`tag`, `alignment`, `version`,
-/// `achievementType`.
-pub fn badge_class_draft(body: &Value, urls: &Urls) -> Result<BadgeClassDraft, DomainError> {
-    let mut errors = Errors::default();
-    let Some(b) = Body::root(body, &mut errors) else {
-        return errors.finish(|| None);
-    };
-    let issuer_id = b
-        .iri_or_object(&["issuer", "issuerId"], true, &mut errors)
-        .and_then(|(field, raw)| {
-            resolve(raw, Reference::Issuer, urls)
-                .map_err(|e| errors.add(field, e.0))
-                .ok()
-        });
-    let name = b.parse(&["name"], true, &mut errors, Name::parse);
-    let description = b.parse(&["description"], true, &mut errors, Text::parse);
-    // OB 2.0 requires a BadgeClass image.
-    let image = b.image(true, &mut errors);
-    let criteria = criteria(&b, &mut errors);
-    let tags = tags(&b, &mut errors);
-    let alignments = alignments(&b, &mut errors);
-    let version = b.parse(&["version"], false, &mut errors, Label::parse);
-    let achievement_type = b.parse(&["achievementType"], false, &mut errors, achievement_type);
-    errors.finish(|| {
-        Some(BadgeClassDraft {
-            issuer_id: issuer_id?.into(),
-            name: name?,
-            description: description?,
-            image,
-            criteria: criteria?,
-            tags,
-            alignments,
-            version,
-            achievement_type,
-        })
-    })
-}
-
-/// A fresh per-award salt: 128 random bits, hex.
-fn new_salt() -> String {
-    Uuid::new_v4().simple().to_string()
-}
-
-fn is_prehashed(identity: &str) -> bool {
-    identity.starts_with("sha256$") || identity.starts_with("md5$")
-}
-
-/// OB 2.0 `recipient {type, identity, hashed, salt}`. An e-mail is hashed
-/// with a fresh salt unless `hashed: false`; an identity already in
-/// `sha256$...` form is kept as given.
-fn ob2_recipient(b: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
-    let kind = match b.string(&["type"], false, errors) {
-        None => RecipientKind::Email,
-        Some((_, raw)) => match RecipientKind::parse(raw) {
-            Ok(kind) => kind,
-            Err(e) => {
-                errors.add(b.path("type"), e.0);
-                return None;
-            }
-        },
-    };
-    let (_, identity) = b.string(&["identity"], true, errors)?;
-    let hashed = b.boolean("hashed", errors);
-    let salt = b.string(&["salt"], false, errors).map(|(_, s)| s);
-    let recipient = if is_prehashed(identity) {
-        Recipient::prehashed(kind, identity, salt)
-    } else if hashed.unwrap_or(true) {
-        let salt = salt.map_or_else(new_salt, str::to_owned);
-        Recipient::hashed(kind, identity, &salt)
-    } else {
-        Recipient::plain(kind, identity)
-    };
-    recipient
-        .map_err(|e| errors.add(b.path("identity"), e.0))
-        .ok()
-}
-
-/// OB 3.0 `credentialSubject`: `id` (a URL or DID) or
-/// `identifier[0] {identityType, identityHash, hashed, salt}`.
-fn ob3_recipient(subject: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
-    if let Some((_, id)) = subject.string(&["id"], false, errors) {
-        let kind = if id.starts_with("http://") || id.starts_with("https://") {
-            RecipientKind::Url
-        } else {
-            RecipientKind::Did
-        };
-        return Recipient::plain(kind, id)
-            .map_err(|e| errors.add(subject.path("id"), e.0))
-            .ok();
-    }
-    let identifiers = subject.list(&["identifier"], errors);
-    let Some((path, first)) = identifiers.into_iter().next() else {
-        errors.add(
-            subject.path("identifier"),
-            "is required (or credentialSubject.id)",
-        );
-        return None;
-    };
-    let identifier = Body::nested(first, path, errors)?;
-    let kind = match identifier.string(&["identityType"], false, errors) {
-        None | Some((_, "emailAddress")) => RecipientKind::Email,
-        Some((_, "ext:telephone" | "phone")) => RecipientKind::Telephone,
-        Some((_, "url")) => RecipientKind::Url,
-        Some((_, "identifier")) => RecipientKind::Did,
-        Some((_, _)) => {
-            errors.add(
-                identifier.path("identityType"),
-                "must be emailAddress, ext:telephone, url or identifier",
-            );
-            return None;
-        }
-    };
-    let (_, identity) = identifier.string(&["identityHash", "identity"], true, errors)?;
-    let hashed = identifier.boolean("hashed", errors);
-    let salt = identifier.string(&["salt"], false, errors).map(|(_, s)| s);
-    let recipient = if is_prehashed(identity) {
-        Recipient::prehashed(kind, identity, salt)
-    } else if hashed.unwrap_or(true) {
-        let salt = salt.map_or_else(new_salt, str::to_owned);
-        Recipient::hashed(kind, identity, &salt)
-    } else {
-        Recipient::plain(kind, identity)
-    };
-    recipient
-        .map_err(|e| errors.add(identifier.path("identityHash"), e.0))
-        .ok()
-}
-
-fn evidence(b: &Body<'_>, errors: &mut Errors) -> Vec<Evidence> {
-    b.list(&["evidence"], errors)
-        .into_iter()
-        .filter_map(|(path, item)| {
-            let e = Body::nested(item, path.clone(), errors)?;
-            let evidence = Evidence {
-                id: e.parse(&["id"], false, errors, Iri::parse),
-                narrative: e.parse(&["narrative"], false, errors, Text::parse),
-                name: e.parse(&["name"], false, errors, Name::parse),
-                description: e.parse(&["description"], false, errors, Text::parse),
-                genre: e.parse(&["genre"], false, errors, Label::parse),
-                audience: e.parse(&["audience"], false, errors, Name::parse),
-            };
-            if evidence.id.is_none() && evidence.narrative.is_none() {
-                errors.add(path, "needs an id (URL) or a narrative");
-                return None;
-            }
-            Some(evidence)
-        })
-        .collect()
-}
-
-/// A credential / assertion body in either style:
-/// OB 2.0 `badge`, `recipient`, `issuedOn`, `expires`, `evidence`,
-/// `narrative`, `image`; OB 3.0 `credentialSubject {id | identifier,
-/// achievement}` (or top-level `achievement`), `validFrom`, `validUntil`.
-pub fn assertion_draft(body: &Value, urls: &Urls) -> Result<AssertionDraft, DomainError> {
-    let mut errors = Errors::default();
-    let Some(b) = Body::root(body, &mut errors) else {
-        return errors.finish(|| None);
-    };
-    let draft = read_assertion(&b, urls, &mut errors);
-    errors.finish(|| draft)
-}
-
-fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<AssertionDraft> {
-    let subject = b
-        .get(&["credentialSubject"])
-        .and_then(|(key, value)| Body::nested(value, b.path(key), errors));
-    let badge_ref = match &subject {
-        Some(subject) if subject.get(&["achievement"]).is_some() => {
-            subject.iri_or_object(&["achievement"], true, errors)
-        }
-        _ => b.iri_or_object(&["badge", "badgeClass", "achievement"], true, errors),
-    };
-    let badge_class_id = badge_ref.and_then(|(field, raw)| {
-        resolve(raw, Reference::Achievement, urls)
-            .map_err(|e| errors.add(field, e.0))
-            .ok()
-    });
-    let recipient = match (&subject, b.get(&["recipient"])) {
-        (Some(subject), _) => ob3_recipient(subject, errors),
-        (None, Some((key, value))) => {
-            let r = Body::nested(value, b.path(key), errors)?;
-            ob2_recipient(&r, errors)
-        }
-        (None, None) => {
-            errors.add(b.path("recipient"), "is required (or credentialSubject)");
-            None
-        }
-    };
-    let issued_on = b.parse(&["issuedOn", "validFrom"], false, errors, Timestamp::parse);
-    let expires = b.parse(&["expires", "validUntil"], false, errors, Timestamp::parse);
-    if let Some(expires) = expires {
-        // Named as the client named the fields.
-        let expires_key = b
-            .get(&["expires", "validUntil"])
-            .map_or("expires", |(k, _)| k);
-        let issued_key = b
-            .get(&["issuedOn", "validFrom"])
-            .map_or("issuedOn", |(k, _)| k);
-        let start = issued_on.unwrap_or_else(Timestamp::now);
-        if expires <= start {
-            let message = if issued_on.is_some() {
-                format!("must be later than {issued_key}")
-            } else {
-                "must be in the future".to_owned()
-            };
-            errors.add(b.path(expires_key), message);
-        }
-    }
-    let narrative = match &subject {
-        Some(subject) if subject.get(&["narrative"]).is_some() => {
-            subject.parse(&["narrative"], false, errors, Text::parse)
-        }
-        _ => b.parse(&["narrative"], false, errors, Text::parse),
-    };
-    let evidence = evidence(b, errors);
-    let image = b.image(false, errors);
-    Some(AssertionDraft {
-        badge_class_id: badge_class_id?.into(),
-        recipient: recipient?,
-        issued_on,
-        expires,
-        evidence,
-        narrative,
-        image,
-    })
-}
-
-/// A batch, read from its JSON text: an array of credential bodies, or
-/// `{"credentials": [...]}` (`assertions` also accepted). At most
-/// [`MAX_BATCH`] items, nothing nested deeper than `max_depth`.
-///
-/// Items are parsed one at a time, each dropped once read: the tree of a
-/// whole batch takes over ten times the memory of its text.
-pub fn batch_drafts(
-    text: &[u8],
-    urls: &Urls,
-    max_depth: usize,
-) -> Result<Vec<AssertionDraft>, DomainError> {
-    let too_deep = || too_deep(max_depth);
-    let body: &RawValue = serde_json::from_slice(text).map_err(not_json)?;
-    // (key, the array's text, how deep its items sit in the body)
-    let (key, items, nesting) = match body.get().trim_start().as_bytes().first() {
-        Some(b'[') => ("credentials", body, 1),
-        Some(b'{') => {
-            let mut object: HashMap<String, &RawValue> =
-                serde_json::from_str(body.get()).map_err(not_json)?;
-            let credentials = object.remove("credentials");
-            let assertions = object.remove("assertions");
-            // Fields beside the items are ignored, but bounded like any body.
-            for other in object.values() {
-                let other: Value = serde_json::from_str(other.get()).map_err(not_json)?;
-                if 1 + json_depth(&other) > max_depth {
-                    return Err(too_deep());
-                }
-            }
-            let (key, items) = match (credentials, assertions) {
-                (Some(items), _) => ("credentials", items),
-                (None, Some(items)) => ("assertions", items),
-                (None, None) => {
-                    return Err(DomainError::invalid("credentials", "must be an array"))
-                }
-            };
-            (key, items, 2)
-        }
-        _ => {
-            return Err(DomainError::invalid(
-                "body",
-                "must be an array of credentials or {\"credentials\": [...]}",
-            ))
-        }
-    };
-    if !items.get().trim_start().starts_with('[') {
-        return Err(DomainError::invalid("credentials", "must be an array"));
-    }
-    let items: Vec<&RawValue> = serde_json::from_str(items.get()).map_err(not_json)?;
-    if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(DomainError::invalid(
-            key,
-            format!("must hold between 1 and {MAX_BATCH} credentials"),
-        ));
-    }
-    let mut errors = Errors::default();
-    let mut drafts = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let item: Value = serde_json::from_str(item.get()).map_err(not_json)?;
-        if nesting + json_depth(&item) > max_depth {
-            return Err(too_deep());
-        }
-        if let Some(b) = Body::nested(&item, format!("{key}[{i}]"), &mut errors) {
-            drafts.extend(read_assertion(&b, urls, &mut errors));
-        }
-    }
-    errors.finish(|| Some(drafts))
-}
-
 /// A body that does not parse as JSON.
 pub fn not_json(error: impl std::fmt::Display) -> DomainError {
     DomainError::invalid("body", format!("is not valid JSON: {error}"))
@@ -709,121 +260,19 @@ pub fn json_depth(value: &Value) -> usize {
     }
 }
 
-/// `{"reason": "..."}` of a revocation (the body and the reason are optional).
-pub fn revocation_reason(body: Option<&Value>) -> Result<Option<Text>, DomainError> {
-    let Some(body) = body else { return Ok(None) };
-    let mut errors = Errors::default();
-    let Some(b) = Body::root(body, &mut errors) else {
-        return errors.finish(|| None);
-    };
-    let reason = b.parse(
-        &["reason", "revocationReason"],
-        false,
-        &mut errors,
-        Text::parse,
-    );
-    errors.finish(|| Some(reason))
-}
-
-/// The previous server's status change, `{"status": "0" | "1", "purpose":
-/// "revocation" | "suspension", "reason"?}`: set (1) or clear (0) the
-/// award's bit in the list of that purpose. `status` may also be the number
-/// 0 or 1, and `purpose` defaults to revocation.
-pub fn status_change(body: &Value) -> Result<StatusChange, DomainError> {
-    let mut errors = Errors::default();
-    let Some(b) = Body::root(body, &mut errors) else {
-        return errors.finish(|| None);
-    };
-    let set = match b.get(&["status"]) {
-        Some((_, Value::String(s))) if s == "1" => Some(true),
-        Some((_, Value::String(s))) if s == "0" => Some(false),
-        Some((_, Value::Number(n))) if n.as_u64() == Some(1) => Some(true),
-        Some((_, Value::Number(n))) if n.as_u64() == Some(0) => Some(false),
-        Some(_) => {
-            errors.add("status", "must be \"1\" (set the bit) or \"0\" (clear it)");
-            None
-        }
-        None => {
-            errors.add("status", "is required");
-            None
-        }
-    };
-    let purpose = match b.string(&["purpose", "statusPurpose"], false, &mut errors) {
-        None | Some((_, "revocation")) => Some(StatusPurpose::Revocation),
-        Some((_, "suspension")) => Some(StatusPurpose::Suspension),
-        Some((key, _)) => {
-            errors.add(key, "must be revocation or suspension");
-            None
-        }
-    };
-    let reason = b.parse(&["reason"], false, &mut errors, Text::parse);
-    if let (Some(false), Some(StatusPurpose::Revocation)) = (set, purpose) {
-        errors.add(
-            "status",
-            "revocation is final: a revoked credential cannot be reinstated",
-        );
-    }
-    errors.finish(|| {
-        Some(match (set?, purpose?) {
-            (true, StatusPurpose::Revocation) => StatusChange::Revoke(reason),
-            (true, StatusPurpose::Suspension) => StatusChange::Suspend(reason),
-            (false, _) => StatusChange::Reinstate,
-        })
-    })
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use serde_json::json;
 
-    #[test]
-    fn status_changes_of_the_previous_server() {
-        let change = |body| status_change(&body);
-        assert_eq!(
-            change(json!({"status": "1", "purpose": "revocation", "reason": "fraud"})).unwrap(),
-            StatusChange::Revoke(Some(Text::parse("fraud").unwrap()))
-        );
-        assert_eq!(
-            change(json!({"status": 1, "purpose": "suspension"})).unwrap(),
-            StatusChange::Suspend(None)
-        );
-        assert_eq!(
-            change(json!({"status": "0", "purpose": "suspension"})).unwrap(),
-            StatusChange::Reinstate
-        );
-        assert_eq!(
-            change(json!({"status": "1"})).unwrap(),
-            StatusChange::Revoke(None)
-        );
-        assert_eq!(
-            fields(change(json!({"status": "0"})).unwrap_err()),
-            ["status"]
-        );
-        assert_eq!(
-            fields(change(json!({"status": "2", "purpose": "x"})).unwrap_err()),
-            ["status", "purpose"]
-        );
-        assert_eq!(fields(change(json!({})).unwrap_err()), ["status"]);
-    }
-
-    fn urls() -> Urls {
+    pub(crate) fn urls() -> Urls {
         Urls::new("https://badges.example.org").unwrap()
     }
 
-    fn fields(error: DomainError) -> Vec<String> {
+    pub(crate) fn fields(error: DomainError) -> Vec<String> {
         match error {
             DomainError::Validation(fields) => fields.into_iter().map(|f| f.field).collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
-    }
-
-    #[test]
-    fn issuer_names_every_bad_field() {
-        let error =
-            issuer_draft(&json!({"url": "ftp://x", "email": "nope", "name": 7})).unwrap_err();
-        assert_eq!(fields(error), ["name", "url", "email"]);
-        assert_eq!(fields(issuer_draft(&json!([1])).unwrap_err()), ["body"]);
     }
 
     #[test]
@@ -849,163 +298,5 @@ mod tests {
         ] {
             assert!(resolve(&bad, Reference::Issuer, &urls()).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn ob2_email_is_hashed_with_a_fresh_salt_unless_asked_otherwise() {
-        let badge = Uuid::new_v4();
-        let body = json!({"badge": badge.to_string(), "recipient": {"type": "email", "identity": "ada@example.org"}});
-        let a = assertion_draft(&body, &urls()).unwrap();
-        let b = assertion_draft(&body, &urls()).unwrap();
-        match (a.recipient.identity(), b.recipient.identity()) {
-            (
-                RecipientIdentity::Hashed {
-                    hash: h1,
-                    salt: Some(s1),
-                },
-                RecipientIdentity::Hashed {
-                    hash: h2,
-                    salt: Some(s2),
-                },
-            ) => {
-                assert!(h1.starts_with("sha256$"));
-                assert_ne!(s1, s2, "salt is per award");
-                assert_ne!(h1, h2);
-            }
-            other => panic!("not hashed with salt: {other:?}"),
-        }
-        let plain = json!({"badge": badge.to_string(), "recipient": {"identity": "ada@example.org", "hashed": false}});
-        assert_eq!(
-            assertion_draft(&plain, &urls())
-                .unwrap()
-                .recipient
-                .identity(),
-            &RecipientIdentity::Plain("ada@example.org".into())
-        );
-    }
-
-    #[test]
-    fn ob3_subject_with_did_or_identifier() {
-        let badge = format!(
-            "https://badges.example.org/v3/achievements/{}",
-            Uuid::new_v4()
-        );
-        let with_id = json!({"credentialSubject": {"id": "did:example:123", "achievement": {"id": badge}},
-                             "validFrom": "2024-01-01T00:00:00Z"});
-        let draft = assertion_draft(&with_id, &urls()).unwrap();
-        assert_eq!(draft.recipient.kind(), RecipientKind::Did);
-        assert_eq!(
-            draft.issued_on.unwrap().to_rfc3339(),
-            "2024-01-01T00:00:00Z"
-        );
-        let with_identifier = json!({"achievement": badge, "credentialSubject": {"identifier": [
-            {"type": "IdentityObject", "identityType": "emailAddress", "identityHash": "ada@example.org", "hashed": false}]}});
-        let draft = assertion_draft(&with_identifier, &urls()).unwrap();
-        assert_eq!(
-            draft.recipient.identity(),
-            &RecipientIdentity::Plain("ada@example.org".into())
-        );
-    }
-
-    #[test]
-    fn assertion_errors_name_each_field() {
-        let body = json!({"badge": "not-a-ref", "recipient": {"identity": "not-an-email"},
-                          "issuedOn": "yesterday", "expires": 5, "evidence": [{"name": "x"}]});
-        assert_eq!(
-            fields(assertion_draft(&body, &urls()).unwrap_err()),
-            [
-                "badge",
-                "recipient.identity",
-                "issuedOn",
-                "expires",
-                "evidence[0]"
-            ]
-        );
-    }
-
-    #[test]
-    fn batch_prefixes_fields_with_the_item_index() {
-        let badge = Uuid::new_v4().to_string();
-        let body = json!({"credentials": [
-            {"badge": badge, "recipient": {"identity": "a@example.org"}},
-            {"badge": badge, "recipient": {"identity": "bad"}}]});
-        assert_eq!(
-            fields(batch_drafts(body.to_string().as_bytes(), &urls(), 32).unwrap_err()),
-            ["credentials[1].recipient.identity"]
-        );
-        assert!(batch_drafts(b"[]", &urls(), 32).is_err());
-    }
-
-    #[test]
-    fn batch_reads_each_body_form_and_refuses_the_rest() {
-        let badge = Uuid::new_v4().to_string();
-        let item = json!({"badge": badge, "recipient": {"identity": "a@example.org"}});
-        let read =
-            |body: &Value, depth: usize| batch_drafts(body.to_string().as_bytes(), &urls(), depth);
-        for body in [
-            json!([item, item]),
-            json!({"credentials": [item, item]}),
-            json!({"assertions": [item, item], "note": "ignored"}),
-            json!({"credentials": [item, item], "assertions": "ignored"}),
-        ] {
-            assert_eq!(read(&body, 32).map(|d| d.len()).ok(), Some(2), "{body}");
-        }
-        assert_eq!(
-            fields(batch_drafts(b"  {\"credentials\": [] }", &urls(), 32).unwrap_err()),
-            ["credentials"]
-        );
-        assert_eq!(
-            fields(read(&json!({"assertions": []}), 32).unwrap_err()),
-            ["assertions"]
-        );
-        for bad in [
-            json!({}),
-            json!({"credentials": {"a": 1}}),
-            json!({"assertions": "x"}),
-        ] {
-            assert_eq!(
-                fields(read(&bad, 32).unwrap_err()),
-                ["credentials"],
-                "{bad}"
-            );
-        }
-        assert_eq!(fields(read(&json!(42), 32).unwrap_err()), ["body"]);
-        assert_eq!(
-            fields(batch_drafts(b"[{", &urls(), 32).unwrap_err()),
-            ["body"]
-        );
-        assert_eq!(
-            fields(batch_drafts(b"[] x", &urls(), 32).unwrap_err()),
-            ["body"]
-        );
-        // Items sit two levels deep in an object, one in a bare array; the
-        // recipient object nests one more.
-        assert!(read(&json!({"credentials": [item]}), 4).is_ok());
-        assert_eq!(
-            fields(read(&json!({"credentials": [item]}), 3).unwrap_err()),
-            ["body"]
-        );
-        assert!(read(&json!([item]), 3).is_ok());
-        assert!(read(&json!({"credentials": [item], "x": [[[]]]}), 4).is_ok());
-        assert_eq!(
-            fields(read(&json!({"credentials": [item], "x": [[[[]]]]}), 4).unwrap_err()),
-            ["body"]
-        );
-    }
-
-    #[test]
-    fn badge_class_accepts_both_styles() {
-        let issuer = format!("urn:uuid:{}", Uuid::new_v4());
-        let ob2 = json!({"issuer": issuer, "name": "N", "description": "D", "image": "https://x.org/i.png",
-                         "criteria": "https://x.org/c", "tags": ["a"], "alignment": [{"targetName": "T", "targetUrl": "https://x.org/t"}]});
-        assert!(badge_class_draft(&ob2, &urls()).is_ok());
-        let ob3 = json!({"issuer": {"id": issuer}, "name": "N", "description": "D", "image": {"id": "https://x.org/i.png", "type": "Image"},
-                         "criteria": {"narrative": "Do it"}, "tag": ["a"], "achievementType": "Badge"});
-        assert!(badge_class_draft(&ob3, &urls()).is_ok());
-        let bad = json!({"issuer": issuer, "name": "N", "description": "D", "criteria": {}, "achievementType": "Trophy"});
-        assert_eq!(
-            fields(badge_class_draft(&bad, &urls()).unwrap_err()),
-            ["image", "criteria", "achievementType"]
-        );
     }
 }

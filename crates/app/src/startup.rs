@@ -202,7 +202,7 @@ pub fn server_secret(settings: &crate::config::AuthSettings) -> Vec<u8> {
 pub fn auth_config(
     settings: &crate::config::AuthSettings,
     secret: &[u8],
-) -> Result<crate::auth::AuthConfig, String> {
+) -> Result<crate::auth::config::AuthConfig, String> {
     if !settings.enabled {
         log::warn!(
             "AUTH_ENABLED=false: every request acts as an administrator; never expose this \
@@ -224,7 +224,7 @@ pub fn auth_config(
         );
     }
     let lifetime = i64::try_from(settings.token_lifetime.as_secs()).unwrap_or(3600);
-    Ok(crate::auth::AuthConfig {
+    Ok(crate::auth::config::AuthConfig {
         enabled: settings.enabled,
         tokens: crate::auth::tokens::TokenKeys::new(secret, lifetime),
         configured,

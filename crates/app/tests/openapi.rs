@@ -10,9 +10,8 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test as web_test;
 use actix_web::App;
-use openbadges_server::api::openapi::{
-    openapi, ALIASES, BARE_ONLY, DOCS_PATH, OPENAPI_PATH, UNLIMITED,
-};
+use openbadges_server::api::openapi::{openapi, ALIASES, BARE_ONLY, DOCS_PATH, OPENAPI_PATH};
+use openbadges_server::protection::UNLIMITED;
 use serde_json::{json, Value};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
@@ -64,6 +63,20 @@ const ROUTES: &[(&str, &[&str])] = &[
 
 fn document() -> Value {
     serde_json::to_value(openapi()).expect("the document serializes")
+}
+
+/// The answer itself: a shared answer (`#/components/responses/...`) is
+/// looked up in the components.
+fn answer<'d>(doc: &'d Value, response: &'d Value) -> &'d Value {
+    match response["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference
+                .strip_prefix("#/components/responses/")
+                .unwrap_or_else(|| panic!("{reference} names a shared answer"));
+            &doc["components"]["responses"][name]
+        }
+        None => response,
+    }
 }
 
 /// `path` → its operations (method → operation).
@@ -727,7 +740,7 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
                     assert!(SCHEMES.contains(&name.as_str()), "{what}: {name}");
                 }
             }
-            let unauthorized = &responses["401"];
+            let unauthorized = answer(&doc, &responses["401"]);
             assert_eq!(
                 unauthorized["content"]["application/json"]["schema"]["$ref"],
                 "#/components/schemas/Unauthorized",
@@ -783,6 +796,54 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
 }
 
 #[test]
+fn common_error_answers_are_declared_once() {
+    let doc = document();
+    let shared = &doc["components"]["responses"];
+    for (name, schema) in [
+        ("Unauthorized", "Unauthorized"),
+        ("Unavailable", "ErrorMessage"),
+    ] {
+        assert_eq!(
+            shared[name]["content"]["application/json"]["schema"]["$ref"],
+            json!(format!("#/components/schemas/{schema}")),
+            "{name}"
+        );
+    }
+    assert!(shared["Unauthorized"]["headers"]
+        .get("WWW-Authenticate")
+        .is_some());
+    // The resources name the shared answers; an alias copy spells them out,
+    // as it adds its deprecation headers to every answer.
+    let resources = ["issuers", "achievements", "credentials", "accounts"];
+    let mut named = 0;
+    for (path, ops) in operations(&doc) {
+        for (method, op) in ops {
+            let tagged = op["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|tag| resources.iter().any(|r| tag == r));
+            if !tagged {
+                continue;
+            }
+            for (status, name) in [("401", "Unauthorized"), ("503", "Unavailable")] {
+                let response = &op["responses"][status];
+                if response.is_null() || (status == "401" && path == "/auth/login") {
+                    continue;
+                }
+                assert_eq!(
+                    response["$ref"],
+                    json!(format!("#/components/responses/{name}")),
+                    "{method} {path} {status}"
+                );
+                named += 1;
+            }
+        }
+    }
+    assert!(named > 60, "{named} answers name the shared ones");
+}
+
+#[test]
 fn rate_limited_answer_is_shared_and_says_when_to_retry() {
     let doc = document();
     let response = &doc["components"]["responses"]["TooManyRequests"];
@@ -823,7 +884,7 @@ fn request(method: &str, uri: &str) -> web_test::TestRequest {
 /// path, and a few routes the previous server had, tells registered from not.
 #[actix_web::test]
 async fn documented_operations_are_exactly_the_registered_routes() {
-    let app = web_test::init_service(App::new().configure(openbadges_server::http::routes)).await;
+    let app = web_test::init_service(App::new().configure(openbadges_server::server::routes)).await;
     let ops = operations(&document());
     let documented: Vec<(String, String)> = ops
         .iter()
@@ -897,7 +958,7 @@ fn protected_operations_answer_401_without_credentials() {
     assert!(auth.enabled, "authentication is on by default");
     let signing =
         openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
-    let state = openbadges_server::http::AppState {
+    let state = openbadges_server::state::AppState {
         store,
         settings: std::sync::Arc::new(settings),
         urls,
@@ -909,7 +970,7 @@ fn protected_operations_answer_401_without_credentials() {
         let app = web_test::init_service(
             App::new()
                 .app_data(actix_web::web::Data::new(state))
-                .configure(openbadges_server::http::routes),
+                .configure(openbadges_server::server::routes),
         )
         .await;
         let mut wrong = Vec::new();
@@ -975,7 +1036,7 @@ fn content_type(response: &ServiceResponse) -> String {
 
 #[actix_web::test]
 async fn document_and_swagger_ui_are_served_offline() {
-    let app = web_test::init_service(App::new().configure(openbadges_server::http::routes)).await;
+    let app = web_test::init_service(App::new().configure(openbadges_server::server::routes)).await;
     let get = |uri: &str| web_test::TestRequest::get().uri(uri).to_request();
 
     let response = web_test::call_service(&app, get(OPENAPI_PATH)).await;

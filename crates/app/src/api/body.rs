@@ -1,5 +1,5 @@
 //! JSON request bodies, bounded: the size by `MAX_BODY_BYTES` (the
-//! `JsonConfig` in `http`), the nesting by `MAX_JSON_DEPTH` here, so that a
+//! `JsonConfig` in `server`), the nesting by `MAX_JSON_DEPTH` here, so that a
 //! deeply nested body is refused with a 400 before anything walks it.
 
 use std::future::Future;
@@ -9,8 +9,9 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use serde_json::Value;
 
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
 use crate::requests::{self, json_depth};
+use crate::state::AppState;
 
 /// The nesting used when the state is missing (unit tests of handlers).
 const DEFAULT_MAX_DEPTH: usize = 32;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the HTTP API, generated from the handlers'
 //! `#[utoipa::path]` annotations and the doc-only types of
-//! [`super::schema`]; served at `GET /openapi.json`, with Swagger UI at
+//! [`super::schema`] and each resource's `schema` module; served at `GET /openapi.json`, with Swagger UI at
 //! `GET /docs/`. The Swagger UI files are embedded in the binary at build
 //! time (`utoipa-swagger-ui`, feature `vendored`): nothing is fetched from
 //! the network, at build time or at run time.
@@ -21,6 +21,7 @@
 //! probes, which the rate limit exempts ([`UNLIMITED`]), may answer 429.
 //! The 401 and 403 answers are on the handlers, as their reasons differ.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use actix_web::{web, HttpResponse};
@@ -36,8 +37,9 @@ use utoipa::openapi::{Deprecated, OpenApi as Document, Ref, RefOr};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use super::credentials::requests::MAX_BATCH;
 use super::ALIAS_SUNSET;
-use crate::requests::MAX_BATCH;
+use crate::protection::UNLIMITED;
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -102,9 +104,6 @@ pub const BARE_ONLY: [&str; 11] = [
     "/status-lists",
 ];
 
-/// The paths the rate limit never refuses: orchestrators' probes.
-pub const UNLIMITED: [&str; 2] = ["/health", "/health/ready"];
-
 /// Name of the shared 429 answer in `components.responses`.
 const TOO_MANY_REQUESTS: &str = "TooManyRequests";
 
@@ -112,8 +111,8 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
 #[openapi(
     info(title = "Open Badges server"),
     paths(
-        crate::http::health,
-        crate::http::ready,
+        crate::health::health,
+        crate::health::ready,
         crate::metrics::metrics,
         super::issuers::create,
         super::issuers::list,
@@ -164,7 +163,10 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::accounts::delete_key,
         super::accounts::revoke_key,
     ),
-    components(schemas(super::schema::RateLimited)),
+    components(
+        schemas(super::schema::RateLimited),
+        responses(super::responses::Unauthorized, super::responses::Unavailable)
+    ),
     tags(
         (name = "issuers", description = "Issuer profiles (OB 2.0 `Issuer`, OB 3.0 `Profile`)."),
         (name = "achievements", description = "Badge definitions (OB 2.0 `BadgeClass`, OB 3.0 `Achievement`). \
@@ -376,6 +378,7 @@ fn deprecated_copy(
     path: &str,
     alias: &str,
     successor: &str,
+    shared: &BTreeMap<String, RefOr<Response>>,
 ) -> Operation {
     let alias_name: String = alias
         .trim_start_matches('/')
@@ -404,6 +407,16 @@ fn deprecated_copy(
         None => note,
     });
     for response in operation.responses.responses.values_mut() {
+        // A shared answer is copied in: through the alias it carries the
+        // deprecation headers too.
+        if let RefOr::Ref(reference) = response {
+            let name = reference
+                .ref_location
+                .trim_start_matches("#/components/responses/");
+            if let Some(RefOr::T(answer)) = shared.get(name) {
+                *response = RefOr::T(answer.clone());
+            }
+        }
         let RefOr::T(response) = response else {
             continue;
         };
@@ -430,6 +443,11 @@ fn deprecated_copy(
 
 /// Adds the deprecated alias paths: copies of the operations they stand for.
 fn add_aliases(document: &mut Document) {
+    let shared = document
+        .components
+        .as_ref()
+        .map(|components| components.responses.clone())
+        .unwrap_or_default();
     let mut copies = Vec::new();
     for (path, item) in &document.paths.paths {
         for (alias, successor) in ALIASES {
@@ -441,7 +459,7 @@ fn add_aliases(document: &mut Document) {
             }
             let mut copy = item.clone();
             for operation in operations(&mut copy) {
-                *operation = deprecated_copy(operation.clone(), path, alias, successor);
+                *operation = deprecated_copy(operation.clone(), path, alias, successor, &shared);
             }
             copies.push((format!("{alias}{rest}"), copy));
         }

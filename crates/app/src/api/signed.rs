@@ -15,11 +15,14 @@ use openbadges_domain::documents::{ob2, Version, OB2_CONTEXT};
 use openbadges_domain::*;
 use serde_json::{json, Map, Value};
 
+use super::documents::{document, Freshness, JSON_LD};
 use super::listing::ListQuery;
+use super::params::path_id;
+use super::schema;
 use super::verification::{check, check_issuer_match, check_our_status, Party, Report};
-use super::{document, path_id, schema, Freshness, JSON_LD};
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
 use crate::signing::PublicKey;
+use crate::state::AppState;
 
 /// Media type of a compact JWS (RFC 7515 section 9.2.1).
 pub(super) const JOSE: &str = "application/jose";

@@ -18,11 +18,13 @@ use openbadges_domain::service;
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
+use super::documents::{document, Freshness, VC_JSON_LD};
 use super::listing::ListQuery;
+use super::params::path_id;
 use super::schema;
-use super::{document, path_id, Freshness, VC_JSON_LD};
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config

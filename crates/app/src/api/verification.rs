@@ -13,11 +13,12 @@ use openbadges_domain::*;
 use serde_json::{json, Value};
 
 use super::body::JsonBody;
-use super::path_id;
+use super::params::path_id;
 use super::schema;
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
 use crate::signing::{verification_method, PublicKey};
+use crate::state::AppState;
 
 /// Bare-path routes (did:web resolves at this path only). `GET
 /// /credentials/{id}/verify` is registered with the credentials routes.
@@ -155,7 +156,7 @@ async fn rotate_key(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    let algorithm = match super::ListQuery::of(&request).get(&["algorithm"]) {
+    let algorithm = match super::listing::ListQuery::of(&request).get(&["algorithm"]) {
         None => KeyAlgorithm::Ed25519,
         Some(raw) => {
             KeyAlgorithm::parse(raw).map_err(|e| DomainError::invalid("algorithm", e.0))?

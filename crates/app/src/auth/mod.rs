@@ -5,6 +5,7 @@
 //! nothing. What the principal may do is decided in the domain
 //! (`openbadges_domain::access`).
 
+pub mod config;
 pub mod keys;
 pub mod password;
 pub mod throttle;
@@ -20,23 +21,9 @@ use openbadges_domain::accounts::{self, KeyRejection};
 use openbadges_domain::{ApiKeyHash, DomainError, Permission, Role, Timestamp, UserId};
 use serde_json::json;
 
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 use keys::ConfiguredKey;
-use tokens::TokenKeys;
-
-/// Authentication settings shared by every request.
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    /// `AUTH_ENABLED`: when false, every caller acts as an administrator
-    /// (refused in production).
-    pub enabled: bool,
-    /// Login token keys (`JWT_SECRET`).
-    pub tokens: TokenKeys,
-    /// Keys from `AUTH_API_KEY_<NAME>`.
-    pub configured: Vec<ConfiguredKey>,
-    /// Failed logins per account and device (`LOGIN_THROTTLE_*`).
-    pub logins: throttle::LoginThrottle,
-}
 
 /// Why a request is not authenticated.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -106,7 +106,7 @@ pub struct Throttled {
 impl Throttled {
     /// The answer: the same for a known and an unknown name.
     pub fn response(self) -> HttpResponse {
-        crate::protection::too_many_requests(self.wait, |seconds| {
+        crate::error::too_many_requests(self.wait, |seconds| {
             format!("too many failed logins for this account; retry in {seconds} s")
         })
     }

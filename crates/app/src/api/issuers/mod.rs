@@ -1,17 +1,20 @@
 //! `/issuers`: issuer profiles.
 
+pub(crate) mod requests;
+pub mod schema;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, ob3, Version};
 use openbadges_domain::ports::{BadgeClassFilter, IssuerFilter};
 use openbadges_domain::{service, DomainError, Issuer, IssuerId, KeyAlgorithm, SigningKeyId};
 use serde_json::Value;
 
+use super::documents::{created, document, media_type, Freshness};
 use super::listing::{page_response, ListQuery};
-use super::schema;
-use super::{created, document, media_type, path_id, Freshness};
+use super::params::{delete_mode, path_id};
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
-use crate::requests;
+use crate::error::ApiError;
+use crate::state::AppState;
 
 use super::body::JsonBody;
 
@@ -63,13 +66,11 @@ pub(super) async fn render(
             content_type = "application/ld+json",
             headers(("Location" = String, description = "The new issuer's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
-            body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or uses a key scoped to one issuer.", body = schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or uses a key scoped to one issuer.", body = super::schema::Forbidden),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create(
@@ -92,7 +93,7 @@ async fn create(
     tag = "issuers",
     operation_id = "listIssuers",
     summary = "List issuers",
-    params(schema::Paging),
+    params(super::schema::Paging),
     responses(
         (status = 200, description = "A page of issuer profiles.", body = Vec<schema::IssuerDocument>,
             headers(
@@ -100,8 +101,8 @@ async fn create(
                 ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
-        (status = 400, description = "`limit` or `offset` is out of range.", body = schema::ValidationError),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 400, description = "`limit` or `offset` is out of range.", body = super::schema::ValidationError),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list(
@@ -151,8 +152,8 @@ async fn list(
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 404, description = "No such issuer (or the id is not a UUID).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such issuer (or the id is not a UUID).", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get(
@@ -183,15 +184,13 @@ async fn get(
         (status = 200, description = "The updated issuer profile.", body = schema::IssuerDocument,
             content_type = "application/ld+json"),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
-            body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage this issuer (neither its owner nor an administrator, or a key \
-            scoped to another issuer).", body = schema::Forbidden),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            scoped to another issuer).", body = super::schema::Forbidden),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn update(
@@ -219,20 +218,18 @@ async fn update(
     summary = "Delete an issuer",
     description = "Refused with 409 while the issuer's badges have been awarded, unless `cascade=true`, \
         which deletes its achievements and their awards too.",
-    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), schema::DeleteOptions),
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), super::schema::DeleteOptions),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, description = "`cascade` is neither `true` nor `false`.", body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 400, description = "`cascade` is neither `true` nor `false`.", body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage this issuer (neither its owner nor an administrator, or a key \
-            scoped to another issuer).", body = schema::Forbidden),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
+            scoped to another issuer).", body = super::schema::Forbidden),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
         (status = 409, description = "Its badges have been awarded and `cascade` is not `true`.",
-            body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn delete(
@@ -242,7 +239,7 @@ async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    let mode = super::delete_mode(&request)?;
+    let mode = delete_mode(&request)?;
     service::delete_issuer(state.store.as_ref(), &actor, id, mode).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -254,17 +251,17 @@ async fn delete(
     tag = "issuers",
     operation_id = "listIssuerAchievements",
     summary = "List an issuer's achievements",
-    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), schema::Paging),
+    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), super::schema::Paging),
     responses(
-        (status = 200, description = "A page of the issuer's achievements.", body = Vec<schema::AchievementDocument>,
+        (status = 200, description = "A page of the issuer's achievements.", body = Vec<super::achievements::schema::AchievementDocument>,
             headers(
                 ("X-Total-Count" = u64, description = "How many achievements the issuer has in all."),
                 ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
-        (status = 400, description = "`limit` or `offset` is out of range.", body = schema::ValidationError),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 400, description = "`limit` or `offset` is out of range.", body = super::schema::ValidationError),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn achievements(

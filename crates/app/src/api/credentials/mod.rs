@@ -1,5 +1,8 @@
 //! `/credentials` (alias `/assertions`): awards.
 
+pub(crate) mod requests;
+pub mod schema;
+
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -11,13 +14,13 @@ use openbadges_domain::service::{self, Proofs, StatusChange};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
+use super::documents::{created_at, document, media_type, Freshness};
 use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
-use super::schema;
-use super::{created_at, document, media_type, path_id, Freshness};
+use super::params::path_id;
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
-use crate::requests;
+use crate::error::ApiError;
 use crate::signing::JwtAlgorithm;
+use crate::state::AppState;
 
 use super::body::{JsonBody, JsonText, OptionalJsonBody};
 
@@ -220,14 +223,12 @@ fn proofs<'a>(request: &HttpRequest, state: &'a AppState) -> Option<Proofs<'a>> 
             content_type = "application/vc+ld+json",
             headers(("Location" = String, description = "The new credential's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
-            body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the achievement's issuer.", body = schema::Forbidden),
-        (status = 422, description = "The achievement does not exist.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the achievement's issuer.", body = super::schema::Forbidden),
+        (status = 422, description = "The achievement does not exist.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create(
@@ -273,13 +274,11 @@ async fn create(
             body = Vec<schema::CredentialDocument>),
         (status = 400, description = "An item does not validate or names an achievement that does not exist \
             (`credentials[3].badge`), or the batch is empty or too large.",
-            body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the issuer of one of the achievements.", body = schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the issuer of one of the achievements.", body = super::schema::Forbidden),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create_batch(
@@ -371,7 +370,7 @@ pub(super) async fn list_page(
     description = "Oldest first (by creation time, then id). Paged by `offset`, with the total, or by `cursor`, \
         which costs the same per page however long the list: start with `?cursor=` (empty) and follow the \
         `next` link until there is none.",
-    params(schema::Paging, schema::CursorPaging, schema::CredentialFilter),
+    params(super::schema::Paging, super::schema::CursorPaging, schema::CredentialFilter),
     responses(
         (status = 200, description = "A page of credentials (revoked ones included): all of them for administrators \
             and viewers; for an issuer-role user, only those of the issuers they own; for a key scoped to an issuer, \
@@ -385,13 +384,11 @@ pub(super) async fn list_page(
             )),
         (status = 400, description = "`limit`, `offset`, `cursor` (not one this server gave, or given with \
             `offset`), `issuer` or `achievement` does not validate.",
-            body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The key lacks the `read` permission, or `issuer` names an issuer whose \
-            credentials the caller may not read.", body = schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            credentials the caller may not read.", body = super::schema::Forbidden),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list(
@@ -403,7 +400,7 @@ async fn list(
     let query = ListQuery::of(&request);
     let mut errors = Vec::new();
     let issuer_id = query.get(&["issuer", "issuerId"]).and_then(|raw| {
-        requests::issuer_reference(raw, &state.urls)
+        crate::requests::issuer_reference(raw, &state.urls)
             .map(IssuerId::from)
             .map_err(|e| errors.push(FieldError::new("issuer", e.0)))
             .ok()
@@ -411,7 +408,7 @@ async fn list(
     let badge_class_id = query
         .get(&["achievement", "badge", "badgeClass"])
         .and_then(|raw| {
-            requests::achievement_reference(raw, &state.urls)
+            crate::requests::achievement_reference(raw, &state.urls)
                 .map(BadgeClassId::from)
                 .map_err(|e| errors.push(FieldError::new("achievement", e.0)))
                 .ok()
@@ -511,13 +508,13 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 400, description = "`format` is not `json`, `jwt` or `jws`, or `alg` is neither `EdDSA` nor `RS256`.",
-            body = schema::ValidationError),
-        (status = 404, description = "No such credential (or the id is not a UUID).", body = schema::ErrorMessage),
+            body = super::schema::ValidationError),
+        (status = 404, description = "No such credential (or the id is not a UUID).", body = super::schema::ErrorMessage),
         (status = 406, description = "VC-JWT was asked for an OB 2.0 rendering or an unsigned credential, or an \
-            OB 2.0 signed assertion outside `/v2`.", body = schema::ErrorMessage),
+            OB 2.0 signed assertion outside `/v2`.", body = super::schema::ErrorMessage),
         (status = 410, description = "The credential has been revoked.", body = schema::RevokedError,
             headers(("Cache-Control" = String, description = "`public, no-cache`."))),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get(
@@ -620,14 +617,12 @@ async fn jwt(
         (status = 200, description = "The updated credential.", body = schema::CredentialDocument,
             content_type = "application/vc+ld+json"),
         (status = 400, description = "A field does not validate (or names another achievement).",
-            body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn update(
@@ -667,16 +662,14 @@ async fn update(
     request_body(content = Option<schema::RevokeRequest>, description = "Optional: the reason."),
     responses(
         (status = 200, description = "Revoked: the new status.", body = schema::RevocationStatus),
-        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is already revoked, or its status changed while this request \
-            was handled (read it again).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            was handled (read it again).", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn revoke(
@@ -712,16 +705,14 @@ async fn revoke(
     request_body(content = Option<schema::RevokeRequest>, description = "Optional: the reason."),
     responses(
         (status = 200, description = "Suspended: the new status.", body = schema::RevocationStatus),
-        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 400, description = "The body is not JSON, or `reason` is not a string.", body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is revoked (revocation is final), or its status changed while \
-            this request was handled (read it again).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            this request was handled (read it again).", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn suspend(
@@ -753,15 +744,13 @@ async fn suspend(
     params(("id" = String, Path, format = "uuid", description = "The credential's UUID.")),
     responses(
         (status = 200, description = "Active again: the new status.", body = schema::RevocationStatus),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is not suspended, or is revoked, or its status changed while \
-            this request was handled (read it again).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            this request was handled (read it again).", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn reinstate(
@@ -789,16 +778,14 @@ async fn reinstate(
     responses(
         (status = 200, description = "The new status.", body = schema::RevocationStatus),
         (status = 400, description = "`status` is not \"0\" or \"1\", `purpose` is unknown, or the revocation bit \
-            would be cleared.", body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            would be cleared.", body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such credential.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
         (status = 409, description = "The credential is revoked, or not suspended when reinstated, or its status \
-            changed while this request was handled (read it again).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            changed while this request was handled (read it again).", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn change_status(

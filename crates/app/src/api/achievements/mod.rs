@@ -1,17 +1,20 @@
 //! `/achievements` (alias `/badge-classes`): badge definitions.
 
+pub(crate) mod requests;
+pub mod schema;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, ob3, Version};
 use openbadges_domain::ports::{AssertionFilter, BadgeClassFilter};
 use openbadges_domain::{service, BadgeClass, BadgeClassId, DomainError, IssuerId};
 use serde_json::Value;
 
+use super::documents::{created, document, media_type, Freshness};
 use super::listing::{page_response, ListQuery};
-use super::schema;
-use super::{created, document, media_type, path_id, Freshness};
+use super::params::{delete_mode, path_id};
 use crate::auth::Auth;
-use crate::http::{ApiError, AppState};
-use crate::requests;
+use crate::error::ApiError;
+use crate::state::AppState;
 
 use super::body::JsonBody;
 
@@ -51,14 +54,12 @@ pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> 
             content_type = "application/ld+json",
             headers(("Location" = String, description = "The new achievement's URL (its `id`)."))),
         (status = 400, description = "A field does not validate, or the body is not a JSON object.",
-            body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the issuer.", body = schema::Forbidden),
-        (status = 422, description = "The issuer does not exist.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the issuer.", body = super::schema::Forbidden),
+        (status = 422, description = "The issuer does not exist.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create(
@@ -82,7 +83,7 @@ async fn create(
     tag = "achievements",
     operation_id = "listAchievements",
     summary = "List achievements",
-    params(schema::Paging, schema::AchievementFilter),
+    params(super::schema::Paging, schema::AchievementFilter),
     responses(
         (status = 200, description = "A page of achievements.", body = Vec<schema::AchievementDocument>,
             headers(
@@ -90,8 +91,8 @@ async fn create(
                 ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
-        (status = 400, description = "`limit`, `offset` or `issuer` does not validate.", body = schema::ValidationError),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 400, description = "`limit`, `offset` or `issuer` does not validate.", body = super::schema::ValidationError),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list(
@@ -104,7 +105,7 @@ async fn list(
     let issuer_id = match query.get(&["issuer", "issuerId"]) {
         None => None,
         Some(raw) => Some(
-            requests::issuer_reference(raw, &state.urls)
+            crate::requests::issuer_reference(raw, &state.urls)
                 .map(IssuerId::from)
                 .map_err(|e| DomainError::invalid("issuer", e.0))?,
         ),
@@ -150,8 +151,8 @@ async fn list(
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 404, description = "No such achievement (or the id is not a UUID).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such achievement (or the id is not a UUID).", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get(
@@ -183,14 +184,12 @@ async fn get(
         (status = 200, description = "The updated achievement.", body = schema::AchievementDocument,
             content_type = "application/ld+json"),
         (status = 400, description = "A field does not validate (or names another issuer).",
-            body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such achievement.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn update(
@@ -217,18 +216,16 @@ async fn update(
     operation_id = "deleteAchievement",
     summary = "Delete an achievement",
     description = "Refused with 409 while it has been awarded, unless `cascade=true`, which deletes its awards too.",
-    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), schema::DeleteOptions),
+    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), super::schema::DeleteOptions),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, description = "`cascade` is neither `true` nor `false`.", body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 400, description = "`cascade` is neither `true` nor `false`.", body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage its issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
-        (status = 409, description = "It has been awarded and `cascade` is not `true`.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such achievement.", body = super::schema::ErrorMessage),
+        (status = 409, description = "It has been awarded and `cascade` is not `true`.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn delete(
@@ -238,7 +235,7 @@ async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    let mode = super::delete_mode(&request)?;
+    let mode = delete_mode(&request)?;
     service::delete_badge_class(state.store.as_ref(), &actor, id, mode).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -252,13 +249,13 @@ async fn delete(
     summary = "List the awards of an achievement",
     description = "Oldest first. Paged by `offset`, with the total, or by `cursor` (start with `?cursor=`, \
         follow `next`), as `GET /credentials`.",
-    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), schema::Paging,
-        schema::CursorPaging),
+    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID."), super::schema::Paging,
+        super::schema::CursorPaging),
     responses(
         (status = 200, description = "A page of credentials (revoked ones included): all of them for administrators \
             and viewers; for an issuer-role user, only those of the issuers they own; for a key scoped to an issuer, \
             only that issuer's.",
-            body = Vec<schema::CredentialDocument>,
+            body = Vec<super::credentials::schema::CredentialDocument>,
             headers(
                 ("X-Total-Count" = u64, description = "How many awards the achievement has in all (not with `cursor`)."),
                 ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages; \
@@ -266,13 +263,11 @@ async fn delete(
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
         (status = 400, description = "`limit` or `offset` is out of range, or `cursor` is not one this server \
-            gave or comes with `offset`.", body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 403, description = "The key lacks the `read` permission.", body = schema::Forbidden),
-        (status = 404, description = "No such achievement.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            gave or comes with `offset`.", body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, description = "The key lacks the `read` permission.", body = super::schema::Forbidden),
+        (status = 404, description = "No such achievement.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn credentials(

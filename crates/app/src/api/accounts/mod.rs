@@ -2,6 +2,8 @@
 //! `/users` and API keys under `/api-keys`. Not versioned: they are not
 //! Open Badges documents.
 
+pub mod schema;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::access::{Credential, Principal};
 use openbadges_domain::accounts::{self, NewApiKey, NewUser, UserChanges};
@@ -10,9 +12,10 @@ use serde_json::{json, Value};
 
 use super::body::JsonBody;
 use super::listing::{page_response, ListQuery};
-use super::path_id;
+use super::params::path_id;
 use crate::auth::{keys, password, tokens, Auth};
-use crate::http::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
@@ -123,9 +126,9 @@ async fn blocking<T: Send + 'static>(
         whether or not an account has that name. A login that sends the `deviceToken` an earlier login of this name \
         answered is counted apart, per device token, so the owner of an account under attack still gets in from a \
         device they used before.",
-    request_body(content = super::schema::LoginRequest, description = "The credentials. Read as JSON whatever the `Content-Type`."),
+    request_body(content = schema::LoginRequest, description = "The credentials. Read as JSON whatever the `Content-Type`."),
     responses(
-        (status = 200, description = "Logged in.", body = super::schema::LoginResponse,
+        (status = 200, description = "Logged in.", body = schema::LoginResponse,
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "`usernameOrEmail` (or `username` / `email`) or `password` is missing, \
             `deviceToken` is not a string, or the body is not JSON.", body = super::schema::ValidationError),
@@ -138,7 +141,7 @@ async fn blocking<T: Send + 'static>(
             from this client address.", body = super::schema::RateLimited,
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
             example = json!({"error": "Too Many Requests", "message": "too many failed logins for this account; retry in 5 s"})),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn login(
@@ -219,11 +222,9 @@ async fn login(
     description = "Any valid credentials: the user, role and permissions they act with, the issuer an API key is \
         scoped to, and how the caller authenticated.",
     responses(
-        (status = 200, description = "The caller.", body = super::schema::Profile),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 200, description = "The caller.", body = schema::Profile),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn profile(Auth(actor): Auth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -260,11 +261,9 @@ async fn profile(Auth(actor): Auth, state: web::Data<AppState>) -> Result<HttpRe
         (status = 204, description = "Every earlier token of the user is refused from now on."),
         (status = 400, description = "A key configured without a user has no sessions to end.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "A key without the `write` permission.", body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn logout_all(
@@ -332,17 +331,15 @@ fn new_password(body: &Value, field: &str, errors: &mut Vec<FieldError>) -> Opti
     summary = "Create a user account",
     description = "Administrators only (an admin-role user's token, or an unscoped key with the `admin` \
         permission). The password is stored as an argon2id hash.",
-    request_body(content = super::schema::NewUserRequest, description = "The account. Read as JSON whatever the `Content-Type`."),
+    request_body(content = schema::NewUserRequest, description = "The account. Read as JSON whatever the `Content-Type`."),
     responses(
-        (status = 201, description = "Created: the user.", body = super::schema::User),
+        (status = 201, description = "Created: the user.", body = schema::User),
         (status = 400, description = "A field does not validate (`username`, `email`, `password` shorter than 10 \
             characters, `role`), or the body is not JSON.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
         (status = 409, description = "The username or e-mail address is taken.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create_user(
@@ -393,18 +390,16 @@ async fn create_user(
     description = "Administrators only.",
     params(super::schema::Paging),
     responses(
-        (status = 200, description = "A page of users.", body = Vec<super::schema::User>,
+        (status = 200, description = "A page of users.", body = Vec<schema::User>,
             headers(
                 ("X-Total-Count" = u64, description = "How many users there are in all."),
                 ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
                 ("Cache-Control" = String, description = "`no-store`."),
             )),
         (status = 400, description = "`limit` or `offset` is out of range.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list_users(
@@ -435,14 +430,12 @@ async fn list_users(
     description = "The user themself or an administrator.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
     responses(
-        (status = 200, description = "The user.", body = super::schema::User),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 200, description = "The user.", body = schema::User),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "Another user's account, and the caller is not an administrator.",
             body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get_user(
@@ -467,19 +460,17 @@ async fn get_user(
         given are written: fields not given are kept as stored, even when changed meanwhile. A role change \
         applies at once, to tokens and keys already issued too.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
-    request_body(content = super::schema::UserUpdate, description = "The fields to change."),
+    request_body(content = schema::UserUpdate, description = "The fields to change."),
     responses(
-        (status = 200, description = "The updated user.", body = super::schema::User),
+        (status = 200, description = "The updated user.", body = schema::User),
         (status = 400, description = "`email` or `role` does not validate, or the body is not JSON.",
             body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "Another user's account, or a role change, and the caller is not an administrator.",
             body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
         (status = 409, description = "The e-mail address is taken.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn update_user(
@@ -513,13 +504,11 @@ async fn update_user(
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
         (status = 409, description = "Administrators cannot delete their own account.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn delete_user(
@@ -547,18 +536,16 @@ async fn delete_user(
         is compared. Every login token of the user issued before stops working at once (the caller's too: log in \
         again); API keys stay.",
     params(("id" = String, Path, format = "uuid", description = "The user's UUID.")),
-    request_body(content = super::schema::ChangePassword, description = "The current and the new password."),
+    request_body(content = schema::ChangePassword, description = "The current and the new password."),
     responses(
         (status = 204, description = "Changed."),
         (status = 400, description = "`newPassword` is missing or not 10 to 1024 characters, `currentPassword` is \
             missing (self-service) or does not match, or the body is not JSON.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "Another user's account and the caller is not an administrator, or a key \
             without the `write` permission.", body = super::schema::Forbidden),
         (status = 404, description = "No such user (or the id is not a UUID).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn change_password(
@@ -621,22 +608,20 @@ fn parse_permissions(body: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<P
         permission), or (administrators) for the user named by `userId`. The key is in the answer this once: only \
         its SHA-256 is stored. Its permissions cannot exceed what its user's role allows (a viewer's: `read`), and \
         an issuer scope must be an issuer its user manages. A key scoped to an issuer cannot create keys.",
-    request_body(content = super::schema::NewApiKeyRequest, description = "The key's label, permissions, scope and expiry."),
+    request_body(content = schema::NewApiKeyRequest, description = "The key's label, permissions, scope and expiry."),
     responses(
         (status = 201, description = "Created: the key's record and the key itself, shown only now.",
-            body = super::schema::CreatedApiKey,
+            body = schema::CreatedApiKey,
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "A field does not validate: `name`, `permissions` (unknown, empty, or more than \
             the role allows), `issuerId` (malformed, or an issuer the user does not manage), `expiresAt` (not RFC 3339 \
             or not in the future), `userId`; or the body is not JSON.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "`userId` names another user and the caller is not an administrator, or the \
             caller's key is scoped to an issuer.", body = super::schema::Forbidden),
         (status = 404, description = "`userId` names no user (when `permissions` is absent).", body = super::schema::ErrorMessage),
         (status = 422, description = "`userId` names no user, or `issuerId` no issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn create_key(
@@ -725,9 +710,9 @@ async fn create_key(
     summary = "List API keys",
     description = "The caller's keys, or (administrators) those of the user named by `userId`. Keys are never \
         shown, only their records.",
-    params(super::schema::Paging, super::schema::KeyOwner),
+    params(super::schema::Paging, schema::KeyOwner),
     responses(
-        (status = 200, description = "A page of key records.", body = Vec<super::schema::ApiKey>,
+        (status = 200, description = "A page of key records.", body = Vec<schema::ApiKey>,
             headers(
                 ("X-Total-Count" = u64, description = "How many keys the user has in all."),
                 ("Link" = String, description = "RFC 8288 links to the `first`, `prev`, `next` and `last` pages."),
@@ -735,12 +720,10 @@ async fn create_key(
             )),
         (status = 400, description = "`limit`, `offset` or `userId` does not validate, or `userId` is missing for a \
             configured key not tied to a user.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "`userId` names another user and the caller is not an administrator.",
             body = super::schema::Forbidden),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list_keys(
@@ -784,12 +767,10 @@ async fn list_keys(
     description = "Its user or an administrator; someone else's key answers 404, so ids cannot be probed.",
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
-        (status = 200, description = "The key's record (never the key).", body = super::schema::ApiKey),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 200, description = "The key's record (never the key).", body = schema::ApiKey),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn get_key(
@@ -813,14 +794,12 @@ async fn get_key(
         at once; its record stays, with `revokedAt`. Revoking a revoked key changes nothing.",
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
-        (status = 200, description = "Revoked: the key's record.", body = super::schema::ApiKey),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 200, description = "Revoked: the key's record.", body = schema::ApiKey),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "A read-only credential may not change its account's keys.",
             body = super::schema::Forbidden),
         (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn revoke_key(
@@ -844,13 +823,11 @@ async fn revoke_key(
     params(("id" = String, Path, format = "uuid", description = "The API key's UUID (not the key).")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "A read-only credential may not change its account's keys.",
             body = super::schema::Forbidden),
         (status = 404, description = "No such key, or another user's.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn delete_key(

@@ -1,0 +1,33 @@
+//! What handlers read from the path and the query string beside the list
+//! parameters of [`super::listing`].
+
+use actix_web::HttpRequest;
+use openbadges_domain::DomainError;
+
+use super::listing::ListQuery;
+use crate::error::ApiError;
+
+/// A path id that is not a UUID names nothing: 404, like an unknown UUID.
+pub(crate) fn path_id<T: std::str::FromStr>(
+    raw: &str,
+    entity: &'static str,
+) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError(DomainError::NotFound {
+            entity,
+            id: raw.to_owned(),
+        })
+    })
+}
+
+/// `?cascade=true|false` of a delete (absent: refuse while awarded).
+pub(crate) fn delete_mode(
+    request: &HttpRequest,
+) -> Result<openbadges_domain::ports::DeleteMode, ApiError> {
+    use openbadges_domain::ports::DeleteMode;
+    match ListQuery::of(request).get(&["cascade"]) {
+        None | Some("false") => Ok(DeleteMode::Restrict),
+        Some("true") => Ok(DeleteMode::Cascade),
+        Some(_) => Err(DomainError::invalid("cascade", "must be true or false").into()),
+    }
+}

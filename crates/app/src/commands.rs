@@ -1,0 +1,112 @@
+//! The commands of the binary that run the server or its database:
+//! `serve` and `migrate`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::{server, startup, state, EXIT_CONFIG, EXIT_DATABASE, EXIT_SERVER};
+
+/// Logs the version, backend and (redacted) database location.
+pub fn log_start(command: &str, settings: &Settings) {
+    log::info!(
+        "openbadges-server {} {command}: backend {}, database {}",
+        env!("CARGO_PKG_VERSION"),
+        settings.database.backend().as_str(),
+        settings.database.location()
+    );
+}
+
+/// `serve`: opens the store, applies pending migrations, serves HTTP until
+/// SIGTERM or SIGINT, then closes the database pool.
+pub fn serve(settings: Settings) -> ExitCode {
+    let prepared = match startup::open_and_migrate(&settings.database) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            log::error!("{}", startup::explain(&error, &settings.database));
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    };
+    startup::log_applied(&prepared.applied);
+    let urls = match openbadges_domain::documents::Urls::new(&settings.http.base_url) {
+        Ok(urls) => urls,
+        Err(error) => {
+            log::error!("BASE_URL {}: {error}", settings.http.base_url);
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let secret = startup::server_secret(&settings.auth);
+    let auth = match startup::auth_config(&settings.auth, &secret) {
+        Ok(auth) => auth,
+        Err(message) => {
+            log::error!("{message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let signing = match startup::signing(&prepared.store, &settings.auth, &urls) {
+        Ok(signing) => signing,
+        Err(message) => {
+            log::error!("{message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(problem) = startup::temp_dir_problem(&std::env::temp_dir()) {
+        log::warn!("{problem}");
+    }
+    let store = Arc::clone(&prepared.store);
+    let state = state::AppState {
+        store: prepared.store,
+        settings: Arc::new(settings),
+        urls,
+        auth,
+        cursors: openbadges_domain::CursorKey::derive(&secret),
+        signing,
+    };
+    let code = actix_web::rt::System::new().block_on(async move {
+        if let Err(error) =
+            startup::bootstrap_admin(state.store.as_ref(), &state.settings.auth).await
+        {
+            log::error!("cannot create the administrator from AUTH_ADMIN_*: {error}");
+            return ExitCode::from(EXIT_DATABASE);
+        }
+        match server::serve(state).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                log::error!("{error}");
+                ExitCode::from(EXIT_SERVER)
+            }
+        }
+    });
+    close_store(store);
+    code
+}
+
+/// Closes the database pool once the server's workers have let go of the
+/// store (they stop on threads of their own, so it may take a moment):
+/// PostgreSQL then sees its connections closed, not cut.
+fn close_store(store: Arc<dyn openbadges_domain::ports::Store>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while Arc::strong_count(&store) > 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    if Arc::strong_count(&store) > 1 {
+        log::warn!("the database pool was still in use at exit");
+    } else {
+        drop(store);
+        log::info!("closed the database pool");
+    }
+}
+
+/// `migrate`: applies pending migrations and exits.
+pub fn migrate(settings: &Settings) -> ExitCode {
+    match startup::open_and_migrate(&settings.database) {
+        Ok(prepared) => {
+            startup::log_applied(&prepared.applied);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            log::error!("{}", startup::explain(&error, &settings.database));
+            ExitCode::from(EXIT_DATABASE)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! What every handler can reach: the [`AppState`] shared through `web::Data`.
+
+use std::sync::Arc;
+
+use openbadges_domain::documents::Urls;
+use openbadges_domain::ports::Store;
+
+use crate::config::Settings;
+
+/// What every handler can reach, shared through `web::Data`.
+pub struct AppState {
+    /// The storage backend chosen at start.
+    pub store: Arc<dyn Store>,
+    /// The configuration the server runs with.
+    pub settings: Arc<Settings>,
+    /// Public URLs of documents, under `BASE_URL`.
+    pub urls: Urls,
+    /// How callers authenticate.
+    pub auth: crate::auth::config::AuthConfig,
+    /// Tags the list cursors handed out and checks those presented.
+    pub cursors: openbadges_domain::CursorKey,
+    /// Signs issued credentials.
+    pub signing: Arc<crate::signing::Signing>,
+}
