@@ -1,0 +1,127 @@
+use async_trait::async_trait;
+use diesel::prelude::*;
+use openbadges_domain::ports::*;
+use openbadges_domain::*;
+
+use crate::errors::from_diesel;
+use crate::pool::PgPool;
+use crate::rows::*;
+use crate::schema::*;
+
+use super::{blocking, in_transaction, not_found, page_bounds, to_page};
+
+/// Issuers on PostgreSQL.
+pub(crate) struct PgIssuers(pub(crate) PgPool);
+
+#[async_trait]
+impl IssuerRepository for PgIssuers {
+    async fn create(&self, issuer: &Issuer) -> RepoResult<()> {
+        let row = IssuerRow::from(issuer);
+        blocking(&self.0, move |conn| {
+            diesel::insert_into(issuers::table)
+                .values(&row)
+                .execute(conn)
+                .map(drop)
+                .map_err(|e| from_diesel("issuer", e))
+        })
+        .await
+    }
+
+    async fn get(&self, id: IssuerId) -> RepoResult<Issuer> {
+        blocking(&self.0, move |conn| {
+            issuers::table
+                .find(id.as_uuid())
+                .select(IssuerRow::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| from_diesel("issuer", e))?
+                .ok_or_else(|| not_found("issuer", id))?
+                .try_into()
+        })
+        .await
+    }
+
+    async fn update(&self, issuer: &Issuer) -> RepoResult<()> {
+        let row = IssuerRow::from(issuer);
+        blocking(&self.0, move |conn| {
+            let changed = diesel::update(issuers::table.find(row.id))
+                .set((
+                    issuers::name.eq(&row.name),
+                    issuers::url.eq(&row.url),
+                    issuers::email.eq(&row.email),
+                    issuers::description.eq(&row.description),
+                    issuers::image.eq(&row.image),
+                    issuers::updated_at.eq(row.updated_at),
+                ))
+                .execute(conn)
+                .map_err(|e| from_diesel("issuer", e))?;
+            if changed == 0 {
+                return Err(not_found("issuer", row.id));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete(&self, id: IssuerId, mode: DeleteMode) -> RepoResult<()> {
+        let id = id.as_uuid();
+        blocking(&self.0, move |conn| {
+            in_transaction(conn, "issuer", |conn| {
+                let run = |e| from_diesel("issuer", e);
+                let exists: i64 = issuers::table.find(id).count().get_result(conn).map_err(run)?;
+                if exists == 0 {
+                    return Err(not_found("issuer", id));
+                }
+                if mode == DeleteMode::Restrict {
+                    let awarded: i64 = assertions::table
+                        .filter(assertions::issuer_id.eq(id))
+                        .count()
+                        .get_result(conn)
+                        .map_err(run)?;
+                    if awarded > 0 {
+                        return Err(DomainError::Conflict(format!(
+                            "issuer {id} has {awarded} awarded credential(s); delete with cascade to remove them too"
+                        )));
+                    }
+                } else {
+                    diesel::delete(assertions::table.filter(assertions::issuer_id.eq(id)))
+                        .execute(conn)
+                        .map_err(run)?;
+                }
+                diesel::delete(badge_classes::table.filter(badge_classes::issuer_id.eq(id)))
+                    .execute(conn)
+                    .map_err(run)?;
+                diesel::delete(issuers::table.find(id)).execute(conn).map_err(run)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn list(&self, filter: &IssuerFilter, page: PageRequest) -> RepoResult<Page<Issuer>> {
+        let owner = filter.owner_id.map(|o| o.as_uuid());
+        let (limit, offset) = page_bounds(page);
+        blocking(&self.0, move |conn| {
+            in_transaction(conn, "issuer", |conn| {
+                let query = || {
+                    let mut query = issuers::table.into_boxed();
+                    if let Some(owner) = owner {
+                        query = query.filter(issuers::owner_id.eq(owner));
+                    }
+                    query
+                };
+                let run = |e| from_diesel("issuer", e);
+                let total: i64 = query().count().get_result(conn).map_err(run)?;
+                let rows = query()
+                    .order((issuers::created_at.asc(), issuers::id.asc()))
+                    .limit(limit)
+                    .offset(offset)
+                    .select(IssuerRow::as_select())
+                    .load(conn)
+                    .map_err(run)?;
+                to_page(rows, total)
+            })
+        })
+        .await
+    }
+}
