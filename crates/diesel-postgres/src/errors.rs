@@ -4,24 +4,9 @@
 use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
 use openbadges_domain::ports::{StartupError, StartupFailure};
 use openbadges_domain::DomainError;
+use openbadges_store_support::constraints::duplicate_of_constraint;
 
 use crate::url::Redactor;
-
-/// Friendly names for the unique constraints of the schema. The database's
-/// own message is not passed on: its detail line repeats the value, which
-/// can be a key hash.
-fn unique_message(constraint: Option<&str>) -> &'static str {
-    match constraint {
-        Some("users_username_key") => "username is already taken",
-        Some("users_email_key") => "email is already used by another user",
-        Some("api_keys_key_hash_key") => "an identical API key already exists",
-        Some("signing_keys_one_active_idx") => {
-            "the issuer already has an active key of this algorithm"
-        }
-        Some(name) if name.ends_with("_pkey") => "an entity with this id already exists",
-        _ => "a unique value is already taken",
-    }
-}
 
 /// Maps a query error. `entity` names what the statement was about.
 pub(crate) fn from_diesel(entity: &'static str, error: DieselError) -> DomainError {
@@ -31,13 +16,11 @@ pub(crate) fn from_diesel(entity: &'static str, error: DieselError) -> DomainErr
             id: String::new(),
         },
         DieselError::DatabaseError(kind, info) => match kind {
-            DatabaseErrorKind::UniqueViolation => {
-                DomainError::Conflict(unique_message(info.constraint_name()).to_owned())
-            }
+            // The database's own message is not passed on: its detail line
+            // repeats the value, which can be a key hash.
+            DatabaseErrorKind::UniqueViolation => duplicate_of_constraint(info.constraint_name()),
             // Explicit checks run first; this is a concurrent change racing them.
-            DatabaseErrorKind::ForeignKeyViolation => DomainError::Conflict(format!(
-                "{entity} references, or is referenced by, a row changed concurrently; retry"
-            )),
+            DatabaseErrorKind::ForeignKeyViolation => DomainError::ConcurrentChange,
             DatabaseErrorKind::ClosedConnection
             | DatabaseErrorKind::SerializationFailure
             | DatabaseErrorKind::ReadOnlyTransaction => {

@@ -16,7 +16,7 @@ pub type RepoResult<T> = Result<T, DomainError>;
 /// What to do with dependants when deleting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeleteMode {
-    /// Refuse with [`DomainError::Conflict`] while anything depends on it.
+    /// Refuse with [`DomainError::HasDependants`] while anything depends on it.
     #[default]
     Restrict,
     /// Delete dependants too, in the same transaction.
@@ -53,7 +53,7 @@ pub struct AssertionFilter {
 /// Issuer profiles. Lists are ordered by creation time, then id.
 #[async_trait]
 pub trait IssuerRepository: Send + Sync {
-    /// Stores a new issuer; `Conflict` if the id is taken.
+    /// Stores a new issuer; `Duplicate` if the id is taken.
     async fn create(&self, issuer: &Issuer) -> RepoResult<()>;
     /// The issuer, or `NotFound`.
     async fn get(&self, id: IssuerId) -> RepoResult<Issuer>;
@@ -61,7 +61,7 @@ pub trait IssuerRepository: Send + Sync {
     /// description, image); never its owner, which only the deletion of
     /// that user changes. `NotFound` if it is gone.
     async fn update(&self, issuer: &Issuer) -> RepoResult<()>;
-    /// Deletes an issuer and its badge classes. With `Restrict`, `Conflict`
+    /// Deletes an issuer and its badge classes. With `Restrict`, `HasDependants`
     /// while any of its badges has been awarded; with `Cascade`, the awards
     /// go too. One transaction either way.
     async fn delete(&self, id: IssuerId, mode: DeleteMode) -> RepoResult<()>;
@@ -78,7 +78,7 @@ pub trait BadgeClassRepository: Send + Sync {
     async fn get(&self, id: BadgeClassId) -> RepoResult<BadgeClass>;
     /// Replaces a stored badge class's fields (not its issuer); `NotFound` if it is gone.
     async fn update(&self, badge_class: &BadgeClass) -> RepoResult<()>;
-    /// Deletes a badge class; with `Restrict`, `Conflict` while it has awards.
+    /// Deletes a badge class; with `Restrict`, `HasDependants` while it has awards.
     async fn delete(&self, id: BadgeClassId, mode: DeleteMode) -> RepoResult<()>;
     /// One page of badge classes.
     async fn list(
@@ -109,7 +109,7 @@ pub trait AssertionRepository: Send + Sync {
     async fn update(&self, assertion: &Assertion) -> RepoResult<()>;
     /// Moves an award from status `from` to `to` (writing `updated_at =
     /// at` too) only if its stored status is still of `from`'s kind, in one
-    /// statement: `Conflict` if it changed since it was read (a revocation
+    /// statement: `Stale` if it changed since it was read (a revocation
     /// landed first, say), `NotFound` if it is gone.
     async fn set_status(
         &self,
@@ -164,7 +164,7 @@ impl UserUpdate {
 /// User accounts. Lists are ordered by creation time, then id.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Stores a new user; `Conflict` if the username or e-mail is taken.
+    /// Stores a new user; `Duplicate` if the username or e-mail is taken.
     async fn create(&self, user: &User) -> RepoResult<()>;
     /// The user, or `NotFound`.
     async fn get(&self, id: UserId) -> RepoResult<User>;
@@ -175,7 +175,7 @@ pub trait UserRepository: Send + Sync {
     /// Writes the fields `changes` gives, and `updated_at = at`, in one
     /// statement, and answers the user as stored afterwards: fields not
     /// given are left as they are in the database, so concurrent changes of
-    /// different fields never undo each other. `Conflict` on a taken
+    /// different fields never undo each other. `Duplicate` on a taken
     /// e-mail, `NotFound` if the user is gone.
     async fn update(&self, id: UserId, changes: &UserUpdate, at: Timestamp) -> RepoResult<User>;
     /// Deletes a user and their API keys; issuers they owned lose their owner.
@@ -237,7 +237,7 @@ pub trait CredentialSigner: Send + Sync {
 /// Signing keys. Lists are ordered by creation time, then id.
 #[async_trait]
 pub trait SigningKeyRepository: Send + Sync {
-    /// Stores a new key; `Conflict` if it is active and the issuer already
+    /// Stores a new key; `Duplicate` if it is active and the issuer already
     /// has an active key of that algorithm (another instance made one first).
     async fn create(&self, key: &SigningKey) -> RepoResult<()>;
     /// The key, or `NotFound`.

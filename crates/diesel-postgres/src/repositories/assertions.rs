@@ -192,9 +192,12 @@ impl AssertionRepository for PgAssertions {
                     .map_err(run)?;
                 match now {
                     None => Err(not_found("assertion", id.as_uuid())),
-                    Some(now) => Err(DomainError::Conflict(format!(
-                        "credential {id} is {now} now, no longer {expected}; read it again"
-                    ))),
+                    Some(now) => Err(DomainError::Stale {
+                        entity: "assertion",
+                        id: id.to_string(),
+                        expected: expected.to_string(),
+                        actual: now,
+                    }),
                 }
             })
         })

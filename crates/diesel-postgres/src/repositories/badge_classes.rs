@@ -3,6 +3,8 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
+use openbadges_store_support::refusals::has_awards;
+
 use crate::errors::from_diesel;
 use crate::pool::PgPool;
 use crate::rows::*;
@@ -90,9 +92,7 @@ impl BadgeClassRepository for PgBadgeClasses {
                 if mode == DeleteMode::Restrict {
                     let awarded: i64 = awards.count().get_result(conn).map_err(run)?;
                     if awarded > 0 {
-                        return Err(DomainError::Conflict(format!(
-                            "badge class {id} has {awarded} awarded credential(s); delete with cascade to remove them too"
-                        )));
+                        return Err(has_awards("badge class", id, awarded));
                     }
                 } else {
                     diesel::delete(awards).execute(conn).map_err(run)?;

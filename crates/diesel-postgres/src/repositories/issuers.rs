@@ -3,6 +3,8 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
+use openbadges_store_support::refusals::has_awards;
+
 use crate::errors::from_diesel;
 use crate::pool::PgPool;
 use crate::rows::*;
@@ -68,7 +70,11 @@ impl IssuerRepository for PgIssuers {
         blocking(&self.0, move |conn| {
             in_transaction(conn, "issuer", |conn| {
                 let run = |e| from_diesel("issuer", e);
-                let exists: i64 = issuers::table.find(id).count().get_result(conn).map_err(run)?;
+                let exists: i64 = issuers::table
+                    .find(id)
+                    .count()
+                    .get_result(conn)
+                    .map_err(run)?;
                 if exists == 0 {
                     return Err(not_found("issuer", id));
                 }
@@ -79,9 +85,7 @@ impl IssuerRepository for PgIssuers {
                         .get_result(conn)
                         .map_err(run)?;
                     if awarded > 0 {
-                        return Err(DomainError::Conflict(format!(
-                            "issuer {id} has {awarded} awarded credential(s); delete with cascade to remove them too"
-                        )));
+                        return Err(has_awards("issuer", id, awarded));
                     }
                 } else {
                     diesel::delete(assertions::table.filter(assertions::issuer_id.eq(id)))
@@ -91,7 +95,9 @@ impl IssuerRepository for PgIssuers {
                 diesel::delete(badge_classes::table.filter(badge_classes::issuer_id.eq(id)))
                     .execute(conn)
                     .map_err(run)?;
-                diesel::delete(issuers::table.find(id)).execute(conn).map_err(run)?;
+                diesel::delete(issuers::table.find(id))
+                    .execute(conn)
+                    .map_err(run)?;
                 Ok(())
             })
         })
