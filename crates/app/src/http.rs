@@ -10,7 +10,8 @@ use std::sync::Arc;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
-use openbadges_domain::ports::{Backend, RepoResult, Store};
+use openbadges_domain::operations::Backend;
+use openbadges_domain::ports::{RepoResult, Store};
 use openbadges_domain::{DomainError, FieldError};
 use serde_json::json;
 

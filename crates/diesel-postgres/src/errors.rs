@@ -2,7 +2,7 @@
 //! failures: nothing of diesel crosses a port.
 
 use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
-use openbadges_domain::ports::{StartupError, StartupFailure};
+use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::DomainError;
 use openbadges_store_support::constraints::duplicate_of_constraint;
 

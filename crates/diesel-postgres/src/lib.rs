@@ -28,8 +28,9 @@ use diesel::pg::{Pg, PgConnection};
 use diesel::r2d2::{CustomizeConnection, Pool};
 use diesel::{sql_query, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use openbadges_domain::operations::{Backend, CheckoutMeter, PoolState};
+pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::ports::*;
-pub use openbadges_domain::ports::{StartupError, StartupFailure};
 pub use url::url_problem;
 
 use crate::errors::{classify_connection, classify_migration, from_diesel, from_pool};

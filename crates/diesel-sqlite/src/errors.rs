@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use openbadges_domain::ports::{StartupError, StartupFailure};
+use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::DomainError;
 use openbadges_store_support::constraints::duplicate_of_columns;
 

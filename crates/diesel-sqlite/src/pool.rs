@@ -11,7 +11,8 @@ use diesel::r2d2::{
     ConnectionManager, CustomizeConnection, HandleEvent, Pool, PoolError, PooledConnection,
 };
 use diesel::{Connection, SqliteConnection};
-use openbadges_domain::ports::{CheckoutMeter, PoolState, RepoResult};
+use openbadges_domain::operations::{CheckoutMeter, PoolState};
+use openbadges_domain::ports::RepoResult;
 use openbadges_domain::DomainError;
 
 use crate::errors::{pool_unavailable, Failure};

@@ -1,0 +1,125 @@
+//! What an operator deals with, beside the repository ports: which backend
+//! runs, why it could not start, and how busy its connection pool is. The
+//! ports in [`ports`](crate::ports) are what an embedder implements; these
+//! types are what a store reports about itself.
+
+/// Which storage backend is behind a [`Store`](crate::ports::Store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgresql,
+    /// An embedded SQLite file.
+    Sqlite,
+}
+
+impl Backend {
+    /// The name used in configuration (`DB_TYPE`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Postgresql => "postgresql",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Why a backend could not be opened or migrated: the troubleshooting cases
+/// of the database guide, so the operator is told what to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartupFailure {
+    /// Nothing listens at the configured host and port.
+    ConnectionRefused,
+    /// The server refused the user or password.
+    AuthenticationFailed,
+    /// The named database does not exist.
+    DatabaseMissing,
+    /// The role lacks a privilege the operation needs (typically CREATE for
+    /// a pending migration).
+    PermissionDenied,
+    /// The SQLite file's directory does not exist.
+    DirectoryMissing,
+    /// The SQLite file or its directory is not writable.
+    NotWritable,
+    /// Another process holds the SQLite database locked.
+    Locked,
+    /// A migration failed for another reason (conflicting schema, ...).
+    MigrationFailed,
+    /// Anything else.
+    Other,
+}
+
+/// A failure to open or migrate a backend, classified for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct StartupError {
+    /// The troubleshooting case.
+    pub kind: StartupFailure,
+    /// What happened, free of secrets.
+    pub detail: String,
+}
+
+impl StartupError {
+    /// A new startup error.
+    pub fn new(kind: StartupFailure, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A store's connection pool at one moment, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections, in use or idle.
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+    /// Connections handed out since the start.
+    pub checkouts: u64,
+    /// The time those checkouts waited, in total (opening a new connection
+    /// included).
+    pub checkout_wait: std::time::Duration,
+    /// Checkouts that gave up, no connection having come free in time.
+    pub checkout_timeouts: u64,
+}
+
+/// Counts a pool's checkouts and their waits; an adapter feeds it from its
+/// pool's events and reads it into [`PoolState`]. Lock-free: it is updated
+/// on every checkout.
+#[derive(Debug, Default)]
+pub struct CheckoutMeter {
+    checkouts: std::sync::atomic::AtomicU64,
+    wait_nanos: std::sync::atomic::AtomicU64,
+    timeouts: std::sync::atomic::AtomicU64,
+}
+
+impl CheckoutMeter {
+    /// A connection was handed out after `waited`.
+    pub fn checked_out(&self, waited: std::time::Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let nanos = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
+        self.checkouts.fetch_add(1, Relaxed);
+        self.wait_nanos.fetch_add(nanos, Relaxed);
+    }
+
+    /// A checkout gave up.
+    pub fn timed_out(&self) {
+        self.timeouts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The counts so far, with the pool's current sizes.
+    pub fn state(&self, connections: u32, idle: u32, max: u32) -> PoolState {
+        use std::sync::atomic::Ordering::Relaxed;
+        PoolState {
+            connections,
+            idle,
+            max,
+            checkouts: self.checkouts.load(Relaxed),
+            checkout_wait: std::time::Duration::from_nanos(self.wait_nanos.load(Relaxed)),
+            checkout_timeouts: self.timeouts.load(Relaxed),
+        }
+    }
+}
