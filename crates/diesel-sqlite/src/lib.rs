@@ -17,7 +17,6 @@
 //! failing. All database work runs on tokio's blocking pool.
 
 mod errors;
-mod instrumentation;
 mod pool;
 mod repositories;
 mod rows;
