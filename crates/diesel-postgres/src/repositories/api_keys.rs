@@ -8,7 +8,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, not_found, page_bounds, to_page};
+use super::{blocking, in_transaction, limit_offset, not_found, to_page};
 
 /// API keys on PostgreSQL.
 pub(crate) struct PgApiKeys(pub(crate) PgPool);
@@ -142,7 +142,7 @@ impl ApiKeyRepository for PgApiKeys {
 
     async fn list_for_user(&self, user_id: UserId, page: PageRequest) -> RepoResult<Page<ApiKey>> {
         let user = user_id.as_uuid();
-        let (limit, offset) = page_bounds(page);
+        let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
             in_transaction(conn, "api key", |conn| {
                 let run = |e| from_diesel("api key", e);

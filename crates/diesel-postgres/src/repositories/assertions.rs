@@ -12,7 +12,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, not_found, page_bounds, to_page, TxError, INSERT_CHUNK};
+use super::{blocking, in_transaction, limit_offset, not_found, to_page, TxError, INSERT_CHUNK};
 
 /// Awards on PostgreSQL.
 pub(crate) struct PgAssertions(pub(crate) PgPool);
@@ -223,7 +223,7 @@ impl AssertionRepository for PgAssertions {
         page: PageRequest,
     ) -> RepoResult<Page<Assertion>> {
         let filter = filter.clone();
-        let (limit, offset) = page_bounds(page);
+        let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
             in_transaction(conn, "assertion", |conn| {
                 let run = |e| from_diesel("assertion", e);

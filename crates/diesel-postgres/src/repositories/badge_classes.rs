@@ -10,7 +10,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, not_found, page_bounds, to_page};
+use super::{blocking, in_transaction, limit_offset, not_found, to_page};
 
 /// Badge classes on PostgreSQL.
 pub(crate) struct PgBadgeClasses(pub(crate) PgPool);
@@ -115,7 +115,7 @@ impl BadgeClassRepository for PgBadgeClasses {
         page: PageRequest,
     ) -> RepoResult<Page<BadgeClass>> {
         let issuer = filter.issuer_id.map(|i| i.as_uuid());
-        let (limit, offset) = page_bounds(page);
+        let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
             in_transaction(conn, "badge class", |conn| {
                 let query = || {

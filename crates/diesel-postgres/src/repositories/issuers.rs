@@ -10,7 +10,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, not_found, page_bounds, to_page};
+use super::{blocking, in_transaction, limit_offset, not_found, to_page};
 
 /// Issuers on PostgreSQL.
 pub(crate) struct PgIssuers(pub(crate) PgPool);
@@ -106,7 +106,7 @@ impl IssuerRepository for PgIssuers {
 
     async fn list(&self, filter: &IssuerFilter, page: PageRequest) -> RepoResult<Page<Issuer>> {
         let owner = filter.owner_id.map(|o| o.as_uuid());
-        let (limit, offset) = page_bounds(page);
+        let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
             in_transaction(conn, "issuer", |conn| {
                 let query = || {

@@ -14,6 +14,8 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
+use openbadges_store_support::pages::{limit_offset, total};
+
 use crate::errors::{from_diesel, from_pool};
 use crate::pool::PgPool;
 
@@ -93,15 +95,7 @@ fn not_found(entity: &'static str, id: impl ToString) -> DomainError {
     }
 }
 
-fn page_bounds(page: PageRequest) -> (i64, i64) {
-    // PageRequest bounds both values within i64.
-    (
-        i64::from(page.limit()),
-        i64::try_from(page.offset()).unwrap_or(i64::MAX),
-    )
-}
-
-fn to_page<R, T>(rows: Vec<R>, total: i64) -> RepoResult<Page<T>>
+fn to_page<R, T>(rows: Vec<R>, count: i64) -> RepoResult<Page<T>>
 where
     T: TryFrom<R, Error = DomainError>,
 {
@@ -110,7 +104,7 @@ where
             .into_iter()
             .map(T::try_from)
             .collect::<Result<_, _>>()?,
-        total: u64::try_from(total).unwrap_or(0),
+        total: total(count)?,
     })
 }
 

@@ -8,7 +8,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, not_found, page_bounds, to_page};
+use super::{blocking, in_transaction, limit_offset, not_found, to_page};
 
 /// Signing keys on PostgreSQL.
 pub(crate) struct PgSigningKeys(pub(crate) PgPool);
@@ -77,7 +77,7 @@ impl SigningKeyRepository for PgSigningKeys {
     }
 
     async fn list_verifying(&self, page: PageRequest) -> RepoResult<Page<SigningKey>> {
-        let (limit, offset) = page_bounds(page);
+        let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
             in_transaction(conn, "signing key", |conn| {
                 let run = |e| from_diesel("signing key", e);

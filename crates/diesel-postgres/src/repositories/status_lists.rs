@@ -4,6 +4,8 @@ use openbadges_domain::ports::*;
 use openbadges_domain::*;
 use uuid::Uuid;
 
+use openbadges_store_support::codes::flagged_status;
+
 use crate::errors::from_diesel;
 use crate::pool::PgPool;
 use crate::rows::*;
@@ -18,14 +20,6 @@ pub(crate) struct PgStatusLists(pub(crate) PgPool);
 /// on flagged awards (a planner matches it only when written out).
 fn flagged_rows() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql::<diesel::sql_types::Bool>("status <> 'active'")
-}
-
-/// The stored status name a list of `purpose` flags.
-fn flagged_status(purpose: StatusPurpose) -> &'static str {
-    match purpose {
-        StatusPurpose::Revocation => "revoked",
-        StatusPurpose::Suspension => "suspended",
-    }
 }
 
 fn to_index(value: i32) -> RepoResult<u32> {

@@ -8,7 +8,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, not_found, page_bounds, to_page};
+use super::{blocking, in_transaction, limit_offset, not_found, to_page};
 
 /// Users on PostgreSQL.
 pub(crate) struct PgUsers(pub(crate) PgPool);
@@ -108,7 +108,7 @@ impl UserRepository for PgUsers {
     }
 
     async fn list(&self, page: PageRequest) -> RepoResult<Page<User>> {
-        let (limit, offset) = page_bounds(page);
+        let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
             in_transaction(conn, "user", |conn| {
                 let run = |e| from_diesel("user", e);

@@ -13,7 +13,7 @@ use openbadges_domain::{
     Timestamp,
 };
 
-use super::{bounds, decode_all, missing_reference, not_found, total as total_of};
+use super::{decode_all, limit_offset, missing_reference, not_found, total as total_of};
 use crate::errors::Failure;
 use crate::pool::Database;
 use crate::rows::{encode_timestamp, status_columns, AssertionRow};
@@ -202,7 +202,7 @@ impl AssertionRepository for Assertions {
         page: PageRequest,
     ) -> RepoResult<Page<Assertion>> {
         let filter = Filter::from(filter);
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let rows: Vec<AssertionRow> = filter

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use openbadges_domain::ports::{BadgeClassFilter, BadgeClassRepository, DeleteMode, RepoResult};
 use openbadges_domain::{BadgeClass, BadgeClassId, Page, PageRequest};
 
-use super::{bounds, decode_all, not_found, require_issuer, total};
+use super::{decode_all, limit_offset, not_found, require_issuer, total};
 use openbadges_store_support::refusals::has_awards;
 
 use crate::pool::Database;
@@ -103,7 +103,7 @@ impl BadgeClassRepository for BadgeClasses {
         page: PageRequest,
     ) -> RepoResult<Page<BadgeClass>> {
         let issuer = filter.issuer_id.map(|id| id.to_string());
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let filtered = || {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use openbadges_domain::ports::{DeleteMode, IssuerFilter, IssuerRepository, RepoResult};
 use openbadges_domain::{Issuer, IssuerId, Page, PageRequest};
 
-use super::{bounds, decode_all, issuer_exists, not_found, require_user, total};
+use super::{decode_all, issuer_exists, limit_offset, not_found, require_user, total};
 use openbadges_store_support::refusals::has_awards;
 
 use crate::pool::Database;
@@ -104,7 +104,7 @@ impl IssuerRepository for Issuers {
 
     async fn list(&self, filter: &IssuerFilter, page: PageRequest) -> RepoResult<Page<Issuer>> {
         let owner = filter.owner_id.map(|id| id.to_string());
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let filtered = || {
