@@ -1,5 +1,18 @@
-//! The one place where diesel and r2d2 errors become domain errors or startup
-//! failures: nothing of diesel crosses a port.
+//! Error policy of the PostgreSQL adapter, in one place, as the SQLite
+//! adapter's.
+//!
+//! * No diesel, r2d2 or libpq type leaves this crate. Repository work fails
+//!   with a [`Failure`], which `?` builds from either kind of error and
+//!   which becomes a [`DomainError`] at the port; connecting and migrating
+//!   fail with a [`StartupError`] classified for the operator.
+//! * `NotFound` and `MissingReference` are decided by the repositories, which
+//!   know the entity and id; they are never guessed from a diesel error.
+//! * A unique violation is a `Duplicate` named by the shared constraint
+//!   table, a foreign key that still fires a `ConcurrentChange`; a closed
+//!   connection, a serialization failure or a read-only server is
+//!   `Unavailable`; everything else is `Internal`.
+//! * Messages never carry the database's detail line: it repeats bind
+//!   values, which can be key hashes.
 
 use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
 use openbadges_domain::operations::{StartupError, StartupFailure};
@@ -8,13 +21,43 @@ use openbadges_store_support::constraints::duplicate_of_constraint;
 
 use crate::url::Redactor;
 
-/// Maps a query error. `entity` names what the statement was about.
-pub(crate) fn from_diesel(entity: &'static str, error: DieselError) -> DomainError {
+/// A failure inside one unit of database work: either a diesel error still
+/// to be classified, or a decision the repository already made (not found,
+/// missing reference, validation). Transactions roll back on either.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Diesel or PostgreSQL failed.
+    Query(DieselError),
+    /// The repository refused the operation.
+    Domain(DomainError),
+}
+
+impl From<DieselError> for Failure {
+    fn from(err: DieselError) -> Self {
+        Self::Query(err)
+    }
+}
+
+impl From<DomainError> for Failure {
+    fn from(err: DomainError) -> Self {
+        Self::Domain(err)
+    }
+}
+
+impl From<Failure> for DomainError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Query(err) => from_diesel(err),
+            Failure::Domain(err) => err,
+        }
+    }
+}
+
+/// Maps a query error. `NotFound` and `MissingReference` are decided by the
+/// repositories, which know the entity and id; a diesel `NotFound` reaching
+/// here is a statement that should have been `optional()`, so `Internal`.
+pub(crate) fn from_diesel(error: DieselError) -> DomainError {
     match error {
-        DieselError::NotFound => DomainError::NotFound {
-            entity,
-            id: String::new(),
-        },
         DieselError::DatabaseError(kind, info) => match kind {
             // The database's own message is not passed on: its detail line
             // repeats the value, which can be a key hash.
@@ -26,9 +69,9 @@ pub(crate) fn from_diesel(entity: &'static str, error: DieselError) -> DomainErr
             | DatabaseErrorKind::ReadOnlyTransaction => {
                 DomainError::Unavailable(info.message().to_owned())
             }
-            _ => DomainError::Internal(format!("{entity}: {}", info.message())),
+            _ => DomainError::Internal(format!("PostgreSQL error: {}", info.message())),
         },
-        other => DomainError::Internal(format!("{entity}: {other}")),
+        other => DomainError::Internal(format!("PostgreSQL adapter error: {other}")),
     }
 }
 

@@ -272,12 +272,13 @@ impl Store for PgStore {
     async fn ping(&self) -> RepoResult<()> {
         blocking(&self.pool, |conn| {
             sql_query("SELECT 1").execute(conn).map(drop).map_err(|e| {
-                match from_diesel("database", e) {
+                match from_diesel(e) {
                     openbadges_domain::DomainError::Internal(m) => {
                         openbadges_domain::DomainError::Unavailable(m)
                     }
                     other => other,
                 }
+                .into()
             })
         })
         .await
@@ -315,7 +316,7 @@ impl Store for PgStore {
         blocking(&self.pool, |conn| {
             pending(conn)
                 .map(|versions| versions.len())
-                .map_err(|e| openbadges_domain::DomainError::Unavailable(e.detail))
+                .map_err(|e| openbadges_domain::DomainError::Unavailable(e.detail).into())
         })
         .await
     }

@@ -3,12 +3,11 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
-use crate::errors::from_diesel;
 use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, limit_offset, not_found, to_page};
+use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
 
 /// API keys on PostgreSQL.
 pub(crate) struct PgApiKeys(pub(crate) PgPool);
@@ -18,37 +17,29 @@ impl ApiKeyRepository for PgApiKeys {
     async fn create(&self, key: &ApiKey) -> RepoResult<()> {
         let row = ApiKeyRow::from(key);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "api key", |conn| {
-                let run = |e| from_diesel("api key", e);
-                let user: i64 = users::table
-                    .find(row.user_id)
-                    .count()
-                    .get_result(conn)
-                    .map_err(run)?;
+            in_transaction(conn, |conn| {
+                let user: i64 = users::table.find(row.user_id).count().get_result(conn)?;
                 if user == 0 {
                     return Err(DomainError::MissingReference {
                         entity: "user",
                         id: row.user_id.to_string(),
-                    });
+                    }
+                    .into());
                 }
                 if let Some(scope) = row.issuer_scope {
-                    let issuer: i64 = issuers::table
-                        .find(scope)
-                        .count()
-                        .get_result(conn)
-                        .map_err(run)?;
+                    let issuer: i64 = issuers::table.find(scope).count().get_result(conn)?;
                     if issuer == 0 {
                         return Err(DomainError::MissingReference {
                             entity: "issuer",
                             id: scope.to_string(),
-                        });
+                        }
+                        .into());
                     }
                 }
                 diesel::insert_into(api_keys::table)
                     .values(&row)
-                    .execute(conn)
-                    .map(drop)
-                    .map_err(run)
+                    .execute(conn)?;
+                Ok(())
             })
         })
         .await
@@ -60,10 +51,9 @@ impl ApiKeyRepository for PgApiKeys {
                 .find(id.as_uuid())
                 .select(ApiKeyRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("api key", e))?
-                .ok_or_else(|| not_found("api key", id))?
-                .try_into()
+                .optional()?
+                .ok_or_else(|| not_found("api key", id))
+                .and_then(decode)
         })
         .await
     }
@@ -75,9 +65,8 @@ impl ApiKeyRepository for PgApiKeys {
                 .filter(api_keys::key_hash.eq(hash))
                 .select(ApiKeyRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("api key", e))?
-                .map(ApiKey::try_from)
+                .optional()?
+                .map(decode)
                 .transpose()
         })
         .await
@@ -94,9 +83,8 @@ impl ApiKeyRepository for PgApiKeys {
                 ),
             )
             .set(api_keys::last_used_at.eq(at))
-            .execute(conn)
-            .map(drop)
-            .map_err(|e| from_diesel("api key", e))
+            .execute(conn)?;
+            Ok(())
         })
         .await
     }
@@ -104,24 +92,21 @@ impl ApiKeyRepository for PgApiKeys {
     async fn revoke(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<ApiKey> {
         let at = stamp(at);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "api key", |conn| {
-                let run = |e| from_diesel("api key", e);
+            in_transaction(conn, |conn| {
                 diesel::update(
                     api_keys::table
                         .find(id.as_uuid())
                         .filter(api_keys::revoked_at.is_null()),
                 )
                 .set(api_keys::revoked_at.eq(at))
-                .execute(conn)
-                .map_err(run)?;
+                .execute(conn)?;
                 let row = api_keys::table
                     .find(id.as_uuid())
                     .select(ApiKeyRow::as_select())
                     .first(conn)
-                    .optional()
-                    .map_err(run)?
+                    .optional()?
                     .ok_or_else(|| not_found("api key", id.as_uuid()))?;
-                ApiKey::try_from(row)
+                decode(row)
             })
         })
         .await
@@ -129,9 +114,7 @@ impl ApiKeyRepository for PgApiKeys {
 
     async fn delete(&self, id: ApiKeyId) -> RepoResult<()> {
         blocking(&self.0, move |conn| {
-            let deleted = diesel::delete(api_keys::table.find(id.as_uuid()))
-                .execute(conn)
-                .map_err(|e| from_diesel("api key", e))?;
+            let deleted = diesel::delete(api_keys::table.find(id.as_uuid())).execute(conn)?;
             if deleted == 0 {
                 return Err(not_found("api key", id));
             }
@@ -144,17 +127,15 @@ impl ApiKeyRepository for PgApiKeys {
         let user = user_id.as_uuid();
         let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "api key", |conn| {
-                let run = |e| from_diesel("api key", e);
+            in_transaction(conn, |conn| {
                 let mine = api_keys::table.filter(api_keys::user_id.eq(user));
-                let total: i64 = mine.count().get_result(conn).map_err(run)?;
+                let total: i64 = mine.count().get_result(conn)?;
                 let rows = mine
                     .order((api_keys::created_at.asc(), api_keys::id.asc()))
                     .limit(limit)
                     .offset(offset)
                     .select(ApiKeyRow::as_select())
-                    .load(conn)
-                    .map_err(run)?;
+                    .load(conn)?;
                 to_page(rows, total)
             })
         })

@@ -7,12 +7,14 @@ use openbadges_domain::ports::*;
 use openbadges_domain::*;
 use uuid::Uuid;
 
-use crate::errors::from_diesel;
+use crate::errors::Failure;
 use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, limit_offset, not_found, to_page, TxError, INSERT_CHUNK};
+use super::{
+    blocking, decode, decode_all, in_transaction, limit_offset, not_found, to_page, INSERT_CHUNK,
+};
 
 /// Awards on PostgreSQL.
 pub(crate) struct PgAssertions(pub(crate) PgPool);
@@ -27,7 +29,7 @@ fn check_badge_classes(
     conn: &mut PgConnection,
     awards: &[Assertion],
     issuer_of: &mut IssuerOf,
-) -> RepoResult<()> {
+) -> Result<(), Failure> {
     for award in awards {
         let (badge_class_id, issuer_id) =
             (award.badge_class_id.as_uuid(), award.issuer_id.as_uuid());
@@ -38,8 +40,7 @@ fn check_badge_classes(
                     .find(badge_class_id)
                     .select(badge_classes::issuer_id)
                     .first::<Uuid>(conn)
-                    .optional()
-                    .map_err(|e| from_diesel("assertion", e))?;
+                    .optional()?;
                 issuer_of.insert(badge_class_id, issuer);
                 issuer
             }
@@ -49,7 +50,8 @@ fn check_badge_classes(
                 return Err(DomainError::MissingReference {
                     entity: "badge class",
                     id: badge_class_id.to_string(),
-                })
+                }
+                .into())
             }
             Some(issuer) if issuer != issuer_id => {
                 return Err(DomainError::invalid(
@@ -57,7 +59,8 @@ fn check_badge_classes(
                     format!(
                         "badge class {badge_class_id} belongs to issuer {issuer}, not {issuer_id}"
                     ),
-                ))
+                )
+                .into())
             }
             Some(_) => {}
         }
@@ -72,13 +75,12 @@ fn insert_assertions(
     conn: &mut PgConnection,
     awards: &[Assertion],
     issuer_of: &mut IssuerOf,
-) -> RepoResult<()> {
+) -> Result<(), Failure> {
     check_badge_classes(conn, awards, issuer_of)?;
     let rows: Vec<AssertionRow> = awards.iter().map(AssertionRow::from).collect();
     diesel::insert_into(assertions::table)
         .values(&rows)
-        .execute(conn)
-        .map_err(|e| from_diesel("assertion", e))?;
+        .execute(conn)?;
     Ok(())
 }
 
@@ -87,7 +89,7 @@ impl AssertionRepository for PgAssertions {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
         let award = assertion.clone();
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "assertion", |conn| {
+            in_transaction(conn, |conn| {
                 insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())
             })
         })
@@ -99,7 +101,7 @@ impl AssertionRepository for PgAssertions {
             return Ok(batch);
         }
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "assertion", |conn| {
+            in_transaction(conn, |conn| {
                 // Read out of the batch a statement's worth at a time.
                 let mut issuer_of = IssuerOf::new();
                 for chunk in batch.chunks(INSERT_CHUNK) {
@@ -107,7 +109,7 @@ impl AssertionRepository for PgAssertions {
                 }
                 Ok(())
             })?;
-            Ok(batch)
+            Ok::<_, Failure>(batch)
         })
         .await
     }
@@ -118,10 +120,9 @@ impl AssertionRepository for PgAssertions {
                 .find(id.as_uuid())
                 .select(AssertionRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("assertion", e))?
-                .ok_or_else(|| not_found("assertion", id))?
-                .try_into()
+                .optional()?
+                .ok_or_else(|| not_found("assertion", id))
+                .and_then(decode)
         })
         .await
     }
@@ -144,8 +145,7 @@ impl AssertionRepository for PgAssertions {
                     assertions::updated_at.eq(row.updated_at),
                     assertions::issued_credential.eq(&row.issued_credential),
                 ))
-                .execute(conn)
-                .map_err(|e| from_diesel("assertion", e))?;
+                .execute(conn)?;
             if changed == 0 {
                 return Err(not_found("assertion", row.id));
             }
@@ -164,8 +164,7 @@ impl AssertionRepository for PgAssertions {
         let expected = from.as_str();
         let (status, reason, changed_at) = status_columns(to);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "assertion", |conn| {
-                let run = |e| from_diesel("assertion", e);
+            in_transaction(conn, |conn| {
                 // The status read is part of the condition: a change made
                 // since (a revocation) is never overwritten.
                 let changed = diesel::update(
@@ -179,8 +178,7 @@ impl AssertionRepository for PgAssertions {
                     assertions::status_changed_at.eq(changed_at),
                     assertions::updated_at.eq(stamp(at)),
                 ))
-                .execute(conn)
-                .map_err(run)?;
+                .execute(conn)?;
                 if changed == 1 {
                     return Ok(());
                 }
@@ -188,8 +186,7 @@ impl AssertionRepository for PgAssertions {
                     .find(id.as_uuid())
                     .select(assertions::status)
                     .first(conn)
-                    .optional()
-                    .map_err(run)?;
+                    .optional()?;
                 match now {
                     None => Err(not_found("assertion", id.as_uuid())),
                     Some(now) => Err(DomainError::Stale {
@@ -197,7 +194,8 @@ impl AssertionRepository for PgAssertions {
                         id: id.to_string(),
                         expected: expected.to_string(),
                         actual: now,
-                    }),
+                    }
+                    .into()),
                 }
             })
         })
@@ -206,9 +204,7 @@ impl AssertionRepository for PgAssertions {
 
     async fn delete(&self, id: AssertionId) -> RepoResult<()> {
         blocking(&self.0, move |conn| {
-            let deleted = diesel::delete(assertions::table.find(id.as_uuid()))
-                .execute(conn)
-                .map_err(|e| from_diesel("assertion", e))?;
+            let deleted = diesel::delete(assertions::table.find(id.as_uuid())).execute(conn)?;
             if deleted == 0 {
                 return Err(not_found("assertion", id));
             }
@@ -225,22 +221,17 @@ impl AssertionRepository for PgAssertions {
         let filter = filter.clone();
         let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "assertion", |conn| {
-                let run = |e| from_diesel("assertion", e);
+            in_transaction(conn, |conn| {
                 let rows = assertion_query(&filter)
                     .order((assertions::created_at.asc(), assertions::id.asc()))
                     .limit(limit)
                     .offset(offset)
                     .select(AssertionRow::as_select())
-                    .load(conn)
-                    .map_err(run)?;
+                    .load(conn)?;
                 // A page that is not full tells the total: no `COUNT(*)` then.
                 let total = match page.total_from(rows.len()) {
                     Some(total) => i64::try_from(total).unwrap_or(i64::MAX),
-                    None => assertion_query(&filter)
-                        .count()
-                        .get_result(conn)
-                        .map_err(run)?,
+                    None => assertion_query(&filter).count().get_result(conn)?,
                 };
                 to_page(rows, total)
             })
@@ -260,8 +251,7 @@ impl AssertionRepository for PgAssertions {
         blocking(&self.0, move |conn| {
             // One snapshot: the keys of an owner's awards and the awards
             // loaded by those keys agree.
-            in_snapshot(conn, "assertion", |conn| {
-                let run = |e| from_diesel("assertion", e);
+            in_snapshot(conn, |conn| {
                 // When it expects few matches, the planner prefers a bitmap
                 // scan and a sort of every match after the cursor to an
                 // index scan in list order that stops after `limit` rows;
@@ -269,16 +259,13 @@ impl AssertionRepository for PgAssertions {
                 // deeper a large list is walked. Each index seeked here
                 // ends in (created_at, id), so without the sort the plan is
                 // always the ordered scan.
-                diesel::sql_query("SET LOCAL enable_sort = off")
-                    .execute(conn)
-                    .map_err(run)?;
+                diesel::sql_query("SET LOCAL enable_sort = off").execute(conn)?;
                 let rows = match seek(conn, filter)? {
                     Seek::Nothing => Vec::new(),
                     Seek::Range(filter) => after_cursor(assertion_query(&filter), after)
                         .select(AssertionRow::as_select())
                         .limit(limit)
-                        .load(conn)
-                        .map_err(run)?,
+                        .load(conn)?,
                     Seek::Issuers(owned) => {
                         let mut keys: Vec<(DateTime<Utc>, Uuid)> = Vec::new();
                         for issuer in owned {
@@ -291,8 +278,7 @@ impl AssertionRepository for PgAssertions {
                                 )
                                 .select((assertions::created_at, assertions::id))
                                 .limit(limit)
-                                .load::<(DateTime<Utc>, Uuid)>(conn)
-                                .map_err(run)?,
+                                .load::<(DateTime<Utc>, Uuid)>(conn)?,
                             );
                         }
                         keys.sort_unstable();
@@ -301,8 +287,7 @@ impl AssertionRepository for PgAssertions {
                         let rows = assertions::table
                             .filter(assertions::id.eq_any(ids))
                             .select(AssertionRow::as_select())
-                            .load(conn)
-                            .map_err(run)?;
+                            .load(conn)?;
                         let mut awards = rows
                             .into_iter()
                             .map(Assertion::try_from)
@@ -311,7 +296,7 @@ impl AssertionRepository for PgAssertions {
                         return Ok(awards);
                     }
                 };
-                rows.into_iter().map(Assertion::try_from).collect()
+                decode_all(rows)
             })
         })
         .await
@@ -343,17 +328,12 @@ fn assertion_query(filter: &AssertionFilter) -> assertions::BoxedQuery<'static, 
 /// statement sees the same snapshot.
 fn in_snapshot<T>(
     conn: &mut PgConnection,
-    entity: &'static str,
-    work: impl FnOnce(&mut PgConnection) -> RepoResult<T>,
-) -> RepoResult<T> {
+    work: impl FnOnce(&mut PgConnection) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     conn.build_transaction()
         .repeatable_read()
         .read_only()
-        .run::<T, TxError, _>(|conn| work(conn).map_err(TxError::Domain))
-        .map_err(|e| match e {
-            TxError::Domain(e) => e,
-            TxError::Diesel(e) => from_diesel(entity, e),
-        })
+        .run(work)
 }
 
 /// How a cursor page is read: always by seeking one index range that ends
@@ -376,15 +356,13 @@ enum Seek {
 /// $1 AND issuer_id = $2` may read the badge class's awards through a
 /// bitmap and sort them; and awards of an owner's issuers lie in several
 /// ranges, which no single index scan returns in list order.
-fn seek(conn: &mut PgConnection, mut filter: AssertionFilter) -> RepoResult<Seek> {
-    let run = |e| from_diesel("assertion", e);
+fn seek(conn: &mut PgConnection, mut filter: AssertionFilter) -> Result<Seek, Failure> {
     if let Some(badge) = filter.badge_class_id {
         let issuer: Option<Uuid> = badge_classes::table
             .find(badge.as_uuid())
             .select(badge_classes::issuer_id)
             .first(conn)
-            .optional()
-            .map_err(run)?;
+            .optional()?;
         match issuer {
             None => return Ok(Seek::Nothing),
             Some(issuer)
@@ -403,8 +381,7 @@ fn seek(conn: &mut PgConnection, mut filter: AssertionFilter) -> RepoResult<Seek
                 .find(issuer.as_uuid())
                 .filter(issuers::owner_id.eq(owner.as_uuid())),
         ))
-        .get_result(conn)
-        .map_err(run)?;
+        .get_result(conn)?;
         if !owned {
             return Ok(Seek::Nothing);
         }
@@ -419,8 +396,7 @@ fn seek(conn: &mut PgConnection, mut filter: AssertionFilter) -> RepoResult<Seek
             let owned = issuers::table
                 .filter(issuers::owner_id.eq(owner.as_uuid()))
                 .select(issuers::id)
-                .load(conn)
-                .map_err(run)?;
+                .load(conn)?;
             Ok(Seek::Issuers(owned))
         }
         // A recipient's awards are few: their index, the owner a filter.

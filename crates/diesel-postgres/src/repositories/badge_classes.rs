@@ -5,12 +5,11 @@ use openbadges_domain::*;
 
 use openbadges_store_support::refusals::has_awards;
 
-use crate::errors::from_diesel;
 use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, limit_offset, not_found, to_page};
+use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
 
 /// Badge classes on PostgreSQL.
 pub(crate) struct PgBadgeClasses(pub(crate) PgPool);
@@ -20,24 +19,22 @@ impl BadgeClassRepository for PgBadgeClasses {
     async fn create(&self, badge_class: &BadgeClass) -> RepoResult<()> {
         let row = BadgeClassRow::from(badge_class);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "badge class", |conn| {
-                let run = |e| from_diesel("badge class", e);
+            in_transaction(conn, |conn| {
                 let issuer: i64 = issuers::table
                     .find(row.issuer_id)
                     .count()
-                    .get_result(conn)
-                    .map_err(run)?;
+                    .get_result(conn)?;
                 if issuer == 0 {
                     return Err(DomainError::MissingReference {
                         entity: "issuer",
                         id: row.issuer_id.to_string(),
-                    });
+                    }
+                    .into());
                 }
                 diesel::insert_into(badge_classes::table)
                     .values(&row)
-                    .execute(conn)
-                    .map(drop)
-                    .map_err(run)
+                    .execute(conn)?;
+                Ok(())
             })
         })
         .await
@@ -49,10 +46,9 @@ impl BadgeClassRepository for PgBadgeClasses {
                 .find(id.as_uuid())
                 .select(BadgeClassRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("badge class", e))?
-                .ok_or_else(|| not_found("badge class", id))?
-                .try_into()
+                .optional()?
+                .ok_or_else(|| not_found("badge class", id))
+                .and_then(decode)
         })
         .await
     }
@@ -73,8 +69,7 @@ impl BadgeClassRepository for PgBadgeClasses {
                     badge_classes::achievement_type.eq(&row.achievement_type),
                     badge_classes::updated_at.eq(row.updated_at),
                 ))
-                .execute(conn)
-                .map_err(|e| from_diesel("badge class", e))?;
+                .execute(conn)?;
             if changed == 0 {
                 return Err(not_found("badge class", row.id));
             }
@@ -86,20 +81,17 @@ impl BadgeClassRepository for PgBadgeClasses {
     async fn delete(&self, id: BadgeClassId, mode: DeleteMode) -> RepoResult<()> {
         let id = id.as_uuid();
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "badge class", |conn| {
-                let run = |e| from_diesel("badge class", e);
+            in_transaction(conn, |conn| {
                 let awards = assertions::table.filter(assertions::badge_class_id.eq(id));
                 if mode == DeleteMode::Restrict {
-                    let awarded: i64 = awards.count().get_result(conn).map_err(run)?;
+                    let awarded: i64 = awards.count().get_result(conn)?;
                     if awarded > 0 {
-                        return Err(has_awards("badge class", id, awarded));
+                        return Err(has_awards("badge class", id, awarded).into());
                     }
                 } else {
-                    diesel::delete(awards).execute(conn).map_err(run)?;
+                    diesel::delete(awards).execute(conn)?;
                 }
-                let deleted = diesel::delete(badge_classes::table.find(id))
-                    .execute(conn)
-                    .map_err(run)?;
+                let deleted = diesel::delete(badge_classes::table.find(id)).execute(conn)?;
                 if deleted == 0 {
                     return Err(not_found("badge class", id));
                 }
@@ -117,7 +109,7 @@ impl BadgeClassRepository for PgBadgeClasses {
         let issuer = filter.issuer_id.map(|i| i.as_uuid());
         let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "badge class", |conn| {
+            in_transaction(conn, |conn| {
                 let query = || {
                     let mut query = badge_classes::table.into_boxed();
                     if let Some(issuer) = issuer {
@@ -125,15 +117,13 @@ impl BadgeClassRepository for PgBadgeClasses {
                     }
                     query
                 };
-                let run = |e| from_diesel("badge class", e);
-                let total: i64 = query().count().get_result(conn).map_err(run)?;
+                let total: i64 = query().count().get_result(conn)?;
                 let rows = query()
                     .order((badge_classes::created_at.asc(), badge_classes::id.asc()))
                     .limit(limit)
                     .offset(offset)
                     .select(BadgeClassRow::as_select())
-                    .load(conn)
-                    .map_err(run)?;
+                    .load(conn)?;
                 to_page(rows, total)
             })
         })

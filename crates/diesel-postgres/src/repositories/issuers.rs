@@ -5,12 +5,11 @@ use openbadges_domain::*;
 
 use openbadges_store_support::refusals::has_awards;
 
-use crate::errors::from_diesel;
 use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, limit_offset, not_found, to_page};
+use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
 
 /// Issuers on PostgreSQL.
 pub(crate) struct PgIssuers(pub(crate) PgPool);
@@ -22,9 +21,8 @@ impl IssuerRepository for PgIssuers {
         blocking(&self.0, move |conn| {
             diesel::insert_into(issuers::table)
                 .values(&row)
-                .execute(conn)
-                .map(drop)
-                .map_err(|e| from_diesel("issuer", e))
+                .execute(conn)?;
+            Ok(())
         })
         .await
     }
@@ -35,10 +33,9 @@ impl IssuerRepository for PgIssuers {
                 .find(id.as_uuid())
                 .select(IssuerRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("issuer", e))?
-                .ok_or_else(|| not_found("issuer", id))?
-                .try_into()
+                .optional()?
+                .ok_or_else(|| not_found("issuer", id))
+                .and_then(decode)
         })
         .await
     }
@@ -55,8 +52,7 @@ impl IssuerRepository for PgIssuers {
                     issuers::image.eq(&row.image),
                     issuers::updated_at.eq(row.updated_at),
                 ))
-                .execute(conn)
-                .map_err(|e| from_diesel("issuer", e))?;
+                .execute(conn)?;
             if changed == 0 {
                 return Err(not_found("issuer", row.id));
             }
@@ -68,13 +64,8 @@ impl IssuerRepository for PgIssuers {
     async fn delete(&self, id: IssuerId, mode: DeleteMode) -> RepoResult<()> {
         let id = id.as_uuid();
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "issuer", |conn| {
-                let run = |e| from_diesel("issuer", e);
-                let exists: i64 = issuers::table
-                    .find(id)
-                    .count()
-                    .get_result(conn)
-                    .map_err(run)?;
+            in_transaction(conn, |conn| {
+                let exists: i64 = issuers::table.find(id).count().get_result(conn)?;
                 if exists == 0 {
                     return Err(not_found("issuer", id));
                 }
@@ -82,22 +73,17 @@ impl IssuerRepository for PgIssuers {
                     let awarded: i64 = assertions::table
                         .filter(assertions::issuer_id.eq(id))
                         .count()
-                        .get_result(conn)
-                        .map_err(run)?;
+                        .get_result(conn)?;
                     if awarded > 0 {
-                        return Err(has_awards("issuer", id, awarded));
+                        return Err(has_awards("issuer", id, awarded).into());
                     }
                 } else {
                     diesel::delete(assertions::table.filter(assertions::issuer_id.eq(id)))
-                        .execute(conn)
-                        .map_err(run)?;
+                        .execute(conn)?;
                 }
                 diesel::delete(badge_classes::table.filter(badge_classes::issuer_id.eq(id)))
-                    .execute(conn)
-                    .map_err(run)?;
-                diesel::delete(issuers::table.find(id))
-                    .execute(conn)
-                    .map_err(run)?;
+                    .execute(conn)?;
+                diesel::delete(issuers::table.find(id)).execute(conn)?;
                 Ok(())
             })
         })
@@ -108,7 +94,7 @@ impl IssuerRepository for PgIssuers {
         let owner = filter.owner_id.map(|o| o.as_uuid());
         let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "issuer", |conn| {
+            in_transaction(conn, |conn| {
                 let query = || {
                     let mut query = issuers::table.into_boxed();
                     if let Some(owner) = owner {
@@ -116,15 +102,13 @@ impl IssuerRepository for PgIssuers {
                     }
                     query
                 };
-                let run = |e| from_diesel("issuer", e);
-                let total: i64 = query().count().get_result(conn).map_err(run)?;
+                let total: i64 = query().count().get_result(conn)?;
                 let rows = query()
                     .order((issuers::created_at.asc(), issuers::id.asc()))
                     .limit(limit)
                     .offset(offset)
                     .select(IssuerRow::as_select())
-                    .load(conn)
-                    .map_err(run)?;
+                    .load(conn)?;
                 to_page(rows, total)
             })
         })

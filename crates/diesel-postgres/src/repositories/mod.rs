@@ -16,7 +16,7 @@ use openbadges_domain::*;
 
 use openbadges_store_support::pages::{limit_offset, total};
 
-use crate::errors::{from_diesel, from_pool};
+use crate::errors::{from_pool, Failure};
 use crate::pool::PgPool;
 
 /// Awards inserted per statement. PostgreSQL caps bind parameters at 65,535
@@ -35,7 +35,7 @@ const OUTAGE_CHECKOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 pub(crate) async fn blocking<T, F>(pool: &PgPool, work: F) -> RepoResult<T>
 where
     T: Send + 'static,
-    F: FnOnce(&mut PgConnection) -> RepoResult<T> + Send + 'static,
+    F: FnOnce(&mut PgConnection) -> Result<T, Failure> + Send + 'static,
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
@@ -49,7 +49,7 @@ where
             pool.get()
         }
         .map_err(from_pool)?;
-        let outcome = work(&mut conn);
+        let outcome = work(&mut conn).map_err(DomainError::from);
         if matches!(
             outcome,
             Err(DomainError::Unavailable(_) | DomainError::Internal(_))
@@ -62,40 +62,40 @@ where
     .map_err(|e| DomainError::Internal(format!("database task failed: {e}")))?
 }
 
-/// Runs `work` in a transaction; diesel errors are mapped with `entity`.
+/// Runs `work` in a transaction.
 fn in_transaction<T>(
     conn: &mut PgConnection,
-    entity: &'static str,
-    work: impl FnOnce(&mut PgConnection) -> RepoResult<T>,
-) -> RepoResult<T> {
-    conn.transaction::<T, TxError, _>(|conn| work(conn).map_err(TxError::Domain))
-        .map_err(|e| match e {
-            TxError::Domain(e) => e,
-            TxError::Diesel(e) => from_diesel(entity, e),
-        })
+    work: impl FnOnce(&mut PgConnection) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    conn.transaction(work)
 }
 
-/// Lets a transaction closure return domain errors while diesel can still
-/// report commit failures.
-enum TxError {
-    Domain(DomainError),
-    Diesel(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Diesel(e)
-    }
-}
-
-fn not_found(entity: &'static str, id: impl ToString) -> DomainError {
+fn not_found(entity: &'static str, id: impl ToString) -> Failure {
     DomainError::NotFound {
         entity,
         id: id.to_string(),
     }
+    .into()
 }
 
-fn to_page<R, T>(rows: Vec<R>, count: i64) -> RepoResult<Page<T>>
+/// Decodes a row read back; a row that does not decode fails the unit of
+/// work.
+fn decode<R, T>(row: R) -> Result<T, Failure>
+where
+    T: TryFrom<R, Error = DomainError>,
+{
+    Ok(T::try_from(row)?)
+}
+
+/// Decodes rows read back.
+fn decode_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, Failure>
+where
+    T: TryFrom<R, Error = DomainError>,
+{
+    rows.into_iter().map(decode).collect()
+}
+
+fn to_page<R, T>(rows: Vec<R>, count: i64) -> Result<Page<T>, Failure>
 where
     T: TryFrom<R, Error = DomainError>,
 {

@@ -3,12 +3,11 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
-use crate::errors::from_diesel;
 use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, limit_offset, not_found, to_page};
+use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
 
 /// Signing keys on PostgreSQL.
 pub(crate) struct PgSigningKeys(pub(crate) PgPool);
@@ -20,9 +19,8 @@ impl SigningKeyRepository for PgSigningKeys {
         blocking(&self.0, move |conn| {
             diesel::insert_into(signing_keys::table)
                 .values(&row)
-                .execute(conn)
-                .map(drop)
-                .map_err(|e| from_diesel("signing key", e))
+                .execute(conn)?;
+            Ok(())
         })
         .await
     }
@@ -33,10 +31,9 @@ impl SigningKeyRepository for PgSigningKeys {
                 .find(id.as_uuid())
                 .select(SigningKeyRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("signing key", e))?
-                .ok_or_else(|| not_found("signing key", id))?
-                .try_into()
+                .optional()?
+                .ok_or_else(|| not_found("signing key", id))
+                .and_then(decode)
         })
         .await
     }
@@ -53,9 +50,8 @@ impl SigningKeyRepository for PgSigningKeys {
                 .filter(signing_keys::status.eq("active"))
                 .select(SigningKeyRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("signing key", e))?
-                .map(SigningKey::try_from)
+                .optional()?
+                .map(decode)
                 .transpose()
         })
         .await
@@ -67,10 +63,9 @@ impl SigningKeyRepository for PgSigningKeys {
                 .filter(signing_keys::issuer_id.eq(issuer_id.as_uuid()))
                 .order((signing_keys::created_at.asc(), signing_keys::id.asc()))
                 .select(SigningKeyRow::as_select())
-                .load(conn)
-                .map_err(|e| from_diesel("signing key", e))?
+                .load(conn)?
                 .into_iter()
-                .map(SigningKey::try_from)
+                .map(decode)
                 .collect()
         })
         .await
@@ -79,17 +74,15 @@ impl SigningKeyRepository for PgSigningKeys {
     async fn list_verifying(&self, page: PageRequest) -> RepoResult<Page<SigningKey>> {
         let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "signing key", |conn| {
-                let run = |e| from_diesel("signing key", e);
+            in_transaction(conn, |conn| {
                 let verifying = || signing_keys::table.filter(signing_keys::status.ne("revoked"));
-                let total: i64 = verifying().count().get_result(conn).map_err(run)?;
+                let total: i64 = verifying().count().get_result(conn)?;
                 let rows = verifying()
                     .order((signing_keys::created_at.asc(), signing_keys::id.asc()))
                     .limit(limit)
                     .offset(offset)
                     .select(SigningKeyRow::as_select())
-                    .load(conn)
-                    .map_err(run)?;
+                    .load(conn)?;
                 to_page(rows, total)
             })
         })
@@ -99,8 +92,7 @@ impl SigningKeyRepository for PgSigningKeys {
     async fn rotate(&self, new: &SigningKey) -> RepoResult<()> {
         let row = SigningKeyRow::from(new);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "signing key", |conn| {
-                let run = |e| from_diesel("signing key", e);
+            in_transaction(conn, |conn| {
                 diesel::update(
                     signing_keys::table
                         .filter(signing_keys::issuer_id.eq(row.issuer_id))
@@ -111,13 +103,11 @@ impl SigningKeyRepository for PgSigningKeys {
                     signing_keys::status.eq("retired"),
                     signing_keys::retired_at.eq(row.created_at),
                 ))
-                .execute(conn)
-                .map_err(run)?;
+                .execute(conn)?;
                 diesel::insert_into(signing_keys::table)
                     .values(&row)
-                    .execute(conn)
-                    .map(drop)
-                    .map_err(run)
+                    .execute(conn)?;
+                Ok(())
             })
         })
         .await
@@ -130,8 +120,7 @@ impl SigningKeyRepository for PgSigningKeys {
                     signing_keys::status.eq("revoked"),
                     signing_keys::revoked_at.eq(at.as_datetime()),
                 ))
-                .execute(conn)
-                .map_err(|e| from_diesel("signing key", e))?;
+                .execute(conn)?;
             if changed == 0 {
                 return Err(not_found("signing key", id));
             }

@@ -5,13 +5,14 @@ use openbadges_domain::*;
 use uuid::Uuid;
 
 use openbadges_store_support::codes::flagged_status;
+use openbadges_store_support::pages::total;
 
-use crate::errors::from_diesel;
+use crate::errors::Failure;
 use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, not_found};
+use super::{blocking, decode, in_transaction, not_found};
 
 /// Status lists on PostgreSQL.
 pub(crate) struct PgStatusLists(pub(crate) PgPool);
@@ -38,17 +39,17 @@ impl StatusListRepository for PgStatusLists {
         let capacity = i32::try_from(capacity)
             .map_err(|_| DomainError::invalid("capacity", "must fit in 31 bits"))?;
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "status list", |conn| {
+            in_transaction(conn, |conn| {
                 let issuer_exists: i64 = issuers::table
                     .find(issuer_id.as_uuid())
                     .count()
-                    .get_result(conn)
-                    .map_err(|e| from_diesel("issuer", e))?;
+                    .get_result(conn)?;
                 if issuer_exists == 0 {
                     return Err(DomainError::MissingReference {
                         entity: "issuer",
                         id: issuer_id.to_string(),
-                    });
+                    }
+                    .into());
                 }
                 let mut slots = Vec::with_capacity(count as usize);
                 // FOR UPDATE: a concurrent allocator waits here, then sees
@@ -61,15 +62,13 @@ impl StatusListRepository for PgStatusLists {
                     .select(StatusListRow::as_select())
                     .for_update()
                     .first(conn)
-                    .optional()
-                    .map_err(|e| from_diesel("status list", e))?;
+                    .optional()?;
                 if let Some(row) = open {
                     let wanted = i32::try_from(count).unwrap_or(i32::MAX);
                     let taken = wanted.min(row.capacity - row.allocated);
                     diesel::update(status_lists::table.find(row.id))
                         .set(status_lists::allocated.eq(row.allocated + taken))
-                        .execute(conn)
-                        .map_err(|e| from_diesel("status list", e))?;
+                        .execute(conn)?;
                     for index in row.allocated..row.allocated + taken {
                         slots.push(StatusSlot {
                             list_id: row.id.into(),
@@ -88,8 +87,7 @@ impl StatusListRepository for PgStatusLists {
                     };
                     diesel::insert_into(status_lists::table)
                         .values(&row)
-                        .execute(conn)
-                        .map_err(|e| from_diesel("status list", e))?;
+                        .execute(conn)?;
                     for index in 0..row.allocated {
                         slots.push(StatusSlot {
                             list_id: row.id.into(),
@@ -109,10 +107,9 @@ impl StatusListRepository for PgStatusLists {
                 .find(id.as_uuid())
                 .select(StatusListRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("status list", e))?
-                .ok_or_else(|| not_found("status list", id))?
-                .try_into()
+                .optional()?
+                .ok_or_else(|| not_found("status list", id))
+                .and_then(decode)
         })
         .await
     }
@@ -123,10 +120,9 @@ impl StatusListRepository for PgStatusLists {
                 .filter(status_lists::issuer_id.eq(issuer_id.as_uuid()))
                 .order((status_lists::created_at.asc(), status_lists::id.asc()))
                 .select(StatusListRow::as_select())
-                .load(conn)
-                .map_err(|e| from_diesel("status list", e))?
+                .load(conn)?
                 .into_iter()
-                .map(StatusList::try_from)
+                .map(decode)
                 .collect()
         })
         .await
@@ -140,9 +136,12 @@ impl StatusListRepository for PgStatusLists {
                 .filter(assertions::status.eq(flagged_status(purpose)))
                 .order(assertions::status_index.asc())
                 .select(assertions::status_index)
-                .load(conn)
-                .map_err(|e| from_diesel("status list", e))?;
-            indices.into_iter().flatten().map(to_index).collect()
+                .load(conn)?;
+            Ok(indices
+                .into_iter()
+                .flatten()
+                .map(to_index)
+                .collect::<RepoResult<_>>()?)
         })
         .await
     }
@@ -159,10 +158,9 @@ impl StatusListRepository for PgStatusLists {
                 .filter(assertions::status.eq(flagged_status(purpose)))
                 .order((assertions::created_at.asc(), assertions::id.asc()))
                 .select(AssertionRow::as_select())
-                .load(conn)
-                .map_err(|e| from_diesel("assertion", e))?
+                .load(conn)?
                 .into_iter()
-                .map(Assertion::try_from)
+                .map(decode)
                 .collect()
         })
         .await
@@ -170,15 +168,14 @@ impl StatusListRepository for PgStatusLists {
 
     async fn counts(&self, id: StatusListId) -> RepoResult<StatusCounts> {
         blocking(&self.0, move |conn| {
-            let mut count = |status: &str| -> RepoResult<u64> {
+            let mut count = |status: &str| -> Result<u64, Failure> {
                 let n: i64 = assertions::table
                     .filter(assertions::status_list_id.eq(id.as_uuid()))
                     .filter(flagged_rows())
                     .filter(assertions::status.eq(status))
                     .count()
-                    .get_result(conn)
-                    .map_err(|e| from_diesel("status list", e))?;
-                Ok(u64::try_from(n).unwrap_or(0))
+                    .get_result(conn)?;
+                Ok(total(n)?)
             };
             Ok(StatusCounts {
                 revoked: count("revoked")?,

@@ -3,12 +3,11 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
-use crate::errors::from_diesel;
 use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, in_transaction, limit_offset, not_found, to_page};
+use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
 
 /// Users on PostgreSQL.
 pub(crate) struct PgUsers(pub(crate) PgPool);
@@ -20,9 +19,8 @@ impl UserRepository for PgUsers {
         blocking(&self.0, move |conn| {
             diesel::insert_into(users::table)
                 .values(&row)
-                .execute(conn)
-                .map(drop)
-                .map_err(|e| from_diesel("user", e))
+                .execute(conn)?;
+            Ok(())
         })
         .await
     }
@@ -33,10 +31,9 @@ impl UserRepository for PgUsers {
                 .find(id.as_uuid())
                 .select(UserRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("user", e))?
-                .ok_or_else(|| not_found("user", id))?
-                .try_into()
+                .optional()?
+                .ok_or_else(|| not_found("user", id))
+                .and_then(decode)
         })
         .await
     }
@@ -48,9 +45,8 @@ impl UserRepository for PgUsers {
                 .filter(users::username.eq(username))
                 .select(UserRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("user", e))?
-                .map(User::try_from)
+                .optional()?
+                .map(decode)
                 .transpose()
         })
         .await
@@ -63,9 +59,8 @@ impl UserRepository for PgUsers {
                 .filter(users::email.eq(email))
                 .select(UserRow::as_select())
                 .first(conn)
-                .optional()
-                .map_err(|e| from_diesel("user", e))?
-                .map(User::try_from)
+                .optional()?
+                .map(decode)
                 .transpose()
         })
         .await
@@ -85,10 +80,9 @@ impl UserRepository for PgUsers {
                 ))
                 .returning(UserRow::as_returning())
                 .get_result(conn)
-                .optional()
-                .map_err(|e| from_diesel("user", e))?
+                .optional()?
                 .ok_or_else(|| not_found("user", id.as_uuid()))?;
-            User::try_from(row)
+            decode(row)
         })
         .await
     }
@@ -96,9 +90,7 @@ impl UserRepository for PgUsers {
     async fn delete(&self, id: UserId) -> RepoResult<()> {
         blocking(&self.0, move |conn| {
             // The foreign keys remove the user's keys and clear issuer owners.
-            let deleted = diesel::delete(users::table.find(id.as_uuid()))
-                .execute(conn)
-                .map_err(|e| from_diesel("user", e))?;
+            let deleted = diesel::delete(users::table.find(id.as_uuid())).execute(conn)?;
             if deleted == 0 {
                 return Err(not_found("user", id));
             }
@@ -110,16 +102,14 @@ impl UserRepository for PgUsers {
     async fn list(&self, page: PageRequest) -> RepoResult<Page<User>> {
         let (limit, offset) = limit_offset(page);
         blocking(&self.0, move |conn| {
-            in_transaction(conn, "user", |conn| {
-                let run = |e| from_diesel("user", e);
-                let total: i64 = users::table.count().get_result(conn).map_err(run)?;
+            in_transaction(conn, |conn| {
+                let total: i64 = users::table.count().get_result(conn)?;
                 let rows = users::table
                     .order((users::created_at.asc(), users::id.asc()))
                     .limit(limit)
                     .offset(offset)
                     .select(UserRow::as_select())
-                    .load(conn)
-                    .map_err(run)?;
+                    .load(conn)?;
                 to_page(rows, total)
             })
         })
