@@ -16,7 +16,7 @@ use std::time::Duration;
 use log::LevelFilter;
 use openbadges_diesel_postgres::PgOptions;
 use openbadges_diesel_sqlite::{SqliteOptions, SyncMode};
-use openbadges_domain::ports::Backend;
+use openbadges_domain::operations::Backend;
 
 use crate::logging::LogFormat;
 

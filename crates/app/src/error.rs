@@ -27,7 +27,11 @@ impl ResponseError for ApiError {
         match &self.0 {
             DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
             DomainError::Validation(_) => StatusCode::BAD_REQUEST,
-            DomainError::Conflict(_) => StatusCode::CONFLICT,
+            DomainError::Conflict(_)
+            | DomainError::HasDependants { .. }
+            | DomainError::Duplicate { .. }
+            | DomainError::Stale { .. }
+            | DomainError::ConcurrentChange => StatusCode::CONFLICT,
             DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
             DomainError::MissingReference { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             DomainError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -52,6 +56,39 @@ impl ResponseError for ApiError {
                 log::warn!("storage unavailable: {detail}");
                 json!({ "error": reason, "message": "the database is unavailable; retry later" })
             }
+            // The sentences clients read, one per condition, whichever
+            // store reported it.
+            DomainError::HasDependants {
+                entity,
+                id,
+                dependants,
+                count,
+            } => json!({
+                "error": reason,
+                "message": format!(
+                    "{entity} {id} still has {dependants} ({count}); revoke or delete them \
+                     first, or delete with cascade"
+                ),
+            }),
+            DomainError::Duplicate { entity, field } => json!({
+                "error": reason,
+                "message": format!("{entity} with this {field} already exists"),
+            }),
+            DomainError::Stale {
+                entity,
+                id,
+                expected,
+                actual,
+            } => json!({
+                "error": reason,
+                "message": format!(
+                    "{entity} {id} is {actual} now, no longer {expected}; read it again"
+                ),
+            }),
+            DomainError::ConcurrentChange => json!({
+                "error": reason,
+                "message": "a related record was changed at the same time; retry",
+            }),
             other => json!({ "error": reason, "message": other.to_string() }),
         };
         HttpResponse::build(status).json(body)

@@ -2,7 +2,8 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use openbadges_domain::ports::{Backend, RepoResult};
+use openbadges_domain::operations::Backend;
+use openbadges_domain::ports::RepoResult;
 use openbadges_domain::DomainError;
 use serde_json::json;
 

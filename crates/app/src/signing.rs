@@ -336,7 +336,7 @@ impl Signing {
         }
         match self.make_key(issuer, algorithm, false).await {
             Ok(key) => Ok(key),
-            Err(DomainError::Conflict(_)) => keys
+            Err(DomainError::Duplicate { .. }) => keys
                 .active(issuer, algorithm)
                 .await?
                 .ok_or_else(|| DomainError::Internal("the active key vanished".to_owned())),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use openbadges_diesel_postgres::{PgOptions, PgStore};
 use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
-use openbadges_domain::ports::{StartupError, StartupFailure, Store};
+use openbadges_domain::operations::{StartupError, StartupFailure};
+use openbadges_domain::ports::Store;
 
 use crate::config::DatabaseSettings;
 

@@ -1,51 +1,77 @@
-//! The one place where diesel and r2d2 errors become domain errors or startup
-//! failures: nothing of diesel crosses a port.
+//! Error policy of the PostgreSQL adapter, in one place, as the SQLite
+//! adapter's.
+//!
+//! * No diesel, r2d2 or libpq type leaves this crate. Repository work fails
+//!   with a [`Failure`], which `?` builds from either kind of error and
+//!   which becomes a [`DomainError`] at the port; connecting and migrating
+//!   fail with a [`StartupError`] classified for the operator.
+//! * `NotFound` and `MissingReference` are decided by the repositories, which
+//!   know the entity and id; they are never guessed from a diesel error.
+//! * A unique violation is a `Duplicate` named by the shared constraint
+//!   table, a foreign key that still fires a `ConcurrentChange`; a closed
+//!   connection, a serialization failure or a read-only server is
+//!   `Unavailable`; everything else is `Internal`.
+//! * Messages never carry the database's detail line: it repeats bind
+//!   values, which can be key hashes.
 
 use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
-use openbadges_domain::ports::{StartupError, StartupFailure};
+use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::DomainError;
+use openbadges_store_support::constraints::duplicate_of_constraint;
 
 use crate::url::Redactor;
 
-/// Friendly names for the unique constraints of the schema. The database's
-/// own message is not passed on: its detail line repeats the value, which
-/// can be a key hash.
-fn unique_message(constraint: Option<&str>) -> &'static str {
-    match constraint {
-        Some("users_username_key") => "username is already taken",
-        Some("users_email_key") => "email is already used by another user",
-        Some("api_keys_key_hash_key") => "an identical API key already exists",
-        Some("signing_keys_one_active_idx") => {
-            "the issuer already has an active key of this algorithm"
-        }
-        Some(name) if name.ends_with("_pkey") => "an entity with this id already exists",
-        _ => "a unique value is already taken",
+/// A failure inside one unit of database work: either a diesel error still
+/// to be classified, or a decision the repository already made (not found,
+/// missing reference, validation). Transactions roll back on either.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Diesel or PostgreSQL failed.
+    Query(DieselError),
+    /// The repository refused the operation.
+    Domain(DomainError),
+}
+
+impl From<DieselError> for Failure {
+    fn from(err: DieselError) -> Self {
+        Self::Query(err)
     }
 }
 
-/// Maps a query error. `entity` names what the statement was about.
-pub(crate) fn from_diesel(entity: &'static str, error: DieselError) -> DomainError {
+impl From<DomainError> for Failure {
+    fn from(err: DomainError) -> Self {
+        Self::Domain(err)
+    }
+}
+
+impl From<Failure> for DomainError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Query(err) => from_diesel(err),
+            Failure::Domain(err) => err,
+        }
+    }
+}
+
+/// Maps a query error. `NotFound` and `MissingReference` are decided by the
+/// repositories, which know the entity and id; a diesel `NotFound` reaching
+/// here is a statement that should have been `optional()`, so `Internal`.
+pub(crate) fn from_diesel(error: DieselError) -> DomainError {
     match error {
-        DieselError::NotFound => DomainError::NotFound {
-            entity,
-            id: String::new(),
-        },
         DieselError::DatabaseError(kind, info) => match kind {
-            DatabaseErrorKind::UniqueViolation => {
-                DomainError::Conflict(unique_message(info.constraint_name()).to_owned())
-            }
+            // The database's own message is not passed on: its detail line
+            // repeats the value, which can be a key hash.
+            DatabaseErrorKind::UniqueViolation => duplicate_of_constraint(info.constraint_name()),
             // Explicit checks run first; this is a concurrent change racing them.
-            DatabaseErrorKind::ForeignKeyViolation => DomainError::Conflict(format!(
-                "{entity} references, or is referenced by, a row changed concurrently; retry"
-            )),
+            DatabaseErrorKind::ForeignKeyViolation => DomainError::ConcurrentChange,
             DatabaseErrorKind::ClosedConnection
             | DatabaseErrorKind::SerializationFailure
             | DatabaseErrorKind::ReadOnlyTransaction => {
                 DomainError::Unavailable(info.message().to_owned())
             }
-            _ => DomainError::Internal(format!("{entity}: {}", info.message())),
+            _ => DomainError::Internal(format!("PostgreSQL error: {}", info.message())),
         },
-        other => DomainError::Internal(format!("{entity}: {other}")),
+        other => DomainError::Internal(format!("PostgreSQL adapter error: {other}")),
     }
 }
 

@@ -9,7 +9,6 @@
 //! can run the server.
 
 mod errors;
-mod instrumentation;
 mod pool;
 mod repositories;
 mod rows;
@@ -28,8 +27,10 @@ use diesel::pg::{Pg, PgConnection};
 use diesel::r2d2::{CustomizeConnection, Pool};
 use diesel::{sql_query, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use openbadges_domain::operations::{Backend, PoolState};
+pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::ports::*;
-pub use openbadges_domain::ports::{StartupError, StartupFailure};
+use openbadges_store_support::instrumentation::{PoolMeter, QueryLogger};
 pub use url::url_problem;
 
 use crate::errors::{classify_connection, classify_migration, from_diesel, from_pool};
@@ -103,7 +104,7 @@ struct ConnectionSetup {
 impl CustomizeConnection<PooledPg, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut PooledPg) -> Result<(), diesel::r2d2::Error> {
         if self.query_logging {
-            conn.set_instrumentation(instrumentation::QueryLogger::default());
+            conn.set_instrumentation(QueryLogger::default());
         }
         Ok(())
     }
@@ -124,7 +125,7 @@ struct Repositories {
 pub struct PgStore {
     pool: PgPool,
     repositories: Arc<Repositories>,
-    checkouts: Arc<CheckoutMeter>,
+    checkouts: PoolMeter,
 }
 
 #[derive(QueryableByName)]
@@ -151,7 +152,7 @@ impl PgStore {
         let url = options.effective_url();
         let redactor = url::Redactor::of(&url);
         PgConnection::establish(&url).map_err(|e| classify_connection(&e, &redactor))?;
-        let checkouts = Arc::new(CheckoutMeter::default());
+        let checkouts = PoolMeter::default();
         let pool = Pool::builder()
             .max_size(options.pool_max)
             // No background refill: a connection being opened by r2d2 while the
@@ -162,7 +163,7 @@ impl PgStore {
             .connection_customizer(Box::new(ConnectionSetup {
                 query_logging: options.query_logging,
             }))
-            .event_handler(Box::new(CheckoutRecorder(Arc::clone(&checkouts))))
+            .event_handler(Box::new(checkouts.clone()))
             .build(Manager::new(url, redactor.clone()))
             .map_err(|e| {
                 StartupError::new(StartupFailure::Other, redactor.redact(&e.to_string()))
@@ -271,12 +272,13 @@ impl Store for PgStore {
     async fn ping(&self) -> RepoResult<()> {
         blocking(&self.pool, |conn| {
             sql_query("SELECT 1").execute(conn).map(drop).map_err(|e| {
-                match from_diesel("database", e) {
+                match from_diesel(e) {
                     openbadges_domain::DomainError::Internal(m) => {
                         openbadges_domain::DomainError::Unavailable(m)
                     }
                     other => other,
                 }
+                .into()
             })
         })
         .await
@@ -314,7 +316,7 @@ impl Store for PgStore {
         blocking(&self.pool, |conn| {
             pending(conn)
                 .map(|versions| versions.len())
-                .map_err(|e| openbadges_domain::DomainError::Unavailable(e.detail))
+                .map_err(|e| openbadges_domain::DomainError::Unavailable(e.detail).into())
         })
         .await
     }
@@ -326,19 +328,5 @@ impl Store for PgStore {
             state.idle_connections,
             self.pool.max_size(),
         )
-    }
-}
-
-/// Feeds the pool's checkout events to the store's [`CheckoutMeter`].
-#[derive(Debug)]
-struct CheckoutRecorder(Arc<CheckoutMeter>);
-
-impl diesel::r2d2::HandleEvent for CheckoutRecorder {
-    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
-        self.0.checked_out(event.duration());
-    }
-
-    fn handle_timeout(&self, _event: diesel::r2d2::event::TimeoutEvent) {
-        self.0.timed_out();
     }
 }

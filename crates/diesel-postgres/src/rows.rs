@@ -14,6 +14,8 @@ use openbadges_domain::*;
 use serde_json::Value;
 use uuid::Uuid;
 
+use openbadges_store_support::codes;
+
 use crate::errors::corrupt;
 use crate::schema::*;
 
@@ -385,18 +387,9 @@ impl TryFrom<AssertionRow> for Assertion {
             RecipientIdentity::Plain(row.recipient_identity)
         };
         let reason = parse_opt("assertions.status_reason", row.status_reason, Text::parse)?;
-        let status = match (row.status.as_str(), row.status_changed_at) {
-            ("active", None) => CredentialStatus::Active,
-            ("revoked", Some(at)) => CredentialStatus::Revoked {
-                reason,
-                at: restamp(at),
-            },
-            ("suspended", Some(at)) => CredentialStatus::Suspended {
-                reason,
-                at: restamp(at),
-            },
-            (other, _) => return Err(corrupt("assertions.status", other)),
-        };
+        let status =
+            codes::credential_status(&row.status, reason, row.status_changed_at.map(restamp))
+                .ok_or_else(|| corrupt("assertions.status", &row.status))?;
         Ok(Self {
             id: row.id.into(),
             badge_class_id: row.badge_class_id.into(),
@@ -524,12 +517,12 @@ impl From<&SigningKey> for SigningKeyRow {
 impl TryFrom<SigningKeyRow> for SigningKey {
     type Error = DomainError;
     fn try_from(row: SigningKeyRow) -> Result<Self, DomainError> {
-        let status = match (row.status.as_str(), row.retired_at, row.revoked_at) {
-            ("active", _, _) => KeyStatus::Active,
-            ("retired", Some(at), _) => KeyStatus::Retired { at: restamp(at) },
-            ("revoked", _, Some(at)) => KeyStatus::Revoked { at: restamp(at) },
-            (other, _, _) => return Err(corrupt("signing_keys.status", other)),
-        };
+        let status = codes::key_status(
+            &row.status,
+            row.retired_at.map(restamp),
+            row.revoked_at.map(restamp),
+        )
+        .ok_or_else(|| corrupt("signing_keys.status", &row.status))?;
         Ok(Self {
             id: row.id.into(),
             issuer_id: row.issuer_id.into(),

@@ -5,7 +5,8 @@
 //!   [`StartupError`] classified for the operator.
 //! * `NotFound` and `MissingReference` are decided by the repositories, which
 //!   know the entity and id; they are never guessed from a SQLite error.
-//! * A unique violation is a `Conflict`. A database that is busy, locked,
+//! * A unique violation is a `Duplicate` named by the shared constraint
+//!   table, a foreign key that still fires a `ConcurrentChange`. A database that is busy, locked,
 //!   read-only, full or unreachable is `Unavailable`: the request may succeed
 //!   later and the operator has something to fix. Everything else is
 //!   `Internal`: a bug or a database changed behind the server's back.
@@ -22,8 +23,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use openbadges_domain::ports::{StartupError, StartupFailure};
+use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::DomainError;
+use openbadges_store_support::constraints::duplicate_of_columns;
 
 /// A failure inside one unit of database work: either a diesel error still
 /// to be classified, or a decision the repository already made (not found,
@@ -105,7 +107,7 @@ pub(crate) fn from_diesel(err: &DieselError) -> DomainError {
         // Inserts check their references explicitly, so a foreign key that
         // still fires means a delete or update would orphan other records.
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-            DomainError::Conflict("the change would break a reference between records".to_owned())
+            DomainError::ConcurrentChange
         }
         DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
@@ -139,35 +141,20 @@ pub(crate) fn stored_value(column: &'static str, reason: impl fmt::Display) -> D
 }
 
 /// SQLite names the columns of a violated unique constraint as
-/// `UNIQUE constraint failed: users.username`; that is turned into
-/// "user with this username already exists" without repeating the value.
+/// `UNIQUE constraint failed: users.username`; the shared constraint table
+/// turns that into the same `Duplicate` PostgreSQL reports.
 fn unique_conflict(message: &str) -> DomainError {
-    let Some(columns) = message.strip_prefix("UNIQUE constraint failed: ") else {
-        return DomainError::Conflict("a unique value is already taken".to_owned());
-    };
-    let mut entity = "record";
+    let columns = message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .unwrap_or_default();
+    let mut table = "";
     let mut names = Vec::new();
     for qualified in columns.split(", ") {
-        let (table, column) = qualified.split_once('.').unwrap_or(("", qualified));
-        entity = entity_of_table(table).unwrap_or(entity);
-        names.push(column.replace('_', " "));
+        let (owner, column) = qualified.split_once('.').unwrap_or(("", qualified));
+        table = owner;
+        names.push(column);
     }
-    DomainError::Conflict(format!(
-        "{entity} with this {} already exists",
-        names.join(" and ")
-    ))
-}
-
-fn entity_of_table(table: &str) -> Option<&'static str> {
-    Some(match table {
-        "users" => "user",
-        "issuers" => "issuer",
-        "badge_classes" => "badge class",
-        "assertions" => "assertion",
-        "api_keys" => "api key",
-        "signing_keys" => "active signing key",
-        _ => return None,
-    })
+    duplicate_of_columns(table, &names)
 }
 
 /// Where a startup failure happened: the same SQLite condition means
@@ -309,20 +296,22 @@ mod tests {
     }
 
     #[test]
-    fn unique_violation_names_entity_and_column_only() {
+    fn unique_violation_names_entity_and_field_only() {
         assert_eq!(
             unique_conflict("UNIQUE constraint failed: users.username"),
-            DomainError::Conflict("user with this username already exists".to_owned())
+            DomainError::Duplicate {
+                entity: "user",
+                field: "username"
+            }
         );
         assert_eq!(
-            unique_conflict("UNIQUE constraint failed: api_keys.key_hash"),
-            DomainError::Conflict("api key with this key hash already exists".to_owned())
-        );
-        assert_eq!(
-            unique_conflict("UNIQUE constraint failed: badge_classes.id, badge_classes.issuer_id"),
-            DomainError::Conflict(
-                "badge class with this id and issuer id already exists".to_owned()
-            )
+            unique_conflict(
+                "UNIQUE constraint failed: signing_keys.issuer_id, signing_keys.algorithm"
+            ),
+            DomainError::Duplicate {
+                entity: "active signing key",
+                field: "issuer and algorithm"
+            }
         );
     }
 

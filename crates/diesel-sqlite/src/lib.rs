@@ -17,7 +17,6 @@
 //! failing. All database work runs on tokio's blocking pool.
 
 mod errors;
-mod instrumentation;
 mod pool;
 mod repositories;
 mod rows;
@@ -34,12 +33,13 @@ use async_trait::async_trait;
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, Backend, BadgeClassRepository, IssuerRepository,
-    RepoResult, SigningKeyRepository, StatusListRepository, Store, UserRepository,
+    ApiKeyRepository, AssertionRepository, BadgeClassRepository, IssuerRepository, RepoResult,
+    SigningKeyRepository, StatusListRepository, Store, UserRepository,
 };
 use openbadges_domain::DomainError;
 
-pub use openbadges_domain::ports::{StartupError, StartupFailure};
+use openbadges_domain::operations::Backend;
+pub use openbadges_domain::operations::{StartupError, StartupFailure};
 
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
@@ -414,7 +414,7 @@ impl Store for SqliteStore {
             .map_err(|err| DomainError::Unavailable(err.detail))
     }
 
-    fn pool_state(&self) -> openbadges_domain::ports::PoolState {
+    fn pool_state(&self) -> openbadges_domain::operations::PoolState {
         self.inner.db.state()
     }
 }

@@ -2,20 +2,17 @@
 //! way repositories reach the database: on tokio's blocking pool, never on
 //! an async worker.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::event::{CheckoutEvent, TimeoutEvent};
-use diesel::r2d2::{
-    ConnectionManager, CustomizeConnection, HandleEvent, Pool, PoolError, PooledConnection,
-};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PoolError, PooledConnection};
 use diesel::{Connection, SqliteConnection};
-use openbadges_domain::ports::{CheckoutMeter, PoolState, RepoResult};
+use openbadges_domain::operations::PoolState;
+use openbadges_domain::ports::RepoResult;
 use openbadges_domain::DomainError;
+use openbadges_store_support::instrumentation::{PoolMeter, QueryLogger};
 
 use crate::errors::{pool_unavailable, Failure};
-use crate::instrumentation::QueryLogger;
 use crate::SqliteOptions;
 
 /// The pool type of this adapter.
@@ -78,20 +75,6 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSe
     }
 }
 
-/// Feeds the pool's checkout events to the store's [`CheckoutMeter`].
-#[derive(Debug)]
-struct CheckoutRecorder(Arc<CheckoutMeter>);
-
-impl HandleEvent for CheckoutRecorder {
-    fn handle_checkout(&self, event: CheckoutEvent) {
-        self.0.checked_out(event.duration());
-    }
-
-    fn handle_timeout(&self, _event: TimeoutEvent) {
-        self.0.timed_out();
-    }
-}
-
 /// Builds the pool. Connections are opened eagerly, so a file that cannot
 /// be configured fails here rather than on the first request.
 pub(crate) fn build(
@@ -99,7 +82,7 @@ pub(crate) fn build(
     options: &SqliteOptions,
     setup: ConnectionSetup,
 ) -> Result<Database, PoolError> {
-    let checkouts = Arc::new(CheckoutMeter::default());
+    let checkouts = PoolMeter::default();
     let pool = Pool::builder()
         .max_size(options.pool_max.max(1))
         // A checkout may wait behind connections that are themselves waiting
@@ -111,7 +94,7 @@ pub(crate) fn build(
         // `has_broken` check on return.
         .test_on_check_out(false)
         .connection_customizer(Box::new(setup))
-        .event_handler(Box::new(CheckoutRecorder(Arc::clone(&checkouts))))
+        .event_handler(Box::new(checkouts.clone()))
         .build(ConnectionManager::new(url))?;
     Ok(Database { pool, checkouts })
 }
@@ -120,7 +103,7 @@ pub(crate) fn build(
 #[derive(Clone)]
 pub(crate) struct Database {
     pool: SqlitePool,
-    checkouts: Arc<CheckoutMeter>,
+    checkouts: PoolMeter,
 }
 
 impl Database {

@@ -24,6 +24,8 @@ use openbadges_domain::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use openbadges_store_support::codes;
+
 use crate::errors::stored_value;
 use crate::schema::{
     api_keys, assertions, badge_classes, issuers, signing_keys, status_lists, users,
@@ -482,25 +484,14 @@ fn decode_status(
     reason: Option<String>,
     changed_at: Option<&str>,
 ) -> Result<CredentialStatus, DomainError> {
-    if status == "active" {
-        return Ok(CredentialStatus::Active);
-    }
     let reason = decode_optional("assertions.status_reason", reason, Text::parse)?;
-    let at = changed_at.ok_or_else(|| {
+    let changed_at = decode_optional_timestamp("assertions.status_changed_at", changed_at)?;
+    codes::credential_status(status, reason, changed_at).ok_or_else(|| {
         stored_value(
-            "assertions.status_changed_at",
-            "is missing for a revoked or suspended credential",
+            "assertions.status, status_changed_at",
+            "must be active, or revoked or suspended with a time of change",
         )
-    })?;
-    let at = decode_timestamp("assertions.status_changed_at", at)?;
-    match status {
-        "revoked" => Ok(CredentialStatus::Revoked { reason, at }),
-        "suspended" => Ok(CredentialStatus::Suspended { reason, at }),
-        _ => Err(stored_value(
-            "assertions.status",
-            "must be active, revoked or suspended",
-        )),
-    }
+    })
 }
 
 /// A `users` row.
@@ -724,16 +715,12 @@ impl TryFrom<SigningKeyRow> for SigningKey {
     type Error = DomainError;
 
     fn try_from(row: SigningKeyRow) -> Result<Self, Self::Error> {
-        let status = match (row.status.as_str(), row.retired_at, row.revoked_at) {
-            ("active", _, _) => KeyStatus::Active,
-            ("retired", Some(at), _) => KeyStatus::Retired {
-                at: decode_timestamp("signing_keys.retired_at", &at)?,
-            },
-            ("revoked", _, Some(at)) => KeyStatus::Revoked {
-                at: decode_timestamp("signing_keys.revoked_at", &at)?,
-            },
-            _ => return Err(stored_value("signing_keys.status", "is not a known state")),
-        };
+        let status = codes::key_status(
+            &row.status,
+            decode_optional_timestamp("signing_keys.retired_at", row.retired_at.as_deref())?,
+            decode_optional_timestamp("signing_keys.revoked_at", row.revoked_at.as_deref())?,
+        )
+        .ok_or_else(|| stored_value("signing_keys.status", "is not a known state"))?;
         Ok(Self {
             id: decode_id("signing_keys.id", &row.id)?,
             issuer_id: decode_id("signing_keys.issuer_id", &row.issuer_id)?,

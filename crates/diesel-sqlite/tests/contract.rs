@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
+use openbadges_domain::operations::Backend;
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, Backend, BadgeClassRepository, IssuerRepository,
-    RepoResult, SigningKeyRepository, StatusListRepository, Store, UserRepository,
+    ApiKeyRepository, AssertionRepository, BadgeClassRepository, IssuerRepository, RepoResult,
+    SigningKeyRepository, StatusListRepository, Store, UserRepository,
 };
 use tempfile::TempDir;
 
@@ -56,7 +57,7 @@ impl Store for TestStore {
         Store::pending_migrations(&self.store).await
     }
 
-    fn pool_state(&self) -> openbadges_domain::ports::PoolState {
+    fn pool_state(&self) -> openbadges_domain::operations::PoolState {
         self.store.pool_state()
     }
 }

@@ -87,7 +87,7 @@ pub async fn bootstrap_admin(store: &dyn Store, new: NewUser) -> Result<(User, b
     match store.users().create(&user).await {
         Ok(()) => Ok((user, true)),
         // Another instance bootstrapped it at the same moment.
-        Err(DomainError::Conflict(_)) => store
+        Err(DomainError::Duplicate { .. }) => store
             .users()
             .find_by_username(user.username.as_str())
             .await?

@@ -39,10 +39,59 @@ pub enum DomainError {
         /// The id that was looked up.
         id: String,
     },
-    /// The write conflicts with existing data (a unique value taken, an
-    /// entity still referenced).
+    /// The write breaks a rule of the use case (the last administrator,
+    /// say). Written by the domain's use cases only: storage adapters
+    /// return the structured variants below, so every store reports the
+    /// same condition the same way.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Returned by a repository's `delete` in
+    /// [`DeleteMode::Restrict`](crate::ports::DeleteMode) while other
+    /// records depend on the entity: an issuer or a badge class that has
+    /// awards. Nothing was deleted.
+    #[error("{entity} {id} has {count} {dependants}")]
+    HasDependants {
+        /// Kind of entity that was to be deleted, e.g. `issuer`.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+        /// What depends on it, plural, e.g. `awarded credentials`.
+        dependants: &'static str,
+        /// How many of them there are (at least one).
+        count: u64,
+    },
+    /// Returned by a repository's `create` or `update` when a value that
+    /// must be unique is taken: an id, a username, an e-mail address, an
+    /// API key, or an issuer's active signing key of an algorithm (another
+    /// instance made one first). The value itself is not repeated: it can
+    /// be a secret's hash.
+    #[error("{entity} with this {field} already exists")]
+    Duplicate {
+        /// Kind of entity, e.g. `user`.
+        entity: &'static str,
+        /// The unique field, as a reader names it, e.g. `username`.
+        field: &'static str,
+    },
+    /// Returned by a conditional write
+    /// ([`AssertionRepository::set_status`](crate::ports::AssertionRepository::set_status))
+    /// when the stored state is no longer the one the caller read: another
+    /// request changed it first. Read again and decide again.
+    #[error("{entity} {id} is {actual} now, no longer {expected}")]
+    Stale {
+        /// Kind of entity, e.g. `assertion`.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+        /// The state the caller read.
+        expected: String,
+        /// The state stored now.
+        actual: String,
+    },
+    /// Returned by a write that a reference check let through but the
+    /// database refused: a record it refers to, or one referring to it,
+    /// was changed by a concurrent request. Retrying is safe.
+    #[error("a related record changed concurrently")]
+    ConcurrentChange,
     /// The write references an entity that does not exist.
     #[error("{entity} {id} does not exist")]
     MissingReference {

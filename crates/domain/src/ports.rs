@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use crate::batch::AwardBatch;
 use crate::entities::*;
 use crate::ids::*;
+use crate::operations::{Backend, PoolState};
 use crate::page::{Cursor, Page, PageRequest};
 use crate::values::{ApiKeyHash, Email, PasswordHash, Role, Timestamp};
 use crate::DomainError;
@@ -16,7 +17,7 @@ pub type RepoResult<T> = Result<T, DomainError>;
 /// What to do with dependants when deleting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeleteMode {
-    /// Refuse with [`DomainError::Conflict`] while anything depends on it.
+    /// Refuse with [`DomainError::HasDependants`] while anything depends on it.
     #[default]
     Restrict,
     /// Delete dependants too, in the same transaction.
@@ -53,7 +54,7 @@ pub struct AssertionFilter {
 /// Issuer profiles. Lists are ordered by creation time, then id.
 #[async_trait]
 pub trait IssuerRepository: Send + Sync {
-    /// Stores a new issuer; `Conflict` if the id is taken.
+    /// Stores a new issuer; `Duplicate` if the id is taken.
     async fn create(&self, issuer: &Issuer) -> RepoResult<()>;
     /// The issuer, or `NotFound`.
     async fn get(&self, id: IssuerId) -> RepoResult<Issuer>;
@@ -61,7 +62,7 @@ pub trait IssuerRepository: Send + Sync {
     /// description, image); never its owner, which only the deletion of
     /// that user changes. `NotFound` if it is gone.
     async fn update(&self, issuer: &Issuer) -> RepoResult<()>;
-    /// Deletes an issuer and its badge classes. With `Restrict`, `Conflict`
+    /// Deletes an issuer and its badge classes. With `Restrict`, `HasDependants`
     /// while any of its badges has been awarded; with `Cascade`, the awards
     /// go too. One transaction either way.
     async fn delete(&self, id: IssuerId, mode: DeleteMode) -> RepoResult<()>;
@@ -78,7 +79,7 @@ pub trait BadgeClassRepository: Send + Sync {
     async fn get(&self, id: BadgeClassId) -> RepoResult<BadgeClass>;
     /// Replaces a stored badge class's fields (not its issuer); `NotFound` if it is gone.
     async fn update(&self, badge_class: &BadgeClass) -> RepoResult<()>;
-    /// Deletes a badge class; with `Restrict`, `Conflict` while it has awards.
+    /// Deletes a badge class; with `Restrict`, `HasDependants` while it has awards.
     async fn delete(&self, id: BadgeClassId, mode: DeleteMode) -> RepoResult<()>;
     /// One page of badge classes.
     async fn list(
@@ -109,7 +110,7 @@ pub trait AssertionRepository: Send + Sync {
     async fn update(&self, assertion: &Assertion) -> RepoResult<()>;
     /// Moves an award from status `from` to `to` (writing `updated_at =
     /// at` too) only if its stored status is still of `from`'s kind, in one
-    /// statement: `Conflict` if it changed since it was read (a revocation
+    /// statement: `Stale` if it changed since it was read (a revocation
     /// landed first, say), `NotFound` if it is gone.
     async fn set_status(
         &self,
@@ -164,7 +165,7 @@ impl UserUpdate {
 /// User accounts. Lists are ordered by creation time, then id.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Stores a new user; `Conflict` if the username or e-mail is taken.
+    /// Stores a new user; `Duplicate` if the username or e-mail is taken.
     async fn create(&self, user: &User) -> RepoResult<()>;
     /// The user, or `NotFound`.
     async fn get(&self, id: UserId) -> RepoResult<User>;
@@ -175,7 +176,7 @@ pub trait UserRepository: Send + Sync {
     /// Writes the fields `changes` gives, and `updated_at = at`, in one
     /// statement, and answers the user as stored afterwards: fields not
     /// given are left as they are in the database, so concurrent changes of
-    /// different fields never undo each other. `Conflict` on a taken
+    /// different fields never undo each other. `Duplicate` on a taken
     /// e-mail, `NotFound` if the user is gone.
     async fn update(&self, id: UserId, changes: &UserUpdate, at: Timestamp) -> RepoResult<User>;
     /// Deletes a user and their API keys; issuers they owned lose their owner.
@@ -237,7 +238,7 @@ pub trait CredentialSigner: Send + Sync {
 /// Signing keys. Lists are ordered by creation time, then id.
 #[async_trait]
 pub trait SigningKeyRepository: Send + Sync {
-    /// Stores a new key; `Conflict` if it is active and the issuer already
+    /// Stores a new key; `Duplicate` if it is active and the issuer already
     /// has an active key of that algorithm (another instance made one first).
     async fn create(&self, key: &SigningKey) -> RepoResult<()>;
     /// The key, or `NotFound`.
@@ -292,29 +293,6 @@ pub trait StatusListRepository: Send + Sync {
     ) -> RepoResult<Vec<Assertion>>;
 }
 
-/// Which storage backend is behind a [`Store`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// PostgreSQL.
-    Postgresql,
-    /// An embedded SQLite file.
-    Sqlite,
-    /// Kept in memory by the embedding process, nothing persisted (the
-    /// `openbadges-memory-store` crate); never chosen by `DB_TYPE`.
-    Memory,
-}
-
-impl Backend {
-    /// The name used in configuration (`DB_TYPE`).
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Postgresql => "postgresql",
-            Self::Sqlite => "sqlite",
-            Self::Memory => "memory",
-        }
-    }
-}
-
 /// A storage backend: every repository, and a health check.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -341,106 +319,4 @@ pub trait Store: Send + Sync {
     async fn pending_migrations(&self) -> RepoResult<usize>;
     /// The connection pool now, for metrics; cheap, touches no database.
     fn pool_state(&self) -> PoolState;
-}
-
-/// Why a backend could not be opened or migrated: the troubleshooting cases
-/// of the database guide, so the operator is told what to check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartupFailure {
-    /// Nothing listens at the configured host and port.
-    ConnectionRefused,
-    /// The server refused the user or password.
-    AuthenticationFailed,
-    /// The named database does not exist.
-    DatabaseMissing,
-    /// The role lacks a privilege the operation needs (typically CREATE for
-    /// a pending migration).
-    PermissionDenied,
-    /// The SQLite file's directory does not exist.
-    DirectoryMissing,
-    /// The SQLite file or its directory is not writable.
-    NotWritable,
-    /// Another process holds the SQLite database locked.
-    Locked,
-    /// A migration failed for another reason (conflicting schema, ...).
-    MigrationFailed,
-    /// Anything else.
-    Other,
-}
-
-/// A failure to open or migrate a backend, classified for the operator.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{detail}")]
-pub struct StartupError {
-    /// The troubleshooting case.
-    pub kind: StartupFailure,
-    /// What happened, free of secrets.
-    pub detail: String,
-}
-
-impl StartupError {
-    /// A new startup error.
-    pub fn new(kind: StartupFailure, detail: impl Into<String>) -> Self {
-        Self {
-            kind,
-            detail: detail.into(),
-        }
-    }
-}
-
-/// A store's connection pool at one moment, for metrics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PoolState {
-    /// Open connections, in use or idle.
-    pub connections: u32,
-    /// Open connections not in use.
-    pub idle: u32,
-    /// The most connections the pool opens.
-    pub max: u32,
-    /// Connections handed out since the start.
-    pub checkouts: u64,
-    /// The time those checkouts waited, in total (opening a new connection
-    /// included).
-    pub checkout_wait: std::time::Duration,
-    /// Checkouts that gave up, no connection having come free in time.
-    pub checkout_timeouts: u64,
-}
-
-/// Counts a pool's checkouts and their waits; an adapter feeds it from its
-/// pool's events and reads it into [`PoolState`]. Lock-free: it is updated
-/// on every checkout.
-#[derive(Debug, Default)]
-pub struct CheckoutMeter {
-    checkouts: std::sync::atomic::AtomicU64,
-    wait_nanos: std::sync::atomic::AtomicU64,
-    timeouts: std::sync::atomic::AtomicU64,
-}
-
-impl CheckoutMeter {
-    /// A connection was handed out after `waited`.
-    pub fn checked_out(&self, waited: std::time::Duration) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let nanos = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
-        self.checkouts.fetch_add(1, Relaxed);
-        self.wait_nanos.fetch_add(nanos, Relaxed);
-    }
-
-    /// A checkout gave up.
-    pub fn timed_out(&self) {
-        self.timeouts
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// The counts so far, with the pool's current sizes.
-    pub fn state(&self, connections: u32, idle: u32, max: u32) -> PoolState {
-        use std::sync::atomic::Ordering::Relaxed;
-        PoolState {
-            connections,
-            idle,
-            max,
-            checkouts: self.checkouts.load(Relaxed),
-            checkout_wait: std::time::Duration::from_nanos(self.wait_nanos.load(Relaxed)),
-            checkout_timeouts: self.timeouts.load(Relaxed),
-        }
-    }
 }

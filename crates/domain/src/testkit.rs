@@ -173,8 +173,11 @@ pub async fn issuer_crud(store: Arc<dyn Store>) {
     );
 
     match repo.create(&issuer).await {
-        Err(DomainError::Conflict(_)) => {}
-        other => panic!("duplicate id: expected Conflict, got {other:?}"),
+        Err(DomainError::Duplicate {
+            entity: "issuer",
+            field: "id",
+        }) => {}
+        other => panic!("duplicate id: expected Duplicate, got {other:?}"),
     }
 
     issuer.name = Name::parse("Renamed").expect("name");
@@ -401,8 +404,17 @@ pub async fn assertion_crud(store: Arc<dyn Store>) {
         .set_status(award.id, &active, &suspended, Timestamp::now())
         .await
     {
-        Err(DomainError::Conflict(_)) => {}
-        other => panic!("a status read before a revocation: expected Conflict, got {other:?}"),
+        Err(DomainError::Stale {
+            entity: "assertion",
+            id,
+            expected,
+            actual,
+        }) => assert_eq!(
+            (id, expected.as_str(), actual.as_str()),
+            (award.id.to_string(), "active", "revoked"),
+            "the stale state names the award, what was read and what is stored"
+        ),
+        other => panic!("a status read before a revocation: expected Stale, got {other:?}"),
     }
     let mut edited = award.clone();
     edited.status = CredentialStatus::Active;
@@ -764,20 +776,34 @@ pub async fn delete_modes(store: Arc<dyn Store>) {
         .await
         .expect("create award");
 
-    for result in [
-        store
-            .issuers()
-            .delete(issuer.id, DeleteMode::Restrict)
-            .await,
-        store
-            .badge_classes()
-            .delete(badge.id, DeleteMode::Restrict)
-            .await,
+    for (result, entity, id) in [
+        (
+            store
+                .issuers()
+                .delete(issuer.id, DeleteMode::Restrict)
+                .await,
+            "issuer",
+            issuer.id.to_string(),
+        ),
+        (
+            store
+                .badge_classes()
+                .delete(badge.id, DeleteMode::Restrict)
+                .await,
+            "badge class",
+            badge.id.to_string(),
+        ),
     ] {
-        match result {
-            Err(DomainError::Conflict(_)) => {}
-            other => panic!("delete with dependants: expected Conflict, got {other:?}"),
-        }
+        assert_eq!(
+            result,
+            Err(DomainError::HasDependants {
+                entity,
+                id,
+                dependants: "awarded credentials",
+                count: 1,
+            }),
+            "delete with dependants"
+        );
     }
     store
         .assertions()
@@ -844,11 +870,15 @@ pub async fn user_crud(store: Arc<dyn Store>) {
     same_name.username = user.username.clone();
     let mut same_email = sample_user(Role::Viewer);
     same_email.email = user.email.clone();
-    for clash in [same_name, same_email] {
-        match repo.create(&clash).await {
-            Err(DomainError::Conflict(_)) => {}
-            other => panic!("duplicate user: expected Conflict, got {other:?}"),
-        }
+    for (clash, field) in [(same_name, "username"), (same_email, "email")] {
+        assert_eq!(
+            repo.create(&clash).await,
+            Err(DomainError::Duplicate {
+                entity: "user",
+                field
+            }),
+            "duplicate user"
+        );
     }
 
     let at = Timestamp::now();
@@ -898,8 +928,11 @@ pub async fn user_crud(store: Arc<dyn Store>) {
         ..Default::default()
     };
     match repo.update(user.id, &taken, at).await {
-        Err(DomainError::Conflict(_)) => {}
-        other => panic!("a taken e-mail: expected Conflict, got {other:?}"),
+        Err(DomainError::Duplicate {
+            entity: "user",
+            field: "email",
+        }) => {}
+        other => panic!("a taken e-mail: expected Duplicate, got {other:?}"),
     }
     assert_not_found(
         repo.update(UserId::generate(), &end, at).await,
@@ -1367,8 +1400,11 @@ pub async fn signing_key_lifecycle(store: Arc<dyn Store>) {
         .create(&sample_signing_key(issuer.id, KeyAlgorithm::Ed25519))
         .await
     {
-        Err(DomainError::Conflict(_)) => {}
-        other => panic!("second active key: expected Conflict, got {other:?}"),
+        Err(DomainError::Duplicate {
+            entity: "active signing key",
+            field: "issuer and algorithm",
+        }) => {}
+        other => panic!("second active key: expected Duplicate, got {other:?}"),
     }
     let rsa = sample_signing_key(issuer.id, KeyAlgorithm::Rs256);
     repo.create(&rsa)
@@ -1517,7 +1553,10 @@ pub async fn status_list_flags(store: Arc<dyn Store>) {
     let mut twin = sample_assertion(&badge, "twin@example.org");
     twin.status_slot = Some(slots[1]);
     match store.assertions().create(&twin).await {
-        Err(DomainError::Conflict(_)) => {}
+        Err(DomainError::Duplicate {
+            entity: "assertion",
+            field: "status list entry",
+        }) => {}
         other => panic!("a bit belongs to one award: {other:?}"),
     }
 

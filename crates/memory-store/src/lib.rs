@@ -35,9 +35,10 @@ mod tables;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use openbadges_domain::operations::{Backend, PoolState};
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, Backend, BadgeClassRepository, IssuerRepository,
-    PoolState, RepoResult, SigningKeyRepository, StatusListRepository, Store, UserRepository,
+    ApiKeyRepository, AssertionRepository, BadgeClassRepository, IssuerRepository, RepoResult,
+    SigningKeyRepository, StatusListRepository, Store, UserRepository,
 };
 use openbadges_domain::DomainError;
 

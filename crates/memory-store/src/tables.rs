@@ -100,15 +100,25 @@ fn missing_reference(entity: &'static str, id: impl ToString) -> DomainError {
     }
 }
 
-/// A unique value taken: the words the SQLite adapter uses.
-fn taken(entity: &str, columns: &str) -> DomainError {
-    DomainError::Conflict(format!("{entity} with this {columns} already exists"))
+/// A unique value taken, named as the SQL stores name the constraint.
+fn taken(entity: &'static str, field: &'static str) -> DomainError {
+    DomainError::Duplicate { entity, field }
 }
 
-/// A reference to a status list that does not exist (the schema's foreign
-/// key, which the SQLite adapter reports in these words).
+/// A reference to a status list that does not exist: what the SQL stores'
+/// foreign key reports.
 fn broken_reference() -> DomainError {
-    DomainError::Conflict("the change would break a reference between records".to_owned())
+    DomainError::ConcurrentChange
+}
+
+/// A restricted delete of an issuer or badge class that still has awards.
+fn has_awards(entity: &'static str, id: impl ToString, count: usize) -> DomainError {
+    DomainError::HasDependants {
+        entity,
+        id: id.to_string(),
+        dependants: "awarded credentials",
+        count: count as u64,
+    }
 }
 
 impl Tables {
@@ -159,7 +169,7 @@ impl Tables {
                 return Err(broken_reference());
             }
             if !claimed.slots.insert(slot) {
-                return Err(taken("assertion", "status list id and status index"));
+                return Err(taken("assertion", "status list entry"));
             }
         }
         Ok(())
@@ -175,7 +185,7 @@ impl Tables {
         if key.status == KeyStatus::Active
             && self.active_key(key.issuer_id, key.algorithm).is_some()
         {
-            return Err(taken("active signing key", "issuer id and algorithm"));
+            return Err(taken("active signing key", "issuer and algorithm"));
         }
         Ok(())
     }
@@ -250,18 +260,14 @@ impl IssuerRepository for Db {
         if !tables.issuers.contains_key(&id) {
             return Err(not_found("issuer", id));
         }
-        if tables
+        let awards = tables
             .assertions
             .values()
-            .any(|award| award.issuer_id == id)
-        {
+            .filter(|award| award.issuer_id == id)
+            .count();
+        if awards > 0 {
             match mode {
-                DeleteMode::Restrict => {
-                    return Err(DomainError::Conflict(format!(
-                        "issuer {id} has awarded badges; revoke or delete them first, \
-                         or delete with cascade"
-                    )))
-                }
+                DeleteMode::Restrict => return Err(has_awards("issuer", id, awards)),
                 DeleteMode::Cascade => tables.assertions.retain(|_, award| award.issuer_id != id),
             }
         }
@@ -336,18 +342,14 @@ impl BadgeClassRepository for Db {
         if !tables.badge_classes.contains_key(&id) {
             return Err(not_found("badge class", id));
         }
-        if tables
+        let awards = tables
             .assertions
             .values()
-            .any(|award| award.badge_class_id == id)
-        {
+            .filter(|award| award.badge_class_id == id)
+            .count();
+        if awards > 0 {
             match mode {
-                DeleteMode::Restrict => {
-                    return Err(DomainError::Conflict(format!(
-                        "badge class {id} has been awarded; revoke or delete its awards \
-                         first, or delete with cascade"
-                    )))
-                }
+                DeleteMode::Restrict => return Err(has_awards("badge class", id, awards)),
                 DeleteMode::Cascade => tables
                     .assertions
                     .retain(|_, award| award.badge_class_id != id),
@@ -444,9 +446,12 @@ impl AssertionRepository for Db {
             .ok_or_else(|| not_found("assertion", id))?;
         let (now, expected) = (stored.status.as_str(), from.as_str());
         if now != expected {
-            return Err(DomainError::Conflict(format!(
-                "credential {id} is {now} now, no longer {expected}; read it again"
-            )));
+            return Err(DomainError::Stale {
+                entity: "assertion",
+                id: id.to_string(),
+                expected: expected.to_owned(),
+                actual: now.to_owned(),
+            });
         }
         stored.status = to.clone();
         stored.updated_at = at;
@@ -609,7 +614,7 @@ impl ApiKeyRepository for Db {
                 return Err(taken("api key", "id"));
             }
             if other.key_hash == key.key_hash {
-                return Err(taken("api key", "key hash"));
+                return Err(taken("api key", "key"));
             }
         }
         tables.api_keys.insert(key.id, key.clone());

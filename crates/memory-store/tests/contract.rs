@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use openbadges_domain::ports::{Backend, Store};
+use openbadges_domain::operations::Backend;
+use openbadges_domain::ports::Store;
 use openbadges_memory_store::MemoryStore;
 
 async fn fresh_store() -> Arc<dyn Store> {
@@ -40,9 +41,10 @@ async fn a_status_bit_belongs_to_one_award() {
     let first = award("first@example.org", slots[0]);
     store.assertions().create(&first).await.expect("first");
 
-    let taken = DomainError::Conflict(
-        "assertion with this status list id and status index already exists".to_owned(),
-    );
+    let taken = DomainError::Duplicate {
+        entity: "assertion",
+        field: "status list entry",
+    };
     let second = award("second@example.org", slots[0]);
     assert_eq!(store.assertions().create(&second).await, Err(taken.clone()));
 

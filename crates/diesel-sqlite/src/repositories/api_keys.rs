@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use openbadges_domain::ports::{ApiKeyRepository, RepoResult};
 use openbadges_domain::{ApiKey, ApiKeyHash, ApiKeyId, Page, PageRequest, Timestamp, UserId};
 
-use super::{bounds, decode_all, not_found, require_issuer, require_user, total};
+use super::{decode_all, limit_offset, not_found, require_issuer, require_user, total};
 use crate::pool::Database;
 use crate::rows::{encode_timestamp, ApiKeyRow};
 use crate::schema::api_keys;
@@ -124,7 +124,7 @@ impl ApiKeyRepository for ApiKeys {
 
     async fn list_for_user(&self, user_id: UserId, page: PageRequest) -> RepoResult<Page<ApiKey>> {
         let user = user_id.to_string();
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let of_user = || api_keys::table.filter(api_keys::user_id.eq(&user));

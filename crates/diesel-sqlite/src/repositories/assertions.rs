@@ -13,7 +13,7 @@ use openbadges_domain::{
     Timestamp,
 };
 
-use super::{bounds, decode_all, missing_reference, not_found, total as total_of};
+use super::{decode_all, limit_offset, missing_reference, not_found, total as total_of};
 use crate::errors::Failure;
 use crate::pool::Database;
 use crate::rows::{encode_timestamp, status_columns, AssertionRow};
@@ -171,9 +171,12 @@ impl AssertionRepository for Assertions {
                     .optional()?;
                 match now {
                     None => Err(not_found("assertion", id)),
-                    Some(now) => Err(DomainError::Conflict(format!(
-                        "credential {id} is {now} now, no longer {expected}; read it again"
-                    ))
+                    Some(now) => Err(DomainError::Stale {
+                        entity: "assertion",
+                        id: id.to_string(),
+                        expected: expected.to_string(),
+                        actual: now,
+                    }
                     .into()),
                 }
             })
@@ -199,7 +202,7 @@ impl AssertionRepository for Assertions {
         page: PageRequest,
     ) -> RepoResult<Page<Assertion>> {
         let filter = Filter::from(filter);
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let rows: Vec<AssertionRow> = filter

@@ -4,9 +4,11 @@ use async_trait::async_trait;
 use diesel::dsl::{exists, select};
 use diesel::prelude::*;
 use openbadges_domain::ports::{BadgeClassFilter, BadgeClassRepository, DeleteMode, RepoResult};
-use openbadges_domain::{BadgeClass, BadgeClassId, DomainError, Page, PageRequest};
+use openbadges_domain::{BadgeClass, BadgeClassId, Page, PageRequest};
 
-use super::{bounds, decode_all, not_found, require_issuer, total};
+use super::{decode_all, limit_offset, not_found, require_issuer, total};
+use openbadges_store_support::refusals::has_awards;
+
 use crate::pool::Database;
 use crate::rows::BadgeClassRow;
 use crate::schema::{assertions, badge_classes};
@@ -78,14 +80,11 @@ impl BadgeClassRepository for BadgeClasses {
                     return Err(not_found("badge class", id));
                 }
                 let awards = assertions::table.filter(assertions::badge_class_id.eq(&key));
-                if select(exists(awards)).get_result::<bool>(conn)? {
+                let awarded: i64 = awards.count().get_result(conn)?;
+                if awarded > 0 {
                     match mode {
                         DeleteMode::Restrict => {
-                            return Err(DomainError::Conflict(format!(
-                                "badge class {id} has been awarded; revoke or delete its awards \
-                                 first, or delete with cascade"
-                            ))
-                            .into())
+                            return Err(has_awards("badge class", id, awarded).into())
                         }
                         DeleteMode::Cascade => {
                             diesel::delete(awards).execute(conn)?;
@@ -104,7 +103,7 @@ impl BadgeClassRepository for BadgeClasses {
         page: PageRequest,
     ) -> RepoResult<Page<BadgeClass>> {
         let issuer = filter.issuer_id.map(|id| id.to_string());
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let filtered = || {

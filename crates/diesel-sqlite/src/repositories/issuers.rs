@@ -1,12 +1,13 @@
 //! Issuer profiles.
 
 use async_trait::async_trait;
-use diesel::dsl::{exists, select};
 use diesel::prelude::*;
 use openbadges_domain::ports::{DeleteMode, IssuerFilter, IssuerRepository, RepoResult};
-use openbadges_domain::{DomainError, Issuer, IssuerId, Page, PageRequest};
+use openbadges_domain::{Issuer, IssuerId, Page, PageRequest};
 
-use super::{bounds, decode_all, issuer_exists, not_found, require_user, total};
+use super::{decode_all, issuer_exists, limit_offset, not_found, require_user, total};
+use openbadges_store_support::refusals::has_awards;
+
 use crate::pool::Database;
 use crate::rows::IssuerRow;
 use crate::schema::{assertions, badge_classes, issuers};
@@ -81,14 +82,11 @@ impl IssuerRepository for Issuers {
                 // foreign key guarantees it), so one indexed lookup finds
                 // every award of every badge class of this issuer.
                 let awards = assertions::table.filter(assertions::issuer_id.eq(&key));
-                if select(exists(awards)).get_result::<bool>(conn)? {
+                let awarded: i64 = awards.count().get_result(conn)?;
+                if awarded > 0 {
                     match mode {
                         DeleteMode::Restrict => {
-                            return Err(DomainError::Conflict(format!(
-                                "issuer {id} has awarded badges; revoke or delete them first, \
-                                 or delete with cascade"
-                            ))
-                            .into())
+                            return Err(has_awards("issuer", id, awarded).into())
                         }
                         DeleteMode::Cascade => {
                             diesel::delete(awards).execute(conn)?;
@@ -106,7 +104,7 @@ impl IssuerRepository for Issuers {
 
     async fn list(&self, filter: &IssuerFilter, page: PageRequest) -> RepoResult<Page<Issuer>> {
         let owner = filter.owner_id.map(|id| id.to_string());
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let filtered = || {

@@ -17,7 +17,7 @@ use std::fmt::Display;
 
 use diesel::dsl::{exists, select};
 use diesel::prelude::*;
-use openbadges_domain::{DomainError, IssuerId, PageRequest, UserId};
+use openbadges_domain::{DomainError, IssuerId, UserId};
 
 pub(crate) use api_keys::ApiKeys;
 pub(crate) use assertions::Assertions;
@@ -27,22 +27,10 @@ pub(crate) use signing_keys::SigningKeys;
 pub(crate) use status_lists::StatusLists;
 pub(crate) use users::Users;
 
+use openbadges_store_support::pages::{limit_offset, total};
+
 use crate::errors::Failure;
 use crate::schema;
-
-/// `LIMIT` and `OFFSET` of a page. `PageRequest` bounds the offset by
-/// `i64::MAX`, so the fallback is never taken.
-fn bounds(page: PageRequest) -> (i64, i64) {
-    let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
-    (i64::from(page.limit()), offset)
-}
-
-/// A `COUNT(*)` as the port's total.
-fn total(count: i64) -> Result<u64, Failure> {
-    u64::try_from(count).map_err(|_| {
-        DomainError::Internal(format!("SQLite returned a negative count: {count}")).into()
-    })
-}
 
 /// Decodes a page of rows into entities.
 fn decode_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, Failure>

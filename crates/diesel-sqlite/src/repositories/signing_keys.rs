@@ -7,7 +7,7 @@ use openbadges_domain::{
     IssuerId, KeyAlgorithm, Page, PageRequest, SigningKey, SigningKeyId, Timestamp,
 };
 
-use super::{bounds, decode_all, not_found, require_issuer, total};
+use super::{decode_all, limit_offset, not_found, require_issuer, total};
 use crate::pool::Database;
 use crate::rows::{encode_timestamp, SigningKeyRow};
 use crate::schema::signing_keys;
@@ -86,7 +86,7 @@ impl SigningKeyRepository for SigningKeys {
     }
 
     async fn list_verifying(&self, page: PageRequest) -> RepoResult<Page<SigningKey>> {
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let verifying = || signing_keys::table.filter(signing_keys::status.ne("revoked"));

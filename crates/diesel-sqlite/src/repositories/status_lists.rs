@@ -9,6 +9,8 @@ use openbadges_domain::{
 };
 
 use super::{decode_all, not_found, require_issuer, total};
+use openbadges_store_support::codes::flagged_status;
+
 use crate::errors::Failure;
 use crate::pool::Database;
 use crate::rows::{encode_index, AssertionRow, StatusListRow};
@@ -29,14 +31,6 @@ impl StatusLists {
 /// the query repeats its condition verbatim, which a bound parameter is not.
 fn flagged_rows() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql::<diesel::sql_types::Bool>("status <> 'active'")
-}
-
-/// The stored status name a list of `purpose` flags.
-fn flagged_status(purpose: StatusPurpose) -> &'static str {
-    match purpose {
-        StatusPurpose::Revocation => "revoked",
-        StatusPurpose::Suspension => "suspended",
-    }
 }
 
 #[async_trait]
@@ -180,7 +174,7 @@ impl StatusListRepository for StatusLists {
                         .filter(assertions::status.eq(status))
                         .count()
                         .get_result(conn)?;
-                    total(n)
+                    Ok(total(n)?)
                 };
                 Ok(StatusCounts {
                     revoked: count("revoked", conn)?,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use openbadges_domain::ports::{RepoResult, UserRepository, UserUpdate};
 use openbadges_domain::{Page, PageRequest, Timestamp, User, UserId};
 
-use super::{bounds, decode_all, not_found, total};
+use super::{decode_all, limit_offset, not_found, total};
 use crate::pool::Database;
 use crate::rows::{encode_timestamp, UserChanges, UserRow};
 use crate::schema::users;
@@ -114,7 +114,7 @@ impl UserRepository for Users {
     }
 
     async fn list(&self, page: PageRequest) -> RepoResult<Page<User>> {
-        let (limit, offset) = bounds(page);
+        let (limit, offset) = limit_offset(page);
         self.db
             .read(move |conn| {
                 let count: i64 = users::table.count().get_result(conn)?;

@@ -1,0 +1,117 @@
+//! The repository ports on PostgreSQL. Each call checks a connection out of
+//! the pool on the blocking thread pool, runs one transaction, and maps
+//! errors at the end.
+
+mod api_keys;
+mod assertions;
+mod badge_classes;
+mod issuers;
+mod signing_keys;
+mod status_lists;
+mod users;
+
+use diesel::prelude::*;
+use openbadges_domain::ports::*;
+use openbadges_domain::*;
+
+use openbadges_store_support::pages::{limit_offset, total};
+
+use crate::errors::{from_pool, Failure};
+use crate::pool::PgPool;
+
+/// Awards inserted per statement. PostgreSQL caps bind parameters at 65,535
+/// per statement (awards have 18 columns); and a chunk is held three times
+/// (rows, encoded parameters, libpq's copy), about 6 KiB per signed
+/// credential, so a smaller chunk keeps a batch's peak down at no cost in
+/// speed (a statement per 250 awards is 40 round trips for 10,000).
+const INSERT_CHUNK: usize = 250;
+
+/// How long a request waits for a connection when the pool has none: long
+/// enough to open one to a healthy server (TLS included), short enough to
+/// answer 503 quickly while the database is unreachable.
+const OUTAGE_CHECKOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs `work` with a pooled connection on the blocking thread pool.
+pub(crate) async fn blocking<T, F>(pool: &PgPool, work: F) -> RepoResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut PgConnection) -> Result<T, Failure> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        // With no connection at all the database is most likely down (a
+        // healthy pool keeps the connections it opened): wait briefly, so
+        // that requests fail fast with 503 during an outage instead of each
+        // holding a worker for the whole connect timeout.
+        let mut conn = if pool.state().connections == 0 {
+            pool.get_timeout(OUTAGE_CHECKOUT_TIMEOUT)
+        } else {
+            pool.get()
+        }
+        .map_err(from_pool)?;
+        let outcome = work(&mut conn).map_err(DomainError::from);
+        if matches!(
+            outcome,
+            Err(DomainError::Unavailable(_) | DomainError::Internal(_))
+        ) {
+            conn.suspect();
+        }
+        outcome
+    })
+    .await
+    .map_err(|e| DomainError::Internal(format!("database task failed: {e}")))?
+}
+
+/// Runs `work` in a transaction.
+fn in_transaction<T>(
+    conn: &mut PgConnection,
+    work: impl FnOnce(&mut PgConnection) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    conn.transaction(work)
+}
+
+fn not_found(entity: &'static str, id: impl ToString) -> Failure {
+    DomainError::NotFound {
+        entity,
+        id: id.to_string(),
+    }
+    .into()
+}
+
+/// Decodes a row read back; a row that does not decode fails the unit of
+/// work.
+fn decode<R, T>(row: R) -> Result<T, Failure>
+where
+    T: TryFrom<R, Error = DomainError>,
+{
+    Ok(T::try_from(row)?)
+}
+
+/// Decodes rows read back.
+fn decode_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, Failure>
+where
+    T: TryFrom<R, Error = DomainError>,
+{
+    rows.into_iter().map(decode).collect()
+}
+
+fn to_page<R, T>(rows: Vec<R>, count: i64) -> Result<Page<T>, Failure>
+where
+    T: TryFrom<R, Error = DomainError>,
+{
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(T::try_from)
+            .collect::<Result<_, _>>()?,
+        total: total(count)?,
+    })
+}
+
+pub(crate) use api_keys::*;
+pub(crate) use assertions::*;
+pub(crate) use badge_classes::*;
+pub(crate) use issuers::*;
+pub(crate) use signing_keys::*;
+pub(crate) use status_lists::*;
+pub(crate) use users::*;
