@@ -12,7 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
-use super::body::JsonBody;
+use super::body::{JsonBody, JsonText};
 use super::path_id;
 use super::schema;
 use crate::auth::Auth;
@@ -730,7 +730,7 @@ pub(super) async fn verify_stored(
     path = "/verify",
     tag = "verification",
     operation_id = "verifyPostedCredential",
-    summary = "Verify an OB 3.0 credential given as JSON",
+    summary = "Verify a credential given as JSON, VC-JWT or JWS",
     description = "Public. Verifies a credential as given: an OB 3.0 credential as JSON, a VC-JWT (EdDSA or \
         RS256) or an OB 2.0 signed assertion (an RS256 compact JWS whose `verification.creator` is one of this \
         server's `CryptographicKey` URLs: the key must not be revoked and must belong to the issuer of the \
@@ -745,23 +745,36 @@ pub(super) async fn verify_stored(
         of this server's credentials, whether that credential was revoked or suspended too. JSON-LD contexts \
         are never fetched: a credential using a context that is not bundled, or a term its contexts do not \
         define, fails the `proof` check. Bare path only.",
-    request_body(content = schema::VerifyRequest,
+    request_body(
         description = "The credential, or `{\"credential\": {...}}`; a VC-JWT or OB 2.0 signed assertion as a JSON \
-            string (`\"eyJ...\"`) or `{\"credential\": \"eyJ...\"}`. Read as JSON whatever the `Content-Type`."),
+            string (`\"eyJ...\"`) or `{\"credential\": \"eyJ...\"}`, read as JSON whatever the `Content-Type`; or, \
+            as the OB 3.0 API posts it, the compact VC-JWT or JWS itself as the raw body with `Content-Type: \
+            application/vc+jwt`, `application/jose` or `text/plain` (a JSON body with one of these types is still \
+            read as JSON).",
+        content(
+            (schema::VerifyRequest = "application/json"),
+            (String = "application/vc+jwt", example = "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJ...fQ.c2ln"),
+            (String = "application/jose"),
+            (String = "text/plain"),
+        )),
     responses(
         (status = 200, description = "The verification report, whatever its outcome.",
             body = schema::VerificationReport,
             headers(("Cache-Control" = String, description = "`no-store`."))),
-        (status = 400, description = "The body is not JSON, too large or nested too deeply.",
+        (status = 400, description = "The body is not JSON (nor, with a token media type, a compact JWS), too \
+            large or nested too deeply.",
             body = schema::ValidationError),
         (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
     )
 )]
 async fn verify_posted(
-    _request: HttpRequest,
     state: web::Data<AppState>,
-    JsonBody(document): JsonBody,
+    body: VerifyBody,
 ) -> Result<HttpResponse, ApiError> {
+    let document = match body {
+        VerifyBody::Token(token) => Value::String(token),
+        VerifyBody::Json(document) => document,
+    };
     let token = match &document {
         Value::String(token) => Some(token.clone()),
         _ => document
@@ -792,6 +805,69 @@ async fn verify_posted(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(report.into_json(id.as_deref())))
+}
+
+/// Media types whose body is a compact token, as the OB 3.0 API posts a
+/// VC-JWT: `application/vc+jwt`, `application/jose` (RFC 7515) and
+/// `text/plain`.
+const TOKEN_TYPES: [&str; 3] = ["application/vc+jwt", super::signed::JOSE, "text/plain"];
+
+/// What `POST /verify` was given: a compact VC-JWT or JWS as the raw body
+/// (with one of [`TOKEN_TYPES`]), or JSON (any other `Content-Type`, or
+/// none, as before).
+enum VerifyBody {
+    /// A compact token, surrounding whitespace removed.
+    Token(String),
+    /// A credential, `{"credential": ...}`, or a token as a JSON string.
+    Json(Value),
+}
+
+impl actix_web::FromRequest for VerifyBody {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_web::HttpMessage as _;
+        let raw = TOKEN_TYPES
+            .iter()
+            .any(|t| request.content_type().eq_ignore_ascii_case(t));
+        if !raw {
+            let json = JsonBody::from_request(request, payload);
+            return Box::pin(async move { Ok(Self::Json(json.await?.0)) });
+        }
+        let text = JsonText::from_request(request, payload);
+        Box::pin(async move {
+            let JsonText { text, max_depth } = text.await?;
+            let token = std::str::from_utf8(&text).map(str::trim).unwrap_or("");
+            if is_compact(token) {
+                return Ok(Self::Token(token.to_owned()));
+            }
+            // A JSON body sent as text/plain was read as JSON before raw
+            // tokens were accepted, and still is.
+            let value: Value = serde_json::from_slice(&text).map_err(|_| {
+                ApiError(DomainError::invalid(
+                    "body",
+                    "is neither a compact JWS (header.payload.signature in base64url) nor JSON",
+                ))
+            })?;
+            if crate::requests::json_depth(&value) > max_depth {
+                return Err(ApiError(crate::requests::too_deep(max_depth)).into());
+            }
+            Ok(Self::Json(value))
+        })
+    }
+}
+
+/// Whether `text` has the form of a compact JWS: three base64url parts
+/// joined by dots (nothing is decoded or verified here).
+fn is_compact(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3
+        && parts[..2].iter().all(|p| !p.is_empty())
+        && parts.iter().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// Verifies a VC-JWT: the EdDSA or RS256 signature with the key its `kid`
