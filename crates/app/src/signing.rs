@@ -15,13 +15,11 @@ use std::sync::{Arc, RwLock};
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
-use openbadges_credentials::jws::CompactJws;
-use openbadges_credentials::{
-    DataIntegrity, Ed25519KeyPair, RsaKeyPair, RsaPublicKey, VerifyingKey,
-};
+use openbadges_credentials::{DataIntegrity, Ed25519KeyPair, RsaKeyPair, RsaPublicKey};
 use openbadges_domain::documents::Urls;
 use openbadges_domain::ports::{CredentialSigner, RepoResult, Store};
 use openbadges_domain::*;
+use openbadges_verify::PublicKey;
 use serde_json::{json, Map, Value};
 
 const NONCE_LEN: usize = 12;
@@ -82,66 +80,6 @@ impl KeyVault {
     }
 }
 
-/// The verification method id of `key`.
-pub fn verification_method(urls: &Urls, key: &SigningKey) -> String {
-    format!("{}#key-{}", urls.issuer_did(key.issuer_id), key.id)
-}
-
-/// The key id in one of our verification methods, if `method` is ours.
-pub fn key_id_of(urls: &Urls, method: &str) -> Option<(IssuerId, SigningKeyId)> {
-    let (did, fragment) = method.split_once('#')?;
-    let issuer: IssuerId = did.rsplit(':').next()?.parse().ok()?;
-    let key: SigningKeyId = fragment.strip_prefix("key-")?.parse().ok()?;
-    (urls.issuer_did(issuer) == did).then_some((issuer, key))
-}
-
-/// A public key of one of our issuers.
-#[derive(Debug, Clone)]
-pub enum PublicKey {
-    /// An Ed25519 key (Data Integrity proofs, EdDSA JWS).
-    Ed25519(VerifyingKey),
-    /// An RSA key (RS256 JWS).
-    Rsa(RsaPublicKey),
-}
-
-impl PublicKey {
-    /// The public half of a stored key: multibase for Ed25519, SPKI PEM for
-    /// RSA.
-    pub fn of(key: &SigningKey) -> Result<Self, DomainError> {
-        let parsed = match key.algorithm {
-            KeyAlgorithm::Ed25519 => {
-                VerifyingKey::from_multibase(&key.public_key).map(Self::Ed25519)
-            }
-            KeyAlgorithm::Rs256 => RsaPublicKey::from_pem(&key.public_key).map(Self::Rsa),
-        };
-        parsed.map_err(|e| DomainError::Internal(format!("stored public key of {}: {e}", key.id)))
-    }
-
-    /// The key as a JSON Web Key (`kty`, and `crv`/`x` or `n`/`e`), without
-    /// `kid`, `alg` or `use`.
-    pub fn jwk(&self) -> Value {
-        match self {
-            Self::Ed25519(key) => json!({
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": base64::Engine::encode(
-                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                    key.to_bytes(),
-                ),
-            }),
-            Self::Rsa(key) => key.jwk(),
-        }
-    }
-
-    /// The JWS `alg` the key signs with: `EdDSA` or `RS256`.
-    pub fn jws_alg(&self) -> &'static str {
-        match self {
-            Self::Ed25519(_) => "EdDSA",
-            Self::Rsa(_) => openbadges_credentials::jws::RS256,
-        }
-    }
-}
-
 /// The algorithm of a VC-JWT: EdDSA (the default) or RS256.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlgorithm {
@@ -198,8 +136,8 @@ impl Signing {
     }
 
     /// The Data Integrity engine, for verification.
-    pub fn integrity(&self) -> Arc<DataIntegrity> {
-        Arc::clone(&self.integrity)
+    pub fn integrity(&self) -> &Arc<DataIntegrity> {
+        &self.integrity
     }
 
     fn open(&self, key: &SigningKey) -> Result<Arc<Ed25519KeyPair>, DomainError> {
@@ -387,7 +325,7 @@ impl Signing {
             .collect();
         let mut methods = Vec::with_capacity(keys.len());
         for key in &keys {
-            let id = verification_method(&self.urls, key);
+            let id = self.urls.verification_method(key);
             methods.push(match key.algorithm {
                 KeyAlgorithm::Ed25519 => json!({
                     "id": id,
@@ -409,7 +347,7 @@ impl Signing {
         }
         let ids: Vec<String> = keys
             .iter()
-            .map(|k| verification_method(&self.urls, k))
+            .map(|k| self.urls.verification_method(k))
             .collect();
         let mut context = vec![
             "https://www.w3.org/ns/did/v1",
@@ -426,47 +364,6 @@ impl Signing {
             "assertionMethod": ids,
         }))
     }
-
-    /// The key behind one of our verification methods, with its public
-    /// half, if the key exists and belongs to the issuer the method names
-    /// (whatever its status: the caller checks that it still verifies).
-    pub async fn our_key(
-        &self,
-        method: &str,
-    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
-        match key_id_of(&self.urls, method) {
-            Some((issuer, id)) => self.stored_key(issuer, id).await,
-            None => Ok(None),
-        }
-    }
-
-    /// The key behind one of our OB 2.0 `CryptographicKey` URLs, likewise.
-    pub async fn our_key_at(
-        &self,
-        url: &str,
-    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
-        match self.urls.cryptographic_key_of(url) {
-            Some((issuer, id)) => self.stored_key(issuer, id).await,
-            None => Ok(None),
-        }
-    }
-
-    async fn stored_key(
-        &self,
-        issuer: IssuerId,
-        id: SigningKeyId,
-    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
-        let key = match self.store.signing_keys().get(id).await {
-            Ok(key) => key,
-            Err(DomainError::NotFound { .. }) => return Ok(None),
-            Err(other) => return Err(other),
-        };
-        if key.issuer_id != issuer {
-            return Ok(None);
-        }
-        let public = PublicKey::of(&key)?;
-        Ok(Some((key, public)))
-    }
 }
 
 /// PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410): the form JWT
@@ -480,79 +377,6 @@ fn ed25519_pkcs8(seed: &[u8; 32]) -> zeroize::Zeroizing<Vec<u8>> {
     der.extend_from_slice(&PREFIX);
     der.extend_from_slice(seed);
     der
-}
-
-/// Seconds since the epoch of an RFC 3339 date-time claim.
-fn numeric_date(credential: &Value, field: &str) -> Option<i64> {
-    let text = credential.get(field)?.as_str()?;
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp())
-}
-
-/// The JWT claims OB 3.0 maps from a credential: `iss` (issuer id), `jti`
-/// (id), `sub` (subject id, when the subject has one), `nbf` (validFrom),
-/// `exp` (validUntil).
-pub fn jwt_claims(credential: &Value) -> Value {
-    let mut payload = credential.clone();
-    if let Value::Object(claims) = &mut payload {
-        let issuer = credential
-            .get("issuer")
-            .and_then(|i| i.as_str().or_else(|| i.get("id")?.as_str()));
-        let pairs = [
-            ("iss", issuer.map(Value::from)),
-            ("jti", credential.get("id").cloned()),
-            (
-                "sub",
-                credential
-                    .get("credentialSubject")
-                    .and_then(|s| s.get("id"))
-                    .cloned(),
-            ),
-            (
-                "nbf",
-                numeric_date(credential, "validFrom").map(Value::from),
-            ),
-            (
-                "exp",
-                numeric_date(credential, "validUntil").map(Value::from),
-            ),
-        ];
-        for (claim, value) in pairs {
-            if let Some(value) = value {
-                claims.insert(claim.to_owned(), value);
-            }
-        }
-    }
-    payload
-}
-
-/// The payload of a VC-JWT signed by `public`, if its signature verifies
-/// and its `alg` is the key's (EdDSA or RS256; no other, `none` included).
-/// The validity window is left to the caller, which checks it on the
-/// credential itself and on the JWT's `nbf` and `exp`, for both algorithms
-/// alike (the RS256 path does not go through `jsonwebtoken`).
-pub fn verified_jwt_payload(token: &str, public: &PublicKey) -> Option<Value> {
-    match public {
-        PublicKey::Ed25519(key) => {
-            let x = base64::Engine::encode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                key.to_bytes(),
-            );
-            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
-            validation.validate_exp = false;
-            validation.required_spec_claims.clear();
-            let key = jsonwebtoken::DecodingKey::from_ed_components(&x).ok()?;
-            jsonwebtoken::decode::<Value>(token, &key, &validation)
-                .ok()
-                .map(|d| d.claims)
-        }
-        PublicKey::Rsa(key) => {
-            let jws = CompactJws::parse(token).ok()?;
-            jws.verify_rs256(key).ok()?;
-            jws.payload_json().ok()
-        }
-    }
 }
 
 impl Signing {
@@ -570,21 +394,20 @@ impl Signing {
             let key = self.active_key_of(issuer, KeyAlgorithm::Rs256).await?;
             let mut header = Map::new();
             header.insert("typ".to_owned(), json!("JWT"));
-            header.insert(
-                "kid".to_owned(),
-                json!(verification_method(&self.urls, &key)),
-            );
-            return self.sign_rs256(&key, header, &jwt_claims(credential)).await;
+            header.insert("kid".to_owned(), json!(self.urls.verification_method(&key)));
+            return self
+                .sign_rs256(&key, header, &documents::jwt_claims(credential))
+                .await;
         }
         let key = self.active_key(issuer).await?;
         let pair = self.open(&key)?;
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-        header.kid = Some(verification_method(&self.urls, &key));
+        header.kid = Some(self.urls.verification_method(&key));
         header.typ = Some("JWT".to_owned());
         let der = ed25519_pkcs8(&pair.seed());
         jsonwebtoken::encode(
             &header,
-            &jwt_claims(credential),
+            &documents::jwt_claims(credential),
             &jsonwebtoken::EncodingKey::from_ed_der(&der),
         )
         .map_err(|e| DomainError::Internal(format!("signing a JWT failed: {e}")))
@@ -602,7 +425,7 @@ impl CredentialSigner for Signing {
     ) -> RepoResult<Vec<IssuedCredential>> {
         let key = self.active_key(issuer.id).await?;
         let pair = self.open(&key)?;
-        let method = verification_method(&self.urls, &key);
+        let method = self.urls.verification_method(&key);
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let chunk = credentials.len().div_ceil(cores).max(1);
@@ -657,7 +480,7 @@ impl Signing {
         credential: Value,
     ) -> Result<IssuedCredential, DomainError> {
         let pair = self.open(key)?;
-        let method = verification_method(&self.urls, key);
+        let method = self.urls.verification_method(key);
         // Whole seconds: repeated proof configurations are cached by the
         // signer, and verifiers compare `created` as a date-time anyway.
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -705,7 +528,7 @@ mod tests {
         let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
         let token = jsonwebtoken::encode(
             &header,
-            &jwt_claims(&credential),
+            &documents::jwt_claims(&credential),
             &jsonwebtoken::EncodingKey::from_ed_der(&ed25519_pkcs8(&pair.seed())),
         )
         .unwrap();
@@ -758,8 +581,11 @@ mod tests {
         );
         let key = SigningKeyId::generate();
         let method = format!("{}#key-{key}", urls.issuer_did(issuer));
-        assert_eq!(key_id_of(&urls, &method), Some((issuer, key)));
-        assert_eq!(key_id_of(&urls, &method.replace("localhost", "evil")), None);
+        assert_eq!(urls.key_of_method(&method), Some((issuer, key)));
+        assert_eq!(
+            urls.key_of_method(&method.replace("localhost", "evil")),
+            None
+        );
     }
 
     #[test]
@@ -781,24 +607,5 @@ mod tests {
         ] {
             assert_eq!(urls.cryptographic_key_of(&other), None, "{other}");
         }
-    }
-
-    #[test]
-    fn rs256_jwts_verify_only_with_their_key_and_algorithm() {
-        let pair = RsaKeyPair::generate(RSA_BITS).unwrap();
-        let mut header = Map::new();
-        header.insert("typ".to_owned(), json!("JWT"));
-        let claims = jwt_claims(&json!({"id": "urn:uuid:1", "issuer": "did:web:x"}));
-        let token =
-            openbadges_credentials::jws::sign_rs256(header, claims.to_string().as_bytes(), &pair)
-                .unwrap();
-        let public = PublicKey::Rsa(pair.public_key().clone());
-        assert_eq!(verified_jwt_payload(&token, &public), Some(claims));
-        let other = PublicKey::Rsa(RsaKeyPair::generate(RSA_BITS).unwrap().public_key().clone());
-        assert_eq!(verified_jwt_payload(&token, &other), None);
-        let ed25519 = PublicKey::Ed25519(Ed25519KeyPair::from_seed(&[3; 32]).verifying_key());
-        assert_eq!(verified_jwt_payload(&token, &ed25519), None);
-        assert_eq!(public.jwk()["kty"], "RSA");
-        assert_eq!(public.jws_alg(), "RS256");
     }
 }
