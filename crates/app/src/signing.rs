@@ -17,6 +17,7 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
 use openbadges_credentials::{DataIntegrity, Ed25519KeyPair, RsaKeyPair, RsaPublicKey};
 use openbadges_domain::documents::Urls;
+use openbadges_domain::keys::{KeyMaker, KeyMaterial, KeyRing};
 use openbadges_domain::ports::{CredentialSigner, RepoResult, Store};
 use openbadges_domain::*;
 use openbadges_verify::PublicKey;
@@ -195,60 +196,9 @@ impl Signing {
         Ok(pair)
     }
 
-    /// A new active key of `algorithm` for `issuer` (sealed, stored), or
-    /// `rotate` to retire the current one of that algorithm.
-    async fn make_key(
-        &self,
-        issuer: IssuerId,
-        algorithm: KeyAlgorithm,
-        rotate: bool,
-    ) -> Result<SigningKey, DomainError> {
-        let id = SigningKeyId::generate();
-        let (public_key, sealed_private_key) = match algorithm {
-            KeyAlgorithm::Ed25519 => {
-                let pair = Ed25519KeyPair::generate()
-                    .map_err(|e| DomainError::Internal(format!("generating a key: {e}")))?;
-                (
-                    pair.public_key_multibase(),
-                    self.vault.seal(pair.seed().as_slice())?,
-                )
-            }
-            KeyAlgorithm::Rs256 => {
-                // A search for primes: a fraction of a second or more, so
-                // off the async workers.
-                let pair = actix_web::web::block(|| RsaKeyPair::generate(RSA_BITS))
-                    .await
-                    .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))?
-                    .map_err(|e| DomainError::Internal(format!("generating an RSA key: {e}")))?;
-                let pem = pair
-                    .public_key()
-                    .to_pem()
-                    .map_err(|e| DomainError::Internal(e.to_string()))?;
-                let der = pair
-                    .to_pkcs8_der()
-                    .map_err(|e| DomainError::Internal(e.to_string()))?;
-                let sealed = self.vault.seal(&der)?;
-                if let Ok(mut opened) = self.opened_rsa.write() {
-                    opened.insert(id, Arc::new(pair));
-                }
-                (pem, sealed)
-            }
-        };
-        let key = SigningKey {
-            id,
-            issuer_id: issuer,
-            algorithm,
-            public_key,
-            sealed_private_key,
-            status: KeyStatus::Active,
-            created_at: Timestamp::now(),
-        };
-        if rotate {
-            self.store.signing_keys().rotate(&key).await?;
-        } else {
-            self.store.signing_keys().create(&key).await?;
-        }
-        Ok(key)
+    /// The key lifecycle over the store, making keys with this signer.
+    pub fn keys(&self) -> KeyRing<'_> {
+        KeyRing::new(self.store.signing_keys(), self)
     }
 
     /// The issuer's active Ed25519 key, made on first use.
@@ -256,39 +206,18 @@ impl Signing {
         self.active_key_of(issuer, KeyAlgorithm::Ed25519).await
     }
 
-    /// The issuer's active key of `algorithm`, made on first use. When
-    /// several instances race to make it, the database keeps one and the
-    /// others take that one.
+    /// The issuer's active key of `algorithm`, made on first use (see
+    /// [`KeyRing::active`]).
     pub async fn active_key_of(
         &self,
         issuer: IssuerId,
         algorithm: KeyAlgorithm,
     ) -> Result<SigningKey, DomainError> {
-        let keys = self.store.signing_keys();
-        if let Some(key) = keys.active(issuer, algorithm).await? {
+        if let Some(key) = self.store.signing_keys().active(issuer, algorithm).await? {
             return Ok(key);
         }
         let _making = self.making.lock().await;
-        if let Some(key) = keys.active(issuer, algorithm).await? {
-            return Ok(key);
-        }
-        match self.make_key(issuer, algorithm, false).await {
-            Ok(key) => Ok(key),
-            Err(DomainError::Conflict(_)) => keys
-                .active(issuer, algorithm)
-                .await?
-                .ok_or_else(|| DomainError::Internal("the active key vanished".to_owned())),
-            Err(other) => Err(other),
-        }
-    }
-
-    /// Retires the issuer's active key of `algorithm` and makes a new one.
-    pub async fn rotate(
-        &self,
-        issuer: IssuerId,
-        algorithm: KeyAlgorithm,
-    ) -> Result<SigningKey, DomainError> {
-        self.make_key(issuer, algorithm, true).await
+        self.keys().active(issuer, algorithm).await
     }
 
     /// Signs `payload` (JSON) as a compact JWS with the RSA key `key`
@@ -411,6 +340,50 @@ impl Signing {
             &jsonwebtoken::EncodingKey::from_ed_der(&der),
         )
         .map_err(|e| DomainError::Internal(format!("signing a JWT failed: {e}")))
+    }
+}
+
+/// Ed25519 and RSA key pairs, their private halves sealed by the vault.
+#[async_trait]
+impl KeyMaker for Signing {
+    async fn make(
+        &self,
+        id: SigningKeyId,
+        algorithm: KeyAlgorithm,
+    ) -> Result<KeyMaterial, DomainError> {
+        match algorithm {
+            KeyAlgorithm::Ed25519 => {
+                let pair = Ed25519KeyPair::generate()
+                    .map_err(|e| DomainError::Internal(format!("generating a key: {e}")))?;
+                Ok(KeyMaterial {
+                    public_key: pair.public_key_multibase(),
+                    sealed_private_key: self.vault.seal(pair.seed().as_slice())?,
+                })
+            }
+            KeyAlgorithm::Rs256 => {
+                // A search for primes: a fraction of a second or more, so
+                // off the async workers.
+                let pair = actix_web::web::block(|| RsaKeyPair::generate(RSA_BITS))
+                    .await
+                    .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))?
+                    .map_err(|e| DomainError::Internal(format!("generating an RSA key: {e}")))?;
+                let pem = pair
+                    .public_key()
+                    .to_pem()
+                    .map_err(|e| DomainError::Internal(e.to_string()))?;
+                let der = pair
+                    .to_pkcs8_der()
+                    .map_err(|e| DomainError::Internal(e.to_string()))?;
+                let sealed = self.vault.seal(&der)?;
+                if let Ok(mut opened) = self.opened_rsa.write() {
+                    opened.insert(id, Arc::new(pair));
+                }
+                Ok(KeyMaterial {
+                    public_key: pem,
+                    sealed_private_key: sealed,
+                })
+            }
+        }
     }
 }
 

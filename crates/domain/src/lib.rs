@@ -14,6 +14,7 @@ pub mod documents;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod keys;
 pub mod page;
 pub mod ports;
 pub mod service;

@@ -163,7 +163,7 @@ async fn rotate_key(
     };
     let issuer = state.store.issuers().get(id).await?;
     actor.may_manage(&issuer)?;
-    let key = state.signing.rotate(id, algorithm).await?;
+    let key = state.signing.keys().rotate(id, algorithm).await?;
     Ok(HttpResponse::Created().json(key_json(&state, &key)))
 }
 
@@ -204,20 +204,11 @@ async fn revoke_key(
     let key_id: SigningKeyId = path_id(&key_id, "signing key")?;
     let issuer = state.store.issuers().get(issuer_id).await?;
     actor.may_manage(&issuer)?;
-    let key = state.store.signing_keys().get(key_id).await?;
-    if key.issuer_id != issuer_id {
-        return Err(DomainError::NotFound {
-            entity: "signing key",
-            id: key_id.to_string(),
-        }
-        .into());
-    }
-    state
-        .store
-        .signing_keys()
-        .revoke(key_id, Timestamp::now())
+    let key = state
+        .signing
+        .keys()
+        .revoke(issuer_id, key_id, Timestamp::now())
         .await?;
-    let key = state.store.signing_keys().get(key_id).await?;
     Ok(HttpResponse::Ok().json(key_json(&state, &key)))
 }
 
