@@ -32,6 +32,7 @@ on_both_backends!(
     a_vc_jwt_is_refused_outside_its_nbf_and_exp,
     status_lists_are_signed_by_the_active_key_on_every_instance,
     a_token_is_verified_as_the_raw_body,
+    a_failed_signing_spends_no_status_bit,
 );
 
 const ADMIN_KEY: &str = "e2e-forgery-admin-key-0123456789a";
@@ -520,4 +521,46 @@ fn a_token_is_verified_as_the_raw_body(storage: &Storage) {
     );
     response.assert_status(200);
     assert_valid(&response.body);
+}
+
+/// The revocation bit a credential names.
+#[track_caller]
+fn status_index(credential: &Value) -> u64 {
+    credential["credentialStatus"]["statusListIndex"]
+        .as_str()
+        .and_then(|index| index.parse().ok())
+        .unwrap_or_else(|| panic!("a statusListIndex in {credential:#}"))
+}
+
+/// An instance whose `KEY_ENCRYPTION_KEY` differs from the one the
+/// issuer's key was sealed with cannot sign: the issuance fails (500)
+/// before a status bit is taken, so the next award gets the very next bit,
+/// singly and in a batch.
+fn a_failed_signing_spends_no_status_bit(storage: &Storage) {
+    let server = start(storage);
+    let (first, _) = issued(&server);
+    // By UUID: the other instance has another base URL.
+    let badge = uuid_of(&first["credentialSubject"]["achievement"]);
+    let other = launch(storage)
+        .env(
+            "KEY_ENCRYPTION_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        )
+        .base_url_at_own_address()
+        .start();
+    let body = award_body(&badge, "bob@example.org");
+    other
+        .post_as(&admin(), "/credentials", &body)
+        .assert_status(500);
+    other
+        .post_as(
+            &admin(),
+            "/credentials/batch",
+            &json!({"credentials": [body.clone()]}),
+        )
+        .assert_status(500);
+
+    let unsigned = other.post_as(&admin(), "/credentials?sign=false", &body);
+    unsigned.assert_status(201);
+    assert_eq!(status_index(&unsigned.body), status_index(&first) + 1);
 }

@@ -393,12 +393,11 @@ impl CredentialSigner for Signing {
     /// are cores, each on the blocking pool.
     async fn sign_many(
         &self,
-        issuer: &Issuer,
+        key: &SigningKey,
         credentials: Vec<Value>,
     ) -> RepoResult<Vec<IssuedCredential>> {
-        let key = self.active_key(issuer.id).await?;
-        let pair = self.open(&key)?;
-        let method = self.urls.verification_method(&key);
+        let pair = self.open(key)?;
+        let method = self.urls.verification_method(key);
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let chunk = credentials.len().div_ceil(cores).max(1);
@@ -437,9 +436,16 @@ impl CredentialSigner for Signing {
         Ok(signed)
     }
 
-    async fn sign(&self, issuer: &Issuer, credential: Value) -> RepoResult<IssuedCredential> {
+    /// Opens the key too (kept opened), so that a key sealed under
+    /// another `KEY_ENCRYPTION_KEY` fails here.
+    async fn key_for(&self, issuer: &Issuer) -> RepoResult<SigningKey> {
         let key = self.active_key(issuer.id).await?;
-        self.sign_with(&key, credential).await
+        self.open(&key)?;
+        Ok(key)
+    }
+
+    async fn sign(&self, key: &SigningKey, credential: Value) -> RepoResult<IssuedCredential> {
+        self.sign_with(key, credential).await
     }
 }
 
