@@ -20,7 +20,6 @@ use openbadges_domain::documents::Urls;
 use openbadges_domain::keys::{KeyMaker, KeyMaterial, KeyRing};
 use openbadges_domain::ports::{CredentialSigner, RepoResult, Store};
 use openbadges_domain::*;
-use openbadges_verify::PublicKey;
 use serde_json::{json, Map, Value};
 
 const NONCE_LEN: usize = 12;
@@ -237,61 +236,6 @@ impl Signing {
         .await
         .map_err(|e| DomainError::Internal(format!("signing task failed: {e}")))?
         .map_err(|e| DomainError::Internal(format!("signing a JWS failed: {e}")))
-    }
-
-    /// The DID document of `issuer`: every key that still verifies, Ed25519
-    /// keys as `Multikey`, RSA keys (what an RS256 VC-JWT's `kid` names) as
-    /// `JsonWebKey`.
-    pub async fn did_document(&self, issuer: &Issuer) -> Result<Value, DomainError> {
-        let did = self.urls.issuer_did(issuer.id);
-        let keys: Vec<SigningKey> = self
-            .store
-            .signing_keys()
-            .list_for_issuer(issuer.id)
-            .await?
-            .into_iter()
-            .filter(|k| k.status.verifies())
-            .collect();
-        let mut methods = Vec::with_capacity(keys.len());
-        for key in &keys {
-            let id = self.urls.verification_method(key);
-            methods.push(match key.algorithm {
-                KeyAlgorithm::Ed25519 => json!({
-                    "id": id,
-                    "type": "Multikey",
-                    "controller": did,
-                    "publicKeyMultibase": key.public_key,
-                }),
-                KeyAlgorithm::Rs256 => {
-                    let mut jwk = PublicKey::of(key)?.jwk();
-                    jwk["alg"] = json!(openbadges_credentials::jws::RS256);
-                    json!({
-                        "id": id,
-                        "type": "JsonWebKey",
-                        "controller": did,
-                        "publicKeyJwk": jwk,
-                    })
-                }
-            });
-        }
-        let ids: Vec<String> = keys
-            .iter()
-            .map(|k| self.urls.verification_method(k))
-            .collect();
-        let mut context = vec![
-            "https://www.w3.org/ns/did/v1",
-            "https://w3id.org/security/multikey/v1",
-        ];
-        if keys.iter().any(|k| k.algorithm == KeyAlgorithm::Rs256) {
-            context.push("https://w3id.org/security/jwk/v1");
-        }
-        Ok(json!({
-            "@context": context,
-            "id": did,
-            "alsoKnownAs": [self.urls.issuer(documents::Version::V3, issuer.id)],
-            "verificationMethod": methods,
-            "assertionMethod": ids,
-        }))
     }
 }
 

@@ -30,6 +30,7 @@
 
 mod checks;
 mod keys;
+pub mod publication;
 mod report;
 
 use std::sync::Arc;

@@ -17,7 +17,7 @@ use super::path_id;
 use super::schema;
 use crate::auth::Auth;
 use crate::http::{ApiError, AppState};
-use openbadges_verify::{PublicKey, Report, Verifier};
+use openbadges_verify::{publication, Report, Verifier};
 
 /// Bare-path routes (did:web resolves at this path only). `GET
 /// /credentials/{id}/verify` is registered with the credentials routes.
@@ -62,7 +62,12 @@ async fn did_document(
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
     let issuer = state.store.issuers().get(id).await?;
-    let document = state.signing.did_document(&issuer).await?;
+    let keys = state
+        .store
+        .signing_keys()
+        .list_for_issuer(issuer.id)
+        .await?;
+    let document = publication::did_document(&state.urls, issuer.id, &keys)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .content_type("application/did+json")
@@ -239,15 +244,11 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
             .signing_keys()
             .list_verifying(PageRequest::new(PageRequest::MAX_LIMIT, offset)?)
             .await?;
-        for key in &page.items {
-            if let Ok(public) = PublicKey::of(key) {
-                let mut jwk = public.jwk();
-                jwk["kid"] = json!(state.urls.verification_method(key));
-                jwk["alg"] = json!(public.jws_alg());
-                jwk["use"] = json!("sig");
-                keys.push(jwk);
-            }
-        }
+        keys.extend(
+            page.items
+                .iter()
+                .filter_map(|key| publication::jwk(&state.urls, key)),
+        );
         offset += page.items.len() as u64;
         if page.items.is_empty() || offset >= page.total {
             break;
