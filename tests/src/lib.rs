@@ -369,7 +369,8 @@ impl Server {
     }
 
     /// Sends `method target` with `headers` and an optional raw `body`
-    /// (sent as `application/json`). Any status is returned; a transport
+    /// (sent as `application/json` unless `headers` give a
+    /// `Content-Type`). Any status is returned; a transport
     /// failure panics with the server's output.
     pub fn send(
         &self,
@@ -383,7 +384,11 @@ impl Server {
         for (name, value) in headers {
             request = request.set(name, value);
         }
+        let typed = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
         let result = match body {
+            Some(body) if typed => request.send_string(body),
             Some(body) => request
                 .set("Content-Type", "application/json")
                 .send_string(body),

@@ -31,6 +31,8 @@ on_both_backends!(
     a_did_key_issuer_signing_for_itself_verifies,
     a_vc_jwt_is_refused_outside_its_nbf_and_exp,
     status_lists_are_signed_by_the_active_key_on_every_instance,
+    a_token_is_verified_as_the_raw_body,
+    a_failed_signing_spends_no_status_bit,
 );
 
 const ADMIN_KEY: &str = "e2e-forgery-admin-key-0123456789a";
@@ -435,4 +437,130 @@ fn status_lists_are_signed_by_the_active_key_on_every_instance(storage: &Storage
     // The credential itself was signed by the revoked key.
     let report = b.fetch(&format!("/credentials/{}/verify", uuid_of(&credential)));
     assert_eq!(report.body["errorCode"], "KEY_REVOKED", "{:#}", report.body);
+}
+
+/// `POST /verify` with `token` as the raw body of `content_type`, expecting
+/// 200; the report.
+#[track_caller]
+fn verify_raw(server: &Server, content_type: &str, token: &str) -> Value {
+    let response = server.send(
+        "POST",
+        "/verify",
+        &[("Content-Type", content_type)],
+        Some(&format!("{token}\n")),
+    );
+    response.assert_status(200);
+    response.body
+}
+
+/// `report` without the time it was made.
+fn timeless(report: &Value) -> Value {
+    let mut report = report.clone();
+    report
+        .as_object_mut()
+        .expect("a report is an object")
+        .remove("verifiedAt");
+    report
+}
+
+/// As the OB 3.0 API posts them, a VC-JWT or a JWS is the raw body with
+/// `Content-Type: application/vc+jwt`, `application/jose` or `text/plain`:
+/// the report is the one its JSON string gets, forged or not. A body of one
+/// of these types that is neither a token nor JSON is a 400 naming `body`.
+fn a_token_is_verified_as_the_raw_body(storage: &Storage) {
+    let server = start(storage);
+    let (credential, _) = issued(&server);
+    let key = Ed25519KeyPair::generate().expect("a key");
+    let theirs = issued_by(&unsigned(&credential), &did_key_for(&key.verifying_key()));
+    let genuine = jwt(&claims_of(&theirs), &key);
+    // Our issuer's credential, signed by a stranger.
+    let forged = jwt(&claims_of(&unsigned(&credential)), &key);
+    let response = server.fetch(&format!(
+        "/v2/credentials/{}?format=jws",
+        uuid_of(&credential)
+    ));
+    response.assert_status(200);
+    let ob2 = response.text;
+
+    for content_type in [
+        "application/vc+jwt",
+        "application/jose",
+        "text/plain; charset=utf-8",
+    ] {
+        for token in [&genuine, &forged, &ob2] {
+            let raw = verify_raw(&server, content_type, token);
+            assert_eq!(
+                timeless(&raw),
+                timeless(&verify(&server, &json!(token))),
+                "{content_type}"
+            );
+        }
+        assert_valid(&verify_raw(&server, content_type, &genuine));
+        assert_eq!(
+            verify_raw(&server, content_type, &forged)["errorCode"],
+            "ISSUER_MISMATCH"
+        );
+        assert_valid(&verify_raw(&server, content_type, &ob2));
+
+        let response = server.send(
+            "POST",
+            "/verify",
+            &[("Content-Type", content_type)],
+            Some("not a token"),
+        );
+        response.assert_status(400);
+        assert!(response.text.contains("body"), "{}", response.text);
+    }
+    // A JSON credential sent as text/plain is still read as JSON.
+    let signed = sign(&theirs, &key);
+    let response = server.send(
+        "POST",
+        "/verify",
+        &[("Content-Type", "text/plain")],
+        Some(&signed.to_string()),
+    );
+    response.assert_status(200);
+    assert_valid(&response.body);
+}
+
+/// The revocation bit a credential names.
+#[track_caller]
+fn status_index(credential: &Value) -> u64 {
+    credential["credentialStatus"]["statusListIndex"]
+        .as_str()
+        .and_then(|index| index.parse().ok())
+        .unwrap_or_else(|| panic!("a statusListIndex in {credential:#}"))
+}
+
+/// An instance whose `KEY_ENCRYPTION_KEY` differs from the one the
+/// issuer's key was sealed with cannot sign: the issuance fails (500)
+/// before a status bit is taken, so the next award gets the very next bit,
+/// singly and in a batch.
+fn a_failed_signing_spends_no_status_bit(storage: &Storage) {
+    let server = start(storage);
+    let (first, _) = issued(&server);
+    // By UUID: the other instance has another base URL.
+    let badge = uuid_of(&first["credentialSubject"]["achievement"]);
+    let other = launch(storage)
+        .env(
+            "KEY_ENCRYPTION_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        )
+        .base_url_at_own_address()
+        .start();
+    let body = award_body(&badge, "bob@example.org");
+    other
+        .post_as(&admin(), "/credentials", &body)
+        .assert_status(500);
+    other
+        .post_as(
+            &admin(),
+            "/credentials/batch",
+            &json!({"credentials": [body.clone()]}),
+        )
+        .assert_status(500);
+
+    let unsigned = other.post_as(&admin(), "/credentials?sign=false", &body);
+    unsigned.assert_status(201);
+    assert_eq!(status_index(&unsigned.body), status_index(&first) + 1);
 }

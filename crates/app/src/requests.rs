@@ -9,7 +9,7 @@
 //! errors, references, JSON limits); each resource's own reader sits beside
 //! its handlers, in `api::<resource>::requests`.
 
-use openbadges_domain::documents::Urls;
+use openbadges_domain::documents::{Reference, Urls};
 use openbadges_domain::*;
 
 use serde_json::{Map, Value};
@@ -177,59 +177,14 @@ impl<'v> Body<'v> {
     }
 }
 
-/// Which entity a reference names, and the path segments its URLs use.
-#[derive(Clone, Copy)]
-pub(crate) enum Reference {
-    Issuer,
-    Achievement,
-}
-
-impl Reference {
-    pub(crate) fn segments(self) -> &'static [&'static str] {
-        match self {
-            Self::Issuer => &["issuers"],
-            Self::Achievement => &["achievements", "badge-classes"],
-        }
-    }
-}
-
-/// Reads a reference given as our id URL (any version, or bare), as
-/// `urn:uuid:<uuid>`, or as the bare UUID.
-pub(crate) fn resolve(raw: &str, kind: Reference, urls: &Urls) -> Result<Uuid, InvalidValue> {
-    let shape = || {
-        InvalidValue(format!(
-            "must be a UUID, urn:uuid:<UUID>, or a {}/.../{}/<UUID> URL of this server",
-            urls.base(),
-            kind.segments()[0]
-        ))
-    };
-    if let Ok(uuid) = Uuid::parse_str(raw) {
-        return Ok(uuid);
-    }
-    if let Some(rest) = raw.strip_prefix("urn:uuid:") {
-        return Uuid::parse_str(rest).map_err(|_| shape());
-    }
-    let path = raw.strip_prefix(urls.base()).ok_or_else(shape)?;
-    let mut parts = path.trim_start_matches('/').split('/').collect::<Vec<_>>();
-    if matches!(parts.first(), Some(&"v2" | &"v3")) {
-        parts.remove(0);
-    }
-    match parts.as_slice() {
-        [segment, id] if kind.segments().contains(segment) => {
-            Uuid::parse_str(id).map_err(|_| shape())
-        }
-        _ => Err(shape()),
-    }
-}
-
 /// An issuer reference (query parameter or body value) in any accepted form.
 pub fn issuer_reference(raw: &str, urls: &Urls) -> Result<Uuid, InvalidValue> {
-    resolve(raw, Reference::Issuer, urls)
+    urls.reference(raw, Reference::Issuer)
 }
 
 /// An achievement reference in any accepted form.
 pub fn achievement_reference(raw: &str, urls: &Urls) -> Result<Uuid, InvalidValue> {
-    resolve(raw, Reference::Achievement, urls)
+    urls.reference(raw, Reference::Achievement)
 }
 
 /// A body that does not parse as JSON.
@@ -285,18 +240,14 @@ pub(crate) mod tests {
             format!("https://badges.example.org/v2/issuers/{id}"),
             format!("https://badges.example.org/issuers/{id}"),
         ] {
-            assert_eq!(
-                resolve(&raw, Reference::Issuer, &urls()).unwrap(),
-                id,
-                "{raw}"
-            );
+            assert_eq!(issuer_reference(&raw, &urls()).unwrap(), id, "{raw}");
         }
         for bad in [
             format!("https://elsewhere.example.org/issuers/{id}"),
             format!("https://badges.example.org/achievements/{id}"),
             "urn:uuid:xyz".to_owned(),
         ] {
-            assert!(resolve(&bad, Reference::Issuer, &urls()).is_err(), "{bad}");
+            assert!(issuer_reference(&bad, &urls()).is_err(), "{bad}");
         }
     }
 }

@@ -12,135 +12,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
-use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
-use openbadges_credentials::jws::CompactJws;
-use openbadges_credentials::{
-    DataIntegrity, Ed25519KeyPair, RsaKeyPair, RsaPublicKey, VerifyingKey,
-};
+use openbadges_credentials::{DataIntegrity, Ed25519KeyPair, KeyVault, RsaKeyPair, RsaPublicKey};
 use openbadges_domain::documents::Urls;
+use openbadges_domain::keys::{KeyMaker, KeyMaterial, KeyRing};
 use openbadges_domain::ports::{CredentialSigner, RepoResult, Store};
 use openbadges_domain::*;
 use serde_json::{json, Map, Value};
 
-const NONCE_LEN: usize = 12;
-
 /// Size of the RSA keys made for issuers, in bits.
 pub const RSA_BITS: usize = 2048;
-
-/// Seals and opens private keys. `Debug` shows nothing of the key.
-pub struct KeyVault {
-    cipher: Aes256Gcm,
-}
-
-impl std::fmt::Debug for KeyVault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("KeyVault(<redacted>)")
-    }
-}
-
-impl KeyVault {
-    /// A vault for a 256-bit key encryption key.
-    pub fn new(key: &[u8; 32]) -> Self {
-        Self {
-            cipher: Aes256Gcm::new(key.into()),
-        }
-    }
-
-    /// `nonce || ciphertext` of `secret` under a fresh random nonce.
-    pub fn seal(&self, secret: &[u8]) -> Result<Vec<u8>, DomainError> {
-        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let ciphertext = self
-            .cipher
-            .encrypt(&nonce, secret)
-            .map_err(|_| DomainError::Internal("sealing a private key failed".to_owned()))?;
-        let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&ciphertext);
-        Ok(sealed)
-    }
-
-    /// The secret inside `sealed`; fails if it was sealed under another key
-    /// or altered.
-    pub fn open(&self, sealed: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, DomainError> {
-        if sealed.len() <= NONCE_LEN {
-            return Err(DomainError::Internal(
-                "a sealed private key is truncated".to_owned(),
-            ));
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        self.cipher
-            .decrypt(Nonce::from_slice(nonce), ciphertext)
-            .map(zeroize::Zeroizing::new)
-            .map_err(|_| {
-                DomainError::Internal(
-                    "a private key cannot be opened: KEY_ENCRYPTION_KEY differs from the one it \
-                     was sealed with"
-                        .to_owned(),
-                )
-            })
-    }
-}
-
-/// The verification method id of `key`.
-pub fn verification_method(urls: &Urls, key: &SigningKey) -> String {
-    format!("{}#key-{}", urls.issuer_did(key.issuer_id), key.id)
-}
-
-/// The key id in one of our verification methods, if `method` is ours.
-pub fn key_id_of(urls: &Urls, method: &str) -> Option<(IssuerId, SigningKeyId)> {
-    let (did, fragment) = method.split_once('#')?;
-    let issuer: IssuerId = did.rsplit(':').next()?.parse().ok()?;
-    let key: SigningKeyId = fragment.strip_prefix("key-")?.parse().ok()?;
-    (urls.issuer_did(issuer) == did).then_some((issuer, key))
-}
-
-/// A public key of one of our issuers.
-#[derive(Debug, Clone)]
-pub enum PublicKey {
-    /// An Ed25519 key (Data Integrity proofs, EdDSA JWS).
-    Ed25519(VerifyingKey),
-    /// An RSA key (RS256 JWS).
-    Rsa(RsaPublicKey),
-}
-
-impl PublicKey {
-    /// The public half of a stored key: multibase for Ed25519, SPKI PEM for
-    /// RSA.
-    pub fn of(key: &SigningKey) -> Result<Self, DomainError> {
-        let parsed = match key.algorithm {
-            KeyAlgorithm::Ed25519 => {
-                VerifyingKey::from_multibase(&key.public_key).map(Self::Ed25519)
-            }
-            KeyAlgorithm::Rs256 => RsaPublicKey::from_pem(&key.public_key).map(Self::Rsa),
-        };
-        parsed.map_err(|e| DomainError::Internal(format!("stored public key of {}: {e}", key.id)))
-    }
-
-    /// The key as a JSON Web Key (`kty`, and `crv`/`x` or `n`/`e`), without
-    /// `kid`, `alg` or `use`.
-    pub fn jwk(&self) -> Value {
-        match self {
-            Self::Ed25519(key) => json!({
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": base64::Engine::encode(
-                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                    key.to_bytes(),
-                ),
-            }),
-            Self::Rsa(key) => key.jwk(),
-        }
-    }
-
-    /// The JWS `alg` the key signs with: `EdDSA` or `RS256`.
-    pub fn jws_alg(&self) -> &'static str {
-        match self {
-            Self::Ed25519(_) => "EdDSA",
-            Self::Rsa(_) => openbadges_credentials::jws::RS256,
-        }
-    }
-}
 
 /// The algorithm of a VC-JWT: EdDSA (the default) or RS256.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,8 +79,8 @@ impl Signing {
     }
 
     /// The Data Integrity engine, for verification.
-    pub fn integrity(&self) -> Arc<DataIntegrity> {
-        Arc::clone(&self.integrity)
+    pub fn integrity(&self) -> &Arc<DataIntegrity> {
+        &self.integrity
     }
 
     fn open(&self, key: &SigningKey) -> Result<Arc<Ed25519KeyPair>, DomainError> {
@@ -211,7 +92,7 @@ impl Signing {
         {
             return Ok(pair);
         }
-        let seed = self.vault.open(&key.sealed_private_key)?;
+        let seed = self.vault.open(&key.sealed_private_key).map_err(internal)?;
         let seed: [u8; 32] = seed
             .as_slice()
             .try_into()
@@ -238,7 +119,7 @@ impl Signing {
         {
             return Ok(pair);
         }
-        let der = self.vault.open(&key.sealed_private_key)?;
+        let der = self.vault.open(&key.sealed_private_key).map_err(internal)?;
         let pair = RsaKeyPair::from_pkcs8_der(&der).map_err(|e| {
             DomainError::Internal(format!("signing key {} is malformed: {e}", key.id))
         })?;
@@ -257,60 +138,9 @@ impl Signing {
         Ok(pair)
     }
 
-    /// A new active key of `algorithm` for `issuer` (sealed, stored), or
-    /// `rotate` to retire the current one of that algorithm.
-    async fn make_key(
-        &self,
-        issuer: IssuerId,
-        algorithm: KeyAlgorithm,
-        rotate: bool,
-    ) -> Result<SigningKey, DomainError> {
-        let id = SigningKeyId::generate();
-        let (public_key, sealed_private_key) = match algorithm {
-            KeyAlgorithm::Ed25519 => {
-                let pair = Ed25519KeyPair::generate()
-                    .map_err(|e| DomainError::Internal(format!("generating a key: {e}")))?;
-                (
-                    pair.public_key_multibase(),
-                    self.vault.seal(pair.seed().as_slice())?,
-                )
-            }
-            KeyAlgorithm::Rs256 => {
-                // A search for primes: a fraction of a second or more, so
-                // off the async workers.
-                let pair = actix_web::web::block(|| RsaKeyPair::generate(RSA_BITS))
-                    .await
-                    .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))?
-                    .map_err(|e| DomainError::Internal(format!("generating an RSA key: {e}")))?;
-                let pem = pair
-                    .public_key()
-                    .to_pem()
-                    .map_err(|e| DomainError::Internal(e.to_string()))?;
-                let der = pair
-                    .to_pkcs8_der()
-                    .map_err(|e| DomainError::Internal(e.to_string()))?;
-                let sealed = self.vault.seal(&der)?;
-                if let Ok(mut opened) = self.opened_rsa.write() {
-                    opened.insert(id, Arc::new(pair));
-                }
-                (pem, sealed)
-            }
-        };
-        let key = SigningKey {
-            id,
-            issuer_id: issuer,
-            algorithm,
-            public_key,
-            sealed_private_key,
-            status: KeyStatus::Active,
-            created_at: Timestamp::now(),
-        };
-        if rotate {
-            self.store.signing_keys().rotate(&key).await?;
-        } else {
-            self.store.signing_keys().create(&key).await?;
-        }
-        Ok(key)
+    /// The key lifecycle over the store, making keys with this signer.
+    pub fn keys(&self) -> KeyRing<'_> {
+        KeyRing::new(self.store.signing_keys(), self)
     }
 
     /// The issuer's active Ed25519 key, made on first use.
@@ -318,39 +148,18 @@ impl Signing {
         self.active_key_of(issuer, KeyAlgorithm::Ed25519).await
     }
 
-    /// The issuer's active key of `algorithm`, made on first use. When
-    /// several instances race to make it, the database keeps one and the
-    /// others take that one.
+    /// The issuer's active key of `algorithm`, made on first use (see
+    /// [`KeyRing::active`]).
     pub async fn active_key_of(
         &self,
         issuer: IssuerId,
         algorithm: KeyAlgorithm,
     ) -> Result<SigningKey, DomainError> {
-        let keys = self.store.signing_keys();
-        if let Some(key) = keys.active(issuer, algorithm).await? {
+        if let Some(key) = self.store.signing_keys().active(issuer, algorithm).await? {
             return Ok(key);
         }
         let _making = self.making.lock().await;
-        if let Some(key) = keys.active(issuer, algorithm).await? {
-            return Ok(key);
-        }
-        match self.make_key(issuer, algorithm, false).await {
-            Ok(key) => Ok(key),
-            Err(DomainError::Duplicate { .. }) => keys
-                .active(issuer, algorithm)
-                .await?
-                .ok_or_else(|| DomainError::Internal("the active key vanished".to_owned())),
-            Err(other) => Err(other),
-        }
-    }
-
-    /// Retires the issuer's active key of `algorithm` and makes a new one.
-    pub async fn rotate(
-        &self,
-        issuer: IssuerId,
-        algorithm: KeyAlgorithm,
-    ) -> Result<SigningKey, DomainError> {
-        self.make_key(issuer, algorithm, true).await
+        self.keys().active(issuer, algorithm).await
     }
 
     /// Signs `payload` (JSON) as a compact JWS with the RSA key `key`
@@ -371,102 +180,12 @@ impl Signing {
         .map_err(|e| DomainError::Internal(format!("signing task failed: {e}")))?
         .map_err(|e| DomainError::Internal(format!("signing a JWS failed: {e}")))
     }
+}
 
-    /// The DID document of `issuer`: every key that still verifies, Ed25519
-    /// keys as `Multikey`, RSA keys (what an RS256 VC-JWT's `kid` names) as
-    /// `JsonWebKey`.
-    pub async fn did_document(&self, issuer: &Issuer) -> Result<Value, DomainError> {
-        let did = self.urls.issuer_did(issuer.id);
-        let keys: Vec<SigningKey> = self
-            .store
-            .signing_keys()
-            .list_for_issuer(issuer.id)
-            .await?
-            .into_iter()
-            .filter(|k| k.status.verifies())
-            .collect();
-        let mut methods = Vec::with_capacity(keys.len());
-        for key in &keys {
-            let id = verification_method(&self.urls, key);
-            methods.push(match key.algorithm {
-                KeyAlgorithm::Ed25519 => json!({
-                    "id": id,
-                    "type": "Multikey",
-                    "controller": did,
-                    "publicKeyMultibase": key.public_key,
-                }),
-                KeyAlgorithm::Rs256 => {
-                    let mut jwk = PublicKey::of(key)?.jwk();
-                    jwk["alg"] = json!(openbadges_credentials::jws::RS256);
-                    json!({
-                        "id": id,
-                        "type": "JsonWebKey",
-                        "controller": did,
-                        "publicKeyJwk": jwk,
-                    })
-                }
-            });
-        }
-        let ids: Vec<String> = keys
-            .iter()
-            .map(|k| verification_method(&self.urls, k))
-            .collect();
-        let mut context = vec![
-            "https://www.w3.org/ns/did/v1",
-            "https://w3id.org/security/multikey/v1",
-        ];
-        if keys.iter().any(|k| k.algorithm == KeyAlgorithm::Rs256) {
-            context.push("https://w3id.org/security/jwk/v1");
-        }
-        Ok(json!({
-            "@context": context,
-            "id": did,
-            "alsoKnownAs": [self.urls.issuer(documents::Version::V3, issuer.id)],
-            "verificationMethod": methods,
-            "assertionMethod": ids,
-        }))
-    }
-
-    /// The key behind one of our verification methods, with its public
-    /// half, if the key exists and belongs to the issuer the method names
-    /// (whatever its status: the caller checks that it still verifies).
-    pub async fn our_key(
-        &self,
-        method: &str,
-    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
-        match key_id_of(&self.urls, method) {
-            Some((issuer, id)) => self.stored_key(issuer, id).await,
-            None => Ok(None),
-        }
-    }
-
-    /// The key behind one of our OB 2.0 `CryptographicKey` URLs, likewise.
-    pub async fn our_key_at(
-        &self,
-        url: &str,
-    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
-        match self.urls.cryptographic_key_of(url) {
-            Some((issuer, id)) => self.stored_key(issuer, id).await,
-            None => Ok(None),
-        }
-    }
-
-    async fn stored_key(
-        &self,
-        issuer: IssuerId,
-        id: SigningKeyId,
-    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
-        let key = match self.store.signing_keys().get(id).await {
-            Ok(key) => key,
-            Err(DomainError::NotFound { .. }) => return Ok(None),
-            Err(other) => return Err(other),
-        };
-        if key.issuer_id != issuer {
-            return Ok(None);
-        }
-        let public = PublicKey::of(&key)?;
-        Ok(Some((key, public)))
-    }
+/// A failure of the cryptography, as the domain's internal error (its
+/// text is logged, never answered).
+fn internal(error: openbadges_credentials::Error) -> DomainError {
+    DomainError::Internal(error.to_string())
 }
 
 /// PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410): the form JWT
@@ -480,79 +199,6 @@ fn ed25519_pkcs8(seed: &[u8; 32]) -> zeroize::Zeroizing<Vec<u8>> {
     der.extend_from_slice(&PREFIX);
     der.extend_from_slice(seed);
     der
-}
-
-/// Seconds since the epoch of an RFC 3339 date-time claim.
-fn numeric_date(credential: &Value, field: &str) -> Option<i64> {
-    let text = credential.get(field)?.as_str()?;
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp())
-}
-
-/// The JWT claims OB 3.0 maps from a credential: `iss` (issuer id), `jti`
-/// (id), `sub` (subject id, when the subject has one), `nbf` (validFrom),
-/// `exp` (validUntil).
-pub fn jwt_claims(credential: &Value) -> Value {
-    let mut payload = credential.clone();
-    if let Value::Object(claims) = &mut payload {
-        let issuer = credential
-            .get("issuer")
-            .and_then(|i| i.as_str().or_else(|| i.get("id")?.as_str()));
-        let pairs = [
-            ("iss", issuer.map(Value::from)),
-            ("jti", credential.get("id").cloned()),
-            (
-                "sub",
-                credential
-                    .get("credentialSubject")
-                    .and_then(|s| s.get("id"))
-                    .cloned(),
-            ),
-            (
-                "nbf",
-                numeric_date(credential, "validFrom").map(Value::from),
-            ),
-            (
-                "exp",
-                numeric_date(credential, "validUntil").map(Value::from),
-            ),
-        ];
-        for (claim, value) in pairs {
-            if let Some(value) = value {
-                claims.insert(claim.to_owned(), value);
-            }
-        }
-    }
-    payload
-}
-
-/// The payload of a VC-JWT signed by `public`, if its signature verifies
-/// and its `alg` is the key's (EdDSA or RS256; no other, `none` included).
-/// The validity window is left to the caller, which checks it on the
-/// credential itself and on the JWT's `nbf` and `exp`, for both algorithms
-/// alike (the RS256 path does not go through `jsonwebtoken`).
-pub fn verified_jwt_payload(token: &str, public: &PublicKey) -> Option<Value> {
-    match public {
-        PublicKey::Ed25519(key) => {
-            let x = base64::Engine::encode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                key.to_bytes(),
-            );
-            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
-            validation.validate_exp = false;
-            validation.required_spec_claims.clear();
-            let key = jsonwebtoken::DecodingKey::from_ed_components(&x).ok()?;
-            jsonwebtoken::decode::<Value>(token, &key, &validation)
-                .ok()
-                .map(|d| d.claims)
-        }
-        PublicKey::Rsa(key) => {
-            let jws = CompactJws::parse(token).ok()?;
-            jws.verify_rs256(key).ok()?;
-            jws.payload_json().ok()
-        }
-    }
 }
 
 impl Signing {
@@ -570,24 +216,70 @@ impl Signing {
             let key = self.active_key_of(issuer, KeyAlgorithm::Rs256).await?;
             let mut header = Map::new();
             header.insert("typ".to_owned(), json!("JWT"));
-            header.insert(
-                "kid".to_owned(),
-                json!(verification_method(&self.urls, &key)),
-            );
-            return self.sign_rs256(&key, header, &jwt_claims(credential)).await;
+            header.insert("kid".to_owned(), json!(self.urls.verification_method(&key)));
+            return self
+                .sign_rs256(&key, header, &documents::jwt_claims(credential))
+                .await;
         }
         let key = self.active_key(issuer).await?;
         let pair = self.open(&key)?;
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-        header.kid = Some(verification_method(&self.urls, &key));
+        header.kid = Some(self.urls.verification_method(&key));
         header.typ = Some("JWT".to_owned());
         let der = ed25519_pkcs8(&pair.seed());
         jsonwebtoken::encode(
             &header,
-            &jwt_claims(credential),
+            &documents::jwt_claims(credential),
             &jsonwebtoken::EncodingKey::from_ed_der(&der),
         )
         .map_err(|e| DomainError::Internal(format!("signing a JWT failed: {e}")))
+    }
+}
+
+/// Ed25519 and RSA key pairs, their private halves sealed by the vault.
+#[async_trait]
+impl KeyMaker for Signing {
+    async fn make(
+        &self,
+        id: SigningKeyId,
+        algorithm: KeyAlgorithm,
+    ) -> Result<KeyMaterial, DomainError> {
+        match algorithm {
+            KeyAlgorithm::Ed25519 => {
+                let pair = Ed25519KeyPair::generate()
+                    .map_err(|e| DomainError::Internal(format!("generating a key: {e}")))?;
+                Ok(KeyMaterial {
+                    public_key: pair.public_key_multibase(),
+                    sealed_private_key: self
+                        .vault
+                        .seal(pair.seed().as_slice())
+                        .map_err(internal)?,
+                })
+            }
+            KeyAlgorithm::Rs256 => {
+                // A search for primes: a fraction of a second or more, so
+                // off the async workers.
+                let pair = actix_web::web::block(|| RsaKeyPair::generate(RSA_BITS))
+                    .await
+                    .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))?
+                    .map_err(|e| DomainError::Internal(format!("generating an RSA key: {e}")))?;
+                let pem = pair
+                    .public_key()
+                    .to_pem()
+                    .map_err(|e| DomainError::Internal(e.to_string()))?;
+                let der = pair
+                    .to_pkcs8_der()
+                    .map_err(|e| DomainError::Internal(e.to_string()))?;
+                let sealed = self.vault.seal(&der).map_err(internal)?;
+                if let Ok(mut opened) = self.opened_rsa.write() {
+                    opened.insert(id, Arc::new(pair));
+                }
+                Ok(KeyMaterial {
+                    public_key: pem,
+                    sealed_private_key: sealed,
+                })
+            }
+        }
     }
 }
 
@@ -597,12 +289,11 @@ impl CredentialSigner for Signing {
     /// are cores, each on the blocking pool.
     async fn sign_many(
         &self,
-        issuer: &Issuer,
+        key: &SigningKey,
         credentials: Vec<Value>,
     ) -> RepoResult<Vec<IssuedCredential>> {
-        let key = self.active_key(issuer.id).await?;
-        let pair = self.open(&key)?;
-        let method = verification_method(&self.urls, &key);
+        let pair = self.open(key)?;
+        let method = self.urls.verification_method(key);
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let chunk = credentials.len().div_ceil(cores).max(1);
@@ -641,9 +332,16 @@ impl CredentialSigner for Signing {
         Ok(signed)
     }
 
-    async fn sign(&self, issuer: &Issuer, credential: Value) -> RepoResult<IssuedCredential> {
+    /// Opens the key too (kept opened), so that a key sealed under
+    /// another `KEY_ENCRYPTION_KEY` fails here.
+    async fn key_for(&self, issuer: &Issuer) -> RepoResult<SigningKey> {
         let key = self.active_key(issuer.id).await?;
-        self.sign_with(&key, credential).await
+        self.open(&key)?;
+        Ok(key)
+    }
+
+    async fn sign(&self, key: &SigningKey, credential: Value) -> RepoResult<IssuedCredential> {
+        self.sign_with(key, credential).await
     }
 }
 
@@ -657,7 +355,7 @@ impl Signing {
         credential: Value,
     ) -> Result<IssuedCredential, DomainError> {
         let pair = self.open(key)?;
-        let method = verification_method(&self.urls, key);
+        let method = self.urls.verification_method(key);
         // Whole seconds: repeated proof configurations are cached by the
         // signer, and verifiers compare `created` as a date-time anyway.
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -678,21 +376,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sealed_keys_open_only_with_their_key() {
-        let vault = KeyVault::new(&[7; 32]);
-        let sealed = vault.seal(b"thirty-two bytes of secret seed!").unwrap();
-        assert_ne!(&sealed[NONCE_LEN..], b"thirty-two bytes of secret seed!");
-        assert_eq!(
-            vault.open(&sealed).unwrap().as_slice(),
-            b"thirty-two bytes of secret seed!"
-        );
-        assert!(KeyVault::new(&[8; 32]).open(&sealed).is_err());
-        let mut tampered = sealed.clone();
-        tampered[NONCE_LEN] ^= 1;
-        assert!(vault.open(&tampered).is_err());
-    }
-
-    #[test]
     fn jwts_verify_with_the_public_key_and_map_the_claims() {
         let pair = Ed25519KeyPair::from_seed(&[9; 32]);
         let credential = json!({
@@ -705,7 +388,7 @@ mod tests {
         let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
         let token = jsonwebtoken::encode(
             &header,
-            &jwt_claims(&credential),
+            &documents::jwt_claims(&credential),
             &jsonwebtoken::EncodingKey::from_ed_der(&ed25519_pkcs8(&pair.seed())),
         )
         .unwrap();
@@ -758,8 +441,11 @@ mod tests {
         );
         let key = SigningKeyId::generate();
         let method = format!("{}#key-{key}", urls.issuer_did(issuer));
-        assert_eq!(key_id_of(&urls, &method), Some((issuer, key)));
-        assert_eq!(key_id_of(&urls, &method.replace("localhost", "evil")), None);
+        assert_eq!(urls.key_of_method(&method), Some((issuer, key)));
+        assert_eq!(
+            urls.key_of_method(&method.replace("localhost", "evil")),
+            None
+        );
     }
 
     #[test]
@@ -781,24 +467,5 @@ mod tests {
         ] {
             assert_eq!(urls.cryptographic_key_of(&other), None, "{other}");
         }
-    }
-
-    #[test]
-    fn rs256_jwts_verify_only_with_their_key_and_algorithm() {
-        let pair = RsaKeyPair::generate(RSA_BITS).unwrap();
-        let mut header = Map::new();
-        header.insert("typ".to_owned(), json!("JWT"));
-        let claims = jwt_claims(&json!({"id": "urn:uuid:1", "issuer": "did:web:x"}));
-        let token =
-            openbadges_credentials::jws::sign_rs256(header, claims.to_string().as_bytes(), &pair)
-                .unwrap();
-        let public = PublicKey::Rsa(pair.public_key().clone());
-        assert_eq!(verified_jwt_payload(&token, &public), Some(claims));
-        let other = PublicKey::Rsa(RsaKeyPair::generate(RSA_BITS).unwrap().public_key().clone());
-        assert_eq!(verified_jwt_payload(&token, &other), None);
-        let ed25519 = PublicKey::Ed25519(Ed25519KeyPair::from_seed(&[3; 32]).verifying_key());
-        assert_eq!(verified_jwt_payload(&token, &ed25519), None);
-        assert_eq!(public.jwk()["kty"], "RSA");
-        assert_eq!(public.jws_alg(), "RS256");
     }
 }

@@ -250,7 +250,7 @@ pub fn signing(
     });
     crate::signing::Signing::new(
         std::sync::Arc::clone(store),
-        crate::signing::KeyVault::new(&key),
+        openbadges_credentials::KeyVault::new(&key),
         urls.clone(),
     )
     .map(std::sync::Arc::new)

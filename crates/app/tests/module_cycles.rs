@@ -11,14 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// Pairs of modules allowed to use each other, with the reason. Each must
-/// still be a cycle: when it is gone, delete its line.
-const KNOWN_CYCLES: &[(&str, &str, &str)] = &[(
-    "api::signed",
-    "api::verification",
-    "the verification engine leaves the app for a library (issue 13, item 2)",
-)];
-
 /// Module path (`api::issuers`, `""` for the crate root) → its source.
 fn modules() -> BTreeMap<String, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -253,16 +245,7 @@ fn name(module: &str) -> &str {
 
 #[test]
 fn the_app_modules_import_one_another_without_a_cycle() {
-    let mut graph = edges(&modules());
-    for (a, b, why) in KNOWN_CYCLES {
-        let both = graph[*a].contains(*b) && graph[*b].contains(*a);
-        assert!(
-            both,
-            "{a} and {b} no longer use each other: delete the exception ({why})"
-        );
-        graph.get_mut(*a).expect("a known module").remove(*b);
-        graph.get_mut(*b).expect("a known module").remove(*a);
-    }
+    let graph = edges(&modules());
     if let Some(found) = cycle(&graph) {
         let shown: Vec<&str> = found.iter().map(|m| name(m)).collect();
         panic!("import cycle: {}", shown.join(" -> "));

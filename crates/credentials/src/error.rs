@@ -88,6 +88,11 @@ pub enum Error {
     #[error("invalid JWS: {0}")]
     InvalidJws(String),
 
+    /// A private key could not be sealed, or a sealed one opened (sealed
+    /// under another key encryption key, altered or truncated).
+    #[error("{0}")]
+    Sealing(&'static str),
+
     /// The JWS signature does not match: its header or payload was changed
     /// after signing, or a different key signed it.
     #[error("JWS signature verification failed: the header or payload was modified after signing, or another key signed it")]

@@ -8,6 +8,7 @@ mod error;
 pub mod jws;
 mod keys;
 mod rsa_keys;
+mod vault;
 
 pub use canon::Limits;
 pub use data_integrity::{
@@ -18,3 +19,4 @@ pub use keys::{
     did_key_for, did_key_verification_method, resolve_did_key, Ed25519KeyPair, VerifyingKey,
 };
 pub use rsa_keys::{RsaKeyPair, RsaPublicKey};
+pub use vault::KeyVault;

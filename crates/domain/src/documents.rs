@@ -131,6 +131,117 @@ impl Urls {
             StatusPurpose::Suspension => format!("{}/status-lists/{id}/suspension", self.base),
         }
     }
+
+    /// The verification method id of `key`: `<issuer did>#key-<key id>`,
+    /// what proofs and a VC-JWT's `kid` name.
+    pub fn verification_method(&self, key: &SigningKey) -> String {
+        format!("{}#key-{}", self.issuer_did(key.issuer_id), key.id)
+    }
+
+    /// The issuer and key named by one of our verification methods, if
+    /// `method` is one (the DID must be ours, under this base URL).
+    pub fn key_of_method(&self, method: &str) -> Option<(IssuerId, SigningKeyId)> {
+        let (did, fragment) = method.split_once('#')?;
+        let issuer: IssuerId = did.rsplit(':').next()?.parse().ok()?;
+        let key: SigningKeyId = fragment.strip_prefix("key-")?.parse().ok()?;
+        (self.issuer_did(issuer) == did).then_some((issuer, key))
+    }
+
+    /// Reads a reference to one of our documents of `kind`, given as our id
+    /// URL (any version, or bare), as `urn:uuid:<uuid>`, or as the bare
+    /// UUID.
+    pub fn reference(&self, raw: &str, kind: Reference) -> Result<uuid::Uuid, InvalidValue> {
+        let shape = || {
+            InvalidValue(format!(
+                "must be a UUID, urn:uuid:<UUID>, or a {}/.../{}/<UUID> URL of this server",
+                self.base(),
+                kind.segments()[0]
+            ))
+        };
+        if let Ok(uuid) = uuid::Uuid::parse_str(raw) {
+            return Ok(uuid);
+        }
+        if let Some(rest) = raw.strip_prefix("urn:uuid:") {
+            return uuid::Uuid::parse_str(rest).map_err(|_| shape());
+        }
+        let path = raw.strip_prefix(self.base()).ok_or_else(shape)?;
+        let mut parts = path.trim_start_matches('/').split('/').collect::<Vec<_>>();
+        if matches!(parts.first(), Some(&"v2" | &"v3")) {
+            parts.remove(0);
+        }
+        match parts.as_slice() {
+            [segment, id] if kind.segments().contains(segment) => {
+                uuid::Uuid::parse_str(id).map_err(|_| shape())
+            }
+            _ => Err(shape()),
+        }
+    }
+}
+
+/// What a reference read by [`Urls::reference`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    /// An issuer (profile): `.../issuers/<id>`.
+    Issuer,
+    /// An achievement (badge class): `.../achievements/<id>` or
+    /// `.../badge-classes/<id>`.
+    Achievement,
+}
+
+impl Reference {
+    fn segments(self) -> &'static [&'static str] {
+        match self {
+            Self::Issuer => &["issuers"],
+            Self::Achievement => &["achievements", "badge-classes"],
+        }
+    }
+}
+
+/// Seconds since the epoch of an RFC 3339 date-time field of `credential`.
+fn numeric_date(credential: &Value, field: &str) -> Option<i64> {
+    let text = credential.get(field)?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp())
+}
+
+/// The payload of a VC-JWT carrying `credential`: the credential plus the
+/// JWT claims OB 3.0 maps from it: `iss` (issuer id), `jti` (id), `sub`
+/// (subject id, when the subject has one), `nbf` (validFrom), `exp`
+/// (validUntil). The signer writes them; a verifier compares a token's
+/// claims with them.
+pub fn jwt_claims(credential: &Value) -> Value {
+    let mut payload = credential.clone();
+    if let Value::Object(claims) = &mut payload {
+        let issuer = credential
+            .get("issuer")
+            .and_then(|i| i.as_str().or_else(|| i.get("id")?.as_str()));
+        let pairs = [
+            ("iss", issuer.map(Value::from)),
+            ("jti", credential.get("id").cloned()),
+            (
+                "sub",
+                credential
+                    .get("credentialSubject")
+                    .and_then(|s| s.get("id"))
+                    .cloned(),
+            ),
+            (
+                "nbf",
+                numeric_date(credential, "validFrom").map(Value::from),
+            ),
+            (
+                "exp",
+                numeric_date(credential, "validUntil").map(Value::from),
+            ),
+        ];
+        for (claim, value) in pairs {
+            if let Some(value) = value {
+                claims.insert(claim.to_owned(), value);
+            }
+        }
+    }
+    payload
 }
 
 /// Inserts `value` under `key` when it is present.

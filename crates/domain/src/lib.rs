@@ -7,6 +7,7 @@ pub mod documents;
 mod entities;
 mod error;
 mod ids;
+pub mod keys;
 pub mod operations;
 mod page;
 pub mod ports;

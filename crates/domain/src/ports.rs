@@ -209,27 +209,36 @@ pub trait ApiKeyRepository: Send + Sync {
 }
 
 /// The proof step of issuance: adds a proof to an OB 3.0 credential of
-/// `issuer`. Implemented outside the domain (keys, JSON-LD, cryptography).
+/// an issuer. Implemented outside the domain (keys, JSON-LD, cryptography).
 /// Signed credentials come back as text: that is how they are stored and
 /// served, and a batch holds thousands of them at once.
+///
+/// Issuance asks for the key first ([`key_for`](Self::key_for)), before it
+/// takes a status bit, then signs: whatever can fail in signing but the
+/// document itself (no key, a key that cannot be opened, the store
+/// unavailable) fails before a bit is spent.
 #[async_trait]
 pub trait CredentialSigner: Send + Sync {
-    /// The credential with a proof made with the issuer's active key.
+    /// The issuer's active key, made on first use, opened and checked, so
+    /// that signing with it afterwards fails only on the document.
+    async fn key_for(&self, issuer: &Issuer) -> RepoResult<crate::SigningKey>;
+    /// The credential with a proof made with `key` (from
+    /// [`key_for`](Self::key_for)).
     async fn sign(
         &self,
-        issuer: &Issuer,
+        key: &crate::SigningKey,
         credential: serde_json::Value,
     ) -> RepoResult<crate::IssuedCredential>;
-    /// Many credentials of `issuer`, in order. The default signs one after
-    /// the other; an implementation may spread the work over cores.
+    /// Many credentials signed with `key`, in order. The default signs one
+    /// after the other; an implementation may spread the work over cores.
     async fn sign_many(
         &self,
-        issuer: &Issuer,
+        key: &crate::SigningKey,
         credentials: Vec<serde_json::Value>,
     ) -> RepoResult<Vec<crate::IssuedCredential>> {
         let mut signed = Vec::with_capacity(credentials.len());
         for credential in credentials {
-            signed.push(self.sign(issuer, credential).await?);
+            signed.push(self.sign(key, credential).await?);
         }
         Ok(signed)
     }

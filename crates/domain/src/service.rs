@@ -274,17 +274,30 @@ pub struct Proofs<'a> {
     pub urls: &'a crate::documents::Urls,
 }
 
+/// The signer with the issuer's key, ready (the key made and opened), or
+/// `None` for unsigned issuance. Taken before a status bit is: a signer
+/// that cannot sign fails here, and no bit is spent on it.
+async fn ready<'a>(
+    proofs: Option<Proofs<'a>>,
+    issuer: &Issuer,
+) -> Result<Option<(Proofs<'a>, SigningKey)>, DomainError> {
+    match proofs {
+        Some(proofs) => Ok(Some((proofs, proofs.signer.key_for(issuer).await?))),
+        None => Ok(None),
+    }
+}
+
 /// Renders and signs the OB 3.0 credential of `award` before it is stored,
 /// so that the award and its proof are written in one transaction.
 async fn attach_proof(
-    proofs: Option<Proofs<'_>>,
+    signing: Option<&(Proofs<'_>, SigningKey)>,
     award: &mut Assertion,
     badge: &BadgeClass,
     issuer: &Issuer,
 ) -> Result<(), DomainError> {
-    if let Some(proofs) = proofs {
+    if let Some((proofs, key)) = signing {
         let document = crate::documents::ob3::credential(award, badge, issuer, proofs.urls);
-        award.issued_credential = Some(proofs.signer.sign(issuer, document).await?);
+        award.issued_credential = Some(proofs.signer.sign(key, document).await?);
     }
     Ok(())
 }
@@ -321,8 +334,12 @@ pub async fn issue(
     let now = Timestamp::now();
     let mut award = build_assertion(draft, badge.issuer_id, now);
     award.validate()?;
+    // In this order: the key (which may fail), the bit the credential
+    // names, the proof over it, then the award with its proof in one
+    // transaction.
+    let signing = ready(proofs, &issuer).await?;
     award.status_slot = allocate_slots(store, issuer.id, 1, now).await?.pop();
-    attach_proof(proofs, &mut award, &badge, &issuer).await?;
+    attach_proof(signing.as_ref(), &mut award, &badge, &issuer).await?;
     store.assertions().create(&award).await?;
     Ok(award)
 }
@@ -393,6 +410,13 @@ pub async fn issue_batch(
                 .push(index);
         }
     }
+    // Every issuer's key before any bit is spent.
+    let mut keys: std::collections::HashMap<IssuerId, SigningKey> = Default::default();
+    if let Some(proofs) = proofs {
+        for (issuer, _) in by_issuer.values() {
+            keys.insert(issuer.id, proofs.signer.key_for(issuer).await?);
+        }
+    }
     for (issuer, indices) in by_issuer.values() {
         let count = u32::try_from(indices.len())
             .map_err(|_| DomainError::invalid("credentials", "too many credentials"))?;
@@ -415,7 +439,10 @@ pub async fn issue_batch(
                         Some((index, document))
                     })
                     .unzip();
-                let signed = proofs.signer.sign_many(issuer, documents).await?;
+                let key = keys.get(&issuer.id).ok_or_else(|| {
+                    DomainError::Internal("no key for an issuer of the batch".to_owned())
+                })?;
+                let signed = proofs.signer.sign_many(key, documents).await?;
                 for (index, document) in indices.into_iter().zip(signed) {
                     batch.set_credential(index, document)?;
                 }
@@ -457,7 +484,8 @@ pub async fn update_assertion(
     };
     award.validate()?;
     let badge = store.badge_classes().get(award.badge_class_id).await?;
-    attach_proof(proofs, &mut award, &badge, &issuer).await?;
+    let signing = ready(proofs, &issuer).await?;
+    attach_proof(signing.as_ref(), &mut award, &badge, &issuer).await?;
     store.assertions().update(&award).await?;
     store.assertions().get(id).await
 }

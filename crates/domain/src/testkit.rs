@@ -1617,6 +1617,91 @@ pub async fn status_list_flags(store: Arc<dyn Store>) {
         .is_empty());
 }
 
+/// Makes key material without cryptography: the key ring's contract is
+/// about the store, not about the keys' bytes.
+struct PlainKeys;
+
+#[async_trait::async_trait]
+impl crate::keys::KeyMaker for PlainKeys {
+    async fn make(
+        &self,
+        _id: SigningKeyId,
+        _algorithm: KeyAlgorithm,
+    ) -> Result<crate::keys::KeyMaterial, DomainError> {
+        Ok(crate::keys::KeyMaterial {
+            public_key: format!("z6Mk{}", uuid::Uuid::new_v4().simple()),
+            sealed_private_key: vec![1, 2, 3],
+        })
+    }
+}
+
+/// The key ring on this store: two first uses at once make one active
+/// key; rotation retires it; revocation is refused for another issuer's
+/// key and is what the store answers afterwards.
+pub async fn key_ring_lifecycle(store: Arc<dyn Store>) {
+    use crate::keys::KeyRing;
+    let (issuer, _) = seed_badge_class(store.as_ref()).await;
+    let (other, _) = seed_badge_class(store.as_ref()).await;
+    let ring = KeyRing::new(store.signing_keys(), &PlainKeys);
+    let (first, second) = tokio::join!(
+        ring.active(issuer.id, KeyAlgorithm::Ed25519),
+        ring.active(issuer.id, KeyAlgorithm::Ed25519)
+    );
+    let (first, second) = (first.expect("first use"), second.expect("racing first use"));
+    assert_eq!(first.id, second.id, "both take the one key the store kept");
+    let stored = store
+        .signing_keys()
+        .list_for_issuer(issuer.id)
+        .await
+        .expect("list");
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(
+        ring.active(issuer.id, KeyAlgorithm::Ed25519)
+            .await
+            .expect("active")
+            .id,
+        first.id
+    );
+
+    let rotated = ring
+        .rotate(issuer.id, KeyAlgorithm::Ed25519)
+        .await
+        .expect("rotate");
+    assert_ne!(rotated.id, first.id);
+    assert_eq!(
+        ring.active(issuer.id, KeyAlgorithm::Ed25519)
+            .await
+            .expect("active")
+            .id,
+        rotated.id
+    );
+    let retired = store.signing_keys().get(first.id).await.expect("get");
+    assert!(
+        matches!(retired.status, KeyStatus::Retired { .. }),
+        "{retired:?}"
+    );
+
+    assert_not_found(
+        ring.revoke(other.id, rotated.id, Timestamp::now()).await,
+        "another issuer's key",
+    );
+    let revoked = ring
+        .revoke(issuer.id, rotated.id, Timestamp::now())
+        .await
+        .expect("revoke");
+    assert!(
+        matches!(revoked.status, KeyStatus::Revoked { .. }),
+        "{revoked:?}"
+    );
+    assert!(!revoked.status.verifies());
+    // The next use makes a new key: the revoked one signs nothing.
+    let next = ring
+        .active(issuer.id, KeyAlgorithm::Ed25519)
+        .await
+        .expect("active");
+    assert!(next.id != rotated.id && next.id != first.id);
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -1629,7 +1714,7 @@ macro_rules! store_contract_tests {
             api_key_revocation_survives_use, user_updates_do_not_undo_each_other,
             password_change_and_demotion_both_survive,
             award_revocation_survives_edit, signing_key_revocation_survives_rotation,
-            status_list_allocation, status_list_flags);
+            status_list_allocation, status_list_flags, key_ring_lifecycle);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(

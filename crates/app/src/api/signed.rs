@@ -1,7 +1,7 @@
 //! Open Badges 2.0 signed verification: assertions as compact JWS (RS256)
 //! signed with the issuer's RSA key, the key published as a
-//! `CryptographicKey`, the issuer's `RevocationList`, and the verification
-//! of such a JWS posted to `POST /verify`.
+//! `CryptographicKey`, and the issuer's `RevocationList`. Such a JWS posted
+//! to `POST /verify` is verified by `openbadges-verify`.
 //!
 //! The key and revocation list routes are served on the bare path only,
 //! like the other key routes; the JWS itself is the `/v2` rendering of a
@@ -10,18 +10,15 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use openbadges_credentials::jws::CompactJws;
-use openbadges_domain::documents::{ob2, Version, OB2_CONTEXT};
+use openbadges_domain::documents::{ob2, Version};
 use openbadges_domain::*;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 use super::documents::{document, Freshness, JSON_LD};
 use super::listing::ListQuery;
 use super::params::path_id;
 use super::schema;
-use super::verification::{check, check_issuer_match, check_our_status, Party, Report};
 use crate::error::ApiError;
-use crate::signing::PublicKey;
 use crate::state::AppState;
 
 /// Media type of a compact JWS (RFC 7515 section 9.2.1).
@@ -192,207 +189,4 @@ pub(super) async fn revocation_list(
         JSON_LD,
         Freshness::Revalidate,
     ))
-}
-
-/// Whether `token` looks like an OB 2.0 signed assertion (a JWS whose
-/// payload is an OB 2.0 `Assertion`) rather than a VC-JWT. Nothing is
-/// verified here.
-pub(super) fn is_ob2_jws(token: &str) -> bool {
-    let Ok(payload) = CompactJws::parse(token).and_then(|jws| jws.payload_json()) else {
-        return false;
-    };
-    let context = payload.get("@context");
-    context.and_then(Value::as_str) == Some(OB2_CONTEXT)
-        || context
-            .and_then(Value::as_array)
-            .is_some_and(|c| c.iter().any(|c| c.as_str() == Some(OB2_CONTEXT)))
-        || payload.get("type").and_then(Value::as_str) == Some("Assertion")
-}
-
-/// The shape an OB 2.0 signed assertion must have, checked on the payload.
-fn check_shape(payload: &Value, report: &mut Report) {
-    let verification_type = payload
-        .get("verification")
-        .and_then(|v| v.get("type"))
-        .and_then(Value::as_str);
-    let passed = payload.get("type").and_then(Value::as_str) == Some("Assertion")
-        && payload.get("id").is_some_and(Value::is_string)
-        && payload.get("recipient").is_some_and(Value::is_object)
-        && payload.get("badge").is_some()
-        && payload.get("issuedOn").is_some_and(Value::is_string)
-        && matches!(verification_type, Some("SignedBadge" | "signed"));
-    report.checks.push(check(
-        "schema",
-        passed,
-        if passed {
-            "an OB 2.0 signed assertion (type, id, recipient, badge, issuedOn, SignedBadge verification)"
-        } else {
-            "not an OB 2.0 signed assertion: needs type Assertion, an id, a recipient, a badge, issuedOn \
-             and verification of type SignedBadge"
-        },
-    ));
-    if !passed {
-        report.fail("INVALID_CREDENTIAL");
-    }
-}
-
-/// The issuer of the badge an assertion names, if it is one of ours.
-async fn badge_issuer(state: &AppState, payload: &Value) -> Result<Option<IssuerId>, ApiError> {
-    let badge = payload.get("badge");
-    let Some(raw) = badge
-        .and_then(Value::as_str)
-        .or_else(|| badge.and_then(|b| b.get("id")).and_then(Value::as_str))
-    else {
-        return Ok(None);
-    };
-    let Ok(id) = crate::requests::achievement_reference(raw, &state.urls) else {
-        return Ok(None);
-    };
-    match state
-        .store
-        .badge_classes()
-        .get(BadgeClassId::from(id))
-        .await
-    {
-        Ok(badge) => Ok(Some(badge.issuer_id)),
-        Err(DomainError::NotFound { .. }) => Ok(None),
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// Checks `issuedOn` and `expires` against now.
-fn check_window(payload: &Value, report: &mut Report) {
-    let now = Timestamp::now();
-    let issued = payload
-        .get("issuedOn")
-        .and_then(Value::as_str)
-        .map(Timestamp::parse);
-    let expires = payload
-        .get("expires")
-        .and_then(Value::as_str)
-        .map(Timestamp::parse);
-    let (passed, message) = match (issued, expires) {
-        (Some(Err(_)), _) | (_, Some(Err(_))) => (false, "issuedOn or expires is not a date-time"),
-        (None, _) => (false, "issuedOn is missing"),
-        (Some(Ok(issued)), _) if issued > now => {
-            (false, "not valid yet (issuedOn is in the future)")
-        }
-        (_, Some(Ok(expires))) if expires <= now => {
-            report.expired = true;
-            (false, "expired (expires has passed)")
-        }
-        _ => (true, "issued, and not expired"),
-    };
-    report.checks.push(check("validityWindow", passed, message));
-    if !passed {
-        report.fail(if report.expired {
-            "EXPIRED"
-        } else {
-            "NOT_VALID_NOW"
-        });
-    }
-}
-
-/// Verifies an OB 2.0 signed assertion (compact JWS) as OB 2.0 says: the
-/// payload's shape; the key its `verification.creator` (or header `kid`)
-/// names, which must be one of our RS256 keys, not revoked, owned by the
-/// issuer of the assertion's badge; the RS256 signature over the token as
-/// given; `issuedOn` / `expires`; and, for one of our assertions, whether it
-/// was revoked.
-pub(super) async fn verify_ob2_jws(
-    state: &AppState,
-    token: &str,
-) -> Result<HttpResponse, ApiError> {
-    let mut report = Report::new();
-    let respond = |report: Report, id: Option<&str>| {
-        HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(report.into_json(id))
-    };
-    let parsed = CompactJws::parse(token).and_then(|jws| Ok((jws.payload_json()?, jws)));
-    let (payload, jws) = match parsed {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            report.checks.push(check("proof", false, error.to_string()));
-            report.fail("INVALID_SIGNATURE");
-            return Ok(respond(report, None));
-        }
-    };
-    let id = payload.get("id").and_then(Value::as_str).map(str::to_owned);
-    check_shape(&payload, &mut report);
-
-    let creator = payload
-        .get("verification")
-        .and_then(|v| v.get("creator"))
-        .and_then(Value::as_str);
-    let named = match (creator, jws.kid()) {
-        (Some(creator), Some(kid)) if creator != kid => None,
-        (Some(url), _) | (None, Some(url)) => Some(url),
-        (None, None) => None,
-    };
-    let ours = match named {
-        Some(url) => state.signing.our_key_at(url).await?,
-        None => None,
-    };
-    let Some((key, public)) = ours else {
-        let message = match (creator, jws.kid(), named) {
-            (Some(_), Some(_), None) => {
-                "the JWS kid and verification.creator name different keys".to_owned()
-            }
-            (_, _, Some(url)) => format!("{url} is not a key of this server"),
-            _ => "the assertion names no key (verification.creator)".to_owned(),
-        };
-        report.checks.push(check("keyStatus", false, message));
-        report.fail("UNKNOWN_KEY");
-        return Ok(respond(report, id.as_deref()));
-    };
-    let verifies = key.status.verifies();
-    report.checks.push(check(
-        "keyStatus",
-        verifies,
-        format!("key {} is {}", key.id, key.status.as_str()),
-    ));
-    if !verifies {
-        report.fail("KEY_REVOKED");
-    }
-    // The key's owner is its controller; the assertion's issuer is its
-    // badge's.
-    let issuer = badge_issuer(state, &payload).await?.map(Party::Ours);
-    check_issuer_match(
-        &state.urls,
-        issuer.as_ref(),
-        &Party::Ours(key.issuer_id),
-        &mut report,
-    );
-    match (&public, verifies) {
-        (_, false) => report.checks.push(check(
-            "proof",
-            false,
-            "the signing key verifies nothing any more",
-        )),
-        (PublicKey::Ed25519(_), true) => {
-            report.checks.push(check(
-                "proof",
-                false,
-                "the creator is an Ed25519 key: OB 2.0 signed assertions are RS256",
-            ));
-            report.fail("INVALID_SIGNATURE");
-        }
-        (PublicKey::Rsa(public), true) => match jws.verify_rs256(public) {
-            Ok(()) => {
-                report.signature = true;
-                report
-                    .checks
-                    .push(check("proof", true, "RS256 JWS signature verified"));
-            }
-            Err(error) => {
-                report.checks.push(check("proof", false, error.to_string()));
-                report.fail("INVALID_SIGNATURE");
-            }
-        },
-    }
-    check_window(&payload, &mut report);
-    // What this server's RevocationList publishes.
-    check_our_status(state, id.as_deref(), &mut report).await?;
-    Ok(respond(report, id.as_deref()))
 }

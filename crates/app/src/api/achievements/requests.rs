@@ -6,7 +6,8 @@ use openbadges_domain::service::BadgeClassDraft;
 use openbadges_domain::*;
 use serde_json::Value;
 
-use crate::requests::{resolve, Body, Errors, Reference};
+use crate::requests::{Body, Errors};
+use openbadges_domain::documents::Reference;
 
 /// The OB 3.0 `achievementType` vocabulary; `ext:` terms extend it.
 const ACHIEVEMENT_TYPES: &[&str] = &[
@@ -149,7 +150,7 @@ pub fn badge_class_draft(body: &Value, urls: &Urls) -> Result<BadgeClassDraft, D
     let issuer_id = b
         .iri_or_object(&["issuer", "issuerId"], true, &mut errors)
         .and_then(|(field, raw)| {
-            resolve(raw, Reference::Issuer, urls)
+            urls.reference(raw, Reference::Issuer)
                 .map_err(|e| errors.add(field, e.0))
                 .ok()
         });

@@ -9,7 +9,8 @@ use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::requests::{json_depth, not_json, resolve, too_deep, Body, Errors, Reference};
+use crate::requests::{json_depth, not_json, too_deep, Body, Errors};
+use openbadges_domain::documents::Reference;
 
 /// The most awards one batch request may carry.
 pub const MAX_BATCH: usize = 10_000;
@@ -150,7 +151,7 @@ fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<Asse
         _ => b.iri_or_object(&["badge", "badgeClass", "achievement"], true, errors),
     };
     let badge_class_id = badge_ref.and_then(|(field, raw)| {
-        resolve(raw, Reference::Achievement, urls)
+        urls.reference(raw, Reference::Achievement)
             .map_err(|e| errors.add(field, e.0))
             .ok()
     });
