@@ -8,6 +8,8 @@
 //! credential (`GET /v2/credentials/{id}` with `Accept: application/jose`
 //! or `?format=jws`).
 
+pub mod schema;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, Version};
@@ -17,7 +19,6 @@ use serde_json::{json, Map};
 use super::documents::{document, Freshness, JSON_LD};
 use super::listing::ListQuery;
 use super::params::path_id;
-use super::schema;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -102,9 +103,9 @@ pub(super) async fn assertion_jws(
             content_type = "application/ld+json",
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
         (status = 404, description = "No such issuer, no such key of this issuer, or not an RS256 key.",
-            body = schema::ErrorMessage),
-        (status = 410, description = "The key was revoked: it verifies nothing.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            body = super::schema::ErrorMessage),
+        (status = 410, description = "The key was revoked: it verifies nothing.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 pub(super) async fn cryptographic_key(
@@ -166,8 +167,8 @@ pub(super) async fn cryptographic_key(
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 pub(super) async fn revocation_list(

@@ -8,13 +8,14 @@
 //! mounted with the credentials, so under `/v2`, `/v3` and `/assertions`
 //! too.
 
+pub mod schema;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
 use super::body::{JsonBody, JsonText};
 use super::params::path_id;
-use super::schema;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -53,8 +54,8 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         (status = 200, description = "The DID document.", body = schema::DidDocument,
             content_type = "application/did+json",
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn did_document(
@@ -115,8 +116,8 @@ fn key_json(state: &AppState, key: &SigningKey) -> Value {
     params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
     responses(
         (status = 200, description = "The issuer's keys.", body = Vec<schema::SigningKey>),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn list_keys(
@@ -144,14 +145,14 @@ async fn list_keys(
     params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), schema::RotateOptions),
     responses(
         (status = 201, description = "The new active key.", body = schema::SigningKey),
-        (status = 400, description = "`algorithm` is neither `Ed25519` nor `RS256`.", body = schema::ValidationError),
+        (status = 400, description = "`algorithm` is neither `Ed25519` nor `RS256`.", body = super::schema::ValidationError),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn rotate_key(
@@ -192,12 +193,12 @@ async fn rotate_key(
     responses(
         (status = 200, description = "Revoked: the key with its new status.", body = schema::SigningKey),
         (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
+            an invalid or expired token.", body = super::schema::Unauthorized,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such issuer, or no such key of this issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such issuer, or no such key of this issuer.", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn revoke_key(
@@ -233,7 +234,7 @@ async fn revoke_key(
     responses(
         (status = 200, description = "The key set.", body = schema::Jwks,
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -279,8 +280,8 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         (status = 200, description = "The verification report, whatever its outcome.",
             body = schema::VerificationReport,
             headers(("Cache-Control" = String, description = "`no-store`."))),
-        (status = 404, description = "No such credential (or the id is not a UUID).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such credential (or the id is not a UUID).", body = super::schema::ErrorMessage),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 pub(super) async fn verify_stored(
@@ -344,8 +345,8 @@ fn answer(report: &Report) -> HttpResponse {
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "The body is not JSON (nor, with a token media type, a compact JWS), too \
             large or nested too deeply.",
-            body = schema::ValidationError),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            body = super::schema::ValidationError),
+        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
     )
 )]
 async fn verify_posted(
