@@ -105,7 +105,7 @@ pub(super) async fn assertion_jws(
         (status = 404, description = "No such issuer, no such key of this issuer, or not an RS256 key.",
             body = super::schema::ErrorMessage),
         (status = 410, description = "The key was revoked: it verifies nothing.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 pub(super) async fn cryptographic_key(
@@ -168,7 +168,7 @@ pub(super) async fn cryptographic_key(
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 pub(super) async fn revocation_list(

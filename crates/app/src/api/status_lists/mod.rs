@@ -169,7 +169,7 @@ async fn publish(
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
         (status = 404, description = "No such list.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn revocation(
@@ -199,7 +199,7 @@ async fn revocation(
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
         (status = 404, description = "No such list.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn suspension(
@@ -236,12 +236,10 @@ fn report(state: &AppState, list: &StatusList, counts: StatusCounts) -> Value {
     params(("id" = String, Path, format = "uuid", description = "The list's UUID.")),
     responses(
         (status = 200, description = "The list's counts.", body = schema::StatusListReport),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not read this issuer's credentials.", body = super::schema::Forbidden),
         (status = 404, description = "No such list.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn stats(
@@ -266,12 +264,10 @@ async fn stats(
     responses(
         (status = 200, description = "The issuer's lists.", body = Vec<schema::StatusListReport>),
         (status = 400, description = "`issuer` is missing or not a UUID.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not read this issuer's credentials.", body = super::schema::Forbidden),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list(

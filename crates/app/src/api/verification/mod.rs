@@ -55,7 +55,7 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
             content_type = "application/did+json",
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn did_document(
@@ -117,7 +117,7 @@ fn key_json(state: &AppState, key: &SigningKey) -> Value {
     responses(
         (status = 200, description = "The issuer's keys.", body = Vec<schema::SigningKey>),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list_keys(
@@ -146,13 +146,11 @@ async fn list_keys(
     responses(
         (status = 201, description = "The new active key.", body = schema::SigningKey),
         (status = 400, description = "`algorithm` is neither `Ed25519` nor `RS256`.", body = super::schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage the issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn rotate_key(
@@ -192,13 +190,11 @@ async fn rotate_key(
     ),
     responses(
         (status = 200, description = "Revoked: the key with its new status.", body = schema::SigningKey),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = super::schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage the issuer.", body = super::schema::Forbidden),
         (status = 404, description = "No such issuer, or no such key of this issuer.", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn revoke_key(
@@ -234,7 +230,7 @@ async fn revoke_key(
     responses(
         (status = 200, description = "The key set.", body = schema::Jwks,
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -281,7 +277,7 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
             body = schema::VerificationReport,
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 404, description = "No such credential (or the id is not a UUID).", body = super::schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 pub(super) async fn verify_stored(
@@ -346,7 +342,7 @@ fn answer(report: &Report) -> HttpResponse {
         (status = 400, description = "The body is not JSON (nor, with a token media type, a compact JWS), too \
             large or nested too deeply.",
             body = super::schema::ValidationError),
-        (status = 503, description = "The database is unavailable; retry later.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn verify_posted(
