@@ -16,14 +16,11 @@ use openbadges_domain::documents::{ob2, Version};
 use openbadges_domain::*;
 use serde_json::{json, Map};
 
-use super::documents::{document, Freshness, JSON_LD};
+use super::documents::{document, not_acceptable, token, Freshness, JOSE, JSON_LD};
 use super::listing::ListQuery;
 use super::params::path_id;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Media type of a compact JWS (RFC 7515 section 9.2.1).
-pub(super) const JOSE: &str = "application/jose";
 
 /// Bare-path routes: the key documents live under the issuer's key list.
 pub(super) fn routes(config: &mut web::ServiceConfig) {
@@ -58,10 +55,9 @@ pub(super) async fn assertion_jws(
     award: &Assertion,
 ) -> Result<HttpResponse, ApiError> {
     if version != Version::V2 {
-        return Ok(HttpResponse::NotAcceptable().json(json!({
-            "error": "Not Acceptable",
-            "message": "OB 2.0 signed assertions are served under /v2: GET /v2/credentials/{id}?format=jws",
-        })));
+        return Ok(not_acceptable(
+            "OB 2.0 signed assertions are served under /v2: GET /v2/credentials/{id}?format=jws",
+        ));
     }
     let key = state
         .signing
@@ -73,12 +69,8 @@ pub(super) async fn assertion_jws(
         "kid".to_owned(),
         json!(state.urls.cryptographic_key(key.issuer_id, key.id)),
     );
-    let token = state.signing.sign_rs256(&key, header, &payload).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, no-cache"))
-        .insert_header((header::VARY, "Accept"))
-        .content_type(JOSE)
-        .body(token))
+    let jws = state.signing.sign_rs256(&key, header, &payload).await?;
+    Ok(token(JOSE, jws))
 }
 
 /// `GET /issuers/{id}/keys/{key}`: an RS256 key as an OB 2.0
@@ -127,7 +119,7 @@ pub(super) async fn cryptographic_key(
     };
     if !key.status.verifies() {
         return Ok(HttpResponse::Gone()
-            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+            .insert_header((header::CACHE_CONTROL, Freshness::Minutes.cache_control()))
             .json(json!({
                 "error": "Gone",
                 "message": format!("key {key_id} was revoked: it verifies nothing"),

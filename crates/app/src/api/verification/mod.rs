@@ -15,6 +15,7 @@ use openbadges_domain::*;
 use serde_json::{json, Value};
 
 use super::body::{JsonBody, JsonText};
+use super::documents::{Freshness, JOSE, VC_JWT};
 use super::params::path_id;
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -71,7 +72,7 @@ async fn did_document(
         .await?;
     let document = publication::did_document(&state.urls, issuer.id, &keys)?;
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
+        .insert_header(("Cache-Control", Freshness::Minutes.cache_control()))
         .content_type("application/did+json")
         .body(document.to_string()))
 }
@@ -253,7 +254,7 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         }
     }
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
+        .insert_header(("Cache-Control", Freshness::Minutes.cache_control()))
         .json(json!({ "keys": keys })))
 }
 
@@ -371,7 +372,7 @@ async fn verify_posted(
 /// Media types whose body is a compact token, as the OB 3.0 API posts a
 /// VC-JWT: `application/vc+jwt`, `application/jose` (RFC 7515) and
 /// `text/plain`.
-const TOKEN_TYPES: [&str; 3] = ["application/vc+jwt", super::signed::JOSE, "text/plain"];
+const TOKEN_TYPES: [&str; 3] = [VC_JWT, JOSE, "text/plain"];
 
 /// What `POST /verify` was given: a compact VC-JWT or JWS as the raw body
 /// (with one of [`TOKEN_TYPES`]), or JSON (any other `Content-Type`, or
