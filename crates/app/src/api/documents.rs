@@ -1,9 +1,11 @@
 //! How documents are answered: their media types, a strong ETag with
-//! caching headers, 201 Created with `Location`, a credential as a compact
-//! token, and 406 when a rendering is not served here.
+//! caching headers, answers no cache may keep, 201 Created with
+//! `Location`, a credential as a compact token, and 406 when a rendering
+//! is not served here.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use openbadges_domain::documents::Version;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -103,6 +105,15 @@ pub(crate) fn not_acceptable(message: &str) -> HttpResponse {
         "error": "Not Acceptable",
         "message": message,
     }))
+}
+
+/// An answer no cache may keep: it carries a secret (a login token, a new
+/// API key) or what is true at this moment only (a page of a list, a
+/// verification report).
+pub(crate) fn no_store(status: StatusCode) -> HttpResponseBuilder {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    response
 }
 
 /// 201 Created with `Location` at the new document's URL.

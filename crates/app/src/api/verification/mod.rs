@@ -10,12 +10,13 @@
 
 pub mod schema;
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
 use super::body::{JsonBody, JsonText};
-use super::documents::{Freshness, JOSE, VC_JWT};
+use super::documents::{no_store, Freshness, JOSE, VC_JWT};
 use super::params::path_id;
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -297,9 +298,7 @@ fn verifier(state: &AppState) -> Verifier<'_> {
 
 /// A report as the verification routes answer it.
 fn answer(report: &Report) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(report.to_json())
+    no_store(StatusCode::OK).json(report.to_json())
 }
 
 /// `POST /verify` with an OB 3.0 credential (JSON): ours, or a did:key
