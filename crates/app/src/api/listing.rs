@@ -3,11 +3,14 @@
 //! that support it, `limit` and an opaque `cursor`, with no total and a
 //! `next` link while more follow.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use openbadges_domain::{
     Cursor, CursorKey, CursorRequest, DomainError, FieldError, Page, PageRequest,
 };
 use serde::Serialize;
+
+use super::documents::no_store;
 
 /// The query string of a list request, read once.
 pub struct ListQuery {
@@ -184,10 +187,9 @@ pub fn page_response<T>(
         "<{}>; rel=\"last\"",
         query.link(base_url, path, limit, last)
     ));
-    HttpResponse::Ok()
+    no_store(StatusCode::OK)
         .insert_header(("X-Total-Count", page.total.to_string()))
         .insert_header(("Link", links.join(", ")))
-        .insert_header(("Cache-Control", "no-store"))
         .json(documents)
 }
 
@@ -218,9 +220,8 @@ pub fn cursor_page_response(
             )
         ));
     }
-    HttpResponse::Ok()
+    no_store(StatusCode::OK)
         .insert_header(("Link", links.join(", ")))
-        .insert_header(("Cache-Control", "no-store"))
         .json(documents)
 }
 

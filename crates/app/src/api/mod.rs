@@ -16,9 +16,9 @@ pub mod openapi;
 mod params;
 pub mod responses;
 pub mod schema;
-mod signed;
-mod status_lists;
-mod verification;
+pub mod signed;
+pub mod status_lists;
+pub mod verification;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

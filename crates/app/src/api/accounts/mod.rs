@@ -4,6 +4,7 @@
 
 pub mod schema;
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::access::{Credential, Principal};
 use openbadges_domain::accounts::{self, NewApiKey, NewUser, UserChanges};
@@ -11,6 +12,7 @@ use openbadges_domain::*;
 use serde_json::{json, Value};
 
 use super::body::JsonBody;
+use super::documents::no_store;
 use super::listing::{page_response, ListQuery};
 use super::params::path_id;
 use crate::auth::{keys, password, tokens, Auth};
@@ -202,14 +204,12 @@ async fn login(
         )
         .map_err(DomainError::Internal)?;
     let device_token = state.auth.logins.succeeded(attempt);
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(json!({
-            "token": issued.token,
-            "expiresIn": issued.expires_in,
-            "deviceToken": device_token,
-            "user": user_json(&user),
-        })))
+    Ok(no_store(StatusCode::OK).json(json!({
+        "token": issued.token,
+        "expiresIn": issued.expires_in,
+        "deviceToken": device_token,
+        "user": user_json(&user),
+    })))
 }
 
 /// `GET /auth/profile`: who the credentials belong to.
@@ -696,9 +696,7 @@ async fn create_key(
     .await?;
     let mut shown = key_json(&key);
     shown["key"] = json!(secret);
-    Ok(HttpResponse::Created()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(shown))
+    Ok(no_store(StatusCode::CREATED).json(shown))
 }
 
 /// `GET /api-keys[?userId=]`: your keys; an administrator may name a user.

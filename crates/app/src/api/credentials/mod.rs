@@ -14,7 +14,9 @@ use openbadges_domain::service::{self, Proofs, StatusChange};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
-use super::documents::{created_at, document, media_type, Freshness};
+use super::documents::{
+    created_at, document, media_type, not_acceptable, token, Freshness, VC_JWT,
+};
 use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
 use super::params::path_id;
 use crate::auth::Auth;
@@ -462,7 +464,7 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
         object.insert("revocationReason".into(), json!(reason));
     }
     HttpResponse::build(StatusCode::GONE)
-        .insert_header(("Cache-Control", "public, no-cache"))
+        .insert_header(("Cache-Control", Freshness::Revalidate.cache_control()))
         .json(body)
 }
 
@@ -552,7 +554,7 @@ fn wants_jwt(request: &HttpRequest) -> Result<bool, ApiError> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     match ListQuery::of(request).get(&["format"]) {
-        None => Ok(accept.contains("application/vc+jwt")),
+        None => Ok(accept.contains(VC_JWT)),
         Some("json") => Ok(false),
         Some("jwt") => Ok(true),
         Some(_) => Err(DomainError::invalid("format", "must be json, jwt or jws").into()),
@@ -581,20 +583,15 @@ async fn jwt(
         .as_ref()
         .filter(|_| version == Version::V3)
     else {
-        return Ok(HttpResponse::NotAcceptable().json(json!({
-            "error": "Not Acceptable",
-            "message": "VC-JWT is available for OB 3.0 credentials issued with a proof",
-        })));
+        return Ok(not_acceptable(
+            "VC-JWT is available for OB 3.0 credentials issued with a proof",
+        ));
     };
-    let token = state
+    let jwt = state
         .signing
         .jwt(award.issuer_id, &issued.document()?, algorithm)
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, no-cache"))
-        .insert_header(("Vary", "Accept"))
-        .content_type("application/vc+jwt")
-        .body(token))
+    Ok(token(VC_JWT, jwt))
 }
 
 #[utoipa::path(

@@ -8,21 +8,19 @@
 //! credential (`GET /v2/credentials/{id}` with `Accept: application/jose`
 //! or `?format=jws`).
 
+pub mod schema;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::documents::{ob2, Version};
 use openbadges_domain::*;
 use serde_json::{json, Map};
 
-use super::documents::{document, Freshness, JSON_LD};
+use super::documents::{document, not_acceptable, token, Freshness, JOSE, JSON_LD};
 use super::listing::ListQuery;
 use super::params::path_id;
-use super::schema;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Media type of a compact JWS (RFC 7515 section 9.2.1).
-pub(super) const JOSE: &str = "application/jose";
 
 /// Bare-path routes: the key documents live under the issuer's key list.
 pub(super) fn routes(config: &mut web::ServiceConfig) {
@@ -57,10 +55,9 @@ pub(super) async fn assertion_jws(
     award: &Assertion,
 ) -> Result<HttpResponse, ApiError> {
     if version != Version::V2 {
-        return Ok(HttpResponse::NotAcceptable().json(json!({
-            "error": "Not Acceptable",
-            "message": "OB 2.0 signed assertions are served under /v2: GET /v2/credentials/{id}?format=jws",
-        })));
+        return Ok(not_acceptable(
+            "OB 2.0 signed assertions are served under /v2: GET /v2/credentials/{id}?format=jws",
+        ));
     }
     let key = state
         .signing
@@ -72,12 +69,8 @@ pub(super) async fn assertion_jws(
         "kid".to_owned(),
         json!(state.urls.cryptographic_key(key.issuer_id, key.id)),
     );
-    let token = state.signing.sign_rs256(&key, header, &payload).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, no-cache"))
-        .insert_header((header::VARY, "Accept"))
-        .content_type(JOSE)
-        .body(token))
+    let jws = state.signing.sign_rs256(&key, header, &payload).await?;
+    Ok(token(JOSE, jws))
 }
 
 /// `GET /issuers/{id}/keys/{key}`: an RS256 key as an OB 2.0
@@ -102,9 +95,9 @@ pub(super) async fn assertion_jws(
             content_type = "application/ld+json",
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
         (status = 404, description = "No such issuer, no such key of this issuer, or not an RS256 key.",
-            body = schema::ErrorMessage),
-        (status = 410, description = "The key was revoked: it verifies nothing.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            body = super::schema::ErrorMessage),
+        (status = 410, description = "The key was revoked: it verifies nothing.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 pub(super) async fn cryptographic_key(
@@ -126,7 +119,7 @@ pub(super) async fn cryptographic_key(
     };
     if !key.status.verifies() {
         return Ok(HttpResponse::Gone()
-            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+            .insert_header((header::CACHE_CONTROL, Freshness::Minutes.cache_control()))
             .json(json!({
                 "error": "Gone",
                 "message": format!("key {key_id} was revoked: it verifies nothing"),
@@ -166,8 +159,8 @@ pub(super) async fn cryptographic_key(
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`.",
             headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 pub(super) async fn revocation_list(

@@ -7,6 +7,8 @@
 //! instance publishes the same list; only the signature is reused while
 //! the bits and the issuer's active key are unchanged.
 
+pub mod schema;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,7 +23,6 @@ use serde_json::{json, Value};
 use super::documents::{document, Freshness, VC_JSON_LD};
 use super::listing::ListQuery;
 use super::params::path_id;
-use super::schema;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -167,8 +168,8 @@ async fn publish(
                 ("Cache-Control" = String, description = "`public, max-age=60`."),
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
-        (status = 404, description = "No such list.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such list.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn revocation(
@@ -197,8 +198,8 @@ async fn revocation(
                 ("Cache-Control" = String, description = "`public, max-age=60`."),
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
-        (status = 404, description = "No such list.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such list.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn suspension(
@@ -235,12 +236,10 @@ fn report(state: &AppState, list: &StatusList, counts: StatusCounts) -> Value {
     params(("id" = String, Path, format = "uuid", description = "The list's UUID.")),
     responses(
         (status = 200, description = "The list's counts.", body = schema::StatusListReport),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 403, description = "The caller may not read this issuer's credentials.", body = schema::Forbidden),
-        (status = 404, description = "No such list.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, description = "The caller may not read this issuer's credentials.", body = super::schema::Forbidden),
+        (status = 404, description = "No such list.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn stats(
@@ -264,13 +263,11 @@ async fn stats(
     params(("issuer" = String, Query, format = "uuid", description = "The issuer's UUID (required).")),
     responses(
         (status = 200, description = "The issuer's lists.", body = Vec<schema::StatusListReport>),
-        (status = 400, description = "`issuer` is missing or not a UUID.", body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 403, description = "The caller may not read this issuer's credentials.", body = schema::Forbidden),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 400, description = "`issuer` is missing or not a UUID.", body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, description = "The caller may not read this issuer's credentials.", body = super::schema::Forbidden),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list(

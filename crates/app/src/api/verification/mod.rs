@@ -8,17 +8,21 @@
 //! mounted with the credentials, so under `/v2`, `/v3` and `/assertions`
 //! too.
 
+mod requests;
+pub mod schema;
+
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
-use super::body::{JsonBody, JsonText};
+use super::documents::{no_store, Freshness};
 use super::params::path_id;
-use super::schema;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 use openbadges_verify::{publication, Report, Verifier};
+use requests::VerifyBody;
 
 /// Bare-path routes (did:web resolves at this path only). `GET
 /// /credentials/{id}/verify` is registered with the credentials routes.
@@ -53,8 +57,8 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         (status = 200, description = "The DID document.", body = schema::DidDocument,
             content_type = "application/did+json",
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn did_document(
@@ -70,7 +74,7 @@ async fn did_document(
         .await?;
     let document = publication::did_document(&state.urls, issuer.id, &keys)?;
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
+        .insert_header(("Cache-Control", Freshness::Minutes.cache_control()))
         .content_type("application/did+json")
         .body(document.to_string()))
 }
@@ -115,8 +119,8 @@ fn key_json(state: &AppState, key: &SigningKey) -> Value {
     params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
     responses(
         (status = 200, description = "The issuer's keys.", body = Vec<schema::SigningKey>),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn list_keys(
@@ -144,14 +148,12 @@ async fn list_keys(
     params(("id" = String, Path, format = "uuid", description = "The issuer's UUID."), schema::RotateOptions),
     responses(
         (status = 201, description = "The new active key.", body = schema::SigningKey),
-        (status = 400, description = "`algorithm` is neither `Ed25519` nor `RS256`.", body = schema::ValidationError),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 400, description = "`algorithm` is neither `Ed25519` nor `RS256`.", body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn rotate_key(
@@ -191,13 +193,11 @@ async fn rotate_key(
     ),
     responses(
         (status = 200, description = "Revoked: the key with its new status.", body = schema::SigningKey),
-        (status = 401, description = "No valid credentials: none sent, or an unknown, revoked or expired key, or \
-            an invalid or expired token.", body = schema::Unauthorized,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
-            or does not manage the issuer.", body = schema::Forbidden),
-        (status = 404, description = "No such issuer, or no such key of this issuer.", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            or does not manage the issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such issuer, or no such key of this issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn revoke_key(
@@ -233,7 +233,7 @@ async fn revoke_key(
     responses(
         (status = 200, description = "The key set.", body = schema::Jwks,
             headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -256,7 +256,7 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         }
     }
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
+        .insert_header(("Cache-Control", Freshness::Minutes.cache_control()))
         .json(json!({ "keys": keys })))
 }
 
@@ -279,8 +279,8 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         (status = 200, description = "The verification report, whatever its outcome.",
             body = schema::VerificationReport,
             headers(("Cache-Control" = String, description = "`no-store`."))),
-        (status = 404, description = "No such credential (or the id is not a UUID).", body = schema::ErrorMessage),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+        (status = 404, description = "No such credential (or the id is not a UUID).", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 pub(super) async fn verify_stored(
@@ -299,9 +299,7 @@ fn verifier(state: &AppState) -> Verifier<'_> {
 
 /// A report as the verification routes answer it.
 fn answer(report: &Report) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(report.to_json())
+    no_store(StatusCode::OK).json(report.to_json())
 }
 
 /// `POST /verify` with an OB 3.0 credential (JSON): ours, or a did:key
@@ -344,8 +342,8 @@ fn answer(report: &Report) -> HttpResponse {
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "The body is not JSON (nor, with a token media type, a compact JWS), too \
             large or nested too deeply.",
-            body = schema::ValidationError),
-        (status = 503, description = "The database is unavailable; retry later.", body = schema::ErrorMessage),
+            body = super::schema::ValidationError),
+        (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn verify_posted(
@@ -369,67 +367,4 @@ async fn verify_posted(
         },
     };
     Ok(answer(&report))
-}
-
-/// Media types whose body is a compact token, as the OB 3.0 API posts a
-/// VC-JWT: `application/vc+jwt`, `application/jose` (RFC 7515) and
-/// `text/plain`.
-const TOKEN_TYPES: [&str; 3] = ["application/vc+jwt", super::signed::JOSE, "text/plain"];
-
-/// What `POST /verify` was given: a compact VC-JWT or JWS as the raw body
-/// (with one of [`TOKEN_TYPES`]), or JSON (any other `Content-Type`, or
-/// none, as before).
-enum VerifyBody {
-    /// A compact token, surrounding whitespace removed.
-    Token(String),
-    /// A credential, `{"credential": ...}`, or a token as a JSON string.
-    Json(Value),
-}
-
-impl actix_web::FromRequest for VerifyBody {
-    type Error = actix_web::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        use actix_web::HttpMessage as _;
-        let raw = TOKEN_TYPES
-            .iter()
-            .any(|t| request.content_type().eq_ignore_ascii_case(t));
-        if !raw {
-            let json = JsonBody::from_request(request, payload);
-            return Box::pin(async move { Ok(Self::Json(json.await?.0)) });
-        }
-        let text = JsonText::from_request(request, payload);
-        Box::pin(async move {
-            let JsonText { text, max_depth } = text.await?;
-            let token = std::str::from_utf8(&text).map(str::trim).unwrap_or("");
-            if is_compact(token) {
-                return Ok(Self::Token(token.to_owned()));
-            }
-            // A JSON body sent as text/plain was read as JSON before raw
-            // tokens were accepted, and still is.
-            let value: Value = serde_json::from_slice(&text).map_err(|_| {
-                ApiError(DomainError::invalid(
-                    "body",
-                    "is neither a compact JWS (header.payload.signature in base64url) nor JSON",
-                ))
-            })?;
-            if crate::requests::json_depth(&value) > max_depth {
-                return Err(ApiError(crate::requests::too_deep(max_depth)).into());
-            }
-            Ok(Self::Json(value))
-        })
-    }
-}
-
-/// Whether `text` has the form of a compact JWS: three base64url parts
-/// joined by dots (nothing is decoded or verified here).
-fn is_compact(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('.').collect();
-    parts.len() == 3
-        && parts[..2].iter().all(|p| !p.is_empty())
-        && parts.iter().all(|p| {
-            p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
 }
