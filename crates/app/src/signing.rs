@@ -173,7 +173,7 @@ impl Signing {
         let pair = self.open_rsa(key)?;
         let payload = serde_json::to_vec(payload)
             .map_err(|e| DomainError::Internal(format!("serializing a JWS payload: {e}")))?;
-        actix_web::web::block(move || {
+        tokio::task::spawn_blocking(move || {
             openbadges_credentials::jws::sign_rs256(header, &payload, &pair)
         })
         .await
@@ -259,7 +259,7 @@ impl KeyMaker for Signing {
             KeyAlgorithm::Rs256 => {
                 // A search for primes: a fraction of a second or more, so
                 // off the async workers.
-                let pair = actix_web::web::block(|| RsaKeyPair::generate(RSA_BITS))
+                let pair = tokio::task::spawn_blocking(|| RsaKeyPair::generate(RSA_BITS))
                     .await
                     .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))?
                     .map_err(|e| DomainError::Internal(format!("generating an RSA key: {e}")))?;
@@ -310,7 +310,7 @@ impl CredentialSigner for Signing {
                 method.clone(),
                 created.clone(),
             );
-            tasks.push(actix_web::web::block(move || {
+            tasks.push(tokio::task::spawn_blocking(move || {
                 // Each signed tree is written out as text at once, on the
                 // core that made it.
                 part.iter()
@@ -360,7 +360,7 @@ impl Signing {
         // signer, and verifiers compare `created` as a date-time anyway.
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let integrity = Arc::clone(&self.integrity);
-        actix_web::web::block(move || {
+        tokio::task::spawn_blocking(move || {
             integrity
                 .sign(&credential, &pair, &method, &created)
                 .map(|signed| IssuedCredential::new(&signed))
