@@ -254,6 +254,7 @@ pub fn signing(
         urls.clone(),
     )
     .map(std::sync::Arc::new)
+    .map_err(|e| format!("loading JSON-LD contexts: {e}"))
 }
 
 /// Why `dir` cannot hold the temporary files of large batches, if it

@@ -1,13 +1,4 @@
-//! Proofs on issued credentials: each issuer gets an Ed25519 key on first
-//! use, stored in the database (so every instance signs with it) with the
-//! private half sealed by AES-256-GCM under `KEY_ENCRYPTION_KEY`. Keys are
-//! published in the issuer's `did:web` document and in the JWKS; the
-//! verification method of a proof is `<did>#key-<key id>`.
-//!
-//! An issuer also gets an RSA key (RS256), the same way, the first time
-//! something must be signed with one: an OB 2.0 signed assertion (a JWS
-//! whose `creator` is the key's `CryptographicKey` URL) or an RS256
-//! VC-JWT. It is stored, sealed, rotated and revoked like the Ed25519 key.
+#![doc = include_str!("../README.md")]
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -63,12 +54,16 @@ pub struct Signing {
 }
 
 impl Signing {
-    /// A signer over `store`, with the JSON-LD contexts loaded once.
-    pub fn new(store: Arc<dyn Store>, vault: KeyVault, urls: Urls) -> Result<Self, String> {
-        let integrity =
-            DataIntegrity::new().map_err(|e| format!("loading JSON-LD contexts: {e}"))?;
+    /// A signer over `store`'s keys, sealing and opening private keys with
+    /// `vault`, naming verification methods under `urls`. Loads the bundled
+    /// JSON-LD contexts once, which fails only if they do not parse.
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: KeyVault,
+        urls: Urls,
+    ) -> Result<Self, openbadges_credentials::Error> {
         Ok(Self {
-            integrity: Arc::new(integrity),
+            integrity: Arc::new(DataIntegrity::new()?),
             vault,
             urls,
             store,
