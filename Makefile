@@ -49,7 +49,7 @@ test: deps ## Run the whole test suite (uses PostgreSQL at TEST_DATABASE_URL or 
 	# The end-to-end tests spawn the real binary, which cargo builds only for its own package.
 	$(CARGO) build -p $(PACKAGE)
 	bash scripts/with-postgres.sh $(CARGO) test --workspace
-	# The domain embedded without the server: issue and revoke, in memory and in SQLite.
+	# The domain embedded without the server: issue, sign, verify and revoke, in memory and in SQLite.
 	$(CARGO) run -q -p openbadges-embed-example
 
 bench: deps ## Measure throughput of the release binary on both backends (wrk; docs/performance.md)

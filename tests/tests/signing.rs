@@ -43,7 +43,7 @@ const KEK: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f000112233445566778899aabbccdde
 /// Another valid `KEY_ENCRYPTION_KEY`, which cannot open them.
 const OTHER_KEK: &str = "0f0e0d0c0b0a09080706050403020100f0e1d2c3b4a5968778695a4b3c2d1e0f";
 /// The log line of a key sealed under another `KEY_ENCRYPTION_KEY`
-/// (`KeyVault::open` in `crates/app/src/signing.rs`).
+/// (`KeyVault::open` in `crates/credentials/src/vault.rs`).
 const CANNOT_OPEN: &str =
     "a private key cannot be opened: KEY_ENCRYPTION_KEY differs from the one it was sealed with";
 

@@ -15,7 +15,6 @@ pub mod observability;
 pub mod protection;
 pub mod requests;
 pub mod server;
-pub mod signing;
 pub mod startup;
 pub mod state;
 

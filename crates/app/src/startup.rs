@@ -239,7 +239,7 @@ pub fn signing(
     store: &std::sync::Arc<dyn openbadges_domain::ports::Store>,
     settings: &crate::config::AuthSettings,
     urls: &openbadges_domain::documents::Urls,
-) -> Result<std::sync::Arc<crate::signing::Signing>, String> {
+) -> Result<std::sync::Arc<openbadges_signing::Signing>, String> {
     let key = settings.key_encryption_key.unwrap_or_else(|| {
         log::warn!(
             "KEY_ENCRYPTION_KEY is not set: issuers' private keys are sealed with a fixed \
@@ -248,12 +248,13 @@ pub fn signing(
         );
         *b"openbadges-server development kk"
     });
-    crate::signing::Signing::new(
+    openbadges_signing::Signing::new(
         std::sync::Arc::clone(store),
         openbadges_credentials::KeyVault::new(&key),
         urls.clone(),
     )
     .map(std::sync::Arc::new)
+    .map_err(|e| format!("loading JSON-LD contexts: {e}"))
 }
 
 /// Why `dir` cannot hold the temporary files of large batches, if it

@@ -20,5 +20,5 @@ pub struct AppState {
     /// Tags the list cursors handed out and checks those presented.
     pub cursors: openbadges_domain::CursorKey,
     /// Signs issued credentials.
-    pub signing: Arc<crate::signing::Signing>,
+    pub signing: Arc<openbadges_signing::Signing>,
 }

@@ -1,18 +1,20 @@
 //! The Open Badges domain embedded in a program of its own: no server, no
-//! HTTP. It creates an issuer and an achievement, awards a credential,
-//! finds it in a list, renders its OB 3.0 document and revokes it, once
-//! with the in-memory store and once with SQLite in a temporary file, and
-//! checks every answer on the way: it exits with an error at the first one
-//! that is not what the domain promises.
+//! HTTP. It creates an issuer and an achievement, issues a signed
+//! credential, verifies it, finds it in a list, revokes it and verifies it
+//! again, once with the in-memory store and once with SQLite in a
+//! temporary file, and checks every answer on the way: it exits with an
+//! error at the first one that is not what the domain promises.
 //!
 //! `docs/embedding.md` walks through the same steps. Run it with
 //! `cargo run -p openbadges-embed-example`.
 
 use std::error::Error;
+use std::sync::Arc;
 
+use openbadges_credentials::KeyVault;
 use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
 use openbadges_domain::access::{Credential, Principal};
-use openbadges_domain::documents::{ob3, Urls};
+use openbadges_domain::documents::Urls;
 use openbadges_domain::ports::{AssertionFilter, Store};
 use openbadges_domain::service::{
     self, AssertionDraft, BadgeClassDraft, IssuerDraft, Proofs, StatusChange,
@@ -22,10 +24,18 @@ use openbadges_domain::{
     StatusPurpose, Text,
 };
 use openbadges_memory_store::MemoryStore;
+use openbadges_signing::{JwtAlgorithm, Signing};
+use openbadges_verify::{Report, Verifier};
+use serde_json::json;
 
 /// Anything that stops the walk: a refused value, a store error, or an
 /// answer that is not the expected one.
 type Outcome<T = ()> = Result<T, Box<dyn Error>>;
+
+/// Seals the issuers' private keys in the store. A real service reads its
+/// own 32 random bytes from where it keeps secrets; whoever has them can
+/// open every issuer's key.
+const KEY_ENCRYPTION_KEY: [u8; 32] = *b"embedding example, not a secret!";
 
 fn main() -> std::process::ExitCode {
     match run() {
@@ -39,28 +49,38 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Outcome {
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    // Where the documents would be served; only used to name them.
+    // Where the documents would be served: the issuers' did:web and the
+    // credentials' ids are under it.
     let urls = Urls::new("https://badges.example.org")?;
 
-    let memory = MemoryStore::new();
-    runtime.block_on(issue_and_revoke(&memory, &urls, None))?;
-    println!("in memory: issued, listed and revoked a credential");
+    runtime.block_on(issue_verify_revoke(Arc::new(MemoryStore::new()), &urls))?;
+    println!("in memory: issued, verified, listed, revoked and verified again a credential");
 
     // Opening and migrating are blocking calls, made before any async work.
     let dir = tempfile::tempdir()?;
     let sqlite = SqliteStore::open(&SqliteOptions::new(dir.path().join("badges.sqlite")))?;
     sqlite.migrate()?;
-    runtime.block_on(issue_and_revoke(&sqlite, &urls, None))?;
-    // The pool closes its connections before the directory goes.
-    drop(sqlite);
+    // The walk drops the store (and the pool closes its connections)
+    // before the directory goes.
+    runtime.block_on(issue_verify_revoke(Arc::new(sqlite), &urls))?;
     dir.close()?;
-    println!("in SQLite: issued, listed and revoked a credential");
+    println!("in SQLite: issued, verified, listed, revoked and verified again a credential");
     Ok(())
 }
 
-/// The whole walk on one store. `proofs` is how issued credentials are
-/// signed; `None` issues them unsigned.
-async fn issue_and_revoke(store: &dyn Store, urls: &Urls, proofs: Option<Proofs<'_>>) -> Outcome {
+/// The whole walk on one store. The signer keeps the store to find and
+/// make the issuers' keys in it, hence the `Arc`.
+async fn issue_verify_revoke(store: Arc<dyn Store>, urls: &Urls) -> Outcome {
+    let signing = Signing::new(
+        Arc::clone(&store),
+        KeyVault::new(&KEY_ENCRYPTION_KEY),
+        urls.clone(),
+    )?;
+    let store = store.as_ref();
+    // The verifier checks Data Integrity proofs with the signer's engine:
+    // the JSON-LD contexts are loaded once for both.
+    let verifier = Verifier::new(store, urls, signing.integrity());
+
     // The embedding service acts for itself, not for a signed-in user: an
     // administrator that no user account stands behind.
     let actor = Principal {
@@ -101,11 +121,17 @@ async fn issue_and_revoke(store: &dyn Store, urls: &Urls, proofs: Option<Proofs<
     )
     .await?;
 
+    // Issued as the server issues: the issuer's key (made now, on first
+    // use), a status bit, the proof, then the award stored with it.
     let recipient = Recipient::plain(RecipientKind::Email, "ada@example.org")?;
+    let proofs = Proofs {
+        signer: &signing,
+        urls,
+    };
     let award = service::issue(
         store,
         &actor,
-        proofs,
+        Some(proofs),
         AssertionDraft {
             badge_class_id: badge.id,
             recipient: recipient.clone(),
@@ -122,16 +148,51 @@ async fn issue_and_revoke(store: &dyn Store, urls: &Urls, proofs: Option<Proofs<
         .ok_or("an issued credential has a bit in a status list")?;
     check(award.issuer_id == issuer.id, "the award names its issuer")?;
 
-    // The OB 3.0 credential as served (unsigned here), pointing at its bit.
-    let document = ob3::credential(&award, &badge, &issuer, urls);
+    // The OB 3.0 credential as served, with its proof, pointing at its bit.
+    let document = award
+        .issued_credential
+        .as_ref()
+        .ok_or("a credential issued with a signer has a proof")?
+        .document()?;
     check(
-        document["type"] == serde_json::json!(["VerifiableCredential", "OpenBadgeCredential"]),
+        document["type"] == json!(["VerifiableCredential", "OpenBadgeCredential"]),
         "the document is an OpenBadgeCredential",
     )?;
     check(
-        document["credentialStatus"]["statusListIndex"]
-            == serde_json::json!(slot.index.to_string()),
+        document["proof"]["cryptosuite"] == json!("eddsa-rdfc-2022"),
+        "the proof is an eddsa-rdfc-2022 Data Integrity proof",
+    )?;
+    check(
+        document["credentialStatus"]["statusListIndex"] == json!(slot.index.to_string()),
         "the document points at the award's status bit",
+    )?;
+    let jwt = signing
+        .jwt(issuer.id, &document, JwtAlgorithm::EdDsa)
+        .await?;
+
+    // Verified as a verifier would: the stored award, the document as
+    // handed to someone, and the same credential as a VC-JWT.
+    expect(
+        verifier.verify_stored(award.id).await?,
+        None,
+        "the stored credential verifies",
+    )?;
+    expect(
+        verifier.verify_json(&document).await?,
+        None,
+        "the credential document verifies",
+    )?;
+    expect(
+        verifier.verify_token(&jwt).await?,
+        None,
+        "the credential as a VC-JWT verifies",
+    )?;
+    let mut tampered = document.clone();
+    tampered["credentialSubject"]["achievement"]["name"] = json!("Rust Mastery");
+    expect(
+        verifier.verify_json(&tampered).await?,
+        Some("INVALID_SIGNATURE"),
+        "a copy with another achievement name fails its signature",
     )?;
 
     // The recipient's credentials: exactly this one.
@@ -168,7 +229,39 @@ async fn issue_and_revoke(store: &dyn Store, urls: &Urls, proofs: Option<Proofs<
         matches!(again, Err(DomainError::Conflict(_))),
         "revoking twice is refused",
     )?;
+
+    // Revocation reaches every form: the proof still holds, the status
+    // does not.
+    expect(
+        verifier.verify_stored(award.id).await?,
+        Some("REVOKED"),
+        "the stored credential is reported revoked",
+    )?;
+    expect(
+        verifier.verify_json(&document).await?,
+        Some("REVOKED"),
+        "the credential document is reported revoked",
+    )?;
+    expect(
+        verifier.verify_token(&jwt).await?,
+        Some("REVOKED"),
+        "the VC-JWT is reported revoked",
+    )?;
     Ok(())
+}
+
+/// `Ok` if the report's first failure is `error_code` (`None`: valid),
+/// else an error naming the promise and what the verifier found.
+fn expect(report: Report, error_code: Option<&str>, promise: &str) -> Outcome {
+    if report.error_code == error_code {
+        Ok(())
+    } else {
+        Err(format!(
+            "not so: {promise}; the verifier answered {}",
+            report.to_json()
+        )
+        .into())
+    }
 }
 
 /// `Ok` if `holds`, else an error naming the promise that was broken.

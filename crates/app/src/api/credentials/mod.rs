@@ -12,6 +12,7 @@ use openbadges_domain::documents::{ob2, ob3, Urls, Version};
 use openbadges_domain::ports::AssertionFilter;
 use openbadges_domain::service::{self, Proofs, StatusChange};
 use openbadges_domain::*;
+use openbadges_signing::JwtAlgorithm;
 use serde_json::{json, Value};
 
 use super::documents::{
@@ -21,7 +22,6 @@ use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
 use super::params::path_id;
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::signing::JwtAlgorithm;
 use crate::state::AppState;
 
 use super::body::{JsonBody, JsonText, OptionalJsonBody};

@@ -1,13 +1,4 @@
-//! Proofs on issued credentials: each issuer gets an Ed25519 key on first
-//! use, stored in the database (so every instance signs with it) with the
-//! private half sealed by AES-256-GCM under `KEY_ENCRYPTION_KEY`. Keys are
-//! published in the issuer's `did:web` document and in the JWKS; the
-//! verification method of a proof is `<did>#key-<key id>`.
-//!
-//! An issuer also gets an RSA key (RS256), the same way, the first time
-//! something must be signed with one: an OB 2.0 signed assertion (a JWS
-//! whose `creator` is the key's `CryptographicKey` URL) or an RS256
-//! VC-JWT. It is stored, sealed, rotated and revoked like the Ed25519 key.
+#![doc = include_str!("../README.md")]
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -63,12 +54,16 @@ pub struct Signing {
 }
 
 impl Signing {
-    /// A signer over `store`, with the JSON-LD contexts loaded once.
-    pub fn new(store: Arc<dyn Store>, vault: KeyVault, urls: Urls) -> Result<Self, String> {
-        let integrity =
-            DataIntegrity::new().map_err(|e| format!("loading JSON-LD contexts: {e}"))?;
+    /// A signer over `store`'s keys, sealing and opening private keys with
+    /// `vault`, naming verification methods under `urls`. Loads the bundled
+    /// JSON-LD contexts once, which fails only if they do not parse.
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: KeyVault,
+        urls: Urls,
+    ) -> Result<Self, openbadges_credentials::Error> {
         Ok(Self {
-            integrity: Arc::new(integrity),
+            integrity: Arc::new(DataIntegrity::new()?),
             vault,
             urls,
             store,
@@ -173,7 +168,7 @@ impl Signing {
         let pair = self.open_rsa(key)?;
         let payload = serde_json::to_vec(payload)
             .map_err(|e| DomainError::Internal(format!("serializing a JWS payload: {e}")))?;
-        actix_web::web::block(move || {
+        tokio::task::spawn_blocking(move || {
             openbadges_credentials::jws::sign_rs256(header, &payload, &pair)
         })
         .await
@@ -259,7 +254,7 @@ impl KeyMaker for Signing {
             KeyAlgorithm::Rs256 => {
                 // A search for primes: a fraction of a second or more, so
                 // off the async workers.
-                let pair = actix_web::web::block(|| RsaKeyPair::generate(RSA_BITS))
+                let pair = tokio::task::spawn_blocking(|| RsaKeyPair::generate(RSA_BITS))
                     .await
                     .map_err(|e| DomainError::Internal(format!("key generation task failed: {e}")))?
                     .map_err(|e| DomainError::Internal(format!("generating an RSA key: {e}")))?;
@@ -310,7 +305,7 @@ impl CredentialSigner for Signing {
                 method.clone(),
                 created.clone(),
             );
-            tasks.push(actix_web::web::block(move || {
+            tasks.push(tokio::task::spawn_blocking(move || {
                 // Each signed tree is written out as text at once, on the
                 // core that made it.
                 part.iter()
@@ -360,7 +355,7 @@ impl Signing {
         // signer, and verifiers compare `created` as a date-time anyway.
         let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let integrity = Arc::clone(&self.integrity);
-        actix_web::web::block(move || {
+        tokio::task::spawn_blocking(move || {
             integrity
                 .sign(&credential, &pair, &method, &created)
                 .map(|signed| IssuedCredential::new(&signed))
