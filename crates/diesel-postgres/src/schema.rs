@@ -111,6 +111,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    endorsements (id) {
+        id -> Uuid,
+        subject_kind -> Text,
+        subject_achievement_id -> Nullable<Uuid>,
+        subject_issuer_id -> Nullable<Uuid>,
+        subject_credential_id -> Nullable<Uuid>,
+        endorser_issuer_id -> Nullable<Uuid>,
+        endorser_iri -> Nullable<Text>,
+        endorsement_comment -> Nullable<Text>,
+        credential -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamptz>,
+        status_list_id -> Nullable<Uuid>,
+        status_index -> Nullable<Int4>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     issuers,
@@ -118,5 +138,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     assertions,
     api_keys,
     signing_keys,
-    status_lists
+    status_lists,
+    endorsements
 );

@@ -39,7 +39,7 @@ pub(crate) fn encode_timestamp(value: Timestamp) -> String {
     value.as_datetime().format(TIMESTAMP_FORMAT).to_string()
 }
 
-fn encode_optional_timestamp(value: Option<Timestamp>) -> Option<String> {
+pub(crate) fn encode_optional_timestamp(value: Option<Timestamp>) -> Option<String> {
     value.map(encode_timestamp)
 }
 
@@ -60,14 +60,14 @@ fn decode_optional<T>(
     value.map(|text| decode(column, parse(text))).transpose()
 }
 
-fn decode_id<T: FromStr>(column: &'static str, text: &str) -> Result<T, DomainError>
+pub(crate) fn decode_id<T: FromStr>(column: &'static str, text: &str) -> Result<T, DomainError>
 where
     T::Err: Display,
 {
     decode(column, text.parse())
 }
 
-fn decode_optional_id<T: FromStr>(
+pub(crate) fn decode_optional_id<T: FromStr>(
     column: &'static str,
     text: Option<&str>,
 ) -> Result<Option<T>, DomainError>
@@ -77,7 +77,7 @@ where
     text.map(|text| decode_id(column, text)).transpose()
 }
 
-fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, DomainError> {
+pub(crate) fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, DomainError> {
     let parsed = decode(
         column,
         NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT),
@@ -85,7 +85,7 @@ fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, Domai
     Ok(Timestamp::from_datetime(parsed.and_utc()))
 }
 
-fn decode_optional_timestamp(
+pub(crate) fn decode_optional_timestamp(
     column: &'static str,
     text: Option<&str>,
 ) -> Result<Option<Timestamp>, DomainError> {

@@ -113,6 +113,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    endorsements (id) {
+        id -> Text,
+        subject_kind -> Text,
+        subject_achievement_id -> Nullable<Text>,
+        subject_issuer_id -> Nullable<Text>,
+        subject_credential_id -> Nullable<Text>,
+        endorser_issuer_id -> Nullable<Text>,
+        endorser_iri -> Nullable<Text>,
+        endorsement_comment -> Nullable<Text>,
+        credential -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+        status_list_id -> Nullable<Text>,
+        status_index -> Nullable<Integer>,
+        created_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     issuers,
@@ -120,5 +140,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     assertions,
     api_keys,
     signing_keys,
-    status_lists
+    status_lists,
+    endorsements
 );

@@ -4,6 +4,7 @@ pub mod access;
 pub mod accounts;
 mod batch;
 pub mod documents;
+pub mod endorsements;
 mod entities;
 mod error;
 mod ids;
@@ -17,6 +18,7 @@ pub mod testkit;
 mod values;
 
 pub use batch::{AwardBatch, Spill};
+pub use endorsements::{EndorsedSubject, Endorsement, EndorsementStatus, Endorser};
 pub use entities::*;
 pub use error::{DomainError, FieldError};
 pub use ids::*;

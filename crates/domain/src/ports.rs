@@ -287,10 +287,11 @@ pub trait StatusListRepository: Send + Sync {
     async fn get(&self, id: StatusListId) -> RepoResult<StatusList>;
     /// The issuer's lists, oldest first.
     async fn list_for_issuer(&self, issuer_id: IssuerId) -> RepoResult<Vec<StatusList>>;
-    /// The indices of the list's awards whose bit is set for `purpose`
-    /// (revoked, or suspended), in ascending order.
+    /// The indices of the list's awards (and endorsements) whose bit is
+    /// set for `purpose` (revoked, or suspended), in ascending order.
     async fn flagged(&self, id: StatusListId, purpose: StatusPurpose) -> RepoResult<Vec<u32>>;
-    /// How many of the list's awards are revoked and suspended.
+    /// How many of the list's awards (and endorsements) are revoked and
+    /// suspended.
     async fn counts(&self, id: StatusListId) -> RepoResult<StatusCounts>;
     /// Every award of the issuer flagged for `purpose` (revoked, or
     /// suspended), whichever list holds it (or none), in list order: what
@@ -300,6 +301,32 @@ pub trait StatusListRepository: Send + Sync {
         issuer_id: IssuerId,
         purpose: StatusPurpose,
     ) -> RepoResult<Vec<Assertion>>;
+}
+
+/// Endorsements. Lists are ordered by creation time, then id. Endorsements
+/// go with what they endorse and with their endorser: deleting an issuer,
+/// an achievement or a credential (in either [`DeleteMode`]) deletes its
+/// endorsements in the same transaction, and those the issuer made.
+#[async_trait]
+pub trait EndorsementRepository: Send + Sync {
+    /// Stores a new endorsement; `MissingReference` if its subject or its
+    /// endorser (an issuer of ours) does not exist, `Duplicate` if the id
+    /// is taken.
+    async fn create(&self, endorsement: &crate::Endorsement) -> RepoResult<()>;
+    /// The endorsement, or `NotFound`.
+    async fn get(&self, id: EndorsementId) -> RepoResult<crate::Endorsement>;
+    /// Every endorsement of `subject`, revoked ones included.
+    async fn list_for(&self, subject: crate::EndorsedSubject)
+        -> RepoResult<Vec<crate::Endorsement>>;
+    /// Revokes the endorsement as of `at` unless it is revoked already (the
+    /// first revocation's time and reason stay), and answers it as stored
+    /// afterwards. `NotFound` if it is gone.
+    async fn revoke(
+        &self,
+        id: EndorsementId,
+        reason: Option<crate::Text>,
+        at: Timestamp,
+    ) -> RepoResult<crate::Endorsement>;
 }
 
 /// A storage backend: every repository, and a health check.
@@ -323,6 +350,8 @@ pub trait Store: Send + Sync {
     fn signing_keys(&self) -> &dyn SigningKeyRepository;
     /// Status lists.
     fn status_lists(&self) -> &dyn StatusListRepository;
+    /// Endorsements.
+    fn endorsements(&self) -> &dyn EndorsementRepository;
     /// How many embedded migrations the database has not applied; reads
     /// only. `Unavailable` if the database does not answer.
     async fn pending_migrations(&self) -> RepoResult<usize>;

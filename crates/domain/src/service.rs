@@ -84,7 +84,7 @@ pub enum StatusChange {
 }
 
 /// The issuer `id`, which `actor` must manage.
-async fn managed_issuer(
+pub(crate) async fn managed_issuer(
     store: &dyn Store,
     actor: &Principal,
     id: IssuerId,
@@ -303,7 +303,7 @@ async fn attach_proof(
 }
 
 /// Hands out `count` bits of the issuer's status lists.
-async fn allocate_slots(
+pub(crate) async fn allocate_slots(
     store: &dyn Store,
     issuer_id: IssuerId,
     count: u32,

@@ -37,8 +37,9 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use openbadges_domain::operations::{Backend, PoolState};
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, BadgeClassRepository, IssuerRepository, RepoResult,
-    SigningKeyRepository, StatusListRepository, Store, UserRepository,
+    ApiKeyRepository, AssertionRepository, BadgeClassRepository, EndorsementRepository,
+    IssuerRepository, RepoResult, SigningKeyRepository, StatusListRepository, Store,
+    UserRepository,
 };
 use openbadges_domain::DomainError;
 
@@ -109,6 +110,10 @@ impl Store for MemoryStore {
     }
 
     fn status_lists(&self) -> &dyn StatusListRepository {
+        &self.db
+    }
+
+    fn endorsements(&self) -> &dyn EndorsementRepository {
         &self.db
     }
 

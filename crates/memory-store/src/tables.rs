@@ -9,9 +9,10 @@ use async_trait::async_trait;
 use openbadges_domain::ports::{
     ApiKeyRepository, AssertionFilter, AssertionRepository, BadgeClassFilter, BadgeClassRepository,
     DeleteMode, IssuerFilter, IssuerRepository, RepoResult, SigningKeyRepository,
-    StatusListRepository, UserRepository, UserUpdate,
+    StatusListRepository, UserRepository, UserUpdate, EndorsementRepository,
 };
 use openbadges_domain::{
+    EndorsedSubject, Endorsement, EndorsementId, EndorsementStatus, Endorser, Text,
     ApiKey, ApiKeyHash, ApiKeyId, Assertion, AssertionId, AwardBatch, BadgeClass, BadgeClassId,
     CredentialStatus, Cursor, DomainError, Issuer, IssuerId, KeyAlgorithm, KeyStatus, Page,
     PageRequest, SigningKey, SigningKeyId, StatusCounts, StatusList, StatusListId, StatusPurpose,
@@ -39,6 +40,7 @@ pub(crate) struct Tables {
     api_keys: HashMap<ApiKeyId, ApiKey>,
     signing_keys: HashMap<SigningKeyId, SigningKey>,
     status_lists: HashMap<StatusListId, StatusList>,
+    endorsements: HashMap<EndorsementId, Endorsement>,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's
@@ -57,7 +59,7 @@ macro_rules! listed {
     )*};
 }
 
-listed!(User, Issuer, BadgeClass, Assertion, ApiKey, SigningKey, StatusList);
+listed!(User, Issuer, BadgeClass, Assertion, ApiKey, SigningKey, StatusList, Endorsement);
 
 /// The records `keep` accepts, in list order.
 fn ordered<'a, T: Listed + Clone + 'a>(
@@ -281,6 +283,7 @@ impl IssuerRepository for Db {
         tables.signing_keys.retain(|_, key| key.issuer_id != id);
         tables.status_lists.retain(|_, list| list.issuer_id != id);
         tables.issuers.remove(&id);
+        tables.drop_orphan_endorsements();
         Ok(())
     }
 
@@ -356,6 +359,7 @@ impl BadgeClassRepository for Db {
             }
         }
         tables.badge_classes.remove(&id);
+        tables.drop_orphan_endorsements();
         Ok(())
     }
 
@@ -463,8 +467,9 @@ impl AssertionRepository for Db {
         tables
             .assertions
             .remove(&id)
-            .map(drop)
-            .ok_or_else(|| not_found("assertion", id))
+            .ok_or_else(|| not_found("assertion", id))?;
+        tables.drop_orphan_endorsements();
+        Ok(())
     }
 
     async fn list(
@@ -830,6 +835,10 @@ impl StatusListRepository for Db {
             .filter(|slot| slot.list_id == id)
             .map(|slot| slot.index)
             .collect();
+        // Endorsements take bits of the same lists; only ever revoked.
+        if purpose == StatusPurpose::Revocation {
+            indices.extend(tables.revoked_endorsement_bits(id));
+        }
         indices.sort_unstable();
         Ok(indices)
     }
@@ -846,6 +855,7 @@ impl StatusListRepository for Db {
                 }
             }
         }
+        counts.revoked += tables.revoked_endorsement_bits(id).count() as u64;
         Ok(counts)
     }
 
@@ -858,5 +868,114 @@ impl StatusListRepository for Db {
         Ok(ordered(tables.assertions.values(), |award| {
             award.issuer_id == issuer_id && purpose.flags(&award.status)
         }))
+    }
+}
+
+impl Tables {
+    /// Whether `subject` exists.
+    fn has_subject(&self, subject: EndorsedSubject) -> bool {
+        match subject {
+            EndorsedSubject::Achievement(id) => self.badge_classes.contains_key(&id),
+            EndorsedSubject::Issuer(id) => self.issuers.contains_key(&id),
+            EndorsedSubject::Credential(id) => self.assertions.contains_key(&id),
+        }
+    }
+
+    /// Deletes the endorsements whose subject, endorser or status list is
+    /// gone: what the SQL schema's `ON DELETE CASCADE` does.
+    fn drop_orphan_endorsements(&mut self) {
+        let kept: HashMap<EndorsementId, Endorsement> = std::mem::take(&mut self.endorsements)
+            .into_iter()
+            .filter(|(_, e)| {
+                self.has_subject(e.subject)
+                    && match &e.endorser {
+                        Endorser::Ours(id) => self.issuers.contains_key(id),
+                        Endorser::External { .. } => true,
+                    }
+                    && e
+                        .status_slot
+                        .is_none_or(|slot| self.status_lists.contains_key(&slot.list_id))
+            })
+            .collect();
+        self.endorsements = kept;
+    }
+
+    /// The bits of list `id` held by revoked endorsements.
+    fn revoked_endorsement_bits(&self, id: StatusListId) -> impl Iterator<Item = u32> + '_ {
+        self.endorsements
+            .values()
+            .filter(|e| e.status.is_revoked())
+            .filter_map(|e| e.status_slot)
+            .filter(move |slot| slot.list_id == id)
+            .map(|slot| slot.index)
+    }
+}
+
+#[async_trait]
+impl EndorsementRepository for Db {
+    async fn create(&self, endorsement: &Endorsement) -> RepoResult<()> {
+        let mut tables = self.lock()?;
+        if !tables.has_subject(endorsement.subject) {
+            let entity = match endorsement.subject {
+                EndorsedSubject::Achievement(_) => "badge class",
+                EndorsedSubject::Issuer(_) => "issuer",
+                EndorsedSubject::Credential(_) => "assertion",
+            };
+            return Err(missing_reference(entity, endorsement.subject.uuid()));
+        }
+        if let Endorser::Ours(id) = endorsement.endorser {
+            tables.require_issuer(id)?;
+        }
+        if tables.endorsements.contains_key(&endorsement.id) {
+            return Err(taken("endorsement", "id"));
+        }
+        if let Some(slot) = endorsement.status_slot {
+            if !tables.status_lists.contains_key(&slot.list_id) {
+                return Err(broken_reference());
+            }
+            if tables
+                .endorsements
+                .values()
+                .any(|e| e.status_slot == Some(slot))
+            {
+                return Err(taken("endorsement", "status list entry"));
+            }
+        }
+        tables
+            .endorsements
+            .insert(endorsement.id, endorsement.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: EndorsementId) -> RepoResult<Endorsement> {
+        let tables = self.lock()?;
+        tables
+            .endorsements
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| not_found("endorsement", id))
+    }
+
+    async fn list_for(&self, subject: EndorsedSubject) -> RepoResult<Vec<Endorsement>> {
+        let tables = self.lock()?;
+        Ok(ordered(tables.endorsements.values(), |e| e.subject == subject))
+    }
+
+    async fn revoke(
+        &self,
+        id: EndorsementId,
+        reason: Option<Text>,
+        at: Timestamp,
+    ) -> RepoResult<Endorsement> {
+        let mut tables = self.lock()?;
+        let stored = tables
+            .endorsements
+            .get_mut(&id)
+            .ok_or_else(|| not_found("endorsement", id))?;
+        // The first revocation stays.
+        if !stored.status.is_revoked() {
+            stored.status = EndorsementStatus::Revoked { reason, at };
+        }
+        Ok(stored.clone())
     }
 }

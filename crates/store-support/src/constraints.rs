@@ -99,6 +99,20 @@ const UNIQUE: &[Unique] = &[
         "status list",
         "id",
     ),
+    unique(
+        "endorsements_pkey",
+        "endorsements",
+        &["id"],
+        "endorsement",
+        "id",
+    ),
+    unique(
+        "endorsements_status_slot_idx",
+        "endorsements",
+        &["status_list_id", "status_index"],
+        "endorsement",
+        "status list entry",
+    ),
 ];
 
 /// The violation of the constraint called `name`, as PostgreSQL reports it.

@@ -10,6 +10,7 @@
 
 pub mod codes;
 pub mod constraints;
+pub mod endorsements;
 pub mod instrumentation;
 pub mod pages;
 pub mod refusals;

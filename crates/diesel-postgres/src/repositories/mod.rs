@@ -5,6 +5,7 @@
 mod api_keys;
 mod assertions;
 mod badge_classes;
+mod endorsements;
 mod issuers;
 mod signing_keys;
 mod status_lists;
@@ -111,6 +112,7 @@ where
 pub(crate) use api_keys::*;
 pub(crate) use assertions::*;
 pub(crate) use badge_classes::*;
+pub(crate) use endorsements::*;
 pub(crate) use issuers::*;
 pub(crate) use signing_keys::*;
 pub(crate) use status_lists::*;

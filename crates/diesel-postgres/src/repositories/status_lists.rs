@@ -12,6 +12,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
+use super::endorsements::revoked_indices;
 use super::{blocking, decode, in_transaction, not_found};
 
 /// Status lists on PostgreSQL.
@@ -137,11 +138,18 @@ impl StatusListRepository for PgStatusLists {
                 .order(assertions::status_index.asc())
                 .select(assertions::status_index)
                 .load(conn)?;
-            Ok(indices
+            let mut indices = indices
                 .into_iter()
                 .flatten()
                 .map(to_index)
-                .collect::<RepoResult<_>>()?)
+                .collect::<RepoResult<Vec<u32>>>()?;
+            // Endorsements take bits of the same lists; they are only ever
+            // revoked, never suspended.
+            if purpose == StatusPurpose::Revocation {
+                indices.extend(revoked_indices(conn, id.as_uuid())?);
+                indices.sort_unstable();
+            }
+            Ok(indices)
         })
         .await
     }
@@ -177,9 +185,12 @@ impl StatusListRepository for PgStatusLists {
                     .get_result(conn)?;
                 Ok(total(n)?)
             };
+            let revoked = count("revoked")?;
+            let suspended = count("suspended")?;
+            let endorsements = revoked_indices(conn, id.as_uuid())?.len() as u64;
             Ok(StatusCounts {
-                revoked: count("revoked")?,
-                suspended: count("suspended")?,
+                revoked: revoked + endorsements,
+                suspended,
             })
         })
         .await

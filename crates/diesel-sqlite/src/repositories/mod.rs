@@ -8,6 +8,7 @@
 mod api_keys;
 mod assertions;
 mod badge_classes;
+mod endorsements;
 mod issuers;
 mod signing_keys;
 mod status_lists;
@@ -22,6 +23,7 @@ use openbadges_domain::{DomainError, IssuerId, UserId};
 pub(crate) use api_keys::ApiKeys;
 pub(crate) use assertions::Assertions;
 pub(crate) use badge_classes::BadgeClasses;
+pub(crate) use endorsements::Endorsements;
 pub(crate) use issuers::Issuers;
 pub(crate) use signing_keys::SigningKeys;
 pub(crate) use status_lists::StatusLists;

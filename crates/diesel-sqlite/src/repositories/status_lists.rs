@@ -8,6 +8,7 @@ use openbadges_domain::{
     Timestamp,
 };
 
+use super::endorsements::revoked_indices;
 use super::{decode_all, not_found, require_issuer, total};
 use openbadges_store_support::codes::flagged_status;
 
@@ -130,7 +131,7 @@ impl StatusListRepository for StatusLists {
                     .order(assertions::status_index.asc())
                     .select(assertions::status_index)
                     .load(conn)?;
-                indices
+                let mut indices = indices
                     .into_iter()
                     .flatten()
                     .map(|index| {
@@ -140,7 +141,14 @@ impl StatusListRepository for StatusLists {
                             ))
                         })
                     })
-                    .collect()
+                    .collect::<Result<Vec<u32>, Failure>>()?;
+                // Endorsements take bits of the same lists; they are only
+                // ever revoked, never suspended.
+                if purpose == StatusPurpose::Revocation {
+                    indices.extend(revoked_indices(conn, &id.to_string())?);
+                    indices.sort_unstable();
+                }
+                Ok(indices)
             })
             .await
     }
@@ -176,8 +184,9 @@ impl StatusListRepository for StatusLists {
                         .get_result(conn)?;
                     Ok(total(n)?)
                 };
+                let endorsements = revoked_indices(conn, &id.to_string())?.len() as u64;
                 Ok(StatusCounts {
-                    revoked: count("revoked", conn)?,
+                    revoked: count("revoked", conn)? + endorsements,
                     suspended: count("suspended", conn)?,
                 })
             })
