@@ -620,3 +620,93 @@ fn the_reference_stack_agrees_that_a_strangers_did_key_cannot_sign_for_us() {
     ours.assert_status(200);
     assert_eq!(ours.body["isValid"], true, "{:#}", ours.body);
 }
+
+/// An `EndorsementCredential` our server issues (the previous server's
+/// body: an issuer of ours endorses an achievement) validates against the
+/// official EndorsementCredential schema and verifies with the Digital
+/// Bazaar stack; a changed comment fails its signature; once revoked, the
+/// same stack finds its bit set in the endorser's status list.
+#[test]
+fn the_reference_stack_verifies_our_endorsements_and_their_revocation() {
+    if !verifier_ready() {
+        return;
+    }
+    let server = Launch::new()
+        .base_url_at_own_address()
+        .env("AUTH_ENABLED", "false")
+        .start();
+    let created = |path: &str, body: &Value| {
+        let response = server.post(path, body);
+        response.assert_status(201);
+        response.body
+    };
+    let issuer = uuid_of(&created("/issuers", &issuer_body("Endorsed issuer")));
+    let badge = uuid_of(&created(
+        "/achievements",
+        &achievement_body(&issuer, "Endorsed badge"),
+    ));
+    let endorser = uuid_of(&created("/issuers", &issuer_body("Endorsing guild")));
+    let endorsement = created(
+        &format!("/achievements/{badge}/endorsements"),
+        &json!({"issuer": endorser, "endorsementComment": "Meets the guild's standard"}),
+    );
+    let fixture = Fixture {
+        server,
+        dir: tempfile::tempdir().expect("create a temporary directory"),
+        credentials: vec![("an endorsement".to_owned(), endorsement.clone())],
+    };
+    fixture.write_documents();
+
+    let schema_path =
+        credential_schema_path().with_file_name("ob_v3p0_endorsementcredential_schema.json");
+    if schema_path.is_file() {
+        let schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(&schema_path).expect("read the schema"))
+                .expect("the schema is JSON");
+        let validator = jsonschema::draft201909::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("the schema compiles");
+        let violations: Vec<String> = validator
+            .iter_errors(&endorsement)
+            .map(|e| format!("at {:?}: {e}", e.instance_path().to_string()))
+            .collect();
+        assert!(
+            violations.is_empty(),
+            "the endorsement does not validate against the EndorsementCredential schema:\n  {}\n{endorsement:#}",
+            violations.join("\n  ")
+        );
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing",
+            schema_path.display()
+        );
+        println!(
+            "EndorsementCredential schema check skipped: {}",
+            schema_path.display()
+        );
+    }
+
+    fixture
+        .verify("an endorsement", &endorsement, &[], None)
+        .assert_verified();
+    let mut changed = endorsement.clone();
+    changed["credentialSubject"]["endorsementComment"] = json!("Exceeds every standard");
+    fixture
+        .verify("an endorsement, comment changed", &changed, &[], None)
+        .assert_rejected("Invalid signature.");
+
+    let id = endorsement["id"].as_str().expect("an id");
+    let path = id
+        .strip_prefix(&fixture.server.base_url())
+        .expect("its id is on the server");
+    fixture
+        .server
+        .post(&format!("{path}/revoke"), &json!({"reason": "interop"}))
+        .assert_status(200);
+    fixture.write_documents();
+    fixture
+        .verify("an endorsement, revoked", &endorsement, &[], None)
+        .assert_rejected("\"statusSet\": true");
+}

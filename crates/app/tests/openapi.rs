@@ -39,6 +39,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/achievements", &["get", "post"]),
     ("/achievements/{id}", &["delete", "get", "put"]),
     ("/achievements/{id}/credentials", &["get"]),
+    ("/achievements/{id}/endorsements", &["get", "post"]),
+    ("/issuers/{id}/endorsements", &["get", "post"]),
+    ("/credentials/{id}/endorsements", &["get", "post"]),
+    ("/endorsements/{id}", &["get"]),
+    ("/endorsements/{id}/revoke", &["post"]),
     ("/credentials", &["get", "post"]),
     ("/credentials/batch", &["post"]),
     ("/credentials/{id}", &["get", "put"]),
@@ -169,6 +174,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/issuers/{id}/revocation-list"),
     ("get", "/status-lists/{id}"),
     ("get", "/status-lists/{id}/suspension"),
+    ("get", "/achievements/{id}/endorsements"),
+    ("get", "/issuers/{id}/endorsements"),
+    ("get", "/credentials/{id}/endorsements"),
+    ("get", "/endorsements/{id}"),
 ];
 
 /// Protected operations that cannot answer 403: any valid credentials may
@@ -383,11 +392,13 @@ fn operations_document_their_error_answers() {
                     "{what}: Location"
                 );
             }
-            // Paged lists; an issuer's status lists are few and not paged.
+            // Paged lists; an issuer's status lists and a document's
+            // endorsements are few and not paged.
             if method == "get"
                 && !path.ends_with("{id}")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
+                && !path.ends_with("/endorsements")
                 && !verification
             {
                 let headers = &responses["200"]["headers"];
@@ -764,8 +775,10 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     }
     // 13 account operations (all but login), 15 on issuers, achievements
     // and credentials, the 12 copies of those under the deprecated aliases,
-    // rotating and revoking signing keys, and reading status list counts.
-    assert_eq!(protected, 13 + 15 + 12 + 2 + 2);
+    // rotating and revoking signing keys, reading status list counts, and
+    // endorsing (achievements, issuers, credentials, and the 2 alias copies)
+    // and revoking an endorsement.
+    assert_eq!(protected, 13 + 15 + 12 + 2 + 2 + 3 + 2 + 1);
 
     let ops = operations(&doc);
     for (method, path) in [

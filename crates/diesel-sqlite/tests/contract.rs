@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
 use openbadges_domain::operations::Backend;
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, BadgeClassRepository, IssuerRepository, RepoResult,
-    SigningKeyRepository, StatusListRepository, Store, UserRepository,
+    ApiKeyRepository, AssertionRepository, BadgeClassRepository, EndorsementRepository,
+    IssuerRepository, RepoResult, SigningKeyRepository, StatusListRepository, Store,
+    UserRepository,
 };
 use tempfile::TempDir;
 
@@ -51,6 +52,10 @@ impl Store for TestStore {
 
     fn status_lists(&self) -> &dyn StatusListRepository {
         self.store.status_lists()
+    }
+
+    fn endorsements(&self) -> &dyn EndorsementRepository {
+        self.store.endorsements()
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -316,8 +316,10 @@ pub trait EndorsementRepository: Send + Sync {
     /// The endorsement, or `NotFound`.
     async fn get(&self, id: EndorsementId) -> RepoResult<crate::Endorsement>;
     /// Every endorsement of `subject`, revoked ones included.
-    async fn list_for(&self, subject: crate::EndorsedSubject)
-        -> RepoResult<Vec<crate::Endorsement>>;
+    async fn list_for(
+        &self,
+        subject: crate::EndorsedSubject,
+    ) -> RepoResult<Vec<crate::Endorsement>>;
     /// Revokes the endorsement as of `at` unless it is revoked already (the
     /// first revocation's time and reason stay), and answers it as stored
     /// afterwards. `NotFound` if it is gone.

@@ -1702,6 +1702,354 @@ pub async fn key_ring_lifecycle(store: Arc<dyn Store>) {
     assert!(next.id != rotated.id && next.id != first.id);
 }
 
+/// An endorsement of `subject` by `endorser`, created at `created_at`.
+pub fn sample_endorsement(
+    subject: crate::EndorsedSubject,
+    endorser: crate::Endorser,
+    created_at: Timestamp,
+) -> crate::Endorsement {
+    let id = EndorsementId::generate();
+    crate::Endorsement {
+        id,
+        subject,
+        endorser,
+        comment: Some(Text::parse("Well deserved").expect("text")),
+        credential: IssuedCredential::new(&serde_json::json!({
+            "id": format!("urn:uuid:{id}"),
+            "type": ["VerifiableCredential", "EndorsementCredential"],
+        })),
+        status: crate::EndorsementStatus::Active,
+        status_slot: None,
+        created_at,
+    }
+}
+
+/// Endorsements round-trip (ours with a status bit, external ones with an
+/// issuer IRI and a VC-JWT), are listed per subject oldest first (then by
+/// id), and refuse missing subjects and endorsers and taken ids and bits.
+pub async fn endorsement_round_trip_and_order(store: Arc<dyn Store>) {
+    use crate::{EndorsedSubject, Endorser};
+    let (issuer, badge) = seed_badge_class(store.as_ref()).await;
+    let (endorser, _) = seed_badge_class(store.as_ref()).await;
+    let award = sample_assertion(&badge, "endorsed@example.org");
+    store.assertions().create(&award).await.expect("award");
+    let repo = store.endorsements();
+    let subject = EndorsedSubject::Achievement(badge.id);
+    let slot = store
+        .status_lists()
+        .allocate(endorser.id, 1, StatusList::CAPACITY, Timestamp::now())
+        .await
+        .expect("allocate")[0];
+
+    let mut ours = sample_endorsement(
+        subject,
+        Endorser::Ours(endorser.id),
+        ts("2024-03-01T00:00:00Z"),
+    );
+    ours.status_slot = Some(slot);
+    let mut external = sample_endorsement(
+        subject,
+        Endorser::External {
+            issuer: Iri::parse("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
+                .expect("iri"),
+        },
+        ts("2024-01-01T00:00:00Z"),
+    );
+    external.comment = None;
+    external.credential =
+        IssuedCredential::new(&serde_json::json!("eyJhbGciOiJFZERTQSJ9.e30.c2ln"));
+    let mut same_time_a = sample_endorsement(
+        subject,
+        Endorser::Ours(issuer.id),
+        ts("2024-02-01T00:00:00Z"),
+    );
+    let mut same_time_b = sample_endorsement(
+        subject,
+        Endorser::Ours(issuer.id),
+        ts("2024-02-01T00:00:00Z"),
+    );
+    if same_time_b.id < same_time_a.id {
+        std::mem::swap(&mut same_time_a, &mut same_time_b);
+    }
+    for e in [&ours, &same_time_b, &external, &same_time_a] {
+        repo.create(e).await.expect("create");
+    }
+    assert_eq!(
+        repo.get(ours.id).await.expect("get"),
+        ours,
+        "ours round-trips"
+    );
+    assert_eq!(
+        repo.get(external.id).await.expect("get"),
+        external,
+        "external round-trips"
+    );
+    let listed: Vec<EndorsementId> = repo
+        .list_for(subject)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        listed,
+        vec![external.id, same_time_a.id, same_time_b.id, ours.id]
+    );
+
+    // Each subject kind keeps its own list.
+    let of_issuer = sample_endorsement(
+        EndorsedSubject::Issuer(issuer.id),
+        Endorser::Ours(endorser.id),
+        Timestamp::now(),
+    );
+    let of_award = sample_endorsement(
+        EndorsedSubject::Credential(award.id),
+        Endorser::Ours(endorser.id),
+        Timestamp::now(),
+    );
+    repo.create(&of_issuer).await.expect("create");
+    repo.create(&of_award).await.expect("create");
+    let ids = |list: Vec<crate::Endorsement>| list.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(repo
+            .list_for(EndorsedSubject::Issuer(issuer.id))
+            .await
+            .expect("list")),
+        vec![of_issuer.id]
+    );
+    assert_eq!(
+        ids(repo
+            .list_for(EndorsedSubject::Credential(award.id))
+            .await
+            .expect("list")),
+        vec![of_award.id]
+    );
+    assert!(repo
+        .list_for(EndorsedSubject::Achievement(BadgeClassId::generate()))
+        .await
+        .expect("list")
+        .is_empty());
+
+    // Refusals.
+    let missing = BadgeClassId::generate();
+    match repo
+        .create(&sample_endorsement(
+            EndorsedSubject::Achievement(missing),
+            Endorser::Ours(issuer.id),
+            Timestamp::now(),
+        ))
+        .await
+    {
+        Err(DomainError::MissingReference { .. }) => {}
+        other => panic!("a missing subject: {other:?}"),
+    }
+    match repo
+        .create(&sample_endorsement(
+            subject,
+            Endorser::Ours(IssuerId::generate()),
+            Timestamp::now(),
+        ))
+        .await
+    {
+        Err(DomainError::MissingReference {
+            entity: "issuer", ..
+        }) => {}
+        other => panic!("a missing endorser: {other:?}"),
+    }
+    match repo.create(&ours).await {
+        Err(DomainError::Duplicate {
+            entity: "endorsement",
+            field: "id",
+        }) => {}
+        other => panic!("a taken id: {other:?}"),
+    }
+    let mut twin = sample_endorsement(subject, Endorser::Ours(endorser.id), Timestamp::now());
+    twin.status_slot = Some(slot);
+    match repo.create(&twin).await {
+        Err(DomainError::Duplicate {
+            entity: "endorsement",
+            field: "status list entry",
+        }) => {}
+        other => panic!("a bit belongs to one endorsement: {other:?}"),
+    }
+    assert_not_found(repo.get(EndorsementId::generate()).await, "endorsement");
+}
+
+/// Revoking keeps the first revocation (time and reason), and a revoked
+/// endorsement's bit is flagged and counted in its list, beside awards'.
+pub async fn endorsement_revocation_is_first_wins(store: Arc<dyn Store>) {
+    use crate::{EndorsedSubject, EndorsementStatus, Endorser};
+    let (issuer, badge) = seed_badge_class(store.as_ref()).await;
+    let slots = store
+        .status_lists()
+        .allocate(issuer.id, 2, StatusList::CAPACITY, Timestamp::now())
+        .await
+        .expect("allocate");
+    let list = slots[0].list_id;
+    let mut award = sample_assertion(&badge, "flagged@example.org");
+    award.status_slot = Some(slots[0]);
+    store.assertions().create(&award).await.expect("award");
+    let mut endorsement = sample_endorsement(
+        EndorsedSubject::Achievement(badge.id),
+        Endorser::Ours(issuer.id),
+        Timestamp::now(),
+    );
+    endorsement.status_slot = Some(slots[1]);
+    let repo = store.endorsements();
+    repo.create(&endorsement).await.expect("create");
+    let lists = store.status_lists();
+    assert!(lists
+        .flagged(list, StatusPurpose::Revocation)
+        .await
+        .expect("flags")
+        .is_empty());
+
+    let first = ts("2024-06-01T10:00:00Z");
+    let reason = Text::parse("Endorsed by mistake").expect("text");
+    let revoked = repo
+        .revoke(endorsement.id, Some(reason.clone()), first)
+        .await
+        .expect("revoke");
+    let expected = EndorsementStatus::Revoked {
+        reason: Some(reason),
+        at: first,
+    };
+    assert_eq!(revoked.status, expected);
+    let again = repo
+        .revoke(endorsement.id, None, ts("2024-06-02T10:00:00Z"))
+        .await
+        .expect("revoke again");
+    assert_eq!(again.status, expected, "the first revocation stays");
+    assert_eq!(
+        repo.get(endorsement.id).await.expect("get").status,
+        expected
+    );
+    assert_not_found(
+        repo.revoke(EndorsementId::generate(), None, first).await,
+        "endorsement",
+    );
+
+    assert_eq!(
+        lists
+            .flagged(list, StatusPurpose::Revocation)
+            .await
+            .expect("flags"),
+        vec![slots[1].index]
+    );
+    assert!(lists
+        .flagged(list, StatusPurpose::Suspension)
+        .await
+        .expect("flags")
+        .is_empty());
+    let now = Timestamp::now();
+    store
+        .assertions()
+        .set_status(
+            award.id,
+            &CredentialStatus::Active,
+            &CredentialStatus::Revoked {
+                reason: None,
+                at: now,
+            },
+            now,
+        )
+        .await
+        .expect("revoke the award");
+    assert_eq!(
+        lists
+            .flagged(list, StatusPurpose::Revocation)
+            .await
+            .expect("flags"),
+        vec![slots[0].index, slots[1].index]
+    );
+    assert_eq!(
+        lists.counts(list).await.expect("counts"),
+        StatusCounts {
+            revoked: 2,
+            suspended: 0
+        }
+    );
+}
+
+/// Endorsements go with what they endorse (an award deleted, a badge class
+/// deleted, an issuer deleted, restricted or not) and with their endorser.
+pub async fn endorsements_go_with_what_they_endorse(store: Arc<dyn Store>) {
+    use crate::{EndorsedSubject, Endorser};
+    let (issuer, badge) = seed_badge_class(store.as_ref()).await;
+    let (endorser, _) = seed_badge_class(store.as_ref()).await;
+    let (bystander, _) = seed_badge_class(store.as_ref()).await;
+    let award = sample_assertion(&badge, "deleted@example.org");
+    store.assertions().create(&award).await.expect("award");
+    let repo = store.endorsements();
+    let now = Timestamp::now();
+    let of_award = sample_endorsement(
+        EndorsedSubject::Credential(award.id),
+        Endorser::Ours(bystander.id),
+        now,
+    );
+    let of_badge = sample_endorsement(
+        EndorsedSubject::Achievement(badge.id),
+        Endorser::Ours(bystander.id),
+        now,
+    );
+    let of_issuer = sample_endorsement(
+        EndorsedSubject::Issuer(issuer.id),
+        Endorser::Ours(bystander.id),
+        now,
+    );
+    let by_endorser = sample_endorsement(
+        EndorsedSubject::Issuer(bystander.id),
+        Endorser::Ours(endorser.id),
+        now,
+    );
+    let kept = sample_endorsement(
+        EndorsedSubject::Issuer(bystander.id),
+        Endorser::Ours(bystander.id),
+        now,
+    );
+    for e in [&of_award, &of_badge, &of_issuer, &by_endorser, &kept] {
+        repo.create(e).await.expect("create");
+    }
+    store
+        .assertions()
+        .delete(award.id)
+        .await
+        .expect("delete award");
+    assert_not_found(
+        repo.get(of_award.id).await,
+        "endorsement of a deleted award",
+    );
+    assert!(repo.get(of_badge.id).await.is_ok());
+    store
+        .badge_classes()
+        .delete(badge.id, DeleteMode::Restrict)
+        .await
+        .expect("delete badge");
+    assert_not_found(
+        repo.get(of_badge.id).await,
+        "endorsement of a deleted badge class",
+    );
+    store
+        .issuers()
+        .delete(issuer.id, DeleteMode::Restrict)
+        .await
+        .expect("delete issuer");
+    assert_not_found(
+        repo.get(of_issuer.id).await,
+        "endorsement of a deleted issuer",
+    );
+    store
+        .issuers()
+        .delete(endorser.id, DeleteMode::Cascade)
+        .await
+        .expect("delete endorser");
+    assert_not_found(
+        repo.get(by_endorser.id).await,
+        "endorsement by a deleted issuer",
+    );
+    assert_eq!(repo.get(kept.id).await.expect("kept"), kept);
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -1714,7 +2062,9 @@ macro_rules! store_contract_tests {
             api_key_revocation_survives_use, user_updates_do_not_undo_each_other,
             password_change_and_demotion_both_survive,
             award_revocation_survives_edit, signing_key_revocation_survives_rotation,
-            status_list_allocation, status_list_flags, key_ring_lifecycle);
+            status_list_allocation, status_list_flags, key_ring_lifecycle,
+            endorsement_round_trip_and_order, endorsement_revocation_is_first_wins,
+            endorsements_go_with_what_they_endorse);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(

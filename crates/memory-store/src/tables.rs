@@ -8,15 +8,15 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use openbadges_domain::ports::{
     ApiKeyRepository, AssertionFilter, AssertionRepository, BadgeClassFilter, BadgeClassRepository,
-    DeleteMode, IssuerFilter, IssuerRepository, RepoResult, SigningKeyRepository,
-    StatusListRepository, UserRepository, UserUpdate, EndorsementRepository,
+    DeleteMode, EndorsementRepository, IssuerFilter, IssuerRepository, RepoResult,
+    SigningKeyRepository, StatusListRepository, UserRepository, UserUpdate,
 };
 use openbadges_domain::{
-    EndorsedSubject, Endorsement, EndorsementId, EndorsementStatus, Endorser, Text,
     ApiKey, ApiKeyHash, ApiKeyId, Assertion, AssertionId, AwardBatch, BadgeClass, BadgeClassId,
-    CredentialStatus, Cursor, DomainError, Issuer, IssuerId, KeyAlgorithm, KeyStatus, Page,
-    PageRequest, SigningKey, SigningKeyId, StatusCounts, StatusList, StatusListId, StatusPurpose,
-    StatusSlot, Timestamp, User, UserId,
+    CredentialStatus, Cursor, DomainError, EndorsedSubject, Endorsement, EndorsementId,
+    EndorsementStatus, Endorser, Issuer, IssuerId, KeyAlgorithm, KeyStatus, Page, PageRequest,
+    SigningKey, SigningKeyId, StatusCounts, StatusList, StatusListId, StatusPurpose, StatusSlot,
+    Text, Timestamp, User, UserId,
 };
 
 use crate::Db;
@@ -59,7 +59,16 @@ macro_rules! listed {
     )*};
 }
 
-listed!(User, Issuer, BadgeClass, Assertion, ApiKey, SigningKey, StatusList, Endorsement);
+listed!(
+    User,
+    Issuer,
+    BadgeClass,
+    Assertion,
+    ApiKey,
+    SigningKey,
+    StatusList,
+    Endorsement
+);
 
 /// The records `keep` accepts, in list order.
 fn ordered<'a, T: Listed + Clone + 'a>(
@@ -892,8 +901,7 @@ impl Tables {
                         Endorser::Ours(id) => self.issuers.contains_key(id),
                         Endorser::External { .. } => true,
                     }
-                    && e
-                        .status_slot
+                    && e.status_slot
                         .is_none_or(|slot| self.status_lists.contains_key(&slot.list_id))
             })
             .collect();
@@ -958,7 +966,9 @@ impl EndorsementRepository for Db {
 
     async fn list_for(&self, subject: EndorsedSubject) -> RepoResult<Vec<Endorsement>> {
         let tables = self.lock()?;
-        Ok(ordered(tables.endorsements.values(), |e| e.subject == subject))
+        Ok(ordered(tables.endorsements.values(), |e| {
+            e.subject == subject
+        }))
     }
 
     async fn revoke(

@@ -120,7 +120,12 @@ impl TryFrom<EndorsementColumns> for Endorsement {
             (None, Some(iri)) => Endorser::External {
                 issuer: Iri::parse(iri).map_err(|e| bad("endorsements.endorser_iri", e))?,
             },
-            _ => return Err(bad("endorsements.endorser_iri", "needs exactly one endorser")),
+            _ => {
+                return Err(bad(
+                    "endorsements.endorser_iri",
+                    "needs exactly one endorser",
+                ))
+            }
         };
         let status = match (row.status, row.revoked_at) {
             ("active", None) => EndorsementStatus::Active,

@@ -36,7 +36,8 @@ impl Kind {
                 context_ok
                     && types.contains(&"VerifiableCredential")
                     && (types.contains(&"OpenBadgeCredential")
-                        || types.contains(&"AchievementCredential"))
+                        || types.contains(&"AchievementCredential")
+                        || types.contains(&"EndorsementCredential"))
                     && document.get("credentialSubject").is_some()
                     && document.get("issuer").is_some()
             }
@@ -61,7 +62,8 @@ impl Kind {
             Self::Ob3 => (
                 "an OB 3.0 credential (VC 2.0 context, types, issuer, subject)",
                 "not an OB 3.0 credential: needs the VC 2.0 context first, the types \
-                 VerifiableCredential and OpenBadgeCredential, an issuer and a credentialSubject",
+                 VerifiableCredential and OpenBadgeCredential (or EndorsementCredential), an issuer \
+                 and a credentialSubject",
             ),
             Self::Ob2Signed => (
                 "an OB 2.0 signed assertion (type, id, recipient, badge, issuedOn, SignedBadge verification)",
@@ -234,5 +236,40 @@ pub(crate) fn check_status(award: &Assertion, urls: &Urls, report: &mut Report) 
         } else {
             "SUSPENDED"
         });
+    }
+}
+
+/// Checks the stored status of one of our endorsements: only ever active
+/// or revoked, its bit in the endorser's revocation list.
+pub(crate) fn check_endorsement_status(
+    endorsement: &openbadges_domain::Endorsement,
+    urls: &Urls,
+    report: &mut Report,
+) {
+    use openbadges_domain::EndorsementStatus;
+    let bit = endorsement.status_slot.map_or_else(String::new, |slot| {
+        let set = u8::from(endorsement.status.is_revoked());
+        format!(
+            " (bit {} of {} is {set})",
+            slot.index,
+            urls.status_list(slot.list_id, StatusPurpose::Revocation)
+        )
+    });
+    let (passed, message) = match &endorsement.status {
+        EndorsementStatus::Active => (true, format!("not revoked{bit}")),
+        EndorsementStatus::Revoked { reason, .. } => {
+            report.is_revoked = true;
+            (
+                false,
+                format!(
+                    "revoked: {}{bit}",
+                    reason.as_ref().map_or("no reason given", |r| r.as_str())
+                ),
+            )
+        }
+    };
+    report.check("status", passed, message);
+    if !passed {
+        report.fail("REVOKED");
     }
 }

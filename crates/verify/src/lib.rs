@@ -44,12 +44,14 @@ use openbadges_domain::{
 };
 use serde_json::Value;
 
-use checks::{check_issuer_match, check_shape, check_status, check_window, Kind};
+use checks::{
+    check_endorsement_status, check_issuer_match, check_shape, check_status, check_window, Kind,
+};
 pub use keys::{controller_matches, verified_jwt_payload, Party, PublicKey};
 pub use report::{Check, Report};
 
-/// Verifies credentials against the keys and awards of one store, for the
-/// server at one base URL.
+/// Verifies credentials (awards and endorsements) against the keys, awards
+/// and endorsements of one store, for the server at one base URL.
 pub struct Verifier<'a> {
     store: &'a dyn Store,
     urls: &'a Urls,
@@ -428,6 +430,17 @@ impl<'a> Verifier<'a> {
         let Some(raw) = report.id.as_deref().filter(|raw| raw.starts_with(&prefix)) else {
             return Ok(());
         };
+        if let Some(id) = self.urls.endorsement_of(raw) {
+            match self.store.endorsements().get(id).await {
+                Ok(endorsement) => check_endorsement_status(&endorsement, self.urls, report),
+                Err(DomainError::NotFound { .. }) => {
+                    report.check("status", false, "no such endorsement here");
+                    report.fail("UNKNOWN_CREDENTIAL");
+                }
+                Err(other) => return Err(other),
+            }
+            return Ok(());
+        }
         let Some(award_id) = raw
             .rsplit('/')
             .next()

@@ -10,6 +10,7 @@ pub mod achievements;
 mod body;
 pub mod credentials;
 mod documents;
+pub mod endorsements;
 pub mod issuers;
 mod listing;
 pub mod openapi;
@@ -49,6 +50,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(verification::routes)
         .configure(status_lists::routes)
         .configure(signed::routes)
+        .configure(endorsements::public_routes)
         .configure(resources);
 }
 
@@ -87,6 +89,8 @@ async fn assertions_alias(
 
 fn resources(config: &mut web::ServiceConfig) {
     config
+        // Before the scopes below, which would take these paths.
+        .configure(endorsements::routes)
         .service(web::scope("/issuers").configure(issuers::routes))
         .service(web::scope("/achievements").configure(achievements::routes))
         .service(

@@ -84,13 +84,17 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
     "getSuspensionList",
     "verifyCredential",
     "verifyPostedCredential",
+    "listAchievementEndorsements",
+    "listIssuerEndorsements",
+    "listCredentialEndorsements",
+    "getEndorsement",
 ];
 
 /// The paths served only bare, not under `/v2` and `/v3`, each with what
 /// lies below it: they are not Open Badges documents (`did:web` resolves
 /// `/issuers/<id>/did.json` on the bare path only). A `{...}` segment stands
 /// for any one segment.
-pub const BARE_ONLY: [&str; 11] = [
+pub const BARE_ONLY: [&str; 12] = [
     "/health",
     "/metrics",
     "/auth",
@@ -102,6 +106,7 @@ pub const BARE_ONLY: [&str; 11] = [
     "/.well-known/jwks.json",
     "/verify",
     "/status-lists",
+    "/endorsements",
 ];
 
 /// Name of the shared 429 answer in `components.responses`.
@@ -126,6 +131,14 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::achievements::update,
         super::achievements::delete,
         super::achievements::credentials,
+        super::endorsements::list_achievement,
+        super::endorsements::endorse_achievement,
+        super::endorsements::list_issuer,
+        super::endorsements::endorse_issuer,
+        super::endorsements::list_credential,
+        super::endorsements::endorse_credential,
+        super::endorsements::get,
+        super::endorsements::revoke,
         super::credentials::create,
         super::credentials::create_batch,
         super::credentials::list,
@@ -176,6 +189,9 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         (name = "verification", description = "Signing keys and verification: issuers' `did:web` DID \
             documents, their keys (rotation, revocation), the JWKS, and verification reports. Bare paths only, \
             except `GET /credentials/{id}/verify`."),
+        (name = "endorsements", description = "OB 3.0 `EndorsementCredential`s of achievements, issuer \
+            profiles and credentials: issued and signed here by an issuer profile, or signed elsewhere and \
+            attached after verification; served at `/endorsements/{id}` (bare path only) and revocable."),
         (name = "status lists", description = "W3C Bitstring Status Lists of revocation and suspension. Every \
             OB 3.0 credential names its list and index in `credentialStatus`. Bare paths only."),
         (name = "accounts", description = "Login, user accounts and API keys. Bare paths only: not under `/v2` or \

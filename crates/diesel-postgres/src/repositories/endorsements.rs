@@ -117,8 +117,7 @@ pub(crate) fn revoked_indices(conn: &mut PgConnection, list_id: Uuid) -> Result<
         .into_iter()
         .flatten()
         .map(|i| {
-            u32::try_from(i)
-                .map_err(|_| Failure::from(corrupt("endorsements.status_index", i)))
+            u32::try_from(i).map_err(|_| Failure::from(corrupt("endorsements.status_index", i)))
         })
         .collect()
 }

@@ -151,8 +151,9 @@ pub(crate) fn revoked_indices(
         .into_iter()
         .flatten()
         .map(|i| {
-            u32::try_from(i)
-                .map_err(|_| Failure::from(stored_value("endorsements.status_index", "is negative")))
+            u32::try_from(i).map_err(|_| {
+                Failure::from(stored_value("endorsements.status_index", "is negative"))
+            })
         })
         .collect()
 }
@@ -180,9 +181,8 @@ impl EndorsementRepository for Endorsements {
                 match subject {
                     EndorsedSubject::Issuer(id) => require_issuer(conn, id)?,
                     EndorsedSubject::Achievement(id) => {
-                        let found: bool =
-                            select(exists(badge_classes::table.find(id.to_string())))
-                                .get_result(conn)?;
+                        let found: bool = select(exists(badge_classes::table.find(id.to_string())))
+                            .get_result(conn)?;
                         if !found {
                             return Err(missing_reference("badge class", id));
                         }

@@ -136,7 +136,8 @@ async fn list(
     tag = "achievements",
     operation_id = "getAchievement",
     summary = "Get an achievement",
-    description = "Public: the URL of an achievement is its `id`. Conditional with `If-None-Match`.",
+    description = "Public: the URL of an achievement is its `id`. Conditional with `If-None-Match`. \
+        The OB 3.0 document lists its active endorsements in `endorsement` (and `endorsementJwt`).",
     params(
         ("id" = String, Path, format = "uuid", description = "The achievement's UUID."),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
@@ -163,9 +164,13 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
     let badge = state.store.badge_classes().get(id).await?;
+    let rendered = render(&badge, **version, &state);
+    let subject = openbadges_domain::EndorsedSubject::Achievement(id);
+    let rendered =
+        super::endorsements::with_endorsements(&state, subject, **version, rendered).await?;
     Ok(document(
         &request,
-        render(&badge, **version, &state).to_string(),
+        rendered.to_string(),
         media_type(**version, false),
         Freshness::Minutes,
     ))

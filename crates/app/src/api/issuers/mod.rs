@@ -137,7 +137,8 @@ async fn list(
     tag = "issuers",
     operation_id = "getIssuer",
     summary = "Get an issuer profile",
-    description = "Public: the URL of an issuer is its `id`. Conditional with `If-None-Match`.",
+    description = "Public: the URL of an issuer is its `id`. Conditional with `If-None-Match`. \
+        The OB 3.0 document lists its active endorsements in `endorsement` (and `endorsementJwt`).",
     params(
         ("id" = String, Path, format = "uuid", description = "The issuer's UUID."),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
@@ -164,9 +165,13 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
     let issuer = state.store.issuers().get(id).await?;
+    let rendered = render(&issuer, **version, &state).await?;
+    let subject = openbadges_domain::EndorsedSubject::Issuer(id);
+    let rendered =
+        super::endorsements::with_endorsements(&state, subject, **version, rendered).await?;
     Ok(document(
         &request,
-        render(&issuer, **version, &state).await?.to_string(),
+        rendered.to_string(),
         media_type(**version, false),
         Freshness::Minutes,
     ))
