@@ -11,13 +11,17 @@
 use serde_json::{json, Value};
 
 use crate::access::Principal;
-use crate::documents::{Urls, Version};
+use crate::documents::{Urls, Version, OB3_CONTEXT, VC2_CONTEXT};
 use crate::entities::*;
 use crate::ids::*;
 use crate::ports::Store;
 use crate::service::{allocate_slots, managed_issuer, Proofs};
 use crate::values::*;
 use crate::DomainError;
+
+/// The OB 3.0 extensions context: 1EdTech's validator, revocation list and
+/// refresh types.
+pub const OB3_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
 
 /// The JSON Schema an `EndorsementCredential` names in `credentialSchema`.
 pub const ENDORSEMENT_SCHEMA: &str =
@@ -241,7 +245,9 @@ pub fn endorsement_credential(claim: &Claim<'_>, endorser: &Issuer, urls: &Urls)
         issuer["email"] = json!(email.as_str());
     }
     let mut doc = json!({
-        "@context": crate::documents::ob3::context(),
+        // The OB 3.0 extensions context defines `1EdTechJsonSchemaValidator2019`
+        // (the `credentialSchema` type): a proof covers only defined terms.
+        "@context": [VC2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
         "id": urls.endorsement(id),
         "type": ["VerifiableCredential", "EndorsementCredential"],
         "name": name,

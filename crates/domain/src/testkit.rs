@@ -1856,7 +1856,9 @@ pub async fn endorsement_round_trip_and_order(store: Arc<dyn Store>) {
         }) => {}
         other => panic!("a missing endorser: {other:?}"),
     }
-    match repo.create(&ours).await {
+    let mut same_id = ours.clone();
+    same_id.status_slot = None;
+    match repo.create(&same_id).await {
         Err(DomainError::Duplicate {
             entity: "endorsement",
             field: "id",

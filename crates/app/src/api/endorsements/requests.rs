@@ -129,7 +129,7 @@ mod tests {
         let error = endorsement_request(&json!({"endorsementComment": 3}), &urls()).err();
         assert_eq!(
             fields(error.unwrap()),
-            vec!["endorsementComment".to_owned(), "issuer".to_owned()]
+            vec!["issuer".to_owned(), "endorsementComment".to_owned()]
         );
         let error = endorsement_request(&json!({"issuer": "nope"}), &urls()).err();
         assert_eq!(fields(error.unwrap()), vec!["issuer".to_owned()]);

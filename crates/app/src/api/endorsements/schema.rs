@@ -34,7 +34,8 @@ pub fn endorsement_request_example() -> Value {
 /// status list as `credentialStatus`, and an `eddsa-rdfc-2022` proof.
 #[derive(ToSchema)]
 #[schema(value_type = Object, example = json!({
-    "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+    "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"],
     "id": "https://badges.example.org/endorsements/5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     "type": ["VerifiableCredential", "EndorsementCredential"],
     "name": "Endorsement of Data Literacy by Example Guild",
