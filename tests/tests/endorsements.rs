@@ -235,15 +235,15 @@ fn endorsements_are_issued_listed_and_revoked(storage: &Storage) {
     achievement.assert_status(200);
     assert_eq!(
         endorsement_ids(&achievement.body),
-        [achievement_endorsement.clone()]
+        std::slice::from_ref(&achievement_endorsement)
     );
     assert_eq!(
         endorsement_ids(&server.fetch(&format!("/issuers/{issuer}")).body),
-        [issuer_endorsement.clone()]
+        std::slice::from_ref(&issuer_endorsement)
     );
     assert_eq!(
         listed(&server, &format!("/badge-classes/{badge}/endorsements")),
-        [achievement_endorsement.clone()]
+        std::slice::from_ref(&achievement_endorsement)
     );
     assert_eq!(
         listed(&server, &format!("/issuers/{issuer}/endorsements")),
