@@ -91,6 +91,8 @@ fn resources(config: &mut web::ServiceConfig) {
     config
         // Before the scopes below, which would take these paths.
         .configure(endorsements::routes)
+        .service(endorsements::badge_classes_alias().wrap(from_fn(badge_classes_alias)))
+        .service(endorsements::assertions_alias().wrap(from_fn(assertions_alias)))
         .service(web::scope("/issuers").configure(issuers::routes))
         .service(web::scope("/achievements").configure(achievements::routes))
         .service(

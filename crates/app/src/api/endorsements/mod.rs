@@ -13,7 +13,6 @@ pub(crate) mod requests;
 pub mod schema;
 
 use actix_web::http::StatusCode;
-use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_credentials::jws::CompactJws;
 use openbadges_domain::documents::Version;
@@ -32,7 +31,8 @@ use crate::state::AppState;
 use requests::{endorsement_request, EndorsementRequest, Signed};
 
 /// The list and add routes, under every version prefix (registered before
-/// the resources' own scopes, which would otherwise take these paths).
+/// the resources' own scopes, which would otherwise take these paths); the
+/// alias paths are [`badge_classes_alias`] and [`assertions_alias`].
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
         .route(
@@ -43,12 +43,6 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
             "/achievements/{id}/endorsements",
             web::post().to(endorse_achievement),
         )
-        .service(
-            web::resource("/badge-classes/{id}/endorsements")
-                .wrap(from_fn(super::badge_classes_alias))
-                .route(web::get().to(list_achievement))
-                .route(web::post().to(endorse_achievement)),
-        )
         .route("/issuers/{id}/endorsements", web::get().to(list_issuer))
         .route("/issuers/{id}/endorsements", web::post().to(endorse_issuer))
         .route(
@@ -58,13 +52,23 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/credentials/{id}/endorsements",
             web::post().to(endorse_credential),
-        )
-        .service(
-            web::resource("/assertions/{id}/endorsements")
-                .wrap(from_fn(super::assertions_alias))
-                .route(web::get().to(list_credential))
-                .route(web::post().to(endorse_credential)),
         );
+}
+
+/// `/badge-classes/{id}/endorsements`, for the caller to mark deprecated
+/// like the other alias routes.
+pub(super) fn badge_classes_alias() -> actix_web::Resource {
+    web::resource("/badge-classes/{id}/endorsements")
+        .route(web::get().to(list_achievement))
+        .route(web::post().to(endorse_achievement))
+}
+
+/// `/assertions/{id}/endorsements`, for the caller to mark deprecated like
+/// the other alias routes.
+pub(super) fn assertions_alias() -> actix_web::Resource {
+    web::resource("/assertions/{id}/endorsements")
+        .route(web::get().to(list_credential))
+        .route(web::post().to(endorse_credential))
 }
 
 /// The routes of one endorsement: bare path only (its public URL).
