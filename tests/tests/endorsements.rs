@@ -253,6 +253,15 @@ fn endorsements_are_issued_listed_and_revoked(storage: &Storage) {
         listed(&server, &format!("/credentials/{award}/endorsements")),
         [credential_endorsement]
     );
+    // The alias paths are deprecated like the others.
+    let alias = server.fetch(&format!("/assertions/{award}/endorsements"));
+    alias.assert_status(200);
+    assert_eq!(
+        alias.header("deprecation"),
+        Some("true"),
+        "{}",
+        alias.request
+    );
     // The signed award itself does not change.
     let award_doc = server.fetch(&format!("/credentials/{award}"));
     assert!(
