@@ -163,6 +163,10 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
     let badge = state.store.badge_classes().get(id).await?;
+    if crate::pages::wants_html(&request) {
+        let doc = render(&badge, crate::pages::PAGE_VERSION, &state);
+        return Ok(crate::pages::achievement(&doc, state.urls.base())?);
+    }
     Ok(document(
         &request,
         render(&badge, **version, &state).to_string(),

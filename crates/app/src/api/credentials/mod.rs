@@ -527,6 +527,9 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
     let award = state.store.assertions().get(id).await?;
+    if crate::pages::wants_html(&request) {
+        return page(&state, &award).await;
+    }
     if award.status.is_revoked() {
         return Ok(gone(&award, **version, &state));
     }
@@ -544,6 +547,26 @@ async fn get(
         media_type(**version, true),
         Freshness::Revalidate,
     ))
+}
+
+/// The credential's page: its OB 3.0 credential as served, verified now.
+async fn page(state: &AppState, award: &Assertion) -> Result<HttpResponse, ApiError> {
+    let text = render_one(state, crate::pages::PAGE_VERSION, award).await?;
+    let credential: Value = serde_json::from_str(&text)
+        .map_err(|e| DomainError::Internal(format!("stored credential {}: {e}", award.id)))?;
+    let report = openbadges_verify::Verifier::new(
+        state.store.as_ref(),
+        &state.urls,
+        state.signing.integrity(),
+    )
+    .verify_stored(award.id)
+    .await?;
+    Ok(crate::pages::credential(
+        award,
+        &credential,
+        &report,
+        state.urls.base(),
+    )?)
 }
 
 /// VC-JWT is asked for with `Accept: application/vc+jwt` or `?format=jwt`.

@@ -164,6 +164,10 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
     let issuer = state.store.issuers().get(id).await?;
+    if crate::pages::wants_html(&request) {
+        let doc = render(&issuer, crate::pages::PAGE_VERSION, &state).await?;
+        return Ok(crate::pages::issuer(&doc, state.urls.base())?);
+    }
     Ok(document(
         &request,
         render(&issuer, **version, &state).await?.to_string(),
