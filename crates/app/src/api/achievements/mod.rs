@@ -136,14 +136,15 @@ async fn list(
     tag = "achievements",
     operation_id = "getAchievement",
     summary = "Get an achievement",
-    description = "Public: the URL of an achievement is its `id`. Conditional with `If-None-Match`.",
+    description = "Public: the URL of an achievement is its `id`. Conditional with `If-None-Match`. \
+        A browser (`Accept` naming `text/html` ahead of JSON, or `?format=html`) gets its page (`text/html`, \
+        docs/pages.md).",
     params(
         ("id" = String, Path, format = "uuid", description = "The achievement's UUID."),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
     ),
     responses(
-        (status = 200, description = "The achievement.", body = schema::AchievementDocument,
-            content_type = "application/ld+json",
+        (status = 200, description = "The achievement.", content((schema::AchievementDocument = "application/ld+json"), (String = "text/html")),
             headers(
                 ("ETag" = String, description = "Strong validator of the document."),
                 ("Cache-Control" = String, description = "`public, max-age=300`."),
