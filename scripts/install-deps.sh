@@ -8,13 +8,15 @@
 #   postgresql   server binaries for the throwaway test cluster
 #                (scripts/with-postgres.sh) and the psql client
 #   util-linux   runuser and setpriv (the test cluster and one test use them)
+#   chromium     the badge pages are opened in a real headless browser
+#                (tests/tests/pages.rs)
 #   nodejs, npm  the interoperability test (tests/tests/interop.rs) verifies
 #                our credentials with the JavaScript reference stack; only
 #                when no `node` is on PATH at all (a Node.js installed another
 #                way comes with its own npm)
 set -euo pipefail
 
-packages=(libpq-dev pkg-config postgresql util-linux)
+packages=(libpq-dev pkg-config postgresql util-linux chromium)
 if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi

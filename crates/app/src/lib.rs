@@ -12,6 +12,7 @@ pub mod health;
 pub mod logging;
 pub mod metrics;
 pub mod observability;
+pub mod pages;
 pub mod protection;
 pub mod requests;
 pub mod server;

@@ -192,10 +192,14 @@ pub async fn security_headers(
     } else {
         "default-src 'none'; frame-ancestors 'none'"
     };
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    // A handler that serves something a browser renders (a badge page)
+    // sets the policy its content needs; every other answer gets none.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -26,6 +26,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/health", web::get().to(health))
         .route("/health/ready", web::get().to(ready))
         .route("/metrics", web::get().to(crate::metrics::metrics))
+        .configure(crate::pages::routes)
         .configure(crate::api::configure)
         .configure(crate::api::openapi::configure);
 }

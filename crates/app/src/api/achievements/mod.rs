@@ -137,14 +137,15 @@ async fn list(
     operation_id = "getAchievement",
     summary = "Get an achievement",
     description = "Public: the URL of an achievement is its `id`. Conditional with `If-None-Match`. \
-        The OB 3.0 document lists its active endorsements in `endorsement` (and `endorsementJwt`).",
+        The OB 3.0 document lists its active endorsements in `endorsement` (and `endorsementJwt`). \
+        A browser (`Accept` naming `text/html` ahead of JSON, or `?format=html`) gets its page (`text/html`, \
+        docs/pages.md).",
     params(
         ("id" = String, Path, format = "uuid", description = "The achievement's UUID."),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
     ),
     responses(
-        (status = 200, description = "The achievement.", body = schema::AchievementDocument,
-            content_type = "application/ld+json",
+        (status = 200, description = "The achievement.", content((schema::AchievementDocument = "application/ld+json"), (String = "text/html")),
             headers(
                 ("ETag" = String, description = "Strong validator of the document."),
                 ("Cache-Control" = String, description = "`public, max-age=300`."),
@@ -164,6 +165,10 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
     let badge = state.store.badge_classes().get(id).await?;
+    if crate::pages::wants_html(&request) {
+        let doc = render(&badge, crate::pages::PAGE_VERSION, &state);
+        return Ok(crate::pages::achievement(&doc, state.urls.base())?);
+    }
     let rendered = render(&badge, **version, &state);
     let subject = openbadges_domain::EndorsedSubject::Achievement(id);
     let rendered =

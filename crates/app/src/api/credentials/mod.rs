@@ -484,13 +484,14 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
         answers the OB 2.0 signed assertion (`application/jose`): a compact JWS (RS256, `kid` = the key's \
         `CryptographicKey` URL) whose payload is the assertion with `verification` \
         `{\"type\": \"SignedBadge\", \"creator\": <CryptographicKey URL>}`, signed when asked with the issuer's \
-        RSA key (made on first use).",
+        RSA key (made on first use). A browser (`Accept` naming `text/html` ahead of JSON, or `?format=html`) \
+        gets the credential's page (`text/html`, docs/pages.md): 410 when revoked, like the JSON.",
     params(
         ("id" = String, Path, format = "uuid", description = "The credential's UUID."),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
         ("format" = Option<String>, Query, description = "`jwt`: answer a VC-JWT (as `Accept: application/vc+jwt`); \
-            `jws` (under `/v2`): answer the OB 2.0 signed assertion (as `Accept: application/jose`); `json` (default): \
-            the JSON-LD document."),
+            `jws` (under `/v2`): answer the OB 2.0 signed assertion (as `Accept: application/jose`); `html`: the page for people; \
+            `json` (default): the JSON-LD document."),
         ("alg" = Option<String>, Query, description = "Algorithm of the VC-JWT: `EdDSA` (default, the issuer's \
             Ed25519 key) or `RS256` (the issuer's RSA key)."),
     ),
@@ -501,6 +502,7 @@ fn gone(award: &Assertion, version: Version, state: &AppState) -> HttpResponse {
                 (schema::CredentialDocument = "application/vc+ld+json"),
                 (String = "application/vc+jwt"),
                 (String = "application/jose"),
+                (String = "text/html"),
             ),
             headers(
                 ("ETag" = String, description = "Strong validator of the document."),
@@ -527,6 +529,9 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
     let award = state.store.assertions().get(id).await?;
+    if crate::pages::wants_html(&request) {
+        return page(&state, &award).await;
+    }
     if award.status.is_revoked() {
         return Ok(gone(&award, **version, &state));
     }
@@ -544,6 +549,26 @@ async fn get(
         media_type(**version, true),
         Freshness::Revalidate,
     ))
+}
+
+/// The credential's page: its OB 3.0 credential as served, verified now.
+async fn page(state: &AppState, award: &Assertion) -> Result<HttpResponse, ApiError> {
+    let text = render_one(state, crate::pages::PAGE_VERSION, award).await?;
+    let credential: Value = serde_json::from_str(&text)
+        .map_err(|e| DomainError::Internal(format!("stored credential {}: {e}", award.id)))?;
+    let report = openbadges_verify::Verifier::new(
+        state.store.as_ref(),
+        &state.urls,
+        state.signing.integrity(),
+    )
+    .verify_stored(award.id)
+    .await?;
+    Ok(crate::pages::credential(
+        award,
+        &credential,
+        &report,
+        state.urls.base(),
+    )?)
 }
 
 /// VC-JWT is asked for with `Accept: application/vc+jwt` or `?format=jwt`.

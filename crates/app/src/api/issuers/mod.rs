@@ -138,14 +138,15 @@ async fn list(
     operation_id = "getIssuer",
     summary = "Get an issuer profile",
     description = "Public: the URL of an issuer is its `id`. Conditional with `If-None-Match`. \
-        The OB 3.0 document lists its active endorsements in `endorsement` (and `endorsementJwt`).",
+        The OB 3.0 document lists its active endorsements in `endorsement` (and `endorsementJwt`). \
+        A browser (`Accept` naming `text/html` ahead of JSON, or `?format=html`) gets its page (`text/html`, \
+        docs/pages.md).",
     params(
         ("id" = String, Path, format = "uuid", description = "The issuer's UUID."),
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if unchanged."),
     ),
     responses(
-        (status = 200, description = "The issuer profile.", body = schema::IssuerDocument,
-            content_type = "application/ld+json",
+        (status = 200, description = "The issuer profile.", content((schema::IssuerDocument = "application/ld+json"), (String = "text/html")),
             headers(
                 ("ETag" = String, description = "Strong validator of the document."),
                 ("Cache-Control" = String, description = "`public, max-age=300`."),
@@ -165,6 +166,10 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
     let issuer = state.store.issuers().get(id).await?;
+    if crate::pages::wants_html(&request) {
+        let doc = render(&issuer, crate::pages::PAGE_VERSION, &state).await?;
+        return Ok(crate::pages::issuer(&doc, state.urls.base())?);
+    }
     let rendered = render(&issuer, **version, &state).await?;
     let subject = openbadges_domain::EndorsedSubject::Issuer(id);
     let rendered =
