@@ -33,8 +33,8 @@ use async_trait::async_trait;
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, BadgeClassRepository, IssuerRepository, RepoResult,
-    SigningKeyRepository, StatusListRepository, Store, UserRepository,
+    ApiKeyRepository, AssertionRepository, AssetRepository, BadgeClassRepository, IssuerRepository,
+    RepoResult, SigningKeyRepository, StatusListRepository, Store, UserRepository,
 };
 use openbadges_domain::DomainError;
 
@@ -44,7 +44,7 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, BadgeClasses, Issuers, SigningKeys, StatusLists, Users,
+    ApiKeys, Assertions, Assets, BadgeClasses, Issuers, SigningKeys, StatusLists, Users,
 };
 
 /// The schema migrations, compiled in so the binary needs no files beside
@@ -163,6 +163,7 @@ struct Inner {
     api_keys: ApiKeys,
     signing_keys: SigningKeys,
     status_lists: StatusLists,
+    assets: Assets,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -215,6 +216,7 @@ impl SqliteStore {
                 api_keys: ApiKeys::new(db.clone()),
                 signing_keys: SigningKeys::new(db.clone()),
                 status_lists: StatusLists::new(db.clone()),
+                assets: Assets::new(db.clone()),
                 db,
             }),
         })
@@ -402,6 +404,10 @@ impl Store for SqliteStore {
 
     fn status_lists(&self) -> &dyn StatusListRepository {
         &self.inner.status_lists
+    }
+
+    fn assets(&self) -> &dyn AssetRepository {
+        &self.inner.assets
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -77,7 +77,7 @@ where
     text.map(|text| decode_id(column, text)).transpose()
 }
 
-fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, DomainError> {
+pub(crate) fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, DomainError> {
     let parsed = decode(
         column,
         NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT),

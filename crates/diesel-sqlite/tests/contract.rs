@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
 use openbadges_domain::operations::Backend;
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, BadgeClassRepository, IssuerRepository, RepoResult,
-    SigningKeyRepository, StatusListRepository, Store, UserRepository,
+    ApiKeyRepository, AssertionRepository, AssetRepository, BadgeClassRepository, IssuerRepository,
+    RepoResult, SigningKeyRepository, StatusListRepository, Store, UserRepository,
 };
 use tempfile::TempDir;
 
@@ -51,6 +51,10 @@ impl Store for TestStore {
 
     fn status_lists(&self) -> &dyn StatusListRepository {
         self.store.status_lists()
+    }
+
+    fn assets(&self) -> &dyn AssetRepository {
+        self.store.assets()
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -73,3 +73,7 @@ id_type!(
     /// Identifies a status list (a Bitstring Status List of one issuer).
     StatusListId
 );
+id_type!(
+    /// Identifies an uploaded image (a hosted asset).
+    AssetId
+);

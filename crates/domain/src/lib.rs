@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod assets;
 mod batch;
 pub mod documents;
 mod entities;
@@ -16,6 +17,7 @@ pub mod service;
 pub mod testkit;
 mod values;
 
+pub use assets::{Asset, ImageType};
 pub use batch::{AwardBatch, Spill};
 pub use entities::*;
 pub use error::{DomainError, FieldError};

@@ -37,8 +37,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use openbadges_domain::operations::{Backend, PoolState};
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, BadgeClassRepository, IssuerRepository, RepoResult,
-    SigningKeyRepository, StatusListRepository, Store, UserRepository,
+    ApiKeyRepository, AssertionRepository, AssetRepository, BadgeClassRepository, IssuerRepository,
+    RepoResult, SigningKeyRepository, StatusListRepository, Store, UserRepository,
 };
 use openbadges_domain::DomainError;
 
@@ -109,6 +109,10 @@ impl Store for MemoryStore {
     }
 
     fn status_lists(&self) -> &dyn StatusListRepository {
+        &self.db
+    }
+
+    fn assets(&self) -> &dyn AssetRepository {
         &self.db
     }
 

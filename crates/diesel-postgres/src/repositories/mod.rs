@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod assertions;
+mod assets;
 mod badge_classes;
 mod issuers;
 mod signing_keys;
@@ -110,6 +111,7 @@ where
 
 pub(crate) use api_keys::*;
 pub(crate) use assertions::*;
+pub(crate) use assets::*;
 pub(crate) use badge_classes::*;
 pub(crate) use issuers::*;
 pub(crate) use signing_keys::*;

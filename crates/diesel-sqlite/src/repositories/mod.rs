@@ -7,6 +7,7 @@
 
 mod api_keys;
 mod assertions;
+mod assets;
 mod badge_classes;
 mod issuers;
 mod signing_keys;
@@ -21,6 +22,7 @@ use openbadges_domain::{DomainError, IssuerId, UserId};
 
 pub(crate) use api_keys::ApiKeys;
 pub(crate) use assertions::Assertions;
+pub(crate) use assets::Assets;
 pub(crate) use badge_classes::BadgeClasses;
 pub(crate) use issuers::Issuers;
 pub(crate) use signing_keys::SigningKeys;
