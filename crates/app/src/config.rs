@@ -315,6 +315,13 @@ pub const MAX_BODY_BYTES: Variable = Variable::new(
     "whole bytes 1024-1073741824",
     "largest request body accepted (a 10,000-award batch fits in 16 MiB)",
 );
+/// Largest uploaded image (`POST /assets`).
+pub const ASSETS_MAX_FILE_SIZE: Variable = Variable::new(
+    "ASSETS_MAX_FILE_SIZE",
+    Some("5242880"),
+    "whole bytes 1024-104857600",
+    "largest image accepted by POST /assets (and in an achievement's data: image)",
+);
 /// Deepest JSON nesting accepted.
 pub const MAX_JSON_DEPTH: Variable = Variable::new(
     "MAX_JSON_DEPTH",
@@ -380,6 +387,7 @@ pub const VARIABLES: &[Variable] = &[
     RATE_LIMIT_PER_MINUTE,
     TRUSTED_PROXIES,
     MAX_BODY_BYTES,
+    ASSETS_MAX_FILE_SIZE,
     MAX_JSON_DEPTH,
     REQUEST_TIMEOUT_SECONDS,
     METRICS_ENABLED,
@@ -563,6 +571,8 @@ pub struct SecuritySettings {
     pub max_body_bytes: usize,
     /// `MAX_JSON_DEPTH`.
     pub max_json_depth: usize,
+    /// `ASSETS_MAX_FILE_SIZE`: the largest uploaded image, in bytes.
+    pub assets_max_file_size: usize,
     /// `REQUEST_TIMEOUT_SECONDS`.
     pub request_timeout: Duration,
 }
@@ -887,6 +897,12 @@ fn security_settings(layers: &Layers) -> Result<SecuritySettings, ConfigError> {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (2..=128).contains(n))
+        })?,
+        assets_max_file_size: layers.parse(&ASSETS_MAX_FILE_SIZE, |value| {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1024..=104_857_600).contains(n))
         })?,
         request_timeout: Duration::from_secs(layers.parse(&REQUEST_TIMEOUT_SECONDS, |value| {
             value.parse::<u64>().ok().filter(|n| (1..=3600).contains(n))
@@ -1297,6 +1313,7 @@ mod tests {
                 trusted_proxies: vec![],
                 max_body_bytes: 16 * 1024 * 1024,
                 max_json_depth: 32,
+                assets_max_file_size: 5 * 1024 * 1024,
                 request_timeout: Duration::from_secs(30),
             }
         );

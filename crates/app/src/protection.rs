@@ -192,10 +192,14 @@ pub async fn security_headers(
     } else {
         "default-src 'none'; frame-ancestors 'none'"
     };
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    // A handler that set a policy of its own keeps it: a hosted SVG's
+    // (api::assets) is stricter still, and lets its inline styles apply.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

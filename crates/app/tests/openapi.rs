@@ -59,6 +59,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/issuers/{id}/revocation-list", &["get"]),
     ("/.well-known/jwks.json", &["get"]),
     ("/verify", &["post"]),
+    ("/assets", &["post"]),
+    ("/v1/assets", &["post"]),
+    ("/assets/{id}", &["get"]),
+    ("/credentials/{id}/image", &["get"]),
 ];
 
 fn document() -> Value {
@@ -169,6 +173,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/issuers/{id}/revocation-list"),
     ("get", "/status-lists/{id}"),
     ("get", "/status-lists/{id}/suspension"),
+    ("get", "/assets/{id}"),
+    ("get", "/credentials/{id}/image"),
 ];
 
 /// Protected operations that cannot answer 403: any valid credentials may
@@ -383,9 +389,11 @@ fn operations_document_their_error_answers() {
                     "{what}: Location"
                 );
             }
-            // Paged lists; an issuer's status lists are few and not paged.
+            // Paged lists; an issuer's status lists are few and not paged;
+            // a baked badge is an image.
             if method == "get"
                 && !path.ends_with("{id}")
+                && !path.ends_with("/image")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !verification
@@ -764,8 +772,9 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     }
     // 13 account operations (all but login), 15 on issuers, achievements
     // and credentials, the 12 copies of those under the deprecated aliases,
-    // rotating and revoking signing keys, and reading status list counts.
-    assert_eq!(protected, 13 + 15 + 12 + 2 + 2);
+    // rotating and revoking signing keys, reading status list counts, and
+    // uploading images (POST /assets and /v1/assets).
+    assert_eq!(protected, 13 + 15 + 12 + 2 + 2 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod achievements;
+pub mod assets;
 mod body;
 pub mod credentials;
 mod documents;
@@ -49,6 +50,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(verification::routes)
         .configure(status_lists::routes)
         .configure(signed::routes)
+        .configure(assets::routes)
         .configure(resources);
 }
 

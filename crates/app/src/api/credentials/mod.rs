@@ -42,7 +42,8 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/{id}/verify",
             web::get().to(super::verification::verify_stored),
-        );
+        )
+        .route("/{id}/image", web::get().to(super::assets::baked::image));
 }
 
 /// A credential as served: a signed one exactly as it was issued (its
@@ -185,7 +186,7 @@ async fn render_all<'a>(
 }
 
 /// One award rendered, as JSON text.
-async fn render_one(
+pub(crate) async fn render_one(
     state: &AppState,
     version: Version,
     award: &Assertion,
