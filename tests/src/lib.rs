@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 mod accounts;
 mod backends;
 mod documents;
+pub mod images;
 mod raw;
 
 pub use accounts::Caller;
