@@ -187,21 +187,18 @@ pub(crate) async fn image(
     } else {
         "png"
     };
-    Ok(
-        match image_response(
-            &request,
-            &etag,
-            format.as_str(),
-            Freshness::Revalidate.cache_control(),
-        ) {
-            Ok(mut builder) => builder
-                .insert_header((header::VARY, "Accept"))
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"badge-{id}.{extension}\""),
-                ))
-                .body(baked),
-            Err(not_modified) => not_modified,
-        },
-    )
+    Ok(image_response(
+        &request,
+        &etag,
+        format.as_str(),
+        Freshness::Revalidate.cache_control(),
+        &[
+            (header::VARY, "Accept".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"badge-{id}.{extension}\""),
+            ),
+        ],
+        baked,
+    ))
 }

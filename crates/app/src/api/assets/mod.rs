@@ -349,21 +349,27 @@ pub(super) async fn serve(
     let asset = state.store.assets().get(id).await?;
     let etag = format!("\"{}\"", asset.etag());
     let media_type = asset.media_type();
-    Ok(
-        image_response(&request, &etag, media_type.as_str(), IMMUTABLE)
-            .map(|mut builder| builder.body(asset.into_bytes()))
-            .unwrap_or_else(|not_modified| not_modified),
-    )
+    Ok(image_response(
+        &request,
+        &etag,
+        media_type.as_str(),
+        IMMUTABLE,
+        &[],
+        asset.into_bytes(),
+    ))
 }
 
-/// The headers of an image answer; `Err` holds the 304 when
-/// `If-None-Match` names `etag`.
+/// An image answer: `body` of `media_type` with `etag`, `cache_control`,
+/// `nosniff`, the SVG policy for an SVG and `extra` headers; a 304 with
+/// the same headers and no body when `If-None-Match` names `etag`.
 pub(crate) fn image_response(
     request: &HttpRequest,
     etag: &str,
     media_type: &str,
     cache_control: &'static str,
-) -> Result<actix_web::HttpResponseBuilder, HttpResponse> {
+    extra: &[(header::HeaderName, String)],
+    body: Vec<u8>,
+) -> HttpResponse {
     let matches = request
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -385,14 +391,17 @@ pub(crate) fn image_response(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ));
+    for (name, value) in extra {
+        builder.insert_header((name.clone(), value.clone()));
+    }
     if media_type == MediaType::Svg.as_str() {
         builder.insert_header((header::CONTENT_SECURITY_POLICY, SVG_POLICY));
     }
     if matches {
-        return Err(builder.finish());
+        builder.finish()
+    } else {
+        builder.content_type(media_type).body(body)
     }
-    builder.content_type(media_type);
-    Ok(builder)
 }
 
 /// The bytes of a `data:` URI's image, if `iri` is one (base64 or
