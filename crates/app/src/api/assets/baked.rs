@@ -202,3 +202,42 @@ pub(crate) async fn image(
         baked,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn asked(uri: &str, accept: Option<&str>) -> Result<MediaType, ApiError> {
+        let mut request = TestRequest::get().uri(uri);
+        if let Some(accept) = accept {
+            request = request.insert_header((header::ACCEPT, accept));
+        }
+        format(&request.to_http_request())
+    }
+
+    #[test]
+    fn the_format_comes_from_the_query_then_accept_then_png() {
+        assert_eq!(asked("/x", None).ok(), Some(MediaType::Png));
+        assert_eq!(asked("/x", Some("*/*")).ok(), Some(MediaType::Png));
+        assert_eq!(
+            asked("/x", Some("image/svg+xml")).ok(),
+            Some(MediaType::Svg)
+        );
+        assert_eq!(
+            asked("/x", Some("image/svg+xml, image/png;q=0.5")).ok(),
+            Some(MediaType::Svg)
+        );
+        assert_eq!(
+            asked("/x", Some("image/png, image/svg+xml")).ok(),
+            Some(MediaType::Png)
+        );
+        assert_eq!(
+            asked("/x?format=png", Some("image/svg+xml")).ok(),
+            Some(MediaType::Png)
+        );
+        assert_eq!(asked("/x?format=svg", None).ok(), Some(MediaType::Svg));
+        assert!(asked("/x?format=gif", None).is_err());
+    }
+}

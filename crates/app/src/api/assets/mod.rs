@@ -453,3 +453,46 @@ pub(crate) async fn check_image(state: &AppState, image: Option<&Iri>) -> Result
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_uris_are_read_base64_or_percent_encoded() {
+        assert_eq!(
+            data_uri_bytes("data:image/png;base64,iVBORw=="),
+            Some(Ok(vec![0x89, 0x50, 0x4E, 0x47]))
+        );
+        assert_eq!(
+            data_uri_bytes("data:image/svg+xml,%3Csvg%2F%3E"),
+            Some(Ok(b"<svg/>".to_vec()))
+        );
+        assert!(matches!(
+            data_uri_bytes("data:text/html;base64,PGI+"),
+            Some(Err(message)) if message.contains("not of an image")
+        ));
+        assert!(matches!(
+            data_uri_bytes("data:image/png;base64,!!!"),
+            Some(Err(message)) if message.contains("base64")
+        ));
+        assert_eq!(data_uri_bytes("https://example.org/a.png"), None);
+    }
+
+    #[test]
+    fn image_refusals_name_the_field_and_oversize_is_413() {
+        let refused = UploadError::image("file", ImageError::UnknownType);
+        assert_eq!(refused.status_code(), StatusCode::BAD_REQUEST);
+        let body = crate::error::tests::body(refused.error_response());
+        assert!(body["details"]["file"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("not a PNG")));
+        let large = UploadError::image("file", ImageError::TooLarge { size: 9, max: 8 });
+        assert_eq!(large.status_code(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = crate::error::tests::body(large.error_response());
+        assert_eq!(body["error"], "Payload Too Large");
+        assert!(body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ASSETS_MAX_FILE_SIZE")));
+    }
+}
