@@ -133,7 +133,8 @@ impl Payload {
         ("Accept" = Option<String>, Header, description = "`image/png` or `image/svg+xml` (PNG by default)."),
     ),
     responses(
-        (status = 200, description = "The baked badge.", content_type = "image/png",
+        (status = 200, description = "The baked badge.",
+            content((Vec<u8> = "image/png"), (Vec<u8> = "image/svg+xml")),
             headers(
                 ("ETag" = String, description = "Strong validator of the image."),
                 ("Cache-Control" = String, description = "`public, no-cache`: revalidated like the credential."),
