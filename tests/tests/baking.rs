@@ -445,6 +445,29 @@ fn baked_badges_unbake_independently_and_verify(f: &Fixture) {
     let report = f.verify_raw("image/png", &v2_png.bytes);
     assert_eq!(report["isValid"], true, "{report}");
 
+    // OB 2.0 signed (?signed=true): the JWS of ?format=jws, baked; the
+    // bakery reads it out of the PNG and out of the SVG's `verify`.
+    let jws = f.server.fetch(&format!("/v2/credentials/{id}?format=jws"));
+    jws.assert_status(200);
+    let signed_png = f.image(&format!("/v2/credentials/{id}/image?signed=true"), &[]);
+    let signed_png_file = write(dir.path(), "v2-signed.png", &signed_png.bytes);
+    assert_eq!(bakery_unbake(&signed_png_file), jws.text);
+    let signed_svg = f.image(
+        &format!("/v2/credentials/{id}/image?signed=true&format=svg"),
+        &[],
+    );
+    let signed_svg_file = write(dir.path(), "v2-signed.svg", &signed_svg.bytes);
+    assert_eq!(bakery_unbake(&signed_svg_file), jws.text);
+    let report = f.verify_raw("image/png", &signed_png.bytes);
+    assert_eq!(report["isValid"], true, "{report}");
+    let answer = f.server.send_binary(
+        "GET",
+        &format!("/v2/credentials/{id}/image?signed=maybe"),
+        &[],
+        None,
+    );
+    assert_refused(&answer, 400, "signed", "true or false");
+
     // A revoked award's image is still served; every form of it verifies
     // as revoked.
     f.server
@@ -458,6 +481,8 @@ fn baked_badges_unbake_independently_and_verify(f: &Fixture) {
         ("OB 3.0 PNG", "image/png", &revoked.bytes),
         ("OB 3.0 SVG", "image/svg+xml", &svg.bytes),
         ("OB 2.0 PNG", "image/png", &v2_png.bytes),
+        ("OB 2.0 signed PNG", "image/png", &signed_png.bytes),
+        ("OB 2.0 signed SVG", "image/svg+xml", &signed_svg.bytes),
     ] {
         let report = f.verify_raw(content_type, bytes);
         assert_eq!(report["isValid"], false, "{what}: {report}");

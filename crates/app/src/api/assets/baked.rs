@@ -7,7 +7,8 @@
 //!   `<openbadges:credential>` element;
 //! - under `/v2`, the hosted assertion's URL in an `iTXt` chunk
 //!   `openbadges`, or an `<openbadges:assertion verify="URL">` element
-//!   holding the assertion's JSON.
+//!   holding the assertion's JSON; with `?signed=true`, the OB 2.0 signed
+//!   assertion (compact JWS) in the chunk or the `verify` attribute.
 //!
 //! The image baked into is the achievement's when it is one of our assets
 //! or a `data:` URI of the asked format, else a default badge built into
@@ -94,16 +95,32 @@ async fn source_image(
     })
 }
 
+/// `?signed=true`: under `/v2`, bake the OB 2.0 signed assertion (JWS)
+/// rather than the hosted assertion's URL.
+fn signed(request: &HttpRequest) -> Result<bool, ApiError> {
+    match ListQuery::of(request).get(&["signed"]) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(DomainError::invalid("signed", "must be true or false").into()),
+    }
+}
+
 /// What to bake, owned.
 enum Payload {
     Ob3(String),
     Ob2 { url: String, assertion: String },
+    Ob2Signed(String),
 }
 
 impl Payload {
     fn bake(&self) -> Bake<'_> {
         match self {
             Self::Ob3(credential) => Bake::Ob3 { credential },
+            // "If a signature is being baked, no tag body is necessary."
+            Self::Ob2Signed(jws) => Bake::Ob2 {
+                verify: jws,
+                assertion: None,
+            },
             Self::Ob2 { url, assertion } => Bake::Ob2 {
                 verify: url,
                 assertion: Some(assertion),
@@ -130,6 +147,8 @@ impl Payload {
     params(
         ("id" = String, Path, format = "uuid", description = "The credential's UUID."),
         ("format" = Option<String>, Query, description = "`png` or `svg`; wins over `Accept`."),
+        ("signed" = Option<bool>, Query, description = "Under `/v2`: `true` bakes the OB 2.0 signed assertion \
+            (the compact JWS of `?format=jws`, signed with the issuer's RSA key) instead of the hosted URL."),
         ("Accept" = Option<String>, Header, description = "`image/png` or `image/svg+xml` (PNG by default)."),
     ),
     responses(
@@ -141,7 +160,7 @@ impl Payload {
                 ("Vary" = String, description = "`Accept`."),
             )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
-        (status = 400, description = "`format` is neither `png` nor `svg`.", body = crate::api::schema::ValidationError),
+        (status = 400, description = "`format` is neither `png` nor `svg`, or `signed` neither `true` nor `false`.", body = crate::api::schema::ValidationError),
         (status = 404, description = "No such credential.", body = crate::api::schema::ErrorMessage),
         (status = 503, response = crate::api::responses::Unavailable),
     )
@@ -163,6 +182,9 @@ pub(crate) async fn image(
     let payload = match **version {
         Version::V3 => {
             Payload::Ob3(crate::api::credentials::render_one(&state, Version::V3, &award).await?)
+        }
+        Version::V2 if signed(&request)? => {
+            Payload::Ob2Signed(crate::api::signed::assertion_jws_text(&state, &award).await?)
         }
         Version::V2 => Payload::Ob2 {
             url: state.urls.credential(Version::V2, award.id),
