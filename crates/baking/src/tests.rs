@@ -380,3 +380,38 @@ proptest! {
         prop_assert_eq!(found.text.as_str(), expected);
     }
 }
+
+/// A `width` x `height` RGBA PNG, encoded by the png crate.
+fn encoded_png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        let data = vec![0x7Fu8; (width * height * 4) as usize];
+        writer.write_image_data(&data).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_png_at_the_largest_allowed_size_is_accepted() {
+    // 4096 x 4096 RGBA is 64 MiB of pixels: decoded a row at a time, it
+    // fits the decoder's few-MiB allocation limit.
+    let big = encoded_png(4096, 4096);
+    let found = inspect(&big, &limits()).unwrap();
+    assert_eq!((found.width, found.height), (Some(4096), Some(4096)));
+    let baked = bake(
+        &big,
+        Bake::Ob3 {
+            credential: CREDENTIAL,
+        },
+    )
+    .unwrap();
+    assert_eq!(unbake(&baked).unwrap().text, CREDENTIAL);
+    assert!(matches!(
+        inspect(&encoded_png(4097, 1), &limits()),
+        Err(ImageError::Dimensions { width: 4097, .. })
+    ));
+}
