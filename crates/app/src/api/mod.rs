@@ -96,10 +96,15 @@ fn resources(config: &mut web::ServiceConfig) {
                 .wrap(from_fn(badge_classes_alias))
                 .configure(achievements::routes),
         )
-        .service(web::scope("/credentials").configure(credentials::routes))
+        .service(
+            web::scope("/credentials")
+                .configure(credentials::routes)
+                .configure(assets::baked::routes),
+        )
         .service(
             web::scope("/assertions")
                 .wrap(from_fn(assertions_alias))
-                .configure(credentials::routes),
+                .configure(credentials::routes)
+                .configure(assets::baked::routes),
         );
 }

@@ -30,6 +30,13 @@ use crate::api::params::path_id;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// Routes under `/credentials` (and `/assertions`), beside the
+/// credentials' own: registered by `api`, so that the credentials module,
+/// which this one reads from, does not depend on it back.
+pub(crate) fn routes(config: &mut web::ServiceConfig) {
+    config.route("/{id}/image", web::get().to(image));
+}
+
 /// The format asked for: `?format=png|svg`, else the first of
 /// `image/png` and `image/svg+xml` that `Accept` names, else PNG.
 fn format(request: &HttpRequest) -> Result<MediaType, ApiError> {

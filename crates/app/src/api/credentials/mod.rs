@@ -42,8 +42,7 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/{id}/verify",
             web::get().to(super::verification::verify_stored),
-        )
-        .route("/{id}/image", web::get().to(super::assets::baked::image));
+        );
 }
 
 /// A credential as served: a signed one exactly as it was issued (its

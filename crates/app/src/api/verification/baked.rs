@@ -7,7 +7,7 @@
 use actix_web::web;
 use openbadges_baking::{is_compact_jws, ImageError, Unbaked, Version as BakedVersion};
 use openbadges_domain::{AssertionId, DomainError};
-use openbadges_verify::Report;
+use openbadges_verify::{Report, Verifier};
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -32,7 +32,11 @@ fn our_award(state: &AppState, url: &str) -> Option<AssertionId> {
 }
 
 /// Verifies what `image` has baked in.
-pub(super) async fn verify_image(state: &AppState, image: &[u8]) -> Result<Report, ApiError> {
+pub(super) async fn verify_image(
+    state: &AppState,
+    verifier: &Verifier<'_>,
+    image: &[u8],
+) -> Result<Report, ApiError> {
     let bytes = image.to_vec();
     let unbaked = web::block(move || openbadges_baking::unbake(&bytes))
         .await
@@ -43,7 +47,6 @@ pub(super) async fn verify_image(state: &AppState, image: &[u8]) -> Result<Repor
             }
             other => refused(other.to_string()),
         })?;
-    let verifier = super::verifier(state);
     let Unbaked {
         version,
         text,
@@ -70,18 +73,22 @@ pub(super) async fn verify_image(state: &AppState, image: &[u8]) -> Result<Repor
         if is_compact_jws(&url) {
             return Ok(verifier.verify_token(&url).await?);
         }
-        return verify_url(state, &url).await;
+        return verify_url(state, verifier, &url).await;
     }
-    verify_url(state, text).await
+    verify_url(state, verifier, text).await
 }
 
-async fn verify_url(state: &AppState, url: &str) -> Result<Report, ApiError> {
+async fn verify_url(
+    state: &AppState,
+    verifier: &Verifier<'_>,
+    url: &str,
+) -> Result<Report, ApiError> {
     let id = our_award(state, url).ok_or_else(|| {
         refused(format!(
             "the baked assertion URL {url:?} is not one of this server's (other servers' are not fetched)"
         ))
     })?;
-    match super::verifier(state).verify_stored(id).await {
+    match verifier.verify_stored(id).await {
         Err(DomainError::NotFound { .. }) => Err(refused(format!(
             "the baked assertion URL {url:?} names no credential of this server"
         ))),

@@ -364,7 +364,10 @@ async fn verify_posted(
         VerifyBody::Token(token) => Value::String(token),
         VerifyBody::Json(document) => document,
         VerifyBody::Image(image) => {
-            return Ok(answer(&baked::verify_image(&state, &image).await?));
+            let verifier = verifier(&state);
+            return Ok(answer(
+                &baked::verify_image(&state, &verifier, &image).await?,
+            ));
         }
     };
     let token = match &document {
