@@ -98,6 +98,19 @@ impl Server {
         content_type: &str,
         bytes: &[u8],
     ) -> Binary {
+        self.upload_with(target, &[], field, filename, content_type, bytes)
+    }
+
+    /// [`Server::upload`] with more request headers (credentials).
+    pub fn upload_with(
+        &self,
+        target: &str,
+        headers: &[(&str, &str)],
+        field: &str,
+        filename: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Binary {
         let boundary = "----openbadges-e2e-boundary-7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
         body.extend_from_slice(
@@ -108,15 +121,10 @@ impl Server {
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.send_binary(
-            "POST",
-            target,
-            &[(
-                "Content-Type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            )],
-            Some(&body),
-        )
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let mut all = vec![("Content-Type", content_type.as_str())];
+        all.extend_from_slice(headers);
+        self.send_binary("POST", target, &all, Some(&body))
     }
 }
 

@@ -21,7 +21,8 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use openbadges_e2e::images::{bakery_unbake, pypng_itxt, Binary};
 use openbadges_e2e::{
-    achievement_body, award_body, issuer_body, uuid_of, Backend, OnBothBackends, Server, Storage,
+    achievement_body, award_body, issuer_body, uuid_of, Backend, Caller, OnBothBackends, Server,
+    Storage, ADMIN_PASSWORD, ADMIN_USERNAME,
 };
 use serde_json::{json, Value};
 
@@ -59,22 +60,27 @@ struct Count {
     n: i64,
 }
 
+/// The result of a one-row `SELECT ... AS n` on the storage's database.
+fn count(storage: &Storage, sql: &str) -> i64 {
+    let query = diesel::sql_query(sql);
+    let count: Count = match storage.database() {
+        Some(database) => {
+            let mut conn = PgConnection::establish(database.url()).expect("connect");
+            query.get_result(&mut conn).expect("count")
+        }
+        None => {
+            let file = storage.sqlite_file().expect("a SQLite file");
+            let mut conn = SqliteConnection::establish(&file.to_string_lossy()).expect("open");
+            query.get_result(&mut conn).expect("count")
+        }
+    };
+    count.n
+}
+
 impl Fixture {
     /// Rows of the `assets` table, read from the database itself.
     fn stored(&self) -> i64 {
-        let query = diesel::sql_query("SELECT COUNT(*) AS n FROM assets");
-        let count: Count = match self.storage.database() {
-            Some(database) => {
-                let mut conn = PgConnection::establish(database.url()).expect("connect");
-                query.get_result(&mut conn).expect("count assets")
-            }
-            None => {
-                let file = self.storage.sqlite_file().expect("a SQLite file");
-                let mut conn = SqliteConnection::establish(&file.to_string_lossy()).expect("open");
-                query.get_result(&mut conn).expect("count assets")
-            }
-        };
-        count.n
+        count(&self.storage, "SELECT COUNT(*) AS n FROM assets")
     }
 
     fn created(&self, path: &str, body: &Value) -> Value {
@@ -591,7 +597,39 @@ fn baked_badge_negotiation(f: &Fixture) {
     assert_eq!(&png.bytes[..8], b"\x89PNG\r\n\x1a\n");
 }
 
+/// Uploading needs the `write` permission: anonymous 401, a viewer 403,
+/// an issuer-role user 201 and recorded as the uploader; the image is
+/// public.
+fn uploads_need_write_permission(storage: &Storage) {
+    let server = storage.launch_with_auth().start();
+    let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    server.create_user(&admin, "viewer1", "viewer-password-1", "viewer");
+    let issuer_id = server.create_user(&admin, "issuer1", "issuer-password-1", "issuer");
+    let as_headers = |caller: &Caller| caller.headers();
+    let upload = |caller: &Caller| {
+        let headers = as_headers(caller);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        server.upload_with("/assets", &headers, "file", "a.gif", "image/gif", GIF)
+    };
+    assert_eq!(upload(&Caller::Anonymous).status, 401);
+    let viewer = server.login("viewer1", "viewer-password-1");
+    let answer = upload(&viewer);
+    assert_eq!(answer.status, 403, "{}", answer.json());
+    assert_eq!(count(storage, "SELECT COUNT(*) AS n FROM assets"), 0);
+    let issuer = server.login("issuer1", "issuer-password-1");
+    let answer = upload(&issuer);
+    assert_eq!(answer.status, 201, "{}", answer.json());
+    let sql =
+        format!("SELECT COUNT(*) AS n FROM assets WHERE CAST(uploaded_by AS TEXT) = '{issuer_id}'");
+    assert_eq!(count(storage, &sql), 1, "the uploader is recorded");
+    let url = answer.json()["url"].as_str().expect("url").to_owned();
+    let public = server.send_binary("GET", &url, &[], None);
+    assert_eq!(public.status, 200);
+    assert_eq!(public.bytes, GIF);
+}
+
 on_both_backends!(
+    uploads_need_write_permission,
     uploads_round_trip,
     hostile_uploads_store_nothing,
     baked_badges_unbake_independently_and_verify,
