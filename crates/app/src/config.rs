@@ -1459,6 +1459,7 @@ mod tests {
             ("RATE_LIMIT_PER_MINUTE", "0"),
             ("TRUSTED_PROXIES", "10.0.0.1,::1"),
             ("MAX_BODY_BYTES", "2048"),
+            ("ASSETS_MAX_FILE_SIZE", "65536"),
             ("MAX_JSON_DEPTH", "8"),
             ("REQUEST_TIMEOUT_SECONDS", "5"),
         ]);
@@ -1469,6 +1470,7 @@ mod tests {
         assert_eq!(settings.security.rate_limit_per_minute, 0);
         assert_eq!(settings.security.trusted_proxies.len(), 2);
         assert_eq!(settings.security.max_body_bytes, 2048);
+        assert_eq!(settings.security.assets_max_file_size, 65536);
         assert_eq!(settings.security.max_json_depth, 8);
         assert_eq!(settings.security.request_timeout, Duration::from_secs(5));
         for (name, bad) in [
@@ -1477,6 +1479,8 @@ mod tests {
             ("RATE_LIMIT_PER_MINUTE", "-1"),
             ("TRUSTED_PROXIES", "proxy.local"),
             ("MAX_BODY_BYTES", "10"),
+            ("ASSETS_MAX_FILE_SIZE", "5MB"),
+            ("ASSETS_MAX_FILE_SIZE", "100"),
             ("MAX_JSON_DEPTH", "1000"),
             ("REQUEST_TIMEOUT_SECONDS", "0"),
             ("AUTH_ENABLED", "maybe"),
