@@ -14,9 +14,14 @@
 #                our credentials with the JavaScript reference stack; only
 #                when no `node` is on PATH at all (a Node.js installed another
 #                way comes with its own npm)
+#   python3-venv, python3-pip
+#                the baking tests (tests/tests/baking.rs) read our baked
+#                badges with independent Python tools (openbadges-bakery,
+#                pypng) that scripts/python-tools.sh installs from PyPI into
+#                a virtualenv
 set -euo pipefail
 
-packages=(libpq-dev pkg-config postgresql util-linux chromium)
+packages=(libpq-dev pkg-config postgresql util-linux chromium python3-venv python3-pip)
 if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi

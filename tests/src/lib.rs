@@ -34,6 +34,7 @@ mod accounts;
 mod backends;
 mod documents;
 pub mod node;
+pub mod images;
 mod raw;
 
 pub use accounts::Caller;

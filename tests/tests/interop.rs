@@ -7,6 +7,9 @@
 //! (`@digitalbazaar/vc-bitstring-status-list`): a revoked credential and a
 //! forged status list are rejected.
 //!
+//! One of the credentials verified is read out of the award's baked PNG
+//! badge by pypng (`openbadges_e2e::images`), as a wallet would find it.
+//!
 //! The verifier fetches nothing: its document loader serves the contexts
 //! under `crates/credentials/contexts` and the issuer's DID document,
 //! verification method and status lists, which this test fetches from the
@@ -195,6 +198,22 @@ impl Fixture {
         for (index, credential) in batch.iter().enumerate() {
             credentials.push((format!("batch item {index}"), credential.clone()));
         }
+
+        // The first award as a baked PNG badge (issue 15), its
+        // `openbadgecredential` iTXt chunk read out by pypng, not by us:
+        // what a holder's wallet would find in the image must verify too.
+        let baked = uuid_of(&credentials[0].1);
+        let png = server.send_binary("GET", &format!("/credentials/{baked}/image"), &[], None);
+        assert_eq!(png.status, 200, "GET /credentials/{baked}/image");
+        let file = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::fs::write(file.path(), &png.bytes).expect("write the PNG");
+        let text = openbadges_e2e::images::pypng_itxt(file.path(), "openbadgecredential");
+        let unbaked: Value = serde_json::from_str(&text).expect("the baked credential is JSON");
+        assert_eq!(
+            unbaked, credentials[0].1,
+            "the baked credential is the one issued"
+        );
+        credentials.push(("unbaked by pypng from the PNG badge".to_owned(), unbaked));
 
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let fixture = Self {

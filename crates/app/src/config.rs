@@ -315,6 +315,13 @@ pub const MAX_BODY_BYTES: Variable = Variable::new(
     "whole bytes 1024-1073741824",
     "largest request body accepted (a 10,000-award batch fits in 16 MiB)",
 );
+/// Largest uploaded image (`POST /assets`).
+pub const ASSETS_MAX_FILE_SIZE: Variable = Variable::new(
+    "ASSETS_MAX_FILE_SIZE",
+    Some("5242880"),
+    "whole bytes 1024-104857600",
+    "largest image accepted by POST /assets (and in an achievement's data: image)",
+);
 /// Deepest JSON nesting accepted.
 pub const MAX_JSON_DEPTH: Variable = Variable::new(
     "MAX_JSON_DEPTH",
@@ -380,6 +387,7 @@ pub const VARIABLES: &[Variable] = &[
     RATE_LIMIT_PER_MINUTE,
     TRUSTED_PROXIES,
     MAX_BODY_BYTES,
+    ASSETS_MAX_FILE_SIZE,
     MAX_JSON_DEPTH,
     REQUEST_TIMEOUT_SECONDS,
     METRICS_ENABLED,
@@ -563,6 +571,8 @@ pub struct SecuritySettings {
     pub max_body_bytes: usize,
     /// `MAX_JSON_DEPTH`.
     pub max_json_depth: usize,
+    /// `ASSETS_MAX_FILE_SIZE`: the largest uploaded image, in bytes.
+    pub assets_max_file_size: usize,
     /// `REQUEST_TIMEOUT_SECONDS`.
     pub request_timeout: Duration,
 }
@@ -887,6 +897,12 @@ fn security_settings(layers: &Layers) -> Result<SecuritySettings, ConfigError> {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (2..=128).contains(n))
+        })?,
+        assets_max_file_size: layers.parse(&ASSETS_MAX_FILE_SIZE, |value| {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1024..=104_857_600).contains(n))
         })?,
         request_timeout: Duration::from_secs(layers.parse(&REQUEST_TIMEOUT_SECONDS, |value| {
             value.parse::<u64>().ok().filter(|n| (1..=3600).contains(n))
@@ -1297,6 +1313,7 @@ mod tests {
                 trusted_proxies: vec![],
                 max_body_bytes: 16 * 1024 * 1024,
                 max_json_depth: 32,
+                assets_max_file_size: 5 * 1024 * 1024,
                 request_timeout: Duration::from_secs(30),
             }
         );
@@ -1442,6 +1459,7 @@ mod tests {
             ("RATE_LIMIT_PER_MINUTE", "0"),
             ("TRUSTED_PROXIES", "10.0.0.1,::1"),
             ("MAX_BODY_BYTES", "2048"),
+            ("ASSETS_MAX_FILE_SIZE", "65536"),
             ("MAX_JSON_DEPTH", "8"),
             ("REQUEST_TIMEOUT_SECONDS", "5"),
         ]);
@@ -1452,6 +1470,7 @@ mod tests {
         assert_eq!(settings.security.rate_limit_per_minute, 0);
         assert_eq!(settings.security.trusted_proxies.len(), 2);
         assert_eq!(settings.security.max_body_bytes, 2048);
+        assert_eq!(settings.security.assets_max_file_size, 65536);
         assert_eq!(settings.security.max_json_depth, 8);
         assert_eq!(settings.security.request_timeout, Duration::from_secs(5));
         for (name, bad) in [
@@ -1460,6 +1479,8 @@ mod tests {
             ("RATE_LIMIT_PER_MINUTE", "-1"),
             ("TRUSTED_PROXIES", "proxy.local"),
             ("MAX_BODY_BYTES", "10"),
+            ("ASSETS_MAX_FILE_SIZE", "5MB"),
+            ("ASSETS_MAX_FILE_SIZE", "100"),
             ("MAX_JSON_DEPTH", "1000"),
             ("REQUEST_TIMEOUT_SECONDS", "0"),
             ("AUTH_ENABLED", "maybe"),

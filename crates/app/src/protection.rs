@@ -192,8 +192,9 @@ pub async fn security_headers(
     } else {
         "default-src 'none'; frame-ancestors 'none'"
     };
-    // A handler that serves something a browser renders (a badge page)
-    // sets the policy its content needs; every other answer gets none.
+    // A handler that serves something a browser renders sets the policy
+    // its content needs (a badge page; a hosted SVG, stricter still) and
+    // keeps it; every other answer gets none.
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,

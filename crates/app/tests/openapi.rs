@@ -64,6 +64,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/issuers/{id}/revocation-list", &["get"]),
     ("/.well-known/jwks.json", &["get"]),
     ("/verify", &["post"]),
+    ("/assets", &["post"]),
+    ("/v1/assets", &["post"]),
+    ("/assets/{id}", &["get"]),
+    ("/credentials/{id}/image", &["get"]),
 ];
 
 fn document() -> Value {
@@ -178,6 +182,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/issuers/{id}/endorsements"),
     ("get", "/credentials/{id}/endorsements"),
     ("get", "/endorsements/{id}"),
+    ("get", "/assets/{id}"),
+    ("get", "/credentials/{id}/image"),
 ];
 
 /// Protected operations that cannot answer 403: any valid credentials may
@@ -393,9 +399,10 @@ fn operations_document_their_error_answers() {
                 );
             }
             // Paged lists; an issuer's status lists and a document's
-            // endorsements are few and not paged.
+            // endorsements are few and not paged; a baked badge is an image.
             if method == "get"
                 && !path.ends_with("{id}")
+                && !path.ends_with("/image")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !path.ends_with("/endorsements")
@@ -776,9 +783,9 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // 13 account operations (all but login), 15 on issuers, achievements
     // and credentials, the 12 copies of those under the deprecated aliases,
     // rotating and revoking signing keys, reading status list counts, and
-    // endorsing (achievements, issuers, credentials, and the 2 alias copies)
-    // and revoking an endorsement.
-    assert_eq!(protected, 13 + 15 + 12 + 2 + 2 + 3 + 2 + 1);
+    // endorsing (achievements, issuers, credentials, and the 2 alias copies),
+    // revoking an endorsement, and uploading images (POST /assets and /v1/assets).
+    assert_eq!(protected, 13 + 15 + 12 + 2 + 2 + 3 + 2 + 1 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [

@@ -119,6 +119,7 @@ struct Repositories {
     signing_keys: PgSigningKeys,
     status_lists: PgStatusLists,
     endorsements: PgEndorsements,
+    assets: PgAssets,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -178,6 +179,7 @@ impl PgStore {
             signing_keys: PgSigningKeys(pool.clone()),
             status_lists: PgStatusLists(pool.clone()),
             endorsements: PgEndorsements(pool.clone()),
+            assets: PgAssets(pool.clone()),
         });
         Ok(Self {
             pool,
@@ -316,6 +318,10 @@ impl Store for PgStore {
 
     fn endorsements(&self) -> &dyn EndorsementRepository {
         &self.repositories.endorsements
+    }
+
+    fn assets(&self) -> &dyn AssetRepository {
+        &self.repositories.assets
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

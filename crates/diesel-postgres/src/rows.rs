@@ -19,7 +19,7 @@ use openbadges_store_support::codes;
 use crate::errors::corrupt;
 use crate::schema::*;
 
-type Stamp = DateTime<Utc>;
+pub(crate) type Stamp = DateTime<Utc>;
 
 /// A `jsonb` value as its JSON text. PostgreSQL's binary `jsonb` is a
 /// version byte (1) followed by the text, so a stored credential is read
@@ -52,7 +52,7 @@ pub(crate) fn stamp(value: Timestamp) -> Stamp {
     value.as_datetime()
 }
 
-fn restamp(value: Stamp) -> Timestamp {
+pub(crate) fn restamp(value: Stamp) -> Timestamp {
     Timestamp::from_datetime(value)
 }
 

@@ -33,9 +33,9 @@ use async_trait::async_trait;
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, BadgeClassRepository, EndorsementRepository,
-    IssuerRepository, RepoResult, SigningKeyRepository, StatusListRepository, Store,
-    UserRepository,
+    ApiKeyRepository, AssertionRepository, AssetRepository, BadgeClassRepository,
+    EndorsementRepository, IssuerRepository, RepoResult, SigningKeyRepository,
+    StatusListRepository, Store, UserRepository,
 };
 use openbadges_domain::DomainError;
 
@@ -45,7 +45,8 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, BadgeClasses, Endorsements, Issuers, SigningKeys, StatusLists, Users,
+    ApiKeys, Assertions, Assets, BadgeClasses, Endorsements, Issuers, SigningKeys, StatusLists,
+    Users,
 };
 
 /// The schema migrations, compiled in so the binary needs no files beside
@@ -165,6 +166,7 @@ struct Inner {
     signing_keys: SigningKeys,
     status_lists: StatusLists,
     endorsements: Endorsements,
+    assets: Assets,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -218,6 +220,7 @@ impl SqliteStore {
                 signing_keys: SigningKeys::new(db.clone()),
                 status_lists: StatusLists::new(db.clone()),
                 endorsements: Endorsements::new(db.clone()),
+                assets: Assets::new(db.clone()),
                 db,
             }),
         })
@@ -409,6 +412,10 @@ impl Store for SqliteStore {
 
     fn endorsements(&self) -> &dyn EndorsementRepository {
         &self.inner.endorsements
+    }
+
+    fn assets(&self) -> &dyn AssetRepository {
+        &self.inner.assets
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

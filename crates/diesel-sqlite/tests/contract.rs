@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use openbadges_diesel_sqlite::{SqliteOptions, SqliteStore};
 use openbadges_domain::operations::Backend;
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, BadgeClassRepository, EndorsementRepository,
-    IssuerRepository, RepoResult, SigningKeyRepository, StatusListRepository, Store,
-    UserRepository,
+    ApiKeyRepository, AssertionRepository, AssetRepository, BadgeClassRepository,
+    EndorsementRepository, IssuerRepository, RepoResult, SigningKeyRepository,
+    StatusListRepository, Store, UserRepository,
 };
 use tempfile::TempDir;
 
@@ -56,6 +56,10 @@ impl Store for TestStore {
 
     fn endorsements(&self) -> &dyn EndorsementRepository {
         self.store.endorsements()
+    }
+
+    fn assets(&self) -> &dyn AssetRepository {
+        self.store.assets()
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -95,6 +95,12 @@ impl Principal {
         Ok(())
     }
 
+    /// May upload an image (`POST /assets`): any credential that may
+    /// write, as for creating an achievement.
+    pub fn may_upload(&self) -> Result<(), DomainError> {
+        self.may_write()
+    }
+
     /// May change `issuer`, its achievements and its credentials.
     pub fn may_manage(&self, issuer: &Issuer) -> Result<(), DomainError> {
         self.may_write()?;

@@ -77,3 +77,7 @@ id_type!(
     /// Identifies an endorsement (an OB 3.0 `EndorsementCredential`).
     EndorsementId
 );
+id_type!(
+    /// Identifies an uploaded image (a hosted asset).
+    AssetId
+);

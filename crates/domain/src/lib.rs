@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod assets;
 mod batch;
 pub mod documents;
 pub mod endorsements;
@@ -17,6 +18,7 @@ pub mod service;
 pub mod testkit;
 mod values;
 
+pub use assets::{Asset, ImageType};
 pub use batch::{AwardBatch, Spill};
 pub use endorsements::{EndorsedSubject, Endorsement, EndorsementStatus, Endorser};
 pub use entities::*;

@@ -331,6 +331,19 @@ pub trait EndorsementRepository: Send + Sync {
     ) -> RepoResult<crate::Endorsement>;
 }
 
+/// Hosted images (uploads). Stored in the database so that every instance
+/// serves them; never changed after upload.
+#[async_trait]
+pub trait AssetRepository: Send + Sync {
+    /// Stores a new asset; `Duplicate` if the id is taken. A user given as
+    /// uploader must exist (`MissingReference`).
+    async fn create(&self, asset: &crate::Asset) -> RepoResult<()>;
+    /// The asset with its bytes, or `NotFound`.
+    async fn get(&self, id: AssetId) -> RepoResult<crate::Asset>;
+    /// How many assets are stored.
+    async fn count(&self) -> RepoResult<u64>;
+}
+
 /// A storage backend: every repository, and a health check.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -354,6 +367,8 @@ pub trait Store: Send + Sync {
     fn status_lists(&self) -> &dyn StatusListRepository;
     /// Endorsements.
     fn endorsements(&self) -> &dyn EndorsementRepository;
+    /// Hosted images.
+    fn assets(&self) -> &dyn AssetRepository;
     /// How many embedded migrations the database has not applied; reads
     /// only. `Unavailable` if the database does not answer.
     async fn pending_migrations(&self) -> RepoResult<usize>;

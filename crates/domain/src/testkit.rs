@@ -19,6 +19,7 @@ use crate::page::{Cursor, PageRequest};
 use crate::ports::*;
 use crate::values::*;
 use crate::DomainError;
+use crate::{Asset, ImageType};
 
 fn unique(prefix: &str) -> String {
     format!(
@@ -2052,6 +2053,83 @@ pub async fn endorsements_go_with_what_they_endorse(store: Arc<dyn Store>) {
     assert_eq!(repo.get(kept.id).await.expect("kept"), kept);
 }
 
+/// Assets: stored and read back byte for byte with their ETag, type and
+/// dimensions; a missing one is `NotFound`; an unknown uploader is
+/// `MissingReference`; a deleted uploader leaves the asset, without uploader.
+pub async fn asset_lifecycle(store: Arc<dyn Store>) {
+    let user = sample_user(Role::Issuer);
+    store.users().create(&user).await.expect("create user");
+    let before = store.assets().count().await.expect("count");
+    // Every byte value, and a NUL: a BLOB/bytea, not text.
+    let bytes: Vec<u8> = (0..=255u8).chain([0, 0, 255]).collect();
+    let asset = Asset::new(
+        ImageType::Png,
+        bytes.clone(),
+        Some(16),
+        Some(9),
+        Some(user.id),
+        ts("2026-12-07T10:00:00.123Z"),
+    );
+    store.assets().create(&asset).await.expect("create asset");
+    let read = store.assets().get(asset.id()).await.expect("get asset");
+    assert_eq!(read, asset, "the asset reads back as stored");
+    assert_eq!(read.bytes(), &bytes[..]);
+    assert_eq!(read.etag().len(), 64);
+    assert_eq!(read.size(), bytes.len() as u64);
+    assert!(
+        store.assets().count().await.expect("count") > before,
+        "the count includes it"
+    );
+    assert!(matches!(
+        store.assets().create(&asset).await,
+        Err(DomainError::Duplicate { .. })
+    ));
+
+    let svg = Asset::new(
+        ImageType::Svg,
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec(),
+        None,
+        None,
+        None,
+        Timestamp::now(),
+    );
+    store.assets().create(&svg).await.expect("create svg");
+    let read = store.assets().get(svg.id()).await.expect("get svg");
+    assert_eq!(
+        (read.media_type(), read.width(), read.uploaded_by()),
+        (ImageType::Svg, None, None)
+    );
+
+    let stranger = Asset::new(
+        ImageType::Gif,
+        vec![1],
+        Some(1),
+        Some(1),
+        Some(UserId::generate()),
+        Timestamp::now(),
+    );
+    assert!(matches!(
+        store.assets().create(&stranger).await,
+        Err(DomainError::MissingReference { entity: "user", .. })
+    ));
+    assert!(matches!(
+        store.assets().get(stranger.id()).await,
+        Err(DomainError::NotFound {
+            entity: "asset",
+            ..
+        })
+    ));
+
+    store.users().delete(user.id).await.expect("delete user");
+    let read = store
+        .assets()
+        .get(asset.id())
+        .await
+        .expect("asset outlives its uploader");
+    assert_eq!(read.uploaded_by(), None);
+    assert_eq!(read.bytes(), &bytes[..]);
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -2066,7 +2144,7 @@ macro_rules! store_contract_tests {
             award_revocation_survives_edit, signing_key_revocation_survives_rotation,
             status_list_allocation, status_list_flags, key_ring_lifecycle,
             endorsement_round_trip_and_order, endorsement_revocation_is_first_wins,
-            endorsements_go_with_what_they_endorse);
+            endorsements_go_with_what_they_endorse, asset_lifecycle);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(

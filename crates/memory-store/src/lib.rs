@@ -37,9 +37,9 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use openbadges_domain::operations::{Backend, PoolState};
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, BadgeClassRepository, EndorsementRepository,
-    IssuerRepository, RepoResult, SigningKeyRepository, StatusListRepository, Store,
-    UserRepository,
+    ApiKeyRepository, AssertionRepository, AssetRepository, BadgeClassRepository,
+    EndorsementRepository, IssuerRepository, RepoResult, SigningKeyRepository,
+    StatusListRepository, Store, UserRepository,
 };
 use openbadges_domain::DomainError;
 
@@ -114,6 +114,10 @@ impl Store for MemoryStore {
     }
 
     fn endorsements(&self) -> &dyn EndorsementRepository {
+        &self.db
+    }
+
+    fn assets(&self) -> &dyn AssetRepository {
         &self.db
     }
 

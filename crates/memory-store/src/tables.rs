@@ -7,16 +7,16 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionFilter, AssertionRepository, BadgeClassFilter, BadgeClassRepository,
-    DeleteMode, EndorsementRepository, IssuerFilter, IssuerRepository, RepoResult,
-    SigningKeyRepository, StatusListRepository, UserRepository, UserUpdate,
+    ApiKeyRepository, AssertionFilter, AssertionRepository, AssetRepository, BadgeClassFilter,
+    BadgeClassRepository, DeleteMode, EndorsementRepository, IssuerFilter, IssuerRepository,
+    RepoResult, SigningKeyRepository, StatusListRepository, UserRepository, UserUpdate,
 };
 use openbadges_domain::{
-    ApiKey, ApiKeyHash, ApiKeyId, Assertion, AssertionId, AwardBatch, BadgeClass, BadgeClassId,
-    CredentialStatus, Cursor, DomainError, EndorsedSubject, Endorsement, EndorsementId,
-    EndorsementStatus, Endorser, Issuer, IssuerId, KeyAlgorithm, KeyStatus, Page, PageRequest,
-    SigningKey, SigningKeyId, StatusCounts, StatusList, StatusListId, StatusPurpose, StatusSlot,
-    Text, Timestamp, User, UserId,
+    ApiKey, ApiKeyHash, ApiKeyId, Assertion, AssertionId, Asset, AssetId, AwardBatch, BadgeClass,
+    BadgeClassId, CredentialStatus, Cursor, DomainError, EndorsedSubject, Endorsement,
+    EndorsementId, EndorsementStatus, Endorser, Issuer, IssuerId, KeyAlgorithm, KeyStatus, Page,
+    PageRequest, SigningKey, SigningKeyId, StatusCounts, StatusList, StatusListId, StatusPurpose,
+    StatusSlot, Text, Timestamp, User, UserId,
 };
 
 use crate::Db;
@@ -41,6 +41,7 @@ pub(crate) struct Tables {
     signing_keys: HashMap<SigningKeyId, SigningKey>,
     status_lists: HashMap<StatusListId, StatusList>,
     endorsements: HashMap<EndorsementId, Endorsement>,
+    assets: HashMap<AssetId, Asset>,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's
@@ -606,6 +607,11 @@ impl UserRepository for Db {
                 issuer.owner_id = None;
             }
         }
+        for asset in tables.assets.values_mut() {
+            if asset.uploaded_by() == Some(id) {
+                asset.forget_uploader();
+            }
+        }
         Ok(())
     }
 
@@ -987,5 +993,41 @@ impl EndorsementRepository for Db {
             stored.status = EndorsementStatus::Revoked { reason, at };
         }
         Ok(stored.clone())
+    }
+}
+
+#[async_trait]
+impl AssetRepository for Db {
+    async fn create(&self, asset: &Asset) -> RepoResult<()> {
+        let mut tables = self.lock()?;
+        if tables.assets.contains_key(&asset.id()) {
+            return Err(DomainError::Duplicate {
+                entity: "asset",
+                field: "id",
+            });
+        }
+        if let Some(user) = asset.uploaded_by() {
+            if !tables.users.contains_key(&user) {
+                return Err(DomainError::MissingReference {
+                    entity: "user",
+                    id: user.to_string(),
+                });
+            }
+        }
+        tables.assets.insert(asset.id(), asset.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: AssetId) -> RepoResult<Asset> {
+        let tables = self.lock()?;
+        tables
+            .assets
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| not_found("asset", id))
+    }
+
+    async fn count(&self) -> RepoResult<u64> {
+        Ok(self.lock()?.assets.len() as u64)
     }
 }

@@ -71,6 +71,7 @@ const UNIQUE: &[Unique] = &[
         "status list entry",
     ),
     unique("api_keys_pkey", "api_keys", &["id"], "api key", "id"),
+    unique("assets_pkey", "assets", &["id"], "asset", "id"),
     unique(
         "api_keys_key_hash_key",
         "api_keys",

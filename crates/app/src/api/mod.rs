@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod achievements;
+pub mod assets;
 mod body;
 pub mod credentials;
 mod documents;
@@ -51,6 +52,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(status_lists::routes)
         .configure(signed::routes)
         .configure(endorsements::public_routes)
+        .configure(assets::routes)
         .configure(resources);
 }
 
@@ -100,10 +102,15 @@ fn resources(config: &mut web::ServiceConfig) {
                 .wrap(from_fn(badge_classes_alias))
                 .configure(achievements::routes),
         )
-        .service(web::scope("/credentials").configure(credentials::routes))
+        .service(
+            web::scope("/credentials")
+                .configure(credentials::routes)
+                .configure(assets::baked::routes),
+        )
         .service(
             web::scope("/assertions")
                 .wrap(from_fn(assertions_alias))
-                .configure(credentials::routes),
+                .configure(credentials::routes)
+                .configure(assets::baked::routes),
         );
 }

@@ -88,13 +88,15 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
     "listIssuerEndorsements",
     "listCredentialEndorsements",
     "getEndorsement",
+    "getAsset",
+    "getBakedBadge",
 ];
 
 /// The paths served only bare, not under `/v2` and `/v3`, each with what
 /// lies below it: they are not Open Badges documents (`did:web` resolves
 /// `/issuers/<id>/did.json` on the bare path only). A `{...}` segment stands
 /// for any one segment.
-pub const BARE_ONLY: [&str; 12] = [
+pub const BARE_ONLY: [&str; 14] = [
     "/health",
     "/metrics",
     "/auth",
@@ -107,6 +109,8 @@ pub const BARE_ONLY: [&str; 12] = [
     "/verify",
     "/status-lists",
     "/endorsements",
+    "/assets",
+    "/v1/assets",
 ];
 
 /// Name of the shared 429 answer in `components.responses`.
@@ -161,6 +165,10 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::verification::verify_posted,
         super::signed::cryptographic_key,
         super::signed::revocation_list,
+        super::assets::upload,
+        super::assets::upload_v1,
+        super::assets::serve,
+        super::assets::baked::image,
         super::accounts::login,
         super::accounts::profile,
         super::accounts::logout_all,
@@ -177,7 +185,7 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::accounts::revoke_key,
     ),
     components(
-        schemas(super::schema::RateLimited),
+        schemas(super::schema::RateLimited, super::assets::schema::AssetCreated),
         responses(super::responses::Unauthorized, super::responses::Unavailable)
     ),
     tags(
@@ -194,6 +202,9 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
             attached after verification; served at `/endorsements/{id}` (bare path only) and revocable."),
         (name = "status lists", description = "W3C Bitstring Status Lists of revocation and suspension. Every \
             OB 3.0 credential names its list and index in `credentialStatus`. Bare paths only."),
+        (name = "assets", description = "Hosted images: uploaded once (PNG, JPEG, GIF, WebP or SVG, checked \
+            from their bytes), stored in the database and served by every instance, for issuers' and achievements' \
+            `image`. Baked badges are `GET /credentials/{id}/image`. Bare paths only."),
         (name = "accounts", description = "Login, user accounts and API keys. Bare paths only: not under `/v2` or \
             `/v3`."),
         (name = "health", description = "Liveness (`/health`), readiness (`/health/ready`) and \
@@ -260,7 +271,10 @@ never fetched.
 - **Verification**: `GET /credentials/{{id}}/verify` (any prefix) and `POST /verify` (any OB 3.0 credential
   as JSON, a VC-JWT, or an OB 2.0 signed assertion) answer a report `{{id, isValid, hasValidSignature, isExpired, isRevoked, errorCode, checks,
   verifiedAt}}`; `errorCode` is the first failed check's (`INVALID_SIGNATURE`, `KEY_REVOKED`, `REVOKED`,
-  `NO_PROOF`, ...).
+  `NO_PROOF`, ...). `POST /verify` also takes a baked badge image (PNG or SVG, raw or multipart).
+- **Images**: `POST /assets` (multipart `file`) stores a checked PNG, JPEG, GIF, WebP or SVG and answers
+  its public URL `/assets/{{id}}`; `GET /credentials/{{id}}/image` (any prefix) answers the award as a baked
+  badge, PNG or SVG (`?format=` or `Accept`).
 
 ## Authentication
 

@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod assertions;
+mod assets;
 mod badge_classes;
 mod endorsements;
 mod issuers;
@@ -111,6 +112,7 @@ where
 
 pub(crate) use api_keys::*;
 pub(crate) use assertions::*;
+pub(crate) use assets::*;
 pub(crate) use badge_classes::*;
 pub(crate) use endorsements::*;
 pub(crate) use issuers::*;

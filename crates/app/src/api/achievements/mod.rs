@@ -69,6 +69,7 @@ async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let draft = requests::badge_class_draft(&body, &state.urls)?;
+    super::assets::check_image(&state, draft.image.as_ref()).await?;
     let badge = service::create_badge_class(state.store.as_ref(), &actor, draft).await?;
     Ok(created(
         &render(&badge, **version, &state),
@@ -211,6 +212,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
     let draft = requests::badge_class_draft(&body, &state.urls)?;
+    super::assets::check_image(&state, draft.image.as_ref()).await?;
     let badge = service::update_badge_class(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))

@@ -185,7 +185,7 @@ async fn render_all<'a>(
 }
 
 /// One award rendered, as JSON text.
-async fn render_one(
+pub(crate) async fn render_one(
     state: &AppState,
     version: Version,
     award: &Assertion,

@@ -73,6 +73,26 @@ pub(super) async fn assertion_jws(
     Ok(token(JOSE, jws))
 }
 
+/// The award as an OB 2.0 signed assertion's compact JWS, as
+/// [`assertion_jws`] answers it: for baking into a badge image
+/// (`GET /v2/credentials/{id}/image?signed=true`).
+pub(crate) async fn assertion_jws_text(
+    state: &AppState,
+    award: &Assertion,
+) -> Result<String, DomainError> {
+    let key = state
+        .signing
+        .active_key_of(award.issuer_id, KeyAlgorithm::Rs256)
+        .await?;
+    let payload = ob2::signed_assertion(award, &key, &state.urls);
+    let mut header = Map::new();
+    header.insert(
+        "kid".to_owned(),
+        json!(state.urls.cryptographic_key(key.issuer_id, key.id)),
+    );
+    state.signing.sign_rs256(&key, header, &payload).await
+}
+
 /// `GET /issuers/{id}/keys/{key}`: an RS256 key as an OB 2.0
 /// `CryptographicKey`.
 #[utoipa::path(

@@ -8,6 +8,7 @@
 //! mounted with the credentials, so under `/v2`, `/v3` and `/assertions`
 //! too.
 
+mod baked;
 mod requests;
 pub mod schema;
 
@@ -329,20 +330,29 @@ fn answer(report: &Report) -> HttpResponse {
             string (`\"eyJ...\"`) or `{\"credential\": \"eyJ...\"}`, read as JSON whatever the `Content-Type`; or, \
             as the OB 3.0 API posts it, the compact VC-JWT or JWS itself as the raw body with `Content-Type: \
             application/vc+jwt`, `application/jose` or `text/plain` (a JSON body with one of these types is still \
-            read as JSON).",
+            read as JSON); or a baked badge image, PNG or SVG, as the raw body (`Content-Type: image/png` or \
+            `image/svg+xml`) or the part `file` of a `multipart/form-data` body: what it has baked in is \
+            verified (an OB 3.0 credential or VC-JWT, an OB 2.0 signed assertion, or the URL of one of this \
+            server's assertions; other servers' URLs are not fetched).",
         content(
             (schema::VerifyRequest = "application/json"),
             (String = "application/vc+jwt", example = "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJ...fQ.c2ln"),
             (String = "application/jose"),
             (String = "text/plain"),
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "image/svg+xml"),
+            (crate::api::assets::schema::AssetUpload = "multipart/form-data"),
         )),
     responses(
         (status = 200, description = "The verification report, whatever its outcome.",
             body = schema::VerificationReport,
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "The body is not JSON (nor, with a token media type, a compact JWS), too \
-            large or nested too deeply.",
+            large or nested too deeply; or an image holds no baked badge (`image`), or bakes the URL of an \
+            assertion that is not this server's.",
             body = super::schema::ValidationError),
+        (status = 413, description = "A posted image is larger than `ASSETS_MAX_FILE_SIZE`.",
+            body = super::schema::ErrorMessage),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
@@ -353,6 +363,12 @@ async fn verify_posted(
     let document = match body {
         VerifyBody::Token(token) => Value::String(token),
         VerifyBody::Json(document) => document,
+        VerifyBody::Image(image) => {
+            let verifier = verifier(&state);
+            return Ok(answer(
+                &baked::verify_image(&state, &verifier, &image).await?,
+            ));
+        }
     };
     let token = match &document {
         Value::String(token) => Some(token.as_str()),

@@ -22,7 +22,13 @@ pub(super) enum VerifyBody {
     Token(String),
     /// A credential, `{"credential": ...}`, or a token as a JSON string.
     Json(Value),
+    /// A baked badge image (PNG or SVG), as the raw body or the `file` of
+    /// a multipart body, within `ASSETS_MAX_FILE_SIZE`.
+    Image(Vec<u8>),
 }
+
+/// Media types whose raw body is a baked badge image.
+const IMAGE_TYPES: [&str; 2] = ["image/png", "image/svg+xml"];
 
 impl actix_web::FromRequest for VerifyBody {
     type Error = actix_web::Error;
@@ -30,6 +36,23 @@ impl actix_web::FromRequest for VerifyBody {
 
     fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         use actix_web::HttpMessage as _;
+        let content_type = request.content_type().to_ascii_lowercase();
+        let limit = crate::api::assets::max_file_size(request);
+        if IMAGE_TYPES.contains(&content_type.as_str()) {
+            let payload = payload.take();
+            return Box::pin(async move {
+                let bytes = crate::api::assets::read_raw(payload, limit).await?;
+                Ok(Self::Image(bytes))
+            });
+        }
+        if content_type == "multipart/form-data" {
+            let payload = payload.take();
+            let request = request.clone();
+            return Box::pin(async move {
+                let bytes = crate::api::assets::read_upload(&request, payload, limit).await?;
+                Ok(Self::Image(bytes))
+            });
+        }
         let raw = TOKEN_TYPES
             .iter()
             .any(|t| request.content_type().eq_ignore_ascii_case(t));
