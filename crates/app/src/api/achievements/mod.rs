@@ -69,7 +69,13 @@ async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let draft = requests::badge_class_draft(&body, &state.urls)?;
-    let badge = service::create_badge_class(state.store.as_ref(), &actor, draft).await?;
+    let badge = service::create_badge_class(state.store.as_ref(), &actor, draft)
+        .await
+        .map_err(|e| {
+            let field =
+                crate::requests::named_field(&body, &[&["issuer"], &["issuerId"]], "issuer");
+            crate::requests::renamed_field(e, "issuer", &field)
+        })?;
     Ok(created(
         &render(&badge, **version, &state),
         media_type(**version, false),

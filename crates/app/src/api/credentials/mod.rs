@@ -248,7 +248,22 @@ async fn create(
         proofs(&request, &state),
         draft,
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        // An unknown achievement is named as the body named it (the
+        // reader's precedence).
+        let field = crate::requests::named_field(
+            &body,
+            &[
+                &["credentialSubject", "achievement"],
+                &["badge"],
+                &["badgeClass"],
+                &["achievement"],
+            ],
+            "badge",
+        );
+        crate::requests::renamed_field(e, "badge", &field)
+    })?;
     crate::metrics::count_issued(&request, 1);
     let doc = render_one(&state, **version, &award).await?;
     let location = state.urls.credential(**version, award.id);
