@@ -174,7 +174,7 @@ mod tests {
             format!("/v3/issuers/https://elsewhere.example/v3/issuers/{ID}"),
             format!("/v3/issuers/http://127.0.0.1:3000/v3/achievements/{ID}"),
             format!("/v3/issuers/http%3A%2F%2F127.0.0.1%3A3000%2Fv3%2Fachievements%2F{ID}"),
-            format!("/v3/issuers/http://127.0.0.1:3000/v3/issuers"),
+            "/v3/issuers/http://127.0.0.1:3000/v3/issuers".to_owned(),
             "/v3/issuers/urn:uuid:nope".to_owned(),
             format!("/v3/users/urn:uuid:{ID}"),
             "/health".to_owned(),
