@@ -210,6 +210,19 @@ fn ids_in_paths_in_every_form(api: &Api) {
         api.document(&format!("/issuers/{form}/did.json"));
         api.document(&format!("/issuers/{form}/keys"));
     }
+    // The did:web an OB 3.0 credential names its issuer by, as returned.
+    let did = api.document(&award_id)["issuer"]["id"]
+        .as_str()
+        .expect("the issuer's DID")
+        .to_owned();
+    assert!(did.starts_with("did:web:"), "{did}");
+    for form in [did.clone(), encoded(&did)] {
+        assert_eq!(
+            api.document(&format!("/v3/issuers/{form}"))["id"],
+            json!(issuer_id),
+            "{form}"
+        );
+    }
     for form in forms(&badge_id) {
         api.document(&format!("/v2/achievements/{form}"));
         let page = api.fetch(&format!("/achievements/{form}/credentials?limit=5"));

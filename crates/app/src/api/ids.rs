@@ -4,7 +4,8 @@
 //! they got it. Ours are URLs (`https://host/v3/issuers/<uuid>`), which a
 //! client may send raw (slashes and all: `/v3/issuers/https://host/v3/
 //! issuers/<uuid>/achievements`), percent-encoded as one segment, as
-//! `urn:uuid:<uuid>` or as the bare UUID. [`normalize`] runs before routing
+//! `urn:uuid:<uuid>` or as the bare UUID; an issuer also by the `did:web`
+//! its credentials name it by. [`normalize`] runs before routing
 //! (like actix's `NormalizePath`) and rewrites the first three to the bare
 //! UUID, so that every route and handler sees one form.
 //!
@@ -79,9 +80,19 @@ fn reference_in<'p>(
         Some(at) => reference.split_at(at),
         None => (reference, ""),
     };
-    // One segment: the bare UUID (nothing to do), `urn:uuid:`, or a URL
-    // percent-encoded as one segment.
+    // One segment: the bare UUID (nothing to do), `urn:uuid:`, a URL
+    // percent-encoded as one segment, or (for an issuer) the `did:web` an
+    // OB 3.0 credential names it by, raw (its port is `%3A`-encoded
+    // already) or percent-encoded.
     let decoded = percent_decode_str(first).decode_utf8().ok()?;
+    if kind == Reference::Issuer {
+        if let Some(issuer) = [first, decoded.as_ref()]
+            .into_iter()
+            .find_map(|did| urls.issuer_of_did(did))
+        {
+            return Some((issuer.as_uuid(), suffix));
+        }
+    }
     if !decoded.starts_with("urn:uuid:")
         && !decoded.starts_with("http://")
         && !decoded.starts_with("https://")
@@ -144,6 +155,17 @@ mod tests {
             assert_eq!(rewritten(&path).as_deref(), Some(want.as_str()), "{path}");
         }
         assert_eq!(rewritten(&format!("/v3/issuers/{ID}")), None);
+        let did = format!("did:web:127.0.0.1%3A3000:issuers:{ID}");
+        for path in [
+            format!("/v3/issuers/{did}"),
+            format!(
+                "/v3/issuers/{}",
+                did.replace('%', "%25").replace(':', "%3A")
+            ),
+        ] {
+            assert_eq!(rewritten(&path).as_deref(), Some(want.as_str()), "{path}");
+        }
+        assert_eq!(rewritten(&format!("/v3/achievements/{did}")), None);
     }
 
     #[test]
