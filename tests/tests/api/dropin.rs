@@ -343,6 +343,23 @@ fn partial_updates_keep_what_they_leave_out(api: &Api) {
     let v2 = api.document(&format!("/v2/credentials/{award_uuid}"));
     assert_eq!(v2["evidence"], award["evidence"]);
     assert_eq!(v2["recipient"], award["recipient"]);
+
+    // A recipient the body does not name stays exactly as stored, even one
+    // whose OB 3.0 rendering does not tell its kind (a hashed URL).
+    let by_url = api.create(
+        "/v2/credentials",
+        &json!({"badge": badge_uuid, "recipient": {"type": "url", "identity": "https://learner.example.org/me"}}),
+        JSON_LD,
+    );
+    let changed = api.put(
+        &format!("/credentials/{}", uuid_of(&by_url)),
+        &json!({"narrative": "Recipient untouched"}),
+    );
+    changed.assert_status(200);
+    let v2 = api.document(&format!("/v2/credentials/{}", uuid_of(&by_url)));
+    assert_eq!(v2["recipient"], by_url["recipient"]);
+    assert_eq!(v2["recipient"]["type"], "url");
+    assert_eq!(v2["narrative"], "Recipient untouched");
 }
 
 /// Unknown ids are 404 whatever the body; unknown references in a body

@@ -86,6 +86,14 @@ pub(crate) fn credential(current: Value, patch: &Value) -> Value {
     merged
 }
 
+/// Whether `patch` names a credential's recipient, under any of its names.
+/// When it does not, the stored recipient is kept as it is: its rendering
+/// does not tell every kind apart (a hashed URL and a hashed DID are both
+/// an `identifier`), so reading it back could change it.
+pub(crate) fn names_recipient(patch: &Value) -> bool {
+    CREDENTIAL[1].iter().any(|path| present(patch, path))
+}
+
 /// `base` with `patch` applied (RFC 7396), after dropping every member of
 /// `base` that `patch` gives under another of its names.
 fn merge(mut base: Value, patch: &Value, aliases: &[Aliases]) -> Value {
@@ -275,6 +283,23 @@ mod tests {
             merged["credentialSubject"]["identifier"][0]["identityHash"],
             "sha256$x"
         );
+    }
+
+    #[test]
+    fn a_recipient_is_named_under_any_of_its_names() {
+        assert!(names_recipient(
+            &json!({"recipient": {"identity": "a@b.org"}})
+        ));
+        assert!(names_recipient(
+            &json!({"credentialSubject": {"id": "did:example:1"}})
+        ));
+        assert!(names_recipient(
+            &json!({"credentialSubject": {"identifier": null}})
+        ));
+        assert!(!names_recipient(
+            &json!({"credentialSubject": {"narrative": "n"}})
+        ));
+        assert!(!names_recipient(&json!({"narrative": "n"})));
     }
 
     #[test]

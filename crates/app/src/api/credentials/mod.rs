@@ -661,8 +661,14 @@ async fn update(
         .get(current.badge_class_id)
         .await?;
     let document = ob3::credential(&current, &badge, &issuer, &state.urls);
-    let merged = super::merge::credential(document, &body.value()?);
-    let draft = requests::assertion_draft(&merged, &state.urls)?;
+    let patch = body.value()?;
+    let merged = super::merge::credential(document, &patch);
+    let mut draft = requests::assertion_draft(&merged, &state.urls)?;
+    if !super::merge::names_recipient(&patch) {
+        // Kept exactly as stored (kind, hash and salt), not as read back
+        // from its rendering.
+        draft.recipient = current.recipient.clone();
+    }
     let award = service::update_assertion(
         state.store.as_ref(),
         &actor,
