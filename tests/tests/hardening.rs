@@ -293,6 +293,7 @@ fn cors_allows_the_configured_origins_only() {
         .expect_header("access-control-allow-methods")
         .to_ascii_uppercase();
     assert!(methods.contains("POST"), "{methods}");
+    assert!(methods.contains("PATCH"), "partial updates: {methods}");
     let headers = response
         .expect_header("access-control-allow-headers")
         .to_ascii_lowercase();

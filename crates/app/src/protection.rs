@@ -230,7 +230,8 @@ pub fn cors(settings: &SecuritySettings) -> Option<actix_cors::Cors> {
         return None;
     }
     let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+        // PATCH: partial updates of issuers, achievements and credentials.
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

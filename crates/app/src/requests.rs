@@ -187,6 +187,45 @@ pub fn achievement_reference(raw: &str, urls: &Urls) -> Result<Uuid, InvalidValu
     urls.reference(raw, Reference::Achievement)
 }
 
+/// `error` with its field `from` named `to` instead: a use case names the
+/// field of an unknown reference in OB 2.0 words (`badge`), the answer as
+/// the body named it (`credentialSubject.achievement`).
+pub fn renamed_field(error: DomainError, from: &str, to: &str) -> DomainError {
+    match error {
+        DomainError::Validation(fields) => DomainError::Validation(
+            fields
+                .into_iter()
+                .map(|f| {
+                    if f.field == from {
+                        FieldError::new(to, f.message)
+                    } else {
+                        f
+                    }
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The first of `paths` (keys from the root) present in `body`, joined
+/// with dots, or `fallback`.
+pub fn named_field(body: &Value, paths: &[&[&str]], fallback: &str) -> String {
+    paths
+        .iter()
+        .find(|path| {
+            let mut value = body;
+            path.iter().all(|key| match value.get(*key) {
+                Some(Value::Null) | None => false,
+                Some(inner) => {
+                    value = inner;
+                    true
+                }
+            })
+        })
+        .map_or_else(|| fallback.to_owned(), |path| path.join("."))
+}
+
 /// A body that does not parse as JSON.
 pub fn not_json(error: impl std::fmt::Display) -> DomainError {
     DomainError::invalid("body", format!("is not valid JSON: {error}"))

@@ -120,7 +120,9 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
             // checking the credentials it counts by, the time limit covers
             // that check and the handler (a stuck database stalls both),
             // CORS answers preflights, and every answer (even a 429)
-            // carries the security headers.
+            // carries the security headers. Ids in paths are made bare
+            // before anything routes them.
+            .wrap(from_fn(crate::api::ids::normalize))
             .wrap(from_fn(rate_limit_middleware))
             .wrap(from_fn(time_limit_middleware))
             .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))

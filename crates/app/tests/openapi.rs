@@ -34,10 +34,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api-keys/{id}", &["delete", "get"]),
     ("/api-keys/{id}/revoke", &["post"]),
     ("/issuers", &["get", "post"]),
-    ("/issuers/{id}", &["delete", "get", "put"]),
+    ("/issuers/{id}", &["delete", "get", "patch", "put"]),
     ("/issuers/{id}/achievements", &["get"]),
     ("/achievements", &["get", "post"]),
-    ("/achievements/{id}", &["delete", "get", "put"]),
+    ("/achievements/{id}", &["delete", "get", "patch", "put"]),
     ("/achievements/{id}/credentials", &["get"]),
     ("/achievements/{id}/endorsements", &["get", "post"]),
     ("/issuers/{id}/endorsements", &["get", "post"]),
@@ -46,12 +46,13 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/endorsements/{id}/revoke", &["post"]),
     ("/credentials", &["get", "post"]),
     ("/credentials/batch", &["post"]),
-    ("/credentials/{id}", &["get", "put"]),
+    ("/credentials/{id}", &["get", "patch", "put"]),
+    ("/credentials/{id}/sign", &["post"]),
     ("/credentials/{id}/revoke", &["post"]),
     ("/credentials/{id}/suspend", &["post"]),
     ("/credentials/{id}/reinstate", &["post"]),
     ("/credentials/{id}/status", &["post"]),
-    ("/status-lists", &["get"]),
+    ("/status-lists", &["get", "post"]),
     ("/status-lists/{id}", &["get"]),
     ("/status-lists/{id}/suspension", &["get"]),
     ("/status-lists/{id}/stats", &["get"]),
@@ -68,6 +69,9 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/assets", &["post"]),
     ("/assets/{id}", &["get"]),
     ("/credentials/{id}/image", &["get"]),
+    ("/public-keys", &["get"]),
+    ("/public-keys/{id}", &["get"]),
+    ("/version", &["get"]),
 ];
 
 fn document() -> Value {
@@ -184,6 +188,9 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/endorsements/{id}"),
     ("get", "/assets/{id}"),
     ("get", "/credentials/{id}/image"),
+    ("get", "/public-keys"),
+    ("get", "/public-keys/{id}"),
+    ("get", "/version"),
 ];
 
 /// Protected operations that cannot answer 403: any valid credentials may
@@ -389,7 +396,7 @@ fn operations_document_their_error_answers() {
             if document
                 && method == "post"
                 && !path.ends_with("/batch")
-                && !["/revoke", "/suspend", "/reinstate", "/status"]
+                && !["/revoke", "/suspend", "/reinstate", "/status", "/sign"]
                     .iter()
                     .any(|change| path.ends_with(change))
             {
@@ -421,9 +428,16 @@ fn operations_document_their_error_answers() {
     assert!(ops["/issuers/{id}"]["delete"]["responses"]
         .get("409")
         .is_some());
+    // An unknown achievement is a bad field (400), as the previous server
+    // answered, not a 422.
     assert!(ops["/credentials"]["post"]["responses"]
         .get("422")
-        .is_some());
+        .is_none());
+    assert!(
+        ops["/credentials"]["post"]["responses"]["400"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("`badge`"))
+    );
     assert!(ops["/users"]["post"]["responses"].get("409").is_some());
     assert!(ops["/users/{id}"]["delete"]["responses"]
         .get("409")
@@ -529,6 +543,8 @@ fn key_and_verification_routes_are_documented_with_their_answers() {
             ("get", "/issuers/{id}/keys/{key}"),
             ("post", "/issuers/{id}/keys/{key}/revoke"),
             ("get", "/issuers/{id}/revocation-list"),
+            ("get", "/public-keys"),
+            ("get", "/public-keys/{id}"),
             ("post", "/verify"),
         ]
         .map(|(m, p)| (m.to_owned(), p.to_owned()))
@@ -536,8 +552,10 @@ fn key_and_verification_routes_are_documented_with_their_answers() {
     // Only the verification of a stored credential is under the credentials
     // (and so has a deprecated copy under /assertions).
     assert!(ops["/assertions/{id}/verify"]["get"]["deprecated"] == true);
+    // The previous server's `/public-keys` is served under every prefix, as
+    // it was.
     for (method, path) in &verification {
-        if path != "/credentials/{id}/verify" {
+        if path != "/credentials/{id}/verify" && !path.starts_with("/public-keys") {
             assert!(is_bare_only(path), "{method} {path} is bare only");
         }
     }
@@ -780,12 +798,13 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
             }
         }
     }
-    // 13 account operations (all but login), 15 on issuers, achievements
-    // and credentials, the 12 copies of those under the deprecated aliases,
-    // rotating and revoking signing keys, reading status list counts, and
-    // endorsing (achievements, issuers, credentials, and the 2 alias copies),
-    // revoking an endorsement, and uploading images (POST /assets and /v1/assets).
-    assert_eq!(protected, 13 + 15 + 12 + 2 + 2 + 3 + 2 + 1 + 2);
+    // 13 account operations (all but login), 19 on issuers, achievements
+    // and credentials, the 15 copies of those under the deprecated aliases,
+    // rotating and revoking signing keys, creating a status list and
+    // reading its counts, endorsing (achievements, issuers, credentials,
+    // and the 2 alias copies), revoking an endorsement, and uploading
+    // images (POST /assets and /v1/assets).
+    assert_eq!(protected, 13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [

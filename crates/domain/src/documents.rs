@@ -186,13 +186,21 @@ pub enum Reference {
     /// An achievement (badge class): `.../achievements/<id>` or
     /// `.../badge-classes/<id>`.
     Achievement,
+    /// A credential (assertion): `.../credentials/<id>` or
+    /// `.../assertions/<id>`.
+    Credential,
+    /// A status list: `.../status-lists/<id>`.
+    StatusList,
 }
 
 impl Reference {
-    fn segments(self) -> &'static [&'static str] {
+    /// The collection path segments a URL of this kind may name.
+    pub fn segments(self) -> &'static [&'static str] {
         match self {
             Self::Issuer => &["issuers"],
             Self::Achievement => &["achievements", "badge-classes"],
+            Self::Credential => &["credentials", "assertions"],
+            Self::StatusList => &["status-lists"],
         }
     }
 }

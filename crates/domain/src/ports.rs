@@ -283,6 +283,9 @@ pub trait StatusListRepository: Send + Sync {
         capacity: u32,
         now: Timestamp,
     ) -> RepoResult<Vec<StatusSlot>>;
+    /// Stores a new list (`POST /status-lists`: made before any bit of it
+    /// is needed); `MissingReference` if its issuer does not exist.
+    async fn create(&self, list: &StatusList) -> RepoResult<()>;
     /// The list, or `NotFound`.
     async fn get(&self, id: StatusListId) -> RepoResult<StatusList>;
     /// The issuer's lists, oldest first.

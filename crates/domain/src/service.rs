@@ -156,13 +156,15 @@ pub async fn create_badge_class(
     actor: &Principal,
     draft: BadgeClassDraft,
 ) -> Result<BadgeClass, DomainError> {
+    // An unknown issuer is a bad field of the request (400, as the
+    // previous server answered), not a missing resource.
     match store.issuers().get(draft.issuer_id).await {
         Ok(issuer) => actor.may_manage(&issuer)?,
         Err(DomainError::NotFound { id, .. }) => {
-            return Err(DomainError::MissingReference {
-                entity: "issuer",
-                id,
-            })
+            return Err(DomainError::invalid(
+                "issuer",
+                format!("issuer {id} does not exist"),
+            ))
         }
         Err(other) => return Err(other),
     }
@@ -329,7 +331,17 @@ pub async fn issue(
     proofs: Option<Proofs<'_>>,
     draft: AssertionDraft,
 ) -> Result<Assertion, DomainError> {
-    let badge = referenced_badge_class(store, draft.badge_class_id).await?;
+    // An unknown badge class is a bad field of the request (400, as the
+    // previous server answered), named as the OB 2.0 body names it.
+    let badge = match referenced_badge_class(store, draft.badge_class_id).await {
+        Err(DomainError::MissingReference { id, .. }) => {
+            return Err(DomainError::invalid(
+                "badge",
+                format!("badge class {id} does not exist"),
+            ))
+        }
+        other => other?,
+    };
     let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
     let now = Timestamp::now();
     let mut award = build_assertion(draft, badge.issuer_id, now);
@@ -490,6 +502,58 @@ pub async fn update_assertion(
     store.assertions().get(id).await
 }
 
+/// Signs an award anew: one issued unsigned, or one to be signed with
+/// another key. `key` must be an active Ed25519 key of the award's issuer
+/// (a 400 naming `keyId` otherwise); without it the issuer's active key
+/// signs. A revoked award is not signed again (409). Only the stored
+/// credential changes, in one write; the status is not written.
+pub async fn sign_assertion(
+    store: &dyn Store,
+    actor: &Principal,
+    proofs: Proofs<'_>,
+    id: AssertionId,
+    key: Option<SigningKeyId>,
+) -> Result<Assertion, DomainError> {
+    let mut award = store.assertions().get(id).await?;
+    let issuer = managed_issuer(store, actor, award.issuer_id).await?;
+    if award.status.is_revoked() {
+        return Err(DomainError::Conflict(format!(
+            "credential {id} is revoked; it is not signed again"
+        )));
+    }
+    let key = match key {
+        None => proofs.signer.key_for(&issuer).await?,
+        Some(key_id) => {
+            let not_usable = || {
+                DomainError::invalid(
+                    "keyId",
+                    format!(
+                        "{key_id} is not an active Ed25519 key of issuer {}",
+                        issuer.id
+                    ),
+                )
+            };
+            let key = match store.signing_keys().get(key_id).await {
+                Err(DomainError::NotFound { .. }) => return Err(not_usable()),
+                other => other?,
+            };
+            if key.issuer_id != issuer.id
+                || key.algorithm != KeyAlgorithm::Ed25519
+                || key.status != KeyStatus::Active
+            {
+                return Err(not_usable());
+            }
+            key
+        }
+    };
+    let badge = store.badge_classes().get(award.badge_class_id).await?;
+    let document = crate::documents::ob3::credential(&award, &badge, &issuer, proofs.urls);
+    award.issued_credential = Some(proofs.signer.sign(&key, document).await?);
+    award.updated_at = Timestamp::now();
+    store.assertions().update(&award).await?;
+    store.assertions().get(id).await
+}
+
 /// Revokes, suspends or reinstates an award. Revocation is final:
 /// a revoked award cannot be suspended or reinstated. The write is a
 /// compare-and-set on the status read here, so of two changes racing, the
@@ -641,4 +705,33 @@ pub async fn status_lists_of(
         reports.push((list, counts));
     }
     Ok(reports)
+}
+
+/// Makes an empty status list for an issuer `actor` manages, ahead of the
+/// awards that will use it (lists are otherwise made as bits are needed).
+/// An unknown issuer is a bad `issuer` field of the request.
+pub async fn create_status_list(
+    store: &dyn Store,
+    actor: &Principal,
+    issuer_id: IssuerId,
+) -> Result<StatusList, DomainError> {
+    match store.issuers().get(issuer_id).await {
+        Ok(issuer) => actor.may_manage(&issuer)?,
+        Err(DomainError::NotFound { id, .. }) => {
+            return Err(DomainError::invalid(
+                "issuer",
+                format!("issuer {id} does not exist"),
+            ))
+        }
+        Err(other) => return Err(other),
+    }
+    let list = StatusList {
+        id: StatusListId::generate(),
+        issuer_id,
+        capacity: StatusList::CAPACITY,
+        allocated: 0,
+        created_at: Timestamp::now(),
+    };
+    store.status_lists().create(&list).await?;
+    Ok(list)
 }

@@ -1532,6 +1532,53 @@ pub async fn status_list_allocation(store: Arc<dyn Store>) {
     );
 }
 
+/// A list made ahead of need: stored empty, read back as made, used by
+/// the next allocation only once the issuer's older lists are full; an
+/// unknown issuer is a missing reference.
+pub async fn status_list_creation(store: Arc<dyn Store>) {
+    let (issuer, _) = seed_badge_class(store.as_ref()).await;
+    let repo = store.status_lists();
+    let list = StatusList {
+        id: StatusListId::generate(),
+        issuer_id: issuer.id,
+        capacity: 8,
+        allocated: 0,
+        created_at: ts("2026-01-01T00:00:00Z"),
+    };
+    repo.create(&list).await.expect("create");
+    assert_eq!(repo.get(list.id).await.expect("get"), list);
+    assert_eq!(
+        repo.list_for_issuer(issuer.id).await.expect("lists"),
+        vec![list.clone()]
+    );
+    assert_eq!(
+        repo.counts(list.id).await.expect("counts"),
+        StatusCounts::default()
+    );
+    let slots = repo
+        .allocate(issuer.id, 2, 8, ts("2026-01-01T00:00:01Z"))
+        .await
+        .expect("allocate");
+    assert!(
+        slots.iter().all(|s| s.list_id == list.id),
+        "the made list is used"
+    );
+    assert_eq!(repo.get(list.id).await.expect("get").allocated, 2);
+    let orphan = StatusList {
+        id: StatusListId::generate(),
+        issuer_id: IssuerId::generate(),
+        ..list
+    };
+    match repo.create(&orphan).await {
+        Err(DomainError::MissingReference { entity, .. }) => assert_eq!(entity, "issuer"),
+        other => panic!("unknown issuer: expected MissingReference, got {other:?}"),
+    }
+    assert_not_found(
+        repo.get(orphan.id).await,
+        "nothing stored for an unknown issuer",
+    );
+}
+
 /// A list's set bits are its awards' statuses; a bit belongs to one award.
 pub async fn status_list_flags(store: Arc<dyn Store>) {
     let (_, badge) = seed_badge_class(store.as_ref()).await;
@@ -2142,7 +2189,7 @@ macro_rules! store_contract_tests {
             api_key_revocation_survives_use, user_updates_do_not_undo_each_other,
             password_change_and_demotion_both_survive,
             award_revocation_survives_edit, signing_key_revocation_survives_rotation,
-            status_list_allocation, status_list_flags, key_ring_lifecycle,
+            status_list_allocation, status_list_creation, status_list_flags, key_ring_lifecycle,
             endorsement_round_trip_and_order, endorsement_revocation_is_first_wins,
             endorsements_go_with_what_they_endorse, asset_lifecycle);
     };

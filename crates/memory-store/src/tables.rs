@@ -824,6 +824,13 @@ impl StatusListRepository for Db {
         Ok(slots)
     }
 
+    async fn create(&self, list: &StatusList) -> RepoResult<()> {
+        let mut tables = self.lock()?;
+        tables.require_issuer(list.issuer_id)?;
+        tables.status_lists.insert(list.id, list.clone());
+        Ok(())
+    }
+
     async fn get(&self, id: StatusListId) -> RepoResult<StatusList> {
         let tables = self.lock()?;
         tables

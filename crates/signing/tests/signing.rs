@@ -1,7 +1,7 @@
 //! The signer over the in-memory store, with no HTTP: keys made once on
 //! first use, proofs and VC-JWTs that the verification library accepts,
-//! and a key sealed under another key encryption key refused before
-//! anything is signed.
+//! a key sealed under another key encryption key refused before anything
+//! is signed, and an award signed anew with the key asked for.
 
 use std::sync::Arc;
 
@@ -137,4 +137,100 @@ async fn a_key_sealed_under_another_key_encryption_key_is_refused_before_signing
         matches!(refused, Err(DomainError::Internal(_))),
         "{refused:?}"
     );
+}
+
+/// `service::sign_assertion` (`POST /credentials/{id}/sign`): an award
+/// stored without a proof gets one that verifies; a key named must be an
+/// active Ed25519 key of the award's issuer (a 400 naming `keyId`
+/// otherwise); a revoked award is not signed again.
+#[tokio::test]
+async fn an_award_is_signed_anew_with_the_key_asked_for() {
+    use openbadges_domain::access::Principal;
+    use openbadges_domain::service::{self, Proofs, StatusChange};
+    use openbadges_domain::{Role, SigningKeyId, UserId};
+
+    let fixture = Fixture::new().await;
+    let admin = Principal::session(UserId::generate(), Role::Admin);
+    let award = fixture
+        .store
+        .assertions()
+        .list(
+            &Default::default(),
+            openbadges_domain::PageRequest::new(1, 0).expect("a page"),
+        )
+        .await
+        .expect("awards")
+        .items
+        .remove(0);
+    assert!(award.issued_credential.is_none(), "stored unsigned");
+    let proofs = Proofs {
+        signer: fixture.signing.as_ref(),
+        urls: &fixture.urls,
+    };
+    let signed = service::sign_assertion(fixture.store.as_ref(), &admin, proofs, award.id, None)
+        .await
+        .expect("signed");
+    let document = signed
+        .issued_credential
+        .as_ref()
+        .expect("a proof now")
+        .document()
+        .expect("JSON");
+    let verifier = Verifier::new(
+        fixture.store.as_ref(),
+        &fixture.urls,
+        fixture.signing.integrity(),
+    );
+    let report = verifier.verify_json(&document).await.expect("verified");
+    assert!(report.is_valid(), "{}", report.to_json());
+    let stored = fixture
+        .store
+        .assertions()
+        .get(award.id)
+        .await
+        .expect("award");
+    assert_eq!(stored.issued_credential, signed.issued_credential, "stored");
+
+    let active = fixture
+        .signing
+        .key_for(&fixture.issuer)
+        .await
+        .expect("the active key");
+    let again = service::sign_assertion(
+        fixture.store.as_ref(),
+        &admin,
+        proofs,
+        award.id,
+        Some(active.id),
+    )
+    .await
+    .expect("signed with the key named");
+    assert!(again.issued_credential.is_some());
+
+    let rsa = fixture
+        .signing
+        .active_key_of(fixture.issuer.id, KeyAlgorithm::Rs256)
+        .await
+        .expect("an RSA key");
+    for key in [rsa.id, SigningKeyId::generate()] {
+        match service::sign_assertion(fixture.store.as_ref(), &admin, proofs, award.id, Some(key))
+            .await
+        {
+            Err(DomainError::Validation(fields)) => assert_eq!(fields[0].field, "keyId"),
+            other => panic!("key {key}: expected a 400 naming keyId, got {other:?}"),
+        }
+    }
+
+    service::change_status(
+        fixture.store.as_ref(),
+        &admin,
+        award.id,
+        StatusChange::Revoke(None),
+    )
+    .await
+    .expect("revoked");
+    assert!(matches!(
+        service::sign_assertion(fixture.store.as_ref(), &admin, proofs, award.id, None).await,
+        Err(DomainError::Conflict(_))
+    ));
 }

@@ -1,5 +1,6 @@
 //! Errors other than field validation: malformed JSON, unknown ids (404)
-//! and references to unknown issuers or badges (422).
+//! and references to unknown issuers or badges (400 naming the field, as
+//! the previous server answered).
 
 use serde_json::json;
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use crate::support::*;
 on_both_backends!(
     malformed_json_is_a_400_naming_body,
     unknown_ids_are_404,
-    unknown_references_are_422,
+    unknown_references_are_400,
 );
 
 /// A body that is not JSON, on every route that takes one.
@@ -102,8 +103,9 @@ fn unknown_ids_are_404(api: &Api) {
 }
 
 /// A well-formed reference to an issuer or badge that does not exist is
-/// 422 naming it, in every reference form; nothing is stored.
-fn unknown_references_are_422(api: &Api) {
+/// a 400 naming the field as the body named it, and the id, in every
+/// reference form; nothing is stored.
+fn unknown_references_are_400(api: &Api) {
     let unknown = Uuid::new_v4().to_string();
     let base = api.base_url();
     let issuer = uuid_of(&api.issuer("", "Real issuer"));
@@ -118,7 +120,7 @@ fn unknown_references_are_422(api: &Api) {
                 &format!("{prefix}/achievements"),
                 &achievement_body(&reference, "Orphan"),
             );
-            assert_unprocessable(&response, &unknown);
+            assert_unknown(&response, "issuer", &unknown);
         }
     }
     let response = api.post(
@@ -127,7 +129,7 @@ fn unknown_references_are_422(api: &Api) {
                 "description": "D", "criteria": {"narrative": "N"},
                 "image": "https://orphan.example.org/badge.png"}),
     );
-    assert_unprocessable(&response, &unknown);
+    assert_unknown(&response, "issuer", &unknown);
     assert_eq!(api.total("/achievements"), 0, "nothing stored");
 
     let badge = uuid_of(&api.achievement("", &issuer, "Real badge"));
@@ -143,13 +145,13 @@ fn unknown_references_are_422(api: &Api) {
                 &format!("{prefix}/credentials"),
                 &award_body(&reference, "orphan@example.org"),
             );
-            assert_unprocessable(&response, &unknown);
+            assert_unknown(&response, "badge", &unknown);
         }
         let response = api.post(
             "/v3/credentials",
             &json!({"credentialSubject": {"id": "did:example:1", "achievement": {"id": reference}}}),
         );
-        assert_unprocessable(&response, &unknown);
+        assert_unknown(&response, "credentialSubject.achievement", &unknown);
     }
     assert_eq!(api.total("/credentials"), 0, "nothing stored");
 
@@ -175,17 +177,10 @@ fn unknown_references_are_422(api: &Api) {
 }
 
 #[track_caller]
-fn assert_unprocessable(response: &openbadges_e2e::Response, unknown: &str) {
-    response.assert_status(422);
-    assert_eq!(
-        response.body["error"],
-        json!("Unprocessable Entity"),
-        "{}: {}",
-        response.request,
-        response.text
-    );
+fn assert_unknown(response: &openbadges_e2e::Response, field: &str, unknown: &str) {
+    assert_validation(response, &[field]);
     assert!(
-        response.body["message"]
+        response.body["details"][field][0]
             .as_str()
             .is_some_and(|m| m.contains(unknown)),
         "{}: the message names {unknown}: {}",

@@ -20,6 +20,7 @@ mod conformance;
 mod dates;
 mod deletion;
 mod documents;
+mod dropin;
 mod errors;
 mod hosting;
 mod lists;

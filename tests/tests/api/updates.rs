@@ -1,5 +1,6 @@
-//! `PUT` replaces the client-set fields; the new values are rendered in
-//! both versions. A credential issued before the change stays exactly as it
+//! `PUT` changes the client-set fields it names and keeps the others (the
+//! previous server's partial update); the new values are rendered in both
+//! versions. A credential issued before the change stays exactly as it
 //! was issued (it is signed: changing it would break its proof).
 
 use serde_json::json;
@@ -41,13 +42,18 @@ fn put_updates_issuers(api: &Api) {
         assert_eq!(
             v2,
             json!({"@context": OB2_CONTEXT, "type": "Issuer", "id": api.at(&format!("/v2/issuers/{issuer}")),
-                   "name": name, "url": "https://new.example.org", "email": "new@example.org"}),
-            "replaced: description and image are gone"
+                   "name": name, "url": "https://new.example.org", "email": "new@example.org",
+                   "description": "Issues badges in the end-to-end tests",
+                   "image": "https://issuer.example.org/logo.png"}),
+            "kept: description and image, which the body leaves out"
         );
         let v3 = api.document(&format!("/v3/issuers/{issuer}"));
         assert_eq!(v3["name"], json!(name));
         assert_eq!(v3["url"], json!("https://new.example.org"));
-        assert!(v3.get("image").is_none());
+        assert_eq!(
+            v3["image"],
+            json!({"id": "https://issuer.example.org/logo.png", "type": "Image"})
+        );
         assert_eq!(
             api.document(&format!("/v3/credentials/{award}")),
             issued,
@@ -161,5 +167,14 @@ fn put_updates_credentials(api: &Api) {
     );
     response.assert_status(200);
     assert_eq!(response.body["validFrom"], json!("2025-01-01T00:00:00Z"));
-    assert!(response.body.get("validUntil").is_none(), "replaced");
+    assert_eq!(
+        response.body["validUntil"],
+        json!("2030-01-01T00:00:00Z"),
+        "kept when not given"
+    );
+    // `null` removes an optional field, under either name.
+    let response = api.put(&format!("/credentials/{award}"), &json!({"expires": null}));
+    response.assert_status(200);
+    assert!(response.body.get("validUntil").is_none(), "removed");
+    assert_eq!(response.body["validFrom"], json!("2025-01-01T00:00:00Z"));
 }

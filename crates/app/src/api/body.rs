@@ -90,6 +90,20 @@ pub struct JsonText {
     pub max_depth: usize,
 }
 
+impl JsonText {
+    /// The body parsed, bounded like [`JsonBody`]: for a handler that looks
+    /// something up before it reads the body (an update answers 404 for an
+    /// unknown id whatever the body).
+    pub fn value(&self) -> Result<Value, ApiError> {
+        let value: Value =
+            serde_json::from_slice(&self.text).map_err(|e| ApiError(requests::not_json(e)))?;
+        if json_depth(&value) > self.max_depth {
+            return Err(ApiError(requests::too_deep(self.max_depth)));
+        }
+        Ok(value)
+    }
+}
+
 impl FromRequest for JsonText {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;

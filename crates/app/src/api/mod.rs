@@ -2,6 +2,10 @@
 //! classes) and credentials (assertions), under `/v2`, `/v3` and the bare
 //! path (= v3). The version only chooses how documents are rendered.
 //!
+//! The previous server's status lists and public keys are served under
+//! every prefix too, and every `{id}` in a path may be given in any form
+//! the API returns ids in ([`ids`]).
+//!
 //! Handlers are thin: read the request, call a use case of
 //! `openbadges_domain::service`, render a document.
 
@@ -12,15 +16,19 @@ mod body;
 pub mod credentials;
 mod documents;
 pub mod endorsements;
+pub mod ids;
 pub mod issuers;
 mod listing;
+mod merge;
 pub mod openapi;
 mod params;
+pub mod public_keys;
 pub mod responses;
 pub mod schema;
 pub mod signed;
 pub mod status_lists;
 pub mod verification;
+mod version;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -39,20 +47,26 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             web::scope("/v2")
                 .app_data(web::Data::new(Version::V2))
+                .configure(status_lists::routes)
+                .configure(public_keys::routes)
                 .configure(resources),
         )
         .service(
             web::scope("/v3")
                 .app_data(web::Data::new(Version::V3))
+                .configure(status_lists::routes)
+                .configure(public_keys::routes)
                 .configure(resources),
         )
         .app_data(web::Data::new(Version::V3))
         .configure(accounts::routes)
         .configure(verification::routes)
         .configure(status_lists::routes)
+        .configure(public_keys::routes)
         .configure(signed::routes)
         .configure(endorsements::public_routes)
         .configure(assets::routes)
+        .route("/version", web::get().to(version::version))
         .configure(resources);
 }
 

@@ -90,6 +90,9 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
     "getEndorsement",
     "getAsset",
     "getBakedBadge",
+    "listPublicKeys",
+    "getPublicKey",
+    "getVersion",
 ];
 
 /// The paths served only bare, not under `/v2` and `/v3`, each with what
@@ -107,10 +110,10 @@ pub const BARE_ONLY: [&str; 14] = [
     "/issuers/{id}/revocation-list",
     "/.well-known/jwks.json",
     "/verify",
-    "/status-lists",
     "/endorsements",
     "/assets",
     "/v1/assets",
+    "/version",
 ];
 
 /// Name of the shared 429 answer in `components.responses`.
@@ -127,12 +130,14 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::issuers::list,
         super::issuers::get,
         super::issuers::update,
+        super::issuers::patch,
         super::issuers::delete,
         super::issuers::achievements,
         super::achievements::create,
         super::achievements::list,
         super::achievements::get,
         super::achievements::update,
+        super::achievements::patch,
         super::achievements::delete,
         super::achievements::credentials,
         super::endorsements::list_achievement,
@@ -148,6 +153,8 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::credentials::list,
         super::credentials::get,
         super::credentials::update,
+        super::credentials::patch,
+        super::credentials::sign,
         super::credentials::revoke,
         super::credentials::suspend,
         super::credentials::reinstate,
@@ -156,6 +163,10 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::status_lists::suspension,
         super::status_lists::stats,
         super::status_lists::list,
+        super::status_lists::create,
+        super::public_keys::list,
+        super::public_keys::get,
+        super::version::version,
         super::verification::verify_stored,
         super::verification::did_document,
         super::verification::list_keys,
@@ -195,13 +206,13 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         (name = "credentials", description = "Awards (OB 2.0 `Assertion`, OB 3.0 `OpenBadgeCredential`). \
             Alias: `/assertions` (deprecated)."),
         (name = "verification", description = "Signing keys and verification: issuers' `did:web` DID \
-            documents, their keys (rotation, revocation), the JWKS, and verification reports. Bare paths only, \
-            except `GET /credentials/{id}/verify`."),
+            documents, their keys (rotation, revocation), the JWKS, the previous server's `/public-keys`, and \
+            verification reports. Bare paths only, except `GET /credentials/{id}/verify` and `/public-keys`."),
         (name = "endorsements", description = "OB 3.0 `EndorsementCredential`s of achievements, issuer \
             profiles and credentials: issued and signed here by an issuer profile, or signed elsewhere and \
             attached after verification; served at `/endorsements/{id}` (bare path only) and revocable."),
         (name = "status lists", description = "W3C Bitstring Status Lists of revocation and suspension. Every \
-            OB 3.0 credential names its list and index in `credentialStatus`. Bare paths only."),
+            OB 3.0 credential names its list and index in `credentialStatus`. Under every prefix."),
         (name = "assets", description = "Hosted images: uploaded once (PNG, JPEG, GIF, WebP or SVG, checked \
             from their bytes), stored in the database and served by every instance, for issuers' and achievements' \
             `image`. Baked badges are `GET /credentials/{id}/image`. Bare paths only."),
@@ -233,7 +244,7 @@ documents are rendered:
 **This document lists the bare paths**; put `/v2` or `/v3` in front for the others (e.g.
 `GET /v2/credentials/{{id}}`), except `/health`, `/health/ready`, `/metrics`, the account routes (`/auth/...`, `/users...`,
 `/api-keys...`) and the key and verification routes (`/issuers/{{id}}/did.json`, `/issuers/{{id}}/keys...`,
-`/.well-known/jwks.json`, `/issuers/{{id}}/revocation-list`, `POST /verify`), which exist only bare. Request bodies are the same under every prefix, and both the OB 2.0 and
+`/.well-known/jwks.json`, `/issuers/{{id}}/revocation-list`, `POST /verify`) and `/version`, which exist only bare. Request bodies are the same under every prefix, and both the OB 2.0 and
 the OB 3.0 style are accepted. Documents' `id`s are URLs under the server's `BASE_URL` that serve them
 (e.g. `<BASE_URL>/v3/credentials/<uuid>`).
 
@@ -327,8 +338,22 @@ address; logins always count against the address. Beyond that every operation an
 ## References
 
 An issuer or achievement is referenced (in bodies and in the `issuer` / `achievement` filters) by the
-`id` URL this server returns (any prefix), by `urn:uuid:<uuid>`, or by the bare UUID. A path id that
-is not a UUID names nothing: 404.
+`id` URL this server returns (any prefix), by `urn:uuid:<uuid>`, or by the bare UUID. A reference in a
+body that names no issuer or achievement is a 400 naming the field (`issuer`, `badge`).
+
+Every `{{id}}` in a path takes the same forms: the bare UUID, `urn:uuid:<uuid>`, or the `id` URL this
+server returned, percent-encoded as one segment or raw, slashes and all
+(`/v3/issuers/https://host/v3/issuers/<uuid>/achievements`). A URL of another server, or of another
+kind of resource (an achievement's URL in an issuer path), names nothing: 404.
+
+## Updates
+
+`PUT` and `PATCH` on issuers, achievements and credentials are partial updates: the body is applied to
+the stored resource (its OB 3.0 document) as a JSON merge patch (RFC 7396). Fields the body leaves out
+are kept, `null` removes an optional field, and the result is validated whole; an OB 2.0 name in the
+body (`tags`, `issuedOn`, `expires`, `recipient`, `badge`, `narrative`, `image`) replaces the OB 3.0
+field it stands for. An unknown id is a 404 and a resource the caller may not manage a 403, whatever
+the body.
 
 ## Dates
 
@@ -342,7 +367,7 @@ field.
   field is named, with paths such as `criteria.narrative` or `credentials[3].recipient.identity`.
 - **401** (no valid credentials) and **403** (not allowed): see Authentication.
 - **404** `{{"error":"Not Found","message":"..."}}`, also for a route that does not exist.
-- **409**, **422** (a referenced issuer or achievement does not exist), **503** (the database is
+- **409**, **422** (a referenced user or issuer of an account operation does not exist), **503** (the database is
   unavailable, or the request ran longer than `REQUEST_TIMEOUT_SECONDS`; retry):
   `{{"error":"<reason phrase>","message":"..."}}`.
 - **429**: see Rate limit.

@@ -8,11 +8,14 @@ use super::listing::ListQuery;
 use crate::error::ApiError;
 
 /// A path id that is not a UUID names nothing: 404, like an unknown UUID.
+/// `urn:uuid:<uuid>` names the same as the bare UUID (ids given as our URLs
+/// are rewritten before routing, by [`super::ids::normalize`]).
 pub(crate) fn path_id<T: std::str::FromStr>(
     raw: &str,
     entity: &'static str,
 ) -> Result<T, ApiError> {
-    raw.parse().map_err(|_| {
+    let bare = raw.strip_prefix("urn:uuid:").unwrap_or(raw);
+    bare.parse().map_err(|_| {
         ApiError(DomainError::NotFound {
             entity,
             id: raw.to_owned(),

@@ -102,6 +102,39 @@ impl StatusListRepository for PgStatusLists {
         .await
     }
 
+    async fn create(&self, list: &StatusList) -> RepoResult<()> {
+        let row = StatusListRow {
+            id: list.id.as_uuid(),
+            issuer_id: list.issuer_id.as_uuid(),
+            capacity: i32::try_from(list.capacity)
+                .map_err(|_| DomainError::invalid("capacity", "must fit in 31 bits"))?,
+            allocated: i32::try_from(list.allocated)
+                .map_err(|_| DomainError::invalid("allocated", "must fit in 31 bits"))?,
+            created_at: list.created_at.as_datetime(),
+        };
+        let issuer_id = list.issuer_id;
+        blocking(&self.0, move |conn| {
+            in_transaction(conn, |conn| {
+                let issuer_exists: i64 = issuers::table
+                    .find(issuer_id.as_uuid())
+                    .count()
+                    .get_result(conn)?;
+                if issuer_exists == 0 {
+                    return Err(DomainError::MissingReference {
+                        entity: "issuer",
+                        id: issuer_id.to_string(),
+                    }
+                    .into());
+                }
+                diesel::insert_into(status_lists::table)
+                    .values(&row)
+                    .execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     async fn get(&self, id: StatusListId) -> RepoResult<StatusList> {
         blocking(&self.0, move |conn| {
             status_lists::table

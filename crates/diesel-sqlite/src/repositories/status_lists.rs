@@ -94,6 +94,20 @@ impl StatusListRepository for StatusLists {
             .await
     }
 
+    async fn create(&self, list: &StatusList) -> RepoResult<()> {
+        let row = StatusListRow::try_from(list)?;
+        let issuer_id = list.issuer_id;
+        self.db
+            .write(move |conn| {
+                require_issuer(conn, issuer_id)?;
+                diesel::insert_into(status_lists::table)
+                    .values(&row)
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn get(&self, id: StatusListId) -> RepoResult<StatusList> {
         self.db
             .run(move |conn| {

@@ -16,7 +16,7 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-use super::body::JsonBody;
+use super::body::{JsonBody, JsonText};
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
@@ -26,6 +26,7 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         // HEAD answers like GET without the body (RFC 9110 9.3.2).
         .route("/{id}", web::head().to(get))
         .route("/{id}", web::put().to(update))
+        .route("/{id}", web::patch().to(patch))
         .route("/{id}", web::delete().to(delete))
         .route("/{id}/credentials", web::get().to(credentials));
 }
@@ -53,12 +54,11 @@ pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> 
         (status = 201, description = "Created: the achievement.", body = schema::AchievementDocument,
             content_type = "application/ld+json",
             headers(("Location" = String, description = "The new achievement's URL (its `id`)."))),
-        (status = 400, description = "A field does not validate, or the body is not a JSON object.",
-            body = super::schema::ValidationError),
+        (status = 400, description = "A field does not validate, `issuer` names no issuer, or the body is not a \
+            JSON object.", body = super::schema::ValidationError),
         (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage the issuer.", body = super::schema::Forbidden),
-        (status = 422, description = "The issuer does not exist.", body = super::schema::ErrorMessage),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
@@ -70,7 +70,13 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let draft = requests::badge_class_draft(&body, &state.urls)?;
     super::assets::check_image(&state, draft.image.as_ref()).await?;
-    let badge = service::create_badge_class(state.store.as_ref(), &actor, draft).await?;
+    let badge = service::create_badge_class(state.store.as_ref(), &actor, draft)
+        .await
+        .map_err(|e| {
+            let field =
+                crate::requests::named_field(&body, &[&["issuer"], &["issuerId"]], "issuer");
+            crate::requests::renamed_field(e, "issuer", &field)
+        })?;
     Ok(created(
         &render(&badge, **version, &state),
         media_type(**version, false),
@@ -187,10 +193,15 @@ async fn get(
     path = "/achievements/{id}",
     tag = "achievements",
     operation_id = "updateAchievement",
-    summary = "Replace an achievement",
-    params(("id" = String, Path, format = "uuid", description = "The achievement's UUID.")),
-    request_body(content = schema::AchievementRequest,
-        description = "The whole achievement: absent optional fields are cleared. The issuer cannot change."),
+    summary = "Update an achievement",
+    description = "A partial update, as the previous server did: the body is applied to the stored achievement \
+        (its OB 3.0 document) as a JSON merge patch (RFC 7396): fields the body leaves out are kept, `null` \
+        removes an optional field, an OB 2.0 name (`tags`) replaces its OB 3.0 field (`tag`), and the result is \
+        validated whole. `PATCH` does the same. The achievement is looked up (404) and its issuer's management \
+        checked (403) before the body is read. The issuer cannot change.",
+    params(("id" = String, Path, description = "The achievement's id: its UUID, `urn:uuid:<UUID>` or its URL \
+        (raw or percent-encoded).")),
+    request_body(content = schema::AchievementRequest, description = "The fields to change (any subset)."),
     responses(
         (status = 200, description = "The updated achievement.", body = schema::AchievementDocument,
             content_type = "application/ld+json"),
@@ -208,15 +219,50 @@ async fn update(
     version: web::Data<Version>,
     id: web::Path<String>,
     Auth(actor): Auth,
-    JsonBody(body): JsonBody,
+    body: JsonText,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    let draft = requests::badge_class_draft(&body, &state.urls)?;
+    let current = state.store.badge_classes().get(id).await?;
+    actor.may_manage(&state.store.issuers().get(current.issuer_id).await?)?;
+    let merged = super::merge::achievement(ob3::achievement(&current, &state.urls), &body.value()?);
+    let draft = requests::badge_class_draft(&merged, &state.urls)?;
     super::assets::check_image(&state, draft.image.as_ref()).await?;
     let badge = service::update_badge_class(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))
         .body(render(&badge, **version, &state).to_string()))
+}
+
+/// `PATCH /achievements/{id}`: the same partial update as `PUT`.
+#[utoipa::path(
+    patch,
+    path = "/achievements/{id}",
+    tag = "achievements",
+    operation_id = "patchAchievement",
+    summary = "Update an achievement (as PUT)",
+    description = "The same partial update as `PUT /achievements/{id}` (a JSON merge patch, RFC 7396).",
+    params(("id" = String, Path, description = "The achievement's id: its UUID, `urn:uuid:<UUID>` or its URL.")),
+    request_body(content = schema::AchievementRequest, description = "The fields to change (any subset)."),
+    responses(
+        (status = 200, description = "The updated achievement.", body = schema::AchievementDocument,
+            content_type = "application/ld+json"),
+        (status = 400, description = "A field does not validate (or names another issuer).",
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, description = "The caller may not write, or does not manage its issuer.",
+            body = super::schema::Forbidden),
+        (status = 404, description = "No such achievement.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
+    )
+)]
+async fn patch(
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+    actor: Auth,
+    body: JsonText,
+) -> Result<HttpResponse, ApiError> {
+    update(state, version, id, actor, body).await
 }
 
 /// `DELETE /achievements/{id}[?cascade=true]`: refused with 409 while it

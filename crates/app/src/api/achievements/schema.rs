@@ -64,7 +64,7 @@ pub enum Alignments {
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!(achievement_example()))]
 pub struct AchievementRequest {
-    /// The issuer that defines and awards it (must exist, else 422).
+    /// The issuer that defines and awards it (must exist, else 400 naming `issuer`).
     pub issuer: EntityRef,
     /// Accepted instead of `issuer`.
     pub issuer_id: Option<EntityRef>,

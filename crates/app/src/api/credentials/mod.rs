@@ -35,6 +35,8 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         // HEAD answers like GET without the body (RFC 9110 9.3.2).
         .route("/{id}", web::head().to(get))
         .route("/{id}", web::put().to(update))
+        .route("/{id}", web::patch().to(patch))
+        .route("/{id}/sign", web::post().to(sign))
         .route("/{id}/revoke", web::post().to(revoke))
         .route("/{id}/suspend", web::post().to(suspend))
         .route("/{id}/reinstate", web::post().to(reinstate))
@@ -224,12 +226,11 @@ fn proofs<'a>(request: &HttpRequest, state: &'a AppState) -> Option<Proofs<'a>> 
             under `/v2`).", body = schema::CredentialDocument,
             content_type = "application/vc+ld+json",
             headers(("Location" = String, description = "The new credential's URL (its `id`)."))),
-        (status = 400, description = "A field does not validate, or the body is not a JSON object.",
-            body = super::schema::ValidationError),
+        (status = 400, description = "A field does not validate, the achievement does not exist (named as \
+            `badge`), or the body is not a JSON object.", body = super::schema::ValidationError),
         (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
             or does not manage the achievement's issuer.", body = super::schema::Forbidden),
-        (status = 422, description = "The achievement does not exist.", body = super::schema::ErrorMessage),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
@@ -247,7 +248,22 @@ async fn create(
         proofs(&request, &state),
         draft,
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        // An unknown achievement is named as the body named it (the
+        // reader's precedence).
+        let field = crate::requests::named_field(
+            &body,
+            &[
+                &["credentialSubject", "achievement"],
+                &["badge"],
+                &["badgeClass"],
+                &["achievement"],
+            ],
+            "badge",
+        );
+        crate::requests::renamed_field(e, "badge", &field)
+    })?;
     crate::metrics::count_issued(&request, 1);
     let doc = render_one(&state, **version, &award).await?;
     let location = state.urls.credential(**version, award.id);
@@ -624,17 +640,22 @@ async fn jwt(
     path = "/credentials/{id}",
     tag = "credentials",
     operation_id = "updateCredential",
-    summary = "Replace a credential",
-    description = "The changed credential is signed anew with the issuer's active key (its old proof would no \
-        longer match), unless `?sign=false`, which leaves it without a proof. The status is not part of the edit \
-        and is never written by it: a revocation made meanwhile stays, and the answer shows the stored status.",
+    summary = "Update a credential",
+    description = "A partial update, as the previous server did: the body is applied to the stored credential \
+        (its OB 3.0 document) as a JSON merge patch (RFC 7396): fields the body leaves out are kept, `null` \
+        removes an optional field, an OB 2.0 name (`issuedOn`, `expires`, `recipient`, `badge`, `narrative`, \
+        `image`) replaces its OB 3.0 field, and the result is validated whole. `PATCH` does the same. The \
+        credential is looked up (404) and its issuer's management checked (403) before the body is read. \
+        The changed credential is signed anew with the issuer's active key (its old proof would no longer \
+        match), unless `?sign=false`, which leaves it without a proof. The status is not part of the edit and \
+        is never written by it: a revocation made meanwhile stays, and the answer shows the stored status.",
     params(
-        ("id" = String, Path, format = "uuid", description = "The credential's UUID."),
+        ("id" = String, Path, description = "The credential's id: its UUID, `urn:uuid:<UUID>` or its URL \
+            (raw or percent-encoded)."),
         schema::SignOption,
     ),
     request_body(content = schema::CredentialRequest,
-        description = "The whole award, either style: absent optional fields are cleared (`issuedOn` is kept \
-            when absent). The achievement cannot change."),
+        description = "The fields to change (any subset), either style. The achievement cannot change."),
     responses(
         (status = 200, description = "The updated credential.", body = schema::CredentialDocument,
             content_type = "application/vc+ld+json"),
@@ -653,10 +674,26 @@ async fn update(
     version: web::Data<Version>,
     id: web::Path<String>,
     Auth(actor): Auth,
-    JsonBody(body): JsonBody,
+    body: JsonText,
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
-    let draft = requests::assertion_draft(&body, &state.urls)?;
+    let current = state.store.assertions().get(id).await?;
+    let issuer = state.store.issuers().get(current.issuer_id).await?;
+    actor.may_manage(&issuer)?;
+    let badge = state
+        .store
+        .badge_classes()
+        .get(current.badge_class_id)
+        .await?;
+    let document = ob3::credential(&current, &badge, &issuer, &state.urls);
+    let patch = body.value()?;
+    let merged = super::merge::credential(document, &patch);
+    let mut draft = requests::assertion_draft(&merged, &state.urls)?;
+    if !super::merge::names_recipient(&patch) {
+        // Kept exactly as stored (kind, hash and salt), not as read back
+        // from its rendering.
+        draft.recipient = current.recipient.clone();
+    }
     let award = service::update_assertion(
         state.store.as_ref(),
         &actor,
@@ -665,6 +702,100 @@ async fn update(
         draft,
     )
     .await?;
+    let doc = render_one(&state, **version, &award).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(media_type(**version, true))
+        .body(doc))
+}
+
+/// `PATCH /credentials/{id}`: the same partial update as `PUT`.
+#[utoipa::path(
+    patch,
+    path = "/credentials/{id}",
+    tag = "credentials",
+    operation_id = "patchCredential",
+    summary = "Update a credential (as PUT)",
+    description = "The same partial update as `PUT /credentials/{id}` (a JSON merge patch, RFC 7396), signed \
+        anew unless `?sign=false`.",
+    params(
+        ("id" = String, Path, description = "The credential's id: its UUID, `urn:uuid:<UUID>` or its URL."),
+        schema::SignOption,
+    ),
+    request_body(content = schema::CredentialRequest, description = "The fields to change (any subset)."),
+    responses(
+        (status = 200, description = "The updated credential.", body = schema::CredentialDocument,
+            content_type = "application/vc+ld+json"),
+        (status = 400, description = "A field does not validate (or names another achievement).",
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, description = "The caller may not write, or does not manage its issuer.",
+            body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
+    )
+)]
+async fn patch(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+    actor: Auth,
+    body: JsonText,
+) -> Result<HttpResponse, ApiError> {
+    update(request, state, version, id, actor, body).await
+}
+
+/// `POST /credentials/{id}/sign[?keyId=]`: the previous server's signing
+/// route.
+#[utoipa::path(
+    post,
+    path = "/credentials/{id}/sign",
+    tag = "credentials",
+    operation_id = "signCredential",
+    summary = "Sign a credential",
+    description = "Signs the OB 3.0 credential anew with an `eddsa-rdfc-2022` Data Integrity proof: one issued \
+        unsigned (`?sign=false`), or one to be signed with another key. `keyId` chooses the key: an active \
+        Ed25519 key of the credential's issuer; without it, the issuer's active key (made on first use). The \
+        signed credential is stored and served as issued from then on. No body.",
+    params(
+        ("id" = String, Path, description = "The credential's id: its UUID, `urn:uuid:<UUID>` or its URL."),
+        schema::SignKey,
+    ),
+    responses(
+        (status = 200, description = "The signed credential (under `/v2`, the OB 2.0 assertion).",
+            body = schema::CredentialDocument, content_type = "application/vc+ld+json"),
+        (status = 400, description = "`keyId` is not an active Ed25519 key of the credential's issuer.",
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, description = "The caller may not write (a viewer, or a key without `write`), \
+            or does not manage its issuer.", body = super::schema::Forbidden),
+        (status = 404, description = "No such credential.", body = super::schema::ErrorMessage),
+        (status = 409, description = "The credential is revoked.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
+    )
+)]
+async fn sign(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+    Auth(actor): Auth,
+) -> Result<HttpResponse, ApiError> {
+    let id: AssertionId = path_id(&id, "credential")?;
+    let key = match ListQuery::of(&request).get(&["keyId", "key"]) {
+        None => None,
+        Some(raw) => Some(
+            raw.strip_prefix("urn:uuid:")
+                .unwrap_or(raw)
+                .parse::<SigningKeyId>()
+                .map_err(|_| DomainError::invalid("keyId", "must be a key's UUID"))?,
+        ),
+    };
+    let proofs = Proofs {
+        signer: state.signing.as_ref(),
+        urls: &state.urls,
+    };
+    let award = service::sign_assertion(state.store.as_ref(), &actor, proofs, id, key).await?;
     let doc = render_one(&state, **version, &award).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, true))
@@ -710,7 +841,12 @@ async fn revoke(
         StatusChange::Revoke(reason),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(status_body(&award, **version, &state)))
+    Ok(HttpResponse::Ok().json(status_body(
+        &award,
+        **version,
+        &state,
+        StatusPurpose::Revocation,
+    )))
 }
 
 /// `POST /credentials/{id}/suspend` with an optional `{"reason": ...}`.
@@ -829,11 +965,23 @@ async fn apply_status(
     change: StatusChange,
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(id, "credential")?;
+    let purpose = match change {
+        StatusChange::Revoke(_) => StatusPurpose::Revocation,
+        StatusChange::Suspend(_) | StatusChange::Reinstate => StatusPurpose::Suspension,
+    };
     let award = service::change_status(state.store.as_ref(), actor, id, change).await?;
-    Ok(HttpResponse::Ok().json(status_body(&award, version, state)))
+    Ok(HttpResponse::Ok().json(status_body(&award, version, state, purpose)))
 }
 
-fn status_body(award: &Assertion, version: Version, state: &AppState) -> Value {
+/// The answer of a status change: the status, and the previous server's
+/// `success` and `statusEntry` (the bit of `purpose`, the list the change
+/// was about).
+fn status_body(
+    award: &Assertion,
+    version: Version,
+    state: &AppState,
+    purpose: StatusPurpose,
+) -> Value {
     let (reason, at) = match &award.status {
         CredentialStatus::Active => (None, None),
         CredentialStatus::Revoked { reason, at } | CredentialStatus::Suspended { reason, at } => (
@@ -841,11 +989,28 @@ fn status_body(award: &Assertion, version: Version, state: &AppState) -> Value {
             Some(at.to_rfc3339()),
         ),
     };
-    json!({
+    let mut body = json!({
         "id": state.urls.credential(version, award.id),
         "status": award.status.as_str(),
         "revoked": award.status.is_revoked(),
         "revocationReason": reason,
         "statusChangedAt": at,
-    })
+        // The previous server's fields, which its clients read.
+        "success": true,
+    });
+    if let Some(slot) = award.status_slot {
+        let set = match purpose {
+            StatusPurpose::Revocation => award.status.is_revoked(),
+            StatusPurpose::Suspension => {
+                matches!(award.status, CredentialStatus::Suspended { .. })
+            }
+        };
+        body["statusEntry"] = json!({
+            "currentStatus": if set { "1" } else { "0" },
+            "purpose": purpose.as_str(),
+            "statusListIndex": slot.index.to_string(),
+            "statusListCredential": state.urls.status_list(slot.list_id, purpose),
+        });
+    }
+    body
 }

@@ -155,7 +155,13 @@ fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<Asse
             .map_err(|e| errors.add(field, e.0))
             .ok()
     });
-    let recipient = match (&subject, b.get(&["recipient"])) {
+    // An OB 2.0 `recipient` counts unless the subject names one itself (a
+    // partial update merges `recipient` into a document with a subject).
+    let ob2_recipient_given = b.get(&["recipient"]);
+    let subject_recipient = subject
+        .as_ref()
+        .filter(|s| ob2_recipient_given.is_none() || s.get(&["id", "identifier"]).is_some());
+    let recipient = match (subject_recipient, ob2_recipient_given) {
         (Some(subject), _) => ob3_recipient(subject, errors),
         (None, Some((key, value))) => {
             let r = Body::nested(value, b.path(key), errors)?;

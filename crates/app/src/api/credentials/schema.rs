@@ -134,7 +134,7 @@ pub enum EvidenceList {
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!(credential_example_ob2()))]
 pub struct Ob2AssertionRequest {
-    /// The badge class awarded (must exist, else 422).
+    /// The badge class awarded (must exist, else 400 naming `badge`).
     pub badge: EntityRef,
     /// Accepted instead of `badge`.
     pub badge_class: Option<EntityRef>,
@@ -362,7 +362,14 @@ pub enum StatusName {
     "status": "revoked",
     "revoked": true,
     "revocationReason": "Issued to the wrong person",
-    "statusChangedAt": "2025-02-01T10:30:00+00:00"
+    "statusChangedAt": "2025-02-01T10:30:00+00:00",
+    "success": true,
+    "statusEntry": {
+        "currentStatus": "1",
+        "purpose": "revocation",
+        "statusListIndex": "42",
+        "statusListCredential": "https://badges.example.org/status-lists/5b0e8f0a-6a5e-4c1b-9a51-7f7c1c2d3e4f"
+    }
 }))]
 pub struct RevocationStatus {
     /// The credential's URL (in the version of the path used).
@@ -376,6 +383,27 @@ pub struct RevocationStatus {
     /// When the status last changed (RFC 3339).
     #[schema(format = "date-time")]
     pub status_changed_at: Option<String>,
+    /// Always `true`: the previous server's field.
+    pub success: bool,
+    /// The previous server's view of the change: the credential's bit in the
+    /// list of the purpose changed (revocation for `/revoke`, suspension for
+    /// `/suspend` and `/reinstate`, the body's `purpose` for `/status`).
+    /// Absent for a credential that has no bit (made before status lists).
+    pub status_entry: Option<StatusEntry>,
+}
+
+/// A credential's bit in a status list, as the previous server reported it.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusEntry {
+    /// `"1"` when the bit is set (revoked, or suspended), else `"0"`.
+    pub current_status: String,
+    /// `revocation` or `suspension`.
+    pub purpose: String,
+    /// The bit's index, as a decimal string.
+    pub status_list_index: String,
+    /// The URL of the list credential of `purpose`.
+    pub status_list_credential: String,
 }
 
 /// A credential: an OB 3.0 `OpenBadgeCredential` (`application/vc+ld+json`)
@@ -434,6 +462,18 @@ pub struct SignOption {
     /// active key.
     #[param(default = true)]
     pub sign: Option<bool>,
+}
+
+/// The key `POST /credentials/{id}/sign` signs with.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SignKey {
+    /// The UUID of an active Ed25519 key of the credential's issuer (see
+    /// `GET /issuers/{id}/keys` or `GET /public-keys`); absent: the
+    /// issuer's active key.
+    #[param(format = "uuid")]
+    pub key_id: Option<String>,
 }
 
 /// Filters of `GET /credentials`; all given filters apply.

@@ -16,7 +16,7 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-use super::body::JsonBody;
+use super::body::{JsonBody, JsonText};
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
@@ -26,6 +26,7 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         // HEAD answers like GET without the body (RFC 9110 9.3.2).
         .route("/{id}", web::head().to(get))
         .route("/{id}", web::put().to(update))
+        .route("/{id}", web::patch().to(patch))
         .route("/{id}", web::delete().to(delete))
         .route("/{id}/achievements", web::get().to(achievements));
 }
@@ -187,9 +188,14 @@ async fn get(
     path = "/issuers/{id}",
     tag = "issuers",
     operation_id = "updateIssuer",
-    summary = "Replace an issuer",
-    params(("id" = String, Path, format = "uuid", description = "The issuer's UUID.")),
-    request_body(content = schema::IssuerRequest, description = "The whole issuer: absent optional fields are cleared."),
+    summary = "Update an issuer",
+    description = "A partial update, as the previous server did: the body is applied to the stored profile \
+        (its OB 3.0 document) as a JSON merge patch (RFC 7396): fields the body leaves out are kept, `null` \
+        removes an optional field, and the result is validated whole. `PATCH` does the same. The issuer is \
+        looked up (404) and its management checked (403) before the body is read.",
+    params(("id" = String, Path, description = "The issuer's id: its UUID, `urn:uuid:<UUID>` or its URL \
+        (raw or percent-encoded).")),
+    request_body(content = schema::IssuerRequest, description = "The fields to change (any subset)."),
     responses(
         (status = 200, description = "The updated issuer profile.", body = schema::IssuerDocument,
             content_type = "application/ld+json"),
@@ -208,14 +214,51 @@ async fn update(
     version: web::Data<Version>,
     id: web::Path<String>,
     Auth(actor): Auth,
-    JsonBody(body): JsonBody,
+    body: JsonText,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    let draft = requests::issuer_draft(&body)?;
+    let current = state.store.issuers().get(id).await?;
+    actor.may_manage(&current)?;
+    let merged = super::merge::issuer(ob3::profile(&current, &state.urls), &body.value()?);
+    // An issuer stored without an e-mail (by the previous server) can be
+    // renamed without giving one.
+    let draft = requests::issuer_draft_with(&merged, current.email.is_some())?;
     let issuer = service::update_issuer(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))
         .body(render(&issuer, **version, &state).await?.to_string()))
+}
+
+/// `PATCH /issuers/{id}`: the same partial update as `PUT`.
+#[utoipa::path(
+    patch,
+    path = "/issuers/{id}",
+    tag = "issuers",
+    operation_id = "patchIssuer",
+    summary = "Update an issuer (as PUT)",
+    description = "The same partial update as `PUT /issuers/{id}` (a JSON merge patch, RFC 7396).",
+    params(("id" = String, Path, description = "The issuer's id: its UUID, `urn:uuid:<UUID>` or its URL.")),
+    request_body(content = schema::IssuerRequest, description = "The fields to change (any subset)."),
+    responses(
+        (status = 200, description = "The updated issuer profile.", body = schema::IssuerDocument,
+            content_type = "application/ld+json"),
+        (status = 400, description = "A field does not validate, or the body is not a JSON object.",
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, description = "The caller may not write, or does not manage this issuer.",
+            body = super::schema::Forbidden),
+        (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
+        (status = 503, response = super::responses::Unavailable),
+    )
+)]
+async fn patch(
+    state: web::Data<AppState>,
+    version: web::Data<Version>,
+    id: web::Path<String>,
+    actor: Auth,
+    body: JsonText,
+) -> Result<HttpResponse, ApiError> {
+    update(state, version, id, actor, body).await
 }
 
 /// `DELETE /issuers/{id}[?cascade=true]`: refused with 409 while the

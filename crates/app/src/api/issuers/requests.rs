@@ -8,6 +8,12 @@ use crate::requests::{Body, Errors};
 
 /// An issuer body: `name`, `url` required; `email`, `description`, `image`.
 pub fn issuer_draft(body: &Value) -> Result<IssuerDraft, DomainError> {
+    issuer_draft_with(body, true)
+}
+
+/// An issuer body, `email` optional unless `email_required`: an issuer
+/// stored without one (by the previous server) can still be renamed.
+pub fn issuer_draft_with(body: &Value, email_required: bool) -> Result<IssuerDraft, DomainError> {
     let mut errors = Errors::default();
     let Some(b) = Body::root(body, &mut errors) else {
         return errors.finish(|| None);
@@ -16,14 +22,14 @@ pub fn issuer_draft(body: &Value) -> Result<IssuerDraft, DomainError> {
     let url = b.parse(&["url"], true, &mut errors, HttpUrl::parse);
     // OB 2.0 requires an issuer profile's email; the previous server did
     // not, and published profiles that OB 2.0 verifiers reject.
-    let email = b.parse(&["email"], true, &mut errors, Email::parse);
+    let email = b.parse(&["email"], email_required, &mut errors, Email::parse);
     let description = b.parse(&["description"], false, &mut errors, Text::parse);
     let image = b.image(false, &mut errors);
     errors.finish(|| {
         Some(IssuerDraft {
             name: name?,
             url: url?,
-            email: Some(email?),
+            email: if email_required { Some(email?) } else { email },
             description,
             image,
         })

@@ -20,17 +20,21 @@ use openbadges_domain::service;
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
+use super::body::JsonBody;
 use super::documents::{document, Freshness, VC_JSON_LD};
 use super::listing::ListQuery;
 use super::params::path_id;
 use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::requests::{Body, Errors};
 use crate::state::AppState;
+use openbadges_domain::documents::Urls;
 
 pub(super) fn routes(config: &mut web::ServiceConfig) {
     config
         .app_data(web::Data::new(SignedLists::default()))
         .route("/status-lists", web::get().to(list))
+        .route("/status-lists", web::post().to(create))
         .route("/status-lists/{id}", web::get().to(revocation))
         .route("/status-lists/{id}/suspension", web::get().to(suspension))
         .route("/status-lists/{id}/stats", web::get().to(stats));
@@ -212,7 +216,19 @@ async fn suspension(
 }
 
 fn report(state: &AppState, list: &StatusList, counts: StatusCounts) -> Value {
+    let available = list.capacity.saturating_sub(list.allocated);
+    // Two decimals, as the previous server reported it.
+    let utilization = if list.capacity == 0 {
+        0.0
+    } else {
+        (f64::from(list.allocated) * 10_000.0 / f64::from(list.capacity)).round() / 100.0
+    };
     json!({
+        // The previous server's names, which its clients read.
+        "totalEntries": list.capacity,
+        "usedEntries": list.allocated,
+        "availableEntries": available,
+        "utilizationPercent": utilization,
         "id": list.id,
         "issuer": list.issuer_id,
         "capacity": list.capacity,
@@ -259,11 +275,11 @@ async fn stats(
     operation_id = "listStatusLists",
     summary = "List an issuer's status lists",
     description = "The status lists of one issuer, oldest first, with their counts. Lists are made as \
-        credentials are issued (131,072 bits each); there is nothing to create by hand.",
-    params(("issuer" = String, Query, format = "uuid", description = "The issuer's UUID (required).")),
+        credentials are issued (131,072 bits each), or ahead of need by `POST /status-lists`.",
+    params(("issuer" = String, Query, description = "The issuer (required): its UUID, `urn:uuid:<UUID>` or its URL.")),
     responses(
         (status = 200, description = "The issuer's lists.", body = Vec<schema::StatusListReport>),
-        (status = 400, description = "`issuer` is missing or not a UUID.", body = super::schema::ValidationError),
+        (status = 400, description = "`issuer` is missing or names no issuer of this server.", body = super::schema::ValidationError),
         (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller may not read this issuer's credentials.", body = super::schema::Forbidden),
         (status = 404, description = "No such issuer.", body = super::schema::ErrorMessage),
@@ -276,9 +292,9 @@ async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let issuer: IssuerId = match ListQuery::of(&request).get(&["issuer", "issuerId"]) {
-        Some(raw) => raw
-            .parse()
-            .map_err(|_| DomainError::invalid("issuer", "must be an issuer's UUID"))?,
+        Some(raw) => crate::requests::issuer_reference(raw, &state.urls)
+            .map(IssuerId::from)
+            .map_err(|e| DomainError::invalid("issuer", e.0))?,
         None => return Err(DomainError::invalid("issuer", "is required").into()),
     };
     let reports = service::status_lists_of(state.store.as_ref(), &actor, issuer).await?;
@@ -287,4 +303,68 @@ async fn list(
         .map(|(list, counts)| report(&state, list, *counts))
         .collect();
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// `{"issuer": <reference>, "purpose"?: "revocation" | "suspension"}`.
+fn create_body(body: &Value, urls: &Urls) -> Result<(IssuerId, StatusPurpose), DomainError> {
+    let mut errors = Errors::default();
+    let Some(b) = Body::root(body, &mut errors) else {
+        return errors.finish(|| None);
+    };
+    let issuer = b
+        .iri_or_object(&["issuer", "issuerId"], true, &mut errors)
+        .and_then(|(field, raw)| {
+            crate::requests::issuer_reference(raw, urls)
+                .map(IssuerId::from)
+                .map_err(|e| errors.add(field, e.0))
+                .ok()
+        });
+    let purpose = match b.string(&["purpose", "statusPurpose"], false, &mut errors) {
+        None | Some((_, "revocation")) => Some(StatusPurpose::Revocation),
+        Some((_, "suspension")) => Some(StatusPurpose::Suspension),
+        Some((key, _)) => {
+            errors.add(b.path(key), "must be revocation or suspension");
+            None
+        }
+    };
+    errors.finish(|| Some((issuer?, purpose?)))
+}
+
+/// `POST /status-lists`: the previous server's way to make a list.
+#[utoipa::path(
+    post,
+    path = "/status-lists",
+    tag = "status lists",
+    operation_id = "createStatusList",
+    summary = "Create a status list",
+    description = "Makes an empty status list (131,072 bits) for an issuer now; lists are otherwise made as \
+        credentials are issued, and this one is used once the issuer's older lists are full. Every list is \
+        published for both purposes; `purpose` only chooses which URL `statusListCredential` gives. Needs \
+        credentials of someone who manages the issuer.",
+    request_body(content = schema::StatusListRequest),
+    responses(
+        (status = 201, description = "Created: the list's counts.", body = schema::StatusListReport,
+            headers(("Location" = String, description = "The list credential's URL for `purpose`."))),
+        (status = 400, description = "`issuer` is missing or names no issuer, or `purpose` is unknown.",
+            body = super::schema::ValidationError),
+        (status = 401, response = super::responses::Unauthorized),
+        (status = 403, description = "The caller may not write, or does not manage the issuer.",
+            body = super::schema::Forbidden),
+        (status = 503, response = super::responses::Unavailable),
+    )
+)]
+async fn create(
+    Auth(actor): Auth,
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let (issuer, purpose) = create_body(&body, &state.urls)?;
+    let list = service::create_status_list(state.store.as_ref(), &actor, issuer).await?;
+    let url = state.urls.status_list(list.id, purpose);
+    let mut report = report(&state, &list, StatusCounts::default());
+    report["purpose"] = json!(purpose.as_str());
+    report["statusListCredential"] = json!(url);
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, url))
+        .json(report))
 }

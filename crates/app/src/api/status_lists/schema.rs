@@ -51,6 +51,10 @@ pub struct StatusListCredential {
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({
+    "totalEntries": 131072,
+    "usedEntries": 1200,
+    "availableEntries": 129872,
+    "utilizationPercent": 0.92,
     "id": "5b0e8f0a-6a5e-4c1b-9a51-7f7c1c2d3e4f",
     "issuer": "1f0c7a52-8d1e-4a3b-9b0c-2d4e6f8a0b1c",
     "capacity": 131072,
@@ -62,6 +66,14 @@ pub struct StatusListCredential {
     "createdAt": "2025-02-01T10:30:00+00:00"
 }))]
 pub struct StatusListReport {
+    /// The previous server's name of `capacity`.
+    pub total_entries: u32,
+    /// The previous server's name of `allocated`.
+    pub used_entries: u32,
+    /// Bits not yet handed out (`capacity - allocated`).
+    pub available_entries: u32,
+    /// `allocated` as a percentage of `capacity`, two decimals.
+    pub utilization_percent: f64,
     /// The list's UUID.
     #[schema(format = "uuid")]
     pub id: String,
@@ -83,4 +95,20 @@ pub struct StatusListReport {
     /// When the list was made.
     #[schema(format = "date-time")]
     pub created_at: String,
+    /// Only in the answer of `POST /status-lists`: the `purpose` asked for.
+    pub purpose: Option<String>,
+    /// Only in the answer of `POST /status-lists`: the list credential's URL for `purpose`.
+    pub status_list_credential: Option<String>,
+}
+
+/// The body of `POST /status-lists`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"issuer": "https://badges.example.org/v3/issuers/1f0c7a52-8d1e-4a3b-9b0c-2d4e6f8a0b1c",
+    "purpose": "revocation"}))]
+pub struct StatusListRequest {
+    /// The issuer: its id URL, `urn:uuid:<UUID>` or UUID (`issuerId` also accepted).
+    pub issuer: String,
+    /// `revocation` (default) or `suspension`.
+    pub purpose: Option<String>,
 }
