@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::details::*;
 use crate::entities::*;
 use crate::ids::*;
 use crate::values::*;
@@ -186,6 +187,9 @@ pub enum Reference {
     /// An achievement (badge class): `.../achievements/<id>` or
     /// `.../badge-classes/<id>`.
     Achievement,
+    /// A credential (assertion): `.../credentials/<id>` or
+    /// `.../assertions/<id>`.
+    Credential,
 }
 
 impl Reference {
@@ -193,6 +197,7 @@ impl Reference {
         match self {
             Self::Issuer => &["issuers"],
             Self::Achievement => &["achievements", "badge-classes"],
+            Self::Credential => &["credentials", "assertions"],
         }
     }
 }
@@ -260,6 +265,15 @@ macro_rules! as_ref_str {
 }
 as_ref_str!(Name, Text, Label, Email, Iri, HttpUrl);
 
+/// Adds the members of `details` (serialized in their OB 3.0 shape, empty
+/// ones left out) to `object`.
+fn merge(object: &mut Map<String, Value>, details: &impl serde::Serialize) {
+    // Serializing the details (strings, numbers, lists of them) cannot fail.
+    if let Ok(Value::Object(mut members)) = serde_json::to_value(details) {
+        object.append(&mut members);
+    }
+}
+
 fn into_object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
@@ -294,9 +308,10 @@ fn criteria_object(criteria: &Criteria) -> Value {
     Value::Object(object)
 }
 
+/// An alignment; `type_value` is given for OB 3.0, which also has
+/// `targetType` (OB 2.0 does not).
 fn alignment_object(alignment: &Alignment, type_value: Option<Value>) -> Value {
     let mut object = Map::new();
-    put(&mut object, "type", type_value);
     object.insert(
         "targetName".to_owned(),
         alignment.target_name.as_str().into(),
@@ -313,6 +328,10 @@ fn alignment_object(alignment: &Alignment, type_value: Option<Value>) -> Value {
         text(&alignment.target_framework),
     );
     put(&mut object, "targetCode", text(&alignment.target_code));
+    if type_value.is_some() {
+        put(&mut object, "targetType", text(&alignment.target_type));
+    }
+    put(&mut object, "type", type_value);
     Value::Object(object)
 }
 
@@ -513,6 +532,7 @@ pub mod ob3 {
         put(&mut doc, "email", text(&issuer.email));
         put(&mut doc, "description", text(&issuer.description));
         put(&mut doc, "image", image(&issuer.image));
+        merge(&mut doc, &issuer.details);
         doc
     }
 
@@ -539,6 +559,7 @@ pub mod ob3 {
             doc.insert("alignment".to_owned(), Value::Array(alignment));
         }
         put(&mut doc, "version", text(&badge.version));
+        merge(&mut doc, &badge.details);
         doc.insert(
             "creator".to_owned(),
             json!({ "id": urls.issuer(Version::V3, badge.issuer_id), "type": ["Profile"] }),
@@ -601,7 +622,7 @@ pub mod ob3 {
             Value::Object(achievement_object(badge, urls)),
         );
         put(&mut subject, "narrative", text(&award.narrative));
-        put(&mut subject, "image", image(&award.image));
+        merge(&mut subject, &award.details.subject);
         Value::Object(subject)
     }
 
@@ -621,10 +642,18 @@ pub mod ob3 {
             "@context": context(),
             "id": urls.credential(Version::V3, award.id),
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
-            "name": badge.name.as_str(),
+            "name": award.details.credential.name.as_ref().unwrap_or(&badge.name).as_str(),
             "issuer": Value::Object(issuer_object),
             "validFrom": award.issued_on.to_rfc3339(),
         }));
+        let credential = &award.details.credential;
+        put(&mut doc, "description", text(&credential.description));
+        put(&mut doc, "image", image(&award.image));
+        put(
+            &mut doc,
+            "awardedDate",
+            credential.awarded_date.map(|d| d.to_rfc3339()),
+        );
         put(
             &mut doc,
             "validUntil",
@@ -655,6 +684,19 @@ pub mod ob3 {
                 .collect();
             doc.insert("evidence".to_owned(), Value::Array(evidence));
         }
+        if !credential.terms_of_use.is_empty() {
+            put(
+                &mut doc,
+                "termsOfUse",
+                serde_json::to_value(&credential.terms_of_use).ok(),
+            );
+        }
+        let schemas = if credential.credential_schema.is_empty() {
+            vec![CredentialSchema::ob3_default()]
+        } else {
+            credential.credential_schema.clone()
+        };
+        put(&mut doc, "credentialSchema", serde_json::to_value(schemas).ok());
         Value::Object(doc)
     }
 

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod accounts;
 mod batch;
+mod details;
 pub mod documents;
 mod entities;
 mod error;
@@ -17,6 +18,7 @@ pub mod testkit;
 mod values;
 
 pub use batch::{AwardBatch, Spill};
+pub use details::*;
 pub use entities::*;
 pub use error::{DomainError, FieldError};
 pub use ids::*;

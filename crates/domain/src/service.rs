@@ -3,6 +3,7 @@
 //! entities, and makes one repository write.
 
 use crate::access::Principal;
+use crate::details::*;
 use crate::entities::*;
 use crate::ids::*;
 use crate::page::{Cursor, CursorPage, CursorRequest, Page, PageRequest};
@@ -28,6 +29,8 @@ pub struct IssuerDraft {
     pub description: Option<Text>,
     /// Logo.
     pub image: Option<Iri>,
+    /// The other OB 3.0 Profile properties.
+    pub details: ProfileDetails,
 }
 
 /// The fields a client sets on a badge class.
@@ -51,6 +54,8 @@ pub struct BadgeClassDraft {
     pub version: Option<Label>,
     /// OB 3.0 achievement type.
     pub achievement_type: Option<Label>,
+    /// The other OB 3.0 Achievement properties.
+    pub details: AchievementDetails,
 }
 
 /// The fields a client sets on an award.
@@ -70,6 +75,22 @@ pub struct AssertionDraft {
     pub narrative: Option<Text>,
     /// Per-award image.
     pub image: Option<Iri>,
+    /// The other OB 3.0 credential and subject properties.
+    pub details: AwardDetails,
+    /// The issuer the body named (a credential sent back names it), if
+    /// it named one: it must be the badge's issuer; it is not stored.
+    pub named_issuer: Option<IssuerId>,
+}
+
+/// Refuses a draft that names another issuer than the badge's.
+fn check_named_issuer(draft: &AssertionDraft, issuer_id: IssuerId) -> Result<(), DomainError> {
+    match draft.named_issuer {
+        Some(named) if named != issuer_id => Err(DomainError::invalid(
+            "issuer",
+            "is not the issuer of the achievement awarded",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The transitions of an award's status.
@@ -110,6 +131,7 @@ pub async fn create_issuer(
         email: draft.email,
         description: draft.description,
         image: draft.image,
+        details: draft.details,
         owner_id,
         created_at: now,
         updated_at: now,
@@ -132,6 +154,7 @@ pub async fn update_issuer(
         email: draft.email,
         description: draft.description,
         image: draft.image,
+        details: draft.details,
         updated_at: Timestamp::now(),
         ..current
     };
@@ -178,6 +201,7 @@ pub async fn create_badge_class(
         alignments: draft.alignments,
         version: draft.version,
         achievement_type: draft.achievement_type,
+        details: draft.details,
         created_at: now,
         updated_at: now,
     };
@@ -210,6 +234,7 @@ pub async fn update_badge_class(
         alignments: draft.alignments,
         version: draft.version,
         achievement_type: draft.achievement_type,
+        details: draft.details,
         updated_at: Timestamp::now(),
         ..current
     };
@@ -255,6 +280,7 @@ fn build_assertion(draft: AssertionDraft, issuer_id: IssuerId, now: Timestamp) -
         evidence: draft.evidence,
         narrative: draft.narrative,
         image: draft.image,
+        details: draft.details,
         status: CredentialStatus::Active,
         status_slot: None,
         issued_credential: None,
@@ -331,6 +357,7 @@ pub async fn issue(
 ) -> Result<Assertion, DomainError> {
     let badge = referenced_badge_class(store, draft.badge_class_id).await?;
     let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
+    check_named_issuer(&draft, badge.issuer_id)?;
     let now = Timestamp::now();
     let mut award = build_assertion(draft, badge.issuer_id, now);
     award.validate()?;
@@ -380,6 +407,14 @@ pub async fn issue_batch(
                 Err(other) => return Err(other),
             },
         };
+        if let Err(DomainError::Validation(fields)) = check_named_issuer(&draft, issuer_id) {
+            errors.extend(
+                fields.into_iter().map(|f| {
+                    FieldError::new(format!("credentials[{index}].{}", f.field), f.message)
+                }),
+            );
+            continue;
+        }
         let award = build_assertion(draft, issuer_id, now);
         if let Err(DomainError::Validation(fields)) = award.validate() {
             errors.extend(
@@ -471,6 +506,7 @@ pub async fn update_assertion(
             "cannot be changed; issue a new credential for the other badge",
         ));
     }
+    check_named_issuer(&draft, current.issuer_id)?;
     let mut award = Assertion {
         recipient: draft.recipient,
         issued_on: draft.issued_on.unwrap_or(current.issued_on),
@@ -478,6 +514,7 @@ pub async fn update_assertion(
         evidence: draft.evidence,
         narrative: draft.narrative,
         image: draft.image,
+        details: draft.details,
         issued_credential: None,
         updated_at: Timestamp::now(),
         ..current

@@ -68,7 +68,7 @@ async fn create(
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = requests::badge_class_draft(&body, &state.urls)?;
+    let draft = requests::badge_class_draft(&body, &state.urls, None)?;
     let badge = service::create_badge_class(state.store.as_ref(), &actor, draft).await?;
     Ok(created(
         &render(&badge, **version, &state),
@@ -200,7 +200,7 @@ async fn update(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    let draft = requests::badge_class_draft(&body, &state.urls)?;
+    let draft = requests::badge_class_draft(&body, &state.urls, Some(id.as_uuid()))?;
     let badge = service::update_badge_class(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))

@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn every_example_is_accepted_by_the_reader() {
-        badge_class_draft(&achievement_example(), &urls()).expect("OB 2.0 achievement");
-        badge_class_draft(&achievement_example_ob3(), &urls()).expect("OB 3.0 achievement");
+        badge_class_draft(&achievement_example(), &urls(), None).expect("OB 2.0 achievement");
+        badge_class_draft(&achievement_example_ob3(), &urls(), None).expect("OB 3.0 achievement");
     }
 }

@@ -240,7 +240,7 @@ async fn create(
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = requests::assertion_draft(&body, &state.urls)?;
+    let draft = requests::assertion_draft(&body, &state.urls, None)?;
     let award = service::issue(
         state.store.as_ref(),
         &actor,
@@ -631,7 +631,7 @@ async fn update(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
-    let draft = requests::assertion_draft(&body, &state.urls)?;
+    let draft = requests::assertion_draft(&body, &state.urls, Some(id.as_uuid()))?;
     let award = service::update_assertion(
         state.store.as_ref(),
         &actor,

@@ -462,8 +462,8 @@ mod tests {
 
     #[test]
     fn every_example_is_accepted_by_the_readers() {
-        assertion_draft(&credential_example_ob2(), &urls()).expect("OB 2.0 credential");
-        assertion_draft(&credential_example_ob3(), &urls()).expect("OB 3.0 credential");
+        assertion_draft(&credential_example_ob2(), &urls(), None).expect("OB 2.0 credential");
+        assertion_draft(&credential_example_ob3(), &urls(), None).expect("OB 3.0 credential");
         assert_eq!(
             batch_drafts(batch_example().to_string().as_bytes(), &urls(), 32)
                 .expect("batch example")

@@ -79,7 +79,7 @@ async fn create(
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = requests::issuer_draft(&body)?;
+    let draft = requests::issuer_draft(&body, &state.urls, None)?;
     let issuer = service::create_issuer(state.store.as_ref(), &actor, draft).await?;
     Ok(created(
         &render(&issuer, **version, &state).await?,
@@ -201,7 +201,7 @@ async fn update(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    let draft = requests::issuer_draft(&body)?;
+    let draft = requests::issuer_draft(&body, &state.urls, Some(id.as_uuid()))?;
     let issuer = service::update_issuer(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))
