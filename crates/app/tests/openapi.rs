@@ -39,6 +39,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/achievements", &["get", "post"]),
     ("/achievements/{id}", &["delete", "get", "put"]),
     ("/achievements/{id}/credentials", &["get"]),
+    ("/achievements/{id}/related", &["get", "post"]),
+    ("/achievements/{id}/related/{relatedId}", &["delete"]),
     ("/credentials", &["get", "post"]),
     ("/credentials/batch", &["post"]),
     ("/credentials/{id}", &["get", "put"]),
@@ -158,6 +160,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/issuers/{id}/achievements"),
     ("get", "/achievements"),
     ("get", "/achievements/{id}"),
+    ("get", "/achievements/{id}/related"),
     ("get", "/credentials/{id}"),
     ("post", "/auth/login"),
     ("get", "/credentials/{id}/verify"),
@@ -383,9 +386,11 @@ fn operations_document_their_error_answers() {
                     "{what}: Location"
                 );
             }
-            // Paged lists; an issuer's status lists are few and not paged.
+            // Paged lists; an issuer's status lists and an achievement's
+            // related achievements are few and not paged.
             if method == "get"
                 && !path.ends_with("{id}")
+                && !path.ends_with("/related")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !verification
@@ -762,10 +767,11 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
             }
         }
     }
-    // 13 account operations (all but login), 15 on issuers, achievements
-    // and credentials, the 12 copies of those under the deprecated aliases,
-    // rotating and revoking signing keys, and reading status list counts.
-    assert_eq!(protected, 13 + 15 + 12 + 2 + 2);
+    // 13 account operations (all but login), 17 on issuers, achievements
+    // (relating them included) and credentials, the 14 copies of those
+    // under the deprecated aliases, rotating and revoking signing keys, and
+    // reading status list counts.
+    assert_eq!(protected, 13 + 17 + 14 + 2 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [

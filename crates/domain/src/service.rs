@@ -679,3 +679,63 @@ pub async fn status_lists_of(
     }
     Ok(reports)
 }
+
+/// Adds `related` to an achievement's OB 3.0 `related` list (an achievement
+/// in another language or version); `actor` must manage its issuer. A
+/// related achievement of ours (`ours`) must exist. An id already listed
+/// is a conflict: the entry is removed first to change it. Answers the
+/// achievement as stored.
+pub async fn add_related(
+    store: &dyn Store,
+    actor: &Principal,
+    id: BadgeClassId,
+    related: Related,
+    ours: Option<BadgeClassId>,
+) -> Result<BadgeClass, DomainError> {
+    let current = store.badge_classes().get(id).await?;
+    managed_issuer(store, actor, current.issuer_id).await?;
+    if let Some(other) = ours {
+        if other == id {
+            return Err(DomainError::invalid(
+                "id",
+                "is this achievement: an achievement is not related to itself",
+            ));
+        }
+        referenced_badge_class(store, other).await?;
+    }
+    if current.details.related.iter().any(|r| r.id == related.id) {
+        return Err(DomainError::Conflict(format!(
+            "{} is already related to this achievement",
+            related.id.as_str()
+        )));
+    }
+    let mut badge = current;
+    badge.details.related.push(related);
+    badge.updated_at = Timestamp::now();
+    store.badge_classes().update(&badge).await?;
+    Ok(badge)
+}
+
+/// Removes the entry `related` from an achievement's `related` list;
+/// `actor` must manage its issuer. Not listed is not found.
+pub async fn remove_related(
+    store: &dyn Store,
+    actor: &Principal,
+    id: BadgeClassId,
+    related: &Iri,
+) -> Result<BadgeClass, DomainError> {
+    let current = store.badge_classes().get(id).await?;
+    managed_issuer(store, actor, current.issuer_id).await?;
+    let mut badge = current;
+    let before = badge.details.related.len();
+    badge.details.related.retain(|r| &r.id != related);
+    if badge.details.related.len() == before {
+        return Err(DomainError::NotFound {
+            entity: "related achievement",
+            id: related.as_str().to_owned(),
+        });
+    }
+    badge.updated_at = Timestamp::now();
+    store.badge_classes().update(&badge).await?;
+    Ok(badge)
+}

@@ -1,5 +1,6 @@
 //! `/achievements` (alias `/badge-classes`): badge definitions.
 
+pub(crate) mod related;
 pub(crate) mod requests;
 pub mod schema;
 
@@ -27,7 +28,11 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/{id}", web::head().to(get))
         .route("/{id}", web::put().to(update))
         .route("/{id}", web::delete().to(delete))
-        .route("/{id}/credentials", web::get().to(credentials));
+        .route("/{id}/credentials", web::get().to(credentials))
+        .route("/{id}/related", web::get().to(related::list))
+        .route("/{id}/related", web::head().to(related::list))
+        .route("/{id}/related", web::post().to(related::add))
+        .route("/{id}/related/{related:.+}", web::delete().to(related::remove));
 }
 
 pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> Value {
