@@ -148,10 +148,32 @@ impl<'v> Body<'v> {
         // every bad member is to be named in one answer.
         let mut failed = false;
         for (key, value) in &present {
-            let one = Value::Object(Map::from_iter([(key.clone(), value.clone())]));
-            if let Err(error) = serde_path_to_error::deserialize::<_, T>(&one) {
-                typed_error(&self.prefix, error, errors);
-                failed = true;
+            // A list item by item, each as a list of one, its index put
+            // back into the path.
+            let items: Vec<(Option<usize>, Value)> = match value {
+                Value::Array(items) if items.len() > 1 => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| (Some(i), Value::Array(vec![item.clone()])))
+                    .collect(),
+                other => vec![(None, other.clone())],
+            };
+            for (index, item) in items {
+                let one = Value::Object(Map::from_iter([(key.clone(), item)]));
+                if let Err(error) = serde_path_to_error::deserialize::<_, T>(&one) {
+                    let mut item_errors = Errors::default();
+                    typed_error(&self.prefix, error, &mut item_errors);
+                    for mut error in item_errors.0 {
+                        if let Some(i) = index {
+                            let first = format!("{}[0]", self.path(key));
+                            if let Some(rest) = error.field.strip_prefix(&first) {
+                                error.field = format!("{}[{i}]{rest}", self.path(key));
+                            }
+                        }
+                        errors.0.push(error);
+                    }
+                    failed = true;
+                }
             }
         }
         if failed {
@@ -341,7 +363,10 @@ fn typed_error(prefix: &str, error: serde_path_to_error::Error<serde_json::Error
         }
     };
     let message = if let Some(name) = named("unknown field `") {
-        field = join(&field, &name);
+        // The path may or may not end with the unknown key already.
+        if !(field == name || field.ends_with(&format!(".{name}"))) {
+            field = join(&field, &name);
+        }
         NOT_KEPT.to_owned()
     } else if let Some(name) = named("missing field `") {
         field = join(&field, &name);

@@ -161,6 +161,28 @@ string_value!(
     }
 );
 
+string_value!(
+    /// The `type` of a `credentialSchema`: a term the credential's contexts
+    /// define (`1EdTechJsonSchemaValidator2019`, `JsonSchema`,
+    /// `JsonSchemaCredential`) or an absolute IRI; anything else could not
+    /// be signed.
+    SchemaType,
+    |value| {
+        const TERMS: &[&str] = &[
+            "1EdTechJsonSchemaValidator2019",
+            "JsonSchema",
+            "JsonSchemaCredential",
+        ];
+        if TERMS.contains(&value) || Iri::parse(value).is_ok() {
+            Ok(())
+        } else {
+            Err(invalid(
+                "must be 1EdTechJsonSchemaValidator2019, JsonSchema, JsonSchemaCredential or an absolute IRI",
+            ))
+        }
+    }
+);
+
 /// An `ext:<term>` extension of an OB 3.0 vocabulary.
 fn is_extension(value: &str) -> bool {
     value.strip_prefix("ext:").is_some_and(|term| {
@@ -619,9 +641,11 @@ pub struct TermsOfUse {
     /// Where the terms are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Iri>,
-    /// The kind of terms, e.g. `TrustFrameworkPolicy`.
+    /// The kind of terms, as an absolute IRI: no context the credential
+    /// names defines a vocabulary of terms of use, and a signature can only
+    /// cover defined terms or IRIs.
     #[serde(rename = "type")]
-    pub kind: Label,
+    pub kind: Iri,
 }
 
 /// A schema the credential conforms to (VC `credentialSchema`).
@@ -632,7 +656,7 @@ pub struct CredentialSchema {
     pub id: Iri,
     /// How it validates, e.g. `1EdTechJsonSchemaValidator2019`.
     #[serde(rename = "type")]
-    pub kind: Label,
+    pub kind: SchemaType,
 }
 
 impl CredentialSchema {
@@ -644,7 +668,7 @@ impl CredentialSchema {
                 "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
             )
             .expect("a constant IRI"),
-            kind: Label::parse("1EdTechJsonSchemaValidator2019").expect("a constant label"),
+            kind: SchemaType::parse("1EdTechJsonSchemaValidator2019").expect("a constant term"),
         }
     }
 }

@@ -17,6 +17,11 @@ pub const VC2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 /// The OB 3.0 context this server emits.
 pub const OB3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
 
+/// The OB 3.0 extensions context: it defines `1EdTechJsonSchemaValidator2019`,
+/// the `credentialSchema` type every credential names (no other context
+/// does, and a signature can only cover defined terms).
+pub const OB3_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
+
 /// Which Open Badges version a document is rendered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Version {
@@ -517,6 +522,12 @@ pub mod ob3 {
         json!([VC2_CONTEXT, OB3_CONTEXT])
     }
 
+    /// The JSON-LD context list of an OB 3.0 credential: the extensions
+    /// context too, for its `credentialSchema` type.
+    pub fn credential_context() -> Value {
+        json!([VC2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT])
+    }
+
     fn image(iri: &Option<Iri>) -> Option<Value> {
         iri.as_ref()
             .map(|i| json!({ "id": i.as_str(), "type": "Image" }))
@@ -639,7 +650,7 @@ pub mod ob3 {
         let mut issuer_object = profile_object(issuer, urls);
         issuer_object.insert("id".to_owned(), Value::String(urls.issuer_did(issuer.id)));
         let mut doc = into_object(json!({
-            "@context": context(),
+            "@context": credential_context(),
             "id": urls.credential(Version::V3, award.id),
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": award.details.credential.name.as_ref().unwrap_or(&badge.name).as_str(),

@@ -122,7 +122,7 @@ pub fn sample_award_details() -> AwardDetails {
             "name": "Ada's Rust Fundamentals",
             "description": "Awarded with distinction.",
             "awardedDate": "2024-05-01T12:00:00Z",
-            "termsOfUse": [{"id": "https://issuer.example.org/terms", "type": "TrustFrameworkPolicy"}],
+            "termsOfUse": [{"id": "https://issuer.example.org/terms", "type": "https://www.w3.org/2018/credentials#TrustFrameworkPolicy"}],
             "credentialSchema": [{"id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
                                   "type": "1EdTechJsonSchemaValidator2019"}]
         }

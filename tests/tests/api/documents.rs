@@ -529,6 +529,14 @@ fn resources_render_in_both_versions(api: &Api) {
 fn check_version(prefix: &str, doc: &Value) {
     if version_of(prefix) == "v2" {
         assert_eq!(doc["@context"], json!(OB2_CONTEXT), "{doc}");
+    } else if doc["type"][0] == json!("VerifiableCredential") {
+        // A credential also names the extensions context, which defines
+        // its credentialSchema type.
+        assert_eq!(
+            doc["@context"],
+            json!([VC2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT]),
+            "{doc}"
+        );
     } else {
         assert_eq!(doc["@context"], json!([VC2_CONTEXT, OB3_CONTEXT]), "{doc}");
     }

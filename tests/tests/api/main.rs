@@ -23,6 +23,7 @@ mod documents;
 mod errors;
 mod hosting;
 mod lists;
+mod model;
 mod recipients;
 mod references;
 mod revocation;

@@ -14,6 +14,8 @@ pub const OB2_CONTEXT: &str = "https://w3id.org/openbadges/v2";
 pub const VC2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 /// The OB 3.0 context.
 pub const OB3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// The OB 3.0 extensions context, which credentials name too.
+pub const OB3_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
 /// Media type of OB 2.0 documents and OB 3.0 profiles and achievements.
 pub const JSON_LD: &str = "application/ld+json";
 /// Media type of OB 3.0 credentials.
