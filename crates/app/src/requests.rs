@@ -283,10 +283,17 @@ impl<'v> Body<'v> {
             Some((_, Value::Array(items))) => items.iter().map(Value::as_str).collect(),
             Some(_) => vec![None],
         };
-        if names.is_empty() || names.iter().any(|n| !n.is_some_and(|n| classes.contains(&n))) {
+        if names.is_empty()
+            || names
+                .iter()
+                .any(|n| !n.is_some_and(|n| classes.contains(&n)))
+        {
             errors.add(
                 self.path("type"),
-                format!("must be one of {} (or an array of them)", classes.join(", ")),
+                format!(
+                    "must be one of {} (or an array of them)",
+                    classes.join(", ")
+                ),
             );
         }
     }
@@ -340,7 +347,11 @@ impl<'v> Body<'v> {
 /// Names a typed value's error by its path under `prefix`, in this API's
 /// words for the two errors serde words its own way (an unknown member, a
 /// missing one).
-fn typed_error(prefix: &str, error: serde_path_to_error::Error<serde_json::Error>, errors: &mut Errors) {
+fn typed_error(
+    prefix: &str,
+    error: serde_path_to_error::Error<serde_json::Error>,
+    errors: &mut Errors,
+) {
     let path = error.path().to_string();
     let mut field = match (prefix.is_empty(), path.as_str()) {
         (_, ".") => prefix.to_owned(),
@@ -374,7 +385,14 @@ fn typed_error(prefix: &str, error: serde_path_to_error::Error<serde_json::Error
     } else {
         message
     };
-    errors.add(if field.is_empty() { "body".to_owned() } else { field }, message);
+    errors.add(
+        if field.is_empty() {
+            "body".to_owned()
+        } else {
+            field
+        },
+        message,
+    );
 }
 
 /// An issuer reference (query parameter or body value) in any accepted form.

@@ -16,10 +16,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use openbadges_domain::{
-    encode_details, ApiKey, ApiKeyHash, Assertion, BadgeClass, CredentialStatus, Criteria, DomainError, Email,
-    HttpUrl, InvalidValue, Iri, IssuedCredential, Issuer, KeyAlgorithm, KeyStatus, Label, Name,
-    PasswordHash, Recipient, RecipientIdentity, RecipientKind, Role, SigningKey, StatusList,
-    StatusSlot, Text, Timestamp, User, Username,
+    encode_details, ApiKey, ApiKeyHash, Assertion, BadgeClass, CredentialStatus, Criteria,
+    DomainError, Email, HttpUrl, InvalidValue, Iri, IssuedCredential, Issuer, KeyAlgorithm,
+    KeyStatus, Label, Name, PasswordHash, Recipient, RecipientIdentity, RecipientKind, Role,
+    SigningKey, StatusList, StatusSlot, Text, Timestamp, User, Username,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -707,7 +707,11 @@ pub mod ob3 {
         } else {
             credential.credential_schema.clone()
         };
-        put(&mut doc, "credentialSchema", serde_json::to_value(schemas).ok());
+        put(
+            &mut doc,
+            "credentialSchema",
+            serde_json::to_value(schemas).ok(),
+        );
         Value::Object(doc)
     }
 

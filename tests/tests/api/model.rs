@@ -16,118 +16,6 @@ on_both_backends!(
     related_achievements
 );
 
-/// An issuer using every Profile property.
-pub fn full_issuer() -> Value {
-    json!({
-        "name": "Université Ωmega",
-        "url": "https://omega.example.edu",
-        "email": "badges@omega.example.edu",
-        "description": "Awards credits.",
-        "image": {"id": "https://omega.example.edu/logo.png", "type": "Image"},
-        "phone": "+33 1 23 45 67 89",
-        "address": {
-            "type": ["Address"], "addressCountry": "France", "addressCountryCode": "FR",
-            "addressRegion": "Île-de-France", "addressLocality": "Paris",
-            "streetAddress": "1 rue de l'École", "postOfficeBoxNumber": "42", "postalCode": "75005",
-            "geo": {"type": "GeoCoordinates", "latitude": 48.8462, "longitude": 2.3447}
-        },
-        "official": "Prof. Marie Curie",
-        "parentOrg": {"id": "https://parent.example.edu", "type": ["Profile"], "name": "Parent University",
-                      "url": "https://parent.example.edu", "email": "info@parent.example.edu",
-                      "phone": "+33 1 00 00 00 00", "description": "The parent."},
-        "otherIdentifier": [{"type": "IdentifierEntry", "identifier": "FR-0751234A", "identifierType": "ext:UAI"},
-                            {"type": "IdentifierEntry", "identifier": "omega", "identifierType": "name"}],
-        "familyName": "Curie", "givenName": "Marie", "additionalName": "Salomea",
-        "patronymicName": "Władysławówna", "honorificPrefix": "Prof.", "honorificSuffix": "PhD",
-        "familyNamePrefix": "de", "dateOfBirth": "1867-11-07"
-    })
-}
-
-/// An achievement of `issuer` using every Achievement property.
-pub fn full_achievement(issuer: &str) -> Value {
-    json!({
-        "issuer": format!("urn:uuid:{issuer}"),
-        "name": "Quantum Mechanics I",
-        "description": "Introductory quantum mechanics.",
-        "image": {"id": "https://omega.example.edu/qm.png", "type": "Image"},
-        "criteria": {"id": "https://omega.example.edu/qm/criteria", "narrative": "Pass the *exam*."},
-        "achievementType": "Course",
-        "alignment": [
-            {"type": ["Alignment"], "targetName": "Physics", "targetUrl": "https://esco.example.org/physics"},
-            {"type": ["Alignment"], "targetName": "Quantum", "targetUrl": "https://case.example.org/q",
-             "targetDescription": "Quantum theory", "targetFramework": "CASE", "targetCode": "Q-1",
-             "targetType": "CFItem"}
-        ],
-        "tag": ["physics", "quantum"],
-        "version": "2026",
-        "creditsAvailable": 7.5,
-        "fieldOfStudy": "Physics",
-        "humanCode": "PHY-301",
-        "inLanguage": "fr-FR",
-        "otherIdentifier": [{"type": "IdentifierEntry", "identifier": "PHY301", "identifierType": "sisSourcedId"}],
-        "related": [{"id": "https://other.example.edu/achievements/qm-en", "type": ["Related"],
-                     "inLanguage": "en", "version": "2026"}],
-        "resultDescription": [
-            {"id": "urn:uuid:4a0c8a40-55a6-4bb5-8a2d-ea1e2b5c0001", "type": ["ResultDescription"],
-             "name": "Final grade", "resultType": "LetterGrade", "allowedValue": ["A", "B", "C", "D", "F"],
-             "requiredValue": "C", "valueMax": "A", "valueMin": "F",
-             "alignment": [{"type": ["Alignment"], "targetName": "Grading", "targetUrl": "https://omega.example.edu/grading"}]},
-            {"id": "urn:uuid:4a0c8a40-55a6-4bb5-8a2d-ea1e2b5c0002", "type": ["ResultDescription"],
-             "name": "Lab work", "resultType": "RubricCriterionLevel",
-             "requiredLevel": "urn:uuid:4a0c8a40-55a6-4bb5-8a2d-ea1e2b5c0011",
-             "rubricCriterionLevel": [
-                {"id": "urn:uuid:4a0c8a40-55a6-4bb5-8a2d-ea1e2b5c0011", "type": ["RubricCriterionLevel"],
-                 "name": "Proficient", "level": "2", "points": "20", "description": "Does it alone."},
-                {"id": "urn:uuid:4a0c8a40-55a6-4bb5-8a2d-ea1e2b5c0012", "type": ["RubricCriterionLevel"],
-                 "name": "Mastery", "level": "3", "points": "30",
-                 "alignment": [{"type": ["Alignment"], "targetName": "Lab", "targetUrl": "https://omega.example.edu/lab"}]}
-             ]}
-        ],
-        "specialization": "Quantum physics"
-    })
-}
-
-/// A credential of `badge` using every credential and AchievementSubject
-/// property.
-pub fn full_credential(badge_url: &str) -> Value {
-    json!({
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Quantum Mechanics I: Marie's transcript entry",
-        "description": "Passed with distinction.",
-        "image": {"id": "https://omega.example.edu/qm-award.png", "type": "Image"},
-        "awardedDate": "2026-06-30T12:00:00Z",
-        "validFrom": "2026-07-01T00:00:00Z",
-        "validUntil": "2031-07-01T00:00:00Z",
-        "evidence": [{"id": "https://portfolio.example.org/qm/lab", "type": ["Evidence"],
-                      "narrative": "Lab report", "name": "Lab", "description": "Double slit",
-                      "genre": "Report", "audience": "Examiners"}],
-        "termsOfUse": [{"id": "https://omega.example.edu/terms", "type": "https://www.w3.org/2018/credentials#TrustFrameworkPolicy"}],
-        "credentialSchema": [{"id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
-                              "type": "1EdTechJsonSchemaValidator2019"}],
-        "credentialSubject": {
-            "id": "did:example:marie",
-            "type": ["AchievementSubject"],
-            "achievement": {"id": badge_url},
-            "narrative": "Excellent lab work.",
-            "result": [
-                {"type": ["Result"], "resultDescription": "urn:uuid:4a0c8a40-55a6-4bb5-8a2d-ea1e2b5c0001",
-                 "value": "A", "status": "Completed"},
-                {"type": ["Result"], "resultDescription": "urn:uuid:4a0c8a40-55a6-4bb5-8a2d-ea1e2b5c0002",
-                 "achievedLevel": "urn:uuid:4a0c8a40-55a6-4bb5-8a2d-ea1e2b5c0012",
-                 "alignment": [{"type": ["Alignment"], "targetName": "Lab", "targetUrl": "https://omega.example.edu/lab"}]}
-            ],
-            "creditsEarned": 7.5,
-            "activityStartDate": "2026-02-01T08:00:00Z",
-            "activityEndDate": "2026-06-15T18:00:00Z",
-            "licenseNumber": "QM-2026-0042",
-            "role": "Student",
-            "source": {"id": "https://lab.example.edu", "type": ["Profile"], "name": "Physics Lab"},
-            "term": "Spring 2026",
-            "image": {"id": "https://omega.example.edu/marie.png", "type": "Image", "caption": "Marie"}
-        }
-    })
-}
-
 /// Asserts that `doc` has every member of `posted` with the same value,
 /// except `skip`.
 #[track_caller]
@@ -143,7 +31,7 @@ fn assert_members(what: &str, posted: &Value, doc: &Value, skip: &[&str]) {
 /// An issuer and an achievement using every property: GET returns each as
 /// posted, and so it does after the fetched documents are PUT back.
 fn every_profile_and_achievement_property_round_trips(api: &Api) {
-    let posted = full_issuer();
+    let posted = full_issuer_body();
     let created = api.create("/v3/issuers", &posted, JSON_LD);
     let issuer = uuid_of(&created);
     let url = format!("/v3/issuers/{issuer}");
@@ -154,7 +42,7 @@ fn every_profile_and_achievement_property_round_trips(api: &Api) {
     api.put(&url, &fetched).assert_status(200);
     assert_eq!(api.document(&url), fetched, "PUT of the fetched profile");
 
-    let posted = full_achievement(&issuer);
+    let posted = full_achievement_body(&issuer);
     let created = api.create("/v3/achievements", &posted, JSON_LD);
     let badge = uuid_of(&created);
     let url = format!("/v3/achievements/{badge}");
@@ -184,10 +72,10 @@ fn every_profile_and_achievement_property_round_trips(api: &Api) {
 /// validates against the 1EdTech schema, OB 2.0 carries what OB 2.0 has,
 /// the fetched document can be PUT back, and a batch keeps them too.
 fn every_credential_property_round_trips(api: &Api) {
-    let issuer = uuid_of(&api.create("/v3/issuers", &full_issuer(), JSON_LD));
-    let badge_doc = api.create("/v3/achievements", &full_achievement(&issuer), JSON_LD);
+    let issuer = uuid_of(&api.create("/v3/issuers", &full_issuer_body(), JSON_LD));
+    let badge_doc = api.create("/v3/achievements", &full_achievement_body(&issuer), JSON_LD);
     let badge_url = id_of(&badge_doc);
-    let posted = full_credential(&badge_url);
+    let posted = full_credential_body(&badge_url);
     let created = api.create("/v3/credentials", &posted, VC_JSON_LD);
     let award = uuid_of(&created);
     let url = format!("/v3/credentials/{award}");
@@ -205,7 +93,7 @@ fn every_credential_property_round_trips(api: &Api) {
         without_context(&badge_doc),
         "the achievement is embedded whole, its details included"
     );
-    assert_eq!(fetched["issuer"]["address"], full_issuer()["address"]);
+    assert_eq!(fetched["issuer"]["address"], full_issuer_body()["address"]);
     assert!(fetched.get("proof").is_some(), "signed: {fetched:#}");
     assert_valid(Schema::AchievementCredential, &fetched);
 
@@ -226,9 +114,16 @@ fn every_credential_property_round_trips(api: &Api) {
         doc.as_object_mut().unwrap().remove("proof");
         doc
     };
-    assert_eq!(strip(&replaced), strip(&fetched), "PUT of the fetched credential");
+    assert_eq!(
+        strip(&replaced),
+        strip(&fetched),
+        "PUT of the fetched credential"
+    );
 
-    let response = api.post("/v3/credentials/batch", &json!([posted.clone(), posted.clone()]));
+    let response = api.post(
+        "/v3/credentials/batch",
+        &json!([posted.clone(), posted.clone()]),
+    );
     response.assert_status(201);
     for item in response.body.as_array().expect("an array") {
         assert_members("batch credential", &posted, item, &["credentialSubject"]);
@@ -245,7 +140,7 @@ fn every_credential_property_round_trips(api: &Api) {
 /// A property the server does not keep is a 400 naming its path, at the
 /// top level and nested, and nothing is stored.
 fn unknown_properties_are_refused_by_path(api: &Api) {
-    let mut issuer = full_issuer();
+    let mut issuer = full_issuer_body();
     issuer["nickname"] = json!("Ω");
     issuer["address"]["bogus"] = json!(1);
     issuer["image"]["caption"] = json!("not kept for issuers");
@@ -256,7 +151,7 @@ fn unknown_properties_are_refused_by_path(api: &Api) {
     assert_eq!(api.total("/issuers"), 0, "nothing stored");
 
     let issuer = uuid_of(&api.issuer("", "Issuer"));
-    let mut badge = full_achievement(&issuer);
+    let mut badge = full_achievement_body(&issuer);
     badge["bogus"] = json!(true);
     badge["alignment"][1]["foo"] = json!("bar");
     badge["criteria"]["extra"] = json!(1);
@@ -272,8 +167,8 @@ fn unknown_properties_are_refused_by_path(api: &Api) {
     );
     assert_eq!(api.total("/achievements"), 0, "nothing stored");
 
-    let badge = id_of(&api.create("/achievements", &full_achievement(&issuer), JSON_LD));
-    let mut credential = full_credential(&badge);
+    let badge = id_of(&api.create("/achievements", &full_achievement_body(&issuer), JSON_LD));
+    let mut credential = full_credential_body(&badge);
     credential["bogus"] = json!("x");
     credential["credentialSubject"]["result"][0]["bogus"] = json!(1);
     credential["credentialSubject"]["grade"] = json!("A");
@@ -293,7 +188,7 @@ fn unknown_properties_are_refused_by_path(api: &Api) {
         &api.post("/credentials", &ob2),
         &["recipient.nickname", "verification"],
     );
-    let batch = json!({"credentials": [full_credential(&badge), credential]});
+    let batch = json!({"credentials": [full_credential_body(&badge), credential]});
     assert_validation(
         &api.post("/credentials/batch", &batch),
         &[
@@ -309,7 +204,7 @@ fn unknown_properties_are_refused_by_path(api: &Api) {
 /// Values are checked as the specification types them, each error named
 /// by its path.
 fn bad_values_are_refused_by_path(api: &Api) {
-    let mut issuer = full_issuer();
+    let mut issuer = full_issuer_body();
     issuer["dateOfBirth"] = json!("1867-02-30");
     issuer["address"]["geo"]["latitude"] = json!("north");
     issuer["parentOrg"]["id"] = json!("not an IRI");
@@ -319,7 +214,7 @@ fn bad_values_are_refused_by_path(api: &Api) {
     );
 
     let issuer = uuid_of(&api.issuer("", "Issuer"));
-    let mut badge = full_achievement(&issuer);
+    let mut badge = full_achievement_body(&issuer);
     badge["achievementType"] = json!("Trophy");
     badge["creditsAvailable"] = json!("three");
     badge["inLanguage"] = json!("French");
@@ -338,8 +233,8 @@ fn bad_values_are_refused_by_path(api: &Api) {
         ],
     );
 
-    let badge = id_of(&api.create("/achievements", &full_achievement(&issuer), JSON_LD));
-    let mut credential = full_credential(&badge);
+    let badge = id_of(&api.create("/achievements", &full_achievement_body(&issuer), JSON_LD));
+    let mut credential = full_credential_body(&badge);
     credential["awardedDate"] = json!("last June");
     credential["credentialSubject"]["result"][0]["status"] = json!("Done");
     credential["credentialSubject"]["creditsEarned"] = json!("7.5");
@@ -370,12 +265,18 @@ fn related_achievements(api: &Api) {
 
         let ours = json!({"id": api.at(&format!("/v3/achievements/{other}")), "type": ["Related"],
                           "inLanguage": "de", "version": "2"});
-        let response = api.post(&related, &json!({"relatedAchievementId": format!("urn:uuid:{other}"),
-                                                   "inLanguage": "de", "version": "2"}));
+        let response = api.post(
+            &related,
+            &json!({"relatedAchievementId": format!("urn:uuid:{other}"),
+                                                   "inLanguage": "de", "version": "2"}),
+        );
         response.assert_status(201);
         assert_eq!(response.body, json!([ours]));
         let external = json!({"id": "https://elsewhere.example.org/a?x=1", "type": ["Related"]});
-        let response = api.post(&related, &json!({"id": "https://elsewhere.example.org/a?x=1"}));
+        let response = api.post(
+            &related,
+            &json!({"id": "https://elsewhere.example.org/a?x=1"}),
+        );
         response.assert_status(201);
         assert_eq!(response.body, json!([ours, external]));
         api.post(&related, &json!({"id": other})).assert_status(409);
@@ -383,7 +284,10 @@ fn related_achievements(api: &Api) {
         api.post(&related, &json!({"id": uuid::Uuid::new_v4().to_string()}))
             .assert_status(422);
         assert_validation(
-            &api.post(&related, &json!({"id": other, "inLanguage": "German", "why": 1})),
+            &api.post(
+                &related,
+                &json!({"id": other, "inLanguage": "German", "why": 1}),
+            ),
             &["inLanguage", "why"],
         );
 
@@ -392,17 +296,16 @@ fn related_achievements(api: &Api) {
         assert_eq!(doc["related"], json!([ours, external]));
 
         api.delete(&format!("{related}/{other}")).assert_status(204);
-        api.delete(&format!("{related}/https%3A%2F%2Felsewhere.example.org%2Fa%3Fx%3D1"))
-            .assert_status(204);
+        api.delete(&format!(
+            "{related}/https%3A%2F%2Felsewhere.example.org%2Fa%3Fx%3D1"
+        ))
+        .assert_status(204);
         assert_not_found(&api.delete(&format!("{related}/{other}")));
         assert_eq!(api.document(&related), json!([]));
         assert!(api
             .document(&format!("/v3/achievements/{badge}"))
             .get("related")
             .is_none());
-        assert_not_found(&api.fetch(&format!(
-            "{collection}/{}/related",
-            uuid::Uuid::new_v4()
-        )));
+        assert_not_found(&api.fetch(&format!("{collection}/{}/related", uuid::Uuid::new_v4())));
     }
 }

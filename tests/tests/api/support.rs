@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 use std::ops::Deref;
 
-pub use openbadges_e2e::{achievement_body, award_body, id_of, issuer_body, uuid_of};
+pub use openbadges_e2e::{
+    achievement_body, award_body, full_achievement_body, full_credential_body, full_issuer_body,
+    id_of, issuer_body, uuid_of,
+};
 use openbadges_e2e::{Backend, Launch, OnBothBackends, Response, Server, TestDatabase};
 use serde_json::{json, Value};
 

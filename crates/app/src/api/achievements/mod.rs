@@ -32,7 +32,10 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/{id}/related", web::get().to(related::list))
         .route("/{id}/related", web::head().to(related::list))
         .route("/{id}/related", web::post().to(related::add))
-        .route("/{id}/related/{related:.+}", web::delete().to(related::remove));
+        .route(
+            "/{id}/related/{related:.+}",
+            web::delete().to(related::remove),
+        );
 }
 
 pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> Value {

@@ -103,7 +103,12 @@ pub(crate) async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
     let badge = state.store.badge_classes().get(id).await?;
-    Ok(document(&request, list_body(&badge), JSON, Freshness::Minutes))
+    Ok(document(
+        &request,
+        list_body(&badge),
+        JSON,
+        Freshness::Minutes,
+    ))
 }
 
 /// `POST /achievements/{id}/related`: relates another achievement.

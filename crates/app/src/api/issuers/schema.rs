@@ -95,6 +95,11 @@ mod tests {
 
     #[test]
     fn the_example_is_accepted_by_the_reader() {
-        crate::api::issuers::requests::issuer_draft(&issuer_example(), &crate::requests::tests::urls(), None).expect("issuer example");
+        crate::api::issuers::requests::issuer_draft(
+            &issuer_example(),
+            &crate::requests::tests::urls(),
+            None,
+        )
+        .expect("issuer example");
     }
 }
