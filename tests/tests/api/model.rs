@@ -111,7 +111,7 @@ fn every_credential_property_round_trips(api: &Api) {
     let replaced = api.document(&url);
     let strip = |doc: &Value| {
         let mut doc = doc.clone();
-        doc.as_object_mut().unwrap().remove("proof");
+        doc.as_object_mut().expect("an object").remove("proof");
         doc
     };
     assert_eq!(

@@ -227,9 +227,9 @@ pub struct Ob3CredentialRequest {
 #[serde(untagged)]
 pub enum CredentialRequest {
     /// OB 2.0 style: `badge`, `recipient`, `issuedOn`, `expires`.
-    Ob2(Ob2AssertionRequest),
+    Ob2(Box<Ob2AssertionRequest>),
     /// OB 3.0 style: `credentialSubject`, `validFrom`, `validUntil`.
-    Ob3(Ob3CredentialRequest),
+    Ob3(Box<Ob3CredentialRequest>),
 }
 
 /// A valid credential body, OB 2.0 style (also checked by the tests).
