@@ -337,8 +337,9 @@ impl<'de> Deserialize<'de> for Decimal {
     }
 }
 
-/// The `type` member of a class, which the schemas require: always written,
-/// accepted on input as the class name or an array holding only it.
+/// The `type` member of a class, which the schemas require: always written;
+/// on input it may be left out, or given as the class name or an array
+/// holding only it.
 macro_rules! class_marker {
     ($(#[$doc:meta])* $name:ident, $class:literal, array = $array:expr) => {
         $(#[$doc])*
@@ -425,7 +426,7 @@ pub struct ImageObject {
     /// The image: a URL or a `data:` URI.
     pub id: Iri,
     /// Always `"Image"`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: ImageClass,
     /// Its caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -437,7 +438,7 @@ pub struct ImageObject {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlignmentEntry {
     /// Always `["Alignment"]`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: AlignmentClass,
     /// Name of the aligned node.
     pub target_name: Name,
@@ -462,7 +463,7 @@ pub struct AlignmentEntry {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AchievementResult {
     /// Always `["Result"]`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: ResultClass,
     /// The rubric level achieved (a `RubricCriterionLevel` id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -492,7 +493,7 @@ pub struct RubricCriterionLevel {
     /// Its id, which a result's `achievedLevel` names.
     pub id: Iri,
     /// Always `["RubricCriterionLevel"]`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: RubricCriterionLevelClass,
     /// Alignments of the level.
     #[serde(
@@ -521,7 +522,7 @@ pub struct ResultDescription {
     /// Its id, which a result's `resultDescription` names.
     pub id: Iri,
     /// Always `["ResultDescription"]`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: ResultDescriptionClass,
     /// Alignments.
     #[serde(
@@ -563,7 +564,7 @@ pub struct ResultDescription {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdentifierEntry {
     /// Always `"IdentifierEntry"`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: IdentifierEntryClass,
     /// The identifier.
     pub identifier: Name,
@@ -578,7 +579,7 @@ pub struct Related {
     /// The related achievement.
     pub id: Iri,
     /// Always `["Related"]`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: RelatedClass,
     /// Its language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -593,7 +594,7 @@ pub struct Related {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GeoCoordinates {
     /// Always `"GeoCoordinates"`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: GeoCoordinatesClass,
     /// Latitude.
     pub latitude: Decimal,
@@ -606,7 +607,7 @@ pub struct GeoCoordinates {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Address {
     /// Always `["Address"]`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: AddressClass,
     /// Country name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -681,7 +682,7 @@ pub struct ProfileReference {
     /// The profile.
     pub id: Iri,
     /// Always `["Profile"]`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: ProfileClass,
     /// Its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -945,15 +946,19 @@ mod tests {
     }
 
     #[test]
-    fn class_types_are_required_checked_and_always_written() {
-        let result: AchievementResult =
-            serde_json::from_value(json!({"type": "Result", "status": "Completed"})).unwrap();
-        assert_eq!(
-            serde_json::to_value(&result).unwrap(),
-            json!({"type": ["Result"], "status": "Completed"})
-        );
-        for bad in [
+    fn class_types_are_checked_and_always_written() {
+        for given in [
+            json!({"type": "Result", "status": "Completed"}),
+            json!({"type": ["Result"], "status": "Completed"}),
             json!({"status": "Completed"}),
+        ] {
+            let result: AchievementResult = serde_json::from_value(given).unwrap();
+            assert_eq!(
+                serde_json::to_value(&result).unwrap(),
+                json!({"type": ["Result"], "status": "Completed"})
+            );
+        }
+        for bad in [
             json!({"type": ["Result", "Other"]}),
             json!({"type": "Other"}),
             json!({"type": "Result", "bogus": 1}),
