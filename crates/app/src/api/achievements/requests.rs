@@ -191,6 +191,26 @@ pub fn badge_class_draft(
                 .map_err(|e| errors.add(field, e.0))
                 .ok()
         });
+    // Several of the names given: they must name the same issuer, or one
+    // of them would be dropped unread.
+    let first = b
+        .get(&["issuer", "issuerId", "creator"])
+        .map(|(key, _)| key);
+    for key in ["issuerId", "creator"] {
+        if first == Some(key) {
+            continue;
+        }
+        let Some((field, raw)) = b.iri_or_object(&[key], false, &mut errors) else {
+            continue;
+        };
+        match (urls.reference(raw, Reference::Issuer), issuer_id) {
+            (Ok(other), Some(first)) if other != first => {
+                errors.add(field, "names another issuer than the one given first")
+            }
+            (Err(e), _) => errors.add(field, e.0),
+            _ => {}
+        }
+    }
     let name = b.parse(&["name"], true, &mut errors, Name::parse);
     let description = b.parse(&["description"], true, &mut errors, Text::parse);
     // OB 2.0 requires a BadgeClass image.
@@ -238,6 +258,20 @@ mod tests {
         assert_eq!(
             fields(badge_class_draft(&bad, &urls(), None).unwrap_err()),
             ["image", "criteria", "achievementType"]
+        );
+    }
+
+    #[test]
+    fn issuer_and_creator_must_agree() {
+        let issuer = Uuid::new_v4();
+        let body = |creator: Uuid| {
+            json!({"issuer": format!("urn:uuid:{issuer}"), "creator": {"id": format!("urn:uuid:{creator}"), "type": ["Profile"]},
+                   "name": "N", "description": "D", "image": "https://x.org/i.png", "criteria": "https://x.org/c"})
+        };
+        assert!(badge_class_draft(&body(issuer), &urls(), None).is_ok());
+        assert_eq!(
+            fields(badge_class_draft(&body(Uuid::new_v4()), &urls(), None).unwrap_err()),
+            ["creator.id"]
         );
     }
 
