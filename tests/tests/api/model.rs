@@ -250,7 +250,15 @@ fn bad_values_are_refused_by_path(api: &Api) {
             "termsOfUse[0].id",
         ],
     );
-    assert_eq!(api.total("/credentials"), 0, "nothing stored");
+    // A credential sent back names its issuer: it must be the
+    // achievement's.
+    let stranger = uuid_of(&api.issuer("", "Another issuer"));
+    let mut credential = full_credential_body(&badge);
+    credential["issuer"] = json!(format!("urn:uuid:{stranger}"));
+    assert_validation(&api.post("/credentials", &credential), &["issuer"]);
+    credential["issuer"] = json!({"id": format!("urn:uuid:{issuer}"), "type": ["Profile"]});
+    api.post("/credentials", &credential).assert_status(201);
+    assert_eq!(api.total("/credentials"), 1);
 }
 
 /// `/achievements/{id}/related` (and `/badge-classes`): add one of ours
