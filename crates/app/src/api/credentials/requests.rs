@@ -69,6 +69,13 @@ fn ob3_recipient(subject: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
             .ok();
     }
     let identifiers = subject.list(&["identifier"], errors);
+    // One identity is kept: a second would be dropped unread.
+    for (path, _) in identifiers.iter().skip(1) {
+        errors.add(
+            path.clone(),
+            "is not kept: the recipient is identified by one IdentityObject",
+        );
+    }
     let Some((path, first)) = identifiers.into_iter().next() else {
         errors.add(
             subject.path("identifier"),
@@ -515,6 +522,18 @@ mod tests {
         assert_eq!(
             draft.recipient.identity(),
             &RecipientIdentity::Plain("ada@example.org".into())
+        );
+    }
+
+    #[test]
+    fn a_second_identity_object_is_refused_not_dropped() {
+        let badge = Uuid::new_v4().to_string();
+        let one = json!({"type": "IdentityObject", "identityType": "emailAddress",
+                         "identityHash": "a@example.org", "hashed": false});
+        let body = json!({"achievement": badge, "credentialSubject": {"identifier": [one, one]}});
+        assert_eq!(
+            fields(assertion_draft(&body, &urls(), None).unwrap_err()),
+            ["credentialSubject.identifier[1]"]
         );
     }
 
