@@ -15,7 +15,7 @@ use openbadges_domain::*;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 /// Collects every field error of one request.
@@ -44,6 +44,9 @@ pub(crate) struct Body<'v> {
     object: &'v Map<String, Value>,
     prefix: String,
     read: RefCell<BTreeSet<&'v str>>,
+    /// Keys given beside another name of the same member (`tag` beside
+    /// `tags`): not read, reported by [`Body::refuse_unknown`] as such.
+    repeated: RefCell<BTreeMap<&'v str, &'static str>>,
 }
 
 /// The message for a key no reader took.
@@ -60,6 +63,7 @@ impl<'v> Body<'v> {
                 object,
                 prefix,
                 read: RefCell::default(),
+                repeated: RefCell::default(),
             }),
             _ => {
                 let field = if prefix.is_empty() {
@@ -81,14 +85,29 @@ impl<'v> Body<'v> {
         }
     }
 
-    /// The first present (non-null) key of `keys`, with its name. Every
-    /// key of `keys` that is present counts as read.
+    /// The first present (non-null) key of `keys`, with its name. A null
+    /// key counts as read (it says "none"); another present key of `keys`
+    /// does not: it is reported as a repetition, not dropped.
     pub(crate) fn get(&self, keys: &[&'static str]) -> Option<(&'static str, &'v Value)> {
-        self.accept(keys);
-        keys.iter().find_map(|key| match self.object.get(*key) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some((*key, value)),
-        })
+        let mut found: Option<(&'static str, &'v Value)> = None;
+        for key in keys {
+            match self.object.get_key_value(*key) {
+                None => {}
+                Some((name, Value::Null)) => {
+                    self.read.borrow_mut().insert(name.as_str());
+                }
+                Some((name, value)) => match found {
+                    None => {
+                        self.read.borrow_mut().insert(name.as_str());
+                        found = Some((*key, value));
+                    }
+                    Some((first, _)) => {
+                        self.repeated.borrow_mut().insert(name.as_str(), first);
+                    }
+                },
+            }
+        }
+        found
     }
 
     /// Counts `keys` as read without reading them: for keys a reader
@@ -106,9 +125,17 @@ impl<'v> Body<'v> {
     /// Reports each key no reader took as a field error.
     pub(crate) fn refuse_unknown(&self, errors: &mut Errors) {
         let read = self.read.borrow();
+        let repeated = self.repeated.borrow();
         for key in self.object.keys() {
-            if !read.contains(key.as_str()) {
-                errors.add(self.path(key), NOT_KEPT);
+            if read.contains(key.as_str()) {
+                continue;
+            }
+            match repeated.get(key.as_str()) {
+                Some(first) => errors.add(
+                    self.path(key),
+                    format!("repeats {first}: give one of the two"),
+                ),
+                None => errors.add(self.path(key), NOT_KEPT),
             }
         }
     }

@@ -235,16 +235,20 @@ fn read_assertion(
             .map_err(|e| errors.add(field, e.0))
             .ok()
     });
-    let recipient = match (&subject, b.get(&["recipient"])) {
-        (Some(subject), _) => ob3_recipient(subject, errors),
-        (None, Some((key, value))) => {
-            let r = Body::nested(value, b.path(key), errors)?;
-            ob2_recipient(&r, errors)
-        }
-        (None, None) => {
-            errors.add(b.path("recipient"), "is required (or credentialSubject)");
-            None
-        }
+    // With a credentialSubject, a `recipient` beside it is not read (and
+    // so refused below).
+    let recipient = match &subject {
+        Some(subject) => ob3_recipient(subject, errors),
+        None => match b.get(&["recipient"]) {
+            Some((key, value)) => {
+                let r = Body::nested(value, b.path(key), errors)?;
+                ob2_recipient(&r, errors)
+            }
+            None => {
+                errors.add(b.path("recipient"), "is required (or credentialSubject)");
+                None
+            }
+        },
     };
     let issued_on = b.parse(&["issuedOn", "validFrom"], false, errors, Timestamp::parse);
     let expires = b.parse(&["expires", "validUntil"], false, errors, Timestamp::parse);
@@ -522,6 +526,24 @@ mod tests {
         assert_eq!(
             draft.recipient.identity(),
             &RecipientIdentity::Plain("ada@example.org".into())
+        );
+    }
+
+    #[test]
+    fn a_member_given_under_two_names_is_refused_not_dropped() {
+        let badge = Uuid::new_v4().to_string();
+        let body = json!({"badge": badge, "recipient": {"identity": "a@example.org"},
+                          "issuedOn": "2024-01-01T00:00:00Z", "validFrom": "2024-02-01T00:00:00Z",
+                          "credentialSubject": null});
+        assert_eq!(
+            fields(assertion_draft(&body, &urls(), None).unwrap_err()),
+            ["validFrom"]
+        );
+        let both = json!({"badge": badge, "recipient": {"identity": "a@example.org"},
+                          "credentialSubject": {"id": "did:example:1", "achievement": badge}});
+        assert_eq!(
+            fields(assertion_draft(&both, &urls(), None).unwrap_err()),
+            ["badge", "recipient"]
         );
     }
 
