@@ -40,7 +40,10 @@ mod raw;
 pub use accounts::Caller;
 pub use accounts::{ADMIN_PASSWORD, ADMIN_USERNAME, JWT_SECRET};
 pub use backends::{Backend, OnBothBackends, Storage};
-pub use documents::{achievement_body, award_body, id_of, issuer_body, uuid_of};
+pub use documents::{
+    achievement_body, award_body, full_achievement_body, full_credential_body, full_issuer_body,
+    id_of, issuer_body, uuid_of,
+};
 pub use openbadges_testdb::{server_url, TestDatabase};
 pub use raw::Framing;
 use serde_json::Value;

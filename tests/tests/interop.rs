@@ -34,7 +34,10 @@ use std::sync::OnceLock;
 use openbadges_credentials::{
     did_key_for, did_key_verification_method, DataIntegrity, Ed25519KeyPair,
 };
-use openbadges_e2e::{achievement_body, award_body, id_of, issuer_body, uuid_of, Launch, Server};
+use openbadges_e2e::{
+    achievement_body, award_body, full_achievement_body, full_credential_body, full_issuer_body,
+    id_of, issuer_body, uuid_of, Launch, Server,
+};
 use serde_json::{json, Map, Value};
 use tempfile::TempDir;
 
@@ -184,6 +187,19 @@ impl Fixture {
         let response = server.fetch(&path);
         response.assert_status(200);
         credentials.push((format!("issued through /v2, GET {path}"), response.body));
+
+        // Every OB 3.0 property the server keeps, on the issuer, the
+        // achievement and the credential: each term must be defined by the
+        // contexts for the proof to cover it.
+        let full_issuer = uuid_of(&created("/issuers", &full_issuer_body()));
+        let full_badge = id_of(&created(
+            "/v3/achievements",
+            &full_achievement_body(&full_issuer),
+        ));
+        credentials.push((
+            "every OB 3.0 property".to_owned(),
+            created("/v3/credentials", &full_credential_body(&full_badge)),
+        ));
 
         let batch = created(
             "/credentials/batch",

@@ -12,7 +12,10 @@
 use openbadges_domain::documents::{Reference, Urls};
 use openbadges_domain::*;
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 /// Collects every field error of one request.
@@ -34,10 +37,20 @@ impl Errors {
 }
 
 /// A JSON object being read, with the path of its fields for messages.
+/// It remembers which keys were read, so that a reader can refuse every
+/// key it did not read ([`Body::refuse_unknown`]): a property the server
+/// does not keep is a 400 naming it, never dropped in silence.
 pub(crate) struct Body<'v> {
     object: &'v Map<String, Value>,
     prefix: String,
+    read: RefCell<BTreeSet<&'v str>>,
+    /// Keys given beside another name of the same member (`tag` beside
+    /// `tags`): not read, reported by [`Body::refuse_unknown`] as such.
+    repeated: RefCell<BTreeMap<&'v str, &'static str>>,
 }
+
+/// The message for a key no reader took.
+pub(crate) const NOT_KEPT: &str = "is not a property this server keeps";
 
 impl<'v> Body<'v> {
     pub(crate) fn root(value: &'v Value, errors: &mut Errors) -> Option<Self> {
@@ -46,7 +59,12 @@ impl<'v> Body<'v> {
 
     pub(crate) fn nested(value: &'v Value, prefix: String, errors: &mut Errors) -> Option<Self> {
         match value {
-            Value::Object(object) => Some(Self { object, prefix }),
+            Value::Object(object) => Some(Self {
+                object,
+                prefix,
+                read: RefCell::default(),
+                repeated: RefCell::default(),
+            }),
             _ => {
                 let field = if prefix.is_empty() {
                     "body".to_owned()
@@ -67,12 +85,130 @@ impl<'v> Body<'v> {
         }
     }
 
-    /// The first present (non-null) key of `keys`, with its name.
+    /// The first present (non-null) key of `keys`, with its name. A null
+    /// key counts as read (it says "none"); another present key of `keys`
+    /// does not: it is reported as a repetition, not dropped.
     pub(crate) fn get(&self, keys: &[&'static str]) -> Option<(&'static str, &'v Value)> {
-        keys.iter().find_map(|key| match self.object.get(*key) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some((*key, value)),
-        })
+        let mut found: Option<(&'static str, &'v Value)> = None;
+        for key in keys {
+            match self.object.get_key_value(*key) {
+                None => {}
+                Some((name, Value::Null)) => {
+                    self.read.borrow_mut().insert(name.as_str());
+                }
+                Some((name, value)) => match found {
+                    None => {
+                        self.read.borrow_mut().insert(name.as_str());
+                        found = Some((*key, value));
+                    }
+                    Some((first, _)) => {
+                        self.repeated.borrow_mut().insert(name.as_str(), first);
+                    }
+                },
+            }
+        }
+        found
+    }
+
+    /// Counts `keys` as read without reading them: for keys a reader
+    /// accepts and checks itself, or accepts without keeping (say why
+    /// where it is called).
+    pub(crate) fn accept(&self, keys: &[&str]) {
+        let mut read = self.read.borrow_mut();
+        for key in keys {
+            if let Some((name, _)) = self.object.get_key_value(*key) {
+                read.insert(name.as_str());
+            }
+        }
+    }
+
+    /// Reports each key no reader took as a field error.
+    pub(crate) fn refuse_unknown(&self, errors: &mut Errors) {
+        let read = self.read.borrow();
+        let repeated = self.repeated.borrow();
+        for key in self.object.keys() {
+            if read.contains(key.as_str()) {
+                continue;
+            }
+            match repeated.get(key.as_str()) {
+                Some(first) => errors.add(
+                    self.path(key),
+                    format!("repeats {first}: give one of the two"),
+                ),
+                None => errors.add(self.path(key), NOT_KEPT),
+            }
+        }
+    }
+
+    /// The member `key`, read as a typed value; its errors are named by
+    /// their path under `key` (`result[0].status`).
+    pub(crate) fn typed<T: DeserializeOwned>(
+        &self,
+        key: &'static str,
+        errors: &mut Errors,
+    ) -> Option<T> {
+        let (key, value) = self.get(&[key])?;
+        serde_path_to_error::deserialize(value)
+            .map_err(|error| typed_error(&self.path(key), error, errors))
+            .ok()
+    }
+
+    /// Those of `keys` that are present, read together as one typed value
+    /// (a details struct whose members sit at this level of the body).
+    pub(crate) fn members<T: DeserializeOwned + Default>(
+        &self,
+        keys: &[&'static str],
+        errors: &mut Errors,
+    ) -> T {
+        self.accept(keys);
+        let present: Map<String, Value> = keys
+            .iter()
+            .filter_map(|key| match self.object.get(*key) {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(((*key).to_owned(), value.clone())),
+            })
+            .collect();
+        if present.is_empty() {
+            return T::default();
+        }
+        // Each member alone first: serde stops at the first error, and
+        // every bad member is to be named in one answer.
+        let mut failed = false;
+        for (key, value) in &present {
+            // A list item by item, each as a list of one, its index put
+            // back into the path.
+            let items: Vec<(Option<usize>, Value)> = match value {
+                Value::Array(items) if items.len() > 1 => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| (Some(i), Value::Array(vec![item.clone()])))
+                    .collect(),
+                other => vec![(None, other.clone())],
+            };
+            for (index, item) in items {
+                let one = Value::Object(Map::from_iter([(key.clone(), item)]));
+                if let Err(error) = serde_path_to_error::deserialize::<_, T>(&one) {
+                    let mut item_errors = Errors::default();
+                    typed_error(&self.prefix, error, &mut item_errors);
+                    for mut error in item_errors.0 {
+                        if let Some(i) = index {
+                            let first = format!("{}[0]", self.path(key));
+                            if let Some(rest) = error.field.strip_prefix(&first) {
+                                error.field = format!("{}[{i}]{rest}", self.path(key));
+                            }
+                        }
+                        errors.0.push(error);
+                    }
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            return T::default();
+        }
+        serde_path_to_error::deserialize(&Value::Object(present))
+            .map_err(|error| typed_error(&self.prefix, error, errors))
+            .unwrap_or_default()
     }
 
     pub(crate) fn string(
@@ -149,9 +285,67 @@ impl<'v> Body<'v> {
         }
     }
 
+    /// An image: its IRI, or an OB 3.0 `Image` object `{id, type}` (a
+    /// `caption` is not kept, so it is refused).
     pub(crate) fn image(&self, required: bool, errors: &mut Errors) -> Option<Iri> {
+        if let Some((key, value @ Value::Object(_))) = self.get(&["image"]) {
+            let image = Body::nested(value, self.path(key), errors)?;
+            image.class_type(&["Image"], errors);
+            image.get(&["id"]);
+            image.refuse_unknown(errors);
+        }
         let (field, raw) = self.iri_or_object(&["image"], required, errors)?;
         Iri::parse(raw).map_err(|e| errors.add(field, e.0)).ok()
+    }
+
+    /// `@context` and `type`, accepted and not kept: the server writes its
+    /// own. `type` must name one of `classes` (as a string or an array of
+    /// them), so that a document of another kind is not taken for this one.
+    pub(crate) fn class_type(&self, classes: &[&str], errors: &mut Errors) {
+        // Any context is accepted: documents are published with ours.
+        self.accept(&["@context"]);
+        let names = match self.get(&["type"]) {
+            None => return,
+            Some((_, Value::String(name))) => vec![Some(name.as_str())],
+            Some((_, Value::Array(items))) => items.iter().map(Value::as_str).collect(),
+            Some(_) => vec![None],
+        };
+        if names.is_empty()
+            || names
+                .iter()
+                .any(|n| !n.is_some_and(|n| classes.contains(&n)))
+        {
+            errors.add(
+                self.path("type"),
+                format!(
+                    "must be one of {} (or an array of them)",
+                    classes.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// The `id` of a document sent back: accepted and not kept (the server
+    /// assigns ids), when it is one of ours of `kind`, and, when the body
+    /// replaces `target`, that one.
+    pub(crate) fn own_id(
+        &self,
+        kind: Reference,
+        target: Option<Uuid>,
+        urls: &Urls,
+        errors: &mut Errors,
+    ) {
+        let Some((key, raw)) = self.string(&["id"], false, errors) else {
+            return;
+        };
+        match (urls.reference(raw, kind), target) {
+            (Ok(id), Some(target)) if id != target => errors.add(
+                self.path(key),
+                "is not this resource's id: leave it out or send the id it was published with",
+            ),
+            (Ok(_), _) => {}
+            (Err(e), _) => errors.add(self.path(key), e.0),
+        }
     }
 
     /// An array field; a single object is taken as a one-item array (OB 2.0
@@ -175,6 +369,57 @@ impl<'v> Body<'v> {
             }
         }
     }
+}
+
+/// Names a typed value's error by its path under `prefix`, in this API's
+/// words for the two errors serde words its own way (an unknown member, a
+/// missing one).
+fn typed_error(
+    prefix: &str,
+    error: serde_path_to_error::Error<serde_json::Error>,
+    errors: &mut Errors,
+) {
+    let path = error.path().to_string();
+    let mut field = match (prefix.is_empty(), path.as_str()) {
+        (_, ".") => prefix.to_owned(),
+        (true, path) => path.to_owned(),
+        (false, path) if path.starts_with('[') => format!("{prefix}{path}"),
+        (false, path) => format!("{prefix}.{path}"),
+    };
+    let message = error.into_inner().to_string();
+    let named = |marker: &str| {
+        message
+            .strip_prefix(marker)
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name.to_owned())
+    };
+    let join = |field: &str, name: &str| {
+        if field.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{field}.{name}")
+        }
+    };
+    let message = if let Some(name) = named("unknown field `") {
+        // The path may or may not end with the unknown key already.
+        if !(field == name || field.ends_with(&format!(".{name}"))) {
+            field = join(&field, &name);
+        }
+        NOT_KEPT.to_owned()
+    } else if let Some(name) = named("missing field `") {
+        field = join(&field, &name);
+        "is required".to_owned()
+    } else {
+        message
+    };
+    errors.add(
+        if field.is_empty() {
+            "body".to_owned()
+        } else {
+            field
+        },
+        message,
+    );
 }
 
 /// An issuer reference (query parameter or body value) in any accepted form.

@@ -44,6 +44,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/credentials/{id}/endorsements", &["get", "post"]),
     ("/endorsements/{id}", &["get"]),
     ("/endorsements/{id}/revoke", &["post"]),
+    ("/achievements/{id}/related", &["get", "post"]),
+    ("/achievements/{id}/related/{relatedId}", &["delete"]),
     ("/credentials", &["get", "post"]),
     ("/credentials/batch", &["post"]),
     ("/credentials/{id}", &["get", "patch", "put"]),
@@ -171,6 +173,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/issuers/{id}/achievements"),
     ("get", "/achievements"),
     ("get", "/achievements/{id}"),
+    ("get", "/achievements/{id}/related"),
     ("get", "/credentials/{id}"),
     ("post", "/auth/login"),
     ("get", "/credentials/{id}/verify"),
@@ -405,11 +408,13 @@ fn operations_document_their_error_answers() {
                     "{what}: Location"
                 );
             }
-            // Paged lists; an issuer's status lists and a document's
-            // endorsements are few and not paged; a baked badge is an image.
+            // Paged lists; an issuer's status lists, a document's
+            // endorsements and an achievement's related achievements are
+            // few and not paged; a baked badge is an image.
             if method == "get"
                 && !path.ends_with("{id}")
                 && !path.ends_with("/image")
+                && !path.ends_with("/related")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !path.ends_with("/endorsements")
@@ -802,9 +807,10 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // and credentials, the 15 copies of those under the deprecated aliases,
     // rotating and revoking signing keys, creating a status list and
     // reading its counts, endorsing (achievements, issuers, credentials,
-    // and the 2 alias copies), revoking an endorsement, and uploading
-    // images (POST /assets and /v1/assets).
-    assert_eq!(protected, 13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2);
+    // and the 2 alias copies), revoking an endorsement, uploading
+    // images (POST /assets and /v1/assets), and relating achievements
+    // (add and remove, and their alias copies).
+    assert_eq!(protected, 13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [

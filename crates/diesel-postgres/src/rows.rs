@@ -80,6 +80,17 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+/// A `details` column: NULL is no details.
+fn details<T: serde::de::DeserializeOwned + Default>(
+    column: &str,
+    value: Option<JsonbText>,
+) -> Result<T, DomainError> {
+    value.map_or_else(
+        || Ok(T::default()),
+        |text| serde_json::from_str(&text.0).map_err(|e| corrupt(column, e)),
+    )
+}
+
 fn from_json<T: serde::de::DeserializeOwned>(column: &str, value: Value) -> Result<T, DomainError> {
     serde_json::from_value(value).map_err(|e| corrupt(column, e))
 }
@@ -168,6 +179,7 @@ pub(crate) struct IssuerRow {
     pub owner_id: Option<Uuid>,
     pub created_at: Stamp,
     pub updated_at: Stamp,
+    pub details: Option<JsonbText>,
 }
 
 impl From<&Issuer> for IssuerRow {
@@ -182,6 +194,7 @@ impl From<&Issuer> for IssuerRow {
             owner_id: issuer.owner_id.map(|o| o.as_uuid()),
             created_at: stamp(issuer.created_at),
             updated_at: stamp(issuer.updated_at),
+            details: encode_details(&issuer.details, issuer.details.is_empty()).map(JsonbText),
         }
     }
 }
@@ -197,6 +210,7 @@ impl TryFrom<IssuerRow> for Issuer {
             description: parse_opt("issuers.description", row.description, Text::parse)?,
             image: parse_opt("issuers.image", row.image, Iri::parse)?,
             owner_id: row.owner_id.map(UserId::from),
+            details: details("issuers.details", row.details)?,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),
         })
@@ -219,6 +233,7 @@ pub(crate) struct BadgeClassRow {
     pub achievement_type: Option<String>,
     pub created_at: Stamp,
     pub updated_at: Stamp,
+    pub details: Option<JsonbText>,
 }
 
 impl From<&BadgeClass> for BadgeClassRow {
@@ -240,6 +255,7 @@ impl From<&BadgeClass> for BadgeClassRow {
                 .map(|t| t.as_str().to_owned()),
             created_at: stamp(badge.created_at),
             updated_at: stamp(badge.updated_at),
+            details: encode_details(&badge.details, badge.details.is_empty()).map(JsonbText),
         }
     }
 }
@@ -271,6 +287,7 @@ impl TryFrom<BadgeClassRow> for BadgeClass {
                 row.achievement_type,
                 Label::parse,
             )?,
+            details: details("badge_classes.details", row.details)?,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),
         })
@@ -301,6 +318,7 @@ pub(crate) struct AssertionRow {
     pub issued_credential: Option<JsonbText>,
     pub status_list_id: Option<Uuid>,
     pub status_index: Option<i32>,
+    pub details: Option<JsonbText>,
 }
 
 /// The status columns of an award: name, reason, time of change.
@@ -368,6 +386,7 @@ impl From<&Assertion> for AssertionRow {
             status_index: award
                 .status_slot
                 .map(|slot| i32::try_from(slot.index).unwrap_or(-1)),
+            details: encode_details(&award.details, award.details.is_empty()).map(JsonbText),
         }
     }
 }
@@ -400,6 +419,7 @@ impl TryFrom<AssertionRow> for Assertion {
             evidence: from_json("assertions.evidence", row.evidence)?,
             narrative: parse_opt("assertions.narrative", row.narrative, Text::parse)?,
             image: parse_opt("assertions.image", row.image, Iri::parse)?,
+            details: details("assertions.details", row.details)?,
             status,
             status_slot: match (row.status_list_id, row.status_index) {
                 (Some(list), Some(index)) => Some(StatusSlot {

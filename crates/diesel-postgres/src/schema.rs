@@ -24,6 +24,7 @@ diesel::table! {
         owner_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        details -> Nullable<Jsonb>,
     }
 }
 
@@ -42,6 +43,7 @@ diesel::table! {
         achievement_type -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        details -> Nullable<Jsonb>,
     }
 }
 
@@ -68,6 +70,7 @@ diesel::table! {
         issued_credential -> Nullable<Jsonb>,
         status_list_id -> Nullable<Uuid>,
         status_index -> Nullable<Int4>,
+        details -> Nullable<Jsonb>,
     }
 }
 

@@ -16,10 +16,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use openbadges_domain::{
-    ApiKey, ApiKeyHash, Assertion, BadgeClass, CredentialStatus, Criteria, DomainError, Email,
-    HttpUrl, InvalidValue, Iri, IssuedCredential, Issuer, KeyAlgorithm, KeyStatus, Label, Name,
-    PasswordHash, Recipient, RecipientIdentity, RecipientKind, Role, SigningKey, StatusList,
-    StatusSlot, Text, Timestamp, User, Username,
+    encode_details, ApiKey, ApiKeyHash, Assertion, BadgeClass, CredentialStatus, Criteria,
+    DomainError, Email, HttpUrl, InvalidValue, Iri, IssuedCredential, Issuer, KeyAlgorithm,
+    KeyStatus, Label, Name, PasswordHash, Recipient, RecipientIdentity, RecipientKind, Role,
+    SigningKey, StatusList, StatusSlot, Text, Timestamp, User, Username,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -108,6 +108,14 @@ fn decode_json<T: DeserializeOwned>(column: &'static str, text: &str) -> Result<
     })
 }
 
+/// A `details` column: NULL is no details.
+fn decode_details<T: DeserializeOwned + Default>(
+    column: &'static str,
+    text: Option<&str>,
+) -> Result<T, DomainError> {
+    text.map_or_else(|| Ok(T::default()), |text| decode_json(column, text))
+}
+
 /// An `issuers` row.
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = issuers, check_for_backend(Sqlite))]
@@ -121,6 +129,7 @@ pub(crate) struct IssuerRow {
     owner_id: Option<String>,
     created_at: String,
     updated_at: String,
+    details: Option<String>,
 }
 
 /// The columns an issuer update may change.
@@ -133,6 +142,7 @@ pub(crate) struct IssuerChanges<'a> {
     description: Option<&'a str>,
     image: Option<&'a str>,
     updated_at: &'a str,
+    details: Option<&'a str>,
 }
 
 impl IssuerRow {
@@ -146,6 +156,7 @@ impl IssuerRow {
             description: self.description.as_deref(),
             image: self.image.as_deref(),
             updated_at: &self.updated_at,
+            details: self.details.as_deref(),
         }
     }
 }
@@ -162,6 +173,7 @@ impl From<&Issuer> for IssuerRow {
             owner_id: issuer.owner_id.map(|id| id.to_string()),
             created_at: encode_timestamp(issuer.created_at),
             updated_at: encode_timestamp(issuer.updated_at),
+            details: encode_details(&issuer.details, issuer.details.is_empty()),
         }
     }
 }
@@ -178,6 +190,7 @@ impl TryFrom<IssuerRow> for Issuer {
             description: decode_optional("issuers.description", row.description, Text::parse)?,
             image: decode_optional("issuers.image", row.image, Iri::parse)?,
             owner_id: decode_optional_id("issuers.owner_id", row.owner_id.as_deref())?,
+            details: decode_details("issuers.details", row.details.as_deref())?,
             created_at: decode_timestamp("issuers.created_at", &row.created_at)?,
             updated_at: decode_timestamp("issuers.updated_at", &row.updated_at)?,
         })
@@ -201,6 +214,7 @@ pub(crate) struct BadgeClassRow {
     achievement_type: Option<String>,
     created_at: String,
     updated_at: String,
+    details: Option<String>,
 }
 
 /// The columns a badge class update may change: not its issuer, whose
@@ -218,6 +232,7 @@ pub(crate) struct BadgeClassChanges<'a> {
     version: Option<&'a str>,
     achievement_type: Option<&'a str>,
     updated_at: &'a str,
+    details: Option<&'a str>,
 }
 
 impl BadgeClassRow {
@@ -234,6 +249,7 @@ impl BadgeClassRow {
             version: self.version.as_deref(),
             achievement_type: self.achievement_type.as_deref(),
             updated_at: &self.updated_at,
+            details: self.details.as_deref(),
         }
     }
 }
@@ -259,6 +275,7 @@ impl TryFrom<&BadgeClass> for BadgeClassRow {
                 .map(|t| t.as_str().to_owned()),
             created_at: encode_timestamp(badge.created_at),
             updated_at: encode_timestamp(badge.updated_at),
+            details: encode_details(&badge.details, badge.details.is_empty()),
         })
     }
 }
@@ -292,6 +309,7 @@ impl TryFrom<BadgeClassRow> for BadgeClass {
                 row.achievement_type,
                 Label::parse,
             )?,
+            details: decode_details("badge_classes.details", row.details.as_deref())?,
             created_at: decode_timestamp("badge_classes.created_at", &row.created_at)?,
             updated_at: decode_timestamp("badge_classes.updated_at", &row.updated_at)?,
         })
@@ -323,6 +341,7 @@ pub(crate) struct AssertionRow {
     issued_credential: Option<String>,
     status_list_id: Option<String>,
     status_index: Option<i32>,
+    details: Option<String>,
 }
 
 /// The columns an award update may change: not what was awarded, by whom,
@@ -343,6 +362,7 @@ pub(crate) struct AssertionChanges<'a> {
     image: Option<&'a str>,
     updated_at: &'a str,
     issued_credential: Option<&'a str>,
+    details: Option<&'a str>,
 }
 
 impl AssertionRow {
@@ -371,6 +391,7 @@ impl AssertionRow {
             image: self.image.as_deref(),
             updated_at: &self.updated_at,
             issued_credential: self.issued_credential.as_deref(),
+            details: self.details.as_deref(),
         }
     }
 }
@@ -427,6 +448,7 @@ impl TryFrom<&Assertion> for AssertionRow {
                 .status_slot
                 .map(|slot| encode_index("assertions.status_index", slot.index))
                 .transpose()?,
+            details: encode_details(&award.details, award.details.is_empty()),
         })
     }
 }
@@ -462,6 +484,7 @@ impl TryFrom<AssertionRow> for Assertion {
             evidence: decode_json("assertions.evidence", &row.evidence)?,
             narrative: decode_optional("assertions.narrative", row.narrative, Text::parse)?,
             image: decode_optional("assertions.image", row.image, Iri::parse)?,
+            details: decode_details("assertions.details", row.details.as_deref())?,
             status,
             status_slot: decode_slot(row.status_list_id.as_deref(), row.status_index)?,
             issued_credential: row

@@ -26,6 +26,7 @@ diesel::table! {
         owner_id -> Nullable<Text>,
         created_at -> Text,
         updated_at -> Text,
+        details -> Nullable<Text>,
     }
 }
 
@@ -44,6 +45,7 @@ diesel::table! {
         achievement_type -> Nullable<Text>,
         created_at -> Text,
         updated_at -> Text,
+        details -> Nullable<Text>,
     }
 }
 
@@ -70,6 +72,7 @@ diesel::table! {
         issued_credential -> Nullable<Text>,
         status_list_id -> Nullable<Text>,
         status_index -> Nullable<Integer>,
+        details -> Nullable<Text>,
     }
 }
 

@@ -210,6 +210,7 @@ mod tests {
             email: None,
             description: None,
             image: None,
+            details: Default::default(),
             owner_id: owner,
             created_at: now,
             updated_at: now,

@@ -180,6 +180,7 @@ mod tests {
             evidence: Vec::new(),
             narrative: None,
             image: None,
+            details: Default::default(),
             status: CredentialStatus::Active,
             status_slot: None,
             issued_credential: None,

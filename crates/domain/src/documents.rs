@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::details::*;
 use crate::entities::*;
 use crate::ids::*;
 use crate::values::*;
@@ -15,6 +16,11 @@ pub const OB2_CONTEXT: &str = "https://w3id.org/openbadges/v2";
 pub const VC2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 /// The OB 3.0 context this server emits.
 pub const OB3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+
+/// The OB 3.0 extensions context: it defines `1EdTechJsonSchemaValidator2019`,
+/// the `credentialSchema` type every credential names (no other context
+/// does, and a signature can only cover defined terms).
+pub const OB3_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
 
 /// Which Open Badges version a document is rendered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -268,6 +274,15 @@ macro_rules! as_ref_str {
 }
 as_ref_str!(Name, Text, Label, Email, Iri, HttpUrl);
 
+/// Adds the members of `details` (serialized in their OB 3.0 shape, empty
+/// ones left out) to `object`.
+fn merge(object: &mut Map<String, Value>, details: &impl serde::Serialize) {
+    // Serializing the details (strings, numbers, lists of them) cannot fail.
+    if let Ok(Value::Object(mut members)) = serde_json::to_value(details) {
+        object.append(&mut members);
+    }
+}
+
 fn into_object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
@@ -302,9 +317,10 @@ fn criteria_object(criteria: &Criteria) -> Value {
     Value::Object(object)
 }
 
+/// An alignment; `type_value` is given for OB 3.0, which also has
+/// `targetType` (OB 2.0 does not).
 fn alignment_object(alignment: &Alignment, type_value: Option<Value>) -> Value {
     let mut object = Map::new();
-    put(&mut object, "type", type_value);
     object.insert(
         "targetName".to_owned(),
         alignment.target_name.as_str().into(),
@@ -321,6 +337,10 @@ fn alignment_object(alignment: &Alignment, type_value: Option<Value>) -> Value {
         text(&alignment.target_framework),
     );
     put(&mut object, "targetCode", text(&alignment.target_code));
+    if type_value.is_some() {
+        put(&mut object, "targetType", text(&alignment.target_type));
+    }
+    put(&mut object, "type", type_value);
     Value::Object(object)
 }
 
@@ -506,6 +526,12 @@ pub mod ob3 {
         json!([VC2_CONTEXT, OB3_CONTEXT])
     }
 
+    /// The JSON-LD context list of an OB 3.0 credential: the extensions
+    /// context too, for its `credentialSchema` type.
+    pub fn credential_context() -> Value {
+        json!([VC2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT])
+    }
+
     fn image(iri: &Option<Iri>) -> Option<Value> {
         iri.as_ref()
             .map(|i| json!({ "id": i.as_str(), "type": "Image" }))
@@ -521,6 +547,7 @@ pub mod ob3 {
         put(&mut doc, "email", text(&issuer.email));
         put(&mut doc, "description", text(&issuer.description));
         put(&mut doc, "image", image(&issuer.image));
+        merge(&mut doc, &issuer.details);
         doc
     }
 
@@ -547,6 +574,7 @@ pub mod ob3 {
             doc.insert("alignment".to_owned(), Value::Array(alignment));
         }
         put(&mut doc, "version", text(&badge.version));
+        merge(&mut doc, &badge.details);
         doc.insert(
             "creator".to_owned(),
             json!({ "id": urls.issuer(Version::V3, badge.issuer_id), "type": ["Profile"] }),
@@ -609,7 +637,7 @@ pub mod ob3 {
             Value::Object(achievement_object(badge, urls)),
         );
         put(&mut subject, "narrative", text(&award.narrative));
-        put(&mut subject, "image", image(&award.image));
+        merge(&mut subject, &award.details.subject);
         Value::Object(subject)
     }
 
@@ -626,13 +654,21 @@ pub mod ob3 {
         let mut issuer_object = profile_object(issuer, urls);
         issuer_object.insert("id".to_owned(), Value::String(urls.issuer_did(issuer.id)));
         let mut doc = into_object(json!({
-            "@context": context(),
+            "@context": credential_context(),
             "id": urls.credential(Version::V3, award.id),
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
-            "name": badge.name.as_str(),
+            "name": award.details.credential.name.as_ref().unwrap_or(&badge.name).as_str(),
             "issuer": Value::Object(issuer_object),
             "validFrom": award.issued_on.to_rfc3339(),
         }));
+        let credential = &award.details.credential;
+        put(&mut doc, "description", text(&credential.description));
+        put(&mut doc, "image", image(&award.image));
+        put(
+            &mut doc,
+            "awardedDate",
+            credential.awarded_date.map(|d| d.to_rfc3339()),
+        );
         put(
             &mut doc,
             "validUntil",
@@ -663,6 +699,23 @@ pub mod ob3 {
                 .collect();
             doc.insert("evidence".to_owned(), Value::Array(evidence));
         }
+        if !credential.terms_of_use.is_empty() {
+            put(
+                &mut doc,
+                "termsOfUse",
+                serde_json::to_value(&credential.terms_of_use).ok(),
+            );
+        }
+        let schemas = if credential.credential_schema.is_empty() {
+            vec![CredentialSchema::ob3_default()]
+        } else {
+            credential.credential_schema.clone()
+        };
+        put(
+            &mut doc,
+            "credentialSchema",
+            serde_json::to_value(schemas).ok(),
+        );
         Value::Object(doc)
     }
 

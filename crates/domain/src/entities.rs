@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::details::*;
 use crate::ids::*;
 use crate::values::*;
 use crate::DomainError;
@@ -24,6 +25,8 @@ pub struct Issuer {
     pub image: Option<Iri>,
     /// The user who manages this issuer, if any.
     pub owner_id: Option<UserId>,
+    /// The other OB 3.0 Profile properties (address, phone, names ...).
+    pub details: ProfileDetails,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -76,6 +79,10 @@ pub struct Alignment {
     /// Code of the node in its framework.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_code: Option<Label>,
+    /// OB 3.0 `targetType`: the kind of node (`ceasn:Competency`,
+    /// `ext:...`); OB 2.0 has no such member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<Label>,
 }
 
 /// A badge definition (OB 2.0 BadgeClass / OB 3.0 Achievement).
@@ -101,6 +108,8 @@ pub struct BadgeClass {
     pub version: Option<Label>,
     /// OB 3.0 `achievementType` (e.g. `Badge`, `Certificate`).
     pub achievement_type: Option<Label>,
+    /// The other OB 3.0 Achievement properties (credits, results, related ...).
+    pub details: AchievementDetails,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -189,6 +198,9 @@ pub struct Assertion {
     pub narrative: Option<Text>,
     /// A per-award image (baked badge or portrait).
     pub image: Option<Iri>,
+    /// The other OB 3.0 credential and subject properties (result,
+    /// credits earned, the credential's own name ...).
+    pub details: AwardDetails,
     /// Active, revoked or suspended.
     pub status: CredentialStatus,
     /// Its place in the issuer's status list, published in the OB 3.0

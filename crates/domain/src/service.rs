@@ -3,6 +3,7 @@
 //! entities, and makes one repository write.
 
 use crate::access::Principal;
+use crate::details::*;
 use crate::entities::*;
 use crate::ids::*;
 use crate::page::{Cursor, CursorPage, CursorRequest, Page, PageRequest};
@@ -28,6 +29,8 @@ pub struct IssuerDraft {
     pub description: Option<Text>,
     /// Logo.
     pub image: Option<Iri>,
+    /// The other OB 3.0 Profile properties.
+    pub details: ProfileDetails,
 }
 
 /// The fields a client sets on a badge class.
@@ -51,6 +54,8 @@ pub struct BadgeClassDraft {
     pub version: Option<Label>,
     /// OB 3.0 achievement type.
     pub achievement_type: Option<Label>,
+    /// The other OB 3.0 Achievement properties.
+    pub details: AchievementDetails,
 }
 
 /// The fields a client sets on an award.
@@ -70,6 +75,22 @@ pub struct AssertionDraft {
     pub narrative: Option<Text>,
     /// Per-award image.
     pub image: Option<Iri>,
+    /// The other OB 3.0 credential and subject properties.
+    pub details: AwardDetails,
+    /// The issuer the body named (a credential sent back names it), if
+    /// it named one: it must be the badge's issuer; it is not stored.
+    pub named_issuer: Option<IssuerId>,
+}
+
+/// Refuses a draft that names another issuer than the badge's.
+fn check_named_issuer(draft: &AssertionDraft, issuer_id: IssuerId) -> Result<(), DomainError> {
+    match draft.named_issuer {
+        Some(named) if named != issuer_id => Err(DomainError::invalid(
+            "issuer",
+            "is not the issuer of the achievement awarded",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The transitions of an award's status.
@@ -110,6 +131,7 @@ pub async fn create_issuer(
         email: draft.email,
         description: draft.description,
         image: draft.image,
+        details: draft.details,
         owner_id,
         created_at: now,
         updated_at: now,
@@ -132,6 +154,7 @@ pub async fn update_issuer(
         email: draft.email,
         description: draft.description,
         image: draft.image,
+        details: draft.details,
         updated_at: Timestamp::now(),
         ..current
     };
@@ -180,6 +203,7 @@ pub async fn create_badge_class(
         alignments: draft.alignments,
         version: draft.version,
         achievement_type: draft.achievement_type,
+        details: draft.details,
         created_at: now,
         updated_at: now,
     };
@@ -212,6 +236,7 @@ pub async fn update_badge_class(
         alignments: draft.alignments,
         version: draft.version,
         achievement_type: draft.achievement_type,
+        details: draft.details,
         updated_at: Timestamp::now(),
         ..current
     };
@@ -257,6 +282,7 @@ fn build_assertion(draft: AssertionDraft, issuer_id: IssuerId, now: Timestamp) -
         evidence: draft.evidence,
         narrative: draft.narrative,
         image: draft.image,
+        details: draft.details,
         status: CredentialStatus::Active,
         status_slot: None,
         issued_credential: None,
@@ -343,6 +369,7 @@ pub async fn issue(
         other => other?,
     };
     let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
+    check_named_issuer(&draft, badge.issuer_id)?;
     let now = Timestamp::now();
     let mut award = build_assertion(draft, badge.issuer_id, now);
     award.validate()?;
@@ -392,6 +419,14 @@ pub async fn issue_batch(
                 Err(other) => return Err(other),
             },
         };
+        if let Err(DomainError::Validation(fields)) = check_named_issuer(&draft, issuer_id) {
+            errors.extend(
+                fields.into_iter().map(|f| {
+                    FieldError::new(format!("credentials[{index}].{}", f.field), f.message)
+                }),
+            );
+            continue;
+        }
         let award = build_assertion(draft, issuer_id, now);
         if let Err(DomainError::Validation(fields)) = award.validate() {
             errors.extend(
@@ -483,6 +518,7 @@ pub async fn update_assertion(
             "cannot be changed; issue a new credential for the other badge",
         ));
     }
+    check_named_issuer(&draft, current.issuer_id)?;
     let mut award = Assertion {
         recipient: draft.recipient,
         issued_on: draft.issued_on.unwrap_or(current.issued_on),
@@ -490,6 +526,7 @@ pub async fn update_assertion(
         evidence: draft.evidence,
         narrative: draft.narrative,
         image: draft.image,
+        details: draft.details,
         issued_credential: None,
         updated_at: Timestamp::now(),
         ..current
@@ -734,4 +771,64 @@ pub async fn create_status_list(
     };
     store.status_lists().create(&list).await?;
     Ok(list)
+}
+
+/// Adds `related` to an achievement's OB 3.0 `related` list (an achievement
+/// in another language or version); `actor` must manage its issuer. A
+/// related achievement of ours (`ours`) must exist. An id already listed
+/// is a conflict: the entry is removed first to change it. Answers the
+/// achievement as stored.
+pub async fn add_related(
+    store: &dyn Store,
+    actor: &Principal,
+    id: BadgeClassId,
+    related: Related,
+    ours: Option<BadgeClassId>,
+) -> Result<BadgeClass, DomainError> {
+    let current = store.badge_classes().get(id).await?;
+    managed_issuer(store, actor, current.issuer_id).await?;
+    if let Some(other) = ours {
+        if other == id {
+            return Err(DomainError::invalid(
+                "id",
+                "is this achievement: an achievement is not related to itself",
+            ));
+        }
+        referenced_badge_class(store, other).await?;
+    }
+    if current.details.related.iter().any(|r| r.id == related.id) {
+        return Err(DomainError::Conflict(format!(
+            "{} is already related to this achievement",
+            related.id.as_str()
+        )));
+    }
+    let mut badge = current;
+    badge.details.related.push(related);
+    badge.updated_at = Timestamp::now();
+    store.badge_classes().update(&badge).await?;
+    Ok(badge)
+}
+
+/// Removes the entry `related` from an achievement's `related` list;
+/// `actor` must manage its issuer. Not listed is not found.
+pub async fn remove_related(
+    store: &dyn Store,
+    actor: &Principal,
+    id: BadgeClassId,
+    related: &Iri,
+) -> Result<BadgeClass, DomainError> {
+    let current = store.badge_classes().get(id).await?;
+    managed_issuer(store, actor, current.issuer_id).await?;
+    let mut badge = current;
+    let before = badge.details.related.len();
+    badge.details.related.retain(|r| &r.id != related);
+    if badge.details.related.len() == before {
+        return Err(DomainError::NotFound {
+            entity: "related achievement",
+            id: related.as_str().to_owned(),
+        });
+    }
+    badge.updated_at = Timestamp::now();
+    store.badge_classes().update(&badge).await?;
+    Ok(badge)
 }

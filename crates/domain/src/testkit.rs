@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use crate::batch::AwardBatch;
+use crate::details::*;
 use crate::entities::*;
 use crate::ids::*;
 use crate::page::{Cursor, PageRequest};
@@ -53,6 +54,83 @@ pub fn sample_user(role: Role) -> User {
     }
 }
 
+/// Every OB 3.0 Profile detail set, with non-ASCII text.
+pub fn sample_profile_details() -> ProfileDetails {
+    serde_json::from_value(serde_json::json!({
+        "phone": "+49 30 1234567",
+        "address": {
+            "type": ["Address"], "addressCountry": "Deutschland", "addressCountryCode": "DE",
+            "addressRegion": "Berlin", "addressLocality": "Berlin", "streetAddress": "Straße 1",
+            "postOfficeBoxNumber": "12", "postalCode": "10115",
+            "geo": {"type": "GeoCoordinates", "latitude": 52.52, "longitude": 13.405}
+        },
+        "official": "Dr. Ada Ωmega",
+        "parentOrg": {"id": "https://parent.example.org", "type": ["Profile"], "name": "Parent",
+                      "url": "https://parent.example.org", "email": "p@parent.example.org",
+                      "phone": "+1 555", "description": "The parent."},
+        "otherIdentifier": [{"type": "IdentifierEntry", "identifier": "DE-123", "identifierType": "ext:vat"}],
+        "familyName": "Lovelace", "givenName": "Ada", "additionalName": "Augusta",
+        "patronymicName": "Byron", "honorificPrefix": "Countess", "honorificSuffix": "FRS",
+        "familyNamePrefix": "de", "dateOfBirth": "1815-12-10"
+    }))
+    .expect("profile details")
+}
+
+/// Every OB 3.0 Achievement detail set.
+pub fn sample_achievement_details() -> AchievementDetails {
+    serde_json::from_value(serde_json::json!({
+        "creditsAvailable": 7.5,
+        "fieldOfStudy": "Computer Science",
+        "humanCode": "CS-101",
+        "inLanguage": "en-GB",
+        "otherIdentifier": [{"type": "IdentifierEntry", "identifier": "X1", "identifierType": "systemId"}],
+        "related": [{"id": "https://other.example.org/achievements/1", "type": ["Related"],
+                     "inLanguage": "de", "version": "2"}],
+        "resultDescription": [{
+            "id": "urn:uuid:5f0c1a5e-4f40-4c53-9d51-6c0a9e1b0a01", "type": ["ResultDescription"],
+            "alignment": [{"type": ["Alignment"], "targetName": "T", "targetUrl": "https://t.example.org",
+                           "targetType": "ext:Skill"}],
+            "allowedValue": ["A", "B", "C"], "name": "Grade",
+            "requiredLevel": "urn:uuid:5f0c1a5e-4f40-4c53-9d51-6c0a9e1b0a02",
+            "requiredValue": "B", "resultType": "LetterGrade",
+            "rubricCriterionLevel": [{"id": "urn:uuid:5f0c1a5e-4f40-4c53-9d51-6c0a9e1b0a02",
+                "type": ["RubricCriterionLevel"], "description": "Mastered it", "level": "3",
+                "name": "Mastery", "points": "30"}],
+            "valueMax": "A", "valueMin": "C"
+        }],
+        "specialization": "Systems"
+    }))
+    .expect("achievement details")
+}
+
+/// Every OB 3.0 credential and subject detail set.
+pub fn sample_award_details() -> AwardDetails {
+    serde_json::from_value(serde_json::json!({
+        "subject": {
+            "result": [{"type": ["Result"], "achievedLevel": "urn:uuid:5f0c1a5e-4f40-4c53-9d51-6c0a9e1b0a02",
+                        "resultDescription": "urn:uuid:5f0c1a5e-4f40-4c53-9d51-6c0a9e1b0a01",
+                        "status": "Completed", "value": "A"}],
+            "creditsEarned": 7.5,
+            "activityStartDate": "2024-01-08T09:00:00Z",
+            "activityEndDate": "2024-04-30T17:00:00Z",
+            "licenseNumber": "L-42",
+            "role": "Student",
+            "source": {"id": "https://school.example.org", "type": ["Profile"], "name": "School"},
+            "term": "Spring 2024",
+            "image": {"id": "https://issuer.example.org/portrait.png", "type": "Image", "caption": "Ada"}
+        },
+        "credential": {
+            "name": "Ada's Rust Fundamentals",
+            "description": "Awarded with distinction.",
+            "awardedDate": "2024-05-01T12:00:00Z",
+            "termsOfUse": [{"id": "https://issuer.example.org/terms", "type": "https://www.w3.org/2018/credentials#TrustFrameworkPolicy"}],
+            "credentialSchema": [{"id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+                                  "type": "1EdTechJsonSchemaValidator2019"}]
+        }
+    }))
+    .expect("award details")
+}
+
 /// A valid issuer with every optional field set, including non-ASCII text.
 pub fn sample_issuer(owner_id: Option<UserId>) -> Issuer {
     let now = Timestamp::now();
@@ -68,6 +146,7 @@ pub fn sample_issuer(owner_id: Option<UserId>) -> Issuer {
             .expect("text"),
         ),
         image: Some(Iri::parse("https://issuer.example.org/logo.png").expect("iri")),
+        details: sample_profile_details(),
         owner_id,
         created_at: now,
         updated_at: now,
@@ -98,9 +177,11 @@ pub fn sample_badge_class(issuer_id: IssuerId) -> BadgeClass {
             target_description: Some(Text::parse("Programming skills").expect("text")),
             target_framework: Some(Name::parse("ESCO").expect("name")),
             target_code: Some(Label::parse("S1.2").expect("code")),
+            target_type: Some(Label::parse("ceasn:Competency").expect("type")),
         }],
         version: Some(Label::parse("1.0").expect("version")),
         achievement_type: Some(Label::parse("Badge").expect("type")),
+        details: sample_achievement_details(),
         created_at: now,
         updated_at: now,
     }
@@ -126,6 +207,7 @@ pub fn sample_assertion(badge_class: &BadgeClass, email: &str) -> Assertion {
         }],
         narrative: Some(Text::parse("Excellent work.").expect("text")),
         image: None,
+        details: sample_award_details(),
         status: CredentialStatus::Active,
         status_slot: None,
         issued_credential: None,
@@ -184,6 +266,11 @@ pub async fn issuer_crud(store: Arc<dyn Store>) {
     issuer.name = Name::parse("Renamed").expect("name");
     issuer.email = None;
     issuer.description = None;
+    // Details change on update: one kept, the rest cleared.
+    issuer.details = ProfileDetails {
+        given_name: Some(Name::parse("Grace").expect("name")),
+        ..ProfileDetails::default()
+    };
     issuer.updated_at = Timestamp::now();
     repo.update(&issuer).await.expect("update");
     assert_eq!(
@@ -295,6 +382,8 @@ pub async fn badge_class_crud(store: Arc<dyn Store>) {
     badge.alignments.clear();
     badge.criteria =
         Criteria::new(None, Some(Text::parse("New criteria").expect("text"))).expect("criteria");
+    badge.details.result_description.clear();
+    badge.details.human_code = Some(Label::parse("CS-102").expect("code"));
     badge.updated_at = Timestamp::now();
     repo.update(&badge).await.expect("update");
     assert_eq!(
@@ -374,6 +463,8 @@ pub async fn assertion_crud(store: Arc<dyn Store>) {
         "name": "Ünïcødé ✓",
         "proof": {"proofValue": "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk"},
     })));
+    award.details.subject.result.clear();
+    award.details.credential = CredentialDetails::default();
     award.updated_at = Timestamp::now();
     repo.update(&award).await.expect("update");
     assert_eq!(
@@ -1288,6 +1379,8 @@ pub async fn award_revocation_survives_edit(store: Arc<dyn Store>) {
             evidence: award.evidence.clone(),
             narrative: Some(narrative.clone()),
             image: None,
+            details: award.details.clone(),
+            named_issuer: None,
         };
         let (revoking, editing) = (Arc::clone(&store), Arc::clone(&store));
         let (a1, a2, id) = (admin.clone(), admin.clone(), award.id);

@@ -100,6 +100,7 @@ async fn issue_verify_revoke(store: Arc<dyn Store>, urls: &Urls) -> Outcome {
             email: None,
             description: None,
             image: None,
+            details: Default::default(),
         },
     )
     .await?;
@@ -117,6 +118,7 @@ async fn issue_verify_revoke(store: Arc<dyn Store>, urls: &Urls) -> Outcome {
             alignments: Vec::new(),
             version: None,
             achievement_type: None,
+            details: Default::default(),
         },
     )
     .await?;
@@ -140,6 +142,8 @@ async fn issue_verify_revoke(store: Arc<dyn Store>, urls: &Urls) -> Outcome {
             evidence: Vec::new(),
             narrative: None,
             image: None,
+            details: Default::default(),
+            named_issuer: None,
         },
     )
     .await?;

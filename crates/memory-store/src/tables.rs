@@ -263,6 +263,7 @@ impl IssuerRepository for Db {
         stored.email = issuer.email.clone();
         stored.description = issuer.description.clone();
         stored.image = issuer.image.clone();
+        stored.details = issuer.details.clone();
         stored.updated_at = issuer.updated_at;
         Ok(())
     }
@@ -441,6 +442,7 @@ impl AssertionRepository for Db {
         stored.evidence = assertion.evidence.clone();
         stored.narrative = assertion.narrative.clone();
         stored.image = assertion.image.clone();
+        stored.details = assertion.details.clone();
         stored.issued_credential = assertion.issued_credential.clone();
         stored.updated_at = assertion.updated_at;
         Ok(())

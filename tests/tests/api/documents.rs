@@ -404,7 +404,9 @@ fn v3_documents_have_the_ob3_shape(api: &Api) {
     );
     let credential_url = format!("{base}/v3/credentials/{}", uuid_of(&credential));
     let expected_credential = json!({
-        "@context": context,
+        // Credentials also name the extensions context, which defines the
+        // type of the credentialSchema every credential names.
+        "@context": [VC2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
         "id": credential_url,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": "OB3 Achievement",
@@ -417,6 +419,10 @@ fn v3_documents_have_the_ob3_shape(api: &Api) {
                             "identityHash": "ob3@example.org", "hashed": false}],
             "achievement": without_context(&expected_achievement),
         },
+        "credentialSchema": [{
+            "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+            "type": "1EdTechJsonSchemaValidator2019"
+        }],
     });
     // Issued credentials are signed; the rest of the document is as expected.
     let mut unsigned = credential.clone();
@@ -529,6 +535,14 @@ fn resources_render_in_both_versions(api: &Api) {
 fn check_version(prefix: &str, doc: &Value) {
     if version_of(prefix) == "v2" {
         assert_eq!(doc["@context"], json!(OB2_CONTEXT), "{doc}");
+    } else if doc["type"][0] == json!("VerifiableCredential") {
+        // A credential also names the extensions context, which defines
+        // its credentialSchema type.
+        assert_eq!(
+            doc["@context"],
+            json!([VC2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT]),
+            "{doc}"
+        );
     } else {
         assert_eq!(doc["@context"], json!([VC2_CONTEXT, OB3_CONTEXT]), "{doc}");
     }

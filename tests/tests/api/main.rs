@@ -25,6 +25,7 @@ mod errors;
 mod hosting;
 mod lists;
 mod pages;
+mod model;
 mod recipients;
 mod references;
 mod revocation;

@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 use std::ops::Deref;
 
-pub use openbadges_e2e::{achievement_body, award_body, id_of, issuer_body, uuid_of};
+pub use openbadges_e2e::{
+    achievement_body, award_body, full_achievement_body, full_credential_body, full_issuer_body,
+    id_of, issuer_body, uuid_of,
+};
 use openbadges_e2e::{Backend, Launch, OnBothBackends, Response, Server, TestDatabase};
 use serde_json::{json, Value};
 
@@ -14,6 +17,8 @@ pub const OB2_CONTEXT: &str = "https://w3id.org/openbadges/v2";
 pub const VC2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 /// The OB 3.0 context.
 pub const OB3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// The OB 3.0 extensions context, which credentials name too.
+pub const OB3_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
 /// Media type of OB 2.0 documents and OB 3.0 profiles and achievements.
 pub const JSON_LD: &str = "application/ld+json";
 /// Media type of OB 3.0 credentials.

@@ -46,7 +46,6 @@ const CREDENTIAL: &[Aliases] = &[
     &[&["issuedOn"], &["validFrom"]],
     &[&["expires"], &["validUntil"]],
     &[&["narrative"], &["credentialSubject", "narrative"]],
-    &[&["image"], &["credentialSubject", "image"]],
 ];
 
 /// The issuer profile `current` updated by `patch`.
@@ -68,22 +67,66 @@ pub(crate) fn achievement(current: Value, patch: &Value) -> Value {
     merged
 }
 
-/// The credential `current` updated by `patch`; the award's image, which
-/// the document carries in `credentialSubject`, is read from `image`.
+/// The credential `current` updated by `patch`. An OB 2.0 `recipient` in
+/// the patch is moved to where the OB 3.0 document has it
+/// (`credentialSubject.identifier`, or `credentialSubject.id` for a URL or
+/// DID given in the clear): the reader takes a recipient in one place only,
+/// and the merged document has a `credentialSubject`.
 pub(crate) fn credential(current: Value, patch: &Value) -> Value {
     let mut merged = merge(current, patch, CREDENTIAL);
     if let Value::Object(doc) = &mut merged {
-        if !doc.contains_key("image") {
-            if let Some(image) = doc
-                .get("credentialSubject")
-                .and_then(|s| s.get("image"))
-                .cloned()
-            {
-                doc.insert("image".to_owned(), image);
-            }
-        }
+        recipient_into_subject(doc);
     }
     merged
+}
+
+/// The members of an OB 2.0 `recipient` IdentityObject.
+const RECIPIENT_MEMBERS: &[&str] = &["type", "identity", "hashed", "salt"];
+
+/// Moves `recipient` into `credentialSubject` as an OB 3.0 IdentityObject.
+/// A `recipient` that is not an IdentityObject made only of its members is
+/// left where it is, for the reader to refuse by name.
+fn recipient_into_subject(doc: &mut Map<String, Value>) {
+    let Some(Value::Object(recipient)) = doc.get("recipient") else {
+        return;
+    };
+    if recipient
+        .keys()
+        .any(|key| !RECIPIENT_MEMBERS.contains(&key.as_str()))
+    {
+        return;
+    }
+    let kind = recipient.get("type").and_then(Value::as_str);
+    let identity_type = match kind {
+        None | Some("email") => "emailAddress",
+        Some("url") => "url",
+        Some("telephone") => "ext:telephone",
+        Some("id" | "did") => "identifier",
+        // An unknown kind stays an OB 2.0 `recipient.type`, refused by name.
+        Some(_) => return,
+    };
+    let mut entry = Map::new();
+    entry.insert("type".to_owned(), Value::from("IdentityObject"));
+    entry.insert("identityType".to_owned(), Value::from(identity_type));
+    for (from, to) in [
+        ("identity", "identityHash"),
+        ("hashed", "hashed"),
+        ("salt", "salt"),
+    ] {
+        if let Some(value) = recipient.get(from) {
+            entry.insert(to.to_owned(), value.clone());
+        }
+    }
+    doc.remove("recipient");
+    let subject = doc
+        .entry("credentialSubject")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(subject) = subject {
+        subject.insert(
+            "identifier".to_owned(),
+            Value::Array(vec![Value::Object(entry)]),
+        );
+    }
 }
 
 /// Whether `patch` names a credential's recipient, under any of its names.
@@ -269,11 +312,17 @@ mod tests {
                 "credentialSubject": {
                     "achievement": {"id": "https://h/v3/achievements/1"},
                     "image": {"id": "https://h/i.png", "type": "Image"},
+                    "identifier": [{"type": "IdentityObject", "identityType": "emailAddress",
+                                    "identityHash": "b@b.org"}],
                 },
-                "recipient": {"identity": "b@b.org"},
                 "narrative": "new",
-                "image": {"id": "https://h/i.png", "type": "Image"},
             })
+        );
+        // A recipient with a member it does not have stays, to be refused.
+        let odd = json!({"recipient": {"identity": "b@b.org", "nickname": "b"}});
+        assert_eq!(
+            credential(current.clone(), &odd)["recipient"]["nickname"],
+            "b"
         );
         // An OB 3.0 body merges into the document as it is.
         let merged = credential(current, &json!({"credentialSubject": {"narrative": "ob3"}}));

@@ -143,6 +143,7 @@ impl AssertionRepository for PgAssertions {
                     assertions::narrative.eq(&row.narrative),
                     assertions::image.eq(&row.image),
                     assertions::updated_at.eq(row.updated_at),
+                    assertions::details.eq(&row.details),
                     assertions::issued_credential.eq(&row.issued_credential),
                 ))
                 .execute(conn)?;

@@ -68,6 +68,7 @@ impl BadgeClassRepository for PgBadgeClasses {
                     badge_classes::version.eq(&row.version),
                     badge_classes::achievement_type.eq(&row.achievement_type),
                     badge_classes::updated_at.eq(row.updated_at),
+                    badge_classes::details.eq(&row.details),
                 ))
                 .execute(conn)?;
             if changed == 0 {

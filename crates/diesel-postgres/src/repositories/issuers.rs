@@ -51,6 +51,7 @@ impl IssuerRepository for PgIssuers {
                     issuers::description.eq(&row.description),
                     issuers::image.eq(&row.image),
                     issuers::updated_at.eq(row.updated_at),
+                    issuers::details.eq(&row.details),
                 ))
                 .execute(conn)?;
             if changed == 0 {

@@ -1,5 +1,6 @@
 //! `/achievements` (alias `/badge-classes`): badge definitions.
 
+pub(crate) mod related;
 pub(crate) mod requests;
 pub mod schema;
 
@@ -28,7 +29,14 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/{id}", web::put().to(update))
         .route("/{id}", web::patch().to(patch))
         .route("/{id}", web::delete().to(delete))
-        .route("/{id}/credentials", web::get().to(credentials));
+        .route("/{id}/credentials", web::get().to(credentials))
+        .route("/{id}/related", web::get().to(related::list))
+        .route("/{id}/related", web::head().to(related::list))
+        .route("/{id}/related", web::post().to(related::add))
+        .route(
+            "/{id}/related/{related:.+}",
+            web::delete().to(related::remove),
+        );
 }
 
 pub(super) fn render(badge: &BadgeClass, version: Version, state: &AppState) -> Value {
@@ -68,7 +76,7 @@ async fn create(
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = requests::badge_class_draft(&body, &state.urls)?;
+    let draft = requests::badge_class_draft(&body, &state.urls, None)?;
     super::assets::check_image(&state, draft.image.as_ref()).await?;
     let badge = service::create_badge_class(state.store.as_ref(), &actor, draft)
         .await
@@ -225,7 +233,7 @@ async fn update(
     let current = state.store.badge_classes().get(id).await?;
     actor.may_manage(&state.store.issuers().get(current.issuer_id).await?)?;
     let merged = super::merge::achievement(ob3::achievement(&current, &state.urls), &body.value()?);
-    let draft = requests::badge_class_draft(&merged, &state.urls)?;
+    let draft = requests::badge_class_draft(&merged, &state.urls, Some(id.as_uuid()))?;
     super::assets::check_image(&state, draft.image.as_ref()).await?;
     let badge = service::update_badge_class(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()

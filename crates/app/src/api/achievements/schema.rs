@@ -43,6 +43,9 @@ pub struct AlignmentRequest {
     pub target_framework: Option<String>,
     /// Code of the node in its framework.
     pub target_code: Option<String>,
+    /// OB 3.0: the kind of node (`ceasn:Competency`, `CFItem`, ... or
+    /// `ext:<term>`).
+    pub target_type: Option<String>,
 }
 
 /// Alignments: an array, or a single object.
@@ -59,7 +62,9 @@ pub enum Alignments {
 /// (`POST /achievements`, `PUT /achievements/{id}`). OB 2.0 style
 /// (`criteria` URL, `tags`, image URL) and OB 3.0 style (`criteria
 /// {narrative}`, `tag`, `Image` object, `achievementType`) are both
-/// accepted. On replace, the issuer cannot change.
+/// accepted, and so is a published achievement sent back (its
+/// `@context`, `type` and `id` are accepted and not kept). Any other member
+/// is refused (400). On replace, the issuer cannot change.
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!(achievement_example()))]
@@ -92,6 +97,31 @@ pub struct AchievementRequest {
     /// `ext:<term>`.
     #[schema(example = "Badge")]
     pub achievement_type: Option<String>,
+    /// Credits the achievement is worth (a number).
+    #[schema(value_type = Option<f64>)]
+    pub credits_available: Option<Value>,
+    /// Field of study.
+    pub field_of_study: Option<String>,
+    /// Code shown to people, e.g. `CS-101`.
+    pub human_code: Option<String>,
+    /// Language of its texts (BCP 47).
+    pub in_language: Option<String>,
+    /// `IdentifierEntry` objects.
+    #[serde(rename = "otherIdentifier")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub other_identifier: Option<Value>,
+    /// `Related` objects (`id`, `type: ["Related"]`, `inLanguage`, `version`); see also `/achievements/{id}/related`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub related: Option<Value>,
+    /// `ResultDescription` objects (`id`, `name`, `resultType`, `allowedValue`, `rubricCriterionLevel` ...).
+    #[serde(rename = "resultDescription")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub result_description: Option<Value>,
+    /// Specialization.
+    pub specialization: Option<String>,
+    /// The issuer as published (`{id, type: ["Profile"]}`), accepted instead of `issuer`.
+    #[schema(value_type = Option<Object>)]
+    pub creator: Option<Value>,
 }
 
 /// A valid achievement body, OB 2.0 style (also checked by the tests).
@@ -139,6 +169,45 @@ pub fn achievement_example_ob3() -> Value {
 }))]
 pub struct AchievementDocument(pub Value);
 
+/// A related achievement, as listed in an achievement's OB 3.0 `related`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"id": "https://badges.example.org/v3/achievements/5f1c9a2e-7d3b-4c8e-a1f0-2b6d9e4c7a13",
+    "type": ["Related"], "inLanguage": "de", "version": "2"}))]
+pub struct RelatedEntry {
+    /// The related achievement: one of this server's by its OB 3.0 URL, or
+    /// the IRI it was related by.
+    #[schema(format = "uri")]
+    pub id: String,
+    /// Always `["Related"]`.
+    #[serde(rename = "type")]
+    pub kind: Vec<String>,
+    /// Its language (BCP 47, e.g. `en`, `de-CH`).
+    pub in_language: Option<String>,
+    /// Its version.
+    pub version: Option<String>,
+}
+
+/// Relates an achievement: `id` (or the previous server's
+/// `relatedAchievementId`) is required.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"id": "urn:uuid:5f1c9a2e-7d3b-4c8e-a1f0-2b6d9e4c7a13", "inLanguage": "de"}))]
+pub struct RelatedRequest {
+    /// One of this server's achievements (UUID, `urn:uuid:`, its URL) or
+    /// any other IRI.
+    pub id: Option<String>,
+    /// Accepted instead of `id`.
+    pub related_achievement_id: Option<String>,
+    /// Its language (BCP 47).
+    pub in_language: Option<String>,
+    /// Its version.
+    pub version: Option<String>,
+    /// `Related` or `["Related"]`, when given.
+    #[serde(rename = "type")]
+    pub kind: Option<Value>,
+}
+
 /// Filter of `GET /achievements`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -156,7 +225,7 @@ mod tests {
 
     #[test]
     fn every_example_is_accepted_by_the_reader() {
-        badge_class_draft(&achievement_example(), &urls()).expect("OB 2.0 achievement");
-        badge_class_draft(&achievement_example_ob3(), &urls()).expect("OB 3.0 achievement");
+        badge_class_draft(&achievement_example(), &urls(), None).expect("OB 2.0 achievement");
+        badge_class_draft(&achievement_example_ob3(), &urls(), None).expect("OB 3.0 achievement");
     }
 }

@@ -241,7 +241,7 @@ async fn create(
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = requests::assertion_draft(&body, &state.urls)?;
+    let draft = requests::assertion_draft(&body, &state.urls, None)?;
     let award = service::issue(
         state.store.as_ref(),
         &actor,
@@ -688,7 +688,7 @@ async fn update(
     let document = ob3::credential(&current, &badge, &issuer, &state.urls);
     let patch = body.value()?;
     let merged = super::merge::credential(document, &patch);
-    let mut draft = requests::assertion_draft(&merged, &state.urls)?;
+    let mut draft = requests::assertion_draft(&merged, &state.urls, Some(id.as_uuid()))?;
     if !super::merge::names_recipient(&patch) {
         // Kept exactly as stored (kind, hash and salt), not as read back
         // from its rendering.

@@ -41,6 +41,7 @@ fn ob2_recipient(b: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
     let (_, identity) = b.string(&["identity"], true, errors)?;
     let hashed = b.boolean("hashed", errors);
     let salt = b.string(&["salt"], false, errors).map(|(_, s)| s);
+    b.refuse_unknown(errors);
     let recipient = if is_prehashed(identity) {
         Recipient::prehashed(kind, identity, salt)
     } else if hashed.unwrap_or(true) {
@@ -68,6 +69,13 @@ fn ob3_recipient(subject: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
             .ok();
     }
     let identifiers = subject.list(&["identifier"], errors);
+    // One identity is kept: a second would be dropped unread.
+    for (path, _) in identifiers.iter().skip(1) {
+        errors.add(
+            path.clone(),
+            "is not kept: the recipient is identified by one IdentityObject",
+        );
+    }
     let Some((path, first)) = identifiers.into_iter().next() else {
         errors.add(
             subject.path("identifier"),
@@ -76,6 +84,7 @@ fn ob3_recipient(subject: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
         return None;
     };
     let identifier = Body::nested(first, path, errors)?;
+    identifier.class_type(&["IdentityObject"], errors);
     let kind = match identifier.string(&["identityType"], false, errors) {
         None | Some((_, "emailAddress")) => RecipientKind::Email,
         Some((_, "ext:telephone" | "phone")) => RecipientKind::Telephone,
@@ -92,6 +101,7 @@ fn ob3_recipient(subject: &Body<'_>, errors: &mut Errors) -> Option<Recipient> {
     let (_, identity) = identifier.string(&["identityHash", "identity"], true, errors)?;
     let hashed = identifier.boolean("hashed", errors);
     let salt = identifier.string(&["salt"], false, errors).map(|(_, s)| s);
+    identifier.refuse_unknown(errors);
     let recipient = if is_prehashed(identity) {
         Recipient::prehashed(kind, identity, salt)
     } else if hashed.unwrap_or(true) {
@@ -110,6 +120,7 @@ fn evidence(b: &Body<'_>, errors: &mut Errors) -> Vec<Evidence> {
         .into_iter()
         .filter_map(|(path, item)| {
             let e = Body::nested(item, path.clone(), errors)?;
+            e.class_type(&["Evidence"], errors);
             let evidence = Evidence {
                 id: e.parse(&["id"], false, errors, Iri::parse),
                 narrative: e.parse(&["narrative"], false, errors, Text::parse),
@@ -118,6 +129,7 @@ fn evidence(b: &Body<'_>, errors: &mut Errors) -> Vec<Evidence> {
                 genre: e.parse(&["genre"], false, errors, Label::parse),
                 audience: e.parse(&["audience"], false, errors, Name::parse),
             };
+            e.refuse_unknown(errors);
             if evidence.id.is_none() && evidence.narrative.is_none() {
                 errors.add(path, "needs an id (URL) or a narrative");
                 return None;
@@ -127,23 +139,91 @@ fn evidence(b: &Body<'_>, errors: &mut Errors) -> Vec<Evidence> {
         .collect()
 }
 
+/// The OB 3.0 credential members kept in the award's details.
+pub(crate) const CREDENTIAL_DETAILS: &[&str] = &[
+    "name",
+    "description",
+    "awardedDate",
+    "termsOfUse",
+    "credentialSchema",
+];
+
+/// The OB 3.0 AchievementSubject members kept in the award's details.
+pub(crate) const SUBJECT_DETAILS: &[&str] = &[
+    "result",
+    "creditsEarned",
+    "activityStartDate",
+    "activityEndDate",
+    "licenseNumber",
+    "role",
+    "source",
+    "term",
+    "image",
+];
+
 /// A credential / assertion body in either style:
 /// OB 2.0 `badge`, `recipient`, `issuedOn`, `expires`, `evidence`,
 /// `narrative`, `image`; OB 3.0 `credentialSubject {id | identifier,
-/// achievement}` (or top-level `achievement`), `validFrom`, `validUntil`.
-pub fn assertion_draft(body: &Value, urls: &Urls) -> Result<AssertionDraft, DomainError> {
+/// achievement, narrative, result, ...}` (or top-level `achievement`),
+/// `validFrom`, `validUntil`, `name`, `description`, `awardedDate`,
+/// `termsOfUse`, `credentialSchema`. A published credential can be sent
+/// back (`target` is the credential a PUT replaces). Any member the server
+/// does not keep or check is refused.
+pub fn assertion_draft(
+    body: &Value,
+    urls: &Urls,
+    target: Option<Uuid>,
+) -> Result<AssertionDraft, DomainError> {
     let mut errors = Errors::default();
     let Some(b) = Body::root(body, &mut errors) else {
         return errors.finish(|| None);
     };
-    let draft = read_assertion(&b, urls, &mut errors);
+    let draft = read_assertion(&b, urls, target, &mut errors);
     errors.finish(|| draft)
 }
 
-fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<AssertionDraft> {
+/// The issuer a credential sent back names (`issuer`: our did:web or one
+/// of our issuer references, as a string or as the published profile
+/// object). The profile's members are ours as published and are not
+/// read: the issuer's own profile is what is published.
+fn named_issuer(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<IssuerId> {
+    let (field, raw) = b.iri_or_object(&["issuer"], false, errors)?;
+    if let Some(id) = urls.issuer_of_did(raw) {
+        return Some(id);
+    }
+    urls.reference(raw, Reference::Issuer)
+        .map(IssuerId::from)
+        .map_err(|e| errors.add(field, e.0))
+        .ok()
+}
+
+fn read_assertion(
+    b: &Body<'_>,
+    urls: &Urls,
+    target: Option<Uuid>,
+    errors: &mut Errors,
+) -> Option<AssertionDraft> {
+    b.class_type(
+        &[
+            "VerifiableCredential",
+            "OpenBadgeCredential",
+            "AchievementCredential",
+            "Assertion",
+        ],
+        errors,
+    );
+    b.own_id(Reference::Credential, target, urls, errors);
+    // The server assigns the status-list entry and signs every credential
+    // anew: a published credential's `credentialStatus` and `proof` are
+    // accepted and not kept.
+    b.accept(&["credentialStatus", "proof"]);
+    let named_issuer = named_issuer(b, urls, errors);
     let subject = b
         .get(&["credentialSubject"])
         .and_then(|(key, value)| Body::nested(value, b.path(key), errors));
+    if let Some(subject) = &subject {
+        subject.class_type(&["AchievementSubject"], errors);
+    }
     let badge_ref = match &subject {
         Some(subject) if subject.get(&["achievement"]).is_some() => {
             subject.iri_or_object(&["achievement"], true, errors)
@@ -155,22 +235,20 @@ fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<Asse
             .map_err(|e| errors.add(field, e.0))
             .ok()
     });
-    // An OB 2.0 `recipient` counts unless the subject names one itself (a
-    // partial update merges `recipient` into a document with a subject).
-    let ob2_recipient_given = b.get(&["recipient"]);
-    let subject_recipient = subject
-        .as_ref()
-        .filter(|s| ob2_recipient_given.is_none() || s.get(&["id", "identifier"]).is_some());
-    let recipient = match (subject_recipient, ob2_recipient_given) {
-        (Some(subject), _) => ob3_recipient(subject, errors),
-        (None, Some((key, value))) => {
-            let r = Body::nested(value, b.path(key), errors)?;
-            ob2_recipient(&r, errors)
-        }
-        (None, None) => {
-            errors.add(b.path("recipient"), "is required (or credentialSubject)");
-            None
-        }
+    // With a credentialSubject, a `recipient` beside it is not read (and
+    // so refused below).
+    let recipient = match &subject {
+        Some(subject) => ob3_recipient(subject, errors),
+        None => match b.get(&["recipient"]) {
+            Some((key, value)) => {
+                let r = Body::nested(value, b.path(key), errors)?;
+                ob2_recipient(&r, errors)
+            }
+            None => {
+                errors.add(b.path("recipient"), "is required (or credentialSubject)");
+                None
+            }
+        },
     };
     let issued_on = b.parse(&["issuedOn", "validFrom"], false, errors, Timestamp::parse);
     let expires = b.parse(&["expires", "validUntil"], false, errors, Timestamp::parse);
@@ -200,6 +278,18 @@ fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<Asse
     };
     let evidence = evidence(b, errors);
     let image = b.image(false, errors);
+    let credential: CredentialDetails = b.members(CREDENTIAL_DETAILS, errors);
+    let subject_details: SubjectDetails = match &subject {
+        Some(subject) => {
+            let details = subject.members(SUBJECT_DETAILS, errors);
+            // The embedded `achievement` object is the published one: only
+            // its id is read (it names the badge), the rest is ours.
+            subject.refuse_unknown(errors);
+            details
+        }
+        None => SubjectDetails::default(),
+    };
+    b.refuse_unknown(errors);
     Some(AssertionDraft {
         badge_class_id: badge_class_id?.into(),
         recipient: recipient?,
@@ -208,6 +298,11 @@ fn read_assertion(b: &Body<'_>, urls: &Urls, errors: &mut Errors) -> Option<Asse
         evidence,
         narrative,
         image,
+        details: AwardDetails {
+            subject: subject_details,
+            credential,
+        },
+        named_issuer,
     })
 }
 
@@ -273,7 +368,7 @@ pub fn batch_drafts(
             return Err(too_deep());
         }
         if let Some(b) = Body::nested(&item, format!("{key}[{i}]"), &mut errors) {
-            drafts.extend(read_assertion(&b, urls, &mut errors));
+            drafts.extend(read_assertion(&b, urls, None, &mut errors));
         }
     }
     errors.finish(|| Some(drafts))
@@ -382,8 +477,8 @@ mod tests {
     fn ob2_email_is_hashed_with_a_fresh_salt_unless_asked_otherwise() {
         let badge = Uuid::new_v4();
         let body = json!({"badge": badge.to_string(), "recipient": {"type": "email", "identity": "ada@example.org"}});
-        let a = assertion_draft(&body, &urls()).unwrap();
-        let b = assertion_draft(&body, &urls()).unwrap();
+        let a = assertion_draft(&body, &urls(), None).unwrap();
+        let b = assertion_draft(&body, &urls(), None).unwrap();
         match (a.recipient.identity(), b.recipient.identity()) {
             (
                 RecipientIdentity::Hashed {
@@ -403,7 +498,7 @@ mod tests {
         }
         let plain = json!({"badge": badge.to_string(), "recipient": {"identity": "ada@example.org", "hashed": false}});
         assert_eq!(
-            assertion_draft(&plain, &urls())
+            assertion_draft(&plain, &urls(), None)
                 .unwrap()
                 .recipient
                 .identity(),
@@ -419,7 +514,7 @@ mod tests {
         );
         let with_id = json!({"credentialSubject": {"id": "did:example:123", "achievement": {"id": badge}},
                              "validFrom": "2024-01-01T00:00:00Z"});
-        let draft = assertion_draft(&with_id, &urls()).unwrap();
+        let draft = assertion_draft(&with_id, &urls(), None).unwrap();
         assert_eq!(draft.recipient.kind(), RecipientKind::Did);
         assert_eq!(
             draft.issued_on.unwrap().to_rfc3339(),
@@ -427,10 +522,40 @@ mod tests {
         );
         let with_identifier = json!({"achievement": badge, "credentialSubject": {"identifier": [
             {"type": "IdentityObject", "identityType": "emailAddress", "identityHash": "ada@example.org", "hashed": false}]}});
-        let draft = assertion_draft(&with_identifier, &urls()).unwrap();
+        let draft = assertion_draft(&with_identifier, &urls(), None).unwrap();
         assert_eq!(
             draft.recipient.identity(),
             &RecipientIdentity::Plain("ada@example.org".into())
+        );
+    }
+
+    #[test]
+    fn a_member_given_under_two_names_is_refused_not_dropped() {
+        let badge = Uuid::new_v4().to_string();
+        let body = json!({"badge": badge, "recipient": {"identity": "a@example.org"},
+                          "issuedOn": "2024-01-01T00:00:00Z", "validFrom": "2024-02-01T00:00:00Z",
+                          "credentialSubject": null});
+        assert_eq!(
+            fields(assertion_draft(&body, &urls(), None).unwrap_err()),
+            ["validFrom"]
+        );
+        let both = json!({"badge": badge, "recipient": {"identity": "a@example.org"},
+                          "credentialSubject": {"id": "did:example:1", "achievement": badge}});
+        assert_eq!(
+            fields(assertion_draft(&both, &urls(), None).unwrap_err()),
+            ["badge", "recipient"]
+        );
+    }
+
+    #[test]
+    fn a_second_identity_object_is_refused_not_dropped() {
+        let badge = Uuid::new_v4().to_string();
+        let one = json!({"type": "IdentityObject", "identityType": "emailAddress",
+                         "identityHash": "a@example.org", "hashed": false});
+        let body = json!({"achievement": badge, "credentialSubject": {"identifier": [one, one]}});
+        assert_eq!(
+            fields(assertion_draft(&body, &urls(), None).unwrap_err()),
+            ["credentialSubject.identifier[1]"]
         );
     }
 
@@ -439,7 +564,7 @@ mod tests {
         let body = json!({"badge": "not-a-ref", "recipient": {"identity": "not-an-email"},
                           "issuedOn": "yesterday", "expires": 5, "evidence": [{"name": "x"}]});
         assert_eq!(
-            fields(assertion_draft(&body, &urls()).unwrap_err()),
+            fields(assertion_draft(&body, &urls(), None).unwrap_err()),
             [
                 "badge",
                 "recipient.identity",

@@ -80,7 +80,7 @@ async fn create(
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = requests::issuer_draft(&body)?;
+    let draft = requests::issuer_draft(&body, &state.urls, None)?;
     let issuer = service::create_issuer(state.store.as_ref(), &actor, draft).await?;
     Ok(created(
         &render(&issuer, **version, &state).await?,
@@ -222,7 +222,7 @@ async fn update(
     let merged = super::merge::issuer(ob3::profile(&current, &state.urls), &body.value()?);
     // An issuer stored without an e-mail (by the previous server) can be
     // renamed without giving one.
-    let draft = requests::issuer_draft_with(&merged, current.email.is_some())?;
+    let draft = requests::issuer_draft_with(&merged, &state.urls, Some(id.as_uuid()), current.email.is_some())?;
     let issuer = service::update_issuer(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))

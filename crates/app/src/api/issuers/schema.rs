@@ -7,9 +7,11 @@ use utoipa::ToSchema;
 use crate::api::schema::ImageRef;
 
 /// An issuer, to create or replace (`POST /issuers`, `PUT /issuers/{id}`).
-/// The same body in either version; `@context`, `type` and `id` may be sent
-/// and are ignored.
+/// The same body in either version, or a published profile sent back:
+/// `@context`, `type` (`Profile` or `Issuer`) and `id` (this issuer's, on
+/// replace) are accepted and not kept. Any other member is refused (400).
 #[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(example = json!(issuer_example()))]
 pub struct IssuerRequest {
     /// Display name.
@@ -24,6 +26,38 @@ pub struct IssuerRequest {
     pub description: Option<String>,
     /// Logo: a URL, a `data:` URI, or an OB 3.0 `Image` object.
     pub image: Option<ImageRef>,
+    /// OB 3.0 `phone`.
+    pub phone: Option<String>,
+    /// OB 3.0 `Address` (`type: ["Address"]`, `streetAddress`, `postalCode`, `addressCountryCode`, `geo` ...).
+    #[schema(value_type = Option<Object>)]
+    pub address: Option<Value>,
+    /// Who may act for the organization.
+    pub official: Option<String>,
+    /// The parent organization: a Profile with `id` and `type: ["Profile"]`.
+    #[serde(rename = "parentOrg")]
+    #[schema(value_type = Option<Object>)]
+    pub parent_org: Option<Value>,
+    /// Other identifiers: `IdentifierEntry` objects (`identifier`, `identifierType`).
+    #[serde(rename = "otherIdentifier")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub other_identifier: Option<Value>,
+    /// Person: family name.
+    pub family_name: Option<String>,
+    /// Person: given name.
+    pub given_name: Option<String>,
+    /// Person: additional name.
+    pub additional_name: Option<String>,
+    /// Person: patronymic name.
+    pub patronymic_name: Option<String>,
+    /// Person: honorific prefix.
+    pub honorific_prefix: Option<String>,
+    /// Person: honorific suffix.
+    pub honorific_suffix: Option<String>,
+    /// Person: family name prefix.
+    pub family_name_prefix: Option<String>,
+    /// Person: date of birth, `YYYY-MM-DD`.
+    #[schema(format = "date")]
+    pub date_of_birth: Option<String>,
 }
 
 /// A valid issuer body (also checked by the tests).
@@ -61,6 +95,11 @@ mod tests {
 
     #[test]
     fn the_example_is_accepted_by_the_reader() {
-        crate::api::issuers::requests::issuer_draft(&issuer_example()).expect("issuer example");
+        crate::api::issuers::requests::issuer_draft(
+            &issuer_example(),
+            &crate::requests::tests::urls(),
+            None,
+        )
+        .expect("issuer example");
     }
 }
