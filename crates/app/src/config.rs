@@ -345,6 +345,65 @@ pub const SHUTDOWN_TIMEOUT: Variable = Variable::new(
     "on SIGTERM/SIGINT, seconds in-flight requests get to finish",
 );
 
+/// The SMTP server award e-mails go through (docs/email.md); unset: no
+/// e-mail is sent, nor queued.
+pub const SMTP_HOST: Variable = Variable::new(
+    "SMTP_HOST",
+    Some(""),
+    "a host name or IP address (empty: no e-mail)",
+    "SMTP server for award e-mails (empty: e-mail off)",
+);
+/// Its port.
+pub const SMTP_PORT: Variable = Variable::new(
+    "SMTP_PORT",
+    None,
+    "1-65535 (default by SMTP_TLS: 25 for none, 587 for starttls, 465 for tls)",
+    "SMTP port (default 25, 587 or 465 by SMTP_TLS)",
+);
+/// Its user name.
+pub const SMTP_USER: Variable = Variable::new(
+    "SMTP_USER",
+    Some(""),
+    "a user name (empty: no login)",
+    "SMTP login user (empty: no login)",
+);
+/// Its password.
+pub const SMTP_PASSWORD: Variable = Variable::new(
+    "SMTP_PASSWORD",
+    Some(""),
+    "the SMTP password (needed with SMTP_USER)",
+    "SMTP login password; never logged",
+)
+.secret();
+/// The sender address.
+pub const SMTP_FROM: Variable = Variable::new(
+    "SMTP_FROM",
+    None,
+    "an e-mail address, optionally with a name: Badges <badges@example.org>",
+    "From of award e-mails (required with SMTP_HOST)",
+);
+/// How the SMTP connection is secured.
+pub const SMTP_TLS: Variable = Variable::new(
+    "SMTP_TLS",
+    Some("starttls"),
+    "none, starttls or tls",
+    "SMTP security: none, starttls (required upgrade) or tls (implicit)",
+);
+/// First retry delay.
+pub const MAIL_RETRY_BASE_SECONDS: Variable = Variable::new(
+    "MAIL_RETRY_BASE_SECONDS",
+    Some("30"),
+    "whole seconds 1-3600",
+    "first retry delay of a failed e-mail, doubled each time up to an hour (small for tests)",
+);
+/// Attempts before an e-mail is given up.
+pub const MAIL_MAX_ATTEMPTS: Variable = Variable::new(
+    "MAIL_MAX_ATTEMPTS",
+    Some("10"),
+    "whole number 1-100",
+    "attempts before an e-mail is marked failed",
+);
+
 /// Every variable, in the order `--help` lists them.
 pub const VARIABLES: &[Variable] = &[
     DB_TYPE,
@@ -384,6 +443,14 @@ pub const VARIABLES: &[Variable] = &[
     REQUEST_TIMEOUT_SECONDS,
     METRICS_ENABLED,
     SHUTDOWN_TIMEOUT,
+    SMTP_HOST,
+    SMTP_PORT,
+    SMTP_USER,
+    SMTP_PASSWORD,
+    SMTP_FROM,
+    SMTP_TLS,
+    MAIL_RETRY_BASE_SECONDS,
+    MAIL_MAX_ATTEMPTS,
 ];
 
 /// Prefix of the API keys configured the previous server's way,
@@ -473,6 +540,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Limits and browser-facing protections.
     pub security: SecuritySettings,
+    /// Award e-mails; `None` when `SMTP_HOST` is unset.
+    pub mail: Option<crate::mail::config::MailSettings>,
 }
 
 /// Authentication settings. `Debug` hides every secret.
@@ -724,6 +793,7 @@ impl Settings {
             query_logging,
             auth: auth_settings(layers, configured_keys)?,
             security: security_settings(layers)?,
+            mail: mail_settings(layers)?,
         })
     }
 }
@@ -892,6 +962,78 @@ fn security_settings(layers: &Layers) -> Result<SecuritySettings, ConfigError> {
             value.parse::<u64>().ok().filter(|n| (1..=3600).contains(n))
         })?),
     })
+}
+
+/// The SMTP settings, when `SMTP_HOST` is set; the others are read (and
+/// refused when wrong) only then.
+fn mail_settings(
+    layers: &Layers,
+) -> Result<Option<crate::mail::config::MailSettings>, ConfigError> {
+    use crate::mail::config::{MailSettings, SmtpTls};
+    let host = layers.parse(&SMTP_HOST, |value| {
+        let value = value.trim();
+        if value.is_empty() {
+            Some(None)
+        } else {
+            parse_host(value).map(Some)
+        }
+    })?;
+    let Some(host) = host else {
+        return Ok(None);
+    };
+    let tls = layers.parse(&SMTP_TLS, |value| SmtpTls::parse(value))?;
+    let port = match layers.value(&SMTP_PORT)? {
+        Some(value) => parse_port(&value).ok_or_else(|| invalid(&SMTP_PORT, &value, None))?,
+        None => tls.default_port(),
+    };
+    let user = layers.parse(&SMTP_USER, |value| Some(value.to_owned()))?;
+    let password = layers.parse(&SMTP_PASSWORD, |value| Some(value.to_owned()))?;
+    let credentials = match (user.is_empty(), password.is_empty()) {
+        (true, true) => None,
+        (false, false) => Some((user, password)),
+        (true, false) => {
+            return Err(invalid(
+                &SMTP_USER,
+                "",
+                Some("SMTP_PASSWORD is set, so SMTP_USER is needed too".to_owned()),
+            ))
+        }
+        (false, true) => {
+            return Err(invalid(
+                &SMTP_PASSWORD,
+                "",
+                Some("SMTP_USER is set, so SMTP_PASSWORD is needed too".to_owned()),
+            ))
+        }
+    };
+    let from = match layers.value(&SMTP_FROM)? {
+        Some(value) => value
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|err| invalid(&SMTP_FROM, &value, Some(err.to_string())))?,
+        None => {
+            return Err(invalid(
+                &SMTP_FROM,
+                "",
+                Some("the sender address is required when SMTP_HOST is set".to_owned()),
+            ))
+        }
+    };
+    let retry_base = layers.parse(&MAIL_RETRY_BASE_SECONDS, |value| {
+        value.parse::<u64>().ok().filter(|n| (1..=3600).contains(n))
+    })?;
+    let max_attempts = layers.parse(&MAIL_MAX_ATTEMPTS, |value| {
+        value.parse::<u32>().ok().filter(|n| (1..=100).contains(n))
+    })?;
+    Ok(Some(MailSettings {
+        host,
+        port,
+        tls,
+        credentials: credentials
+            .map(|(user, password)| crate::mail::config::SmtpLogin { user, password }),
+        from,
+        retry_base: Duration::from_secs(retry_base),
+        max_attempts,
+    }))
 }
 
 fn postgres_options(layers: &Layers, query_logging: bool) -> Result<PgOptions, ConfigError> {

@@ -118,6 +118,7 @@ struct Repositories {
     api_keys: PgApiKeys,
     signing_keys: PgSigningKeys,
     status_lists: PgStatusLists,
+    outbox: PgOutbox,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -176,6 +177,7 @@ impl PgStore {
             api_keys: PgApiKeys(pool.clone()),
             signing_keys: PgSigningKeys(pool.clone()),
             status_lists: PgStatusLists(pool.clone()),
+            outbox: PgOutbox(pool.clone()),
         });
         Ok(Self {
             pool,
@@ -310,6 +312,10 @@ impl Store for PgStore {
 
     fn status_lists(&self) -> &dyn StatusListRepository {
         &self.repositories.status_lists
+    }
+
+    fn outbox(&self) -> &dyn OutboxRepository {
+        &self.repositories.outbox
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

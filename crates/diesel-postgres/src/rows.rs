@@ -52,11 +52,11 @@ pub(crate) fn stamp(value: Timestamp) -> Stamp {
     value.as_datetime()
 }
 
-fn restamp(value: Stamp) -> Timestamp {
+pub(crate) fn restamp(value: Stamp) -> Timestamp {
     Timestamp::from_datetime(value)
 }
 
-fn parse<T, E: std::fmt::Display>(
+pub(crate) fn parse<T, E: std::fmt::Display>(
     column: &str,
     value: String,
     parse: impl FnOnce(String) -> Result<T, E>,
@@ -64,7 +64,7 @@ fn parse<T, E: std::fmt::Display>(
     parse(value).map_err(|e| corrupt(column, e))
 }
 
-fn parse_opt<T, E: std::fmt::Display>(
+pub(crate) fn parse_opt<T, E: std::fmt::Display>(
     column: &str,
     value: Option<String>,
     parse: impl FnOnce(String) -> Result<T, E>,
@@ -219,6 +219,7 @@ pub(crate) struct BadgeClassRow {
     pub achievement_type: Option<String>,
     pub created_at: Stamp,
     pub updated_at: Stamp,
+    pub notify_recipients: bool,
 }
 
 impl From<&BadgeClass> for BadgeClassRow {
@@ -240,6 +241,7 @@ impl From<&BadgeClass> for BadgeClassRow {
                 .map(|t| t.as_str().to_owned()),
             created_at: stamp(badge.created_at),
             updated_at: stamp(badge.updated_at),
+            notify_recipients: badge.notify_recipients,
         }
     }
 }
@@ -273,6 +275,7 @@ impl TryFrom<BadgeClassRow> for BadgeClass {
             )?,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),
+            notify_recipients: row.notify_recipients,
         })
     }
 }

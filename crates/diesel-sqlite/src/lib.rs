@@ -44,7 +44,7 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, BadgeClasses, Issuers, SigningKeys, StatusLists, Users,
+    ApiKeys, Assertions, BadgeClasses, Issuers, Outbox, SigningKeys, StatusLists, Users,
 };
 
 /// The schema migrations, compiled in so the binary needs no files beside
@@ -163,6 +163,7 @@ struct Inner {
     api_keys: ApiKeys,
     signing_keys: SigningKeys,
     status_lists: StatusLists,
+    outbox: Outbox,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -215,6 +216,7 @@ impl SqliteStore {
                 api_keys: ApiKeys::new(db.clone()),
                 signing_keys: SigningKeys::new(db.clone()),
                 status_lists: StatusLists::new(db.clone()),
+                outbox: Outbox::new(db.clone()),
                 db,
             }),
         })
@@ -402,6 +404,10 @@ impl Store for SqliteStore {
 
     fn status_lists(&self) -> &dyn StatusListRepository {
         &self.inner.status_lists
+    }
+
+    fn outbox(&self) -> &dyn openbadges_domain::ports::OutboxRepository {
+        &self.inner.outbox
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

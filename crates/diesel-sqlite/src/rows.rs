@@ -39,7 +39,7 @@ pub(crate) fn encode_timestamp(value: Timestamp) -> String {
     value.as_datetime().format(TIMESTAMP_FORMAT).to_string()
 }
 
-fn encode_optional_timestamp(value: Option<Timestamp>) -> Option<String> {
+pub(crate) fn encode_optional_timestamp(value: Option<Timestamp>) -> Option<String> {
     value.map(encode_timestamp)
 }
 
@@ -48,7 +48,10 @@ fn encode_json(column: &'static str, value: &impl Serialize) -> Result<String, D
         .map_err(|err| DomainError::Internal(format!("cannot encode {column}: {err}")))
 }
 
-fn decode<T, E: Display>(column: &'static str, parsed: Result<T, E>) -> Result<T, DomainError> {
+pub(crate) fn decode<T, E: Display>(
+    column: &'static str,
+    parsed: Result<T, E>,
+) -> Result<T, DomainError> {
     parsed.map_err(|err| stored_value(column, err))
 }
 
@@ -60,7 +63,7 @@ fn decode_optional<T>(
     value.map(|text| decode(column, parse(text))).transpose()
 }
 
-fn decode_id<T: FromStr>(column: &'static str, text: &str) -> Result<T, DomainError>
+pub(crate) fn decode_id<T: FromStr>(column: &'static str, text: &str) -> Result<T, DomainError>
 where
     T::Err: Display,
 {
@@ -77,7 +80,7 @@ where
     text.map(|text| decode_id(column, text)).transpose()
 }
 
-fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, DomainError> {
+pub(crate) fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, DomainError> {
     let parsed = decode(
         column,
         NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT),
@@ -85,7 +88,7 @@ fn decode_timestamp(column: &'static str, text: &str) -> Result<Timestamp, Domai
     Ok(Timestamp::from_datetime(parsed.and_utc()))
 }
 
-fn decode_optional_timestamp(
+pub(crate) fn decode_optional_timestamp(
     column: &'static str,
     text: Option<&str>,
 ) -> Result<Option<Timestamp>, DomainError> {
@@ -201,6 +204,7 @@ pub(crate) struct BadgeClassRow {
     achievement_type: Option<String>,
     created_at: String,
     updated_at: String,
+    notify_recipients: bool,
 }
 
 /// The columns a badge class update may change: not its issuer, whose
@@ -218,6 +222,7 @@ pub(crate) struct BadgeClassChanges<'a> {
     version: Option<&'a str>,
     achievement_type: Option<&'a str>,
     updated_at: &'a str,
+    notify_recipients: bool,
 }
 
 impl BadgeClassRow {
@@ -234,6 +239,7 @@ impl BadgeClassRow {
             version: self.version.as_deref(),
             achievement_type: self.achievement_type.as_deref(),
             updated_at: &self.updated_at,
+            notify_recipients: self.notify_recipients,
         }
     }
 }
@@ -259,6 +265,7 @@ impl TryFrom<&BadgeClass> for BadgeClassRow {
                 .map(|t| t.as_str().to_owned()),
             created_at: encode_timestamp(badge.created_at),
             updated_at: encode_timestamp(badge.updated_at),
+            notify_recipients: badge.notify_recipients,
         })
     }
 }
@@ -294,6 +301,7 @@ impl TryFrom<BadgeClassRow> for BadgeClass {
             )?,
             created_at: decode_timestamp("badge_classes.created_at", &row.created_at)?,
             updated_at: decode_timestamp("badge_classes.updated_at", &row.updated_at)?,
+            notify_recipients: row.notify_recipients,
         })
     }
 }

@@ -44,6 +44,7 @@ diesel::table! {
         achievement_type -> Nullable<Text>,
         created_at -> Text,
         updated_at -> Text,
+        notify_recipients -> Bool,
     }
 }
 
@@ -113,7 +114,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        assertion_id -> Text,
+        recipient -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Text,
+        claimed_until -> Nullable<Text>,
+        last_attempt_at -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    mail_outbox,
     users,
     issuers,
     badge_classes,

@@ -53,6 +53,10 @@ impl Store for TestStore {
         self.store.status_lists()
     }
 
+    fn outbox(&self) -> &dyn openbadges_domain::ports::OutboxRepository {
+        self.store.outbox()
+    }
+
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Store::pending_migrations(&self.store).await
     }

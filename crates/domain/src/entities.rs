@@ -101,6 +101,10 @@ pub struct BadgeClass {
     pub version: Option<Label>,
     /// OB 3.0 `achievementType` (e.g. `Badge`, `Certificate`).
     pub achievement_type: Option<Label>,
+    /// Whether its awards tell their recipient by e-mail unless the award
+    /// request says otherwise (`notifyRecipients`, a server setting: not
+    /// published in OB documents).
+    pub notify_recipients: bool,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.

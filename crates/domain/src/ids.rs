@@ -73,3 +73,7 @@ id_type!(
     /// Identifies a status list (a Bitstring Status List of one issuer).
     StatusListId
 );
+id_type!(
+    /// Identifies a message of the mail outbox.
+    OutboxId
+);

@@ -117,6 +117,7 @@ async fn issue_verify_revoke(store: Arc<dyn Store>, urls: &Urls) -> Outcome {
             alignments: Vec::new(),
             version: None,
             achievement_type: None,
+            notify_recipients: false,
         },
     )
     .await?;

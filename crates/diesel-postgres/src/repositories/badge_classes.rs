@@ -68,6 +68,7 @@ impl BadgeClassRepository for PgBadgeClasses {
                     badge_classes::version.eq(&row.version),
                     badge_classes::achievement_type.eq(&row.achievement_type),
                     badge_classes::updated_at.eq(row.updated_at),
+                    badge_classes::notify_recipients.eq(row.notify_recipients),
                 ))
                 .execute(conn)?;
             if changed == 0 {

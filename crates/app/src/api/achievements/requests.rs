@@ -163,6 +163,7 @@ pub fn badge_class_draft(body: &Value, urls: &Urls) -> Result<BadgeClassDraft, D
     let alignments = alignments(&b, &mut errors);
     let version = b.parse(&["version"], false, &mut errors, Label::parse);
     let achievement_type = b.parse(&["achievementType"], false, &mut errors, achievement_type);
+    let notify_recipients = crate::mail::requests::notify_recipients(&b, &mut errors);
     errors.finish(|| {
         Some(BadgeClassDraft {
             issuer_id: issuer_id?.into(),
@@ -174,6 +175,7 @@ pub fn badge_class_draft(body: &Value, urls: &Urls) -> Result<BadgeClassDraft, D
             alignments,
             version,
             achievement_type,
+            notify_recipients,
         })
     })
 }
