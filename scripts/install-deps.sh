@@ -8,6 +8,10 @@
 #   postgresql   server binaries for the throwaway test cluster
 #                (scripts/with-postgres.sh) and the psql client
 #   util-linux   runuser and setpriv (the test cluster and one test use them)
+#   python3-venv the virtual environment of scripts/python-tools.sh (the
+#                e-mail test's SMTP server, tests/tests/mail.rs); only when
+#                no python3 with venv and ensurepip is on PATH (Debian splits
+#                ensurepip out into python3-venv)
 #   nodejs, npm  the interoperability test (tests/tests/interop.rs) verifies
 #                our credentials with the JavaScript reference stack; only
 #                when no `node` is on PATH at all (a Node.js installed another
@@ -15,6 +19,9 @@
 set -euo pipefail
 
 packages=(libpq-dev pkg-config postgresql util-linux)
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    packages+=(python3 python3-venv)
+fi
 if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi

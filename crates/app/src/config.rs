@@ -1375,6 +1375,86 @@ mod tests {
         message
     }
 
+    #[test]
+    fn mail_is_off_without_an_smtp_host_and_checked_with_one() {
+        use crate::mail::config::SmtpTls;
+        assert!(settings(&[]).mail.is_none());
+        // Without a host the other SMTP settings are not even read.
+        assert!(settings(&[("SMTP_TLS", "bogus")]).mail.is_none());
+        let from = ("SMTP_FROM", "Badges <badges@example.org>");
+        let mail = settings(&[("SMTP_HOST", "smtp.example.org"), from])
+            .mail
+            .expect("mail on");
+        assert_eq!((mail.tls, mail.port), (SmtpTls::StartTls, 587));
+        assert_eq!(mail.from.email.to_string(), "badges@example.org");
+        assert!(mail.credentials.is_none());
+        assert_eq!(mail.retry_base, Duration::from_secs(30));
+        assert_eq!(mail.max_attempts, 10);
+        let tls = settings(&[("SMTP_HOST", "smtp.example.org"), ("SMTP_TLS", "tls"), from])
+            .mail
+            .expect("mail on");
+        assert_eq!(tls.port, 465);
+        let plain = settings(&[
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_TLS", "none"),
+            ("SMTP_PORT", "2525"),
+            ("MAIL_RETRY_BASE_SECONDS", "1"),
+            from,
+        ])
+        .mail
+        .expect("mail on");
+        assert_eq!((plain.tls, plain.port), (SmtpTls::None, 2525));
+        assert_eq!(plain.retry_base, Duration::from_secs(1));
+
+        let host = ("SMTP_HOST", "smtp.example.org");
+        refused(&[host], &["SMTP_FROM", "required"]);
+        refused(&[host, ("SMTP_FROM", "not an address")], &["SMTP_FROM"]);
+        refused(
+            &[host, from, ("SMTP_TLS", "ssl")],
+            &["SMTP_TLS", "none, starttls or tls"],
+        );
+        refused(&[host, from, ("SMTP_PORT", "0")], &["SMTP_PORT"]);
+        refused(
+            &[host, from, ("MAIL_RETRY_BASE_SECONDS", "0")],
+            &["MAIL_RETRY_BASE_SECONDS"],
+        );
+        refused(
+            &[host, from, ("MAIL_MAX_ATTEMPTS", "101")],
+            &["MAIL_MAX_ATTEMPTS"],
+        );
+        refused(&[host, from, ("SMTP_USER", "mailer")], &["SMTP_PASSWORD"]);
+    }
+
+    #[test]
+    fn the_smtp_password_is_never_shown() {
+        let secret = "s3cret-smtp-password";
+        let vars = [
+            ("SMTP_HOST", "smtp.example.org"),
+            ("SMTP_FROM", "badges@example.org"),
+            ("SMTP_USER", "mailer"),
+            ("SMTP_PASSWORD", secret),
+        ];
+        let loaded = settings(&vars);
+        let login = loaded
+            .mail
+            .as_ref()
+            .and_then(|mail| mail.credentials.as_ref())
+            .expect("login");
+        assert_eq!(
+            (login.user.as_str(), login.password.as_str()),
+            ("mailer", secret)
+        );
+        assert!(!format!("{loaded:?}").contains(secret));
+        // Refused for another reason, the message does not carry it either.
+        let message = refused(&[vars[0], vars[2], vars[3]], &["SMTP_FROM"]);
+        assert!(!message.contains(secret), "{message}");
+        let message = refused(
+            &[("SMTP_PASSWORD", secret), vars[0], vars[1]],
+            &["SMTP_USER"],
+        );
+        assert!(!message.contains(secret), "{message}");
+    }
+
     fn sqlite(settings: &Settings) -> &SqliteOptions {
         match &settings.database {
             DatabaseSettings::Sqlite(options) => options,

@@ -92,6 +92,10 @@ pub struct AchievementRequest {
     /// `ext:<term>`.
     #[schema(example = "Badge")]
     pub achievement_type: Option<String>,
+    /// Whether its awards e-mail their recipient unless the award request
+    /// says `notify` (default `false`). A server setting: not published in
+    /// Open Badges documents.
+    pub notify_recipients: Option<bool>,
 }
 
 /// A valid achievement body, OB 2.0 style (also checked by the tests).
