@@ -21,13 +21,15 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use openbadges_e2e::{
-    award_body, free_port, on_both_backends, uuid_of, Caller, Launch, Server, Storage, JWT_SECRET,
+    achievement_body, award_body, free_port, on_both_backends, uuid_of, Caller, Launch, Server,
+    Storage, JWT_SECRET,
 };
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
 on_both_backends!(
     a_notified_award_arrives_with_its_link_and_badge,
+    an_achievement_can_notify_by_default,
     awards_do_not_wait_for_a_dead_smtp_server_and_are_sent_once_it_is_back,
     two_instances_send_each_e_mail_once,
 );
@@ -288,6 +290,62 @@ fn a_notified_award_arrives_with_its_link_and_badge(storage: &Storage) {
     // Exactly the credential as issued, proof and all.
     assert_eq!(attached, award.body);
     assert!(attached["proof"].is_object(), "{attached:#}");
+}
+
+fn an_achievement_can_notify_by_default(storage: &Storage) {
+    let mailbox = Mailbox::new();
+    let _smtp = mailbox.start();
+    let server = launch(storage, &mailbox).base_url_at_own_address().start();
+    let (issuer, quiet_badge) = server.issuer_with_badge(&admin(), "Default issuer", "Quiet");
+    let mut body = achievement_body(&issuer, "Loud");
+    body["notifyRecipients"] = json!("yes");
+    let refused = server.post_as(&admin(), "/achievements", &body);
+    refused.assert_status(400);
+    assert!(
+        refused.text.contains("notifyRecipients"),
+        "{}",
+        refused.text
+    );
+    body["notifyRecipients"] = json!(true);
+    let loud = server.post_as(&admin(), "/achievements", &body);
+    loud.assert_status(201);
+    // A server setting: not in the Open Badges document.
+    assert!(
+        loud.body.get("notifyRecipients").is_none(),
+        "{:#}",
+        loud.body
+    );
+    let loud = uuid_of(&loud.body);
+
+    let issue = |badge: &str, email: &str, notify: Option<bool>| {
+        let mut award = award_body(badge, email);
+        award["recipient"]["hashed"] = json!(false);
+        if let Some(notify) = notify {
+            award["notify"] = json!(notify);
+        }
+        let response = server.post_as(&admin(), "/credentials", &award);
+        response.assert_status(201);
+        uuid_of(&response.body)
+    };
+    let by_default = issue(&loud, "default@example.org", None);
+    let opted_out = issue(&loud, "opted.out@example.org", Some(false));
+    let not_asked = issue(&quiet_badge, "not.asked@example.org", None);
+    // A hashed recipient and only the default: nothing to send to, no error.
+    let hashed = server.post_as(
+        &admin(),
+        "/credentials",
+        &award_body(&loud, "h@example.org"),
+    );
+    hashed.assert_status(201);
+    assert_eq!(delivery(&server, &uuid_of(&hashed.body))["state"], "none");
+    assert_eq!(delivery(&server, &opted_out)["state"], "none");
+    assert_eq!(delivery(&server, &not_asked)["state"], "none");
+    wait_until_sent(&server, &[by_default]);
+    let received = once_each(&mailbox);
+    assert_eq!(
+        received.keys().collect::<Vec<_>>(),
+        vec!["default@example.org"]
+    );
 }
 
 fn awards_do_not_wait_for_a_dead_smtp_server_and_are_sent_once_it_is_back(storage: &Storage) {

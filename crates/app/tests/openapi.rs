@@ -46,6 +46,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/credentials/{id}/suspend", &["post"]),
     ("/credentials/{id}/reinstate", &["post"]),
     ("/credentials/{id}/status", &["post"]),
+    ("/credentials/{id}/delivery", &["get"]),
     ("/status-lists", &["get"]),
     ("/status-lists/{id}", &["get"]),
     ("/status-lists/{id}/suspension", &["get"]),
@@ -383,9 +384,11 @@ fn operations_document_their_error_answers() {
                     "{what}: Location"
                 );
             }
-            // Paged lists; an issuer's status lists are few and not paged.
+            // Paged lists; an issuer's status lists are few and not paged,
+            // and an award's e-mail delivery is one state, not a list.
             if method == "get"
                 && !path.ends_with("{id}")
+                && !path.ends_with("/delivery")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !verification
@@ -762,10 +765,11 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
             }
         }
     }
-    // 13 account operations (all but login), 15 on issuers, achievements
-    // and credentials, the 12 copies of those under the deprecated aliases,
-    // rotating and revoking signing keys, and reading status list counts.
-    assert_eq!(protected, 13 + 15 + 12 + 2 + 2);
+    // 13 account operations (all but login), 16 on issuers, achievements
+    // and credentials (with an award's e-mail delivery), the 13 copies of
+    // those under the deprecated aliases, rotating and revoking signing
+    // keys, and reading status list counts.
+    assert_eq!(protected, 13 + 16 + 13 + 2 + 2);
 
     let ops = operations(&doc);
     for (method, path) in [
