@@ -981,7 +981,7 @@ fn mail_settings(
     let Some(host) = host else {
         return Ok(None);
     };
-    let tls = layers.parse(&SMTP_TLS, |value| SmtpTls::parse(value))?;
+    let tls = layers.parse(&SMTP_TLS, SmtpTls::parse)?;
     let port = match layers.value(&SMTP_PORT)? {
         Some(value) => parse_port(&value).ok_or_else(|| invalid(&SMTP_PORT, &value, None))?,
         None => tls.default_port(),
