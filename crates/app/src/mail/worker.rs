@@ -212,6 +212,26 @@ mod tests {
     }
 
     #[test]
+    fn a_client_is_built_for_every_tls_mode() {
+        for tls in [SmtpTls::None, SmtpTls::StartTls, SmtpTls::Tls] {
+            let settings = MailSettings {
+                host: "smtp.example.org".to_owned(),
+                port: tls.default_port(),
+                tls,
+                credentials: Some(super::super::config::SmtpLogin {
+                    user: "mailer".to_owned(),
+                    password: "secret".to_owned(),
+                }),
+                from: "badges@example.org".parse().expect("from"),
+                retry_base: Duration::from_secs(30),
+                max_attempts: 10,
+            };
+            // No connection is made until a message is sent.
+            assert!(transport(&settings).is_ok(), "{tls:?}");
+        }
+    }
+
+    #[test]
     fn jitter_draws_between_half_and_all_of_the_delay() {
         let base = Duration::from_secs(30);
         assert_eq!(backoff(base, 2, 0.0), Duration::from_secs(30));
