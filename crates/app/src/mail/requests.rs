@@ -10,15 +10,19 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::requests::{not_json, Body, Errors};
+use crate::requests::{Body, Errors};
 
 /// `notifyRecipients` of an achievement: `false` when absent.
 pub(crate) fn notify_recipients(b: &Body<'_>, errors: &mut Errors) -> bool {
     b.boolean("notifyRecipients", errors).unwrap_or(false)
 }
 
-/// `notify` and `notifyEmail` of one award body.
+/// `notify` and `notifyEmail` of one award body. A body that is not an
+/// object is the credential reader's to refuse: here it asks for nothing.
 pub fn notify_request(body: &Value) -> Result<NotifyRequest, DomainError> {
+    if !body.is_object() {
+        return Ok(NotifyRequest::default());
+    }
     let mut errors = Errors::default();
     let Some(b) = Body::root(body, &mut errors) else {
         return errors.finish(|| None);
@@ -37,28 +41,34 @@ fn read(b: &Body<'_>, errors: &mut Errors) -> NotifyRequest {
 /// The e-mail keys of a batch's items, in order, with errors named
 /// `credentials[3].notifyEmail`. The batch's shape (an array, or an object
 /// with `credentials` or `assertions`) and its limits are checked by the
-/// credential reader; only the two keys are read here, skipping the rest.
+/// credential reader: a batch of another shape asks for nothing here, so
+/// that its error is reported once. Only the two keys are read, skipping
+/// the rest.
 pub fn batch_notify_requests(text: &[u8]) -> Result<Vec<NotifyRequest>, DomainError> {
+    read_batch(text).unwrap_or_else(|| Ok(Vec::new()))
+}
+
+/// `None` when the batch is not of a shape the credential reader takes.
+fn read_batch(text: &[u8]) -> Option<Result<Vec<NotifyRequest>, DomainError>> {
     #[derive(Deserialize)]
     struct Item {
         notify: Option<Value>,
         #[serde(rename = "notifyEmail")]
         notify_email: Option<Value>,
     }
-    let body: &RawValue = serde_json::from_slice(text).map_err(not_json)?;
+    let body: &RawValue = serde_json::from_slice(text).ok()?;
     let (key, items) = match body.get().trim_start().as_bytes().first() {
         Some(b'[') => ("credentials", body),
         _ => {
-            let mut object: HashMap<String, &RawValue> =
-                serde_json::from_str(body.get()).map_err(not_json)?;
+            let mut object: HashMap<String, &RawValue> = serde_json::from_str(body.get()).ok()?;
             match (object.remove("credentials"), object.remove("assertions")) {
                 (Some(items), _) => ("credentials", items),
                 (None, Some(items)) => ("assertions", items),
-                (None, None) => return Ok(Vec::new()),
+                (None, None) => return None,
             }
         }
     };
-    let items: Vec<&RawValue> = serde_json::from_str(items.get()).map_err(not_json)?;
+    let items: Vec<&RawValue> = serde_json::from_str(items.get()).ok()?;
     let mut errors = Errors::default();
     let mut requests = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
@@ -78,7 +88,7 @@ pub fn batch_notify_requests(text: &[u8]) -> Result<Vec<NotifyRequest>, DomainEr
         let b = Body::nested(&object, format!("{key}[{i}]"), &mut errors);
         requests.push(b.map(|b| read(&b, &mut errors)).unwrap_or_default());
     }
-    errors.finish(|| Some(requests))
+    Some(errors.finish(|| Some(requests)))
 }
 
 /// Both readers' errors in one answer: the body's and the e-mail keys'.
@@ -132,6 +142,15 @@ mod tests {
         assert_eq!(
             fields(batch_notify_requests(text).expect_err("invalid")),
             vec!["credentials[2].notifyEmail"]
+        );
+        // Shapes the credential reader refuses ask for nothing here, so
+        // that their one error is not reported twice.
+        for text in [&br#"{"credentials": "all"}"#[..], b"42", b"[{", b"{}"] {
+            assert_eq!(batch_notify_requests(text).expect("lenient"), Vec::new());
+        }
+        assert_eq!(
+            notify_request(&json!("x")).expect("lenient"),
+            NotifyRequest::default()
         );
         let text = br#"[{"notify": true}, {"notify": false, "notifyEmail": "b@example.org"}]"#;
         let read = batch_notify_requests(text).expect("valid");
