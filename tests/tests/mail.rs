@@ -30,6 +30,7 @@ use tempfile::TempDir;
 on_both_backends!(
     a_notified_award_arrives_with_its_link_and_badge,
     an_achievement_can_notify_by_default,
+    the_smtp_login_works_and_its_password_is_never_shown,
     awards_do_not_wait_for_a_dead_smtp_server_and_are_sent_once_it_is_back,
     two_instances_send_each_e_mail_once,
 );
@@ -82,11 +83,22 @@ impl Mailbox {
     /// Starts an SMTP server on the mailbox's port and waits until it
     /// listens.
     fn start(&self) -> Sink {
+        self.start_with(&[])
+    }
+
+    /// Starts an SMTP server that takes mail only after the login `user`,
+    /// `password`.
+    fn start_with_login(&self, user: &str, password: &str) -> Sink {
+        self.start_with(&[user, password])
+    }
+
+    fn start_with(&self, login: &[&str]) -> Sink {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mail/smtp_sink.py");
         let mut child = Command::new(python())
             .arg(script)
             .arg(self.port.to_string())
             .arg(self.dir.path())
+            .args(login)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -346,6 +358,80 @@ fn an_achievement_can_notify_by_default(storage: &Storage) {
         received.keys().collect::<Vec<_>>(),
         vec!["default@example.org"]
     );
+}
+
+/// Waits until the credential's e-mail is in `state`.
+#[track_caller]
+fn wait_for_state(server: &Server, credential: &str, state: &str) -> Value {
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    loop {
+        let now = delivery(server, credential);
+        if now["state"] == state {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "never {state}: {now}");
+        sleep(Duration::from_millis(100));
+    }
+}
+
+fn the_smtp_login_works_and_its_password_is_never_shown(storage: &Storage) {
+    let password = format!("smtp-password-{}", uuid::Uuid::new_v4().simple());
+    let wrong = format!("wrong-password-{}", uuid::Uuid::new_v4().simple());
+    let mailbox = Mailbox::new();
+    let _smtp = mailbox.start_with_login("mailer", &password);
+    let server = launch(storage, &mailbox)
+        .env("SMTP_USER", "mailer")
+        .env("SMTP_PASSWORD", &password)
+        .env("LOG_LEVEL", "trace")
+        .base_url_at_own_address()
+        .start();
+    let (_, badge) = server.issuer_with_badge(&admin(), "Login issuer", "Logged in");
+    let award = server.post_as(
+        &admin(),
+        "/credentials",
+        &notified_award(&badge, "in@example.org"),
+    );
+    award.assert_status(201);
+    let credential = uuid_of(&award.body);
+    wait_until_sent(&server, std::slice::from_ref(&credential));
+    assert_eq!(once_each(&mailbox).len(), 1);
+
+    // A wrong password: the SMTP server refuses the login for good (535),
+    // so the e-mail fails at once, and the error does not carry it.
+    let refusing = Mailbox::new();
+    let _refusing_smtp = refusing.start_with_login("mailer", &password);
+    let misconfigured = launch(storage, &refusing)
+        .env("SMTP_USER", "mailer")
+        .env("SMTP_PASSWORD", &wrong)
+        .env("LOG_LEVEL", "trace")
+        .env("BASE_URL", server.base_url())
+        .start();
+    let award = misconfigured.post_as(
+        &admin(),
+        "/credentials",
+        &notified_award(&badge, "out@example.org"),
+    );
+    award.assert_status(201);
+    let failed = wait_for_state(&misconfigured, &uuid_of(&award.body), "failed");
+    assert!(failed["lastError"].is_string(), "{failed}");
+    assert!(refusing.messages().is_empty());
+
+    for (output, what) in [
+        (server.output(), "server output"),
+        (misconfigured.output(), "misconfigured server output"),
+        (failed.to_string(), "delivery answer"),
+        (
+            delivery(&server, &credential).to_string(),
+            "delivery answer",
+        ),
+    ] {
+        for secret in [&password, &wrong] {
+            assert!(
+                !output.contains(secret.as_str()),
+                "{what} shows an SMTP password"
+            );
+        }
+    }
 }
 
 fn awards_do_not_wait_for_a_dead_smtp_server_and_are_sent_once_it_is_back(storage: &Storage) {

@@ -25,6 +25,12 @@ pub const LEASE: Duration = Duration::from_secs(300);
 /// The SMTP client's limit for each step of a send.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The limit for a whole send, whatever the client's own timeouts cover:
+/// an SMTP server that stops answering mid-dialogue must not hold the
+/// sender (and every e-mail behind this one). Well within [`LEASE`].
+const SEND_LIMIT: Duration = Duration::from_secs(120);
+const _: () = assert!(SEND_LIMIT.as_secs() < LEASE.as_secs());
+
 /// E-mails claimed at a time.
 const CLAIM: u32 = 10;
 
@@ -172,9 +178,13 @@ impl Worker {
             Ok(email) => email,
             Err(error) => return Outcome::Failed(error),
         };
-        match self.transport.send(email).await {
-            Ok(_) => Outcome::Sent,
-            Err(err) => {
+        match tokio::time::timeout(SEND_LIMIT, self.transport.send(email)).await {
+            Err(_) => Outcome::Retry(format!(
+                "the SMTP server did not complete the exchange within {} s",
+                SEND_LIMIT.as_secs()
+            )),
+            Ok(Ok(_)) => Outcome::Sent,
+            Ok(Err(err)) => {
                 let error = self.scrub(&err.to_string());
                 if err.is_permanent() {
                     Outcome::Failed(error)
