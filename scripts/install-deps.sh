@@ -15,10 +15,11 @@
 #                when no `node` is on PATH at all (a Node.js installed another
 #                way comes with its own npm)
 #   python3-venv, python3-pip
-#                the baking tests (tests/tests/baking.rs) read our baked
-#                badges with independent Python tools (openbadges-bakery,
-#                pypng) that scripts/python-tools.sh installs from PyPI into
-#                a virtualenv
+#                the virtualenv of scripts/python-tools.sh: independent
+#                Python tools from PyPI that read our baked badges
+#                (openbadges-bakery, pypng; tests/tests/baking.rs) and the
+#                SMTP server the e-mail test sends to (aiosmtpd;
+#                tests/tests/mail.rs)
 set -euo pipefail
 
 packages=(libpq-dev pkg-config postgresql util-linux chromium python3-venv python3-pip)

@@ -1,21 +1,40 @@
 #!/usr/bin/env bash
-# Creates target/python-tools, a Python virtualenv with the independent
-# tools the baking tests (tests/tests/baking.rs) check our baked badges
-# with: `openbadges-bakery` (the reference unbaker of OB 2.0 PNG and SVG)
-# and `pypng` (a PNG decoder that reads our OB 3.0 iTXt chunk). Versions
-# are pinned; the virtualenv is made again when this script changes.
-# Needs python3 with venv and pip (scripts/install-deps.sh installs
-# python3-venv and python3-pip on Debian).
+# Usage: scripts/python-tools.sh
 #
-#   scripts/python-tools.sh        prints the virtualenv's python on success
+# Makes the Python virtual environment the tests use, target/python-tools
+# (under CARGO_TARGET_DIR when set), with the pinned packages below, and
+# prints its interpreter's path. Quick when it is already there with these
+# pins; made again when the pins change. Needs python3 with venv and pip
+# (scripts/install-deps.sh installs python3-venv and python3-pip on Debian).
+# Test binaries may call it at the same time: they take turns (flock).
+#
+#   openbadges-bakery  the reference unbaker of OB 2.0 PNG and SVG
+#                      (tests/tests/baking.rs)
+#   pypng              a PNG decoder that reads our OB 3.0 iTXt chunk
+#                      (tests/tests/baking.rs, tests/tests/interop.rs)
+#   aiosmtpd           the SMTP server tests/tests/mail.rs receives e-mail
+#                      with (atpublic and attrs are its dependencies)
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${CARGO_TARGET_DIR:-$root/target}/python-tools"
-stamp="$venv/.requirements"
-requirements="openbadges-bakery==2.0.0 pypng==0.20220715.0"
+packages=(
+    openbadges-bakery==2.0.0
+    pypng==0.20220715.0
+    aiosmtpd==1.4.6
+    atpublic==5.1
+    attrs==25.4.0
+)
 
-if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$requirements" ]; then
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+venv="$target/python-tools"
+stamp="$venv/.requirements"
+wanted=$(printf '%s\n' "${packages[@]}")
+
+mkdir -p "$target"
+exec 9>"$target/python-tools.lock"
+flock 9
+
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
     echo "$venv/bin/python"
     exit 0
 fi
@@ -29,7 +48,6 @@ python3 -m venv "$venv" >&2 || {
     echo "python-tools: python3 -m venv failed; install python3-venv (scripts/install-deps.sh)" >&2
     exit 1
 }
-# shellcheck disable=SC2086
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check $requirements >&2
-echo "$requirements" >"$stamp"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${packages[@]}" >&2
+printf '%s\n' "${packages[@]}" >"$stamp"
 echo "$venv/bin/python"

@@ -352,6 +352,65 @@ pub const SHUTDOWN_TIMEOUT: Variable = Variable::new(
     "on SIGTERM/SIGINT, seconds in-flight requests get to finish",
 );
 
+/// The SMTP server award e-mails go through (docs/email.md); unset: no
+/// e-mail is sent, nor queued.
+pub const SMTP_HOST: Variable = Variable::new(
+    "SMTP_HOST",
+    Some(""),
+    "a host name or IP address (empty: no e-mail)",
+    "SMTP server for award e-mails (empty: e-mail off)",
+);
+/// Its port.
+pub const SMTP_PORT: Variable = Variable::new(
+    "SMTP_PORT",
+    None,
+    "1-65535 (default by SMTP_TLS: 25 for none, 587 for starttls, 465 for tls)",
+    "SMTP port (default 25, 587 or 465 by SMTP_TLS)",
+);
+/// Its user name.
+pub const SMTP_USER: Variable = Variable::new(
+    "SMTP_USER",
+    Some(""),
+    "a user name (empty: no login)",
+    "SMTP login user (empty: no login)",
+);
+/// Its password.
+pub const SMTP_PASSWORD: Variable = Variable::new(
+    "SMTP_PASSWORD",
+    Some(""),
+    "the SMTP password (needed with SMTP_USER)",
+    "SMTP login password; never logged",
+)
+.secret();
+/// The sender address.
+pub const SMTP_FROM: Variable = Variable::new(
+    "SMTP_FROM",
+    None,
+    "an e-mail address, optionally with a name: Badges <badges@example.org>",
+    "From of award e-mails (required with SMTP_HOST)",
+);
+/// How the SMTP connection is secured.
+pub const SMTP_TLS: Variable = Variable::new(
+    "SMTP_TLS",
+    Some("starttls"),
+    "none, starttls or tls",
+    "SMTP security: none, starttls (required upgrade) or tls (implicit)",
+);
+/// First retry delay.
+pub const MAIL_RETRY_BASE_SECONDS: Variable = Variable::new(
+    "MAIL_RETRY_BASE_SECONDS",
+    Some("30"),
+    "whole seconds 1-3600",
+    "first retry delay of a failed e-mail, doubled each time up to an hour (small for tests)",
+);
+/// Attempts before an e-mail is given up.
+pub const MAIL_MAX_ATTEMPTS: Variable = Variable::new(
+    "MAIL_MAX_ATTEMPTS",
+    Some("10"),
+    "whole number 1-100",
+    "attempts before an e-mail is marked failed",
+);
+
 /// Every variable, in the order `--help` lists them.
 pub const VARIABLES: &[Variable] = &[
     DB_TYPE,
@@ -392,6 +451,14 @@ pub const VARIABLES: &[Variable] = &[
     REQUEST_TIMEOUT_SECONDS,
     METRICS_ENABLED,
     SHUTDOWN_TIMEOUT,
+    SMTP_HOST,
+    SMTP_PORT,
+    SMTP_USER,
+    SMTP_PASSWORD,
+    SMTP_FROM,
+    SMTP_TLS,
+    MAIL_RETRY_BASE_SECONDS,
+    MAIL_MAX_ATTEMPTS,
 ];
 
 /// Prefix of the API keys configured the previous server's way,
@@ -481,6 +548,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Limits and browser-facing protections.
     pub security: SecuritySettings,
+    /// Award e-mails; `None` when `SMTP_HOST` is unset.
+    pub mail: Option<crate::mail::config::MailSettings>,
 }
 
 /// Authentication settings. `Debug` hides every secret.
@@ -734,6 +803,7 @@ impl Settings {
             query_logging,
             auth: auth_settings(layers, configured_keys)?,
             security: security_settings(layers)?,
+            mail: mail_settings(layers)?,
         })
     }
 }
@@ -908,6 +978,78 @@ fn security_settings(layers: &Layers) -> Result<SecuritySettings, ConfigError> {
             value.parse::<u64>().ok().filter(|n| (1..=3600).contains(n))
         })?),
     })
+}
+
+/// The SMTP settings, when `SMTP_HOST` is set; the others are read (and
+/// refused when wrong) only then.
+fn mail_settings(
+    layers: &Layers,
+) -> Result<Option<crate::mail::config::MailSettings>, ConfigError> {
+    use crate::mail::config::{MailSettings, SmtpTls};
+    let host = layers.parse(&SMTP_HOST, |value| {
+        let value = value.trim();
+        if value.is_empty() {
+            Some(None)
+        } else {
+            parse_host(value).map(Some)
+        }
+    })?;
+    let Some(host) = host else {
+        return Ok(None);
+    };
+    let tls = layers.parse(&SMTP_TLS, SmtpTls::parse)?;
+    let port = match layers.value(&SMTP_PORT)? {
+        Some(value) => parse_port(&value).ok_or_else(|| invalid(&SMTP_PORT, &value, None))?,
+        None => tls.default_port(),
+    };
+    let user = layers.parse(&SMTP_USER, |value| Some(value.to_owned()))?;
+    let password = layers.parse(&SMTP_PASSWORD, |value| Some(value.to_owned()))?;
+    let credentials = match (user.is_empty(), password.is_empty()) {
+        (true, true) => None,
+        (false, false) => Some((user, password)),
+        (true, false) => {
+            return Err(invalid(
+                &SMTP_USER,
+                "",
+                Some("SMTP_PASSWORD is set, so SMTP_USER is needed too".to_owned()),
+            ))
+        }
+        (false, true) => {
+            return Err(invalid(
+                &SMTP_PASSWORD,
+                "",
+                Some("SMTP_USER is set, so SMTP_PASSWORD is needed too".to_owned()),
+            ))
+        }
+    };
+    let from = match layers.value(&SMTP_FROM)? {
+        Some(value) => value
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|err| invalid(&SMTP_FROM, &value, Some(err.to_string())))?,
+        None => {
+            return Err(invalid(
+                &SMTP_FROM,
+                "",
+                Some("the sender address is required when SMTP_HOST is set".to_owned()),
+            ))
+        }
+    };
+    let retry_base = layers.parse(&MAIL_RETRY_BASE_SECONDS, |value| {
+        value.parse::<u64>().ok().filter(|n| (1..=3600).contains(n))
+    })?;
+    let max_attempts = layers.parse(&MAIL_MAX_ATTEMPTS, |value| {
+        value.parse::<u32>().ok().filter(|n| (1..=100).contains(n))
+    })?;
+    Ok(Some(MailSettings {
+        host,
+        port,
+        tls,
+        credentials: credentials
+            .map(|(user, password)| crate::mail::config::SmtpLogin { user, password }),
+        from,
+        retry_base: Duration::from_secs(retry_base),
+        max_attempts,
+    }))
 }
 
 fn postgres_options(layers: &Layers, query_logging: bool) -> Result<PgOptions, ConfigError> {
@@ -1247,6 +1389,86 @@ mod tests {
             );
         }
         message
+    }
+
+    #[test]
+    fn mail_is_off_without_an_smtp_host_and_checked_with_one() {
+        use crate::mail::config::SmtpTls;
+        assert!(settings(&[]).mail.is_none());
+        // Without a host the other SMTP settings are not even read.
+        assert!(settings(&[("SMTP_TLS", "bogus")]).mail.is_none());
+        let from = ("SMTP_FROM", "Badges <badges@example.org>");
+        let mail = settings(&[("SMTP_HOST", "smtp.example.org"), from])
+            .mail
+            .expect("mail on");
+        assert_eq!((mail.tls, mail.port), (SmtpTls::StartTls, 587));
+        assert_eq!(mail.from.email.to_string(), "badges@example.org");
+        assert!(mail.credentials.is_none());
+        assert_eq!(mail.retry_base, Duration::from_secs(30));
+        assert_eq!(mail.max_attempts, 10);
+        let tls = settings(&[("SMTP_HOST", "smtp.example.org"), ("SMTP_TLS", "tls"), from])
+            .mail
+            .expect("mail on");
+        assert_eq!(tls.port, 465);
+        let plain = settings(&[
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_TLS", "none"),
+            ("SMTP_PORT", "2525"),
+            ("MAIL_RETRY_BASE_SECONDS", "1"),
+            from,
+        ])
+        .mail
+        .expect("mail on");
+        assert_eq!((plain.tls, plain.port), (SmtpTls::None, 2525));
+        assert_eq!(plain.retry_base, Duration::from_secs(1));
+
+        let host = ("SMTP_HOST", "smtp.example.org");
+        refused(&[host], &["SMTP_FROM", "required"]);
+        refused(&[host, ("SMTP_FROM", "not an address")], &["SMTP_FROM"]);
+        refused(
+            &[host, from, ("SMTP_TLS", "ssl")],
+            &["SMTP_TLS", "none, starttls or tls"],
+        );
+        refused(&[host, from, ("SMTP_PORT", "0")], &["SMTP_PORT"]);
+        refused(
+            &[host, from, ("MAIL_RETRY_BASE_SECONDS", "0")],
+            &["MAIL_RETRY_BASE_SECONDS"],
+        );
+        refused(
+            &[host, from, ("MAIL_MAX_ATTEMPTS", "101")],
+            &["MAIL_MAX_ATTEMPTS"],
+        );
+        refused(&[host, from, ("SMTP_USER", "mailer")], &["SMTP_PASSWORD"]);
+    }
+
+    #[test]
+    fn the_smtp_password_is_never_shown() {
+        let secret = "s3cret-smtp-password";
+        let vars = [
+            ("SMTP_HOST", "smtp.example.org"),
+            ("SMTP_FROM", "badges@example.org"),
+            ("SMTP_USER", "mailer"),
+            ("SMTP_PASSWORD", secret),
+        ];
+        let loaded = settings(&vars);
+        let login = loaded
+            .mail
+            .as_ref()
+            .and_then(|mail| mail.credentials.as_ref())
+            .expect("login");
+        assert_eq!(
+            (login.user.as_str(), login.password.as_str()),
+            ("mailer", secret)
+        );
+        assert!(!format!("{loaded:?}").contains(secret));
+        // Refused for another reason, the message does not carry it either.
+        let message = refused(&[vars[0], vars[2], vars[3]], &["SMTP_FROM"]);
+        assert!(!message.contains(secret), "{message}");
+        let message = refused(
+            &[("SMTP_PASSWORD", secret), vars[0], vars[1]],
+            &["SMTP_USER"],
+        );
+        assert!(!message.contains(secret), "{message}");
     }
 
     fn sqlite(settings: &Settings) -> &SqliteOptions {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod health;
 pub mod logging;
+pub mod mail;
 pub mod metrics;
 pub mod observability;
 pub mod pages;

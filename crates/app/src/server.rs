@@ -63,6 +63,9 @@ pub enum ServeError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The SMTP settings cannot be used.
+    #[error("e-mail: {0}")]
+    Mail(String),
     /// The server failed while running.
     #[error("the HTTP server stopped: {0}")]
     Run(#[source] std::io::Error),
@@ -92,6 +95,11 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
         Arc::clone(&state.store),
         state.settings.http.metrics_enabled,
     ));
+    // The e-mail sender, beside the HTTP server, when SMTP is configured;
+    // handlers wake it after queuing an e-mail.
+    let mail_wake = crate::mail::start(&state)
+        .map_err(ServeError::Mail)?
+        .map(web::Data::new);
     let state = web::Data::new(state);
     let idle = rate_limit.clone();
     let logins = state.auth.logins.clone();
@@ -105,9 +113,11 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     });
     let server = HttpServer::new(move || {
         let cors = crate::protection::cors(&security);
-        App::new()
-            .app_data(state.clone())
-            .app_data(rate_limit.clone())
+        let mut app = App::new().app_data(state.clone());
+        if let Some(wake) = &mail_wake {
+            app = app.app_data(wake.clone());
+        }
+        app.app_data(rate_limit.clone())
             .app_data(time_limit.clone())
             .app_data(https.clone())
             .app_data(metrics.clone())

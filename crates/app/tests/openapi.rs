@@ -54,6 +54,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/credentials/{id}/suspend", &["post"]),
     ("/credentials/{id}/reinstate", &["post"]),
     ("/credentials/{id}/status", &["post"]),
+    ("/credentials/{id}/delivery", &["get"]),
     ("/status-lists", &["get", "post"]),
     ("/status-lists/{id}", &["get"]),
     ("/status-lists/{id}/suspension", &["get"]),
@@ -410,11 +411,13 @@ fn operations_document_their_error_answers() {
             }
             // Paged lists; an issuer's status lists, a document's
             // endorsements and an achievement's related achievements are
-            // few and not paged; a baked badge is an image.
+            // few and not paged; a baked badge is an image; an award's
+            // e-mail delivery is one state, not a list.
             if method == "get"
                 && !path.ends_with("{id}")
                 && !path.ends_with("/image")
                 && !path.ends_with("/related")
+                && !path.ends_with("/delivery")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !path.ends_with("/endorsements")
@@ -809,8 +812,9 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // reading its counts, endorsing (achievements, issuers, credentials,
     // and the 2 alias copies), revoking an endorsement, uploading
     // images (POST /assets and /v1/assets), and relating achievements
-    // (add and remove, and their alias copies).
-    assert_eq!(protected, 13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2);
+    // (add and remove, and their alias copies), and an award's e-mail
+    // delivery (and its alias copy).
+    assert_eq!(protected, 13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1);
 
     let ops = operations(&doc);
     for (method, path) in [

@@ -120,6 +120,7 @@ struct Repositories {
     status_lists: PgStatusLists,
     endorsements: PgEndorsements,
     assets: PgAssets,
+    outbox: PgOutbox,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -180,6 +181,7 @@ impl PgStore {
             status_lists: PgStatusLists(pool.clone()),
             endorsements: PgEndorsements(pool.clone()),
             assets: PgAssets(pool.clone()),
+            outbox: PgOutbox(pool.clone()),
         });
         Ok(Self {
             pool,
@@ -322,6 +324,10 @@ impl Store for PgStore {
 
     fn assets(&self) -> &dyn AssetRepository {
         &self.repositories.assets
+    }
+
+    fn outbox(&self) -> &dyn OutboxRepository {
+        &self.repositories.outbox
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

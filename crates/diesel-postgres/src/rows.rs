@@ -56,7 +56,7 @@ pub(crate) fn restamp(value: Stamp) -> Timestamp {
     Timestamp::from_datetime(value)
 }
 
-fn parse<T, E: std::fmt::Display>(
+pub(crate) fn parse<T, E: std::fmt::Display>(
     column: &str,
     value: String,
     parse: impl FnOnce(String) -> Result<T, E>,
@@ -64,7 +64,7 @@ fn parse<T, E: std::fmt::Display>(
     parse(value).map_err(|e| corrupt(column, e))
 }
 
-fn parse_opt<T, E: std::fmt::Display>(
+pub(crate) fn parse_opt<T, E: std::fmt::Display>(
     column: &str,
     value: Option<String>,
     parse: impl FnOnce(String) -> Result<T, E>,
@@ -234,6 +234,7 @@ pub(crate) struct BadgeClassRow {
     pub created_at: Stamp,
     pub updated_at: Stamp,
     pub details: Option<JsonbText>,
+    pub notify_recipients: bool,
 }
 
 impl From<&BadgeClass> for BadgeClassRow {
@@ -256,6 +257,7 @@ impl From<&BadgeClass> for BadgeClassRow {
             created_at: stamp(badge.created_at),
             updated_at: stamp(badge.updated_at),
             details: encode_details(&badge.details, badge.details.is_empty()).map(JsonbText),
+            notify_recipients: badge.notify_recipients,
         }
     }
 }
@@ -290,6 +292,7 @@ impl TryFrom<BadgeClassRow> for BadgeClass {
             details: details("badge_classes.details", row.details)?,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),
+            notify_recipients: row.notify_recipients,
         })
     }
 }

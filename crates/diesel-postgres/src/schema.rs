@@ -44,6 +44,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         details -> Nullable<Jsonb>,
+        notify_recipients -> Bool,
     }
 }
 
@@ -134,7 +135,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> Uuid,
+        assertion_id -> Uuid,
+        recipient -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamptz,
+        claimed_until -> Nullable<Timestamptz>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    mail_outbox,
     users,
     issuers,
     badge_classes,

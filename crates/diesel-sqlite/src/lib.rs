@@ -45,8 +45,8 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, Assets, BadgeClasses, Endorsements, Issuers, SigningKeys, StatusLists,
-    Users,
+    ApiKeys, Assertions, Assets, BadgeClasses, Endorsements, Issuers, Outbox, SigningKeys,
+    StatusLists, Users,
 };
 
 /// The schema migrations, compiled in so the binary needs no files beside
@@ -167,6 +167,7 @@ struct Inner {
     status_lists: StatusLists,
     endorsements: Endorsements,
     assets: Assets,
+    outbox: Outbox,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -221,6 +222,7 @@ impl SqliteStore {
                 status_lists: StatusLists::new(db.clone()),
                 endorsements: Endorsements::new(db.clone()),
                 assets: Assets::new(db.clone()),
+                outbox: Outbox::new(db.clone()),
                 db,
             }),
         })
@@ -416,6 +418,10 @@ impl Store for SqliteStore {
 
     fn assets(&self) -> &dyn AssetRepository {
         &self.inner.assets
+    }
+
+    fn outbox(&self) -> &dyn openbadges_domain::ports::OutboxRepository {
+        &self.inner.outbox
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -48,7 +48,10 @@ fn encode_json(column: &'static str, value: &impl Serialize) -> Result<String, D
         .map_err(|err| DomainError::Internal(format!("cannot encode {column}: {err}")))
 }
 
-fn decode<T, E: Display>(column: &'static str, parsed: Result<T, E>) -> Result<T, DomainError> {
+pub(crate) fn decode<T, E: Display>(
+    column: &'static str,
+    parsed: Result<T, E>,
+) -> Result<T, DomainError> {
     parsed.map_err(|err| stored_value(column, err))
 }
 
@@ -215,6 +218,7 @@ pub(crate) struct BadgeClassRow {
     created_at: String,
     updated_at: String,
     details: Option<String>,
+    notify_recipients: bool,
 }
 
 /// The columns a badge class update may change: not its issuer, whose
@@ -233,6 +237,7 @@ pub(crate) struct BadgeClassChanges<'a> {
     achievement_type: Option<&'a str>,
     updated_at: &'a str,
     details: Option<&'a str>,
+    notify_recipients: bool,
 }
 
 impl BadgeClassRow {
@@ -250,6 +255,7 @@ impl BadgeClassRow {
             achievement_type: self.achievement_type.as_deref(),
             updated_at: &self.updated_at,
             details: self.details.as_deref(),
+            notify_recipients: self.notify_recipients,
         }
     }
 }
@@ -276,6 +282,7 @@ impl TryFrom<&BadgeClass> for BadgeClassRow {
             created_at: encode_timestamp(badge.created_at),
             updated_at: encode_timestamp(badge.updated_at),
             details: encode_details(&badge.details, badge.details.is_empty()),
+            notify_recipients: badge.notify_recipients,
         })
     }
 }
@@ -312,6 +319,7 @@ impl TryFrom<BadgeClassRow> for BadgeClass {
             details: decode_details("badge_classes.details", row.details.as_deref())?,
             created_at: decode_timestamp("badge_classes.created_at", &row.created_at)?,
             updated_at: decode_timestamp("badge_classes.updated_at", &row.updated_at)?,
+            notify_recipients: row.notify_recipients,
         })
     }
 }

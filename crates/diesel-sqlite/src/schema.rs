@@ -46,6 +46,7 @@ diesel::table! {
         created_at -> Text,
         updated_at -> Text,
         details -> Nullable<Text>,
+        notify_recipients -> Bool,
     }
 }
 
@@ -136,7 +137,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        assertion_id -> Text,
+        recipient -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Text,
+        claimed_until -> Nullable<Text>,
+        last_attempt_at -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    mail_outbox,
     users,
     issuers,
     badge_classes,

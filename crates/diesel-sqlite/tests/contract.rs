@@ -62,6 +62,10 @@ impl Store for TestStore {
         self.store.assets()
     }
 
+    fn outbox(&self) -> &dyn openbadges_domain::ports::OutboxRepository {
+        self.store.outbox()
+    }
+
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Store::pending_migrations(&self.store).await
     }

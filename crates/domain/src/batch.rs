@@ -37,6 +37,8 @@ pub struct AwardBatch {
     spans: Vec<Option<Span>>,
     spill: Box<dyn Spill>,
     end: u64,
+    /// E-mails announcing some of the awards, stored with them.
+    notifications: Vec<crate::mail::Notification>,
 }
 
 impl std::fmt::Debug for AwardBatch {
@@ -58,6 +60,7 @@ impl AwardBatch {
             spans,
             spill,
             end: 0,
+            notifications: Vec::new(),
         }
     }
 
@@ -135,6 +138,17 @@ impl AwardBatch {
             awards.push(award);
         }
         Ok(awards)
+    }
+
+    /// Queues an e-mail announcing one of the batch's awards; the adapter
+    /// stores it in the batch's transaction.
+    pub fn notify(&mut self, notification: crate::mail::Notification) {
+        self.notifications.push(notification);
+    }
+
+    /// The e-mails to queue with the awards.
+    pub fn notifications(&self) -> &[crate::mail::Notification] {
+        &self.notifications
     }
 
     /// The awards, complete, `size` at a time and in order.

@@ -110,6 +110,10 @@ pub struct BadgeClass {
     pub achievement_type: Option<Label>,
     /// The other OB 3.0 Achievement properties (credits, results, related ...).
     pub details: AchievementDetails,
+    /// Whether its awards tell their recipient by e-mail unless the award
+    /// request says otherwise (`notifyRecipients`, a server setting: not
+    /// published in OB documents).
+    pub notify_recipients: bool,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.

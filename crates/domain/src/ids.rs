@@ -81,3 +81,7 @@ id_type!(
     /// Identifies an uploaded image (a hosted asset).
     AssetId
 );
+id_type!(
+    /// Identifies a message of the mail outbox.
+    OutboxId
+);

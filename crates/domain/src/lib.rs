@@ -11,6 +11,7 @@ mod entities;
 mod error;
 mod ids;
 pub mod keys;
+pub mod mail;
 pub mod operations;
 mod page;
 pub mod ports;

@@ -101,6 +101,14 @@ pub trait AssertionRepository: Send + Sync {
     /// ([`AwardBatch::chunks`]) on its own thread: a batch's signed texts
     /// are not all in memory at once.
     async fn create_many(&self, batch: AwardBatch) -> RepoResult<AwardBatch>;
+    /// Stores a new award as [`create`](Self::create) does, and queues the
+    /// e-mail announcing it in the same transaction (the batch form:
+    /// [`AwardBatch::notify`]).
+    async fn create_notifying(
+        &self,
+        assertion: &Assertion,
+        notification: &crate::mail::Notification,
+    ) -> RepoResult<()>;
     /// The award, or `NotFound`.
     async fn get(&self, id: AssertionId) -> RepoResult<Assertion>;
     /// Replaces a stored award's client-set fields (recipient, dates,
@@ -138,6 +146,55 @@ pub trait AssertionRepository: Send + Sync {
         after: Option<Cursor>,
         limit: u32,
     ) -> RepoResult<Vec<Assertion>>;
+}
+
+/// The mail outbox: e-mails about awards waiting to be sent. Rows are
+/// written with their award ([`AssertionRepository::create_notifying`])
+/// and deleted with it.
+///
+/// A claim is atomic and raises `attempts`, which then identifies the
+/// claim: the `mark_*` calls take the claimed row and change it only while
+/// it is still that claim (`sending` with the same `attempts`), so a sender
+/// whose lease ran out and was claimed again by another cannot overwrite
+/// the newer claim's outcome. They answer whether they changed the row.
+#[async_trait]
+pub trait OutboxRepository: Send + Sync {
+    /// Claims at most `limit` due rows, oldest due first: `pending` ones due
+    /// by `now`, and `sending` ones whose lease ended by `now` (their
+    /// sender stopped). Each becomes `sending` until `now + lease`, with
+    /// `attempts` raised and `last_attempt_at = now`. Safe with several
+    /// instances claiming at once: no row is handed to two claims whose
+    /// leases overlap.
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> RepoResult<Vec<crate::mail::OutboxMessage>>;
+    /// The claimed row was accepted by the SMTP server at `at`.
+    async fn mark_sent(
+        &self,
+        claimed: &crate::mail::OutboxMessage,
+        at: Timestamp,
+    ) -> RepoResult<bool>;
+    /// The attempt failed with `error`; the row is due again at `next_at`.
+    async fn mark_retry(
+        &self,
+        claimed: &crate::mail::OutboxMessage,
+        next_at: Timestamp,
+        error: &str,
+    ) -> RepoResult<bool>;
+    /// The attempt failed with `error` and no other will be made.
+    async fn mark_failed(
+        &self,
+        claimed: &crate::mail::OutboxMessage,
+        error: &str,
+    ) -> RepoResult<bool>;
+    /// The e-mail about the award, if one was queued.
+    async fn state_of(
+        &self,
+        assertion_id: AssertionId,
+    ) -> RepoResult<Option<crate::mail::OutboxMessage>>;
 }
 
 /// The changes to a user account that [`UserRepository::update`] writes:
@@ -372,6 +429,8 @@ pub trait Store: Send + Sync {
     fn endorsements(&self) -> &dyn EndorsementRepository;
     /// Hosted images.
     fn assets(&self) -> &dyn AssetRepository;
+    /// The mail outbox.
+    fn outbox(&self) -> &dyn OutboxRepository;
     /// How many embedded migrations the database has not applied; reads
     /// only. `Unavailable` if the database does not answer.
     async fn pending_migrations(&self) -> RepoResult<usize>;

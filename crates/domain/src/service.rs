@@ -6,6 +6,7 @@ use crate::access::Principal;
 use crate::details::*;
 use crate::entities::*;
 use crate::ids::*;
+use crate::mail::{Notification, NotifyRequest};
 use crate::page::{Cursor, CursorPage, CursorRequest, Page, PageRequest};
 use crate::ports::*;
 use crate::values::*;
@@ -56,6 +57,8 @@ pub struct BadgeClassDraft {
     pub achievement_type: Option<Label>,
     /// The other OB 3.0 Achievement properties.
     pub details: AchievementDetails,
+    /// Whether its awards e-mail their recipient by default.
+    pub notify_recipients: bool,
 }
 
 /// The fields a client sets on an award.
@@ -204,6 +207,7 @@ pub async fn create_badge_class(
         version: draft.version,
         achievement_type: draft.achievement_type,
         details: draft.details,
+        notify_recipients: draft.notify_recipients,
         created_at: now,
         updated_at: now,
     };
@@ -237,6 +241,7 @@ pub async fn update_badge_class(
         version: draft.version,
         achievement_type: draft.achievement_type,
         details: draft.details,
+        notify_recipients: draft.notify_recipients,
         updated_at: Timestamp::now(),
         ..current
     };
@@ -289,6 +294,12 @@ fn build_assertion(draft: AssertionDraft, issuer_id: IssuerId, now: Timestamp) -
         created_at: now,
         updated_at: now,
     }
+}
+
+/// Whether awards of `badge` tell their recipient by e-mail when the
+/// request does not say (the achievement's `notifyRecipients`).
+fn notifies_by_default(badge: &BadgeClass) -> bool {
+    badge.notify_recipients
 }
 
 /// How issued credentials get their proof: the signer and the URLs the
@@ -357,6 +368,30 @@ pub async fn issue(
     proofs: Option<Proofs<'_>>,
     draft: AssertionDraft,
 ) -> Result<Assertion, DomainError> {
+    issue_notifying(
+        store,
+        actor,
+        proofs,
+        draft,
+        &NotifyRequest::default(),
+        false,
+    )
+    .await
+}
+
+/// Awards a badge as [`issue`] does, and, when `mail_enabled` (SMTP is
+/// configured) and `notify` or the achievement asks for it, queues the
+/// e-mail telling the recipient in the same transaction. `notify` is
+/// checked whether or not mail is enabled, so a request valid on one
+/// server is valid on all.
+pub async fn issue_notifying(
+    store: &dyn Store,
+    actor: &Principal,
+    proofs: Option<Proofs<'_>>,
+    draft: AssertionDraft,
+    notify: &NotifyRequest,
+    mail_enabled: bool,
+) -> Result<Assertion, DomainError> {
     // An unknown badge class is a bad field of the request (400, as the
     // previous server answered), named as the OB 2.0 body names it.
     let badge = match referenced_badge_class(store, draft.badge_class_id).await {
@@ -373,13 +408,25 @@ pub async fn issue(
     let now = Timestamp::now();
     let mut award = build_assertion(draft, badge.issuer_id, now);
     award.validate()?;
+    let address = notify.address_for(&award.recipient, notifies_by_default(&badge))?;
+    let notification = address
+        .filter(|_| mail_enabled)
+        .map(|to| Notification::new(award.id, to, now));
     // In this order: the key (which may fail), the bit the credential
     // names, the proof over it, then the award with its proof in one
     // transaction.
     let signing = ready(proofs, &issuer).await?;
     award.status_slot = allocate_slots(store, issuer.id, 1, now).await?.pop();
     attach_proof(signing.as_ref(), &mut award, &badge, &issuer).await?;
-    store.assertions().create(&award).await?;
+    match &notification {
+        Some(notification) => {
+            store
+                .assertions()
+                .create_notifying(&award, notification)
+                .await?
+        }
+        None => store.assertions().create(&award).await?,
+    }
     Ok(award)
 }
 
@@ -394,7 +441,25 @@ pub async fn issue_batch(
     drafts: Vec<AssertionDraft>,
     spill: Box<dyn crate::batch::Spill>,
 ) -> Result<crate::batch::AwardBatch, DomainError> {
+    let notify = vec![NotifyRequest::default(); drafts.len()];
+    issue_batch_notifying(store, actor, proofs, drafts, spill, &notify, false).await
+}
+
+/// Awards many badges as [`issue_batch`] does; `notify[i]` says whether
+/// to tell the recipient of `drafts[i]` (see [`issue_notifying`]), its
+/// errors reported as `credentials[i].notifyEmail`. The e-mails are queued
+/// in the batch's transaction.
+pub async fn issue_batch_notifying(
+    store: &dyn Store,
+    actor: &Principal,
+    proofs: Option<Proofs<'_>>,
+    drafts: Vec<AssertionDraft>,
+    spill: Box<dyn crate::batch::Spill>,
+    notify: &[NotifyRequest],
+    mail_enabled: bool,
+) -> Result<crate::batch::AwardBatch, DomainError> {
     let now = Timestamp::now();
+    let mut notifications = Vec::new();
     let mut entities: std::collections::HashMap<BadgeClassId, (BadgeClass, Issuer)> =
         Default::default();
     let mut awards = Vec::with_capacity(drafts.len());
@@ -428,13 +493,25 @@ pub async fn issue_batch(
             continue;
         }
         let award = build_assertion(draft, issuer_id, now);
-        if let Err(DomainError::Validation(fields)) = award.validate() {
-            errors.extend(
-                fields.into_iter().map(|f| {
+        let default = entities
+            .get(&award.badge_class_id)
+            .is_some_and(|(badge, _)| notifies_by_default(badge));
+        let address = notify.get(index).map_or(Ok(None), |asked| {
+            asked.address_for(&award.recipient, default)
+        });
+        let checked = award.validate().and(address);
+        match checked {
+            Err(DomainError::Validation(fields)) => {
+                errors.extend(fields.into_iter().map(|f| {
                     FieldError::new(format!("credentials[{index}].{}", f.field), f.message)
-                }),
-            );
-            continue;
+                }));
+                continue;
+            }
+            Err(other) => return Err(other),
+            Ok(Some(to)) if mail_enabled => {
+                notifications.push(Notification::new(award.id, to, now));
+            }
+            Ok(_) => {}
         }
         awards.push(award);
     }
@@ -473,6 +550,9 @@ pub async fn issue_batch(
         }
     }
     let mut batch = crate::batch::AwardBatch::new(awards, spill);
+    for notification in notifications {
+        batch.notify(notification);
+    }
     if let Some(proofs) = proofs {
         for (issuer, indices) in by_issuer.into_values() {
             for chunk in indices.chunks(SIGN_CHUNK) {
@@ -831,4 +911,23 @@ pub async fn remove_related(
     badge.updated_at = Timestamp::now();
     store.badge_classes().update(&badge).await?;
     Ok(badge)
+}
+
+/// The e-mail queued about an award, if any, for a caller who may read the
+/// issuer's credentials; to any other, the award does not exist.
+pub async fn delivery_of(
+    store: &dyn Store,
+    actor: &Principal,
+    id: AssertionId,
+) -> Result<Option<crate::mail::OutboxMessage>, DomainError> {
+    actor.may_read_credentials()?;
+    let award = store.assertions().get(id).await?;
+    let issuer = store.issuers().get(award.issuer_id).await?;
+    if !actor.may_see_credentials_of(&issuer) {
+        return Err(DomainError::NotFound {
+            entity: "assertion",
+            id: id.to_string(),
+        });
+    }
+    store.outbox().state_of(id).await
 }

@@ -182,6 +182,7 @@ pub fn sample_badge_class(issuer_id: IssuerId) -> BadgeClass {
         version: Some(Label::parse("1.0").expect("version")),
         achievement_type: Some(Label::parse("Badge").expect("type")),
         details: sample_achievement_details(),
+        notify_recipients: false,
         created_at: now,
         updated_at: now,
     }
@@ -2270,6 +2271,264 @@ pub async fn asset_lifecycle(store: Arc<dyn Store>) {
     assert_eq!(read.bytes(), &bytes[..]);
 }
 
+/// `base` moved on by `seconds`.
+fn later(base: Timestamp, seconds: i64) -> Timestamp {
+    Timestamp::from_datetime(base.as_datetime() + chrono::Duration::seconds(seconds))
+}
+
+/// The mail outbox: a row exactly when its award is stored (single and
+/// batch, all or none), claims with leases, outcomes recorded only by the
+/// claim that holds the row, the cascade from awards, and two senders
+/// claiming at once never sharing a row. One check, because claims see
+/// every due row of the database and the SQL contract runs share one.
+pub async fn mail_outbox(store: Arc<dyn Store>) {
+    use crate::mail::{DeliveryState, Notification};
+    use std::time::Duration;
+
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let awards = store.assertions();
+    let outbox = store.outbox();
+    // Queued at a fixed time, so the claims below choose what is due.
+    let t0 = ts("2031-01-01T00:00:00Z");
+    let email = |s: &str| Email::parse(s).expect("fixture e-mail");
+    let lease = Duration::from_secs(60);
+
+    // A single award with its e-mail; one without.
+    let told = sample_assertion(&badge, "told@example.org");
+    let note = Notification::new(told.id, email("told@example.org"), t0);
+    awards
+        .create_notifying(&told, &note)
+        .await
+        .expect("award with e-mail");
+    let queued = outbox
+        .state_of(told.id)
+        .await
+        .expect("state")
+        .expect("queued");
+    assert_eq!(queued.state, DeliveryState::Pending);
+    assert_eq!(
+        (queued.attempts, queued.to.as_str()),
+        (0, "told@example.org")
+    );
+    assert_eq!(queued.next_attempt_at, t0);
+    let silent = sample_assertion(&badge, "silent@example.org");
+    awards.create(&silent).await.expect("award without e-mail");
+    assert_eq!(outbox.state_of(silent.id).await.expect("state"), None);
+
+    // No e-mail without its award: a refused award queues nothing.
+    let mut orphan = sample_assertion(&badge, "orphan@example.org");
+    orphan.badge_class_id = BadgeClassId::generate();
+    let orphan_note = Notification::new(orphan.id, email("orphan@example.org"), t0);
+    assert!(awards
+        .create_notifying(&orphan, &orphan_note)
+        .await
+        .is_err());
+    assert_eq!(outbox.state_of(orphan.id).await.expect("state"), None);
+
+    // Batches: the e-mails go with the awards, all or none.
+    let batch_awards: Vec<Assertion> = (0..3)
+        .map(|i| sample_assertion(&badge, &format!("b{i}@example.org")))
+        .collect();
+    let mut bad = batch_awards.clone();
+    let mut stray = sample_assertion(&badge, "stray@example.org");
+    stray.badge_class_id = BadgeClassId::generate();
+    bad.push(stray);
+    let mut refused = AwardBatch::in_memory(bad);
+    refused.notify(Notification::new(
+        batch_awards[0].id,
+        email("b0@example.org"),
+        t0,
+    ));
+    assert!(awards.create_many(refused).await.is_err());
+    assert_eq!(
+        outbox.state_of(batch_awards[0].id).await.expect("state"),
+        None
+    );
+    let mut batch = AwardBatch::in_memory(batch_awards.clone());
+    batch.notify(Notification::new(
+        batch_awards[0].id,
+        email("b0@example.org"),
+        t0,
+    ));
+    batch.notify(Notification::new(
+        batch_awards[2].id,
+        email("x2@example.org"),
+        t0,
+    ));
+    awards.create_many(batch).await.expect("batch");
+    let b2 = outbox
+        .state_of(batch_awards[2].id)
+        .await
+        .expect("state")
+        .expect("queued with its batch");
+    assert_eq!(b2.to.as_str(), "x2@example.org");
+    assert_eq!(
+        outbox.state_of(batch_awards[1].id).await.expect("state"),
+        None
+    );
+
+    // Nothing is due before its time.
+    let early = outbox
+        .claim_due(later(t0, -1), lease, 100)
+        .await
+        .expect("claim");
+    assert!(early.iter().all(|m| m.id != note.id), "claimed before due");
+
+    // A claim takes the row for its lease and counts the attempt.
+    let claimed = outbox.claim_due(t0, lease, 100).await.expect("claim");
+    let first = claimed
+        .iter()
+        .find(|m| m.id == note.id)
+        .expect("due row claimed")
+        .clone();
+    assert_eq!(first.state, DeliveryState::Sending);
+    assert_eq!(first.attempts, 1);
+    assert_eq!(first.last_attempt_at, Some(t0));
+    assert_eq!(first.claimed_until, Some(later(t0, 60)));
+    let again = outbox
+        .claim_due(later(t0, 30), lease, 100)
+        .await
+        .expect("claim");
+    assert!(
+        again.iter().all(|m| m.id != note.id),
+        "claimed twice in a lease"
+    );
+
+    // A retry makes it due again later, with the error kept.
+    assert!(outbox
+        .mark_retry(&first, later(t0, 120), "451 4.3.0 try again later")
+        .await
+        .expect("retry"));
+    let waiting = outbox.state_of(told.id).await.expect("state").expect("row");
+    assert_eq!(waiting.state, DeliveryState::Pending);
+    assert_eq!(
+        waiting.last_error.as_deref(),
+        Some("451 4.3.0 try again later")
+    );
+    assert_eq!(waiting.claimed_until, None);
+    let not_yet = outbox
+        .claim_due(later(t0, 119), lease, 100)
+        .await
+        .expect("claim");
+    assert!(not_yet.iter().all(|m| m.id != note.id), "retried too early");
+    let second = outbox
+        .claim_due(later(t0, 120), lease, 100)
+        .await
+        .expect("claim")
+        .into_iter()
+        .find(|m| m.id == note.id)
+        .expect("due again");
+    assert_eq!(second.attempts, 2);
+    // The first claim is over: its outcome is not recorded.
+    assert!(!outbox
+        .mark_sent(&first, later(t0, 121))
+        .await
+        .expect("stale"));
+    assert!(outbox
+        .mark_sent(&second, later(t0, 121))
+        .await
+        .expect("sent"));
+    let sent = outbox.state_of(told.id).await.expect("state").expect("row");
+    assert_eq!(sent.state, DeliveryState::Sent);
+    assert_eq!(sent.sent_at, Some(later(t0, 121)));
+    assert_eq!(sent.last_error, None);
+    let done = outbox
+        .claim_due(later(t0, 10_000), lease, 100)
+        .await
+        .expect("claim");
+    assert!(
+        done.iter().all(|m| m.id != note.id),
+        "a sent row is claimed again"
+    );
+
+    // A lease that runs out (the sender stopped) makes the row due again;
+    // the stopped sender can no longer record an outcome.
+    let b0 = outbox
+        .claim_due(later(t0, 20_000), lease, 100)
+        .await
+        .expect("claim")
+        .into_iter()
+        .find(|m| m.assertion_id == batch_awards[0].id)
+        .expect("batch row due");
+    let retaken = outbox
+        .claim_due(later(t0, 20_060), lease, 100)
+        .await
+        .expect("claim")
+        .into_iter()
+        .find(|m| m.id == b0.id)
+        .expect("abandoned row due again");
+    assert_eq!(retaken.attempts, b0.attempts + 1);
+    assert!(!outbox.mark_failed(&b0, "late").await.expect("stale"));
+    assert!(outbox
+        .mark_failed(&retaken, "550 5.1.1 no such user")
+        .await
+        .expect("failed"));
+    let failed = outbox
+        .state_of(batch_awards[0].id)
+        .await
+        .expect("state")
+        .expect("row");
+    assert_eq!(failed.state, DeliveryState::Failed);
+    assert_eq!(failed.last_error.as_deref(), Some("550 5.1.1 no such user"));
+
+    // The e-mail goes with its award.
+    awards
+        .delete(batch_awards[0].id)
+        .await
+        .expect("delete award");
+    assert_eq!(
+        outbox.state_of(batch_awards[0].id).await.expect("state"),
+        None
+    );
+
+    // Two senders claiming at once, round after round: no row twice.
+    let many: Vec<Assertion> = (0..40)
+        .map(|i| sample_assertion(&badge, &format!("many{i}@example.org")))
+        .collect();
+    let mut batch = AwardBatch::in_memory(many.clone());
+    for award in &many {
+        batch.notify(Notification::new(award.id, email("many@example.org"), t0));
+    }
+    awards.create_many(batch).await.expect("batch");
+    let at = later(t0, 100_000);
+    let claimer = |store: Arc<dyn Store>| async move {
+        let mut mine = Vec::new();
+        loop {
+            let claimed = store
+                .outbox()
+                .claim_due(at, Duration::from_secs(3600), 3)
+                .await
+                .expect("claim");
+            if claimed.is_empty() {
+                return mine;
+            }
+            for message in claimed {
+                assert!(store.outbox().mark_sent(&message, at).await.expect("sent"));
+                mine.push(message.id);
+            }
+        }
+    };
+    let (one, two) = tokio::join!(
+        tokio::spawn(claimer(store.clone())),
+        tokio::spawn(claimer(store.clone()))
+    );
+    let (one, two) = (one.expect("first sender"), two.expect("second sender"));
+    let mut all: Vec<_> = one.iter().chain(&two).copied().collect();
+    let claims = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), claims, "a row was claimed by both senders");
+    for award in &many {
+        let row = outbox
+            .state_of(award.id)
+            .await
+            .expect("state")
+            .expect("row");
+        assert!(all.contains(&row.id), "a due row was never claimed");
+        assert_eq!((row.state, row.attempts), (DeliveryState::Sent, 1));
+    }
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -2284,7 +2543,7 @@ macro_rules! store_contract_tests {
             award_revocation_survives_edit, signing_key_revocation_survives_rotation,
             status_list_allocation, status_list_creation, status_list_flags, key_ring_lifecycle,
             endorsement_round_trip_and_order, endorsement_revocation_is_first_wins,
-            endorsements_go_with_what_they_endorse, asset_lifecycle);
+            endorsements_go_with_what_they_endorse, asset_lifecycle, mail_outbox);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(

@@ -119,6 +119,7 @@ async fn issue_verify_revoke(store: Arc<dyn Store>, urls: &Urls) -> Outcome {
             version: None,
             achievement_type: None,
             details: Default::default(),
+            notify_recipients: false,
         },
     )
     .await?;

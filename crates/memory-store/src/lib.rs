@@ -121,6 +121,10 @@ impl Store for MemoryStore {
         &self.db
     }
 
+    fn outbox(&self) -> &dyn openbadges_domain::ports::OutboxRepository {
+        &self.db
+    }
+
     /// Nothing to migrate: the tables are Rust maps.
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Ok(0)

@@ -14,12 +14,14 @@ use openbadges_domain::ports::{
 use openbadges_domain::{
     ApiKey, ApiKeyHash, ApiKeyId, Assertion, AssertionId, Asset, AssetId, AwardBatch, BadgeClass,
     BadgeClassId, CredentialStatus, Cursor, DomainError, EndorsedSubject, Endorsement,
-    EndorsementId, EndorsementStatus, Endorser, Issuer, IssuerId, KeyAlgorithm, KeyStatus, Page,
-    PageRequest, SigningKey, SigningKeyId, StatusCounts, StatusList, StatusListId, StatusPurpose,
-    StatusSlot, Text, Timestamp, User, UserId,
+    EndorsementId, EndorsementStatus, Endorser, Issuer, IssuerId, KeyAlgorithm, KeyStatus,
+    OutboxId, Page, PageRequest, SigningKey, SigningKeyId, StatusCounts, StatusList,
+    StatusListId, StatusPurpose, StatusSlot, Text, Timestamp, User, UserId,
 };
 
 use crate::Db;
+
+mod outbox;
 
 /// The ids and status bits taken while a batch of awards is checked.
 #[derive(Debug, Default)]
@@ -42,6 +44,9 @@ pub(crate) struct Tables {
     status_lists: HashMap<StatusListId, StatusList>,
     endorsements: HashMap<EndorsementId, Endorsement>,
     assets: HashMap<AssetId, Asset>,
+    /// The mail outbox (see `outbox`). Rows of deleted awards are dropped
+    /// when next looked at: the cascade the SQL schemas make.
+    pub(crate) outbox: HashMap<OutboxId, openbadges_domain::mail::OutboxMessage>,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's
@@ -401,6 +406,22 @@ impl AssertionRepository for Db {
         Ok(())
     }
 
+    async fn create_notifying(
+        &self,
+        assertion: &Assertion,
+        notification: &openbadges_domain::mail::Notification,
+    ) -> RepoResult<()> {
+        let mut tables = self.lock()?;
+        let mut claimed = Claimed {
+            slots: tables.slots_in_use(),
+            ..Claimed::default()
+        };
+        tables.claim_award(assertion, &mut claimed)?;
+        tables.queue(std::slice::from_ref(notification), &claimed.ids)?;
+        tables.assertions.insert(assertion.id, assertion.clone());
+        Ok(())
+    }
+
     async fn create_many(&self, mut batch: AwardBatch) -> RepoResult<AwardBatch> {
         let mut tables = self.lock()?;
         // Every award is checked against the stored ones and those before
@@ -413,6 +434,7 @@ impl AssertionRepository for Db {
         for award in &awards {
             tables.claim_award(award, &mut claimed)?;
         }
+        tables.queue(batch.notifications(), &claimed.ids)?;
         tables
             .assertions
             .extend(awards.into_iter().map(|award| (award.id, award)));

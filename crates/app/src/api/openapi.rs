@@ -163,6 +163,7 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::credentials::suspend,
         super::credentials::reinstate,
         super::credentials::change_status,
+        crate::mail::api::delivery,
         super::status_lists::revocation,
         super::status_lists::suspension,
         super::status_lists::stats,

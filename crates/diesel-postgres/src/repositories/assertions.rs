@@ -12,6 +12,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
+use super::outbox::insert_notifications;
 use super::{
     blocking, decode, decode_all, in_transaction, limit_offset, not_found, to_page, INSERT_CHUNK,
 };
@@ -96,6 +97,22 @@ impl AssertionRepository for PgAssertions {
         .await
     }
 
+    async fn create_notifying(
+        &self,
+        assertion: &Assertion,
+        notification: &openbadges_domain::mail::Notification,
+    ) -> RepoResult<()> {
+        let award = assertion.clone();
+        let notification = notification.clone();
+        blocking(&self.0, move |conn| {
+            in_transaction(conn, |conn| {
+                insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())?;
+                insert_notifications(conn, std::slice::from_ref(&notification))
+            })
+        })
+        .await
+    }
+
     async fn create_many(&self, mut batch: AwardBatch) -> RepoResult<AwardBatch> {
         if batch.is_empty() {
             return Ok(batch);
@@ -107,7 +124,7 @@ impl AssertionRepository for PgAssertions {
                 for chunk in batch.chunks(INSERT_CHUNK) {
                     insert_assertions(conn, &chunk?, &mut issuer_of)?;
                 }
-                Ok(())
+                insert_notifications(conn, batch.notifications())
             })?;
             Ok::<_, Failure>(batch)
         })

@@ -69,6 +69,7 @@ impl BadgeClassRepository for PgBadgeClasses {
                     badge_classes::achievement_type.eq(&row.achievement_type),
                     badge_classes::updated_at.eq(row.updated_at),
                     badge_classes::details.eq(&row.details),
+                    badge_classes::notify_recipients.eq(row.notify_recipients),
                 ))
                 .execute(conn)?;
             if changed == 0 {

@@ -7,12 +7,14 @@ use diesel::dsl::{exists, select, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::Sqlite;
+use openbadges_domain::mail::Notification;
 use openbadges_domain::ports::{AssertionFilter, AssertionRepository, RepoResult};
 use openbadges_domain::{
     Assertion, AssertionId, AwardBatch, CredentialStatus, Cursor, DomainError, Page, PageRequest,
     Timestamp,
 };
 
+use super::outbox::insert_notifications;
 use super::{decode_all, limit_offset, missing_reference, not_found, total as total_of};
 use crate::errors::Failure;
 use crate::pool::Database;
@@ -85,6 +87,21 @@ impl AssertionRepository for Assertions {
             .await
     }
 
+    async fn create_notifying(
+        &self,
+        assertion: &Assertion,
+        notification: &Notification,
+    ) -> RepoResult<()> {
+        let row = AssertionRow::try_from(assertion)?;
+        let notification = notification.clone();
+        self.db
+            .write(move |conn| {
+                insert(conn, &row, &mut IssuerOf::new())?;
+                insert_notifications(conn, std::slice::from_ref(&notification))
+            })
+            .await
+    }
+
     async fn create_many(&self, mut batch: AwardBatch) -> RepoResult<AwardBatch> {
         if batch.is_empty() {
             return Ok(batch);
@@ -99,6 +116,7 @@ impl AssertionRepository for Assertions {
                         insert(conn, &AssertionRow::try_from(award)?, &mut issuer_of)?;
                     }
                 }
+                insert_notifications(conn, batch.notifications())?;
                 Ok(batch)
             })
             .await

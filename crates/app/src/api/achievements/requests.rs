@@ -221,6 +221,7 @@ pub fn badge_class_draft(
     let version = b.parse(&["version"], false, &mut errors, Label::parse);
     let achievement_type = b.parse(&["achievementType"], false, &mut errors, achievement_type);
     let details = b.members(ACHIEVEMENT_DETAILS, &mut errors);
+    let notify_recipients = crate::mail::requests::notify_recipients(&b, &mut errors);
     b.refuse_unknown(&mut errors);
     errors.finish(|| {
         Some(BadgeClassDraft {
@@ -234,6 +235,7 @@ pub fn badge_class_draft(
             version,
             achievement_type,
             details,
+            notify_recipients,
         })
     })
 }

@@ -122,6 +122,10 @@ pub struct AchievementRequest {
     /// The issuer as published (`{id, type: ["Profile"]}`), accepted instead of `issuer`.
     #[schema(value_type = Option<Object>)]
     pub creator: Option<Value>,
+    /// Whether its awards e-mail their recipient unless the award request
+    /// says `notify` (default `false`). A server setting: not published in
+    /// Open Badges documents.
+    pub notify_recipients: Option<bool>,
 }
 
 /// A valid achievement body, OB 2.0 style (also checked by the tests).

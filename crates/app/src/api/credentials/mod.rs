@@ -41,6 +41,7 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/{id}/suspend", web::post().to(suspend))
         .route("/{id}/reinstate", web::post().to(reinstate))
         .route("/{id}/status", web::post().to(change_status))
+        .route("/{id}/delivery", web::get().to(crate::mail::api::delivery))
         .route(
             "/{id}/verify",
             web::get().to(super::verification::verify_stored),
@@ -241,12 +242,17 @@ async fn create(
     Auth(actor): Auth,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = requests::assertion_draft(&body, &state.urls, None)?;
-    let award = service::issue(
+    let (draft, notify) = crate::mail::requests::merge(
+        requests::assertion_draft(&body, &state.urls, None),
+        crate::mail::requests::notify_request(&body),
+    )?;
+    let award = service::issue_notifying(
         state.store.as_ref(),
         &actor,
         proofs(&request, &state),
         draft,
+        &notify,
+        crate::mail::enabled(&state),
     )
     .await
     .map_err(|e| {
@@ -264,6 +270,7 @@ async fn create(
         );
         crate::requests::renamed_field(e, "badge", &field)
     })?;
+    crate::mail::wake(&request);
     crate::metrics::count_issued(&request, 1);
     let doc = render_one(&state, **version, &award).await?;
     let location = state.urls.credential(**version, award.id);
@@ -306,16 +313,22 @@ async fn create_batch(
     Auth(actor): Auth,
     body: JsonText,
 ) -> Result<HttpResponse, ApiError> {
-    let drafts = requests::batch_drafts(&body.text, &state.urls, body.max_depth)?;
+    let (drafts, notify) = crate::mail::requests::merge(
+        requests::batch_drafts(&body.text, &state.urls, body.max_depth),
+        crate::mail::requests::batch_notify_requests(&body.text),
+    )?;
     drop(body);
-    let batch = service::issue_batch(
+    let batch = service::issue_batch_notifying(
         state.store.as_ref(),
         &actor,
         proofs(&request, &state),
         drafts,
         batch_spill(),
+        &notify,
+        crate::mail::enabled(&state),
     )
     .await?;
+    crate::mail::wake(&request);
     crate::metrics::count_issued(&request, batch.len());
     let renderer = Renderer::load(&state, **version, batch.unsigned()).await?;
     Ok(HttpResponse::Created()

@@ -217,6 +217,9 @@ fn read_assertion(
     // anew: a published credential's `credentialStatus` and `proof` are
     // accepted and not kept.
     b.accept(&["credentialStatus", "proof"]);
+    // Whether and where to e-mail the recipient: read on issue by
+    // `mail::requests`, not part of the credential.
+    b.accept(&["notify", "notifyEmail"]);
     let named_issuer = named_issuer(b, urls, errors);
     let subject = b
         .get(&["credentialSubject"])

@@ -178,6 +178,16 @@ pub struct Ob2AssertionRequest {
     pub narrative: Option<String>,
     /// A per-award image: a URL, a `data:` URI, or an `Image` object.
     pub image: Option<ImageRef>,
+    /// On issue: e-mail the recipient about the award (a server extension,
+    /// not part of the credential). Absent: the achievement's
+    /// `notifyRecipients`. Sent only when the server has SMTP configured
+    /// (docs/email.md); see `GET /credentials/{id}/delivery`.
+    pub notify: Option<bool>,
+    /// On issue: where to send that e-mail instead of the recipient's
+    /// e-mail identity; required with `notify: true` when the identity is
+    /// hashed or not an e-mail address.
+    #[schema(format = "email")]
+    pub notify_email: Option<String>,
 }
 
 /// A credential in the OB 3.0 style (an OpenBadgeCredential without
@@ -217,6 +227,16 @@ pub struct Ob3CredentialRequest {
     #[serde(rename = "credentialSchema")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub credential_schema: Option<Value>,
+    /// On issue: e-mail the recipient about the award (a server extension,
+    /// not part of the credential). Absent: the achievement's
+    /// `notifyRecipients`. Sent only when the server has SMTP configured
+    /// (docs/email.md); see `GET /credentials/{id}/delivery`.
+    pub notify: Option<bool>,
+    /// On issue: where to send that e-mail instead of the recipient's
+    /// e-mail identity; required with `notify: true` when the identity is
+    /// hashed or not an e-mail address.
+    #[schema(format = "email")]
+    pub notify_email: Option<String>,
 }
 
 /// A credential (OB 2.0 assertion), to issue or replace

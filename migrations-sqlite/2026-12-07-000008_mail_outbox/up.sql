@@ -1,0 +1,34 @@
+-- E-mails announcing awards, sent by the server's mail worker (docs/email.md).
+-- A row is written in the award's own transaction and goes with the award
+-- (ON DELETE CASCADE). A sender claims due rows with a lease: `sending`
+-- until `claimed_until`, after which the row is due again (its sender
+-- stopped). `attempts` counts claims and tells one claim from the next.
+-- `last_error` is the SMTP server's answer or the connection error, never
+-- a credential. The achievement's `notify_recipients` is the default of
+-- its awards' `notify`.
+-- Same logical schema as migrations-postgres.
+
+ALTER TABLE badge_classes ADD COLUMN notify_recipients BOOLEAN NOT NULL DEFAULT 0;
+
+CREATE TABLE mail_outbox (
+    id              TEXT PRIMARY KEY NOT NULL,
+    assertion_id    TEXT NOT NULL REFERENCES assertions (id) ON DELETE CASCADE,
+    recipient       TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at TEXT NOT NULL,
+    claimed_until   TEXT,
+    last_attempt_at TEXT,
+    last_error      TEXT,
+    sent_at         TEXT,
+    created_at      TEXT NOT NULL,
+    CONSTRAINT mail_outbox_claim_check
+        CHECK ((state = 'sending') = (claimed_until IS NOT NULL)),
+    CONSTRAINT mail_outbox_sent_check
+        CHECK ((state = 'sent') = (sent_at IS NOT NULL))
+);
+-- What a sender polls: due rows by state and time.
+CREATE INDEX mail_outbox_due_idx ON mail_outbox (state, next_attempt_at);
+-- An award's delivery state, and the cascade from assertions.
+CREATE INDEX mail_outbox_assertion_idx ON mail_outbox (assertion_id);
