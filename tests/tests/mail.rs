@@ -291,15 +291,22 @@ fn a_notified_award_arrives_with_its_link_and_badge(storage: &Storage) {
 
     let attachments = message["attachments"].as_array().expect("attachments");
     assert_eq!(attachments.len(), 1, "{message:#}");
-    assert_eq!(attachments[0]["filename"], "badge.json");
-    assert_eq!(attachments[0]["contentType"], "application/ld+json");
-    let attached: Value = serde_json::from_slice(
-        &STANDARD
-            .decode(attachments[0]["base64"].as_str().expect("base64"))
-            .expect("decode"),
-    )
-    .expect("the attachment is JSON");
-    // Exactly the credential as issued, proof and all.
+    // The baked badge: an OB 3.0 PNG whose `openbadgecredential` iTXt
+    // chunk, read by an independent PNG decoder (pypng), is exactly the
+    // credential as issued, proof and all.
+    assert_eq!(attachments[0]["filename"], "badge.png");
+    assert_eq!(attachments[0]["contentType"], "image/png");
+    let png = STANDARD
+        .decode(attachments[0]["base64"].as_str().expect("base64"))
+        .expect("decode");
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let path = work.path().join("badge.png");
+    fs::write(&path, &png).expect("write the attachment");
+    let attached: Value = serde_json::from_str(&openbadges_e2e::images::pypng_itxt(
+        &path,
+        "openbadgecredential",
+    ))
+    .expect("the baked credential is JSON");
     assert_eq!(attached, award.body);
     assert!(attached["proof"].is_object(), "{attached:#}");
 }

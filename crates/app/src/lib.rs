@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod images;
 pub mod logging;
 pub mod mail;
 pub mod metrics;

@@ -4,7 +4,7 @@
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as AttachmentPart, Mailbox, MultiPart};
 use lettre::Message;
-use openbadges_domain::documents::{ob3, Urls, Version};
+use openbadges_domain::documents::{Urls, Version};
 use openbadges_domain::{Assertion, BadgeClass, Email, Issuer};
 
 /// A file attached to the e-mail.
@@ -18,23 +18,15 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
 }
 
-/// What the e-mail attaches: the signed OB 3.0 credential as issued (or,
-/// for an award issued unsigned, as rendered now), `badge.json`. The one
-/// place that decides it, so that a baked badge image can take its place.
-pub fn attachment_for(
-    award: &Assertion,
-    badge: &BadgeClass,
-    issuer: &Issuer,
-    urls: &Urls,
-) -> Attachment {
-    let json = match &award.issued_credential {
-        Some(issued) => issued.json().to_owned(),
-        None => ob3::credential(award, badge, issuer, urls).to_string(),
-    };
+/// What the e-mail attaches: the badge image with the award baked in
+/// (OB 3.0 "Baked Badge" PNG: the credential as issued in an `iTXt` chunk
+/// `openbadgecredential`), `badge.png`: a picture the recipient can keep
+/// and post, and a credential any verifier or wallet reads out of it.
+pub fn attachment(baked_png: Vec<u8>) -> Attachment {
     Attachment {
-        filename: "badge.json".to_owned(),
-        content_type: "application/ld+json".to_owned(),
-        bytes: json.into_bytes(),
+        filename: "badge.png".to_owned(),
+        content_type: "image/png".to_owned(),
+        bytes: baked_png,
     }
 }
 
@@ -54,8 +46,15 @@ pub struct Content {
     pub attachment: Attachment,
 }
 
-/// The content of the e-mail about `award`.
-pub fn render(award: &Assertion, badge: &BadgeClass, issuer: &Issuer, urls: &Urls) -> Content {
+/// The content of the e-mail about `award`, with `attachment` (see
+/// [`attachment`]).
+pub fn render(
+    award: &Assertion,
+    badge: &BadgeClass,
+    issuer: &Issuer,
+    urls: &Urls,
+    attachment: Attachment,
+) -> Content {
     let link = urls.credential(Version::V3, award.id);
     let achievement = badge.name.as_str();
     let issuer_name = issuer.name.as_str();
@@ -65,8 +64,9 @@ pub fn render(award: &Assertion, badge: &BadgeClass, issuer: &Issuer, urls: &Url
          {issuer_name} has awarded you the badge \"{achievement}\".\n\n\
          {description}\n\n\
          See your badge and share it: {link}\n\n\
-         The badge is attached to this e-mail as an Open Badges 3.0 credential \
-         (badge.json), which you can keep or import into a wallet or backpack.\n",
+         The badge is attached to this e-mail (badge.png): an image you can keep and \
+         share, with your Open Badges 3.0 credential inside, which a wallet or backpack \
+         can import.\n",
         description = badge.description.as_str(),
     );
     let html = format!(
@@ -75,8 +75,9 @@ pub fn render(award: &Assertion, badge: &BadgeClass, issuer: &Issuer, urls: &Url
          <p>{issuer} has awarded you the badge <strong>{name}</strong>.</p>\n\
          <p>{description}</p>\n\
          <p><a href=\"{href}\">See your badge and share it</a></p>\n\
-         <p>The badge is attached to this e-mail as an Open Badges 3.0 credential \
-         (badge.json), which you can keep or import into a wallet or backpack.</p>\n\
+         <p>The badge is attached to this e-mail (badge.png): an image you can keep and \
+         share, with your Open Badges 3.0 credential inside, which a wallet or backpack \
+         can import.</p>\n\
          </body></html>\n",
         issuer = escape(issuer_name),
         name = escape(achievement),
@@ -88,7 +89,7 @@ pub fn render(award: &Assertion, badge: &BadgeClass, issuer: &Issuer, urls: &Url
         text,
         html,
         link,
-        attachment: attachment_for(award, badge, issuer, urls),
+        attachment,
     }
 }
 
@@ -141,6 +142,9 @@ mod tests {
     use openbadges_domain::testkit::{sample_assertion, sample_badge_class, sample_issuer};
     use openbadges_domain::{IssuedCredential, Name};
 
+    /// Stands for the baked badge: the message carries whatever bytes it is given.
+    const PNG_BYTES: &[u8] = b"\x89PNG\r\n\x1a\n";
+
     fn fixture() -> (Assertion, BadgeClass, Issuer, Urls) {
         let mut issuer = sample_issuer(None);
         issuer.name = Name::parse("Ada <Lovelace> & Co").expect("name");
@@ -160,7 +164,13 @@ mod tests {
     #[test]
     fn both_parts_carry_the_link_and_names_and_the_html_is_escaped() {
         let (award, badge, issuer, urls) = fixture();
-        let content = render(&award, &badge, &issuer, &urls);
+        let content = render(
+            &award,
+            &badge,
+            &issuer,
+            &urls,
+            attachment(PNG_BYTES.to_vec()),
+        );
         let link = format!("https://badges.example.org/v3/credentials/{}", award.id);
         assert_eq!(content.link, link);
         assert!(content.text.contains(&link), "{}", content.text);
@@ -176,21 +186,17 @@ mod tests {
     }
 
     #[test]
-    fn the_signed_credential_is_attached_as_issued() {
-        let (award, badge, issuer, urls) = fixture();
-        let attachment = attachment_for(&award, &badge, &issuer, &urls);
-        assert_eq!(attachment.filename, "badge.json");
-        assert_eq!(attachment.content_type, "application/ld+json");
-        let issued = award.issued_credential.as_ref().expect("signed");
-        assert_eq!(attachment.bytes, issued.json().as_bytes());
-    }
-
-    #[test]
     fn the_message_is_mixed_with_alternative_parts_and_no_secret() {
         let (award, badge, issuer, urls) = fixture();
         let from: Mailbox = "Badges <badges@example.org>".parse().expect("from");
         let to = Email::parse("ada@example.org").expect("to");
-        let content = render(&award, &badge, &issuer, &urls);
+        let content = render(
+            &award,
+            &badge,
+            &issuer,
+            &urls,
+            attachment(PNG_BYTES.to_vec()),
+        );
         let link = content.link.clone();
         let message = message(&from, &to, content).expect("message");
         let raw = String::from_utf8(message.formatted()).expect("utf-8");
@@ -200,7 +206,7 @@ mod tests {
             raw.contains("text/plain") && raw.contains("text/html"),
             "{raw}"
         );
-        assert!(raw.contains("filename=\"badge.json\""), "{raw}");
+        assert!(raw.contains("filename=\"badge.png\""), "{raw}");
         assert!(raw.contains(&link[..30]), "{raw}");
         assert!(raw.contains("To: ada@example.org"), "{raw}");
         // Nothing of the server's own secrets goes into a message: its

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use openbadges_domain::documents::Urls;
+use openbadges_domain::documents::{ob3, Urls};
 use openbadges_domain::mail::OutboxMessage;
 use openbadges_domain::ports::Store;
 use openbadges_domain::{DomainError, Timestamp};
@@ -84,6 +84,8 @@ pub struct Worker {
     pub(super) settings: MailSettings,
     pub(super) transport: AsyncSmtpTransport<Tokio1Executor>,
     pub(super) wake: Arc<Notify>,
+    /// What the achievement image baked into the attachment may be.
+    pub(super) limits: openbadges_baking::Limits,
 }
 
 /// What became of one e-mail.
@@ -173,7 +175,29 @@ impl Worker {
             }
             Err(err) => return Outcome::Retry(format!("the credential could not be read: {err}")),
         };
-        let content = message::render(&award, &badge, &issuer, &self.urls);
+        let credential = match &award.issued_credential {
+            Some(issued) => issued.json().to_owned(),
+            None => ob3::credential(&award, &badge, &issuer, &self.urls).to_string(),
+        };
+        let baked = crate::images::ob3_png(
+            self.store.as_ref(),
+            self.urls.base(),
+            self.limits,
+            &badge,
+            credential,
+        )
+        .await;
+        let png = match baked {
+            Ok(png) => png,
+            Err(err) => return Outcome::Retry(format!("the badge could not be baked: {err}")),
+        };
+        let content = message::render(
+            &award,
+            &badge,
+            &issuer,
+            &self.urls,
+            message::attachment(png),
+        );
         let email = match message::message(&self.settings.from, &queued.to, content) {
             Ok(email) => email,
             Err(error) => return Outcome::Failed(error),

@@ -18,16 +18,17 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use openbadges_baking::{Bake, MediaType, DEFAULT_PNG, DEFAULT_SVG};
+use openbadges_baking::MediaType;
 use openbadges_domain::documents::{ob2, Version};
-use openbadges_domain::{AssertionId, DomainError, Iri};
+use openbadges_domain::{AssertionId, DomainError};
 use sha2::{Digest, Sha256};
 
-use super::{asset_of_url, data_uri_bytes, image_response, limits};
+use super::{image_response, limits};
 use crate::api::documents::Freshness;
 use crate::api::listing::ListQuery;
 use crate::api::params::path_id;
 use crate::error::ApiError;
+use crate::images::{bake_into, Payload};
 use crate::state::AppState;
 
 /// Routes under `/credentials` (and `/assertions`), beside the
@@ -60,48 +61,6 @@ fn format(request: &HttpRequest) -> Result<MediaType, ApiError> {
     })
 }
 
-/// The default badge of `format`.
-fn default_image(format: MediaType) -> &'static [u8] {
-    if format == MediaType::Svg {
-        DEFAULT_SVG
-    } else {
-        DEFAULT_PNG
-    }
-}
-
-/// The achievement's image if we hold it and it is of `format`, else
-/// `None` (the default is used).
-async fn source_image(
-    state: &AppState,
-    image: Option<&Iri>,
-    format: MediaType,
-) -> Result<Option<Vec<u8>>, DomainError> {
-    let Some(image) = image else { return Ok(None) };
-    if let Some(id) = asset_of_url(state, image.as_str()) {
-        return match state.store.assets().get(id).await {
-            Ok(asset) if asset.media_type().as_str() == format.as_str() => {
-                Ok(Some(asset.into_bytes()))
-            }
-            Ok(_) | Err(DomainError::NotFound { .. }) => Ok(None),
-            Err(other) => Err(other),
-        };
-    }
-    let Some(Ok(bytes)) = data_uri_bytes(image.as_str()) else {
-        return Ok(None);
-    };
-    // A data: URI was checked when the achievement was stored, but maybe
-    // by an older version: check it again before serving it.
-    let limits = limits(state);
-    let checked =
-        web::block(move || openbadges_baking::inspect(&bytes, &limits).map(|c| (c, bytes)))
-            .await
-            .map_err(|e| DomainError::Internal(format!("image check task failed: {e}")))?;
-    Ok(match checked {
-        Ok((checked, bytes)) if checked.media_type == format => Some(bytes),
-        _ => None,
-    })
-}
-
 /// `?signed=true`: under `/v2`, bake the OB 2.0 signed assertion (JWS)
 /// rather than the hosted assertion's URL.
 fn signed(request: &HttpRequest) -> Result<bool, ApiError> {
@@ -109,30 +68,6 @@ fn signed(request: &HttpRequest) -> Result<bool, ApiError> {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
         Some(_) => Err(DomainError::invalid("signed", "must be true or false").into()),
-    }
-}
-
-/// What to bake, owned.
-enum Payload {
-    Ob3(String),
-    Ob2 { url: String, assertion: String },
-    Ob2Signed(String),
-}
-
-impl Payload {
-    fn bake(&self) -> Bake<'_> {
-        match self {
-            Self::Ob3(credential) => Bake::Ob3 { credential },
-            // "If a signature is being baked, no tag body is necessary."
-            Self::Ob2Signed(jws) => Bake::Ob2 {
-                verify: jws,
-                assertion: None,
-            },
-            Self::Ob2 { url, assertion } => Bake::Ob2 {
-                verify: url,
-                assertion: Some(assertion),
-            },
-        }
     }
 }
 
@@ -198,19 +133,15 @@ pub(crate) async fn image(
             assertion: ob2::assertion(&award, &state.urls).to_string(),
         },
     };
-    let source = source_image(&state, badge.image.as_ref(), format).await?;
-    let baked = web::block(move || {
-        let baked = source.and_then(|image| openbadges_baking::bake(&image, payload.bake()).ok());
-        match baked {
-            Some(baked) => Ok(baked),
-            // The achievement's image could not take the badge (it holds
-            // one already, say): the default badge can.
-            None => openbadges_baking::bake(default_image(format), payload.bake()),
-        }
-    })
-    .await
-    .map_err(|e| DomainError::Internal(format!("baking task failed: {e}")))?
-    .map_err(|e| DomainError::Internal(format!("cannot bake the default badge: {e}")))?;
+    let baked = bake_into(
+        state.store.as_ref(),
+        state.urls.base(),
+        limits(&state),
+        &badge,
+        format,
+        payload,
+    )
+    .await?;
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&baked))[..32]);
     let extension = if format == MediaType::Svg {
         "svg"

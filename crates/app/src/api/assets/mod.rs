@@ -11,13 +11,14 @@
 //! shares ([`read_upload`]), and baked badges ([`baked`]).
 
 pub(crate) mod baked;
+
+pub(crate) use crate::images::{asset_under, data_uri_bytes};
 pub mod schema;
 
 use actix_multipart::Multipart;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use base64::Engine as _;
 use futures_util::StreamExt as _;
 use openbadges_baking::{ImageError, Limits, MediaType};
 use openbadges_domain::{Asset, AssetId, DomainError, ImageType, Iri, Timestamp};
@@ -200,10 +201,7 @@ pub(crate) fn asset_url(state: &AppState, id: AssetId) -> String {
 
 /// The asset an URL of ours names, if it is one.
 pub(crate) fn asset_of_url(state: &AppState, url: &str) -> Option<AssetId> {
-    url.strip_prefix(state.urls.base())?
-        .strip_prefix("/assets/")?
-        .parse()
-        .ok()
+    asset_under(state.urls.base(), url)
 }
 
 #[utoipa::path(
@@ -402,27 +400,6 @@ pub(crate) fn image_response(
     } else {
         builder.content_type(media_type).body(body)
     }
-}
-
-/// The bytes of a `data:` URI's image, if `iri` is one (base64 or
-/// percent-encoded); `Err` names what is wrong with it.
-pub(crate) fn data_uri_bytes(iri: &str) -> Option<Result<Vec<u8>, String>> {
-    let rest = iri.strip_prefix("data:")?;
-    let Some((meta, data)) = rest.split_once(',') else {
-        return Some(Err("a data: URI without a comma".to_owned()));
-    };
-    if !meta.to_ascii_lowercase().starts_with("image/") {
-        return Some(Err(format!(
-            "a data: URI of {meta:?}, not of an image (image/png, image/jpeg, image/gif, image/webp, image/svg+xml)"
-        )));
-    }
-    Some(if meta.ends_with(";base64") {
-        base64::engine::general_purpose::STANDARD
-            .decode(data.trim())
-            .map_err(|e| format!("a data: URI whose base64 does not decode ({e})"))
-    } else {
-        Ok(percent_encoding::percent_decode_str(data).collect())
-    })
 }
 
 /// Checks an achievement's `image` when we can see the file: one of our
