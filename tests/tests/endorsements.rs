@@ -33,6 +33,7 @@ on_both_backends!(
     endorsements_are_issued_listed_and_revoked,
     endorsements_signed_elsewhere_are_verified_then_attached,
     only_who_manages_the_endorser_may_endorse,
+    endorsed_documents_can_be_sent_back_but_not_edit_their_endorsements,
 );
 
 const ADMIN_KEY: &str = "e2e-endorse-admin-key-0123456789ab";
@@ -589,5 +590,70 @@ fn only_who_manages_the_endorser_may_endorse(storage: &Storage) {
     assert_eq!(
         listed(&server, &target),
         [admins["id"].as_str().expect("id").to_owned()]
+    );
+}
+
+/// An endorsed achievement or profile, fetched and sent back whole with
+/// `PUT`, is accepted and keeps its endorsements; a body that changes its
+/// `endorsement` list, or a new document that brings one, is refused by
+/// name (endorsements are made through their routes), and nothing changes.
+fn endorsed_documents_can_be_sent_back_but_not_edit_their_endorsements(storage: &Storage) {
+    let server = start(storage);
+    let (issuer, badge) = server.issuer_with_badge(&admin(), "Sent-back college", "Statistics");
+    let endorser = uuid_of(
+        &server
+            .post_as(
+                &admin(),
+                "/issuers",
+                &openbadges_e2e::issuer_body("Guild of statisticians"),
+            )
+            .body,
+    );
+    for (kind, id) in [("achievements", &badge), ("issuers", &issuer)] {
+        let target = format!("/{kind}/{id}/endorsements");
+        let credential = endorse(
+            &server,
+            &admin(),
+            &target,
+            &json!({"issuer": endorser, "endorsementComment": "Sound work"}),
+        );
+        let url = format!("/v3/{kind}/{id}");
+        let fetched = server.fetch(&url).body;
+        assert_eq!(
+            endorsement_ids(&fetched),
+            [credential["id"].as_str().unwrap()]
+        );
+
+        // Sent back whole, with a new description: accepted, still endorsed.
+        let mut edited = fetched.clone();
+        edited["description"] = json!("Now with a longer description");
+        server.put_as(&admin(), &url, &edited).assert_status(200);
+        let after = server.fetch(&url).body;
+        assert_eq!(after["description"], "Now with a longer description");
+        assert_eq!(endorsement_ids(&after), endorsement_ids(&fetched));
+
+        // A changed list is refused by name, and nothing changes.
+        let mut forged = after.clone();
+        forged["endorsement"][0]["credentialSubject"]["endorsementComment"] = json!("Forged");
+        forged["description"] = json!("Should not be stored");
+        let refused = server.put_as(&admin(), &url, &forged);
+        refused.assert_status(400);
+        assert!(
+            refused.body["details"].get("endorsement").is_some(),
+            "{}",
+            refused.text
+        );
+        assert_eq!(server.fetch(&url).body, after);
+    }
+    // A new achievement cannot bring endorsements along.
+    let fetched = server.fetch(&format!("/v3/achievements/{badge}")).body;
+    let mut body = openbadges_e2e::achievement_body(&issuer, "Copied");
+    body["endorsement"] = fetched["endorsement"].clone();
+    let refused = server.post_as(&admin(), "/achievements", &body);
+    refused.assert_status(400);
+    assert!(
+        refused.body["details"].get("endorsement").is_some(),
+        "{}",
+        refused.text
     );
 }

@@ -122,6 +122,25 @@ impl<'v> Body<'v> {
         }
     }
 
+    /// Refuses a document's endorsement lists (`endorsement`,
+    /// `endorsementJwt`) with where endorsements are made instead: they are
+    /// issued, attached and revoked through `route`, never through the
+    /// document's body. (An update that sends the fetched document back
+    /// whole has its unchanged lists dropped before it is read.)
+    pub(crate) fn refuse_endorsements(&self, route: &str, errors: &mut Errors) {
+        for key in ["endorsement", "endorsementJwt"] {
+            if self.get(&[key]).is_some() {
+                errors.add(
+                    self.path(key),
+                    format!(
+                        "endorsements are issued or attached with POST {route}, and revoked \
+                         there; not in the document"
+                    ),
+                );
+            }
+        }
+    }
+
     /// Reports each key no reader took as a field error.
     pub(crate) fn refuse_unknown(&self, errors: &mut Errors) {
         let read = self.read.borrow();

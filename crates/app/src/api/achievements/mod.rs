@@ -232,7 +232,12 @@ async fn update(
     let id: BadgeClassId = path_id(&id, "achievement")?;
     let current = state.store.badge_classes().get(id).await?;
     actor.may_manage(&state.store.issuers().get(current.issuer_id).await?)?;
-    let merged = super::merge::achievement(ob3::achievement(&current, &state.urls), &body.value()?);
+    let subject = openbadges_domain::EndorsedSubject::Achievement(id);
+    let stored = ob3::achievement(&current, &state.urls);
+    let stored =
+        super::endorsements::with_endorsements(&state, subject, Version::V3, stored).await?;
+    let mut merged = super::merge::achievement(stored.clone(), &body.value()?);
+    super::endorsements::drop_unchanged(&mut merged, &stored);
     let draft = requests::badge_class_draft(&merged, &state.urls, Some(id.as_uuid()))?;
     super::assets::check_image(&state, draft.image.as_ref()).await?;
     let badge = service::update_badge_class(state.store.as_ref(), &actor, id, draft).await?;

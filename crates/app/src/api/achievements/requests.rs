@@ -222,6 +222,7 @@ pub fn badge_class_draft(
     let achievement_type = b.parse(&["achievementType"], false, &mut errors, achievement_type);
     let details = b.members(ACHIEVEMENT_DETAILS, &mut errors);
     let notify_recipients = crate::mail::requests::notify_recipients(&b, &mut errors);
+    b.refuse_endorsements("/achievements/{id}/endorsements", &mut errors);
     b.refuse_unknown(&mut errors);
     errors.finish(|| {
         Some(BadgeClassDraft {

@@ -79,6 +79,25 @@ pub(super) fn public_routes(config: &mut web::ServiceConfig) {
         .route("/endorsements/{id}/revoke", web::post().to(revoke));
 }
 
+/// The document members that list endorsements: managed through the
+/// endorsement routes, never through the document's own body.
+const LISTS: [&str; 2] = ["endorsement", "endorsementJwt"];
+
+/// Drops from an update's merged document the endorsement lists that are
+/// exactly those `current` (the stored document, as
+/// [`with_endorsements`] renders it) lists: a fetched document sent back
+/// whole is accepted. Changed lists stay, for the reader to refuse by
+/// name.
+pub(crate) fn drop_unchanged(merged: &mut Value, current: &Value) {
+    if let Value::Object(object) = merged {
+        for key in LISTS {
+            if object.get(key) == current.get(key) {
+                object.remove(key);
+            }
+        }
+    }
+}
+
 /// `doc`, a v3 achievement or profile document, with the subject's active
 /// endorsements: in `endorsement` (the credentials with embedded proofs)
 /// and `endorsementJwt` (those attached as VC-JWTs), as OB 3.0's

@@ -219,10 +219,20 @@ async fn update(
     let id: IssuerId = path_id(&id, "issuer")?;
     let current = state.store.issuers().get(id).await?;
     actor.may_manage(&current)?;
-    let merged = super::merge::issuer(ob3::profile(&current, &state.urls), &body.value()?);
+    let subject = openbadges_domain::EndorsedSubject::Issuer(id);
+    let stored = ob3::profile(&current, &state.urls);
+    let stored =
+        super::endorsements::with_endorsements(&state, subject, Version::V3, stored).await?;
+    let mut merged = super::merge::issuer(stored.clone(), &body.value()?);
+    super::endorsements::drop_unchanged(&mut merged, &stored);
     // An issuer stored without an e-mail (by the previous server) can be
     // renamed without giving one.
-    let draft = requests::issuer_draft_with(&merged, &state.urls, Some(id.as_uuid()), current.email.is_some())?;
+    let draft = requests::issuer_draft_with(
+        &merged,
+        &state.urls,
+        Some(id.as_uuid()),
+        current.email.is_some(),
+    )?;
     let issuer = service::update_issuer(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))

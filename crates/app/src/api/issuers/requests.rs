@@ -60,6 +60,7 @@ pub fn issuer_draft_with(
     let description = b.parse(&["description"], false, &mut errors, Text::parse);
     let image = b.image(false, &mut errors);
     let details = b.members(PROFILE_DETAILS, &mut errors);
+    b.refuse_endorsements("/issuers/{id}/endorsements", &mut errors);
     b.refuse_unknown(&mut errors);
     errors.finish(|| {
         Some(IssuerDraft {
