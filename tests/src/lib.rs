@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 mod accounts;
 mod backends;
 mod documents;
-pub mod node;
 pub mod images;
+pub mod node;
 mod raw;
 
 pub use accounts::Caller;

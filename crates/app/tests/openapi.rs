@@ -814,7 +814,10 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // images (POST /assets and /v1/assets), and relating achievements
     // (add and remove, and their alias copies), and an award's e-mail
     // delivery (and its alias copy).
-    assert_eq!(protected, 13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1);
+    assert_eq!(
+        protected,
+        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1
+    );
 
     let ops = operations(&doc);
     for (method, path) in [

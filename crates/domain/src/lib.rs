@@ -22,8 +22,8 @@ mod values;
 
 pub use assets::{Asset, ImageType};
 pub use batch::{AwardBatch, Spill};
-pub use endorsements::{EndorsedSubject, Endorsement, EndorsementStatus, Endorser};
 pub use details::*;
+pub use endorsements::{EndorsedSubject, Endorsement, EndorsementStatus, Endorser};
 pub use entities::*;
 pub use error::{DomainError, FieldError};
 pub use ids::*;

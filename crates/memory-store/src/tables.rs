@@ -15,8 +15,8 @@ use openbadges_domain::{
     ApiKey, ApiKeyHash, ApiKeyId, Assertion, AssertionId, Asset, AssetId, AwardBatch, BadgeClass,
     BadgeClassId, CredentialStatus, Cursor, DomainError, EndorsedSubject, Endorsement,
     EndorsementId, EndorsementStatus, Endorser, Issuer, IssuerId, KeyAlgorithm, KeyStatus,
-    OutboxId, Page, PageRequest, SigningKey, SigningKeyId, StatusCounts, StatusList,
-    StatusListId, StatusPurpose, StatusSlot, Text, Timestamp, User, UserId,
+    OutboxId, Page, PageRequest, SigningKey, SigningKeyId, StatusCounts, StatusList, StatusListId,
+    StatusPurpose, StatusSlot, Text, Timestamp, User, UserId,
 };
 
 use crate::Db;

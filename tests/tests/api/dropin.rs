@@ -335,8 +335,9 @@ fn partial_updates_keep_what_they_leave_out(api: &Api) {
         patched.body["credentialSubject"]["identifier"][0]["identityHash"],
         "partial@example.org"
     );
+    // The award's image is the credential's own `image` (OB 3.0).
     assert_eq!(
-        patched.body["credentialSubject"]["image"]["id"],
+        patched.body["image"]["id"],
         "https://old-client.example.org/award.png"
     );
     assert!(patched.body.get("proof").is_some(), "signed anew");

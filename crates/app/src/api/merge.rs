@@ -13,7 +13,10 @@
 //! that the body names under another name is dropped: the body's value,
 //! under whatever name, is then the only one.
 
+use openbadges_domain::DomainError;
 use serde_json::{Map, Value};
+
+use crate::requests::renamed_field;
 
 /// Where a member sits: the keys from the document's root.
 type Path = &'static [&'static str];
@@ -80,6 +83,30 @@ pub(crate) fn credential(current: Value, patch: &Value) -> Value {
     merged
 }
 
+/// `error` of reading a merged credential, its fields named as `patch`
+/// named them: an OB 2.0 `recipient` moved into the subject by
+/// [`credential`] is reported as `recipient.identity`, not as where it was
+/// moved to.
+pub(crate) fn as_patch_named(error: DomainError, patch: &Value) -> DomainError {
+    if !patch.get("recipient").is_some_and(Value::is_object) {
+        return error;
+    }
+    [
+        ("identityHash", "recipient.identity"),
+        ("identityType", "recipient.type"),
+        ("hashed", "recipient.hashed"),
+        ("salt", "recipient.salt"),
+    ]
+    .into_iter()
+    .fold(error, |error, (member, named)| {
+        renamed_field(
+            error,
+            &format!("credentialSubject.identifier[0].{member}"),
+            named,
+        )
+    })
+}
+
 /// The members of an OB 2.0 `recipient` IdentityObject.
 const RECIPIENT_MEMBERS: &[&str] = &["type", "identity", "hashed", "salt"];
 
@@ -96,13 +123,18 @@ fn recipient_into_subject(doc: &mut Map<String, Value>) {
     {
         return;
     }
-    let kind = recipient.get("type").and_then(Value::as_str);
-    let identity_type = match kind {
-        None | Some("email") => "emailAddress",
-        Some("url") => "url",
-        Some("telephone") => "ext:telephone",
-        Some("id" | "did") => "identifier",
-        // An unknown kind stays an OB 2.0 `recipient.type`, refused by name.
+    let identity_type = match recipient.get("type") {
+        None | Some(Value::Null) => "emailAddress",
+        Some(Value::String(kind)) => match kind.as_str() {
+            "email" | "emailAddress" => "emailAddress",
+            "url" => "url",
+            "telephone" | "phone" => "ext:telephone",
+            "id" | "did" => "identifier",
+            // An unknown kind stays an OB 2.0 `recipient.type`, refused
+            // by name.
+            _ => return,
+        },
+        // So does a `type` that is not a string.
         Some(_) => return,
     };
     let mut entry = Map::new();
@@ -318,7 +350,17 @@ mod tests {
                 "narrative": "new",
             })
         );
-        // A recipient with a member it does not have stays, to be refused.
+        // A recipient with a member it does not have, or a type that is not
+        // a kind, stays, to be refused.
+        for odd in [
+            json!({"recipient": {"identity": "b@b.org", "type": 5}}),
+            json!({"recipient": {"identity": "b@b.org", "type": "pager"}}),
+        ] {
+            assert!(
+                credential(current.clone(), &odd).get("recipient").is_some(),
+                "{odd}"
+            );
+        }
         let odd = json!({"recipient": {"identity": "b@b.org", "nickname": "b"}});
         assert_eq!(
             credential(current.clone(), &odd)["recipient"]["nickname"],

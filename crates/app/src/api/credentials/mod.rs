@@ -701,7 +701,8 @@ async fn update(
     let document = ob3::credential(&current, &badge, &issuer, &state.urls);
     let patch = body.value()?;
     let merged = super::merge::credential(document, &patch);
-    let mut draft = requests::assertion_draft(&merged, &state.urls, Some(id.as_uuid()))?;
+    let mut draft = requests::assertion_draft(&merged, &state.urls, Some(id.as_uuid()))
+        .map_err(|e| super::merge::as_patch_named(e, &patch))?;
     if !super::merge::names_recipient(&patch) {
         // Kept exactly as stored (kind, hash and salt), not as read back
         // from its rendering.
