@@ -621,7 +621,7 @@ fn endorsed_documents_can_be_sent_back_but_not_edit_their_endorsements(storage: 
         let fetched = server.fetch(&url).body;
         assert_eq!(
             endorsement_ids(&fetched),
-            [credential["id"].as_str().unwrap()]
+            [credential["id"].as_str().expect("an id")]
         );
 
         // Sent back whole, with a new description: accepted, still endorsed.
