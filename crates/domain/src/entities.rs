@@ -204,7 +204,7 @@ pub struct Assertion {
     pub image: Option<Iri>,
     /// The other OB 3.0 credential and subject properties (result,
     /// credits earned, the credential's own name ...).
-    pub details: AwardDetails,
+    pub details: Sparse<AwardDetails>,
     /// Active, revoked or suspended.
     pub status: CredentialStatus,
     /// Its place in the issuer's status list, published in the OB 3.0

@@ -79,7 +79,7 @@ pub struct AssertionDraft {
     /// Per-award image.
     pub image: Option<Iri>,
     /// The other OB 3.0 credential and subject properties.
-    pub details: AwardDetails,
+    pub details: Sparse<AwardDetails>,
     /// The issuer the body named (a credential sent back names it), if
     /// it named one: it must be the badge's issuer; it is not stored.
     pub named_issuer: Option<IssuerId>,

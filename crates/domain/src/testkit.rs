@@ -208,7 +208,7 @@ pub fn sample_assertion(badge_class: &BadgeClass, email: &str) -> Assertion {
         }],
         narrative: Some(Text::parse("Excellent work.").expect("text")),
         image: None,
-        details: sample_award_details(),
+        details: sample_award_details().into(),
         status: CredentialStatus::Active,
         status_slot: None,
         issued_credential: None,

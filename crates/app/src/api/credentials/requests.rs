@@ -304,7 +304,8 @@ fn read_assertion(
         details: AwardDetails {
             subject: subject_details,
             credential,
-        },
+        }
+        .into(),
         named_issuer,
     })
 }
