@@ -644,6 +644,20 @@ fn endorsed_documents_can_be_sent_back_but_not_edit_their_endorsements(storage: 
             refused.text
         );
         assert_eq!(server.fetch(&url).body, after);
+        // Nor can a merge patch remove it: revoking is done on its route.
+        let removed = server.send_as(
+            &admin(),
+            "PATCH",
+            &url,
+            Some(&json!({"endorsement": null, "description": "Should not be stored"})),
+        );
+        removed.assert_status(400);
+        assert!(
+            removed.body["details"].get("endorsement").is_some(),
+            "{}",
+            removed.text
+        );
+        assert_eq!(server.fetch(&url).body, after);
     }
     // A new achievement cannot bring endorsements along.
     let fetched = server.fetch(&format!("/v3/achievements/{badge}")).body;

@@ -87,12 +87,20 @@ const LISTS: [&str; 2] = ["endorsement", "endorsementJwt"];
 /// exactly those `current` (the stored document, as
 /// [`with_endorsements`] renders it) lists: a fetched document sent back
 /// whole is accepted. Changed lists stay, for the reader to refuse by
-/// name.
+/// name; so does a list the body removed (`null` in a merge patch), as an
+/// empty one: endorsements are revoked through their routes, and a body
+/// that asks otherwise is not obeyed in silence.
 pub(crate) fn drop_unchanged(merged: &mut Value, current: &Value) {
     if let Value::Object(object) = merged {
         for key in LISTS {
-            if object.get(key) == current.get(key) {
-                object.remove(key);
+            match (object.get(key), current.get(key)) {
+                (mine, theirs) if mine == theirs => {
+                    object.remove(key);
+                }
+                (None, Some(_)) => {
+                    object.insert(key.to_owned(), Value::Array(Vec::new()));
+                }
+                _ => {}
             }
         }
     }
