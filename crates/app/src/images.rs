@@ -9,6 +9,15 @@ use openbadges_baking::{Bake, Limits, MediaType, DEFAULT_PNG, DEFAULT_SVG};
 use openbadges_domain::ports::Store;
 use openbadges_domain::{AssetId, BadgeClass, DomainError, Iri};
 
+/// What an image may be: at most `max_bytes` (`ASSETS_MAX_FILE_SIZE`),
+/// and the default dimensions.
+pub(crate) fn limits(max_bytes: usize) -> Limits {
+    Limits {
+        max_bytes,
+        ..Limits::default()
+    }
+}
+
 /// The asset named by `url` when it is one of ours under `base`.
 pub(crate) fn asset_under(base: &str, url: &str) -> Option<AssetId> {
     url.strip_prefix(base)?

@@ -64,10 +64,7 @@ pub fn start(state: &AppState) -> Result<Option<Wake>, String> {
         settings,
         transport,
         wake: Arc::clone(&wake.0),
-        limits: openbadges_baking::Limits {
-            max_bytes: state.settings.security.assets_max_file_size,
-            ..openbadges_baking::Limits::default()
-        },
+        limits: crate::images::limits(state.settings.security.assets_max_file_size),
     };
     actix_web::rt::spawn(sender.run());
     Ok(Some(wake))

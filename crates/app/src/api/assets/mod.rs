@@ -110,10 +110,7 @@ impl ResponseError for UploadError {
 
 /// The limits of hosted images.
 pub(crate) fn limits(state: &AppState) -> Limits {
-    Limits {
-        max_bytes: state.settings.security.assets_max_file_size,
-        ..Limits::default()
-    }
+    crate::images::limits(state.settings.security.assets_max_file_size)
 }
 
 /// The `file` part of a `multipart/form-data` body, read up to `limit`
