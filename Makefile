@@ -33,7 +33,7 @@ help: ## Show this help
 	@echo "  make migrate DB_TYPE=postgresql DATABASE_URL=postgres://user:pass@host:5432/openbadges"
 	@echo "  make migrate DB_TYPE=sqlite SQLITE_FILE=/path/to/openbadges.sqlite"
 
-deps: ## Install missing Debian packages (libpq-dev, pkg-config, postgresql, util-linux, nodejs, npm, python3-venv)
+deps: ## Install missing Debian packages (libpq-dev, pkg-config, postgresql, util-linux, chromium, podman, mmdebstrap, nodejs, npm, python3-venv)
 	@bash scripts/install-deps.sh
 
 build: deps ## Build the release binary (target/release/openbadges-server)

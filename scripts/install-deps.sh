@@ -14,6 +14,11 @@
 #                our credentials with the JavaScript reference stack; only
 #                when no `node` is on PATH at all (a Node.js installed another
 #                way comes with its own npm)
+#   podman, mmdebstrap
+#                the container image is built from the Dockerfile and
+#                started in the tests (scripts/image.sh, tests/tests/image.rs)
+#                without an image registry: the base image is made from
+#                Debian's packages
 #   python3-venv, python3-pip
 #                the virtualenv of scripts/python-tools.sh: independent
 #                Python tools from PyPI that read our baked badges
@@ -22,7 +27,7 @@
 #                tests/tests/mail.rs)
 set -euo pipefail
 
-packages=(libpq-dev pkg-config postgresql util-linux chromium python3-venv python3-pip)
+packages=(libpq-dev pkg-config postgresql util-linux chromium podman mmdebstrap python3-venv python3-pip)
 if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi
