@@ -14,7 +14,15 @@
 #      (8), and list pages at offset 1,000, at an offset deep in the set
 #      and by cursor deep in the set (8, with an API key);
 #   4. the server's peak resident memory (VmHWM) while serving, then one
-#      more 10,000 batch and the peak with it.
+#      more 10,000 batch and the peak with it;
+#   5. the references the read targets are stated against, measured in the
+#      same run: our own GET /health (HTTP plus a database ping) at the
+#      same concurrency, and on PostgreSQL `pgbench -M prepared` running the
+#      query each public GET runs, at the same concurrency; every public GET
+#      is printed with its ratio to them;
+#   6. storage: the database's own size per signed credential
+#      (pg_database_size; SQLite's pages in use, page_count - freelist_count,
+#      after a checkpoint), and the largest tables' share.
 #
 # Environment: BENCH_SECONDS (default 10) per load run, BENCH_BACKENDS
 # (default "sqlite postgresql"), BENCH_CREDENTIALS
@@ -65,6 +73,7 @@ load() {
     wrk -t 2 -c "$connections" -d "${seconds}s" --latency "$@" "$url" > "$work/wrk.txt" 2>&1
     local rps p50 p99 non2xx
     rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
+    last_rps=$rps
     p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
     p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
     non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk.txt")
@@ -100,7 +109,13 @@ PY
 post_batch() {
     local start end
     start=$(date +%s.%N)
-    curl -sf -X POST "$1/credentials/batch" -H "X-API-Key: $key" --data-binary @"$2" -o /dev/null
+    local code
+    code=$(curl -s -X POST "$1/credentials/batch" -H "X-API-Key: $key" --data-binary @"$2" \
+        -o "$work/batch-answer.json" -w '%{http_code}')
+    if [ "${code:0:1}" != 2 ]; then
+        echo "bench: POST /credentials/batch answered $code: $(head -c 600 "$work/batch-answer.json")" >&2
+        return 1
+    fi
     end=$(date +%s.%N)
     awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }'
 }
@@ -122,6 +137,23 @@ while seen < depth:
     url, seen = nxt.group(1), seen + 100
 print(re.sub(r"limit=100", "limit=50", url))
 PY
+}
+
+# ratio NAME VALUE REFERENCE REFNAME: VALUE / REFERENCE, printed.
+ratio() {
+    awk -v n="$1" -v v="$2" -v r="$3" -v rn="$4" \
+        'BEGIN { if (r > 0) printf "  %-34s %10.2f x %s\n", n, v / r, rn }'
+}
+
+# pg_reference NAME DB CLIENTS SQL: pgbench running SQL (prepared) with
+# CLIENTS connections for the run's length; prints and sets last_tps.
+pg_reference() {
+    local name=$1 db=$2 clients=$3 sql=$4
+    printf '%s;\n' "$sql" > "$work/pgbench.sql"
+    pgbench -n -M prepared -j 2 -c "$clients" -T 2 -f "$work/pgbench.sql" "$db" > /dev/null 2>&1
+    pgbench -n -M prepared -j 2 -c "$clients" -T "$seconds" -f "$work/pgbench.sql" "$db" > "$work/pgbench.txt" 2>&1
+    last_tps=$(awk '/^tps = / {printf "%.0f", $3}' "$work/pgbench.txt")
+    printf '  %-34s %10s q/s     c=%-3s (pgbench -M prepared: %s)\n' "$name" "$last_tps" "$clients" "$sql"
 }
 
 rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$server_pid/status"; }
@@ -190,7 +222,35 @@ LUA
     curl -sf -X POST "$base/credentials" -H "X-API-Key: $key" \
         -d "{\"badge\":\"${badges[0]}\",\"recipient\":{\"identity\":\"get@example.org\"}}" > "$work/credential.json"
     local credential; credential=$(json_field "$work/credential.json" id); credential=${credential##*/}
-    load "public GET /v3/credentials/{id}" 32 "$base/v3/credentials/$credential"
+    local status_list; status_list=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d.get("credentialStatus"); s=s[0] if isinstance(s,list) else s; print(s["statusListCredential"])' "$work/credential.json")
+    # The reads: each public GET, then its references.
+    load "GET /health (reference)" 32 "$base/health"
+    local health_rps=$last_rps
+    local -a read_names=() read_rps=() read_sql=()
+    read_get() {
+        load "$1" 32 "$2"
+        read_names+=("$1"); read_rps+=("$last_rps"); read_sql+=("$3")
+    }
+    read_get "public GET /v3/credentials/{id}" "$base/v3/credentials/$credential" \
+        "SELECT * FROM assertions WHERE id = '$credential'"
+    read_get "public GET /v3/achievements/{id}" "$base/v3/achievements/${badges[0]}" \
+        "SELECT * FROM badge_classes WHERE id = '${badges[0]}'"
+    read_get "public GET /v3/issuers/{id}" "$base/v3/issuers/$issuer" \
+        "SELECT * FROM issuers WHERE id = '$issuer'"
+    read_get "public GET /issuers/{id}/did.json" "$base/issuers/$issuer/did.json" \
+        "SELECT * FROM signing_keys WHERE issuer_id = '$issuer'"
+    read_get "public GET /status-lists/{id}" "$status_list" \
+        "SELECT * FROM status_lists WHERE id = '${status_list##*/}'"
+    local i
+    for i in "${!read_names[@]}"; do
+        ratio "${read_names[$i]}" "${read_rps[$i]}" "$health_rps" "GET /health"
+    done
+    if [ "$backend" = postgresql ]; then
+        for i in "${!read_names[@]}"; do
+            pg_reference "same query as ${read_names[$i]#public GET }" "${server_url%/*}/ob_bench_$$" 32 "${read_sql[$i]}"
+            ratio "${read_names[$i]}" "${read_rps[$i]}" "$last_tps" "pgbench, same query, c=32"
+        done
+    fi
     load "GET /credentials/{id}/verify" 8 "$base/credentials/$credential/verify"
     load "signed issuance (POST /credentials)" 8 "$base/credentials" -s "$work/issue.lua"
     load "list page (offset 1,000, limit 50)" 8 "$base/credentials?limit=50&offset=1000" -H "X-API-Key: $key"
@@ -201,6 +261,37 @@ LUA
     cursor_url=$(deep_cursor "$base" "$deep")
     load "cursor page (after $deep, limit 50)" 8 "$cursor_url" -H "X-API-Key: $key"
     printf '  %-34s %s\n' "peak RSS serving (VmHWM)" "$(rss)"
+    # Storage: what the database itself says it holds, per credential
+    # (everything: tables, indexes, TOAST, free pages; the WAL for SQLite).
+    local bytes count
+    if [ "$backend" = postgresql ]; then
+        bytes=$(psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT pg_database_size(current_database())")
+        count=$(psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT count(*) FROM assertions")
+        psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 2 DESC LIMIT 3" \
+            | awk -F'|' -v n="$count" '{ printf "    %-32s %10.0f bytes/credential\n", $1 " (with indexes, TOAST)", $2 / n }' > "$work/tables.txt"
+    else
+        # Pages in use after a checkpoint (the WAL folded into the file),
+        # and per table from the dbstat virtual table when it is built in.
+        python3 - "$work/bench.sqlite" "$work" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+size = db.execute("PRAGMA page_size").fetchone()[0]
+used = db.execute("PRAGMA page_count").fetchone()[0] - db.execute("PRAGMA freelist_count").fetchone()[0]
+count = db.execute("SELECT count(*) FROM assertions").fetchone()[0]
+open(sys.argv[2] + "/sqlite-size.txt", "w").write(f"{used * size} {count}\n")
+lines = []
+try:
+    rows = db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 4").fetchall()
+    lines = [f"    {name:<32} {total / count:10.0f} bytes/credential\n" for name, total in rows]
+except sqlite3.Error:
+    pass
+open(sys.argv[2] + "/tables.txt", "w").write("".join(lines))
+PY
+        read -r bytes count < "$work/sqlite-size.txt"
+    fi
+    awk -v b="$bytes" -v n="$count" 'BEGIN { printf "  %-34s %10.0f bytes/credential (%d credentials, %.0f MiB)\n", "storage", b / n, n, b / 1048576 }'
+    cat "$work/tables.txt"
     batch_body "$work/batch.json" "${badges[1]}" $((credentials + 1))
     post_batch "$base" "$work/batch.json" >/dev/null
     printf '  %-34s %s\n' "peak RSS with a 10,000 batch" "$(rss)"
