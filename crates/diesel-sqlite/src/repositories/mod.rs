@@ -13,7 +13,7 @@ mod endorsements;
 mod issuers;
 mod outbox;
 mod signing_keys;
-mod status_lists;
+pub(crate) mod status_lists;
 mod users;
 
 use std::fmt::Display;
