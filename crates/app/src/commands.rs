@@ -56,6 +56,7 @@ pub fn serve(settings: Settings) -> ExitCode {
     let store = Arc::clone(&prepared.store);
     let state = state::AppState {
         store: prepared.store,
+        reads: prepared.reads,
         settings: Arc::new(settings),
         urls,
         auth,
