@@ -209,6 +209,52 @@ mod tests {
     }
 
     #[test]
+    fn replicas_are_shown_by_index_state_and_lag() {
+        use openbadges_domain::operations::{ReplicaHealth, ReplicaState};
+        use std::time::Duration;
+        let routing = ReadRouting {
+            replicas: vec![
+                ReplicaState {
+                    index: 0,
+                    health: ReplicaHealth::Serving,
+                    lag: Some(Duration::from_millis(120)),
+                    queries: 7,
+                    fallbacks: 1,
+                },
+                ReplicaState {
+                    index: 1,
+                    health: ReplicaHealth::Down,
+                    lag: None,
+                    queries: 0,
+                    fallbacks: 0,
+                },
+            ],
+            primary_reads: 3,
+        };
+        let urls = [
+            "postgres://ob:***@r0/badges".to_owned(),
+            "postgres://r1/badges".to_owned(),
+        ];
+        let response = readiness_response(
+            Backend::Postgresql,
+            Readiness::Ready,
+            Some(replicas_json(&routing, &urls)),
+        );
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "a down replica leaves the server ready"
+        );
+        assert_eq!(
+            body(response)["replicas"],
+            json!([
+                {"replica": 0, "url": "postgres://ob:***@r0/badges", "state": "serving", "lagMs": 120, "queries": 7},
+                {"replica": 1, "url": "postgres://r1/badges", "state": "down", "lagMs": null, "queries": 0},
+            ])
+        );
+    }
+
+    #[test]
     fn health_reports_up_and_down() {
         let response = health_response(Backend::Sqlite, Ok(()));
         assert_eq!(response.status(), StatusCode::OK);

@@ -381,7 +381,8 @@ impl Collector for ReplicaCollector {
     operation_id = "metrics",
     summary = "Prometheus metrics",
     description = "Requests by method, route pattern and status; latency by route; requests in flight; \
-        credentials issued; the database pool (connections, idle, checkouts, time waited for a connection). \
+        credentials issued; the database pool (connections, idle, checkouts, time waited for a connection); \
+        with read replicas, each replica's state, lag and reads. \
         No credentials are asked, and nothing in it identifies a client or a document. See docs/operations.md.",
     responses(
         (status = 200, description = "The metrics, in the Prometheus text format 0.0.4.",
