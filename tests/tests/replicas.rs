@@ -187,6 +187,13 @@ fn public_reads_go_to_the_replica_and_writes_to_the_primary() {
         "{metrics}"
     );
     assert!(metrics.contains("openbadges_db_replica_lag_seconds{replica=\"0\""));
+    assert!(
+        server
+            .output()
+            .contains("read replica 0: postgres://postgres:***@127.0.0.1:"),
+        "the start-up log names the replica, redacted:\n{}",
+        server.output()
+    );
     for shown in [server.fetch("/health/ready").text, metrics, server.output()] {
         assert!(!shown.contains(REPLICA_PASSWORD), "{shown}");
     }
