@@ -113,6 +113,37 @@ fn run_as_owner(program: &Path, args: &[&str]) -> Output {
     output
 }
 
+/// The file naming the test process a cluster belongs to.
+const OWNER_FILE: &str = "owner.pid";
+
+/// Stops and removes the clusters of test processes that are gone (killed
+/// before their drop ran), so that no PostgreSQL outlives its test run by
+/// more than the next run's start.
+fn remove_abandoned(bin: &Path, base: &Path) {
+    for entry in fs::read_dir(base).into_iter().flatten().flatten() {
+        let dir = entry.path();
+        let owner = fs::read_to_string(dir.join(OWNER_FILE)).ok();
+        let alive = owner
+            .as_deref()
+            .and_then(|pid| pid.trim().parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if owner.is_none() || alive {
+            // Being made right now, or still in use.
+            continue;
+        }
+        for name in ["standby", "primary"] {
+            if dir.join(name).join("postmaster.pid").exists() {
+                let _ = owner_command(&bin.join("pg_ctl"))
+                    .arg("-D")
+                    .arg(dir.join(name))
+                    .args(["-m", "immediate", "-w", "stop"])
+                    .output();
+            }
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
+
 impl ReplicatedCluster {
     /// Makes and starts a primary and a standby streaming from it; returns
     /// once the standby accepts read-only connections.
@@ -120,11 +151,14 @@ impl ReplicatedCluster {
         let bin = server_binaries();
         let base = base_dir();
         fs::create_dir_all(&base).expect("create target/pg-replicas");
+        remove_abandoned(&bin, &base);
         let dir = tempfile::Builder::new()
             .prefix("run-")
             .tempdir_in(&base)
             .expect("create a cluster directory")
             .keep();
+        fs::write(dir.join(OWNER_FILE), std::process::id().to_string())
+            .expect("write the owner's pid");
         if running_as_root() {
             let status = Command::new("chown")
                 .args(["postgres:", &dir.to_string_lossy()])

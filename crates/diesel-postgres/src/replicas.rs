@@ -366,21 +366,27 @@ impl Checker {
         )
         .map_err(Trouble::ReplicaUnreachable)?
         .ok_or(Trouble::NotAStandby)?;
-        // The newest sample the replica has replayed past tells how fresh
-        // it is; older ones are of no more use.
-        let mut fresh = None;
-        while let Some(&(at, lsn)) = self.samples.front() {
-            if lsn > replayed {
-                break;
-            }
-            fresh = Some(at);
-            self.samples.pop_front();
-        }
-        if let Some(at) = fresh {
+        if let Some(at) = replayed_through(&mut self.samples, replayed) {
             self.replica.fresh_as_of(at);
         }
         Ok(())
     }
+}
+
+/// When the primary was last at a position the replica has replayed up to
+/// `replayed`, from `samples` (the primary's positions and when they were
+/// read, oldest first): the replica holds every commit made before then.
+/// Samples up to that one are of no more use and are dropped.
+fn replayed_through(samples: &mut VecDeque<(Instant, i64)>, replayed: i64) -> Option<Instant> {
+    let mut fresh = None;
+    while let Some(&(at, lsn)) = samples.front() {
+        if lsn > replayed {
+            break;
+        }
+        fresh = Some(at);
+        samples.pop_front();
+    }
+    fresh
 }
 
 /// Reads one WAL position over `slot`'s connection, opening it first if
@@ -405,5 +411,69 @@ fn position(
             *slot = None;
             Err(redactor.redact(&from_diesel(error).to_string()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freshness_is_the_last_primary_position_replayed() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut samples: VecDeque<(Instant, i64)> =
+            [(at(0), 100), (at(250), 100), (at(500), 180), (at(750), 300)].into();
+        // Nothing replayed past the first position: not fresher than before.
+        assert_eq!(replayed_through(&mut samples, 99), None);
+        assert_eq!(samples.len(), 4);
+        // An idle primary (the same position twice): fresh as of the later read.
+        assert_eq!(replayed_through(&mut samples, 150), Some(at(250)));
+        assert_eq!(samples, VecDeque::from([(at(500), 180), (at(750), 300)]));
+        // Caught up with everything.
+        assert_eq!(replayed_through(&mut samples, 300), Some(at(750)));
+        assert!(samples.is_empty());
+    }
+
+    #[test]
+    fn a_replica_ages_out_of_the_bound_without_news() {
+        let replica = Replica {
+            index: 0,
+            pool: Pool::builder()
+                .max_size(1)
+                .min_idle(Some(0))
+                .build_unchecked(Manager::new(
+                    "postgres://127.0.0.1:1/none".to_owned(),
+                    Redactor::of("postgres://127.0.0.1:1/none"),
+                )),
+            epoch: Instant::now() - Duration::from_secs(10),
+            up: AtomicBool::new(true),
+            fresh_as_of: AtomicU64::new(0),
+            queries: AtomicU64::new(0),
+            fallbacks: AtomicU64::new(0),
+        };
+        let bound = Duration::from_secs(1);
+        assert_eq!(replica.lag(), None);
+        assert_eq!(
+            replica.health(bound),
+            ReplicaHealth::Lagging,
+            "never measured"
+        );
+        replica.fresh_as_of(Instant::now());
+        assert_eq!(replica.health(bound), ReplicaHealth::Serving);
+        // Freshness never moves back.
+        replica.fresh_as_of(Instant::now() - Duration::from_secs(5));
+        assert!(replica
+            .lag()
+            .is_some_and(|lag| lag < Duration::from_secs(5)));
+        // Measured 5 s ago and not since: beyond the bound now.
+        let stale = Replica {
+            fresh_as_of: AtomicU64::new(0),
+            ..replica
+        };
+        stale.fresh_as_of(Instant::now() - Duration::from_secs(5));
+        assert_eq!(stale.health(bound), ReplicaHealth::Lagging);
+        stale.up.store(false, Ordering::Release);
+        assert_eq!(stale.health(bound), ReplicaHealth::Down);
     }
 }
