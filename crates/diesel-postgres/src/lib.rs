@@ -90,6 +90,20 @@ impl PgOptions {
         self.with_connect_timeout(&self.url)
     }
 
+    /// A pool builder with these options, for the primary and each replica.
+    fn pool_builder(&self) -> diesel::r2d2::Builder<Manager> {
+        Pool::builder()
+            .max_size(self.pool_max)
+            // No background refill: a connection being opened by r2d2 while the
+            // process exits races OpenSSL's cleanup and can crash the exit.
+            .min_idle(Some(0))
+            .idle_timeout(self.idle_timeout)
+            .connection_timeout(self.connect_timeout)
+            .connection_customizer(Box::new(ConnectionSetup {
+                query_logging: self.query_logging,
+            }))
+    }
+
     /// `url` with libpq's `connect_timeout` added unless it has one.
     fn with_connect_timeout(&self, url: &str) -> String {
         if url.contains("connect_timeout=") {
@@ -124,8 +138,8 @@ impl fmt::Debug for PgOptions {
 
 /// Installs the query logger on each new pooled connection.
 #[derive(Debug)]
-pub(crate) struct ConnectionSetup {
-    pub(crate) query_logging: bool,
+struct ConnectionSetup {
+    query_logging: bool,
 }
 
 impl CustomizeConnection<PooledPg, diesel::r2d2::Error> for ConnectionSetup {
@@ -215,16 +229,8 @@ impl PgStore {
         let redactor = url::Redactor::of(&url);
         PgConnection::establish(&url).map_err(|e| classify_connection(&e, &redactor))?;
         let checkouts = PoolMeter::default();
-        let pool = Pool::builder()
-            .max_size(options.pool_max)
-            // No background refill: a connection being opened by r2d2 while the
-            // process exits races OpenSSL's cleanup and can crash the exit.
-            .min_idle(Some(0))
-            .idle_timeout(options.idle_timeout)
-            .connection_timeout(options.connect_timeout)
-            .connection_customizer(Box::new(ConnectionSetup {
-                query_logging: options.query_logging,
-            }))
+        let pool = options
+            .pool_builder()
             .event_handler(Box::new(checkouts.clone()))
             .build(Manager::new(url.clone(), redactor.clone()))
             .map_err(|e| {

@@ -34,7 +34,6 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::Connection;
 use diesel::pg::PgConnection;
-use diesel::r2d2::Pool;
 use diesel::{sql_query, QueryableByName, RunQueryDsl};
 use openbadges_domain::operations::{ReadRouting, ReplicaHealth, ReplicaState};
 use openbadges_domain::ports::RepoResult;
@@ -44,7 +43,7 @@ use crate::errors::{from_diesel, Failure};
 use crate::pool::{Manager, PgPool};
 use crate::repositories::{checkout, run};
 use crate::url::Redactor;
-use crate::{ConnectionSetup, PgOptions};
+use crate::PgOptions;
 
 /// Checks made per lag bound: a replica's measured lag is at most one
 /// interval older than the truth.
@@ -152,14 +151,10 @@ impl ReplicaSet {
         for (index, url) in options.replica_urls.iter().enumerate() {
             let url = options.with_connect_timeout(url);
             let redactor = Redactor::of(&url);
-            let pool = Pool::builder()
-                .max_size(options.pool_max)
-                .min_idle(Some(0))
-                .idle_timeout(options.idle_timeout)
-                .connection_timeout(options.connect_timeout)
-                .connection_customizer(Box::new(ConnectionSetup {
-                    query_logging: options.query_logging,
-                }))
+            // Not connected now: a replica down at start is no reason not
+            // to serve.
+            let pool = options
+                .pool_builder()
                 .build_unchecked(Manager::new(url.clone(), redactor.clone()));
             let replica = Arc::new(Replica {
                 index,
@@ -416,6 +411,8 @@ fn position(
 
 #[cfg(test)]
 mod tests {
+    use diesel::r2d2::Pool;
+
     use super::*;
 
     #[test]
