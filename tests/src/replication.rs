@@ -337,6 +337,16 @@ impl ReplicatedCluster {
         .count
     }
 
+    /// Whether the standby's replay is paused (`pg_wal_replay_pause()`
+    /// only asks for a pause, which takes effect at the next WAL record).
+    pub fn standby_replay_paused(&self, database: &str) -> bool {
+        let mut standby = connect(&self.standby_url(database));
+        diesel::sql_query("SELECT pg_get_wal_replay_pause_state() = 'paused' AS flag")
+            .get_result::<Flag>(&mut standby)
+            .expect("read the standby's pause state")
+            .flag
+    }
+
     /// Whether the standby has replayed everything the primary has written
     /// by now.
     pub fn standby_caught_up(&self, database: &str) -> bool {

@@ -272,6 +272,14 @@ fn a_replica_stopped_under_load_fails_no_request_and_is_used_again() {
 fn a_lagging_replica_is_skipped_until_it_catches_up() {
     let (cluster, server, badge, _) = replicated_setup();
     cluster.standby_execute(DATABASE, "SELECT pg_wal_replay_pause()");
+    // A pause takes effect at the next record replayed: write one.
+    cluster.primary_execute(
+        DATABASE,
+        "SELECT pg_logical_emit_message(false, 'replicas-test', 'pause')",
+    );
+    wait_until("replay is paused", STATE_TIMEOUT, || {
+        cluster.standby_replay_paused(DATABASE)
+    });
     // Only the primary has this one.
     let fresh = award(&server, &badge, "after-pause@example.org");
     wait_for_state(&server, "lagging");
