@@ -4,7 +4,9 @@
 //! Each replica has a pool of its own (the primary's settings) and a
 //! checker thread that measures how far behind the primary it is. A read
 //! of the read view ([`crate::PgStore::public_reads`]) goes to the next
-//! replica, round robin, that is up and within the lag bound; when none
+//! replica, round robin (public reads are short indexed reads of about the
+//! same cost, so weighing by work in flight would buy little), that is up
+//! and within the lag bound; when none
 //! is, or when the read fails there because the replica went away, the
 //! primary answers it. A replica whose read failed is skipped until its
 //! checker sees it answer again.
