@@ -6,7 +6,9 @@
 #   libpq-dev    diesel's pq-sys links libpq (found through pkg-config)
 #   pkg-config   locates libpq for the build
 #   postgresql   server binaries for the throwaway test cluster
-#                (scripts/with-postgres.sh) and the psql client
+#                (scripts/with-postgres.sh), initdb, pg_ctl and pg_basebackup
+#                for the primary and standby of tests/tests/replicas.rs, and
+#                the psql client
 #   util-linux   runuser and setpriv (the test cluster and one test use them)
 #   chromium     the badge pages are opened in a real headless browser
 #                (tests/tests/pages.rs)

@@ -28,6 +28,14 @@ pub fn serve(settings: Settings) -> ExitCode {
         }
     };
     startup::log_applied(&prepared.applied);
+    if let crate::config::DatabaseSettings::Postgresql(options) = &settings.database {
+        for (index, url) in settings.database.replica_locations().iter().enumerate() {
+            log::info!(
+                "read replica {index}: {url} (skipped while more than {} ms behind the primary)",
+                options.replica_max_lag.as_millis()
+            );
+        }
+    }
     let urls = match openbadges_domain::documents::Urls::new(&settings.http.base_url) {
         Ok(urls) => urls,
         Err(error) => {
@@ -56,6 +64,7 @@ pub fn serve(settings: Settings) -> ExitCode {
     let store = Arc::clone(&prepared.store);
     let state = state::AppState {
         store: prepared.store,
+        reads: prepared.reads,
         settings: Arc::new(settings),
         urls,
         auth,

@@ -71,6 +71,9 @@ impl Variable {
             format!("{value:?}")
         } else if self.name == DATABASE_URL.name {
             format!("{:?}", redact_url(value))
+        } else if self.name == DATABASE_REPLICA_URLS.name {
+            let urls: Vec<String> = value.split(',').map(str::trim).map(redact_url).collect();
+            format!("{:?}", urls.join(","))
         } else {
             "(hidden)".to_owned()
         }
@@ -141,6 +144,21 @@ pub const PG_POOL_IDLE_TIMEOUT: Variable = Variable::new(
     Some("30"),
     "whole seconds, 0 keeps idle connections forever",
     "seconds before an idle pooled connection is closed (0: never)",
+);
+/// PostgreSQL streaming standbys that serve public reads.
+pub const DATABASE_REPLICA_URLS: Variable = Variable::new(
+    "DATABASE_REPLICA_URLS",
+    Some(""),
+    "comma-separated postgres:// or postgresql:// URLs of standbys of DATABASE_URL's server",
+    "read replicas (comma-separated PostgreSQL URLs) for public reads; DB_TYPE=postgresql only",
+)
+.secret();
+/// How far behind the primary a replica may be and still serve reads.
+pub const REPLICA_MAX_LAG_MS: Variable = Variable::new(
+    "REPLICA_MAX_LAG_MS",
+    Some("1000"),
+    "whole milliseconds 100-3600000",
+    "a replica further behind the primary than this is skipped until it catches up",
 );
 /// Path of the SQLite database file.
 pub const SQLITE_FILE: Variable = Variable::new(
@@ -422,6 +440,8 @@ pub const VARIABLES: &[Variable] = &[
     PG_DATABASE,
     PG_POOL_MAX,
     PG_POOL_IDLE_TIMEOUT,
+    DATABASE_REPLICA_URLS,
+    REPLICA_MAX_LAG_MS,
     SQLITE_FILE,
     SQLITE_BUSY_TIMEOUT,
     SQLITE_SYNC_MODE,
@@ -667,6 +687,19 @@ impl DatabaseSettings {
         }
     }
 
+    /// The read replicas' URLs with their passwords redacted, in the
+    /// order configured (replicas are reported by index).
+    pub fn replica_locations(&self) -> Vec<String> {
+        match self {
+            Self::Postgresql(options) => options
+                .replica_urls
+                .iter()
+                .map(|url| redact_url(url))
+                .collect(),
+            Self::Sqlite(_) => Vec::new(),
+        }
+    }
+
     /// Where the data lives, safe to log: the SQLite path, or the PostgreSQL
     /// URL with its password redacted.
     pub fn location(&self) -> String {
@@ -769,6 +802,22 @@ impl Settings {
                 DatabaseSettings::Postgresql(postgres_options(layers, query_logging)?)
             }
             ServedBackend::Sqlite => {
+                // Refused rather than ignored: whoever set it planned for
+                // reads to leave the database, and SQLite has no replicas.
+                if let Some(urls) = layers
+                    .value(&DATABASE_REPLICA_URLS)?
+                    .filter(|urls| !urls.trim().is_empty())
+                {
+                    return Err(invalid(
+                        &DATABASE_REPLICA_URLS,
+                        &urls,
+                        Some(
+                            "read replicas are PostgreSQL standbys: set DB_TYPE=postgresql, \
+                             or unset DATABASE_REPLICA_URLS"
+                                .to_owned(),
+                        ),
+                    ));
+                }
                 DatabaseSettings::Sqlite(sqlite_options(layers, query_logging)?)
             }
         };
@@ -1079,7 +1128,44 @@ fn postgres_options(layers: &Layers, query_logging: bool) -> Result<PgOptions, C
     })?;
     options.idle_timeout = (idle_seconds > 0).then(|| Duration::from_secs(idle_seconds));
     options.query_logging = query_logging;
+    options.replica_urls = replica_urls(layers)?;
+    options.replica_max_lag =
+        Duration::from_millis(layers.parse(&REPLICA_MAX_LAG_MS, |value| {
+            value
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| (100..=3_600_000).contains(ms))
+        })?);
     Ok(options)
+}
+
+/// `DATABASE_REPLICA_URLS`: each URL checked as `DATABASE_URL` is (empty
+/// entries, as a trailing comma makes, are skipped).
+fn replica_urls(layers: &Layers) -> Result<Vec<String>, ConfigError> {
+    let Some(value) = layers.value(&DATABASE_REPLICA_URLS)? else {
+        return Ok(Vec::new());
+    };
+    let urls: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(str::to_owned)
+        .collect();
+    for (index, url) in urls.iter().enumerate() {
+        let problem = if is_postgres_url(url) {
+            openbadges_diesel_postgres::url_problem(url)
+        } else {
+            Some("it is not a postgres:// or postgresql:// URL".to_owned())
+        };
+        if let Some(problem) = problem {
+            return Err(invalid(
+                &DATABASE_REPLICA_URLS,
+                &value,
+                Some(format!("replica {index}: {problem}")),
+            ));
+        }
+    }
+    Ok(urls)
 }
 
 fn sqlite_options(layers: &Layers, query_logging: bool) -> Result<SqliteOptions, ConfigError> {
@@ -1848,6 +1934,80 @@ mod tests {
         for shown in [format!("{settings:?}"), settings.database.location()] {
             assert!(!shown.contains("hunter2"), "{shown}");
         }
+    }
+
+    #[test]
+    fn replicas_are_read_checked_and_never_shown() {
+        let configured = settings(&[
+            PG,
+            (
+                "DATABASE_REPLICA_URLS",
+                " postgres://ob:hunter2@r1:5433/badges ,postgresql://r2/badges,",
+            ),
+            ("REPLICA_MAX_LAG_MS", "250"),
+        ]);
+        let options = postgres(&configured);
+        assert_eq!(
+            options.replica_urls,
+            [
+                "postgres://ob:hunter2@r1:5433/badges",
+                "postgresql://r2/badges"
+            ]
+        );
+        assert_eq!(options.replica_max_lag, Duration::from_millis(250));
+        assert_eq!(
+            configured.database.replica_locations(),
+            ["postgres://ob:***@r1:5433/badges", "postgresql://r2/badges"]
+        );
+        assert!(!format!("{configured:?}").contains("hunter2"));
+
+        let defaults = settings(&[PG]);
+        assert!(postgres(&defaults).replica_urls.is_empty());
+        assert_eq!(postgres(&defaults).replica_max_lag, Duration::from_secs(1));
+
+        for value in ["50", "0", "-1", "1.5", "3600001"] {
+            refused(
+                &[PG, ("REPLICA_MAX_LAG_MS", value)],
+                &["REPLICA_MAX_LAG_MS", "100-3600000"],
+            );
+        }
+        let message = refused(
+            &[
+                PG,
+                (
+                    "DATABASE_REPLICA_URLS",
+                    "postgres://ob:hunter2@r1/badges,mysql://root:hunter2@r2/badges",
+                ),
+            ],
+            &[
+                "DATABASE_REPLICA_URLS",
+                "replica 1",
+                "postgres://ob:***@r1/badges",
+            ],
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+        let message = refused(
+            &[
+                PG,
+                ("DATABASE_REPLICA_URLS", "postgres://ob:tPw@x@r1/badges"),
+            ],
+            &["DATABASE_REPLICA_URLS", "replica 0", "percent-encode"],
+        );
+        assert!(!message.contains("tPw@x"), "{message}");
+    }
+
+    #[test]
+    fn replicas_with_sqlite_are_refused() {
+        let message = refused(
+            &[
+                ("DB_TYPE", "sqlite"),
+                ("DATABASE_REPLICA_URLS", "postgres://ob:hunter2@r1/badges"),
+            ],
+            &["DATABASE_REPLICA_URLS", "DB_TYPE=postgresql"],
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+        // The lag bound alone is harmless, as PG_POOL_MAX is.
+        settings(&[("DB_TYPE", "sqlite"), ("REPLICA_MAX_LAG_MS", "500")]);
     }
 
     fn settings_with_url(url: &str) -> Settings {

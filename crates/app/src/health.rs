@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use openbadges_domain::operations::Backend;
+use openbadges_domain::operations::{Backend, ReadRouting};
 use openbadges_domain::ports::RepoResult;
 use openbadges_domain::DomainError;
 use serde_json::json;
@@ -56,6 +56,8 @@ fn health_response(backend: Backend, ping: RepoResult<()>) -> HttpResponse {
     summary = "Readiness: the database answers and no migration is pending",
     description = "For load balancers and orchestrators (a Kubernetes readiness probe). 503 names what is \
         wrong: the database does not answer, or migrations are pending (run `openbadges-server migrate`). \
+        With read replicas (`DATABASE_REPLICA_URLS`), `replicas` shows each one's state and lag; a replica \
+        down or lagging does not make the server not ready, since the primary answers in its place. \
         Never rate limited.",
     responses(
         (status = 200, description = "Ready.", body = crate::api::schema::Readiness,
@@ -77,7 +79,28 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
             Err(error) => Readiness::MigrationsUnknown(error),
         },
     };
-    readiness_response(store.backend(), readiness)
+    let replicas = store
+        .read_routing()
+        .map(|routing| replicas_json(&routing, &state.settings.database.replica_locations()));
+    readiness_response(store.backend(), readiness, replicas)
+}
+
+/// Each replica as `/health/ready` shows it; `urls` are the redacted URLs
+/// by index.
+fn replicas_json(routing: &ReadRouting, urls: &[String]) -> serde_json::Value {
+    routing
+        .replicas
+        .iter()
+        .map(|replica| {
+            json!({
+                "replica": replica.index,
+                "url": urls.get(replica.index),
+                "state": replica.health.as_str(),
+                "lagMs": replica.lag.map(|lag| u64::try_from(lag.as_millis()).unwrap_or(u64::MAX)),
+                "queries": replica.queries,
+            })
+        })
+        .collect()
 }
 
 /// What the readiness check found.
@@ -89,7 +112,13 @@ enum Readiness {
     MigrationsUnknown(DomainError),
 }
 
-fn readiness_response(backend: Backend, readiness: Readiness) -> HttpResponse {
+/// The readiness answer; `replicas` (from [`replicas_json`]) only when
+/// read replicas are configured.
+fn readiness_response(
+    backend: Backend,
+    readiness: Readiness,
+    replicas: Option<serde_json::Value>,
+) -> HttpResponse {
     let (database, pending, reason) = match readiness {
         Readiness::Ready => ("up", Some(0), None),
         Readiness::DatabaseDown(error) => {
@@ -130,6 +159,9 @@ fn readiness_response(backend: Backend, readiness: Readiness) -> HttpResponse {
     if let Some(reason) = reason {
         body["reason"] = reason.into();
     }
+    if let Some(replicas) = replicas {
+        body["replicas"] = replicas;
+    }
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body)
@@ -145,14 +177,15 @@ mod tests {
 
     #[test]
     fn readiness_names_what_is_wrong() {
-        let response = readiness_response(Backend::Sqlite, Readiness::Ready);
+        let response = readiness_response(Backend::Sqlite, Readiness::Ready, None);
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
             body(response),
             json!({"status": "ready", "backend": "sqlite", "database": "up", "pendingMigrations": 0})
         );
 
-        let response = readiness_response(Backend::Postgresql, Readiness::MigrationsPending(2));
+        let response =
+            readiness_response(Backend::Postgresql, Readiness::MigrationsPending(2), None);
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         let answer = body(response);
         assert_eq!(answer["status"], "not ready");
@@ -165,6 +198,7 @@ mod tests {
         let response = readiness_response(
             Backend::Postgresql,
             Readiness::DatabaseDown(DomainError::Unavailable("password=hunter2".into())),
+            None,
         );
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         let answer = body(response);
@@ -172,6 +206,52 @@ mod tests {
         assert_eq!(answer["pendingMigrations"], Value::Null);
         assert_eq!(answer["reason"], "the database does not answer");
         assert!(!answer.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn replicas_are_shown_by_index_state_and_lag() {
+        use openbadges_domain::operations::{ReplicaHealth, ReplicaState};
+        use std::time::Duration;
+        let routing = ReadRouting {
+            replicas: vec![
+                ReplicaState {
+                    index: 0,
+                    health: ReplicaHealth::Serving,
+                    lag: Some(Duration::from_millis(120)),
+                    queries: 7,
+                    fallbacks: 1,
+                },
+                ReplicaState {
+                    index: 1,
+                    health: ReplicaHealth::Down,
+                    lag: None,
+                    queries: 0,
+                    fallbacks: 0,
+                },
+            ],
+            primary_reads: 3,
+        };
+        let urls = [
+            "postgres://ob:***@r0/badges".to_owned(),
+            "postgres://r1/badges".to_owned(),
+        ];
+        let response = readiness_response(
+            Backend::Postgresql,
+            Readiness::Ready,
+            Some(replicas_json(&routing, &urls)),
+        );
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "a down replica leaves the server ready"
+        );
+        assert_eq!(
+            body(response)["replicas"],
+            json!([
+                {"replica": 0, "url": "postgres://ob:***@r0/badges", "state": "serving", "lagMs": 120, "queries": 7},
+                {"replica": 1, "url": "postgres://r1/badges", "state": "down", "lagMs": null, "queries": 0},
+            ])
+        );
     }
 
     #[test]

@@ -65,10 +65,11 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Registers every metric; the pool's are read from `store` when
-    /// scraped. With `exposed` false (`METRICS_ENABLED=false`) they are
-    /// still kept but `GET /metrics` answers 404.
-    pub fn new(store: Arc<dyn Store>, exposed: bool) -> Self {
+    /// Registers every metric; the pool's and the read replicas' are read
+    /// from `store` when scraped (`replicas`: each replica's URL, password
+    /// redacted, by index). With `exposed` false (`METRICS_ENABLED=false`)
+    /// they are still kept but `GET /metrics` answers 404.
+    pub fn new(store: Arc<dyn Store>, replicas: Vec<String>, exposed: bool) -> Self {
         let mut registry = Registry::with_prefix("openbadges");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -103,7 +104,8 @@ impl Metrics {
                 backend: store.backend().as_str(),
             }),
         );
-        registry.register_collector(Box::new(PoolCollector(store)));
+        registry.register_collector(Box::new(PoolCollector(Arc::clone(&store))));
+        registry.register_collector(Box::new(ReplicaCollector { store, replicas }));
         Self {
             registry,
             exposed,
@@ -256,6 +258,120 @@ impl Collector for PoolCollector {
     }
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReplicaLabels {
+    replica: String,
+    url: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReplicaHealthLabels {
+    replica: String,
+    url: String,
+    state: &'static str,
+}
+
+/// Reads one counter of a replica's state.
+type ReplicaCount = fn(&openbadges_domain::operations::ReplicaState) -> u64;
+
+/// Reads how the store spreads reads over its replicas at each scrape;
+/// writes nothing when it has none.
+struct ReplicaCollector {
+    store: Arc<dyn Store>,
+    /// Each replica's URL with its password redacted, by index.
+    replicas: Vec<String>,
+}
+
+impl std::fmt::Debug for ReplicaCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicaCollector")
+            .field("replicas", &self.replicas.len())
+            .finish()
+    }
+}
+
+impl Collector for ReplicaCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use openbadges_domain::operations::ReplicaHealth;
+        let Some(routing) = self.store.read_routing() else {
+            return Ok(());
+        };
+        let labels = |index: usize| ReplicaLabels {
+            replica: index.to_string(),
+            url: self.replicas.get(index).cloned().unwrap_or_default(),
+        };
+        {
+            let mut family = encoder.encode_descriptor(
+                "db_replica_state",
+                "1 for the state each read replica is in (serving, lagging or down), 0 for the others",
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for replica in &routing.replicas {
+                for state in [
+                    ReplicaHealth::Serving,
+                    ReplicaHealth::Lagging,
+                    ReplicaHealth::Down,
+                ] {
+                    let base = labels(replica.index);
+                    let labels = ReplicaHealthLabels {
+                        replica: base.replica,
+                        url: base.url,
+                        state: state.as_str(),
+                    };
+                    ConstGauge::new(i64::from(replica.health == state))
+                        .encode(family.encode_family(&labels)?)?;
+                }
+            }
+        }
+        {
+            let mut family = encoder.encode_descriptor(
+                "db_replica_lag_seconds",
+                "How far behind the primary each read replica may be, at most (see docs/operations.md)",
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for replica in &routing.replicas {
+                if let Some(lag) = replica.lag {
+                    ConstGauge::new(lag.as_secs_f64())
+                        .encode(family.encode_family(&labels(replica.index))?)?;
+                }
+            }
+        }
+        let counters: [(&str, &str, ReplicaCount); 2] = [
+            (
+                "db_replica_queries",
+                "Public reads sent to each read replica",
+                |replica| replica.queries,
+            ),
+            (
+                "db_replica_fallbacks",
+                "Public reads that failed on a read replica and were answered by the primary",
+                |replica| replica.fallbacks,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            for replica in &routing.replicas {
+                ConstCounter::new(value(replica))
+                    .encode(family.encode_family(&labels(replica.index))?)?;
+            }
+        }
+        let primary = ConstCounter::new(routing.primary_reads);
+        primary.encode(encoder.encode_descriptor(
+            "db_replica_primary_reads",
+            "Public reads the primary answered because no read replica was serving",
+            None,
+            primary.metric_type(),
+        )?)
+    }
+}
+
 /// `GET /metrics`: the metrics in the Prometheus text format, or 404 when
 /// `METRICS_ENABLED=false`.
 #[utoipa::path(
@@ -265,7 +381,8 @@ impl Collector for PoolCollector {
     operation_id = "metrics",
     summary = "Prometheus metrics",
     description = "Requests by method, route pattern and status; latency by route; requests in flight; \
-        credentials issued; the database pool (connections, idle, checkouts, time waited for a connection). \
+        credentials issued; the database pool (connections, idle, checkouts, time waited for a connection); \
+        with read replicas, each replica's state, lag and reads. \
         No credentials are asked, and nothing in it identifies a client or a document. See docs/operations.md.",
     responses(
         (status = 200, description = "The metrics, in the Prometheus text format 0.0.4.",

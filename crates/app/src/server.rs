@@ -93,6 +93,7 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     let https = web::Data::new(Https(base_url.starts_with("https://")));
     let metrics = web::Data::new(Metrics::new(
         Arc::clone(&state.store),
+        state.settings.database.replica_locations(),
         state.settings.http.metrics_enabled,
     ));
     // The e-mail sender, beside the HTTP server, when SMTP is configured;

@@ -15,6 +15,10 @@ use crate::config::DatabaseSettings;
 pub struct Prepared {
     /// The store, for the HTTP layer.
     pub store: Arc<dyn Store>,
+    /// The view of the store for public reads: on PostgreSQL with read
+    /// replicas, plain reads of public records go to a replica; otherwise
+    /// the store itself.
+    pub reads: Arc<dyn Store>,
     /// The migrations this start applied, oldest first; empty when the schema
     /// was already current.
     pub applied: Vec<String>,
@@ -28,6 +32,7 @@ pub fn open_and_migrate(database: &DatabaseSettings) -> Result<Prepared, Startup
             let store = PgStore::connect(options)?;
             let applied = store.migrate()?;
             Ok(Prepared {
+                reads: Arc::new(store.public_reads()),
                 store: Arc::new(store),
                 applied,
             })
@@ -35,8 +40,10 @@ pub fn open_and_migrate(database: &DatabaseSettings) -> Result<Prepared, Startup
         DatabaseSettings::Sqlite(options) => {
             let store = SqliteStore::open(options)?;
             let applied = store.migrate()?;
+            let store: Arc<dyn Store> = Arc::new(store);
             Ok(Prepared {
-                store: Arc::new(store),
+                reads: Arc::clone(&store),
+                store,
                 applied,
             })
         }

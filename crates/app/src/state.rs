@@ -9,8 +9,15 @@ use crate::config::Settings;
 
 /// What every handler can reach, shared through `web::Data`.
 pub struct AppState {
-    /// The storage backend chosen at start.
+    /// The storage backend chosen at start. Handlers that write, and
+    /// anything deciding access, use it.
     pub store: Arc<dyn Store>,
+    /// The same storage for public reads (GETs of documents anyone may
+    /// fetch, which write nothing): on PostgreSQL with read replicas its
+    /// plain reads go to a replica at most `REPLICA_MAX_LAG_MS` behind,
+    /// otherwise it is `store`. Never for a request that writes: it would
+    /// not see its own write.
+    pub reads: Arc<dyn Store>,
     /// The configuration the server runs with.
     pub settings: Arc<Settings>,
     /// Public URLs of documents, under `BASE_URL`.

@@ -1007,9 +1007,9 @@ fn protected_operations_answer_401_without_credentials() {
         file.to_str().expect("a UTF-8 path"),
     )])
     .expect("settings");
-    let store = openbadges_server::startup::open_and_migrate(&settings.database)
-        .expect("a migrated store")
-        .store;
+    let prepared =
+        openbadges_server::startup::open_and_migrate(&settings.database).expect("a migrated store");
+    let (store, reads) = (prepared.store, prepared.reads);
     let urls = openbadges_domain::documents::Urls::new(&settings.http.base_url).expect("urls");
     let secret = openbadges_server::startup::server_secret(&settings.auth);
     let auth =
@@ -1019,6 +1019,7 @@ fn protected_operations_answer_401_without_credentials() {
         openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
     let state = openbadges_server::state::AppState {
         store,
+        reads,
         settings: std::sync::Arc::new(settings),
         urls,
         auth,

@@ -10,6 +10,7 @@
 
 mod errors;
 mod pool;
+mod replicas;
 mod repositories;
 mod rows;
 mod schema;
@@ -27,7 +28,7 @@ use diesel::pg::{Pg, PgConnection};
 use diesel::r2d2::{CustomizeConnection, Pool};
 use diesel::{sql_query, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use openbadges_domain::operations::{Backend, PoolState};
+use openbadges_domain::operations::{Backend, PoolState, ReadRouting};
 pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::ports::*;
 use openbadges_store_support::instrumentation::{PoolMeter, QueryLogger};
@@ -35,6 +36,7 @@ pub use url::url_problem;
 
 use crate::errors::{classify_connection, classify_migration, from_diesel, from_pool};
 use crate::pool::{Manager, PgPool, PooledPg};
+use crate::replicas::ReplicaSet;
 use crate::repositories::*;
 
 /// The migrations of `migrations-postgres/`, compiled into the binary.
@@ -56,11 +58,20 @@ pub struct PgOptions {
     pub connect_timeout: Duration,
     /// Log every statement with its duration (`DB_QUERY_LOGGING`).
     pub query_logging: bool,
+    /// libpq URLs of streaming standbys of the primary that serve the
+    /// reads of [`PgStore::public_reads`] (`DATABASE_REPLICA_URLS`); each
+    /// gets a pool with the settings above.
+    pub replica_urls: Vec<String>,
+    /// A replica further behind the primary than this is skipped
+    /// (`REPLICA_MAX_LAG_MS`); see the `replicas` module for how lag is
+    /// measured.
+    pub replica_max_lag: Duration,
 }
 
 impl PgOptions {
     /// Options for `url` with the defaults: 10 connections, 30 s idle
-    /// timeout, 5 s connect timeout, no query logging.
+    /// timeout, 5 s connect timeout, no query logging, no replicas (with
+    /// a lag bound of [`DEFAULT_REPLICA_MAX_LAG`] once some are added).
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -68,20 +79,45 @@ impl PgOptions {
             idle_timeout: Some(Duration::from_secs(30)),
             connect_timeout: Duration::from_secs(5),
             query_logging: false,
+            replica_urls: Vec::new(),
+            replica_max_lag: DEFAULT_REPLICA_MAX_LAG,
         }
     }
 
     /// The URL with libpq's `connect_timeout` added unless the caller set one,
     /// so that an unreachable host fails within the configured time.
     fn effective_url(&self) -> String {
-        if self.url.contains("connect_timeout=") {
-            return self.url.clone();
+        self.with_connect_timeout(&self.url)
+    }
+
+    /// A pool builder with these options, for the primary and each replica.
+    fn pool_builder(&self) -> diesel::r2d2::Builder<Manager> {
+        Pool::builder()
+            .max_size(self.pool_max)
+            // No background refill: a connection being opened by r2d2 while the
+            // process exits races OpenSSL's cleanup and can crash the exit.
+            .min_idle(Some(0))
+            .idle_timeout(self.idle_timeout)
+            .connection_timeout(self.connect_timeout)
+            .connection_customizer(Box::new(ConnectionSetup {
+                query_logging: self.query_logging,
+            }))
+    }
+
+    /// `url` with libpq's `connect_timeout` added unless it has one.
+    fn with_connect_timeout(&self, url: &str) -> String {
+        if url.contains("connect_timeout=") {
+            return url.to_owned();
         }
-        let separator = if self.url.contains('?') { '&' } else { '?' };
+        let separator = if url.contains('?') { '&' } else { '?' };
         let seconds = self.connect_timeout.as_secs().max(1);
-        format!("{}{separator}connect_timeout={seconds}", self.url)
+        format!("{url}{separator}connect_timeout={seconds}")
     }
 }
+
+/// The default lag bound of a read replica: a revocation is seen through
+/// the replicas within a second.
+pub const DEFAULT_REPLICA_MAX_LAG: Duration = Duration::from_secs(1);
 
 impl fmt::Debug for PgOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,6 +127,11 @@ impl fmt::Debug for PgOptions {
             .field("idle_timeout", &self.idle_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("query_logging", &self.query_logging)
+            .field(
+                "replica_urls",
+                &format!("<{} redacted>", self.replica_urls.len()),
+            )
+            .field("replica_max_lag", &self.replica_max_lag)
             .finish()
     }
 }
@@ -124,11 +165,43 @@ struct Repositories {
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
+///
+/// # Read replicas
+///
+/// The ports do not say which reads may be served a little stale: a
+/// `get` is the same call whether it renders a public document or loads
+/// a record a request is about to change. So the choice is made where it
+/// is known, by the caller: [`PgStore::public_reads`] is a second view of
+/// the same store whose plain reads of public records (issuers,
+/// achievements, credentials, keys, status lists, endorsements, images)
+/// go to a replica, and the server hands that view to its public GET
+/// handlers only. Everything else stays on the primary, whichever view it
+/// goes through: every write, and every read inside a unit of work that
+/// writes (they share its transaction); reads of users, API keys and the
+/// mail outbox, which decide authentication and must see a revocation or
+/// an ended session at once; migrations and health checks.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     repositories: Arc<Repositories>,
     checkouts: PoolMeter,
+    replicas: Option<Arc<ReplicaSet>>,
+}
+
+/// Every repository, sending its statements through `pools`.
+fn repositories(pools: &Pools) -> Arc<Repositories> {
+    Arc::new(Repositories {
+        issuers: PgIssuers(pools.clone()),
+        badge_classes: PgBadgeClasses(pools.clone()),
+        assertions: PgAssertions(pools.clone()),
+        users: PgUsers(pools.clone()),
+        api_keys: PgApiKeys(pools.clone()),
+        signing_keys: PgSigningKeys(pools.clone()),
+        status_lists: PgStatusLists(pools.clone()),
+        endorsements: PgEndorsements(pools.clone()),
+        assets: PgAssets(pools.clone()),
+        outbox: PgOutbox(pools.clone()),
+    })
 }
 
 #[derive(QueryableByName)]
@@ -156,38 +229,48 @@ impl PgStore {
         let redactor = url::Redactor::of(&url);
         PgConnection::establish(&url).map_err(|e| classify_connection(&e, &redactor))?;
         let checkouts = PoolMeter::default();
-        let pool = Pool::builder()
-            .max_size(options.pool_max)
-            // No background refill: a connection being opened by r2d2 while the
-            // process exits races OpenSSL's cleanup and can crash the exit.
-            .min_idle(Some(0))
-            .idle_timeout(options.idle_timeout)
-            .connection_timeout(options.connect_timeout)
-            .connection_customizer(Box::new(ConnectionSetup {
-                query_logging: options.query_logging,
-            }))
+        let pool = options
+            .pool_builder()
             .event_handler(Box::new(checkouts.clone()))
-            .build(Manager::new(url, redactor.clone()))
+            .build(Manager::new(url.clone(), redactor.clone()))
             .map_err(|e| {
                 StartupError::new(StartupFailure::Other, redactor.redact(&e.to_string()))
             })?;
-        let repositories = Arc::new(Repositories {
-            issuers: PgIssuers(pool.clone()),
-            badge_classes: PgBadgeClasses(pool.clone()),
-            assertions: PgAssertions(pool.clone()),
-            users: PgUsers(pool.clone()),
-            api_keys: PgApiKeys(pool.clone()),
-            signing_keys: PgSigningKeys(pool.clone()),
-            status_lists: PgStatusLists(pool.clone()),
-            endorsements: PgEndorsements(pool.clone()),
-            assets: PgAssets(pool.clone()),
-            outbox: PgOutbox(pool.clone()),
+        for (index, replica) in options.replica_urls.iter().enumerate() {
+            if let Some(problem) = url_problem(replica) {
+                return Err(StartupError::new(
+                    StartupFailure::Other,
+                    format!("read replica {index}: {problem}"),
+                ));
+            }
+        }
+        let replicas = ReplicaSet::start(options, &url)
+            .map_err(|message| StartupError::new(StartupFailure::Other, message))?;
+        let repositories = repositories(&Pools {
+            primary: pool.clone(),
+            replicas: None,
         });
         Ok(Self {
             pool,
             repositories,
             checkouts,
+            replicas,
         })
+    }
+
+    /// The view of this store for public reads: the same store, except
+    /// that its plain reads of public records go to a healthy read replica
+    /// (see [Read replicas](PgStore#read-replicas)). Without replicas it
+    /// is the store itself. Make it once: each call builds the view anew.
+    pub fn public_reads(&self) -> Self {
+        let mut view = self.clone();
+        if self.replicas.is_some() {
+            view.repositories = repositories(&Pools {
+                primary: self.pool.clone(),
+                replicas: self.replicas.clone(),
+            });
+        }
+        view
     }
 
     fn connection(&self) -> Result<diesel::r2d2::PooledConnection<Manager>, StartupError> {
@@ -337,6 +420,10 @@ impl Store for PgStore {
                 .map_err(|e| openbadges_domain::DomainError::Unavailable(e.detail).into())
         })
         .await
+    }
+
+    fn read_routing(&self) -> Option<ReadRouting> {
+        self.replicas.as_ref().map(|replicas| replicas.routing())
     }
 
     fn pool_state(&self) -> PoolState {

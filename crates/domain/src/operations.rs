@@ -88,3 +88,55 @@ pub struct PoolState {
     /// Checkouts that gave up, no connection having come free in time.
     pub checkout_timeouts: u64,
 }
+
+/// How public reads are spread over read replicas, for `/health/ready` and
+/// metrics: reported only by a store that has replicas.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadRouting {
+    /// Each replica, in the order configured.
+    pub replicas: Vec<ReplicaState>,
+    /// Reads of the read view that the primary served because no replica
+    /// was fit to (all down or lagging), since the start.
+    pub primary_reads: u64,
+}
+
+/// One read replica at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaState {
+    /// Its position in the configured list, from 0: replicas are named by
+    /// index, so that no part of their URLs has to be shown.
+    pub index: usize,
+    /// Whether it serves reads now.
+    pub health: ReplicaHealth,
+    /// How far behind the primary it may be, at most; `None` until it has
+    /// been measured once.
+    pub lag: Option<std::time::Duration>,
+    /// Reads sent to it since the start.
+    pub queries: u64,
+    /// Of those, reads that failed there (it went away) and were answered
+    /// by the primary instead.
+    pub fallbacks: u64,
+}
+
+/// Whether a replica takes reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaHealth {
+    /// It answers and is within the lag bound: it gets reads.
+    Serving,
+    /// It answers but is further behind than the bound: skipped until it
+    /// catches up.
+    Lagging,
+    /// It does not answer (or is no standby): skipped until it does.
+    Down,
+}
+
+impl ReplicaHealth {
+    /// The name shown by `/health/ready` and in metrics.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Serving => "serving",
+            Self::Lagging => "lagging",
+            Self::Down => "down",
+        }
+    }
+}

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use crate::batch::AwardBatch;
 use crate::entities::*;
 use crate::ids::*;
-use crate::operations::{Backend, PoolState};
+use crate::operations::{Backend, PoolState, ReadRouting};
 use crate::page::{Cursor, Page, PageRequest};
 use crate::values::{ApiKeyHash, Email, PasswordHash, Role, Timestamp};
 use crate::DomainError;
@@ -436,4 +436,9 @@ pub trait Store: Send + Sync {
     async fn pending_migrations(&self) -> RepoResult<usize>;
     /// The connection pool now, for metrics; cheap, touches no database.
     fn pool_state(&self) -> PoolState;
+    /// How reads are spread over read replicas, when the store has any;
+    /// cheap, touches no database.
+    fn read_routing(&self) -> Option<ReadRouting> {
+        None
+    }
 }

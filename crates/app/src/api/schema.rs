@@ -161,6 +161,31 @@ pub struct Readiness {
     pub pending_migrations: Option<usize>,
     /// Why the server is not ready (only with 503).
     pub reason: Option<String>,
+    /// Each read replica (`DATABASE_REPLICA_URLS`), only when some are
+    /// configured. A replica down or lagging never makes the server not
+    /// ready: the primary answers its reads.
+    pub replicas: Option<Vec<ReplicaReadiness>>,
+}
+
+/// One read replica in `GET /health/ready`.
+#[derive(ToSchema)]
+#[schema(example = json!({"replica": 0, "url": "postgres://ob:***@replica-1:5432/openbadges",
+    "state": "serving", "lagMs": 120, "queries": 5120}))]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaReadiness {
+    /// Its position in `DATABASE_REPLICA_URLS`, from 0.
+    pub replica: usize,
+    /// Its URL, password redacted.
+    pub url: String,
+    /// `serving` (it gets public reads), `lagging` (further behind than
+    /// `REPLICA_MAX_LAG_MS`: skipped) or `down` (does not answer, or is no
+    /// standby: skipped).
+    pub state: String,
+    /// How far behind the primary it may be, at most, in milliseconds;
+    /// `null` until measured.
+    pub lag_ms: Option<u64>,
+    /// Public reads sent to it since the start.
+    pub queries: u64,
 }
 
 // ------------------------------------------------------------ parameters --

@@ -3,20 +3,19 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
-use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
 use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
 
 /// API keys on PostgreSQL.
-pub(crate) struct PgApiKeys(pub(crate) PgPool);
+pub(crate) struct PgApiKeys(pub(crate) super::Pools);
 
 #[async_trait]
 impl ApiKeyRepository for PgApiKeys {
     async fn create(&self, key: &ApiKey) -> RepoResult<()> {
         let row = ApiKeyRow::from(key);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 let user: i64 = users::table.find(row.user_id).count().get_result(conn)?;
                 if user == 0 {
@@ -46,7 +45,7 @@ impl ApiKeyRepository for PgApiKeys {
     }
 
     async fn get(&self, id: ApiKeyId) -> RepoResult<ApiKey> {
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             api_keys::table
                 .find(id.as_uuid())
                 .select(ApiKeyRow::as_select())
@@ -60,7 +59,7 @@ impl ApiKeyRepository for PgApiKeys {
 
     async fn find_by_hash(&self, hash: &ApiKeyHash) -> RepoResult<Option<ApiKey>> {
         let hash = hash.as_str().to_owned();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             api_keys::table
                 .filter(api_keys::key_hash.eq(hash))
                 .select(ApiKeyRow::as_select())
@@ -74,7 +73,7 @@ impl ApiKeyRepository for PgApiKeys {
 
     async fn record_use(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<()> {
         let at = stamp(at);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             diesel::update(
                 api_keys::table.find(id.as_uuid()).filter(
                     api_keys::last_used_at
@@ -91,7 +90,7 @@ impl ApiKeyRepository for PgApiKeys {
 
     async fn revoke(&self, id: ApiKeyId, at: Timestamp) -> RepoResult<ApiKey> {
         let at = stamp(at);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 diesel::update(
                     api_keys::table
@@ -113,7 +112,7 @@ impl ApiKeyRepository for PgApiKeys {
     }
 
     async fn delete(&self, id: ApiKeyId) -> RepoResult<()> {
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             let deleted = diesel::delete(api_keys::table.find(id.as_uuid())).execute(conn)?;
             if deleted == 0 {
                 return Err(not_found("api key", id));
@@ -126,7 +125,7 @@ impl ApiKeyRepository for PgApiKeys {
     async fn list_for_user(&self, user_id: UserId, page: PageRequest) -> RepoResult<Page<ApiKey>> {
         let user = user_id.as_uuid();
         let (limit, offset) = limit_offset(page);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 let mine = api_keys::table.filter(api_keys::user_id.eq(user));
                 let total: i64 = mine.count().get_result(conn)?;

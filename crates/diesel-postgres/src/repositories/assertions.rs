@@ -8,17 +8,17 @@ use openbadges_domain::*;
 use uuid::Uuid;
 
 use crate::errors::Failure;
-use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
 use super::outbox::insert_notifications;
 use super::{
-    blocking, decode, decode_all, in_transaction, limit_offset, not_found, to_page, INSERT_CHUNK,
+    blocking, decode, decode_all, in_transaction, limit_offset, not_found, reading, to_page,
+    INSERT_CHUNK,
 };
 
 /// Awards on PostgreSQL.
-pub(crate) struct PgAssertions(pub(crate) PgPool);
+pub(crate) struct PgAssertions(pub(crate) super::Pools);
 
 /// Each badge class looked up so far in a transaction, with its issuer
 /// (`None`: there is no such badge class).
@@ -89,7 +89,7 @@ fn insert_assertions(
 impl AssertionRepository for PgAssertions {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
         let award = assertion.clone();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())
             })
@@ -104,7 +104,7 @@ impl AssertionRepository for PgAssertions {
     ) -> RepoResult<()> {
         let award = assertion.clone();
         let notification = notification.clone();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())?;
                 insert_notifications(conn, std::slice::from_ref(&notification))
@@ -117,7 +117,7 @@ impl AssertionRepository for PgAssertions {
         if batch.is_empty() {
             return Ok(batch);
         }
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 // Read out of the batch a statement's worth at a time.
                 let mut issuer_of = IssuerOf::new();
@@ -132,7 +132,7 @@ impl AssertionRepository for PgAssertions {
     }
 
     async fn get(&self, id: AssertionId) -> RepoResult<Assertion> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             assertions::table
                 .find(id.as_uuid())
                 .select(AssertionRow::as_select())
@@ -146,7 +146,7 @@ impl AssertionRepository for PgAssertions {
 
     async fn update(&self, assertion: &Assertion) -> RepoResult<()> {
         let row = AssertionRow::from(assertion);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             let changed = diesel::update(assertions::table.find(row.id))
                 .set((
                     assertions::recipient_type.eq(&row.recipient_type),
@@ -181,7 +181,7 @@ impl AssertionRepository for PgAssertions {
     ) -> RepoResult<()> {
         let expected = from.as_str();
         let (status, reason, changed_at) = status_columns(to);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 // The status read is part of the condition: a change made
                 // since (a revocation) is never overwritten.
@@ -221,7 +221,7 @@ impl AssertionRepository for PgAssertions {
     }
 
     async fn delete(&self, id: AssertionId) -> RepoResult<()> {
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             let deleted = diesel::delete(assertions::table.find(id.as_uuid())).execute(conn)?;
             if deleted == 0 {
                 return Err(not_found("assertion", id));
@@ -238,7 +238,7 @@ impl AssertionRepository for PgAssertions {
     ) -> RepoResult<Page<Assertion>> {
         let filter = filter.clone();
         let (limit, offset) = limit_offset(page);
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             in_transaction(conn, |conn| {
                 let rows = assertion_query(&filter)
                     .order((assertions::created_at.asc(), assertions::id.asc()))
@@ -266,7 +266,7 @@ impl AssertionRepository for PgAssertions {
         let filter = filter.clone();
         let after = after.map(|cursor| (cursor.created_at().as_datetime(), cursor.id()));
         let limit = i64::from(limit);
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             // One snapshot: the keys of an owner's awards and the awards
             // loaded by those keys agree.
             in_snapshot(conn, |conn| {
@@ -278,7 +278,7 @@ impl AssertionRepository for PgAssertions {
                 // ends in (created_at, id), so without the sort the plan is
                 // always the ordered scan.
                 diesel::sql_query("SET LOCAL enable_sort = off").execute(conn)?;
-                let rows = match seek(conn, filter)? {
+                let rows = match seek(conn, filter.clone())? {
                     Seek::Nothing => Vec::new(),
                     Seek::Range(filter) => after_cursor(assertion_query(&filter), after)
                         .select(AssertionRow::as_select())

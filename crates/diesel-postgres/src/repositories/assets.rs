@@ -8,11 +8,10 @@ use openbadges_domain::*;
 use uuid::Uuid;
 
 use crate::errors::corrupt;
-use crate::pool::PgPool;
 use crate::rows::{restamp, stamp, Stamp};
 use crate::schema::users;
 
-use super::{blocking, in_transaction, not_found};
+use super::{blocking, in_transaction, not_found, reading};
 
 diesel::table! {
     assets (id) {
@@ -89,13 +88,13 @@ impl TryFrom<AssetRow> for Asset {
 }
 
 /// Hosted images on PostgreSQL.
-pub(crate) struct PgAssets(pub(crate) PgPool);
+pub(crate) struct PgAssets(pub(crate) super::Pools);
 
 #[async_trait]
 impl AssetRepository for PgAssets {
     async fn create(&self, asset: &Asset) -> RepoResult<()> {
         let row = AssetRow::from(asset);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 if let Some(user) = row.uploaded_by {
                     let found: i64 = users::table.find(user).count().get_result(conn)?;
@@ -117,7 +116,7 @@ impl AssetRepository for PgAssets {
     }
 
     async fn get(&self, id: AssetId) -> RepoResult<Asset> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             let row = assets::table
                 .find(id.as_uuid())
                 .select(AssetRow::as_select())
@@ -130,7 +129,7 @@ impl AssetRepository for PgAssets {
     }
 
     async fn count(&self) -> RepoResult<u64> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             let count: i64 = assets::table.count().get_result(conn)?;
             Ok(u64::try_from(count).unwrap_or_default())
         })

@@ -5,20 +5,19 @@ use openbadges_domain::*;
 
 use openbadges_store_support::refusals::has_awards;
 
-use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
+use super::{blocking, decode, in_transaction, limit_offset, not_found, reading, to_page};
 
 /// Badge classes on PostgreSQL.
-pub(crate) struct PgBadgeClasses(pub(crate) PgPool);
+pub(crate) struct PgBadgeClasses(pub(crate) super::Pools);
 
 #[async_trait]
 impl BadgeClassRepository for PgBadgeClasses {
     async fn create(&self, badge_class: &BadgeClass) -> RepoResult<()> {
         let row = BadgeClassRow::from(badge_class);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 let issuer: i64 = issuers::table
                     .find(row.issuer_id)
@@ -41,7 +40,7 @@ impl BadgeClassRepository for PgBadgeClasses {
     }
 
     async fn get(&self, id: BadgeClassId) -> RepoResult<BadgeClass> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             badge_classes::table
                 .find(id.as_uuid())
                 .select(BadgeClassRow::as_select())
@@ -55,7 +54,7 @@ impl BadgeClassRepository for PgBadgeClasses {
 
     async fn update(&self, badge_class: &BadgeClass) -> RepoResult<()> {
         let row = BadgeClassRow::from(badge_class);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             let changed = diesel::update(badge_classes::table.find(row.id))
                 .set((
                     badge_classes::name.eq(&row.name),
@@ -82,7 +81,7 @@ impl BadgeClassRepository for PgBadgeClasses {
 
     async fn delete(&self, id: BadgeClassId, mode: DeleteMode) -> RepoResult<()> {
         let id = id.as_uuid();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 let awards = assertions::table.filter(assertions::badge_class_id.eq(id));
                 if mode == DeleteMode::Restrict {
@@ -110,7 +109,7 @@ impl BadgeClassRepository for PgBadgeClasses {
     ) -> RepoResult<Page<BadgeClass>> {
         let issuer = filter.issuer_id.map(|i| i.as_uuid());
         let (limit, offset) = limit_offset(page);
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             in_transaction(conn, |conn| {
                 let query = || {
                     let mut query = badge_classes::table.into_boxed();

@@ -12,10 +12,9 @@ use openbadges_store_support::endorsements::{known_code, EndorsementColumns};
 use uuid::Uuid;
 
 use crate::errors::{corrupt, Failure};
-use crate::pool::PgPool;
 use crate::schema::{assertions, badge_classes, endorsements, issuers};
 
-use super::{blocking, decode, decode_all, in_transaction, not_found};
+use super::{blocking, decode, decode_all, in_transaction, not_found, reading};
 
 /// An `endorsements` row.
 #[derive(Queryable, Selectable, Insertable)]
@@ -100,7 +99,7 @@ impl TryFrom<EndorsementRow> for Endorsement {
 }
 
 /// Endorsements on PostgreSQL.
-pub(crate) struct PgEndorsements(pub(crate) PgPool);
+pub(crate) struct PgEndorsements(pub(crate) super::Pools);
 
 /// The revoked endorsements' bits of status list `list_id`, for the status
 /// list repository (which publishes awards' and endorsements' bits in one
@@ -146,7 +145,7 @@ impl EndorsementRepository for PgEndorsements {
         let row = EndorsementRow::try_from(endorsement)?;
         let subject = endorsement.subject;
         let endorser = endorsement.endorser.clone();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 // Checked first, in the transaction, so that a missing one
                 // is named; the foreign keys still guard a concurrent delete.
@@ -186,12 +185,12 @@ impl EndorsementRepository for PgEndorsements {
     }
 
     async fn get(&self, id: EndorsementId) -> RepoResult<Endorsement> {
-        blocking(&self.0, move |conn| get_row(conn, id)).await
+        reading(&self.0, move |conn| get_row(conn, id)).await
     }
 
     async fn list_for(&self, subject: EndorsedSubject) -> RepoResult<Vec<Endorsement>> {
         let key = subject.uuid();
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             let query = endorsements::table.into_boxed();
             let query = match subject {
                 EndorsedSubject::Achievement(_) => {
@@ -219,7 +218,7 @@ impl EndorsementRepository for PgEndorsements {
     ) -> RepoResult<Endorsement> {
         let status = EndorsementStatus::Revoked { reason: None, at }.as_str();
         let reason = reason.map(|r| r.as_str().to_owned());
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 // Only an active one changes: the first revocation stays.
                 diesel::update(

@@ -5,20 +5,19 @@ use openbadges_domain::*;
 
 use openbadges_store_support::refusals::has_awards;
 
-use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
+use super::{blocking, decode, in_transaction, limit_offset, not_found, reading, to_page};
 
 /// Issuers on PostgreSQL.
-pub(crate) struct PgIssuers(pub(crate) PgPool);
+pub(crate) struct PgIssuers(pub(crate) super::Pools);
 
 #[async_trait]
 impl IssuerRepository for PgIssuers {
     async fn create(&self, issuer: &Issuer) -> RepoResult<()> {
         let row = IssuerRow::from(issuer);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             diesel::insert_into(issuers::table)
                 .values(&row)
                 .execute(conn)?;
@@ -28,7 +27,7 @@ impl IssuerRepository for PgIssuers {
     }
 
     async fn get(&self, id: IssuerId) -> RepoResult<Issuer> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             issuers::table
                 .find(id.as_uuid())
                 .select(IssuerRow::as_select())
@@ -42,7 +41,7 @@ impl IssuerRepository for PgIssuers {
 
     async fn update(&self, issuer: &Issuer) -> RepoResult<()> {
         let row = IssuerRow::from(issuer);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             let changed = diesel::update(issuers::table.find(row.id))
                 .set((
                     issuers::name.eq(&row.name),
@@ -64,7 +63,7 @@ impl IssuerRepository for PgIssuers {
 
     async fn delete(&self, id: IssuerId, mode: DeleteMode) -> RepoResult<()> {
         let id = id.as_uuid();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 let exists: i64 = issuers::table.find(id).count().get_result(conn)?;
                 if exists == 0 {
@@ -94,7 +93,7 @@ impl IssuerRepository for PgIssuers {
     async fn list(&self, filter: &IssuerFilter, page: PageRequest) -> RepoResult<Page<Issuer>> {
         let owner = filter.owner_id.map(|o| o.as_uuid());
         let (limit, offset) = limit_offset(page);
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             in_transaction(conn, |conn| {
                 let query = || {
                     let mut query = issuers::table.into_boxed();

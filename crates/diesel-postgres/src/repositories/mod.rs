@@ -21,6 +21,7 @@ use openbadges_store_support::pages::{limit_offset, total};
 
 use crate::errors::{from_pool, Failure};
 use crate::pool::PgPool;
+use crate::replicas::ReplicaSet;
 
 /// Awards inserted per statement. PostgreSQL caps bind parameters at 65,535
 /// per statement (awards have 18 columns); and a chunk is held three times
@@ -34,6 +35,18 @@ const INSERT_CHUNK: usize = 250;
 /// answer 503 quickly while the database is unreachable.
 const OUTAGE_CHECKOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Where a repository's statements go. Writes, and the reads of a unit
+/// of work that writes, go to `primary` ([`blocking`]); plain reads of
+/// public records go through [`reading`], to a replica when the store's
+/// read view set `replicas`.
+#[derive(Clone)]
+pub(crate) struct Pools {
+    pub(crate) primary: PgPool,
+    /// The replicas serving this view's plain reads; `None`: the primary
+    /// serves them.
+    pub(crate) replicas: Option<std::sync::Arc<ReplicaSet>>,
+}
+
 /// Runs `work` with a pooled connection on the blocking thread pool.
 pub(crate) async fn blocking<T, F>(pool: &PgPool, work: F) -> RepoResult<T>
 where
@@ -41,28 +54,58 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, Failure> + Send + 'static,
 {
     let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        // With no connection at all the database is most likely down (a
-        // healthy pool keeps the connections it opened): wait briefly, so
-        // that requests fail fast with 503 during an outage instead of each
-        // holding a worker for the whole connect timeout.
-        let mut conn = if pool.state().connections == 0 {
-            pool.get_timeout(OUTAGE_CHECKOUT_TIMEOUT)
-        } else {
-            pool.get()
-        }
-        .map_err(from_pool)?;
-        let outcome = work(&mut conn).map_err(DomainError::from);
-        if matches!(
-            outcome,
-            Err(DomainError::Unavailable(_) | DomainError::Internal(_))
-        ) {
-            conn.suspect();
-        }
-        outcome
-    })
-    .await
-    .map_err(|e| DomainError::Internal(format!("database task failed: {e}")))?
+    tokio::task::spawn_blocking(move || run(&pool, work))
+        .await
+        .map_err(|e| DomainError::Internal(format!("database task failed: {e}")))?
+}
+
+/// Runs a plain read (no write, and nothing that must see a write made
+/// moments ago) on a replica when `pools` has replicas, else, or when the
+/// replica fails it, on the primary. `work` may therefore run twice.
+pub(crate) async fn reading<T, F>(pools: &Pools, work: F) -> RepoResult<T>
+where
+    T: Send + 'static,
+    F: Fn(&mut PgConnection) -> Result<T, Failure> + Send + 'static,
+{
+    let Some(replicas) = pools.replicas.clone() else {
+        return blocking(&pools.primary, work).await;
+    };
+    let primary = pools.primary.clone();
+    tokio::task::spawn_blocking(move || replicas.read(&primary, work))
+        .await
+        .map_err(|e| DomainError::Internal(format!("database task failed: {e}")))?
+}
+
+/// A connection from `pool`. Blocking.
+pub(crate) fn checkout(
+    pool: &PgPool,
+) -> Result<diesel::r2d2::PooledConnection<crate::pool::Manager>, DomainError> {
+    // With no connection at all the database is most likely down (a
+    // healthy pool keeps the connections it opened): wait briefly, so
+    // that requests fail fast with 503 during an outage instead of each
+    // holding a worker for the whole connect timeout.
+    if pool.state().connections == 0 {
+        pool.get_timeout(OUTAGE_CHECKOUT_TIMEOUT)
+    } else {
+        pool.get()
+    }
+    .map_err(from_pool)
+}
+
+/// Runs `work` with a connection from `pool`. Blocking.
+pub(crate) fn run<T>(
+    pool: &PgPool,
+    work: impl FnOnce(&mut PgConnection) -> Result<T, Failure>,
+) -> RepoResult<T> {
+    let mut conn = checkout(pool)?;
+    let outcome = work(&mut conn).map_err(DomainError::from);
+    if matches!(
+        outcome,
+        Err(DomainError::Unavailable(_) | DomainError::Internal(_))
+    ) {
+        conn.suspect();
+    }
+    outcome
 }
 
 /// Runs `work` in a transaction.

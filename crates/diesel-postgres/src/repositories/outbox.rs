@@ -14,7 +14,6 @@ use openbadges_domain::{AssertionId, DomainError, Email, Timestamp};
 use uuid::Uuid;
 
 use crate::errors::Failure;
-use crate::pool::PgPool;
 use crate::rows::{parse, restamp, stamp};
 use crate::schema::mail_outbox;
 
@@ -93,7 +92,7 @@ pub(crate) fn insert_notifications(
 }
 
 /// [`OutboxRepository`] on PostgreSQL.
-pub(crate) struct PgOutbox(pub(crate) PgPool);
+pub(crate) struct PgOutbox(pub(crate) super::Pools);
 
 impl PgOutbox {
     /// Sets the claimed row's outcome, only while it is still that claim.
@@ -110,7 +109,7 @@ impl PgOutbox {
             .map_err(|_| DomainError::Internal("attempts out of range".to_owned()))?;
         let next_at = next_at.map(stamp);
         let sent_at = sent_at.map(stamp);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             let claim = mail_outbox::table
                 .find(id)
                 .filter(mail_outbox::state.eq(DeliveryState::Sending.as_str()))
@@ -151,7 +150,7 @@ impl OutboxRepository for PgOutbox {
         let until = stamp(lease_end(now, lease)?);
         let now = stamp(now);
         let limit = i64::from(limit);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 // Due: pending and due by now, or claimed by a sender whose
                 // lease ran out (it stopped mid-send).
@@ -227,7 +226,7 @@ impl OutboxRepository for PgOutbox {
 
     async fn state_of(&self, assertion_id: AssertionId) -> RepoResult<Option<OutboxMessage>> {
         let id = assertion_id.as_uuid();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             let row: Option<OutboxRow> = mail_outbox::table
                 .filter(mail_outbox::assertion_id.eq(id))
                 .order(mail_outbox::created_at.desc())

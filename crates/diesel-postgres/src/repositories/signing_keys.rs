@@ -3,20 +3,19 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
-use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
-use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
+use super::{blocking, decode, in_transaction, limit_offset, not_found, reading, to_page};
 
 /// Signing keys on PostgreSQL.
-pub(crate) struct PgSigningKeys(pub(crate) PgPool);
+pub(crate) struct PgSigningKeys(pub(crate) super::Pools);
 
 #[async_trait]
 impl SigningKeyRepository for PgSigningKeys {
     async fn create(&self, key: &SigningKey) -> RepoResult<()> {
         let row = SigningKeyRow::from(key);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             diesel::insert_into(signing_keys::table)
                 .values(&row)
                 .execute(conn)?;
@@ -26,7 +25,7 @@ impl SigningKeyRepository for PgSigningKeys {
     }
 
     async fn get(&self, id: SigningKeyId) -> RepoResult<SigningKey> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             signing_keys::table
                 .find(id.as_uuid())
                 .select(SigningKeyRow::as_select())
@@ -43,7 +42,7 @@ impl SigningKeyRepository for PgSigningKeys {
         issuer_id: IssuerId,
         algorithm: KeyAlgorithm,
     ) -> RepoResult<Option<SigningKey>> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             signing_keys::table
                 .filter(signing_keys::issuer_id.eq(issuer_id.as_uuid()))
                 .filter(signing_keys::algorithm.eq(algorithm.as_str()))
@@ -58,7 +57,7 @@ impl SigningKeyRepository for PgSigningKeys {
     }
 
     async fn list_for_issuer(&self, issuer_id: IssuerId) -> RepoResult<Vec<SigningKey>> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             signing_keys::table
                 .filter(signing_keys::issuer_id.eq(issuer_id.as_uuid()))
                 .order((signing_keys::created_at.asc(), signing_keys::id.asc()))
@@ -73,7 +72,7 @@ impl SigningKeyRepository for PgSigningKeys {
 
     async fn list_verifying(&self, page: PageRequest) -> RepoResult<Page<SigningKey>> {
         let (limit, offset) = limit_offset(page);
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             in_transaction(conn, |conn| {
                 let verifying = || signing_keys::table.filter(signing_keys::status.ne("revoked"));
                 let total: i64 = verifying().count().get_result(conn)?;
@@ -91,7 +90,7 @@ impl SigningKeyRepository for PgSigningKeys {
 
     async fn rotate(&self, new: &SigningKey) -> RepoResult<()> {
         let row = SigningKeyRow::from(new);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 diesel::update(
                     signing_keys::table
@@ -114,7 +113,7 @@ impl SigningKeyRepository for PgSigningKeys {
     }
 
     async fn revoke(&self, id: SigningKeyId, at: Timestamp) -> RepoResult<()> {
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             let changed = diesel::update(signing_keys::table.find(id.as_uuid()))
                 .set((
                     signing_keys::status.eq("revoked"),

@@ -8,15 +8,14 @@ use openbadges_store_support::codes::flagged_status;
 use openbadges_store_support::pages::total;
 
 use crate::errors::Failure;
-use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
 use super::endorsements::revoked_indices;
-use super::{blocking, decode, in_transaction, not_found};
+use super::{blocking, decode, in_transaction, not_found, reading};
 
 /// Status lists on PostgreSQL.
-pub(crate) struct PgStatusLists(pub(crate) PgPool);
+pub(crate) struct PgStatusLists(pub(crate) super::Pools);
 
 /// `status <> 'active'` as a literal, the condition of the partial indexes
 /// on flagged awards (a planner matches it only when written out).
@@ -39,7 +38,7 @@ impl StatusListRepository for PgStatusLists {
     ) -> RepoResult<Vec<StatusSlot>> {
         let capacity = i32::try_from(capacity)
             .map_err(|_| DomainError::invalid("capacity", "must fit in 31 bits"))?;
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 let issuer_exists: i64 = issuers::table
                     .find(issuer_id.as_uuid())
@@ -113,7 +112,7 @@ impl StatusListRepository for PgStatusLists {
             created_at: list.created_at.as_datetime(),
         };
         let issuer_id = list.issuer_id;
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 let issuer_exists: i64 = issuers::table
                     .find(issuer_id.as_uuid())
@@ -136,7 +135,7 @@ impl StatusListRepository for PgStatusLists {
     }
 
     async fn get(&self, id: StatusListId) -> RepoResult<StatusList> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             status_lists::table
                 .find(id.as_uuid())
                 .select(StatusListRow::as_select())
@@ -149,7 +148,7 @@ impl StatusListRepository for PgStatusLists {
     }
 
     async fn list_for_issuer(&self, issuer_id: IssuerId) -> RepoResult<Vec<StatusList>> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             status_lists::table
                 .filter(status_lists::issuer_id.eq(issuer_id.as_uuid()))
                 .order((status_lists::created_at.asc(), status_lists::id.asc()))
@@ -163,7 +162,7 @@ impl StatusListRepository for PgStatusLists {
     }
 
     async fn flagged(&self, id: StatusListId, purpose: StatusPurpose) -> RepoResult<Vec<u32>> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             let indices: Vec<Option<i32>> = assertions::table
                 .filter(assertions::status_list_id.eq(id.as_uuid()))
                 .filter(flagged_rows())
@@ -192,7 +191,7 @@ impl StatusListRepository for PgStatusLists {
         issuer_id: IssuerId,
         purpose: StatusPurpose,
     ) -> RepoResult<Vec<Assertion>> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             assertions::table
                 .filter(assertions::issuer_id.eq(issuer_id.as_uuid()))
                 .filter(flagged_rows())
@@ -208,7 +207,7 @@ impl StatusListRepository for PgStatusLists {
     }
 
     async fn counts(&self, id: StatusListId) -> RepoResult<StatusCounts> {
-        blocking(&self.0, move |conn| {
+        reading(&self.0, move |conn| {
             let mut count = |status: &str| -> Result<u64, Failure> {
                 let n: i64 = assertions::table
                     .filter(assertions::status_list_id.eq(id.as_uuid()))

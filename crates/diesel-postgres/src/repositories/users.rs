@@ -3,20 +3,19 @@ use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
 
-use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
 use super::{blocking, decode, in_transaction, limit_offset, not_found, to_page};
 
 /// Users on PostgreSQL.
-pub(crate) struct PgUsers(pub(crate) PgPool);
+pub(crate) struct PgUsers(pub(crate) super::Pools);
 
 #[async_trait]
 impl UserRepository for PgUsers {
     async fn create(&self, user: &User) -> RepoResult<()> {
         let row = UserRow::from(user);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             diesel::insert_into(users::table)
                 .values(&row)
                 .execute(conn)?;
@@ -26,7 +25,7 @@ impl UserRepository for PgUsers {
     }
 
     async fn get(&self, id: UserId) -> RepoResult<User> {
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             users::table
                 .find(id.as_uuid())
                 .select(UserRow::as_select())
@@ -40,7 +39,7 @@ impl UserRepository for PgUsers {
 
     async fn find_by_username(&self, username: &str) -> RepoResult<Option<User>> {
         let username = username.to_owned();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             users::table
                 .filter(users::username.eq(username))
                 .select(UserRow::as_select())
@@ -54,7 +53,7 @@ impl UserRepository for PgUsers {
 
     async fn find_by_email(&self, email: &str) -> RepoResult<Option<User>> {
         let email = email.to_owned();
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             users::table
                 .filter(users::email.eq(email))
                 .select(UserRow::as_select())
@@ -69,7 +68,7 @@ impl UserRepository for PgUsers {
     async fn update(&self, id: UserId, changes: &UserUpdate, at: Timestamp) -> RepoResult<User> {
         let columns = UserChangeset::from(changes);
         let bump = i32::from(changes.ends_sessions());
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             // One statement: the given columns, and the counter raised from
             // its stored value, never from a value read earlier.
             let row = diesel::update(users::table.find(id.as_uuid()))
@@ -88,7 +87,7 @@ impl UserRepository for PgUsers {
     }
 
     async fn delete(&self, id: UserId) -> RepoResult<()> {
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             // The foreign keys remove the user's keys and clear issuer owners.
             let deleted = diesel::delete(users::table.find(id.as_uuid())).execute(conn)?;
             if deleted == 0 {
@@ -101,7 +100,7 @@ impl UserRepository for PgUsers {
 
     async fn list(&self, page: PageRequest) -> RepoResult<Page<User>> {
         let (limit, offset) = limit_offset(page);
-        blocking(&self.0, move |conn| {
+        blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
                 let total: i64 = users::table.count().get_result(conn)?;
                 let rows = users::table

@@ -126,7 +126,7 @@ async fn list(
         ),
     };
     let page = state
-        .store
+        .reads
         .badge_classes()
         .list(&BadgeClassFilter { issuer_id }, page_request)
         .await?;
@@ -179,7 +179,7 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    let badge = state.store.badge_classes().get(id).await?;
+    let badge = state.reads.badge_classes().get(id).await?;
     if crate::pages::wants_html(&request) {
         let doc = render(&badge, crate::pages::PAGE_VERSION, &state);
         return Ok(crate::pages::achievement(&doc, state.urls.base())?);
@@ -187,7 +187,8 @@ async fn get(
     let rendered = render(&badge, **version, &state);
     let subject = openbadges_domain::EndorsedSubject::Achievement(id);
     let rendered =
-        super::endorsements::with_endorsements(&state, subject, **version, rendered).await?;
+        super::endorsements::with_endorsements(state.reads.as_ref(), subject, **version, rendered)
+            .await?;
     Ok(document(
         &request,
         rendered.to_string(),
@@ -235,7 +236,8 @@ async fn update(
     let subject = openbadges_domain::EndorsedSubject::Achievement(id);
     let stored = ob3::achievement(&current, &state.urls);
     let stored =
-        super::endorsements::with_endorsements(&state, subject, Version::V3, stored).await?;
+        super::endorsements::with_endorsements(state.store.as_ref(), subject, Version::V3, stored)
+            .await?;
     let mut merged = super::merge::achievement(stored.clone(), &body.value()?);
     super::endorsements::drop_unchanged(&mut merged, &stored);
     let draft = requests::badge_class_draft(&merged, &state.urls, Some(id.as_uuid()))?;

@@ -102,7 +102,7 @@ pub(crate) async fn list(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    let badge = state.store.badge_classes().get(id).await?;
+    let badge = state.reads.badge_classes().get(id).await?;
     Ok(document(
         &request,
         list_body(&badge),

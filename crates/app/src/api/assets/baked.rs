@@ -115,16 +115,13 @@ pub(crate) async fn image(
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
     let format = format(&request)?;
-    let award = state.store.assertions().get(id).await?;
-    let badge = state
-        .store
-        .badge_classes()
-        .get(award.badge_class_id)
-        .await?;
+    let reads = state.reads.as_ref();
+    let award = reads.assertions().get(id).await?;
+    let badge = reads.badge_classes().get(award.badge_class_id).await?;
     let payload = match **version {
-        Version::V3 => {
-            Payload::Ob3(crate::api::credentials::render_one(&state, Version::V3, &award).await?)
-        }
+        Version::V3 => Payload::Ob3(
+            crate::api::credentials::render_one(&state, reads, Version::V3, &award).await?,
+        ),
         Version::V2 if signed(&request)? => {
             Payload::Ob2Signed(crate::api::signed::assertion_jws_text(&state, &award).await?)
         }
@@ -134,7 +131,7 @@ pub(crate) async fn image(
         },
     };
     let baked = bake_into(
-        state.store.as_ref(),
+        reads,
         state.urls.base(),
         limits(&state),
         &badge,

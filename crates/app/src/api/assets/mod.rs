@@ -341,7 +341,7 @@ pub(super) async fn serve(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: AssetId = path_id(&id, "asset")?;
-    let asset = state.store.assets().get(id).await?;
+    let asset = state.reads.assets().get(id).await?;
     let etag = format!("\"{}\"", asset.etag());
     let media_type = asset.media_type();
     Ok(image_response(

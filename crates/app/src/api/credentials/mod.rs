@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::access::Principal;
 use openbadges_domain::documents::{ob2, ob3, Urls, Version};
-use openbadges_domain::ports::AssertionFilter;
+use openbadges_domain::ports::{AssertionFilter, Store};
 use openbadges_domain::service::{self, Proofs, StatusChange};
 use openbadges_domain::*;
 use openbadges_signing::JwtAlgorithm;
@@ -76,9 +76,11 @@ struct Renderer {
 }
 
 impl Renderer {
-    /// Loads what `awards` need.
+    /// Loads what `awards` need from `store` (the state's, or its read
+    /// view for a public read).
     async fn load<'a>(
         state: &AppState,
+        store: &dyn Store,
         version: Version,
         awards: impl IntoIterator<Item = &'a Assertion>,
     ) -> Result<Self, DomainError> {
@@ -94,15 +96,11 @@ impl Renderer {
         // A signed credential is served exactly as issued: it needs nothing.
         for award in awards.into_iter().filter(|a| a.issued_credential.is_none()) {
             if !renderer.badges.contains_key(&award.badge_class_id) {
-                let badge = state
-                    .store
-                    .badge_classes()
-                    .get(award.badge_class_id)
-                    .await?;
+                let badge = store.badge_classes().get(award.badge_class_id).await?;
                 renderer.badges.insert(badge.id, badge);
             }
             if !renderer.issuers.contains_key(&award.issuer_id) {
-                let issuer = state.store.issuers().get(award.issuer_id).await?;
+                let issuer = store.issuers().get(award.issuer_id).await?;
                 renderer.issuers.insert(issuer.id, issuer);
             }
         }
@@ -183,17 +181,18 @@ async fn render_all<'a>(
     version: Version,
     awards: &'a [Assertion],
 ) -> Result<Vec<Rendered<'a>>, DomainError> {
-    let renderer = Renderer::load(state, version, awards).await?;
+    let renderer = Renderer::load(state, state.store.as_ref(), version, awards).await?;
     awards.iter().map(|award| renderer.render(award)).collect()
 }
 
-/// One award rendered, as JSON text.
+/// One award rendered, as JSON text, with what it needs read from `store`.
 pub(crate) async fn render_one(
     state: &AppState,
+    store: &dyn Store,
     version: Version,
     award: &Assertion,
 ) -> Result<String, DomainError> {
-    let renderer = Renderer::load(state, version, std::slice::from_ref(award)).await?;
+    let renderer = Renderer::load(state, store, version, std::slice::from_ref(award)).await?;
     Ok(renderer.render(award)?.into_json())
 }
 
@@ -272,7 +271,7 @@ async fn create(
     })?;
     crate::mail::wake(&request);
     crate::metrics::count_issued(&request, 1);
-    let doc = render_one(&state, **version, &award).await?;
+    let doc = render_one(&state, state.store.as_ref(), **version, &award).await?;
     let location = state.urls.credential(**version, award.id);
     Ok(created_at(
         Some(&location),
@@ -330,7 +329,8 @@ async fn create_batch(
     .await?;
     crate::mail::wake(&request);
     crate::metrics::count_issued(&request, batch.len());
-    let renderer = Renderer::load(&state, **version, batch.unsigned()).await?;
+    let renderer =
+        Renderer::load(&state, state.store.as_ref(), **version, batch.unsigned()).await?;
     Ok(HttpResponse::Created()
         .content_type(actix_web::http::header::ContentType::json())
         .streaming(renderer.stream_array(batch)))
@@ -557,7 +557,7 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
-    let award = state.store.assertions().get(id).await?;
+    let award = state.reads.assertions().get(id).await?;
     if crate::pages::wants_html(&request) {
         return page(&state, &award).await;
     }
@@ -571,7 +571,7 @@ async fn get(
     if wants_jwt(&request)? {
         return jwt(&state, **version, &award, algorithm).await;
     }
-    let doc = render_one(&state, **version, &award).await?;
+    let doc = render_one(&state, state.reads.as_ref(), **version, &award).await?;
     Ok(document(
         &request,
         doc,
@@ -582,11 +582,17 @@ async fn get(
 
 /// The credential's page: its OB 3.0 credential as served, verified now.
 async fn page(state: &AppState, award: &Assertion) -> Result<HttpResponse, ApiError> {
-    let text = render_one(state, crate::pages::PAGE_VERSION, award).await?;
+    let text = render_one(
+        state,
+        state.reads.as_ref(),
+        crate::pages::PAGE_VERSION,
+        award,
+    )
+    .await?;
     let credential: Value = serde_json::from_str(&text)
         .map_err(|e| DomainError::Internal(format!("stored credential {}: {e}", award.id)))?;
     let report = openbadges_verify::Verifier::new(
-        state.store.as_ref(),
+        state.reads.as_ref(),
         &state.urls,
         state.signing.integrity(),
     )
@@ -716,7 +722,7 @@ async fn update(
         draft,
     )
     .await?;
-    let doc = render_one(&state, **version, &award).await?;
+    let doc = render_one(&state, state.store.as_ref(), **version, &award).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, true))
         .body(doc))
@@ -810,7 +816,7 @@ async fn sign(
         urls: &state.urls,
     };
     let award = service::sign_assertion(state.store.as_ref(), &actor, proofs, id, key).await?;
-    let doc = render_one(&state, **version, &award).await?;
+    let doc = render_one(&state, state.store.as_ref(), **version, &award).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, true))
         .body(doc))

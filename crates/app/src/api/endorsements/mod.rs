@@ -111,7 +111,7 @@ pub(crate) fn drop_unchanged(merged: &mut Value, current: &Value) {
 /// and `endorsementJwt` (those attached as VC-JWTs), as OB 3.0's
 /// `Achievement` and `Profile` allow. OB 2.0 documents are left as they are.
 pub(crate) async fn with_endorsements(
-    state: &AppState,
+    store: &dyn openbadges_domain::ports::Store,
     subject: EndorsedSubject,
     version: Version,
     mut doc: Value,
@@ -121,7 +121,7 @@ pub(crate) async fn with_endorsements(
     }
     // The document was just read: its endorsements are listed without
     // looking it up again.
-    let all = state.store.endorsements().list_for(subject).await?;
+    let all = store.endorsements().list_for(subject).await?;
     let (mut objects, mut tokens) = (Vec::new(), Vec::new());
     for endorsement in all.iter().filter(|e| !e.status.is_revoked()) {
         match endorsement.credential.document()? {
@@ -147,7 +147,7 @@ async fn list_answer(
     state: &AppState,
     subject: EndorsedSubject,
 ) -> Result<HttpResponse, ApiError> {
-    let active = endorsements::list(state.store.as_ref(), subject).await?;
+    let active = endorsements::list(state.reads.as_ref(), subject).await?;
     let texts: Vec<&str> = active.iter().map(|e| e.credential.json()).collect();
     Ok(document(
         request,
@@ -456,7 +456,7 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: EndorsementId = path_id(&id, "endorsement")?;
-    let endorsement = state.store.endorsements().get(id).await?;
+    let endorsement = state.reads.endorsements().get(id).await?;
     if let EndorsementStatus::Revoked { reason, .. } = &endorsement.status {
         return Ok(HttpResponse::build(StatusCode::GONE)
             .insert_header(("Cache-Control", Freshness::Revalidate.cache_control()))

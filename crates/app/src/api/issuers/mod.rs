@@ -32,16 +32,17 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
 }
 
 /// The profile in `version`. The OB 2.0 profile names the issuer's RS256
-/// keys that still verify (`publicKey`) and then its `revocationList`.
+/// keys that still verify (`publicKey`, read from `store`) and then its
+/// `revocationList`.
 pub(super) async fn render(
     issuer: &Issuer,
     version: Version,
     state: &AppState,
+    store: &dyn openbadges_domain::ports::Store,
 ) -> Result<Value, DomainError> {
     Ok(match version {
         Version::V2 => {
-            let keys: Vec<SigningKeyId> = state
-                .store
+            let keys: Vec<SigningKeyId> = store
                 .signing_keys()
                 .list_for_issuer(issuer.id)
                 .await?
@@ -83,7 +84,7 @@ async fn create(
     let draft = requests::issuer_draft(&body, &state.urls, None)?;
     let issuer = service::create_issuer(state.store.as_ref(), &actor, draft).await?;
     Ok(created(
-        &render(&issuer, **version, &state).await?,
+        &render(&issuer, **version, &state, state.store.as_ref()).await?,
         media_type(**version, false),
     ))
 }
@@ -113,14 +114,14 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::of(&request);
     let page_request = query.page()?;
-    let page = state
-        .store
+    let reads = state.reads.as_ref();
+    let page = reads
         .issuers()
         .list(&IssuerFilter::default(), page_request)
         .await?;
     let mut docs = Vec::with_capacity(page.items.len());
     for issuer in &page.items {
-        docs.push(render(issuer, **version, &state).await?);
+        docs.push(render(issuer, **version, &state, reads).await?);
     }
     Ok(page_response(
         &request,
@@ -166,15 +167,16 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    let issuer = state.store.issuers().get(id).await?;
+    let reads = state.reads.as_ref();
+    let issuer = reads.issuers().get(id).await?;
     if crate::pages::wants_html(&request) {
-        let doc = render(&issuer, crate::pages::PAGE_VERSION, &state).await?;
+        let doc = render(&issuer, crate::pages::PAGE_VERSION, &state, reads).await?;
         return Ok(crate::pages::issuer(&doc, state.urls.base())?);
     }
-    let rendered = render(&issuer, **version, &state).await?;
+    let rendered = render(&issuer, **version, &state, reads).await?;
     let subject = openbadges_domain::EndorsedSubject::Issuer(id);
     let rendered =
-        super::endorsements::with_endorsements(&state, subject, **version, rendered).await?;
+        super::endorsements::with_endorsements(reads, subject, **version, rendered).await?;
     Ok(document(
         &request,
         rendered.to_string(),
@@ -222,7 +224,8 @@ async fn update(
     let subject = openbadges_domain::EndorsedSubject::Issuer(id);
     let stored = ob3::profile(&current, &state.urls);
     let stored =
-        super::endorsements::with_endorsements(&state, subject, Version::V3, stored).await?;
+        super::endorsements::with_endorsements(state.store.as_ref(), subject, Version::V3, stored)
+            .await?;
     let mut merged = super::merge::issuer(stored.clone(), &body.value()?);
     super::endorsements::drop_unchanged(&mut merged, &stored);
     // An issuer stored without an e-mail (by the previous server) can be
@@ -236,7 +239,11 @@ async fn update(
     let issuer = service::update_issuer(state.store.as_ref(), &actor, id, draft).await?;
     Ok(HttpResponse::Ok()
         .content_type(media_type(**version, false))
-        .body(render(&issuer, **version, &state).await?.to_string()))
+        .body(
+            render(&issuer, **version, &state, state.store.as_ref())
+                .await?
+                .to_string(),
+        ))
 }
 
 /// `PATCH /issuers/{id}`: the same partial update as `PUT`.
@@ -336,12 +343,12 @@ async fn achievements(
     let id: IssuerId = path_id(&id, "issuer")?;
     let query = ListQuery::of(&request);
     let page_request = query.page()?;
-    state.store.issuers().get(id).await?;
+    state.reads.issuers().get(id).await?;
     let filter = BadgeClassFilter {
         issuer_id: Some(id),
     };
     let page = state
-        .store
+        .reads
         .badge_classes()
         .list(&filter, page_request)
         .await?;

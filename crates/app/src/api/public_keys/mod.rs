@@ -64,7 +64,7 @@ async fn list(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let query = ListQuery::of(&request);
     let page_request = query.page()?;
     let page = state
-        .store
+        .reads
         .signing_keys()
         .list_verifying(page_request)
         .await?;
@@ -95,6 +95,6 @@ async fn list(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 )]
 async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id: SigningKeyId = path_id(&id, "public key")?;
-    let key = state.store.signing_keys().get(id).await?;
+    let key = state.reads.signing_keys().get(id).await?;
     Ok(HttpResponse::Ok().json(public_key(&state, &key)))
 }

@@ -132,7 +132,7 @@ pub(super) async fn cryptographic_key(
         entity: "RS256 key",
         id: key_id.to_string(),
     };
-    let key = match state.store.signing_keys().get(key_id).await {
+    let key = match state.reads.signing_keys().get(key_id).await {
         Ok(key) if key.issuer_id == issuer_id && key.algorithm == KeyAlgorithm::Rs256 => key,
         Ok(_) | Err(DomainError::NotFound { .. }) => return Err(not_found().into()),
         Err(other) => return Err(other.into()),
@@ -189,9 +189,9 @@ pub(super) async fn revocation_list(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    state.store.issuers().get(id).await?;
+    state.reads.issuers().get(id).await?;
     let revoked = state
-        .store
+        .reads
         .status_lists()
         .flagged_awards(id, StatusPurpose::Revocation)
         .await?;

@@ -116,7 +116,7 @@ async fn status_list_credential(
     id: StatusListId,
     purpose: StatusPurpose,
 ) -> Result<IssuedCredential, ApiError> {
-    let lists = state.store.status_lists();
+    let lists = state.reads.status_lists();
     let list = lists.get(id).await?;
     let flagged = lists.flagged(id, purpose).await?;
     let encoded = bitstring::encode(list.capacity, flagged)

@@ -67,9 +67,9 @@ async fn did_document(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    let issuer = state.store.issuers().get(id).await?;
+    let issuer = state.reads.issuers().get(id).await?;
     let keys = state
-        .store
+        .reads
         .signing_keys()
         .list_for_issuer(issuer.id)
         .await?;
@@ -129,8 +129,8 @@ async fn list_keys(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    state.store.issuers().get(id).await?;
-    let keys = state.store.signing_keys().list_for_issuer(id).await?;
+    state.reads.issuers().get(id).await?;
+    let keys = state.reads.signing_keys().list_for_issuer(id).await?;
     Ok(HttpResponse::Ok().json(keys.iter().map(|k| key_json(&state, k)).collect::<Vec<_>>()))
 }
 
@@ -242,7 +242,7 @@ async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut offset = 0;
     loop {
         let page = state
-            .store
+            .reads
             .signing_keys()
             .list_verifying(PageRequest::new(PageRequest::MAX_LIMIT, offset)?)
             .await?;
@@ -293,9 +293,10 @@ pub(super) async fn verify_stored(
     Ok(answer(&report))
 }
 
-/// The verifier over the server's store, keys and base URL.
+/// The verifier over the server's records, keys and base URL. Verifying
+/// writes nothing: it reads through the read view.
 fn verifier(state: &AppState) -> Verifier<'_> {
-    Verifier::new(state.store.as_ref(), &state.urls, state.signing.integrity())
+    Verifier::new(state.reads.as_ref(), &state.urls, state.signing.integrity())
 }
 
 /// A report as the verification routes answer it.
