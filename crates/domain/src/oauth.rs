@@ -28,7 +28,6 @@ use sha2::{Digest, Sha256};
 use crate::ids::{GrantId, OAuthClientId, UserId};
 use crate::values::{InvalidValue, Timestamp};
 
-
 /// The URI prefix of the Open Badges 3.0 scopes.
 const SCOPE_PREFIX: &str = "https://purl.imsglobal.org/spec/ob/v3p0/scope/";
 
@@ -66,7 +65,9 @@ impl Scope {
             Self::CredentialUpsert => {
                 "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert"
             }
-            Self::ProfileReadonly => "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.readonly",
+            Self::ProfileReadonly => {
+                "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.readonly"
+            }
             Self::ProfileUpdate => "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.update",
             Self::OfflineAccess => "offline_access",
         }
@@ -429,7 +430,8 @@ mod tests {
 
     #[test]
     fn scope_sets_parse_print_and_refuse_unknown_scopes() {
-        let text = "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly  offline_access";
+        let text =
+            "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly  offline_access";
         let set = ScopeSet::parse(text).unwrap();
         assert!(set.contains(Scope::CredentialReadonly));
         assert!(set.contains(Scope::OfflineAccess));

@@ -460,8 +460,7 @@ pub trait OAuthRepository: Send + Sync {
     ) -> RepoResult<crate::oauth::Rotation>;
     /// Revokes one token as of `at` unless it is revoked already; an
     /// unknown hash changes nothing (RFC 7009 answers the same).
-    async fn revoke_token(&self, hash: &crate::oauth::SecretHash, at: Timestamp)
-        -> RepoResult<()>;
+    async fn revoke_token(&self, hash: &crate::oauth::SecretHash, at: Timestamp) -> RepoResult<()>;
     /// Revokes the grant of `user` as of `at` unless it is revoked already:
     /// every token of it stops working. `NotFound` if `user` has no such
     /// grant.

@@ -2728,7 +2728,10 @@ pub async fn oauth_lifecycle(store: Arc<dyn Store>) {
     // Recording use only moves forwards.
     let later = ts("2026-12-02T09:30:00Z");
     oauth.record_grant_use(grant.id, later).await.expect("use");
-    oauth.record_grant_use(grant.id, at).await.expect("older use");
+    oauth
+        .record_grant_use(grant.id, at)
+        .await
+        .expect("older use");
     let (_, used) = oauth
         .find_token(&pair.access.hash)
         .await
@@ -2861,7 +2864,9 @@ pub async fn oauth_lifecycle(store: Arc<dyn Store>) {
         .await
         .expect("redeem");
     assert!(matches!(
-        oauth.revoke_grant(UserId::generate(), grant4.id, later).await,
+        oauth
+            .revoke_grant(UserId::generate(), grant4.id, later)
+            .await,
         Err(DomainError::NotFound { .. })
     ));
     assert_eq!(oauth.grants_of(user.id).await.expect("grants").len(), 1);

@@ -74,7 +74,11 @@ impl ClientRow {
     fn decode(self) -> Result<OAuthClient, DomainError> {
         Ok(OAuthClient {
             id: self.id.into(),
-            secret_hash: parse("oauth_clients.secret_hash", self.secret_hash, SecretHash::parse)?,
+            secret_hash: parse(
+                "oauth_clients.secret_hash",
+                self.secret_hash,
+                SecretHash::parse,
+            )?,
             name: self.client_name,
             client_uri: self.client_uri,
             logo_uri: self.logo_uri,
@@ -205,7 +209,11 @@ impl TokenRow {
 
     fn decode(self) -> Result<OAuthToken, DomainError> {
         Ok(OAuthToken {
-            hash: parse("oauth_tokens.token_hash", self.token_hash, SecretHash::parse)?,
+            hash: parse(
+                "oauth_tokens.token_hash",
+                self.token_hash,
+                SecretHash::parse,
+            )?,
             grant_id: self.grant_id.into(),
             kind: parse("oauth_tokens.kind", self.kind, |k| TokenKind::parse(&k))?,
             scopes: decode_scopes("oauth_tokens.scopes", self.scopes)?,

@@ -75,7 +75,10 @@ impl ClientRow {
     fn decode(self) -> Result<OAuthClient, DomainError> {
         Ok(OAuthClient {
             id: decode_id("oauth_clients.id", &self.id)?,
-            secret_hash: decode("oauth_clients.secret_hash", SecretHash::parse(self.secret_hash))?,
+            secret_hash: decode(
+                "oauth_clients.secret_hash",
+                SecretHash::parse(self.secret_hash),
+            )?,
             name: self.client_name,
             client_uri: self.client_uri,
             logo_uri: self.logo_uri,
@@ -215,7 +218,10 @@ impl TokenRow {
 
     fn decode(self) -> Result<OAuthToken, DomainError> {
         Ok(OAuthToken {
-            hash: decode("oauth_tokens.token_hash", SecretHash::parse(self.token_hash))?,
+            hash: decode(
+                "oauth_tokens.token_hash",
+                SecretHash::parse(self.token_hash),
+            )?,
             grant_id: decode_id("oauth_tokens.grant_id", &self.grant_id)?,
             kind: decode("oauth_tokens.kind", TokenKind::parse(&self.kind))?,
             scopes: decode_scopes("oauth_tokens.scopes", &self.scopes)?,

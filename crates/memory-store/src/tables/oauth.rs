@@ -29,8 +29,12 @@ impl Tables {
     fn drop_oauth_orphans(&mut self) {
         let users = &self.users;
         let oauth = &mut self.oauth;
-        oauth.codes.retain(|_, code| users.contains_key(&code.user_id));
-        oauth.grants.retain(|_, grant| users.contains_key(&grant.user_id));
+        oauth
+            .codes
+            .retain(|_, code| users.contains_key(&code.user_id));
+        oauth
+            .grants
+            .retain(|_, grant| users.contains_key(&grant.user_id));
         let grants = &oauth.grants;
         oauth
             .tokens
@@ -201,11 +205,14 @@ impl OAuthRepository for Db {
             .values()
             .filter(|grant| grant.user_id == user && grant.revoked_at.is_none())
             .filter_map(|grant| {
-                oauth.clients.get(&grant.client_id).map(|client| GrantSummary {
-                    grant: grant.clone(),
-                    client_name: client.name.clone(),
-                    client_uri: client.client_uri.clone(),
-                })
+                oauth
+                    .clients
+                    .get(&grant.client_id)
+                    .map(|client| GrantSummary {
+                        grant: grant.clone(),
+                        client_name: client.name.clone(),
+                        client_uri: client.client_uri.clone(),
+                    })
             })
             .collect();
         listed.sort_by_key(|s| (s.grant.created_at, *s.grant.id.as_uuid().as_bytes()));
