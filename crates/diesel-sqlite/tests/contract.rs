@@ -66,6 +66,10 @@ impl Store for TestStore {
         self.store.outbox()
     }
 
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        self.store.backpack()
+    }
+
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Store::pending_migrations(&self.store).await
     }

@@ -431,6 +431,8 @@ pub trait Store: Send + Sync {
     fn assets(&self) -> &dyn AssetRepository;
     /// The mail outbox.
     fn outbox(&self) -> &dyn OutboxRepository;
+    /// Learners' backpacks: held credentials and profiles.
+    fn backpack(&self) -> &dyn crate::backpack::BackpackRepository;
     /// How many embedded migrations the database has not applied; reads
     /// only. `Unavailable` if the database does not answer.
     async fn pending_migrations(&self) -> RepoResult<usize>;
