@@ -1024,6 +1024,7 @@ fn protected_operations_answer_401_without_credentials() {
         auth,
         cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
+        verification: openbadges_domain::learners::VerificationKey::derive(&secret),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(

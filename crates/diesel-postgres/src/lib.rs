@@ -122,6 +122,7 @@ struct Repositories {
     assets: PgAssets,
     outbox: PgOutbox,
     backpack: PgBackpack,
+    learner_emails: PgLearnerEmails,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -184,6 +185,7 @@ impl PgStore {
             assets: PgAssets(pool.clone()),
             outbox: PgOutbox(pool.clone()),
             backpack: PgBackpack(pool.clone()),
+            learner_emails: PgLearnerEmails(pool.clone()),
         });
         Ok(Self {
             pool,
@@ -334,6 +336,10 @@ impl Store for PgStore {
 
     fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
         &self.repositories.backpack
+    }
+
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        &self.repositories.learner_emails
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -140,7 +140,9 @@ diesel::table! {
 diesel::table! {
     mail_outbox (id) {
         id -> Text,
-        assertion_id -> Text,
+        kind -> Text,
+        assertion_id -> Nullable<Text>,
+        learner_email_id -> Nullable<Text>,
         recipient -> Text,
         state -> Text,
         attempts -> Integer,
@@ -186,6 +188,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    learner_emails (id) {
+        id -> Text,
+        user_id -> Text,
+        email -> Text,
+        lookup_key -> Text,
+        verified_at -> Nullable<Text>,
+        token_hash -> Nullable<Text>,
+        token_nonce -> Nullable<Text>,
+        token_expires_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
     learner_profiles (user_id) {
         user_id -> Text,
         profile -> Text,
@@ -196,6 +212,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     backpack_platforms,
     held_credentials,
+    learner_emails,
     learner_profiles,
     mail_outbox,
     users,

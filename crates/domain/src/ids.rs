@@ -85,3 +85,7 @@ id_type!(
     /// Identifies a message of the mail outbox.
     OutboxId
 );
+id_type!(
+    /// Identifies an e-mail address a learner claims.
+    LearnerEmailId
+);

@@ -433,6 +433,8 @@ pub trait Store: Send + Sync {
     fn outbox(&self) -> &dyn OutboxRepository;
     /// Learners' backpacks: held credentials and profiles.
     fn backpack(&self) -> &dyn crate::backpack::BackpackRepository;
+    /// Learners' e-mail addresses.
+    fn learner_emails(&self) -> &dyn crate::learners::LearnerEmailRepository;
     /// How many embedded migrations the database has not applied; reads
     /// only. `Unavailable` if the database does not answer.
     async fn pending_migrations(&self) -> RepoResult<usize>;

@@ -129,6 +129,10 @@ impl Store for MemoryStore {
         &self.db
     }
 
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        &self.db
+    }
+
     /// Nothing to migrate: the tables are Rust maps.
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Ok(0)
