@@ -411,6 +411,15 @@ pub const MAIL_MAX_ATTEMPTS: Variable = Variable::new(
     "attempts before an e-mail is marked failed",
 );
 
+/// Whether people may create learner accounts themselves
+/// (`POST /learner/register`, docs/learners.md).
+pub const LEARNER_REGISTRATION: Variable = Variable::new(
+    "LEARNER_REGISTRATION",
+    Some("closed"),
+    "open or closed",
+    "open: anyone may register a learner account at POST /learner/register; closed: only admins create them",
+);
+
 /// Every variable, in the order `--help` lists them.
 pub const VARIABLES: &[Variable] = &[
     DB_TYPE,
@@ -459,6 +468,7 @@ pub const VARIABLES: &[Variable] = &[
     SMTP_TLS,
     MAIL_RETRY_BASE_SECONDS,
     MAIL_MAX_ATTEMPTS,
+    LEARNER_REGISTRATION,
 ];
 
 /// Prefix of the API keys configured the previous server's way,
@@ -550,6 +560,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Award e-mails; `None` when `SMTP_HOST` is unset.
     pub mail: Option<crate::mail::config::MailSettings>,
+    /// `LEARNER_REGISTRATION=open`: anyone may register a learner account.
+    pub learner_registration_open: bool,
 }
 
 /// Authentication settings. `Debug` hides every secret.
@@ -804,6 +816,15 @@ impl Settings {
             auth: auth_settings(layers, configured_keys)?,
             security: security_settings(layers)?,
             mail: mail_settings(layers)?,
+            learner_registration_open: layers.parse(&LEARNER_REGISTRATION, |value| match value
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "open" => Some(true),
+                "closed" => Some(false),
+                _ => None,
+            })?,
         })
     }
 }

@@ -94,13 +94,16 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
     "listPublicKeys",
     "getPublicKey",
     "getVersion",
+    "registerLearner",
+    "verifyLearnerEmail",
+    "verifyLearnerEmailPage",
 ];
 
 /// The paths served only bare, not under `/v2` and `/v3`, each with what
 /// lies below it: they are not Open Badges documents (`did:web` resolves
 /// `/issuers/<id>/did.json` on the bare path only). A `{...}` segment stands
 /// for any one segment.
-pub const BARE_ONLY: [&str; 14] = [
+pub const BARE_ONLY: [&str; 15] = [
     "/health",
     "/metrics",
     "/auth",
@@ -115,6 +118,7 @@ pub const BARE_ONLY: [&str; 14] = [
     "/assets",
     "/v1/assets",
     "/version",
+    "/learner",
 ];
 
 /// Name of the shared 429 answer in `components.responses`.
@@ -199,6 +203,14 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::accounts::get_key,
         super::accounts::delete_key,
         super::accounts::revoke_key,
+        super::learners::register,
+        super::learners::list_emails,
+        super::learners::add_email,
+        super::learners::verify,
+        super::learners::verify_page,
+        super::learners::remove_email,
+        super::learners::list_credentials,
+        super::learners::remove_credential,
     ),
     components(
         schemas(super::schema::RateLimited, super::assets::schema::AssetCreated),
@@ -223,6 +235,10 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
             `image`. Baked badges are `GET /credentials/{id}/image`. Bare paths only."),
         (name = "accounts", description = "Login, user accounts and API keys. Bare paths only: not under `/v2` or \
             `/v3`."),
+        (name = "learners", description = "Learner accounts: self-registration (`LEARNER_REGISTRATION`), their \
+            e-mail addresses (verified by a link e-mailed to them) and their backpack: the credentials awarded here to \
+            a verified address, uploaded, or added by a platform. A learner's login token reaches only these. Bare \
+            paths only."),
         (name = "health", description = "Liveness (`/health`), readiness (`/health/ready`) and \
             Prometheus metrics (`/metrics`)."),
         (name = "deprecated aliases", description = "`/badge-classes` and `/assertions`: the same operations \
