@@ -37,6 +37,7 @@ pub mod images;
 pub mod node;
 mod raw;
 pub mod replication;
+pub mod smtp;
 
 pub use accounts::Caller;
 pub use accounts::{ADMIN_PASSWORD, ADMIN_USERNAME, JWT_SECRET};

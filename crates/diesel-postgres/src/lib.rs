@@ -162,6 +162,9 @@ struct Repositories {
     endorsements: PgEndorsements,
     assets: PgAssets,
     outbox: PgOutbox,
+    backpack: PgBackpack,
+    learner_emails: PgLearnerEmails,
+    oauth: PgOAuth,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -201,6 +204,11 @@ fn repositories(pools: &Pools) -> Arc<Repositories> {
         endorsements: PgEndorsements(pools.clone()),
         assets: PgAssets(pools.clone()),
         outbox: PgOutbox(pools.clone()),
+        // The learners' and the OAuth server's data: always the primary
+        // (tokens and grants must not be read stale).
+        backpack: PgBackpack(pools.primary.clone()),
+        learner_emails: PgLearnerEmails(pools.primary.clone()),
+        oauth: PgOAuth(pools.primary.clone()),
     })
 }
 
@@ -411,6 +419,18 @@ impl Store for PgStore {
 
     fn outbox(&self) -> &dyn OutboxRepository {
         &self.repositories.outbox
+    }
+
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        &self.repositories.backpack
+    }
+
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        &self.repositories.learner_emails
+    }
+
+    fn oauth(&self) -> &dyn OAuthRepository {
+        &self.repositories.oauth
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -66,6 +66,18 @@ impl Store for TestStore {
         self.store.outbox()
     }
 
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        self.store.backpack()
+    }
+
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        self.store.learner_emails()
+    }
+
+    fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
+        self.store.oauth()
+    }
+
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Store::pending_migrations(&self.store).await
     }

@@ -125,6 +125,18 @@ impl Store for MemoryStore {
         &self.db
     }
 
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        &self.db
+    }
+
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        &self.db
+    }
+
+    fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
+        &self.db
+    }
+
     /// Nothing to migrate: the tables are Rust maps.
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Ok(0)

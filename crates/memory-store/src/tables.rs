@@ -21,6 +21,9 @@ use openbadges_domain::{
 
 use crate::Db;
 
+mod backpack;
+mod learners;
+mod oauth;
 mod outbox;
 
 /// The ids and status bits taken while a batch of awards is checked.
@@ -47,6 +50,16 @@ pub(crate) struct Tables {
     /// The mail outbox (see `outbox`). Rows of deleted awards are dropped
     /// when next looked at: the cascade the SQL schemas make.
     pub(crate) outbox: HashMap<OutboxId, openbadges_domain::mail::OutboxMessage>,
+    /// Learners' held credentials (see `backpack`). Those of deleted users
+    /// or awards are dropped when next looked at, as the SQL cascades do.
+    held: HashMap<openbadges_domain::HeldCredentialId, openbadges_domain::HeldCredential>,
+    /// Learners' OB 3.0 profiles: the text and when it was stored.
+    profiles: HashMap<UserId, (String, Timestamp)>,
+    /// Learners' addresses (see `learners`); those of deleted users are
+    /// dropped when next looked at.
+    learner_emails: HashMap<openbadges_domain::LearnerEmailId, learners::StoredEmail>,
+    /// OAuth clients, codes, grants and tokens (see `oauth`).
+    oauth: oauth::OAuthTables,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's
@@ -403,6 +416,7 @@ impl AssertionRepository for Db {
         };
         tables.claim_award(assertion, &mut claimed)?;
         tables.assertions.insert(assertion.id, assertion.clone());
+        tables.link_award(assertion, Timestamp::now())?;
         Ok(())
     }
 
@@ -419,6 +433,7 @@ impl AssertionRepository for Db {
         tables.claim_award(assertion, &mut claimed)?;
         tables.queue(std::slice::from_ref(notification), &claimed.ids)?;
         tables.assertions.insert(assertion.id, assertion.clone());
+        tables.link_award(assertion, Timestamp::now())?;
         Ok(())
     }
 
@@ -435,6 +450,10 @@ impl AssertionRepository for Db {
             tables.claim_award(award, &mut claimed)?;
         }
         tables.queue(batch.notifications(), &claimed.ids)?;
+        let now = Timestamp::now();
+        for award in &awards {
+            tables.link_award(award, now)?;
+        }
         tables
             .assertions
             .extend(awards.into_iter().map(|award| (award.id, award)));

@@ -8,9 +8,11 @@
 //! ones) and diesel's core traits (instrumentation, r2d2 events), but no
 //! database backend.
 
+pub mod backpack;
 pub mod codes;
 pub mod constraints;
 pub mod endorsements;
 pub mod instrumentation;
+pub mod mail;
 pub mod pages;
 pub mod refusals;

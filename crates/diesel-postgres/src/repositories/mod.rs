@@ -5,9 +5,12 @@
 mod api_keys;
 mod assertions;
 mod assets;
+mod backpack;
 mod badge_classes;
 mod endorsements;
 mod issuers;
+mod learners;
+mod oauth;
 mod outbox;
 mod signing_keys;
 mod status_lists;
@@ -157,9 +160,12 @@ where
 pub(crate) use api_keys::*;
 pub(crate) use assertions::*;
 pub(crate) use assets::*;
+pub(crate) use backpack::PgBackpack;
 pub(crate) use badge_classes::*;
 pub(crate) use endorsements::*;
 pub(crate) use issuers::*;
+pub(crate) use learners::PgLearnerEmails;
+pub(crate) use oauth::PgOAuth;
 pub(crate) use outbox::PgOutbox;
 pub(crate) use signing_keys::*;
 pub(crate) use status_lists::*;
