@@ -1,0 +1,247 @@
+//! The OB 3.0 Service API driven black-box by a client written with a
+//! standard OAuth 2.0 library, Python's `authlib` (tests/service_api/client.py,
+//! in the virtual environment scripts/python-tools.sh makes), on both
+//! backends:
+//!
+//! - discovery and the RFC 8414 metadata, dynamic registration, the
+//!   authorization code with PKCE S256 through the HTML login and consent
+//!   form (denied, a wrong password, then allowed), the token, upserts of
+//!   signed credentials (JSON created then replaced, a VC-JWT as a compact
+//!   JWS), getCredentials page by page with its headers, getProfile and
+//!   putProfile, refresh with rotation, and revocation, after which every
+//!   call fails;
+//! - what the client received is then checked here against the official
+//!   OB 3.0 JSON Schemas: a getCredentials page, the profile and an error
+//!   body (Imsx_StatusInfo), and the discovery document's shape.
+//!
+//! The credentials it upserts are issued and signed by the same server to
+//! an address of the learner's, as an issuer would before a learner takes
+//! them to their host.
+
+use std::path::Path;
+use std::process::Command;
+
+use openbadges_e2e::images::python;
+use openbadges_e2e::{
+    award_body, on_both_backends, uuid_of, Caller, Server, Storage, ADMIN_PASSWORD, ADMIN_USERNAME,
+};
+use serde_json::{json, Value};
+
+#[allow(dead_code)]
+#[path = "api/schemas.rs"]
+mod schemas;
+
+on_both_backends!(an_oauth_library_client_drives_the_service_api);
+
+const KEK: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f000112233445566778899aabbccddeeff";
+const LEARNER: &str = "ada";
+const LEARNER_PASSWORD: &str = "correct horse battery staple 42";
+/// The address the credentials the client upserts are awarded to.
+const RECIPIENT: &str = "ada.lovelace@learners.example.org";
+/// How many signed JSON credentials the client upserts (plus one VC-JWT).
+const JSON_CREDENTIALS: usize = 3;
+
+fn an_oauth_library_client_drives_the_service_api(storage: &Storage) {
+    let server = storage
+        .launch_with_auth()
+        .env("KEY_ENCRYPTION_KEY", KEK)
+        .start();
+    let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
+    server.create_user(&admin, LEARNER, LEARNER_PASSWORD, "learner");
+    let (_, badge) = server.issuer_with_badge(&admin, "Analytical Engines", "Note G");
+
+    let files = tempfile::tempdir().expect("a directory for the client's files");
+    let mut args: Vec<String> = vec![
+        "--base-url".into(),
+        server.base_url(),
+        "--username".into(),
+        LEARNER.into(),
+        "--password".into(),
+        LEARNER_PASSWORD.into(),
+    ];
+    for number in 1..=JSON_CREDENTIALS {
+        let credential = signed_credential(&server, &admin, &badge);
+        let path = files.path().join(format!("credential-{number}.json"));
+        std::fs::write(&path, credential.to_string()).expect("write a credential");
+        args.extend(["--credential".into(), path.to_string_lossy().into_owned()]);
+    }
+    let jws = vc_jwt(&server, &admin, &badge);
+    let jws_path = files.path().join("credential.jws");
+    std::fs::write(&jws_path, &jws).expect("write the VC-JWT");
+    let saved = files.path().join("received");
+    args.extend([
+        "--jws".into(),
+        jws_path.to_string_lossy().into_owned(),
+        "--redirect-base".into(),
+        "http://localhost:8765".into(),
+        "--save".into(),
+        saved.to_string_lossy().into_owned(),
+    ]);
+
+    let client = Path::new(env!("CARGO_MANIFEST_DIR")).join("service_api/client.py");
+    let output = Command::new(python())
+        .arg(&client)
+        .args(&args)
+        .output()
+        .expect("run the authlib client");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the authlib client failed ({}):\n{printed}{errors}\n--- server output:\n{}",
+        output.status,
+        server.output()
+    );
+    assert!(
+        printed
+            .lines()
+            .any(|line| line.starts_with("service API client: all ")
+                && line.ends_with(" checks passed")),
+        "the client did not report its checks:\n{printed}{errors}"
+    );
+    // Secrets the client was given never reach the server's log.
+    let log = server.output();
+    assert!(
+        !log.contains(LEARNER_PASSWORD),
+        "the learner's password is in the server's log"
+    );
+
+    check_received(&saved);
+}
+
+/// A credential of `badge` awarded to [`RECIPIENT`], signed at issuance:
+/// its OB 3.0 JSON as published.
+fn signed_credential(server: &Server, admin: &Caller, badge: &str) -> Value {
+    let id = award(server, admin, badge);
+    let response = server.fetch_with(
+        &format!("/v3/credentials/{id}"),
+        &[("Accept", "application/ld+json")],
+    );
+    response.assert_status(200);
+    assert!(
+        response.body.get("proof").is_some(),
+        "an issued credential carries a proof: {}",
+        response.text
+    );
+    response.body
+}
+
+/// A credential of `badge` awarded to [`RECIPIENT`] as a VC-JWT (compact
+/// JWS).
+fn vc_jwt(server: &Server, admin: &Caller, badge: &str) -> String {
+    let id = award(server, admin, badge);
+    let response = server.fetch_with(
+        &format!("/v3/credentials/{id}"),
+        &[("Accept", "application/vc+jwt")],
+    );
+    response.assert_status(200);
+    assert_eq!(response.media_type(), Some("application/vc+jwt"));
+    let jws = response.text.trim().to_owned();
+    assert_eq!(jws.split('.').count(), 3, "a compact JWS: {jws}");
+    jws
+}
+
+/// Awards `badge` to [`RECIPIENT`] (signed at issuance); the credential's
+/// UUID.
+fn award(server: &Server, admin: &Caller, badge: &str) -> String {
+    let response = server.post_as(admin, "/credentials", &award_body(badge, RECIPIENT));
+    response.assert_status(201);
+    uuid_of(&response.body)
+}
+
+/// What the client saved, checked against the OB 3.0 JSON Schemas.
+fn check_received(saved: &Path) {
+    let read = |name: &str| -> Value {
+        let path = saved.join(name);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("the client saved no {}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
+    };
+    check_discovery(&read("discovery.json"));
+    let Some(validators) = Validators::load() else {
+        return;
+    };
+    validators.assert_valid(
+        &validators.credentials_response,
+        "GetOpenBadgeCredentialsResponse",
+        &read("getcredentials-page.json"),
+    );
+    validators.assert_valid(&validators.profile, "Profile", &read("profile.json"));
+    validators.assert_valid(
+        &validators.status_info,
+        "Imsx_StatusInfo",
+        &read("error-unauthorized.json"),
+    );
+}
+
+/// The Service Description Document's required parts (security.txt,
+/// "Request the Service Description Document"): the client checked them
+/// as a client would; here the same document is checked for what the OB
+/// OpenAPI file it profiles declares.
+fn check_discovery(sdd: &Value) {
+    let schemes = &sdd["components"]["securitySchemes"];
+    assert_eq!(schemes["OAuth2ACG"]["type"], json!("oauth2"), "{sdd:#}");
+    let scopes = schemes["OAuth2ACG"]["flows"]["authorizationCode"]["scopes"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no scopes in the OAuth2ACG flow: {sdd:#}"));
+    for scope in [
+        "credential.readonly",
+        "credential.upsert",
+        "profile.readonly",
+        "profile.update",
+    ] {
+        let scope = format!("https://purl.imsglobal.org/spec/ob/v3p0/scope/{scope}");
+        assert!(scopes.contains_key(&scope), "{scope} is not in {scopes:?}");
+    }
+    for field in ["title", "termsOfService", "x-imssf-privacyPolicyUrl"] {
+        assert!(
+            sdd["info"][field].as_str().is_some_and(|v| !v.is_empty()),
+            "info.{field} is missing: {sdd:#}"
+        );
+    }
+}
+
+/// The three schemas a Service Provider's answers follow.
+struct Validators {
+    credentials_response: jsonschema::Validator,
+    profile: jsonschema::Validator,
+    status_info: jsonschema::Validator,
+}
+
+impl Validators {
+    /// The compiled schemas, or `None` when ../shared is absent (outside
+    /// CI, as the other schema checks: see api/schemas.rs).
+    fn load() -> Option<Self> {
+        schemas::schemas()?;
+        Some(Self {
+            credentials_response: compile("ob_v3p0_getopenbadgecredentialsresponse_schema.json"),
+            profile: compile("ob_v3p0_profile_schema.json"),
+            status_info: compile("ob_v3p0_imsx_statusinfo_schema.json"),
+        })
+    }
+
+    #[track_caller]
+    fn assert_valid(&self, validator: &jsonschema::Validator, name: &str, doc: &Value) {
+        let violations: Vec<String> = validator
+            .iter_errors(doc)
+            .map(|error| format!("at {:?}: {error}", error.instance_path().to_string()))
+            .collect();
+        assert!(
+            violations.is_empty(),
+            "the document does not validate against the {name} schema:\n  {}\ndocument: {doc:#}",
+            violations.join("\n  ")
+        );
+    }
+}
+
+fn compile(file: &str) -> jsonschema::Validator {
+    let path = schemas::schema_dir().join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    jsonschema::draft201909::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
+}
