@@ -520,6 +520,11 @@ def page_through(base, access_token, saved, what):
             f"{what}: offset {offset}: X-Total-Count stays {total}",
             response.headers.get("X-Total-Count"),
         )
+        if "Link" not in response.headers:
+            # api.txt: Link MUST be there when the list is incomplete, MAY
+            # be when it is complete.
+            check(offset + 1 >= total, f"{what}: offset {offset}: no Link header, and the list is complete", total)
+            break
         links = link_offsets(response, f"{what}: offset {offset}")
         last = max(total - 1, 0)
         check(links.get("first", (None, None))[:2] == (1, 0), f"{what}: offset {offset}: rel=first is offset 0", links)
