@@ -27,6 +27,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/health/ready", web::get().to(ready))
         .route("/metrics", web::get().to(crate::metrics::metrics))
         .configure(crate::pages::routes)
+        .configure(crate::oauth::routes)
+        .configure(crate::service_api::routes)
         .configure(crate::api::configure)
         .configure(crate::api::openapi::configure);
 }

@@ -121,6 +121,7 @@ struct Repositories {
     endorsements: PgEndorsements,
     assets: PgAssets,
     outbox: PgOutbox,
+    oauth: PgOAuth,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -182,6 +183,7 @@ impl PgStore {
             endorsements: PgEndorsements(pool.clone()),
             assets: PgAssets(pool.clone()),
             outbox: PgOutbox(pool.clone()),
+            oauth: PgOAuth(pool.clone()),
         });
         Ok(Self {
             pool,
@@ -328,6 +330,10 @@ impl Store for PgStore {
 
     fn outbox(&self) -> &dyn OutboxRepository {
         &self.repositories.outbox
+    }
+
+    fn oauth(&self) -> &dyn OAuthRepository {
+        &self.repositories.oauth
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -151,7 +151,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_clients (id) {
+        id -> Uuid,
+        secret_hash -> Text,
+        client_name -> Text,
+        client_uri -> Text,
+        logo_uri -> Text,
+        tos_uri -> Text,
+        policy_uri -> Text,
+        software_id -> Text,
+        software_version -> Text,
+        redirect_uris -> Jsonb,
+        contacts -> Jsonb,
+        scopes -> Text,
+        refresh_grant -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Uuid,
+        client_id -> Uuid,
+        user_id -> Uuid,
+        scopes -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Uuid,
+        user_id -> Uuid,
+        redirect_uri -> Text,
+        scopes -> Text,
+        code_challenge -> Text,
+        grant_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        redeemed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Uuid,
+        kind -> Text,
+        scopes -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    oauth_clients,
+    oauth_grants,
+    oauth_codes,
+    oauth_tokens,
     mail_outbox,
     users,
     issuers,

@@ -45,7 +45,7 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, Assets, BadgeClasses, Endorsements, Issuers, Outbox, SigningKeys,
+    ApiKeys, Assertions, Assets, BadgeClasses, Endorsements, Issuers, OAuth, Outbox, SigningKeys,
     StatusLists, Users,
 };
 
@@ -168,6 +168,7 @@ struct Inner {
     endorsements: Endorsements,
     assets: Assets,
     outbox: Outbox,
+    oauth: OAuth,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -223,6 +224,7 @@ impl SqliteStore {
                 endorsements: Endorsements::new(db.clone()),
                 assets: Assets::new(db.clone()),
                 outbox: Outbox::new(db.clone()),
+                oauth: OAuth::new(db.clone()),
                 db,
             }),
         })
@@ -422,6 +424,10 @@ impl Store for SqliteStore {
 
     fn outbox(&self) -> &dyn openbadges_domain::ports::OutboxRepository {
         &self.inner.outbox
+    }
+
+    fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
+        &self.inner.oauth
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -153,7 +153,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_clients (id) {
+        id -> Text,
+        secret_hash -> Text,
+        client_name -> Text,
+        client_uri -> Text,
+        logo_uri -> Text,
+        tos_uri -> Text,
+        policy_uri -> Text,
+        software_id -> Text,
+        software_version -> Text,
+        redirect_uris -> Text,
+        contacts -> Text,
+        scopes -> Text,
+        refresh_grant -> Bool,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        scopes -> Text,
+        created_at -> Text,
+        last_used_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Text,
+        scopes -> Text,
+        code_challenge -> Text,
+        grant_id -> Text,
+        created_at -> Text,
+        expires_at -> Text,
+        redeemed_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        kind -> Text,
+        scopes -> Text,
+        created_at -> Text,
+        expires_at -> Text,
+        used_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    oauth_clients,
+    oauth_grants,
+    oauth_codes,
+    oauth_tokens,
     mail_outbox,
     users,
     issuers,

@@ -66,6 +66,10 @@ impl Store for TestStore {
         self.store.outbox()
     }
 
+    fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
+        self.store.oauth()
+    }
+
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Store::pending_migrations(&self.store).await
     }

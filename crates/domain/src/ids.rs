@@ -85,3 +85,12 @@ id_type!(
     /// Identifies a message of the mail outbox.
     OutboxId
 );
+id_type!(
+    /// Identifies a registered OAuth client; its text is the `client_id`.
+    OAuthClientId
+);
+id_type!(
+    /// Identifies an OAuth grant: one authorization of a client by a
+    /// learner, and every token issued under it.
+    GrantId
+);

@@ -12,6 +12,7 @@ mod error;
 mod ids;
 pub mod keys;
 pub mod mail;
+pub mod oauth;
 pub mod operations;
 mod page;
 pub mod ports;

@@ -2543,7 +2543,9 @@ macro_rules! store_contract_tests {
             award_revocation_survives_edit, signing_key_revocation_survives_rotation,
             status_list_allocation, status_list_creation, status_list_flags, key_ring_lifecycle,
             endorsement_round_trip_and_order, endorsement_revocation_is_first_wins,
-            endorsements_go_with_what_they_endorse, asset_lifecycle, mail_outbox);
+            endorsements_go_with_what_they_endorse, asset_lifecycle, mail_outbox,
+            oauth_lifecycle, oauth_code_redemption_is_single_use,
+            oauth_refresh_rotation_is_single_use);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(
@@ -2554,4 +2556,420 @@ macro_rules! store_contract_tests {
             }
         )*
     };
+}
+
+/// A registered OAuth client whose secret is `secret`.
+pub fn sample_oauth_client(secret: &str) -> crate::oauth::OAuthClient {
+    crate::oauth::OAuthClient {
+        id: OAuthClientId::generate(),
+        secret_hash: crate::oauth::SecretHash::of(secret),
+        name: unique("Wallet"),
+        client_uri: "https://wallet.example/".to_owned(),
+        logo_uri: "https://wallet.example/logo.png".to_owned(),
+        tos_uri: "https://wallet.example/terms".to_owned(),
+        policy_uri: "https://wallet.example/privacy".to_owned(),
+        software_id: unique("software"),
+        software_version: "1.0".to_owned(),
+        redirect_uris: vec![
+            "https://wallet.example/cb".to_owned(),
+            "https://wallet.example/other".to_owned(),
+        ],
+        contacts: vec!["ops@wallet.example".to_owned()],
+        scopes: crate::oauth::ScopeSet::all(),
+        refresh_grant: true,
+        created_at: ts("2026-12-01T10:00:00.123456Z"),
+    }
+}
+
+/// An unredeemed code of `client` for `user`, issued at `at` for ten
+/// minutes, whose secret is `secret`.
+pub fn sample_code(
+    client: &crate::oauth::OAuthClient,
+    user: UserId,
+    secret: &str,
+    at: Timestamp,
+) -> crate::oauth::AuthorizationCode {
+    crate::oauth::AuthorizationCode {
+        hash: crate::oauth::SecretHash::of(secret),
+        client_id: client.id,
+        user_id: user,
+        redirect_uri: client.redirect_uris[0].clone(),
+        scopes: client.scopes.clone(),
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned(),
+        grant_id: GrantId::generate(),
+        created_at: at,
+        expires_at: Timestamp::from_datetime(at.as_datetime() + chrono::Duration::minutes(10)),
+        redeemed_at: None,
+    }
+}
+
+/// The grant a code's redemption makes, and a fresh access and refresh
+/// token under it (their secrets are returned too).
+pub fn sample_issue(
+    code: &crate::oauth::AuthorizationCode,
+    at: Timestamp,
+) -> (crate::oauth::Grant, crate::oauth::TokenPair, String, String) {
+    let grant = crate::oauth::Grant {
+        id: code.grant_id,
+        client_id: code.client_id,
+        user_id: code.user_id,
+        scopes: code.scopes.clone(),
+        created_at: at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let (pair, access, refresh) = sample_pair(grant.id, &grant.scopes, at);
+    (grant, pair, access, refresh)
+}
+
+/// A fresh access and refresh token of `grant`, and their secrets.
+pub fn sample_pair(
+    grant: GrantId,
+    scopes: &crate::oauth::ScopeSet,
+    at: Timestamp,
+) -> (crate::oauth::TokenPair, String, String) {
+    use crate::oauth::{OAuthToken, SecretHash, TokenKind, TokenPair};
+    let access = unique("access");
+    let refresh = unique("refresh");
+    let token = |secret: &str, kind, hours| OAuthToken {
+        hash: SecretHash::of(secret),
+        grant_id: grant,
+        kind,
+        scopes: scopes.clone(),
+        created_at: at,
+        expires_at: Timestamp::from_datetime(at.as_datetime() + chrono::Duration::hours(hours)),
+        used_at: None,
+        revoked_at: None,
+    };
+    let pair = TokenPair {
+        access: token(&access, TokenKind::Access, 1),
+        refresh: Some(token(&refresh, TokenKind::Refresh, 24 * 90)),
+    };
+    (pair, access, refresh)
+}
+
+/// Clients, codes, grants and tokens: round trips, single use of codes and
+/// refresh tokens (a second use revokes the grant), revocation, the
+/// learner's list, and the cascade from a deleted user.
+pub async fn oauth_lifecycle(store: Arc<dyn Store>) {
+    use crate::oauth::{Redemption, Rotation, SecretHash, TokenKind};
+    let oauth = store.oauth();
+    let user = sample_user(Role::Viewer);
+    store.users().create(&user).await.expect("user");
+    let client = sample_oauth_client("client-secret");
+    oauth.create_client(&client).await.expect("client");
+    assert_eq!(
+        oauth.client(client.id).await.expect("client read"),
+        Some(client.clone()),
+        "a client reads back as registered"
+    );
+    assert_eq!(
+        oauth
+            .client(OAuthClientId::generate())
+            .await
+            .expect("unknown"),
+        None
+    );
+
+    let at = ts("2026-12-02T09:00:00.000001Z");
+    let stranger = sample_code(&client, UserId::generate(), "nobody's", at);
+    assert!(
+        matches!(
+            oauth.create_code(&stranger).await,
+            Err(DomainError::MissingReference { entity: "user", .. })
+        ),
+        "a code of a user that does not exist"
+    );
+    let code_secret = unique("code");
+    let code = sample_code(&client, user.id, &code_secret, at);
+    oauth.create_code(&code).await.expect("code");
+    assert_eq!(
+        oauth
+            .find_code(&SecretHash::of(&code_secret))
+            .await
+            .expect("find code"),
+        Some(code.clone())
+    );
+    assert_eq!(
+        oauth
+            .find_code(&SecretHash::of("not a code"))
+            .await
+            .expect("no code"),
+        None
+    );
+
+    let (grant, pair, access, refresh) = sample_issue(&code, at);
+    assert_eq!(
+        oauth
+            .redeem_code(&code.hash, &grant, &pair, at)
+            .await
+            .expect("redeem"),
+        Redemption::Issued
+    );
+    let redeemed = oauth
+        .find_code(&code.hash)
+        .await
+        .expect("code again")
+        .expect("kept");
+    assert_eq!(redeemed.redeemed_at, Some(at));
+    let (token, found_grant) = oauth
+        .find_token(&SecretHash::of(&access))
+        .await
+        .expect("find access")
+        .expect("access stored");
+    assert_eq!(token, pair.access);
+    assert_eq!(found_grant, grant);
+    assert!(token.is_live(&found_grant, at));
+    let listed = oauth.grants_of(user.id).await.expect("grants");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].grant, grant);
+    assert_eq!(listed[0].client_name, client.name);
+
+    // Recording use only moves forwards.
+    let later = ts("2026-12-02T09:30:00Z");
+    oauth.record_grant_use(grant.id, later).await.expect("use");
+    oauth
+        .record_grant_use(grant.id, at)
+        .await
+        .expect("older use");
+    let (_, used) = oauth
+        .find_token(&pair.access.hash)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(used.last_used_at, Some(later));
+
+    // Refresh rotation: the first exchange rotates, the old token is spent.
+    let refresh_hash = SecretHash::of(&refresh);
+    let (next, next_access, next_refresh) = sample_pair(grant.id, &grant.scopes, later);
+    assert_eq!(
+        oauth
+            .rotate_refresh(&refresh_hash, &next, later)
+            .await
+            .expect("rotate"),
+        Rotation::Rotated
+    );
+    let (spent, _) = oauth
+        .find_token(&refresh_hash)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(spent.used_at, Some(later));
+    let (fresh, _) = oauth
+        .find_token(&SecretHash::of(&next_access))
+        .await
+        .expect("read")
+        .expect("the new access token is stored");
+    assert_eq!(fresh.kind, TokenKind::Access);
+    assert!(
+        oauth
+            .rotate_refresh(&pair.access.hash, &next, later)
+            .await
+            .is_err(),
+        "an access token is no refresh token"
+    );
+
+    // Revoking one access token leaves the grant.
+    oauth
+        .revoke_token(&SecretHash::of(&next_access), later)
+        .await
+        .expect("revoke token");
+    oauth
+        .revoke_token(&SecretHash::of("unknown"), later)
+        .await
+        .expect("revoking an unknown token is no error");
+    let (revoked, grant_now) = oauth
+        .find_token(&SecretHash::of(&next_access))
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(revoked.revoked_at, Some(later));
+    assert!(!revoked.is_live(&grant_now, later));
+    assert_eq!(grant_now.revoked_at, None);
+
+    // A spent refresh token presented again revokes the whole grant.
+    let (again, _, _) = sample_pair(grant.id, &grant.scopes, later);
+    assert_eq!(
+        oauth
+            .rotate_refresh(&refresh_hash, &again, later)
+            .await
+            .expect("reuse"),
+        Rotation::Reused
+    );
+    assert!(
+        oauth
+            .find_token(&again.access.hash)
+            .await
+            .expect("read")
+            .is_none(),
+        "a reuse issues nothing"
+    );
+    let (_, revoked_grant) = oauth
+        .find_token(&SecretHash::of(&next_refresh))
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(revoked_grant.revoked_at, Some(later));
+    assert_eq!(
+        oauth
+            .rotate_refresh(&SecretHash::of(&next_refresh), &again, later)
+            .await
+            .expect("revoked"),
+        Rotation::Revoked,
+        "the grant's other refresh token is dead too"
+    );
+    assert!(oauth.grants_of(user.id).await.expect("grants").is_empty());
+
+    // A code used twice revokes what its first use issued.
+    let second_secret = unique("code");
+    let second = sample_code(&client, user.id, &second_secret, at);
+    oauth.create_code(&second).await.expect("code");
+    let (grant2, pair2, _, _) = sample_issue(&second, at);
+    assert_eq!(
+        oauth
+            .redeem_code(&second.hash, &grant2, &pair2, at)
+            .await
+            .expect("redeem"),
+        Redemption::Issued
+    );
+    let (grant3, pair3, _, _) = sample_issue(&second, later);
+    assert_eq!(
+        oauth
+            .redeem_code(&second.hash, &grant3, &pair3, later)
+            .await
+            .expect("redeem twice"),
+        Redemption::AlreadyUsed
+    );
+    let (_, after) = oauth
+        .find_token(&pair2.access.hash)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(after.revoked_at, Some(later));
+    assert!(
+        oauth
+            .find_token(&pair3.access.hash)
+            .await
+            .expect("read")
+            .is_none(),
+        "the second use issued nothing"
+    );
+
+    // The learner revokes a grant of theirs, not another's.
+    let third = sample_code(&client, user.id, &unique("code"), at);
+    oauth.create_code(&third).await.expect("code");
+    let (grant4, pair4, _, _) = sample_issue(&third, at);
+    oauth
+        .redeem_code(&third.hash, &grant4, &pair4, at)
+        .await
+        .expect("redeem");
+    assert!(matches!(
+        oauth
+            .revoke_grant(UserId::generate(), grant4.id, later)
+            .await,
+        Err(DomainError::NotFound { .. })
+    ));
+    assert_eq!(oauth.grants_of(user.id).await.expect("grants").len(), 1);
+    oauth
+        .revoke_grant(user.id, grant4.id, later)
+        .await
+        .expect("revoke grant");
+    assert!(oauth.grants_of(user.id).await.expect("grants").is_empty());
+
+    // Deleting the user deletes their codes, grants and tokens.
+    store.users().delete(user.id).await.expect("delete user");
+    assert!(oauth
+        .find_token(&pair4.access.hash)
+        .await
+        .expect("read")
+        .is_none());
+    assert!(oauth.find_code(&third.hash).await.expect("read").is_none());
+}
+
+/// Of two redemptions of one code at the same moment exactly one issues
+/// tokens, and the other revokes them: a code is single use under races.
+pub async fn oauth_code_redemption_is_single_use(store: Arc<dyn Store>) {
+    use crate::oauth::Redemption;
+    let user = sample_user(Role::Viewer);
+    store.users().create(&user).await.expect("user");
+    let client = sample_oauth_client("client-secret");
+    store.oauth().create_client(&client).await.expect("client");
+    let at = Timestamp::now();
+    for round in 0..RACE_ROUNDS {
+        let code = sample_code(&client, user.id, &unique("race"), at);
+        store.oauth().create_code(&code).await.expect("code");
+        let (grant_a, pair_a, _, _) = sample_issue(&code, at);
+        let (grant_b, pair_b, _, _) = sample_issue(&code, at);
+        let hashes = [pair_a.access.hash.clone(), pair_b.access.hash.clone()];
+        let (sa, sb) = (Arc::clone(&store), Arc::clone(&store));
+        let (ca, cb) = (code.hash.clone(), code.hash.clone());
+        let (a, b) = together(
+            async move { sa.oauth().redeem_code(&ca, &grant_a, &pair_a, at).await },
+            async move { sb.oauth().redeem_code(&cb, &grant_b, &pair_b, at).await },
+        )
+        .await;
+        let outcomes = [a.expect("first"), b.expect("second")];
+        let winners: Vec<usize> = (0..2)
+            .filter(|i| outcomes[*i] == Redemption::Issued)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {outcomes:?}");
+        let loser = 1 - winners[0];
+        assert!(
+            store
+                .oauth()
+                .find_token(&hashes[loser])
+                .await
+                .expect("read")
+                .is_none(),
+            "round {round}: the second redemption stored tokens"
+        );
+        let (_, grant) = store
+            .oauth()
+            .find_token(&hashes[winners[0]])
+            .await
+            .expect("read")
+            .expect("the first redemption's token");
+        assert!(
+            grant.revoked_at.is_some(),
+            "round {round}: the second use did not revoke what the first got"
+        );
+    }
+}
+
+/// Of two exchanges of one refresh token at the same moment exactly one
+/// rotates; the other sees the token spent and revokes the grant.
+pub async fn oauth_refresh_rotation_is_single_use(store: Arc<dyn Store>) {
+    use crate::oauth::Rotation;
+    let user = sample_user(Role::Viewer);
+    store.users().create(&user).await.expect("user");
+    let client = sample_oauth_client("client-secret");
+    store.oauth().create_client(&client).await.expect("client");
+    let at = Timestamp::now();
+    for round in 0..RACE_ROUNDS / 2 {
+        let code = sample_code(&client, user.id, &unique("race"), at);
+        store.oauth().create_code(&code).await.expect("code");
+        let (grant, pair, _, refresh) = sample_issue(&code, at);
+        store
+            .oauth()
+            .redeem_code(&code.hash, &grant, &pair, at)
+            .await
+            .expect("redeem");
+        let (next_a, _, _) = sample_pair(grant.id, &grant.scopes, at);
+        let (next_b, _, _) = sample_pair(grant.id, &grant.scopes, at);
+        let hash = crate::oauth::SecretHash::of(&refresh);
+        let (sa, sb) = (Arc::clone(&store), Arc::clone(&store));
+        let (ha, hb) = (hash.clone(), hash);
+        let (a, b) = together(
+            async move { sa.oauth().rotate_refresh(&ha, &next_a, at).await },
+            async move { sb.oauth().rotate_refresh(&hb, &next_b, at).await },
+        )
+        .await;
+        let mut outcomes = [a.expect("first"), b.expect("second")];
+        outcomes.sort_by_key(|o| matches!(o, Rotation::Reused));
+        assert_eq!(
+            outcomes,
+            [Rotation::Rotated, Rotation::Reused],
+            "round {round}"
+        );
+    }
 }

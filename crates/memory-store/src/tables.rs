@@ -21,6 +21,7 @@ use openbadges_domain::{
 
 use crate::Db;
 
+mod oauth;
 mod outbox;
 
 /// The ids and status bits taken while a batch of awards is checked.
@@ -47,6 +48,8 @@ pub(crate) struct Tables {
     /// The mail outbox (see `outbox`). Rows of deleted awards are dropped
     /// when next looked at: the cascade the SQL schemas make.
     pub(crate) outbox: HashMap<OutboxId, openbadges_domain::mail::OutboxMessage>,
+    /// OAuth clients, codes, grants and tokens (see `oauth`).
+    oauth: oauth::OAuthTables,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's
