@@ -11,8 +11,10 @@
 //!   putProfile, refresh with rotation, and revocation, after which every
 //!   call fails;
 //! - what the client received is then checked here against the official
-//!   OB 3.0 JSON Schemas: a getCredentials page, the profile and an error
-//!   body (Imsx_StatusInfo), and the discovery document's shape.
+//!   OB 3.0 JSON Schemas: a getCredentials page (and each credential on
+//!   it), the profile and an error body (Imsx_StatusInfo); and against the
+//!   schemas the discovery document declares for them, so that what it
+//!   describes is what the server answers.
 //!
 //! The credentials it upserts are issued and signed by the same server to
 //! an address of the learner's, as an issuer would before a learner takes
@@ -157,20 +159,64 @@ fn check_received(saved: &Path) {
             .unwrap_or_else(|e| panic!("the client saved no {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
     };
-    check_discovery(&read("discovery.json"));
+    let sdd = read("discovery.json");
+    check_discovery(&sdd);
+    let page = read("getcredentials-page.json");
+    let profile = read("profile.json");
+    let error = read("error-unauthorized.json");
+    // The discovery document describes the answers: each one validates
+    // against the schema the document itself declares for it.
+    for (name, doc) in [
+        ("GetOpenBadgeCredentialsResponse", &page),
+        ("Profile", &profile),
+        ("Imsx_StatusInfo", &error),
+    ] {
+        assert_valid_against(&declared(&sdd, name), &format!("discovery's {name}"), doc);
+    }
     let Some(validators) = Validators::load() else {
         return;
     };
-    validators.assert_valid(
+    assert_valid_against(
         &validators.credentials_response,
         "GetOpenBadgeCredentialsResponse",
-        &read("getcredentials-page.json"),
+        &page,
     );
-    validators.assert_valid(&validators.profile, "Profile", &read("profile.json"));
-    validators.assert_valid(
-        &validators.status_info,
-        "Imsx_StatusInfo",
-        &read("error-unauthorized.json"),
+    let credentials = page["credential"].as_array().cloned().unwrap_or_default();
+    for credential in &credentials {
+        schemas::assert_valid(schemas::Schema::AchievementCredential, credential);
+    }
+    assert_valid_against(&validators.profile, "Profile", &profile);
+    assert_valid_against(&validators.status_info, "Imsx_StatusInfo", &error);
+}
+
+/// A validator of the schema `name` of the discovery document's
+/// `components.schemas` (OpenAPI 3.0 schema objects: JSON Schema draft 4
+/// with `$ref`s into the same document).
+fn declared(sdd: &Value, name: &str) -> jsonschema::Validator {
+    assert!(
+        sdd["components"]["schemas"].get(name).is_some(),
+        "discovery declares no {name} schema: {:#}",
+        sdd["components"]["schemas"]
+    );
+    let schema = json!({
+        "$ref": format!("#/components/schemas/{name}"),
+        "components": sdd["components"],
+    });
+    jsonschema::draft4::options()
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("discovery's {name} schema does not compile: {e}"))
+}
+
+#[track_caller]
+fn assert_valid_against(validator: &jsonschema::Validator, name: &str, doc: &Value) {
+    let violations: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|error| format!("at {:?}: {error}", error.instance_path().to_string()))
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "the document does not validate against the {name} schema:\n  {}\ndocument: {doc:#}",
+        violations.join("\n  ")
     );
 }
 
@@ -218,19 +264,6 @@ impl Validators {
             profile: compile("ob_v3p0_profile_schema.json"),
             status_info: compile("ob_v3p0_imsx_statusinfo_schema.json"),
         })
-    }
-
-    #[track_caller]
-    fn assert_valid(&self, validator: &jsonschema::Validator, name: &str, doc: &Value) {
-        let violations: Vec<String> = validator
-            .iter_errors(doc)
-            .map(|error| format!("at {:?}: {error}", error.instance_path().to_string()))
-            .collect();
-        assert!(
-            violations.is_empty(),
-            "the document does not validate against the {name} schema:\n  {}\ndocument: {doc:#}",
-            violations.join("\n  ")
-        );
     }
 }
 
