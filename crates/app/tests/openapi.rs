@@ -83,6 +83,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/learner/authorizations", &["get"]),
     ("/learner/authorizations/{id}", &["delete"]),
     ("/ims/ob/v3p0/discovery", &["get"]),
+    ("/ims/ob/v3p0/credentials", &["get", "post"]),
+    ("/ims/ob/v3p0/profile", &["get", "put"]),
 ];
 
 fn document() -> Value {

@@ -121,6 +121,7 @@ struct Repositories {
     endorsements: PgEndorsements,
     assets: PgAssets,
     outbox: PgOutbox,
+    backpack: PgBackpack,
     oauth: PgOAuth,
 }
 
@@ -183,6 +184,7 @@ impl PgStore {
             endorsements: PgEndorsements(pool.clone()),
             assets: PgAssets(pool.clone()),
             outbox: PgOutbox(pool.clone()),
+            backpack: PgBackpack(pool.clone()),
             oauth: PgOAuth(pool.clone()),
         });
         Ok(Self {
@@ -330,6 +332,10 @@ impl Store for PgStore {
 
     fn outbox(&self) -> &dyn OutboxRepository {
         &self.repositories.outbox
+    }
+
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        &self.repositories.backpack
     }
 
     fn oauth(&self) -> &dyn OAuthRepository {

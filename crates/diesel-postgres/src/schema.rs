@@ -152,6 +152,46 @@ diesel::table! {
 }
 
 diesel::table! {
+    backpack_platforms (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        client_id -> Text,
+        public_key -> Text,
+        webhook_url -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    held_credentials (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        issuer_key -> Text,
+        credential_key -> Text,
+        valid_from -> Nullable<Timestamptz>,
+        format -> Text,
+        text -> Text,
+        source -> Text,
+        assertion_id -> Nullable<Uuid>,
+        client -> Nullable<Text>,
+        platform_id -> Nullable<Uuid>,
+        received_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    learner_profiles (user_id) {
+        user_id -> Uuid,
+        profile -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     oauth_clients (id) {
         id -> Uuid,
         secret_hash -> Text,
@@ -218,6 +258,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_grants,
     oauth_codes,
     oauth_tokens,
+    backpack_platforms,
+    held_credentials,
+    learner_profiles,
     mail_outbox,
     users,
     issuers,

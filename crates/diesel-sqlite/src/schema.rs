@@ -154,6 +154,46 @@ diesel::table! {
 }
 
 diesel::table! {
+    held_credentials (id) {
+        id -> Text,
+        owner_id -> Text,
+        issuer_key -> Text,
+        credential_key -> Text,
+        valid_from -> Nullable<Text>,
+        format -> Text,
+        text -> Text,
+        source -> Text,
+        assertion_id -> Nullable<Text>,
+        client -> Nullable<Text>,
+        platform_id -> Nullable<Text>,
+        received_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    backpack_platforms (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        client_id -> Text,
+        public_key -> Text,
+        webhook_url -> Nullable<Text>,
+        status -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    learner_profiles (user_id) {
+        user_id -> Text,
+        profile -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
     oauth_clients (id) {
         id -> Text,
         secret_hash -> Text,
@@ -220,6 +260,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_grants,
     oauth_codes,
     oauth_tokens,
+    backpack_platforms,
+    held_credentials,
+    learner_profiles,
     mail_outbox,
     users,
     issuers,

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod accounts;
 pub mod assets;
+pub mod backpack;
 mod batch;
 mod details;
 pub mod documents;
@@ -22,6 +23,9 @@ pub mod testkit;
 mod values;
 
 pub use assets::{Asset, ImageType};
+pub use backpack::{
+    BackpackRepository, HeldCredential, HeldCredentialId, HeldFormat, HeldSource, Upserted,
+};
 pub use batch::{AwardBatch, Spill};
 pub use details::*;
 pub use endorsements::{EndorsedSubject, Endorsement, EndorsementStatus, Endorser};

@@ -501,6 +501,8 @@ pub trait Store: Send + Sync {
     fn assets(&self) -> &dyn AssetRepository;
     /// The mail outbox.
     fn outbox(&self) -> &dyn OutboxRepository;
+    /// Learners' backpacks: held credentials and profiles.
+    fn backpack(&self) -> &dyn crate::backpack::BackpackRepository;
     /// OAuth 2.0 clients, codes, grants and tokens.
     fn oauth(&self) -> &dyn OAuthRepository;
     /// How many embedded migrations the database has not applied; reads

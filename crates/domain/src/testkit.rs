@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use crate::backpack::{HeldCredential, HeldCredentialId, HeldFormat, HeldSource, Upserted};
 use crate::batch::AwardBatch;
 use crate::details::*;
 use crate::entities::*;
@@ -2529,6 +2530,365 @@ pub async fn mail_outbox(store: Arc<dyn Store>) {
     }
 }
 
+/// A held credential of `owner`, uploaded, with the given ids and
+/// `validFrom`.
+pub fn sample_held(
+    owner: UserId,
+    issuer: &str,
+    id: &str,
+    valid_from: Option<&str>,
+) -> HeldCredential {
+    let now = Timestamp::now();
+    let text = serde_json::json!({
+        "id": id, "issuer": {"id": issuer}, "validFrom": valid_from,
+    })
+    .to_string();
+    HeldCredential {
+        id: HeldCredentialId::generate(),
+        owner,
+        issuer_key: crate::backpack::equality_key(issuer),
+        credential_key: crate::backpack::equality_key(id),
+        valid_from: valid_from.map(ts),
+        format: HeldFormat::Json,
+        text,
+        source: HeldSource::Uploaded { client: None },
+        received_at: now,
+        updated_at: now,
+    }
+}
+
+async fn seed_learner(store: &dyn Store) -> User {
+    let learner = sample_user(Role::Learner);
+    store
+        .users()
+        .create(&learner)
+        .await
+        .expect("create learner");
+    learner
+}
+
+/// Learners are users of their own role, stored and read back as such.
+pub async fn learner_role_round_trip(store: Arc<dyn Store>) {
+    let learner = seed_learner(store.as_ref()).await;
+    let stored = store.users().get(learner.id).await.expect("get learner");
+    assert_eq!(stored.role, Role::Learner);
+    let changed = store
+        .users()
+        .update(
+            learner.id,
+            &UserUpdate {
+                role: Some(Role::Viewer),
+                ..UserUpdate::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .expect("promote");
+    assert_eq!(changed.role, Role::Viewer);
+}
+
+/// Upsert by the spec's equality: the same owner, issuer id and credential
+/// id (after percent-decoding and trimming) replace the held credential,
+/// keeping its id and first `received_at`; another id or another owner
+/// creates. References are checked.
+pub async fn backpack_upsert_by_equality(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let learner = seed_learner(store.as_ref()).await;
+    let issuer = format!("https://issuer.example.org/{}", unique("i"));
+    let first = sample_held(
+        learner.id,
+        &issuer,
+        "urn:uuid:c1",
+        Some("2024-01-01T00:00:00Z"),
+    );
+    assert_eq!(
+        backpack.upsert(&first).await.expect("create"),
+        Upserted::Created
+    );
+
+    // The same credential, written differently, with newer content.
+    let mut again = sample_held(
+        learner.id,
+        &format!(" {} ", issuer.replace("issuer.", "issuer%2E")),
+        "urn:uuid:c1%20",
+        Some("2025-01-01T00:00:00Z"),
+    );
+    assert_eq!(again.issuer_key, first.issuer_key);
+    again.format = HeldFormat::Jws;
+    again.text = "eyJhbGciOiJFZERTQSJ9.e30.c2ln".to_owned();
+    again.source = HeldSource::Uploaded {
+        client: Some("client-7".to_owned()),
+    };
+    again.updated_at = later(first.updated_at, 5);
+    assert_eq!(
+        backpack.upsert(&again).await.expect("replace"),
+        Upserted::Replaced
+    );
+    let held = backpack
+        .get(learner.id, first.id)
+        .await
+        .expect("kept its id");
+    assert_eq!(held.format, HeldFormat::Jws);
+    assert_eq!(held.text, again.text);
+    assert_eq!(held.valid_from, again.valid_from);
+    assert_eq!(held.source, again.source);
+    assert_eq!(held.received_at, first.received_at);
+    assert_eq!(held.updated_at, again.updated_at);
+    assert_not_found(backpack.get(learner.id, again.id).await, "the replacing id");
+
+    // Another credential id of the same issuer, or another issuer: new.
+    let other_id = sample_held(learner.id, &issuer, "urn:uuid:c2", None);
+    assert_eq!(
+        backpack.upsert(&other_id).await.expect("other id"),
+        Upserted::Created
+    );
+    let other_issuer = sample_held(learner.id, "did:example:other", "urn:uuid:c1", None);
+    assert_eq!(
+        backpack.upsert(&other_issuer).await.expect("other issuer"),
+        Upserted::Created
+    );
+    let page = backpack
+        .list(learner.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(page.total, 3);
+
+    // Missing references.
+    let stranger = sample_held(UserId::generate(), &issuer, "urn:uuid:c1", None);
+    match backpack.upsert(&stranger).await {
+        Err(DomainError::MissingReference { entity: "user", .. }) => {}
+        other => panic!("an unknown owner: expected MissingReference, got {other:?}"),
+    }
+    let mut unknown_award = sample_held(learner.id, &issuer, "urn:uuid:c9", None);
+    unknown_award.source = HeldSource::Awarded(AssertionId::generate());
+    match backpack.upsert(&unknown_award).await {
+        Err(DomainError::MissingReference {
+            entity: "assertion",
+            ..
+        }) => {}
+        other => panic!("an unknown award: expected MissingReference, got {other:?}"),
+    }
+    let mut unknown_platform = sample_held(learner.id, &issuer, "urn:uuid:c9", None);
+    unknown_platform.source = HeldSource::Platform(uuid::Uuid::new_v4().to_string());
+    match backpack.upsert(&unknown_platform).await {
+        Err(DomainError::MissingReference {
+            entity: "platform", ..
+        }) => {}
+        other => panic!("an unknown platform: expected MissingReference, got {other:?}"),
+    }
+}
+
+/// Lists: oldest received first, limit and offset, the total, and `since`
+/// keeping only credentials valid from a later instant.
+pub async fn backpack_paging_and_since(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let learner = seed_learner(store.as_ref()).await;
+    let issuer = format!("https://issuer.example.org/{}", unique("i"));
+    let base = ts("2030-06-01T00:00:00Z");
+    let mut stored = Vec::new();
+    for i in 0..7_i64 {
+        let valid_from = (i != 3).then(|| later(ts("2024-01-01T00:00:00Z"), i * 86_400));
+        let mut held = sample_held(learner.id, &issuer, &format!("urn:uuid:p{i}"), None);
+        held.valid_from = valid_from;
+        // Received in the reverse of creation order, two at the same instant.
+        held.received_at = later(base, 100 - i.min(5) * 10);
+        held.updated_at = held.received_at;
+        backpack.upsert(&held).await.expect("upsert");
+        stored.push(held);
+    }
+    let mut expected: Vec<&HeldCredential> = stored.iter().collect();
+    expected.sort_by_key(|held| (held.received_at, *held.id.as_uuid().as_bytes()));
+    let expected: Vec<HeldCredentialId> = expected.iter().map(|held| held.id).collect();
+
+    let mut walked = Vec::new();
+    for offset in (0..8).step_by(3) {
+        let page = backpack
+            .list(learner.id, None, page(3, offset))
+            .await
+            .expect("page");
+        assert_eq!(page.total, 7, "the total of every page");
+        walked.extend(page.items.iter().map(|held| held.id));
+    }
+    assert_eq!(walked, expected, "oldest received first, then by id");
+    let past = backpack
+        .list(learner.id, None, page(3, 10))
+        .await
+        .expect("past the end");
+    assert!(past.items.is_empty());
+    assert_eq!(past.total, 7);
+
+    // `since`: strictly later validFrom; without one, left out.
+    let since = later(ts("2024-01-01T00:00:00Z"), 2 * 86_400);
+    let recent = backpack
+        .list(learner.id, Some(since), page(10, 0))
+        .await
+        .expect("since");
+    let mut ids: Vec<_> = recent.items.iter().map(|held| held.id).collect();
+    ids.sort();
+    let mut want: Vec<_> = stored
+        .iter()
+        .filter(|held| held.valid_from.is_some_and(|v| v > since))
+        .map(|held| held.id)
+        .collect();
+    want.sort();
+    assert_eq!(ids, want);
+    assert_eq!(recent.total, 3, "days 4, 5 and 6");
+}
+
+/// One learner never sees, reads, replaces or removes another's
+/// credentials, even with the same ids.
+pub async fn backpack_owner_isolation(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let ada = seed_learner(store.as_ref()).await;
+    let bob = seed_learner(store.as_ref()).await;
+    let issuer = format!("https://issuer.example.org/{}", unique("i"));
+    let hers = sample_held(ada.id, &issuer, "urn:uuid:shared", None);
+    let his = sample_held(bob.id, &issuer, "urn:uuid:shared", None);
+    assert_eq!(
+        backpack.upsert(&hers).await.expect("hers"),
+        Upserted::Created
+    );
+    assert_eq!(
+        backpack
+            .upsert(&his)
+            .await
+            .expect("his: equal, but another owner"),
+        Upserted::Created
+    );
+    let bobs = backpack
+        .list(bob.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(bobs.total, 1);
+    assert_eq!(bobs.items[0].id, his.id);
+    assert_not_found(backpack.get(bob.id, hers.id).await, "another's credential");
+    assert_not_found(backpack.remove(bob.id, hers.id).await, "another's removal");
+    backpack.get(ada.id, hers.id).await.expect("still hers");
+    backpack.remove(ada.id, hers.id).await.expect("remove");
+    assert_not_found(backpack.get(ada.id, hers.id).await, "removed");
+    assert_not_found(backpack.remove(ada.id, hers.id).await, "removed twice");
+    assert_eq!(
+        backpack
+            .list(bob.id, None, PageRequest::default())
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+}
+
+/// A credential linked to an award is read with the award's current
+/// issued credential, and goes with the award; a learner's backpack and
+/// profile go with the learner.
+pub async fn backpack_follows_awards_and_owners(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let learner = seed_learner(store.as_ref()).await;
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let mut award = sample_assertion(&badge, "held@example.org");
+    award.issued_credential = Some(IssuedCredential::new(&serde_json::json!({
+        "id": format!("urn:uuid:{}", award.id), "issuer": {"id": "https://issuer.example.org"},
+        "proof": {"proofValue": "first"}
+    })));
+    store.assertions().create(&award).await.expect("award");
+    let mut linked = sample_held(
+        learner.id,
+        "https://issuer.example.org",
+        &format!("urn:uuid:{}", award.id),
+        Some("2024-05-01T12:00:00Z"),
+    );
+    linked.source = HeldSource::Awarded(award.id);
+    linked.text = "the text when linked".to_owned();
+    assert_eq!(
+        backpack.upsert(&linked).await.expect("link"),
+        Upserted::Created
+    );
+    let read = backpack.get(learner.id, linked.id).await.expect("get");
+    assert!(
+        read.text.contains("first"),
+        "the award's issued credential: {}",
+        read.text
+    );
+    assert_eq!(read.source, HeldSource::Awarded(award.id));
+
+    // The award is re-issued: the backpack reads the new credential.
+    award.issued_credential = Some(IssuedCredential::new(&serde_json::json!({
+        "id": format!("urn:uuid:{}", award.id), "issuer": {"id": "https://issuer.example.org"},
+        "proof": {"proofValue": "second"}
+    })));
+    store.assertions().update(&award).await.expect("re-issue");
+    let page = backpack
+        .list(learner.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert!(
+        page.items[0].text.contains("second"),
+        "{}",
+        page.items[0].text
+    );
+
+    // The award goes, and its link with it.
+    store
+        .assertions()
+        .delete(award.id)
+        .await
+        .expect("delete award");
+    assert_not_found(backpack.get(learner.id, linked.id).await, "after the award");
+
+    // The learner goes, and their backpack and profile with them.
+    let upload = sample_held(learner.id, "did:example:x", "urn:uuid:u", None);
+    backpack.upsert(&upload).await.expect("upload");
+    backpack
+        .put_profile(learner.id, r#"{"type":["Profile"]}"#, Timestamp::now())
+        .await
+        .expect("profile");
+    store
+        .users()
+        .delete(learner.id)
+        .await
+        .expect("delete learner");
+    let gone = backpack
+        .list(learner.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(gone.total, 0);
+    assert_eq!(backpack.profile(learner.id).await.expect("profile"), None);
+}
+
+/// Profiles: none until put, then exactly the text put, replaced by the
+/// next put; one learner's profile is not another's.
+pub async fn backpack_profiles(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let ada = seed_learner(store.as_ref()).await;
+    let bob = seed_learner(store.as_ref()).await;
+    assert_eq!(backpack.profile(ada.id).await.expect("none yet"), None);
+    let first = r#"{"id":"did:example:ada","type":["Profile"],"name":"Ada Ωmega"}"#;
+    backpack
+        .put_profile(ada.id, first, Timestamp::now())
+        .await
+        .expect("put");
+    assert_eq!(
+        backpack.profile(ada.id).await.expect("get").as_deref(),
+        Some(first)
+    );
+    let second = r#"{"type":["Profile"],  "name":"Ada"}"#;
+    backpack
+        .put_profile(ada.id, second, Timestamp::now())
+        .await
+        .expect("replace");
+    assert_eq!(
+        backpack.profile(ada.id).await.expect("get").as_deref(),
+        Some(second)
+    );
+    assert_eq!(backpack.profile(bob.id).await.expect("bob's"), None);
+    match backpack
+        .put_profile(UserId::generate(), first, Timestamp::now())
+        .await
+    {
+        Err(DomainError::MissingReference { entity: "user", .. }) => {}
+        other => panic!("an unknown owner: expected MissingReference, got {other:?}"),
+    }
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -2544,6 +2904,8 @@ macro_rules! store_contract_tests {
             status_list_allocation, status_list_creation, status_list_flags, key_ring_lifecycle,
             endorsement_round_trip_and_order, endorsement_revocation_is_first_wins,
             endorsements_go_with_what_they_endorse, asset_lifecycle, mail_outbox,
+            learner_role_round_trip, backpack_upsert_by_equality, backpack_paging_and_since,
+            backpack_owner_isolation, backpack_follows_awards_and_owners, backpack_profiles,
             oauth_lifecycle, oauth_code_redemption_is_single_use,
             oauth_refresh_rotation_is_single_use);
     };
@@ -2654,7 +3016,7 @@ pub fn sample_pair(
 pub async fn oauth_lifecycle(store: Arc<dyn Store>) {
     use crate::oauth::{Redemption, Rotation, SecretHash, TokenKind};
     let oauth = store.oauth();
-    let user = sample_user(Role::Viewer);
+    let user = sample_user(Role::Learner);
     store.users().create(&user).await.expect("user");
     let client = sample_oauth_client("client-secret");
     oauth.create_client(&client).await.expect("client");
@@ -2890,7 +3252,7 @@ pub async fn oauth_lifecycle(store: Arc<dyn Store>) {
 /// tokens, and the other revokes them: a code is single use under races.
 pub async fn oauth_code_redemption_is_single_use(store: Arc<dyn Store>) {
     use crate::oauth::Redemption;
-    let user = sample_user(Role::Viewer);
+    let user = sample_user(Role::Learner);
     store.users().create(&user).await.expect("user");
     let client = sample_oauth_client("client-secret");
     store.oauth().create_client(&client).await.expect("client");
@@ -2940,7 +3302,7 @@ pub async fn oauth_code_redemption_is_single_use(store: Arc<dyn Store>) {
 /// rotates; the other sees the token spent and revokes the grant.
 pub async fn oauth_refresh_rotation_is_single_use(store: Arc<dyn Store>) {
     use crate::oauth::Rotation;
-    let user = sample_user(Role::Viewer);
+    let user = sample_user(Role::Learner);
     store.users().create(&user).await.expect("user");
     let client = sample_oauth_client("client-secret");
     store.oauth().create_client(&client).await.expect("client");

@@ -125,6 +125,10 @@ impl Store for MemoryStore {
         &self.db
     }
 
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        &self.db
+    }
+
     fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
         &self.db
     }

@@ -21,6 +21,7 @@ use openbadges_domain::{
 
 use crate::Db;
 
+mod backpack;
 mod oauth;
 mod outbox;
 
@@ -48,6 +49,11 @@ pub(crate) struct Tables {
     /// The mail outbox (see `outbox`). Rows of deleted awards are dropped
     /// when next looked at: the cascade the SQL schemas make.
     pub(crate) outbox: HashMap<OutboxId, openbadges_domain::mail::OutboxMessage>,
+    /// Learners' held credentials (see `backpack`). Those of deleted users
+    /// or awards are dropped when next looked at, as the SQL cascades do.
+    held: HashMap<openbadges_domain::HeldCredentialId, openbadges_domain::HeldCredential>,
+    /// Learners' OB 3.0 profiles: the text and when it was stored.
+    profiles: HashMap<UserId, (String, Timestamp)>,
     /// OAuth clients, codes, grants and tokens (see `oauth`).
     oauth: oauth::OAuthTables,
 }

@@ -226,6 +226,10 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         crate::oauth::grants::list,
         crate::oauth::grants::revoke,
         crate::service_api::discovery::discovery,
+        crate::service_api::credentials::get_credentials,
+        crate::service_api::credentials::upsert_credential,
+        crate::service_api::profile::get_profile,
+        crate::service_api::profile::put_profile,
     ),
     components(
         schemas(super::schema::RateLimited, super::assets::schema::AssetCreated),

@@ -38,14 +38,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Whether an account of `role` may authorize a client to its backpack:
-/// learners only. Staff accounts (administrators, issuers) manage the
-/// server, hold no backpack, and must not hand their session to a
-/// third-party application.
-///
-/// Until the learner role exists, read-only accounts stand in for it: they
-/// are the only accounts that cannot change anything on the server.
+/// learners only. Staff accounts (administrators, issuers, viewers) manage
+/// or read the server, hold no backpack, and must not hand their session
+/// to a third-party application.
 pub fn may_authorize(role: Role) -> bool {
-    matches!(role, Role::Viewer)
+    role == Role::Learner
 }
 
 /// Where the page's style sheet is.

@@ -4,8 +4,10 @@
 //! (`crate::oauth`). Every error under the prefix, an unknown path or
 //! method too, is an `Imsx_StatusInfo` ([`imsx`]).
 
+pub mod credentials;
 pub mod discovery;
 pub mod imsx;
+pub mod profile;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -48,6 +50,18 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/discovery")
                         .route(web::get().to(discovery::discovery))
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/credentials")
+                        .route(web::get().to(credentials::get_credentials))
+                        .route(web::post().to(credentials::upsert_credential))
+                        .default_service(web::to(method_not_allowed)),
+                )
+                .service(
+                    web::resource("/profile")
+                        .route(web::get().to(profile::get_profile))
+                        .route(web::put().to(profile::put_profile))
                         .default_service(web::to(method_not_allowed)),
                 )
                 .default_service(web::to(not_found)),

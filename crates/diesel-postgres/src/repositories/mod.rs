@@ -5,6 +5,7 @@
 mod api_keys;
 mod assertions;
 mod assets;
+mod backpack;
 mod badge_classes;
 mod endorsements;
 mod issuers;
@@ -115,6 +116,7 @@ where
 pub(crate) use api_keys::*;
 pub(crate) use assertions::*;
 pub(crate) use assets::*;
+pub(crate) use backpack::PgBackpack;
 pub(crate) use badge_classes::*;
 pub(crate) use endorsements::*;
 pub(crate) use issuers::*;

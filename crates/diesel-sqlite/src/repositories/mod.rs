@@ -8,6 +8,7 @@
 mod api_keys;
 mod assertions;
 mod assets;
+mod backpack;
 mod badge_classes;
 mod endorsements;
 mod issuers;
@@ -26,6 +27,7 @@ use openbadges_domain::{DomainError, IssuerId, UserId};
 pub(crate) use api_keys::ApiKeys;
 pub(crate) use assertions::Assertions;
 pub(crate) use assets::Assets;
+pub(crate) use backpack::Backpack;
 pub(crate) use badge_classes::BadgeClasses;
 pub(crate) use endorsements::Endorsements;
 pub(crate) use issuers::Issuers;
