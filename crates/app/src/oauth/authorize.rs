@@ -31,8 +31,8 @@ use askama::Template;
 use openbadges_domain::oauth::{AuthorizationCode, OAuthClient, ScopeSet, SecretHash};
 use openbadges_domain::{DomainError, GrantId, OAuthClientId, Role, Timestamp, User};
 
+use super::common::{after, form_body, new_secret, Form};
 use super::pending::PendingRequest;
-use super::{after, form_body, new_secret, Form};
 use crate::auth::password;
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use openbadges_domain::oauth::ScopeSet;
 use serde_json::{json, Value};
 
-use super::{AUTHORIZE_PATH, REGISTER_PATH, REVOKE_PATH, TOKEN_PATH};
+use super::common::{AUTHORIZE_PATH, REGISTER_PATH, REVOKE_PATH, TOKEN_PATH};
 use crate::state::AppState;
 
 /// The metadata document of the server at `base` (`BASE_URL`).

@@ -27,7 +27,7 @@ use openbadges_domain::oauth::{OAuthClient, ScopeSet, SecretHash};
 use openbadges_domain::{OAuthClientId, Timestamp};
 use serde_json::{json, Map, Value};
 
-use super::{is_loopback, new_secret, no_store};
+use super::common::{is_loopback, new_secret, no_store};
 use crate::state::AppState;
 
 /// The longest text accepted in a metadata field.

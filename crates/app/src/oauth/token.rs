@@ -24,7 +24,9 @@ use openbadges_domain::oauth::{
 use openbadges_domain::{GrantId, Timestamp};
 use serde_json::json;
 
-use super::{after, authenticate_client, form_body, new_secret, no_store, Form, OAuthError};
+use super::common::{
+    after, authenticate_client, form_body, new_secret, no_store, Form, OAuthError,
+};
 use crate::state::AppState;
 
 /// A pair of tokens and their secrets, made for `grant`.

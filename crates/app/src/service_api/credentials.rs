@@ -40,7 +40,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::imsx::ImsxError;
-use super::{Query, DEFAULT_LIMIT, MAX_LIMIT};
+use super::query::{Query, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::oauth::access::ServiceAccess;
 use crate::state::AppState;
 

@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use openbadges_domain::oauth::Scope;
 use serde_json::{json, Value};
 
-use crate::oauth::{AUTHORIZE_PATH, REGISTER_PATH, TOKEN_PATH};
+use crate::oauth::common::{AUTHORIZE_PATH, REGISTER_PATH, TOKEN_PATH};
 use crate::state::AppState;
 
 /// Where the Service API lives under `BASE_URL`.
@@ -74,7 +74,7 @@ fn paths() -> Value {
                 "tags": ["OpenBadgeCredentials"],
                 "parameters": [
                     {"name": "limit", "in": "query", "required": false,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": crate::service_api::MAX_LIMIT}},
+                     "schema": {"type": "integer", "minimum": 1, "maximum": super::query::MAX_LIMIT}},
                     {"name": "offset", "in": "query", "required": false,
                      "schema": {"type": "integer", "minimum": 0}},
                     {"name": "since", "in": "query", "required": false,

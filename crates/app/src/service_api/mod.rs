@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod discovery;
 pub mod imsx;
 pub mod profile;
+pub mod query;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -15,29 +16,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::state::AppState;
 use discovery::API_PATH;
 use imsx::ImsxError;
-
-/// The largest page getCredentials answers.
-pub const MAX_LIMIT: u32 = 100;
-/// The page getCredentials answers without `limit`.
-pub const DEFAULT_LIMIT: u32 = 50;
-
-/// The query parameters of a Service API request; one given twice is a
-/// 400 naming it.
-pub struct Query(crate::oauth::Form);
-
-impl Query {
-    /// Parses a query string.
-    pub fn parse(query: &str) -> Result<Self, ImsxError> {
-        crate::oauth::Form::parse(query.as_bytes())
-            .map(Self)
-            .map_err(ImsxError::invalid_query)
-    }
-
-    /// The value of `name`, if given and not empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name)
-    }
-}
 
 /// Registers the Service API and the stock terms and privacy pages the
 /// discovery document links by default.
