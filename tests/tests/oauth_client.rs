@@ -88,6 +88,8 @@ fn an_oauth_library_client_drives_the_service_api(storage: &Storage) {
         .expect("run the authlib client");
     let printed = String::from_utf8_lossy(&output.stdout);
     let errors = String::from_utf8_lossy(&output.stderr);
+    // What the client checked, one line each (shown with --nocapture).
+    println!("{printed}");
     assert!(
         output.status.success(),
         "the authlib client failed ({}):\n{printed}{errors}\n--- server output:\n{}",
