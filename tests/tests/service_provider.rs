@@ -1164,7 +1164,7 @@ fn one_learners_token_never_reaches_another_backpack(storage: &Storage) {
 }
 
 fn an_upsert_whose_proof_fails_is_refused(storage: &Storage) {
-    let server = start(storage);
+    let server = start_with(storage, &[("MAX_BODY_BYTES", "65536")]);
     let ada = learner(&server, "ada");
     let client = register(&server);
     let tokens = connect(&server, &client, &ada, &all_scopes());

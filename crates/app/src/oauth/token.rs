@@ -140,22 +140,26 @@ async fn redeem(
         return Err(invalid_grant("the code was issued to another client"));
     }
     let now = Timestamp::now();
-    let with_refresh = client.refresh_grant && code.scopes.contains(Scope::OfflineAccess);
-    if code.redeemed_at.is_none() {
-        if now >= code.expires_at {
-            return Err(invalid_grant("the authorization code has expired"));
-        }
-        if code.redirect_uri != redirect_uri {
-            return Err(invalid_grant(
-                "redirect_uri differs from the authorization request's",
-            ));
-        }
-        if !code.verifies(verifier) {
-            return Err(invalid_grant(
-                "the PKCE code_verifier does not match the code_challenge",
-            ));
-        }
+    if code.redeemed_at.is_some() {
+        // Whoever presents a spent code may have stolen it: what its first
+        // use issued is revoked, whatever else this request says.
+        oauth.revoke_grant(code.user_id, code.grant_id, now).await?;
+        return Err(reused_code(client));
     }
+    if now >= code.expires_at {
+        return Err(invalid_grant("the authorization code has expired"));
+    }
+    if code.redirect_uri != redirect_uri {
+        return Err(invalid_grant(
+            "redirect_uri differs from the authorization request's",
+        ));
+    }
+    if !code.verifies(verifier) {
+        return Err(invalid_grant(
+            "the PKCE code_verifier does not match the code_challenge",
+        ));
+    }
+    let with_refresh = client.refresh_grant && code.scopes.contains(Scope::OfflineAccess);
     let access_scopes = requested_scopes(form, &code.scopes)?;
     let grant = Grant {
         id: code.grant_id,
@@ -174,20 +178,21 @@ async fn redeem(
         with_refresh,
         now,
     )?;
-    // A code redeemed before is refused here too, and what it issued is
-    // revoked: whoever presents it again may have stolen it.
+    // Two redemptions racing both get here: the store lets one win, and
+    // the other revokes what the winner got.
     match oauth.redeem_code(&hash, &grant, &minted.pair, now).await? {
         Redemption::Issued => Ok(issued(state, &minted)),
-        Redemption::AlreadyUsed => {
-            log::warn!(
-                "OAuth code of client {} presented twice: the tokens it issued are revoked",
-                client.id
-            );
-            Err(invalid_grant(
-                "the authorization code was used before; the tokens it issued are revoked",
-            ))
-        }
+        Redemption::AlreadyUsed => Err(reused_code(client)),
     }
+}
+
+/// The refusal of a code presented a second time.
+fn reused_code(client: &OAuthClient) -> OAuthError {
+    log::warn!(
+        "OAuth code of client {} presented twice: the tokens it issued are revoked",
+        client.id
+    );
+    invalid_grant("the authorization code was used before; the tokens it issued are revoked")
 }
 
 async fn refresh(

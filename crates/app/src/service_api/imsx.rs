@@ -71,6 +71,22 @@ impl ImsxError {
         )
     }
 
+    /// An error of another layer (a body too large, an unreadable body) as
+    /// `Imsx_StatusInfo`, keeping its status.
+    pub fn with_status(status: StatusCode, description: impl Into<String>) -> Self {
+        let code_minor = match status {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "not_allowed",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::UNAUTHORIZED => "unauthorizedrequest",
+            StatusCode::NOT_ACCEPTABLE => "not_acceptable",
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => "server_busy",
+            status if status.is_client_error() => "invalid_data",
+            _ => "internal_server_error",
+        };
+        Self::new(status, code_minor, description)
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -10,8 +10,11 @@ pub mod imsx;
 pub mod profile;
 pub mod query;
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::state::AppState;
 use discovery::API_PATH;
@@ -25,6 +28,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/privacy", web::get().to(privacy))
         .service(
             web::scope(API_PATH)
+                .wrap(from_fn(imsx_errors))
                 .service(
                     web::resource("/discovery")
                         .route(web::get().to(discovery::discovery))
@@ -44,6 +48,30 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 )
                 .default_service(web::to(not_found)),
         );
+}
+
+/// Errors raised outside the Service API's handlers, by the extractors
+/// (a body larger than `MAX_BODY_BYTES`, one that cannot be read), become
+/// `Imsx_StatusInfo` with their status too. (The rate limit and the time
+/// limit answer before the request gets here: their 429 and 503 keep the
+/// server's usual shape.)
+async fn imsx_errors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let response = next.call(request).await?;
+    let foreign = response
+        .response()
+        .error()
+        .filter(|error| error.as_error::<ImsxError>().is_none())
+        .map(|error| error.to_string());
+    let Some(description) = foreign else {
+        return Ok(response.map_into_boxed_body());
+    };
+    let status = response.status();
+    let (request, _) = response.into_parts();
+    let answer = ImsxError::with_status(status, description).error_response();
+    Ok(ServiceResponse::new(request, answer))
 }
 
 async fn not_found(request: HttpRequest) -> ImsxError {
@@ -66,7 +94,7 @@ impl actix_web::Responder for ImsxError {
     type Body = actix_web::body::BoxBody;
 
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
-        actix_web::ResponseError::error_response(&self)
+        self.error_response()
     }
 }
 
