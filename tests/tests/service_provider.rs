@@ -672,6 +672,30 @@ fn a_client_registers_is_authorized_and_uses_the_backpack(storage: &Storage) {
     assert!(anonymous
         .expect_header("www-authenticate")
         .starts_with("Basic"));
+    let wrong_secret = Client {
+        id: client.id.clone(),
+        secret: "not-the-secret".to_owned(),
+        redirect_uri: client.redirect_uri.clone(),
+    };
+    assert_oauth_error(
+        &token_request(
+            &server,
+            &wrong_secret,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        ),
+        401,
+        "invalid_client",
+    );
+    assert_oauth_error(
+        &token_request(&server, &client, &[("grant_type", "password")]),
+        400,
+        "unsupported_grant_type",
+    );
+    assert_oauth_error(
+        &token_request(&server, &client, &[("code", &code)]),
+        400,
+        "invalid_request",
+    );
     // No secret is ever logged.
     let output = server.output();
     for secret in [
@@ -962,6 +986,15 @@ fn another_redirect_uri_is_refused(storage: &Storage) {
         ],
     );
     assert_oauth_error(&other, 400, "invalid_grant");
+    // Nor can another client redeem it: a code is bound to its client.
+    let stranger = register(&server);
+    assert_oauth_error(
+        &redeem(&server, &stranger, &code, &verifier),
+        400,
+        "invalid_grant",
+    );
+    // Neither attempt spent it.
+    tokens_of(&redeem(&server, &client, &code, &verifier));
 }
 
 fn a_code_used_twice_is_refused_and_its_tokens_revoked(storage: &Storage) {
