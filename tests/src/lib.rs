@@ -36,6 +36,7 @@ mod documents;
 pub mod images;
 pub mod node;
 mod raw;
+pub mod smtp;
 
 pub use accounts::Caller;
 pub use accounts::{ADMIN_PASSWORD, ADMIN_USERNAME, JWT_SECRET};

@@ -12,20 +12,17 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use openbadges_e2e::smtp::Mailbox;
 use openbadges_e2e::{
-    achievement_body, award_body, free_port, on_both_backends, uuid_of, Caller, Launch, Server,
-    Storage, JWT_SECRET,
+    achievement_body, award_body, on_both_backends, uuid_of, Caller, Launch, Server, Storage,
+    JWT_SECRET,
 };
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 on_both_backends!(
     a_notified_award_arrives_with_its_link_and_badge,
@@ -43,94 +40,6 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn admin() -> Caller {
     Caller::Key(ADMIN_KEY.to_owned())
-}
-
-/// The Python interpreter of scripts/python-tools.sh, made if need be.
-fn python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let output = Command::new("bash")
-        .arg(root.join("scripts/python-tools.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/python-tools.sh");
-    assert!(
-        output.status.success(),
-        "scripts/python-tools.sh failed: it needs python3 with venv (make deps)"
-    );
-    PathBuf::from(String::from_utf8(output.stdout).expect("a path").trim())
-}
-
-/// The SMTP server of a test: aiosmtpd on 127.0.0.1:`port`, writing what
-/// it receives to its directory. Stopped when dropped.
-struct Sink {
-    child: Child,
-}
-
-/// Where a test's SMTP servers write, and the port they listen on.
-struct Mailbox {
-    dir: TempDir,
-    port: u16,
-}
-
-impl Mailbox {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("a directory for received e-mail"),
-            port: free_port(),
-        }
-    }
-
-    /// Starts an SMTP server on the mailbox's port and waits until it
-    /// listens.
-    fn start(&self) -> Sink {
-        self.start_with(&[])
-    }
-
-    /// Starts an SMTP server that takes mail only after the login `user`,
-    /// `password`.
-    fn start_with_login(&self, user: &str, password: &str) -> Sink {
-        self.start_with(&[user, password])
-    }
-
-    fn start_with(&self, login: &[&str]) -> Sink {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mail/smtp_sink.py");
-        let mut child = Command::new(python())
-            .arg(script)
-            .arg(self.port.to_string())
-            .arg(self.dir.path())
-            .args(login)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the SMTP server");
-        let stdout = child.stdout.take().expect("its output");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read from the SMTP server");
-        assert_eq!(line.trim(), "ready", "the SMTP server did not start");
-        Sink { child }
-    }
-
-    /// Every message received so far.
-    fn messages(&self) -> Vec<Value> {
-        let mut messages = Vec::new();
-        for entry in fs::read_dir(self.dir.path()).expect("list received e-mail") {
-            let path = entry.expect("an entry").path();
-            if path.extension().is_some_and(|ext| ext == "json") {
-                let text = fs::read_to_string(&path).expect("read an e-mail");
-                messages.push(serde_json::from_str(&text).expect("an e-mail as JSON"));
-            }
-        }
-        messages
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A server on `storage` sending e-mail to `mailbox`'s port, retrying

@@ -61,6 +61,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         auth,
         cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
+        verification: openbadges_domain::learners::VerificationKey::derive(&secret),
     };
     let code = actix_web::rt::System::new().block_on(async move {
         if let Err(error) =

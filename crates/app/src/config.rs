@@ -460,6 +460,14 @@ pub const OAUTH_REFRESH_TOKEN_LIFETIME_SECONDS: Variable = Variable::new(
     "whole seconds 60-31536000",
     "lifetime of an OAuth refresh token (each refresh issues a new one)",
 );
+/// Whether people may create learner accounts themselves
+/// (`POST /learner/register`, docs/learners.md).
+pub const LEARNER_REGISTRATION: Variable = Variable::new(
+    "LEARNER_REGISTRATION",
+    Some("closed"),
+    "open or closed",
+    "open: anyone may register a learner account at POST /learner/register; closed: only admins create them",
+);
 
 /// Every variable, in the order `--help` lists them.
 pub const VARIABLES: &[Variable] = &[
@@ -509,6 +517,7 @@ pub const VARIABLES: &[Variable] = &[
     SMTP_TLS,
     MAIL_RETRY_BASE_SECONDS,
     MAIL_MAX_ATTEMPTS,
+    LEARNER_REGISTRATION,
     SERVICE_NAME,
     SERVICE_TERMS_URL,
     SERVICE_PRIVACY_URL,
@@ -607,6 +616,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Award e-mails; `None` when `SMTP_HOST` is unset.
     pub mail: Option<crate::mail::config::MailSettings>,
+    /// `LEARNER_REGISTRATION=open`: anyone may register a learner account.
+    pub learner_registration_open: bool,
     /// The OB 3.0 Service API and its OAuth 2.0 authorization server.
     pub service: ServiceSettings,
 }
@@ -884,6 +895,15 @@ impl Settings {
             auth: auth_settings(layers, configured_keys)?,
             security: security_settings(layers)?,
             mail: mail_settings(layers)?,
+            learner_registration_open: layers.parse(&LEARNER_REGISTRATION, |value| match value
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "open" => Some(true),
+                "closed" => Some(false),
+                _ => None,
+            })?,
             service,
         })
     }

@@ -21,4 +21,6 @@ pub struct AppState {
     pub cursors: openbadges_domain::CursorKey,
     /// Signs issued credentials.
     pub signing: Arc<openbadges_signing::Signing>,
+    /// Derives the tokens of learners' address verifications.
+    pub verification: openbadges_domain::learners::VerificationKey,
 }

@@ -75,6 +75,12 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/public-keys", &["get"]),
     ("/public-keys/{id}", &["get"]),
     ("/version", &["get"]),
+    ("/learner/register", &["post"]),
+    ("/learner/emails", &["get", "post"]),
+    ("/learner/emails/verify", &["get", "post"]),
+    ("/learner/emails/{id}", &["delete"]),
+    ("/learner/credentials", &["get"]),
+    ("/learner/credentials/{id}", &["delete"]),
     ("/.well-known/oauth-authorization-server", &["get"]),
     ("/oauth/register", &["post"]),
     ("/oauth/authorize", &["get", "post"]),
@@ -152,6 +158,11 @@ fn is_account(path: &str) -> bool {
         .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
 
+/// The learners' routes: not Open Badges documents either.
+fn is_learner(path: &str) -> bool {
+    path.starts_with("/learner/")
+}
+
 /// Whether `op` is one of the key and verification operations: they answer
 /// DID documents, keys and reports, not Open Badges documents (no ETag, no
 /// Location, no paging).
@@ -205,6 +216,9 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/public-keys"),
     ("get", "/public-keys/{id}"),
     ("get", "/version"),
+    ("post", "/learner/register"),
+    ("post", "/learner/emails/verify"),
+    ("get", "/learner/emails/verify"),
     ("get", "/.well-known/oauth-authorization-server"),
     ("post", "/oauth/register"),
     ("get", "/oauth/authorize"),
@@ -412,7 +426,9 @@ fn operations_document_their_error_answers() {
                 || op["parameters"]
                     .as_array()
                     .is_some_and(|p| p.iter().any(|p| p["in"] == "query"));
-            if takes_input {
+            // The verification link opened in a browser answers pages.
+            let page = method == "get" && path == "/learner/emails/verify";
+            if takes_input && !page {
                 assert!(has("400"), "{what}: 400");
                 assert_eq!(
                     responses["400"]["content"]["application/json"]["schema"]["$ref"],
@@ -427,7 +443,7 @@ fn operations_document_their_error_answers() {
                     "{what}: the not-found shape"
                 );
             }
-            let document = !is_account(&path) && !verification;
+            let document = !is_account(&path) && !is_learner(&path) && !verification;
             if document && method == "get" && path.ends_with("{id}") {
                 assert!(has("304"), "{what}: 304");
                 assert!(responses["200"]["headers"].get("ETag").is_some(), "{what}");
@@ -445,8 +461,8 @@ fn operations_document_their_error_answers() {
                 );
             }
             // Paged lists; an issuer's status lists, a document's
-            // endorsements and an achievement's related achievements are
-            // few and not paged; a baked badge is an image; an award's
+            // endorsements, an achievement's related achievements and a
+            // learner's addresses are few and not paged; a baked badge is an image; an award's
             // e-mail delivery is one state, not a list.
             if method == "get"
                 && !path.ends_with("{id}")
@@ -456,6 +472,8 @@ fn operations_document_their_error_answers() {
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !path.ends_with("/endorsements")
+                && path != "/learner/emails"
+                && !page
                 && !verification
             {
                 let headers = &responses["200"]["headers"];
@@ -874,11 +892,12 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // and the 2 alias copies), revoking an endorsement, uploading
     // images (POST /assets and /v1/assets), and relating achievements
     // (add and remove, and their alias copies), and an award's e-mail
-    // delivery (and its alias copy), and a learner's list of the
-    // applications they authorized and its revocation.
+    // delivery (and its alias copy); a learner's addresses (list, add,
+    // remove) and backpack (list, remove), and the applications they
+    // authorized (list, revoke).
     assert_eq!(
         protected,
-        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 2
+        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 5 + 2
     );
 
     let ops = operations(&doc);
@@ -1086,6 +1105,7 @@ fn protected_operations_answer_401_without_credentials() {
         auth,
         cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
+        verification: openbadges_domain::learners::VerificationKey::derive(&secret),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(

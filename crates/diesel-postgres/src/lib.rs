@@ -122,6 +122,7 @@ struct Repositories {
     assets: PgAssets,
     outbox: PgOutbox,
     backpack: PgBackpack,
+    learner_emails: PgLearnerEmails,
     oauth: PgOAuth,
 }
 
@@ -185,6 +186,7 @@ impl PgStore {
             assets: PgAssets(pool.clone()),
             outbox: PgOutbox(pool.clone()),
             backpack: PgBackpack(pool.clone()),
+            learner_emails: PgLearnerEmails(pool.clone()),
             oauth: PgOAuth(pool.clone()),
         });
         Ok(Self {
@@ -336,6 +338,10 @@ impl Store for PgStore {
 
     fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
         &self.repositories.backpack
+    }
+
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        &self.repositories.learner_emails
     }
 
     fn oauth(&self) -> &dyn OAuthRepository {

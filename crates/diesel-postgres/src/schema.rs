@@ -138,7 +138,9 @@ diesel::table! {
 diesel::table! {
     mail_outbox (id) {
         id -> Uuid,
-        assertion_id -> Uuid,
+        kind -> Text,
+        assertion_id -> Nullable<Uuid>,
+        learner_email_id -> Nullable<Uuid>,
         recipient -> Text,
         state -> Text,
         attempts -> Integer,
@@ -180,6 +182,20 @@ diesel::table! {
         platform_id -> Nullable<Uuid>,
         received_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    learner_emails (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        email -> Text,
+        lookup_key -> Text,
+        verified_at -> Nullable<Timestamptz>,
+        token_hash -> Nullable<Text>,
+        token_nonce -> Nullable<Text>,
+        token_expires_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -260,6 +276,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_tokens,
     backpack_platforms,
     held_credentials,
+    learner_emails,
     learner_profiles,
     mail_outbox,
     users,

@@ -46,8 +46,8 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, Assets, Backpack, BadgeClasses, Endorsements, Issuers, OAuth, Outbox,
-    SigningKeys, StatusLists, Users,
+    ApiKeys, Assertions, Assets, Backpack, BadgeClasses, Endorsements, Issuers, LearnerEmails,
+    OAuth, Outbox, SigningKeys, StatusLists, Users,
 };
 
 /// A row of `PRAGMA foreign_key_check`: a row whose reference is broken.
@@ -177,6 +177,7 @@ struct Inner {
     assets: Assets,
     outbox: Outbox,
     backpack: Backpack,
+    learner_emails: LearnerEmails,
     oauth: OAuth,
 }
 
@@ -234,6 +235,7 @@ impl SqliteStore {
                 assets: Assets::new(db.clone()),
                 outbox: Outbox::new(db.clone()),
                 backpack: Backpack::new(db.clone()),
+                learner_emails: LearnerEmails::new(db.clone()),
                 oauth: OAuth::new(db.clone()),
                 db,
             }),
@@ -463,6 +465,10 @@ impl Store for SqliteStore {
 
     fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
         &self.inner.backpack
+    }
+
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        &self.inner.learner_emails
     }
 
     fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {

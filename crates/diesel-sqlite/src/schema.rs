@@ -140,7 +140,9 @@ diesel::table! {
 diesel::table! {
     mail_outbox (id) {
         id -> Text,
-        assertion_id -> Text,
+        kind -> Text,
+        assertion_id -> Nullable<Text>,
+        learner_email_id -> Nullable<Text>,
         recipient -> Text,
         state -> Text,
         attempts -> Integer,
@@ -182,6 +184,20 @@ diesel::table! {
         status -> Text,
         created_at -> Text,
         updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    learner_emails (id) {
+        id -> Text,
+        user_id -> Text,
+        email -> Text,
+        lookup_key -> Text,
+        verified_at -> Nullable<Text>,
+        token_hash -> Nullable<Text>,
+        token_nonce -> Nullable<Text>,
+        token_expires_at -> Nullable<Text>,
+        created_at -> Text,
     }
 }
 
@@ -262,6 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_tokens,
     backpack_platforms,
     held_credentials,
+    learner_emails,
     learner_profiles,
     mail_outbox,
     users,

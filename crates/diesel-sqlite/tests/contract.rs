@@ -70,6 +70,10 @@ impl Store for TestStore {
         self.store.backpack()
     }
 
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        self.store.learner_emails()
+    }
+
     fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
         self.store.oauth()
     }

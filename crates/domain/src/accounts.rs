@@ -69,6 +69,17 @@ pub async fn create_user(
     Ok(user)
 }
 
+/// Someone registers a learner account themself (when the server allows
+/// it: the caller decides). The role is always `learner`, whatever was asked.
+pub async fn register_learner(store: &dyn Store, new: NewUser) -> Result<User, DomainError> {
+    let user = user_from(NewUser {
+        role: Role::Learner,
+        ..new
+    });
+    store.users().create(&user).await?;
+    Ok(user)
+}
+
 /// Creates the first administrator of a fresh install, unless a user with
 /// that name exists already (then nothing changes: a restart must not reset
 /// a password changed since). Returns the user and whether it was created.

@@ -86,6 +86,10 @@ id_type!(
     OutboxId
 );
 id_type!(
+    /// Identifies an e-mail address a learner claims.
+    LearnerEmailId
+);
+id_type!(
     /// Identifies a registered OAuth client; its text is the `client_id`.
     OAuthClientId
 );

@@ -12,6 +12,7 @@ mod entities;
 mod error;
 mod ids;
 pub mod keys;
+pub mod learners;
 pub mod mail;
 pub mod oauth;
 pub mod operations;

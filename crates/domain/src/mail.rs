@@ -1,4 +1,5 @@
-//! E-mail notifications of awards, delivered through an outbox.
+//! E-mail notifications of awards (and the verification e-mails of
+//! learners' addresses), delivered through an outbox.
 //!
 //! An award that notifies its recipient is stored together with a
 //! [`Notification`] in the same transaction: the outbox row exists exactly
@@ -7,7 +8,7 @@
 //! and records the outcome; several instances can share one outbox because a
 //! claim is atomic and a row is claimed by one of them at a time.
 
-use crate::ids::{AssertionId, OutboxId};
+use crate::ids::{AssertionId, LearnerEmailId, OutboxId};
 use crate::values::{Email, InvalidValue, Recipient, RecipientIdentity, RecipientKind, Timestamp};
 
 /// A message to send about a new award: who to tell. Stored with the award.
@@ -74,13 +75,51 @@ impl DeliveryState {
     }
 }
 
+/// What an e-mail of the outbox is about: the two kinds of message one
+/// sender delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailSubject {
+    /// It announces an award to its recipient.
+    Award(AssertionId),
+    /// It carries the verification link of a learner's address
+    /// ([`crate::learners`]).
+    Verification(LearnerEmailId),
+}
+
+impl MailSubject {
+    /// The stored kind: `award` or `verification`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Award(_) => "award",
+            Self::Verification(_) => "verification",
+        }
+    }
+
+    /// The award it announces, if it is about one.
+    pub fn award(&self) -> Option<AssertionId> {
+        match self {
+            Self::Award(id) => Some(*id),
+            Self::Verification(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for MailSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Award(id) => write!(f, "credential {id}"),
+            Self::Verification(id) => write!(f, "the verification of address {id}"),
+        }
+    }
+}
+
 /// A row of the outbox as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
     /// Its id.
     pub id: OutboxId,
-    /// The award it announces.
-    pub assertion_id: AssertionId,
+    /// What it is about.
+    pub subject: MailSubject,
     /// Where it goes.
     pub to: Email,
     /// Where it is in its delivery.
@@ -110,7 +149,7 @@ impl OutboxMessage {
     pub fn queued(notification: &Notification) -> Self {
         Self {
             id: notification.id,
-            assertion_id: notification.assertion_id,
+            subject: MailSubject::Award(notification.assertion_id),
             to: notification.to.clone(),
             state: DeliveryState::Pending,
             attempts: 0,
@@ -120,6 +159,25 @@ impl OutboxMessage {
             last_error: None,
             sent_at: None,
             created_at: notification.created_at,
+        }
+    }
+}
+
+impl OutboxMessage {
+    /// The row a verification e-mail starts as: pending, due now.
+    pub fn queued_verification(mail: &crate::learners::VerificationMail) -> Self {
+        Self {
+            id: mail.id,
+            subject: MailSubject::Verification(mail.email),
+            to: mail.to.clone(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: mail.created_at,
+            claimed_until: None,
+            last_attempt_at: None,
+            last_error: None,
+            sent_at: None,
+            created_at: mail.created_at,
         }
     }
 }

@@ -503,6 +503,8 @@ pub trait Store: Send + Sync {
     fn outbox(&self) -> &dyn OutboxRepository;
     /// Learners' backpacks: held credentials and profiles.
     fn backpack(&self) -> &dyn crate::backpack::BackpackRepository;
+    /// Learners' e-mail addresses.
+    fn learner_emails(&self) -> &dyn crate::learners::LearnerEmailRepository;
     /// OAuth 2.0 clients, codes, grants and tokens.
     fn oauth(&self) -> &dyn OAuthRepository;
     /// How many embedded migrations the database has not applied; reads

@@ -22,6 +22,7 @@ use crate::ports::*;
 use crate::values::*;
 use crate::DomainError;
 use crate::{Asset, ImageType};
+use sha2::Digest as _;
 
 fn unique(prefix: &str) -> String {
     format!(
@@ -2449,7 +2450,7 @@ pub async fn mail_outbox(store: Arc<dyn Store>) {
         .await
         .expect("claim")
         .into_iter()
-        .find(|m| m.assertion_id == batch_awards[0].id)
+        .find(|m| m.subject == crate::mail::MailSubject::Award(batch_awards[0].id))
         .expect("batch row due");
     let retaken = outbox
         .claim_due(later(t0, 20_060), lease, 100)
@@ -2889,6 +2890,256 @@ pub async fn backpack_profiles(store: Arc<dyn Store>) {
     }
 }
 
+fn signed(mut award: Assertion) -> Assertion {
+    award.issued_credential = Some(IssuedCredential::new(&serde_json::json!({
+        "id": format!("urn:uuid:{}", award.id),
+        "issuer": {"id": format!("https://issuer.example.org/{}", award.issuer_id)},
+        "validFrom": "2024-05-01T12:00:00.123456Z",
+        "proof": {"proofValue": "z"}
+    })));
+    award
+}
+
+fn claim_of(
+    user: UserId,
+    address: &str,
+    key: &crate::learners::VerificationKey,
+) -> (
+    crate::learners::LearnerEmail,
+    crate::learners::PendingVerification,
+    crate::learners::VerificationMail,
+    String,
+) {
+    let now = Timestamp::now();
+    let email = crate::learners::LearnerEmail::claim(
+        user,
+        &Email::parse(address).expect("fixture e-mail"),
+        now,
+    )
+    .expect("claim");
+    let pending = key.pending(now).expect("pending");
+    let token = key.token(&pending.nonce);
+    let mail = crate::learners::VerificationMail {
+        id: OutboxId::generate(),
+        email: email.id,
+        to: email.email.clone(),
+        created_at: now,
+    };
+    (email, pending, mail, token)
+}
+
+/// E-mail identities: a claim is stored unverified with its token's hash
+/// and queues its e-mail; claiming again renews the token (the old one
+/// stops working); the token verifies once, not after it expired, and not
+/// an address another learner verified; verification links the awards
+/// made to the address (in the clear, hashed here, hashed with a salt by
+/// the client), and later awards to it are linked when made, single or in
+/// a batch; another learner's address links nothing to them.
+pub async fn learner_emails_verify_and_link(store: Arc<dyn Store>) {
+    use crate::learners::{token_hash, Claimed, VerificationKey};
+    let emails = store.learner_emails();
+    let backpack = store.backpack();
+    let key = VerificationKey::derive(b"contract secret of at least 32 bytes");
+    let ada = seed_learner(store.as_ref()).await;
+    let bob = seed_learner(store.as_ref()).await;
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let address = format!("{}@example.org", unique("ada"));
+    let salt = "pepper";
+
+    // Awards before verification: in the clear, hashed here, hashed by the
+    // client with a salt; and one to someone else.
+    let clear = signed(Assertion {
+        recipient: Recipient::plain(RecipientKind::Email, &address.to_uppercase()).expect("r"),
+        ..sample_assertion(&badge, &address)
+    });
+    let hashed_here = signed(sample_assertion(&badge, &address));
+    let digest = sha2::Sha256::digest(format!("{address}{salt}").as_bytes());
+    let by_client = signed(Assertion {
+        recipient: Recipient::prehashed(
+            RecipientKind::Email,
+            &format!("sha256${}", hex::encode(digest)),
+            Some(salt),
+        )
+        .expect("r"),
+        ..sample_assertion(&badge, &address)
+    });
+    let unsigned = sample_assertion(&badge, &address);
+    let elsewhere = signed(sample_assertion(&badge, "someone-else@example.org"));
+    for award in [&clear, &hashed_here, &by_client, &unsigned, &elsewhere] {
+        store.assertions().create(award).await.expect("award");
+    }
+
+    // Claimed: unverified, nothing linked yet.
+    let (email, pending, mail, first_token) = claim_of(ada.id, &address.to_uppercase(), &key);
+    assert_eq!(email.email.as_str(), address, "lower-cased");
+    match emails.claim(&email, &pending, &mail).await.expect("claim") {
+        Claimed::New(stored) => assert_eq!(stored.id, email.id),
+        other => panic!("expected a new claim, got {other:?}"),
+    }
+    assert_eq!(
+        emails.pending_nonce(email.id).await.expect("nonce"),
+        Some(pending.nonce.clone())
+    );
+    let listed = emails.list(ada.id).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].verified_at, None);
+    assert_not_found(emails.get(bob.id, email.id).await, "another's address");
+    assert_eq!(
+        backpack
+            .list(ada.id, None, PageRequest::default())
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+
+    // Claimed again: the same address, a new token; the first is dead.
+    let (again, renewed, mail, token) = claim_of(ada.id, &address, &key);
+    match emails.claim(&again, &renewed, &mail).await.expect("renew") {
+        Claimed::Renewed(stored) => assert_eq!(stored.id, email.id),
+        other => panic!("expected a renewal, got {other:?}"),
+    }
+    assert_eq!(token_hash(&key.token(&renewed.nonce)), renewed.token_hash);
+    assert_not_found(
+        emails
+            .verify(&token_hash(&first_token), Timestamp::now())
+            .await,
+        "the replaced token",
+    );
+    // Bob claims the same address: allowed while nobody verified it.
+    let (bobs, bobs_pending, bobs_mail, bobs_token) = claim_of(bob.id, &address, &key);
+    emails
+        .claim(&bobs, &bobs_pending, &bobs_mail)
+        .await
+        .expect("bob's claim");
+
+    // Expired: refused, naming the token; still pending.
+    let expired_at = later(renewed.expires_at, 1);
+    match emails.verify(&renewed.token_hash, expired_at).await {
+        Err(DomainError::Validation(fields)) => assert_eq!(fields[0].field, "token"),
+        other => panic!("an expired token: expected a validation error, got {other:?}"),
+    }
+    let _ = token;
+
+    // Verified: the awards to the address are linked, the others not.
+    let (verified, linked) = emails
+        .verify(&renewed.token_hash, Timestamp::now())
+        .await
+        .expect("verify");
+    assert!(verified.verified_at.is_some());
+    assert_eq!(linked, 3, "clear, hashed here, hashed by the client");
+    let held = backpack
+        .list(ada.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    let mut awards: Vec<_> = held
+        .items
+        .iter()
+        .map(|held| match held.source {
+            HeldSource::Awarded(award) => award,
+            ref other => panic!("linked as {other:?}"),
+        })
+        .collect();
+    awards.sort();
+    let mut want = vec![clear.id, hashed_here.id, by_client.id];
+    want.sort();
+    assert_eq!(awards, want);
+    assert!(held.items.iter().all(|h| h.text.contains("proofValue")));
+    assert_eq!(emails.pending_nonce(email.id).await.expect("nonce"), None);
+
+    // Used: the token does not work twice.
+    assert_not_found(
+        emails.verify(&renewed.token_hash, Timestamp::now()).await,
+        "a used token",
+    );
+    // Bob cannot verify the address Ada verified, nor claim it anew.
+    match emails
+        .verify(&token_hash(&bobs_token), Timestamp::now())
+        .await
+    {
+        Err(DomainError::Duplicate { .. }) => {}
+        other => panic!("another's verified address: expected Duplicate, got {other:?}"),
+    }
+    let (bob_again, bob_pending, bob_mail, _) = claim_of(bob.id, &address, &key);
+    match emails.claim(&bob_again, &bob_pending, &bob_mail).await {
+        Err(DomainError::Duplicate { .. }) => {}
+        other => panic!("claiming a verified address: expected Duplicate, got {other:?}"),
+    }
+    assert_eq!(
+        backpack
+            .list(bob.id, None, PageRequest::default())
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+
+    // Awards made after verification are linked when made.
+    let later_clear = signed(sample_assertion(&badge, &address));
+    store
+        .assertions()
+        .create(&later_clear)
+        .await
+        .expect("award");
+    let digest = sha2::Sha256::digest(format!("{address}salt2").as_bytes());
+    let later_salted = signed(Assertion {
+        recipient: Recipient::prehashed(
+            RecipientKind::Email,
+            &format!("sha256${}", hex::encode(digest)),
+            Some("salt2"),
+        )
+        .expect("r"),
+        ..sample_assertion(&badge, &address)
+    });
+    let notified = signed(sample_assertion(&badge, &address));
+    store
+        .assertions()
+        .create_notifying(
+            &notified,
+            &crate::mail::Notification::new(notified.id, verified.email.clone(), Timestamp::now()),
+        )
+        .await
+        .expect("award with e-mail");
+    let batch_award = signed(sample_assertion(&badge, &address));
+    let other_batch_award = signed(sample_assertion(&badge, "nobody@example.org"));
+    store
+        .assertions()
+        .create_many(AwardBatch::in_memory(vec![
+            later_salted.clone(),
+            batch_award.clone(),
+            other_batch_award,
+        ]))
+        .await
+        .expect("batch");
+    let held = backpack
+        .list(ada.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(held.total, 7, "three at verification, four since");
+    for award in [&later_clear, &later_salted, &notified, &batch_award] {
+        assert!(
+            held.items
+                .iter()
+                .any(|h| h.source == HeldSource::Awarded(award.id)),
+            "{} not linked",
+            award.id
+        );
+    }
+
+    // Removing the address keeps what was linked; the id is Ada's only.
+    assert_not_found(emails.remove(bob.id, email.id).await, "another's removal");
+    emails.remove(ada.id, email.id).await.expect("remove");
+    assert!(emails.list(ada.id).await.expect("list").is_empty());
+    assert_eq!(
+        backpack
+            .list(ada.id, None, PageRequest::default())
+            .await
+            .expect("list")
+            .total,
+        7
+    );
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -2906,6 +3157,7 @@ macro_rules! store_contract_tests {
             endorsements_go_with_what_they_endorse, asset_lifecycle, mail_outbox,
             learner_role_round_trip, backpack_upsert_by_equality, backpack_paging_and_since,
             backpack_owner_isolation, backpack_follows_awards_and_owners, backpack_profiles,
+            learner_emails_verify_and_link,
             oauth_lifecycle, oauth_code_redemption_is_single_use,
             oauth_refresh_rotation_is_single_use);
     };

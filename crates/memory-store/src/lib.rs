@@ -129,6 +129,10 @@ impl Store for MemoryStore {
         &self.db
     }
 
+    fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
+        &self.db
+    }
+
     fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
         &self.db
     }

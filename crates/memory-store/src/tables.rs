@@ -22,6 +22,7 @@ use openbadges_domain::{
 use crate::Db;
 
 mod backpack;
+mod learners;
 mod oauth;
 mod outbox;
 
@@ -54,6 +55,9 @@ pub(crate) struct Tables {
     held: HashMap<openbadges_domain::HeldCredentialId, openbadges_domain::HeldCredential>,
     /// Learners' OB 3.0 profiles: the text and when it was stored.
     profiles: HashMap<UserId, (String, Timestamp)>,
+    /// Learners' addresses (see `learners`); those of deleted users are
+    /// dropped when next looked at.
+    learner_emails: HashMap<openbadges_domain::LearnerEmailId, learners::StoredEmail>,
     /// OAuth clients, codes, grants and tokens (see `oauth`).
     oauth: oauth::OAuthTables,
 }
@@ -412,6 +416,7 @@ impl AssertionRepository for Db {
         };
         tables.claim_award(assertion, &mut claimed)?;
         tables.assertions.insert(assertion.id, assertion.clone());
+        tables.link_award(assertion, Timestamp::now())?;
         Ok(())
     }
 
@@ -428,6 +433,7 @@ impl AssertionRepository for Db {
         tables.claim_award(assertion, &mut claimed)?;
         tables.queue(std::slice::from_ref(notification), &claimed.ids)?;
         tables.assertions.insert(assertion.id, assertion.clone());
+        tables.link_award(assertion, Timestamp::now())?;
         Ok(())
     }
 
@@ -444,6 +450,10 @@ impl AssertionRepository for Db {
             tables.claim_award(award, &mut claimed)?;
         }
         tables.queue(batch.notifications(), &claimed.ids)?;
+        let now = Timestamp::now();
+        for award in &awards {
+            tables.link_award(award, now)?;
+        }
         tables
             .assertions
             .extend(awards.into_iter().map(|award| (award.id, award)));

@@ -13,5 +13,6 @@ pub mod codes;
 pub mod constraints;
 pub mod endorsements;
 pub mod instrumentation;
+pub mod mail;
 pub mod pages;
 pub mod refusals;

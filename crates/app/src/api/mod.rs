@@ -18,6 +18,7 @@ mod documents;
 pub mod endorsements;
 pub mod ids;
 pub mod issuers;
+pub mod learners;
 mod listing;
 mod merge;
 pub mod openapi;
@@ -66,6 +67,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(signed::routes)
         .configure(endorsements::public_routes)
         .configure(assets::routes)
+        .configure(learners::routes)
         .route("/version", web::get().to(version::version))
         .configure(resources);
 }

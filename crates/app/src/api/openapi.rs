@@ -95,6 +95,9 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
     "listPublicKeys",
     "getPublicKey",
     "getVersion",
+    "registerLearner",
+    "verifyLearnerEmail",
+    "verifyLearnerEmailPage",
     "oauthMetadata",
     "registerClient",
     "authorize",
@@ -129,10 +132,10 @@ pub const BARE_ONLY: [&str; 18] = [
     "/assets",
     "/v1/assets",
     "/version",
+    "/learner",
     "/oauth",
     "/.well-known/oauth-authorization-server",
     "/ims/ob/v3p0",
-    "/learner/authorizations",
 ];
 
 /// Name of the shared 429 answer in `components.responses`.
@@ -217,6 +220,14 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::accounts::get_key,
         super::accounts::delete_key,
         super::accounts::revoke_key,
+        super::learners::register,
+        super::learners::list_emails,
+        super::learners::add_email,
+        super::learners::verify,
+        super::learners::verify_page,
+        super::learners::remove_email,
+        super::learners::list_credentials,
+        super::learners::remove_credential,
         crate::oauth::metadata::metadata,
         crate::oauth::registration::register,
         crate::oauth::authorize::page,
@@ -254,6 +265,10 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
             `image`. Baked badges are `GET /credentials/{id}/image`. Bare paths only."),
         (name = "accounts", description = "Login, user accounts and API keys. Bare paths only: not under `/v2` or \
             `/v3`."),
+        (name = "learners", description = "Learner accounts: self-registration (`LEARNER_REGISTRATION`), their \
+            e-mail addresses (verified by a link e-mailed to them) and their backpack: the credentials awarded here to \
+            a verified address, uploaded, or added by a platform. A learner's login token reaches only these. Bare \
+            paths only."),
         (name = "oauth", description = "The OAuth 2.0 authorization server of the OB 3.0 Service API: RFC 8414 \
             metadata, RFC 7591 dynamic registration, the authorization endpoint (a login and consent page, PKCE S256 \
             required), the token endpoint (codes and rotating refresh tokens) and RFC 7009 revocation, and a \

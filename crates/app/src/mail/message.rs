@@ -120,6 +120,38 @@ pub fn message(from: &Mailbox, to: &Email, content: Content) -> Result<Message, 
         .map_err(|err| format!("the message cannot be built: {err}"))
 }
 
+/// The e-mail asking a learner to confirm an address: a text and an HTML
+/// part with the verification link. The link is the only secret in it.
+pub fn verification(from: &Mailbox, to: &Email, link: &str) -> Result<Message, String> {
+    let to_box: Mailbox = to
+        .as_str()
+        .parse()
+        .map_err(|err| format!("the address cannot be mailed to: {err}"))?;
+    let text = format!(
+        "Please confirm that {address} is your e-mail address.\n\n\
+         Open this link within 24 hours: {link}\n\n\
+         Badges awarded to this address will then appear in your backpack. \
+         If you did not add this address, ignore this e-mail.\n",
+        address = to.as_str(),
+    );
+    let html = format!(
+        "<!DOCTYPE html>\n<html><body>\n\
+         <p>Please confirm that {address} is your e-mail address.</p>\n\
+         <p><a href=\"{href}\">Confirm the address</a> (within 24 hours).</p>\n\
+         <p>Badges awarded to this address will then appear in your backpack. \
+         If you did not add this address, ignore this e-mail.</p>\n\
+         </body></html>\n",
+        address = escape(to.as_str()),
+        href = escape(link),
+    );
+    Message::builder()
+        .from(from.clone())
+        .to(to_box)
+        .subject("Confirm your e-mail address")
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|err| format!("the message cannot be built: {err}"))
+}
+
 /// Text made safe inside HTML elements and attribute values.
 fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());

@@ -1,7 +1,9 @@
-//! Award e-mails (docs/email.md). An award that notifies its recipient
-//! queues an e-mail in the mail outbox, in the award's transaction; the
+//! Award e-mails (docs/email.md), and the verification e-mails of
+//! learners' addresses (docs/learners.md). An award that notifies its
+//! recipient queues an e-mail in the mail outbox, in the award's
+//! transaction, as a learner's new address queues its verification; the
 //! sender ([`worker`]), started beside the HTTP server when `SMTP_HOST` is
-//! set, delivers it. Issuance never waits for SMTP.
+//! set, delivers both. Issuance never waits for SMTP.
 
 pub mod api;
 pub mod config;
@@ -65,6 +67,7 @@ pub fn start(state: &AppState) -> Result<Option<Wake>, String> {
         transport,
         wake: Arc::clone(&wake.0),
         limits: crate::images::limits(state.settings.security.assets_max_file_size),
+        verification: state.verification.clone(),
     };
     actix_web::rt::spawn(sender.run());
     Ok(Some(wake))

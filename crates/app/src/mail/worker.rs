@@ -8,9 +8,10 @@ use std::time::Duration;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use openbadges_domain::documents::{ob3, Urls};
-use openbadges_domain::mail::OutboxMessage;
+use openbadges_domain::learners::VerificationKey;
+use openbadges_domain::mail::{MailSubject, OutboxMessage};
 use openbadges_domain::ports::Store;
-use openbadges_domain::{DomainError, Timestamp};
+use openbadges_domain::{AssertionId, DomainError, LearnerEmailId, Timestamp};
 use tokio::sync::Notify;
 
 use super::config::{MailSettings, SmtpTls};
@@ -86,6 +87,8 @@ pub struct Worker {
     pub(super) wake: Arc<Notify>,
     /// What the achievement image baked into the attachment may be.
     pub(super) limits: openbadges_baking::Limits,
+    /// Derives the tokens of verification e-mails.
+    pub(super) verification: VerificationKey,
 }
 
 /// What became of one e-mail.
@@ -141,13 +144,13 @@ impl Worker {
             match (&outcome, recorded) {
                 (Outcome::Sent, Ok(_)) => log::info!(
                     target: "openbadges::mail",
-                    "e-mail {} about credential {} sent (attempt {})",
-                    message.id, message.assertion_id, message.attempts
+                    "e-mail {} about {} sent (attempt {})",
+                    message.id, message.subject, message.attempts
                 ),
                 (Outcome::Retry(error) | Outcome::Failed(error), Ok(_)) => log::warn!(
                     target: "openbadges::mail",
-                    "e-mail {} about credential {} not sent (attempt {}): {error}",
-                    message.id, message.assertion_id, message.attempts
+                    "e-mail {} about {} not sent (attempt {}): {error}",
+                    message.id, message.subject, message.attempts
                 ),
                 (_, Err(err)) => log::warn!(
                     target: "openbadges::mail",
@@ -161,8 +164,58 @@ impl Worker {
 
     /// Renders and sends one e-mail.
     async fn deliver(&self, queued: &OutboxMessage) -> Outcome {
+        let email = match queued.subject {
+            MailSubject::Award(award) => match self.award_message(award, queued).await {
+                Ok(email) => email,
+                Err(outcome) => return outcome,
+            },
+            MailSubject::Verification(address) => {
+                match self.verification_message(address, queued).await {
+                    Ok(email) => email,
+                    Err(outcome) => return outcome,
+                }
+            }
+        };
+        self.send(email).await
+    }
+
+    /// The verification e-mail of a learner's address: its link carries
+    /// the token, derived again from the stored nonce and the server's
+    /// secret (only the token's hash is stored).
+    async fn verification_message(
+        &self,
+        address: LearnerEmailId,
+        queued: &OutboxMessage,
+    ) -> Result<lettre::Message, Outcome> {
+        let nonce = match self.store.learner_emails().pending_nonce(address).await {
+            Ok(Some(nonce)) => nonce,
+            Ok(None) => {
+                return Err(Outcome::Failed(
+                    "the address was verified or removed meanwhile".to_owned(),
+                ))
+            }
+            Err(err) => {
+                return Err(Outcome::Retry(format!(
+                    "the address could not be read: {err}"
+                )))
+            }
+        };
+        let link = format!(
+            "{}/learner/emails/verify?token={}",
+            self.urls.base(),
+            self.verification.token(&nonce)
+        );
+        message::verification(&self.settings.from, &queued.to, &link).map_err(Outcome::Failed)
+    }
+
+    /// The e-mail announcing an award.
+    async fn award_message(
+        &self,
+        award: AssertionId,
+        queued: &OutboxMessage,
+    ) -> Result<lettre::Message, Outcome> {
         let loaded = async {
-            let award = self.store.assertions().get(queued.assertion_id).await?;
+            let award = self.store.assertions().get(award).await?;
             let badge = self.store.badge_classes().get(award.badge_class_id).await?;
             let issuer = self.store.issuers().get(award.issuer_id).await?;
             Ok::<_, DomainError>((award, badge, issuer))
@@ -171,9 +224,15 @@ impl Worker {
         let (award, badge, issuer) = match loaded {
             Ok(loaded) => loaded,
             Err(DomainError::NotFound { .. }) => {
-                return Outcome::Failed("the credential no longer exists".to_owned())
+                return Err(Outcome::Failed(
+                    "the credential no longer exists".to_owned(),
+                ))
             }
-            Err(err) => return Outcome::Retry(format!("the credential could not be read: {err}")),
+            Err(err) => {
+                return Err(Outcome::Retry(format!(
+                    "the credential could not be read: {err}"
+                )))
+            }
         };
         let credential = match &award.issued_credential {
             Some(issued) => issued.json().to_owned(),
@@ -189,7 +248,11 @@ impl Worker {
         .await;
         let png = match baked {
             Ok(png) => png,
-            Err(err) => return Outcome::Retry(format!("the badge could not be baked: {err}")),
+            Err(err) => {
+                return Err(Outcome::Retry(format!(
+                    "the badge could not be baked: {err}"
+                )))
+            }
         };
         let content = message::render(
             &award,
@@ -198,10 +261,11 @@ impl Worker {
             &self.urls,
             message::attachment(png),
         );
-        let email = match message::message(&self.settings.from, &queued.to, content) {
-            Ok(email) => email,
-            Err(error) => return Outcome::Failed(error),
-        };
+        message::message(&self.settings.from, &queued.to, content).map_err(Outcome::Failed)
+    }
+
+    /// Sends one e-mail, bounded by [`SEND_LIMIT`].
+    async fn send(&self, email: lettre::Message) -> Outcome {
         match tokio::time::timeout(SEND_LIMIT, self.transport.send(email)).await {
             Err(_) => Outcome::Retry(format!(
                 "the SMTP server did not complete the exchange within {} s",

@@ -12,6 +12,7 @@ use crate::pool::PgPool;
 use crate::rows::*;
 use crate::schema::*;
 
+use super::learners::link_awards;
 use super::outbox::insert_notifications;
 use super::{
     blocking, decode, decode_all, in_transaction, limit_offset, not_found, to_page, INSERT_CHUNK,
@@ -91,7 +92,8 @@ impl AssertionRepository for PgAssertions {
         let award = assertion.clone();
         blocking(&self.0, move |conn| {
             in_transaction(conn, |conn| {
-                insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())
+                insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())?;
+                link_awards(conn, std::slice::from_ref(&award), Timestamp::now())
             })
         })
         .await
@@ -107,6 +109,7 @@ impl AssertionRepository for PgAssertions {
         blocking(&self.0, move |conn| {
             in_transaction(conn, |conn| {
                 insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())?;
+                link_awards(conn, std::slice::from_ref(&award), Timestamp::now())?;
                 insert_notifications(conn, std::slice::from_ref(&notification))
             })
         })
@@ -121,8 +124,11 @@ impl AssertionRepository for PgAssertions {
             in_transaction(conn, |conn| {
                 // Read out of the batch a statement's worth at a time.
                 let mut issuer_of = IssuerOf::new();
+                let now = Timestamp::now();
                 for chunk in batch.chunks(INSERT_CHUNK) {
-                    insert_assertions(conn, &chunk?, &mut issuer_of)?;
+                    let chunk = chunk?;
+                    insert_assertions(conn, &chunk, &mut issuer_of)?;
+                    link_awards(conn, &chunk, now)?;
                 }
                 insert_notifications(conn, batch.notifications())
             })?;

@@ -125,6 +125,25 @@ fn read_all(conn: &mut PgConnection, rows: Vec<HeldRow>) -> Result<Vec<HeldCrede
         .collect()
 }
 
+/// Stores `held` unless its owner holds an equal credential already;
+/// answers whether it was stored. The caller holds the transaction and
+/// has checked the references.
+pub(crate) fn hold_unless_held(
+    conn: &mut PgConnection,
+    held: &HeldCredential,
+) -> Result<bool, Failure> {
+    let inserted = diesel::insert_into(held_credentials::table)
+        .values(HeldRow::of(held)?)
+        .on_conflict((
+            held_credentials::owner_id,
+            held_credentials::issuer_key,
+            held_credentials::credential_key,
+        ))
+        .do_nothing()
+        .execute(conn)?;
+    Ok(inserted == 1)
+}
+
 fn missing(entity: &'static str, id: impl ToString) -> Failure {
     DomainError::MissingReference {
         entity,

@@ -13,6 +13,8 @@ use openbadges_domain::ports::{OutboxRepository, RepoResult};
 use openbadges_domain::{AssertionId, DomainError, Email, Timestamp};
 use uuid::Uuid;
 
+use openbadges_store_support::mail::{subject_columns, subject_of};
+
 use crate::errors::Failure;
 use crate::pool::PgPool;
 use crate::rows::{parse, restamp, stamp};
@@ -25,7 +27,9 @@ use super::{blocking, in_transaction};
 #[diesel(table_name = mail_outbox, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct OutboxRow {
     id: Uuid,
-    assertion_id: Uuid,
+    kind: String,
+    assertion_id: Option<Uuid>,
+    learner_email_id: Option<Uuid>,
     recipient: String,
     state: String,
     attempts: i32,
@@ -39,10 +43,17 @@ pub(crate) struct OutboxRow {
 
 impl OutboxRow {
     fn queued(notification: &Notification) -> Self {
-        let message = OutboxMessage::queued(notification);
+        Self::of(&OutboxMessage::queued(notification))
+    }
+
+    /// The row a new message is stored as.
+    pub(crate) fn of(message: &OutboxMessage) -> Self {
+        let (kind, assertion_id, learner_email_id) = subject_columns(&message.subject);
         Self {
             id: message.id.as_uuid(),
-            assertion_id: message.assertion_id.as_uuid(),
+            kind: kind.to_owned(),
+            assertion_id,
+            learner_email_id,
             recipient: message.to.as_str().to_owned(),
             state: message.state.as_str().to_owned(),
             attempts: 0,
@@ -62,7 +73,8 @@ impl TryFrom<OutboxRow> for OutboxMessage {
     fn try_from(row: OutboxRow) -> Result<Self, Self::Error> {
         Ok(Self {
             id: row.id.into(),
-            assertion_id: row.assertion_id.into(),
+            subject: subject_of(&row.kind, row.assertion_id, row.learner_email_id)
+                .map_err(|problem| crate::errors::corrupt("mail_outbox.kind", problem))?,
             to: parse("mail_outbox.recipient", row.recipient, Email::parse)?,
             state: parse("mail_outbox.state", row.state, |s| DeliveryState::parse(&s))?,
             attempts: parse("mail_outbox.attempts", row.attempts.to_string(), |s| {

@@ -14,6 +14,7 @@ use openbadges_domain::{
     Timestamp,
 };
 
+use super::learners::link_award;
 use super::outbox::insert_notifications;
 use super::{decode_all, limit_offset, missing_reference, not_found, total as total_of};
 use crate::errors::Failure;
@@ -82,8 +83,12 @@ fn insert(
 impl AssertionRepository for Assertions {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
         let row = AssertionRow::try_from(assertion)?;
+        let award = assertion.clone();
         self.db
-            .write(move |conn| insert(conn, &row, &mut IssuerOf::new()))
+            .write(move |conn| {
+                insert(conn, &row, &mut IssuerOf::new())?;
+                link_award(conn, &award, Timestamp::now())
+            })
             .await
     }
 
@@ -93,10 +98,12 @@ impl AssertionRepository for Assertions {
         notification: &Notification,
     ) -> RepoResult<()> {
         let row = AssertionRow::try_from(assertion)?;
+        let award = assertion.clone();
         let notification = notification.clone();
         self.db
             .write(move |conn| {
                 insert(conn, &row, &mut IssuerOf::new())?;
+                link_award(conn, &award, Timestamp::now())?;
                 insert_notifications(conn, std::slice::from_ref(&notification))
             })
             .await
@@ -111,9 +118,11 @@ impl AssertionRepository for Assertions {
                 // A few awards read out of the batch at a time, one row at
                 // a time: a row copies the credential's text.
                 let mut issuer_of = IssuerOf::new();
+                let now = Timestamp::now();
                 for chunk in batch.chunks(READ_CHUNK) {
                     for award in &chunk? {
                         insert(conn, &AssertionRow::try_from(award)?, &mut issuer_of)?;
+                        link_award(conn, award, now)?;
                     }
                 }
                 insert_notifications(conn, batch.notifications())?;

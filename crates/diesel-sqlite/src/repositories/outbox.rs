@@ -13,9 +13,11 @@ use openbadges_domain::{AssertionId, DomainError, Email, Timestamp};
 
 use crate::errors::Failure;
 use crate::pool::Database;
+use openbadges_store_support::mail::{subject_columns, subject_of};
+
 use crate::rows::{
-    decode, decode_id, decode_optional_timestamp, decode_timestamp, encode_optional_timestamp,
-    encode_timestamp,
+    decode, decode_id, decode_optional_id, decode_optional_timestamp, decode_timestamp,
+    encode_optional_timestamp, encode_timestamp,
 };
 use crate::schema::mail_outbox;
 
@@ -24,7 +26,9 @@ use crate::schema::mail_outbox;
 #[diesel(table_name = mail_outbox, check_for_backend(diesel::sqlite::Sqlite))]
 pub(crate) struct OutboxRow {
     id: String,
-    assertion_id: String,
+    kind: String,
+    assertion_id: Option<String>,
+    learner_email_id: Option<String>,
     recipient: String,
     state: String,
     attempts: i32,
@@ -39,10 +43,17 @@ pub(crate) struct OutboxRow {
 impl OutboxRow {
     /// The row a new notification is stored as.
     pub(crate) fn queued(notification: &Notification) -> Self {
-        let message = OutboxMessage::queued(notification);
+        Self::of(&OutboxMessage::queued(notification))
+    }
+
+    /// The row a new message is stored as.
+    pub(crate) fn of(message: &OutboxMessage) -> Self {
+        let (kind, award, email) = subject_columns(&message.subject);
         Self {
             id: message.id.to_string(),
-            assertion_id: message.assertion_id.to_string(),
+            kind: kind.to_owned(),
+            assertion_id: award.map(|id| id.to_string()),
+            learner_email_id: email.map(|id| id.to_string()),
             recipient: message.to.as_str().to_owned(),
             state: message.state.as_str().to_owned(),
             attempts: 0,
@@ -62,7 +73,17 @@ impl TryFrom<OutboxRow> for OutboxMessage {
     fn try_from(row: OutboxRow) -> Result<Self, Self::Error> {
         Ok(Self {
             id: decode_id("mail_outbox.id", &row.id)?,
-            assertion_id: decode_id("mail_outbox.assertion_id", &row.assertion_id)?,
+            subject: decode(
+                "mail_outbox.kind",
+                subject_of(
+                    &row.kind,
+                    decode_optional_id("mail_outbox.assertion_id", row.assertion_id.as_deref())?,
+                    decode_optional_id(
+                        "mail_outbox.learner_email_id",
+                        row.learner_email_id.as_deref(),
+                    )?,
+                ),
+            )?,
             to: decode("mail_outbox.recipient", Email::parse(row.recipient))?,
             state: decode("mail_outbox.state", DeliveryState::parse(&row.state))?,
             attempts: decode("mail_outbox.attempts", u32::try_from(row.attempts))?,

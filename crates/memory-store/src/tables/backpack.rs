@@ -34,6 +34,21 @@ impl Tables {
         profiles.retain(|owner, _| users.contains_key(owner));
     }
 
+    /// Stores `held` unless its owner holds an equal credential already;
+    /// answers whether it was stored.
+    pub(super) fn hold_unless_held(&mut self, held: openbadges_domain::HeldCredential) -> bool {
+        let equal = self.held.values().any(|stored| {
+            stored.owner == held.owner
+                && stored.issuer_key == held.issuer_key
+                && stored.credential_key == held.credential_key
+        });
+        if equal {
+            return false;
+        }
+        self.held.insert(held.id, held);
+        true
+    }
+
     /// A held credential as read: one linked to an award carries the
     /// award's current issued credential.
     fn read_held(&self, credential: &HeldCredential) -> HeldCredential {

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use openbadges_domain::mail::{clip_error, lease_end, DeliveryState, Notification, OutboxMessage};
+use openbadges_domain::mail::{
+    clip_error, lease_end, DeliveryState, MailSubject, Notification, OutboxMessage,
+};
 use openbadges_domain::ports::{OutboxRepository, RepoResult};
 use openbadges_domain::{AssertionId, Timestamp};
 
@@ -39,8 +41,11 @@ impl Tables {
     /// Drops the rows of awards deleted since: the SQL schemas' cascade.
     fn drop_orphans(&mut self) {
         let assertions = &self.assertions;
-        self.outbox
-            .retain(|_, message| assertions.contains_key(&message.assertion_id));
+        let emails = &self.learner_emails;
+        self.outbox.retain(|_, message| match message.subject {
+            MailSubject::Award(award) => assertions.contains_key(&award),
+            MailSubject::Verification(email) => emails.contains_key(&email),
+        });
     }
 
     /// Sets the claimed row's outcome, only while it is still that claim.
@@ -127,7 +132,7 @@ impl OutboxRepository for Db {
         Ok(tables
             .outbox
             .values()
-            .filter(|m| m.assertion_id == assertion_id)
+            .filter(|m| m.subject == MailSubject::Award(assertion_id))
             .max_by_key(|m| m.created_at)
             .cloned())
     }
