@@ -26,7 +26,7 @@ page, getProfile, an error) and the discovery document are written there.
 Usage:
   client.py --base-url URL --username NAME --password PASSWORD
             --credential FILE [--credential FILE ...] --jws FILE
-            [--redirect-base URL] [--save DIR]
+            [--expect-held N] [--redirect-base URL] [--save DIR]
 """
 
 import argparse
@@ -664,6 +664,12 @@ def run(args):
     access = token["access_token"]
 
     before, before_jws = page_through(base, access, args.save, "before the upserts")
+    if args.expect_held is not None:
+        check(
+            len(before) + len(before_jws) == args.expect_held,
+            f"the backpack holds the {args.expect_held} credential(s) it had before the client",
+            len(before) + len(before_jws),
+        )
 
     # upsertCredential: create, then the same credential again replaces it.
     first, *others = credentials
@@ -747,6 +753,8 @@ def main():
     parser.add_argument("--credential", action="append", required=True,
                         help="a signed OB 3.0 credential (JSON file) to upsert; repeatable")
     parser.add_argument("--jws", required=True, help="a file holding a compact JWS (VC-JWT) credential")
+    parser.add_argument("--expect-held", type=int,
+                        help="how many credentials the backpack holds before the upserts")
     parser.add_argument("--redirect-base", default="http://localhost:8765",
                         help="where the client's redirect URI and pages live (never fetched)")
     parser.add_argument("--save", help="a directory to write the documents to validate")

@@ -16,14 +16,19 @@
 //!   schemas the discovery document declares for them, so that what it
 //!   describes is what the server answers.
 //!
-//! The credentials it upserts are issued and signed by the same server to
-//! an address of the learner's, as an issuer would before a learner takes
-//! them to their host.
+//! The learner verifies an address of theirs through a real SMTP server
+//! (tests/src/smtp.rs), so the awards made here to it are in their backpack
+//! before the client connects: the client pages through those first. The
+//! credentials it upserts are issued and signed by the same server to
+//! another address, as credentials a learner brings from elsewhere.
 
 use std::path::Path;
 use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
 
 use openbadges_e2e::images::python;
+use openbadges_e2e::smtp::Mailbox;
 use openbadges_e2e::{
     award_body, on_both_backends, uuid_of, Caller, Server, Storage, ADMIN_PASSWORD, ADMIN_USERNAME,
 };
@@ -38,19 +43,57 @@ on_both_backends!(an_oauth_library_client_drives_the_service_api);
 const KEK: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f000112233445566778899aabbccddeeff";
 const LEARNER: &str = "ada";
 const LEARNER_PASSWORD: &str = "correct horse battery staple 42";
+/// The learner's verified address: awards to it are in their backpack.
+const VERIFIED: &str = "ada@learners.example.org";
+/// How many awards to [`VERIFIED`] the backpack holds before the client.
+const AWARDED: usize = 2;
 /// The address the credentials the client upserts are awarded to.
-const RECIPIENT: &str = "ada.lovelace@learners.example.org";
+const RECIPIENT: &str = "ada.lovelace@elsewhere.example.org";
 /// How many signed JSON credentials the client upserts (plus one VC-JWT).
 const JSON_CREDENTIALS: usize = 3;
+/// How long the verification e-mail may take to arrive.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn an_oauth_library_client_drives_the_service_api(storage: &Storage) {
+    let mailbox = Mailbox::new();
+    let _sink = mailbox.start();
     let server = storage
         .launch_with_auth()
         .env("KEY_ENCRYPTION_KEY", KEK)
+        .env("SMTP_HOST", "127.0.0.1")
+        .env("SMTP_PORT", mailbox.port.to_string())
+        .env("SMTP_TLS", "none")
+        .env("SMTP_FROM", "Badge Office <badges@example.org>")
+        .env("MAIL_RETRY_BASE_SECONDS", "1")
         .start();
     let admin = server.login(ADMIN_USERNAME, ADMIN_PASSWORD);
     server.create_user(&admin, LEARNER, LEARNER_PASSWORD, "learner");
     let (_, badge) = server.issuer_with_badge(&admin, "Analytical Engines", "Note G");
+
+    // The learner verifies an address; the awards to it are theirs.
+    let learner = server.login(LEARNER, LEARNER_PASSWORD);
+    server
+        .post_as(&learner, "/learner/emails", &json!({"email": VERIFIED}))
+        .assert_status(201);
+    let token = verification_token(&server, &mailbox);
+    server
+        .post("/learner/emails/verify", &json!({"token": token}))
+        .assert_status(200);
+    for _ in 0..AWARDED {
+        let mut body = award_body(&badge, VERIFIED);
+        body["recipient"]["hashed"] = json!(false);
+        server
+            .post_as(&admin, "/credentials", &body)
+            .assert_status(201);
+    }
+    let held = server.get_as(&learner, "/learner/credentials");
+    held.assert_status(200);
+    assert_eq!(
+        held.body.as_array().map(Vec::len),
+        Some(AWARDED),
+        "the awards to the verified address are held: {}",
+        held.text
+    );
 
     let files = tempfile::tempdir().expect("a directory for the client's files");
     let mut args: Vec<String> = vec![
@@ -60,6 +103,8 @@ fn an_oauth_library_client_drives_the_service_api(storage: &Storage) {
         LEARNER.into(),
         "--password".into(),
         LEARNER_PASSWORD.into(),
+        "--expect-held".into(),
+        AWARDED.to_string(),
     ];
     for number in 1..=JSON_CREDENTIALS {
         let credential = signed_credential(&server, &admin, &badge);
@@ -111,6 +156,35 @@ fn an_oauth_library_client_drives_the_service_api(storage: &Storage) {
     );
 
     check_received(&saved);
+}
+
+/// The token of the verification e-mail sent to [`VERIFIED`], once it
+/// has arrived.
+fn verification_token(server: &Server, mailbox: &Mailbox) -> String {
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    let message = loop {
+        if let Some(message) = mailbox
+            .messages()
+            .into_iter()
+            .find(|m| m["rcptTos"][0] == VERIFIED)
+        {
+            break message;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no verification e-mail to {VERIFIED}; server output:\n{}",
+            server.output()
+        );
+        sleep(Duration::from_millis(100));
+    };
+    let text = message["text"].as_str().expect("a text part");
+    let link = text
+        .split_whitespace()
+        .find(|word| word.contains("token="))
+        .unwrap_or_else(|| panic!("no verification link in {text}"));
+    link.split_once("token=")
+        .map(|(_, token)| token.to_owned())
+        .expect("a token in the link")
 }
 
 /// A credential of `badge` awarded to [`RECIPIENT`], signed at issuance:
