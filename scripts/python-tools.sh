@@ -14,6 +14,11 @@
 #                      (tests/tests/baking.rs, tests/tests/interop.rs)
 #   aiosmtpd           the SMTP server tests/tests/mail.rs receives e-mail
 #                      with (atpublic and attrs are its dependencies)
+#   authlib, requests  the OAuth 2.0 client that drives the OB 3.0 Service
+#                      API black-box (tests/service_api/client.py,
+#                      tests/tests/oauth_client.rs); the rest are their
+#                      dependencies, pinned so that every run installs the
+#                      same versions
 set -euo pipefail
 
 packages=(
@@ -22,6 +27,16 @@ packages=(
     aiosmtpd==1.4.6
     atpublic==5.1
     attrs==25.4.0
+    Authlib==1.9.10
+    joserfc==1.8.0
+    cryptography==51.0.1
+    cffi==2.1.1
+    pycparser==3.12
+    requests==2.34.2
+    urllib3==2.8.0
+    idna==3.21
+    charset-normalizer==3.5.3
+    certifi==2026.10.19.post1
 )
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

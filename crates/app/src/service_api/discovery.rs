@@ -171,13 +171,16 @@ fn schemas() -> Value {
             "properties": {
                 "@context": {"type": "array", "items": {}},
                 "id": {"type": "string", "format": "uri"},
-                "type": {"type": "array", "items": {"type": "string"}},
-                "issuer": {"$ref": "#/components/schemas/Profile"},
+                // One value or an array, and the issuer by URI or as a
+                // Profile, as the 1EdTech schema allows: a credential
+                // upserted from elsewhere comes back as it was sent.
+                "type": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "issuer": {"oneOf": [{"type": "string", "format": "uri"}, {"$ref": "#/components/schemas/Profile"}]},
                 "validFrom": {"type": "string", "format": "date-time"},
                 "credentialSubject": {"type": "object"},
-                "proof": {"type": "array", "items": {"type": "object"}}
+                "proof": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}
             },
-            "required": ["@context", "type", "issuer", "validFrom", "credentialSubject"],
+            "required": ["@context", "id", "type", "issuer", "validFrom", "credentialSubject"],
             "additionalProperties": true
         },
         "Profile": {
