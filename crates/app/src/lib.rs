@@ -14,6 +14,7 @@ pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod observability;
+pub mod outbound;
 pub mod pages;
 pub mod protection;
 pub mod requests;

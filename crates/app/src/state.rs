@@ -21,4 +21,7 @@ pub struct AppState {
     pub cursors: openbadges_domain::CursorKey,
     /// Signs issued credentials.
     pub signing: Arc<openbadges_signing::Signing>,
+    /// Guarded outbound HTTP (badge hosts) and the did:web resolver the
+    /// verifier asks for other servers' issuers.
+    pub outbound: crate::outbound::Remote,
 }

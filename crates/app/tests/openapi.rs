@@ -1017,6 +1017,7 @@ fn protected_operations_answer_401_without_credentials() {
     assert!(auth.enabled, "authentication is on by default");
     let signing =
         openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
+    let settings_outbound = settings.outbound;
     let state = openbadges_server::state::AppState {
         store,
         settings: std::sync::Arc::new(settings),
@@ -1024,6 +1025,7 @@ fn protected_operations_answer_401_without_credentials() {
         auth,
         cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
+        outbound: openbadges_server::outbound::Remote::new(settings_outbound).expect("outbound"),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(

@@ -293,9 +293,11 @@ pub(super) async fn verify_stored(
     Ok(answer(&report))
 }
 
-/// The verifier over the server's store, keys and base URL.
-fn verifier(state: &AppState) -> Verifier<'_> {
+/// The verifier over the server's store, keys and base URL, fetching the
+/// DID documents of other servers' did:web issuers through the guard.
+pub(crate) fn verifier(state: &AppState) -> Verifier<'_> {
     Verifier::new(state.store.as_ref(), &state.urls, state.signing.integrity())
+        .with_resolver(state.outbound.dids.as_ref())
 }
 
 /// A report as the verification routes answer it.
