@@ -121,6 +121,7 @@ struct Repositories {
     endorsements: PgEndorsements,
     assets: PgAssets,
     outbox: PgOutbox,
+    deliveries: PgDeliveries,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -182,6 +183,7 @@ impl PgStore {
             endorsements: PgEndorsements(pool.clone()),
             assets: PgAssets(pool.clone()),
             outbox: PgOutbox(pool.clone()),
+            deliveries: PgDeliveries(pool.clone()),
         });
         Ok(Self {
             pool,
@@ -328,6 +330,10 @@ impl Store for PgStore {
 
     fn outbox(&self) -> &dyn OutboxRepository {
         &self.repositories.outbox
+    }
+
+    fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
+        &self.repositories.deliveries
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -45,8 +45,8 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, Assets, BadgeClasses, Endorsements, Issuers, Outbox, SigningKeys,
-    StatusLists, Users,
+    ApiKeys, Assertions, Assets, BadgeClasses, Deliveries, Endorsements, Issuers, Outbox,
+    SigningKeys, StatusLists, Users,
 };
 
 /// The schema migrations, compiled in so the binary needs no files beside
@@ -168,6 +168,7 @@ struct Inner {
     endorsements: Endorsements,
     assets: Assets,
     outbox: Outbox,
+    deliveries: Deliveries,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -223,6 +224,7 @@ impl SqliteStore {
                 endorsements: Endorsements::new(db.clone()),
                 assets: Assets::new(db.clone()),
                 outbox: Outbox::new(db.clone()),
+                deliveries: Deliveries::new(db.clone()),
                 db,
             }),
         })
@@ -422,6 +424,10 @@ impl Store for SqliteStore {
 
     fn outbox(&self) -> &dyn openbadges_domain::ports::OutboxRepository {
         &self.inner.outbox
+    }
+
+    fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
+        &self.inner.deliveries
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

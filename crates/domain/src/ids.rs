@@ -85,3 +85,11 @@ id_type!(
     /// Identifies a message of the mail outbox.
     OutboxId
 );
+id_type!(
+    /// Identifies a learner's badge host this server has registered with.
+    RemoteHostId
+);
+id_type!(
+    /// Identifies the sending of one award to one badge host.
+    DeliveryId
+);

@@ -4,6 +4,7 @@ pub mod access;
 pub mod accounts;
 pub mod assets;
 mod batch;
+pub mod deliveries;
 mod details;
 pub mod documents;
 pub mod endorsements;

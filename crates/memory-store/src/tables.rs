@@ -21,6 +21,7 @@ use openbadges_domain::{
 
 use crate::Db;
 
+mod deliveries;
 mod outbox;
 
 /// The ids and status bits taken while a batch of awards is checked.
@@ -47,6 +48,12 @@ pub(crate) struct Tables {
     /// The mail outbox (see `outbox`). Rows of deleted awards are dropped
     /// when next looked at: the cascade the SQL schemas make.
     pub(crate) outbox: HashMap<OutboxId, openbadges_domain::mail::OutboxMessage>,
+    /// Badge hosts this store's server registered with.
+    remote_hosts:
+        HashMap<openbadges_domain::RemoteHostId, openbadges_domain::deliveries::RemoteHost>,
+    /// Sendings of awards to hosts. Those of deleted awards are dropped when
+    /// next looked at, as the outbox's.
+    deliveries: HashMap<openbadges_domain::DeliveryId, openbadges_domain::deliveries::Delivery>,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's
