@@ -53,7 +53,10 @@ pub fn serve(settings: Settings) -> ExitCode {
     if let Some(problem) = startup::temp_dir_problem(&std::env::temp_dir()) {
         log::warn!("{problem}");
     }
-    let outbound = match crate::outbound::Remote::new(settings.outbound) {
+    let outbound = match crate::outbound::Remote::new(
+        settings.outbound,
+        &startup::key_encryption_key(&settings.auth),
+    ) {
         Ok(outbound) => outbound,
         Err(message) => {
             log::error!("{message}");

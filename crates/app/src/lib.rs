@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod commands;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod health;
 pub mod images;

@@ -55,6 +55,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/credentials/{id}/reinstate", &["post"]),
     ("/credentials/{id}/status", &["post"]),
     ("/credentials/{id}/delivery", &["get"]),
+    ("/credentials/{id}/deliveries", &["get"]),
     ("/status-lists", &["get", "post"]),
     ("/status-lists/{id}", &["get"]),
     ("/status-lists/{id}/suspension", &["get"]),
@@ -412,12 +413,14 @@ fn operations_document_their_error_answers() {
             // Paged lists; an issuer's status lists, a document's
             // endorsements and an achievement's related achievements are
             // few and not paged; a baked badge is an image; an award's
-            // e-mail delivery is one state, not a list.
+            // e-mail delivery is one state, not a list, and its sendings
+            // to badge hosts are few.
             if method == "get"
                 && !path.ends_with("{id}")
                 && !path.ends_with("/image")
                 && !path.ends_with("/related")
                 && !path.ends_with("/delivery")
+                && !path.ends_with("/deliveries")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !path.ends_with("/endorsements")
@@ -813,10 +816,10 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // and the 2 alias copies), revoking an endorsement, uploading
     // images (POST /assets and /v1/assets), and relating achievements
     // (add and remove, and their alias copies), and an award's e-mail
-    // delivery (and its alias copy).
+    // delivery and its deliveries to badge hosts (and their alias copies).
     assert_eq!(
         protected,
-        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1
+        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 1 + 1
     );
 
     let ops = operations(&doc);
@@ -1018,6 +1021,7 @@ fn protected_operations_answer_401_without_credentials() {
     let signing =
         openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
     let settings_outbound = settings.outbound;
+    let key = openbadges_server::startup::key_encryption_key(&settings.auth);
     let state = openbadges_server::state::AppState {
         store,
         settings: std::sync::Arc::new(settings),
@@ -1025,7 +1029,8 @@ fn protected_operations_answer_401_without_credentials() {
         auth,
         cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
-        outbound: openbadges_server::outbound::Remote::new(settings_outbound).expect("outbound"),
+        outbound: openbadges_server::outbound::Remote::new(settings_outbound, &key)
+            .expect("outbound"),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(

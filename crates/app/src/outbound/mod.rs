@@ -350,13 +350,18 @@ pub struct Remote {
     pub dids: Arc<dids::WebDids>,
     /// What the guard allows.
     pub settings: OutboundSettings,
+    /// Seals the tokens and client secrets of the badge hosts awards are
+    /// sent to, with the key that seals issuers' private keys.
+    pub vault: Arc<openbadges_credentials::KeyVault>,
 }
 
 impl Remote {
-    /// The client and resolver `settings` describe.
-    pub fn new(settings: OutboundSettings) -> Result<Self, String> {
+    /// The client and resolver `settings` describe; secrets sealed under
+    /// `key_encryption_key`.
+    pub fn new(settings: OutboundSettings, key_encryption_key: &[u8; 32]) -> Result<Self, String> {
         let client = Outbound::new(settings)?;
         Ok(Self {
+            vault: Arc::new(openbadges_credentials::KeyVault::new(key_encryption_key)),
             dids: Arc::new(dids::WebDids::new(
                 client.clone(),
                 settings.allow_loopback_http,
