@@ -245,7 +245,115 @@ fn imsx_description(reply: &Reply) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::Mutex;
+
+    use openbadges_domain::deliveries::{DeliveryState, RemoteHost};
+    use openbadges_domain::testkit::{sample_assertion, sample_badge_class, sample_issuer};
+    use openbadges_domain::{IssuedCredential, RemoteHostId};
+
     use super::*;
+    use crate::outbound::OutboundSettings;
+
+    /// A request the fake host received: its request line, headers and body.
+    #[derive(Debug, Clone)]
+    struct Seen {
+        line: String,
+        authorization: String,
+        body: String,
+    }
+
+    /// A badge host on loopback answering each connection with the next
+    /// scripted answer (and closing it), recording what it was asked.
+    struct FakeHost {
+        base: String,
+        seen: Arc<Mutex<Vec<Seen>>>,
+        script: Arc<Mutex<Vec<&'static str>>>,
+    }
+
+    impl FakeHost {
+        fn start() -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let base = format!("http://{}", listener.local_addr().expect("address"));
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let script: Arc<Mutex<Vec<&'static str>>> = Arc::new(Mutex::new(Vec::new()));
+            let (log, answers) = (Arc::clone(&seen), Arc::clone(&script));
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { return };
+                    let request = read_request(&mut stream);
+                    log.lock().expect("log").push(request);
+                    let answer = {
+                        let mut answers = answers.lock().expect("script");
+                        if answers.is_empty() {
+                            "HTTP/1.1 599 Unscripted\r\nContent-Length: 0\r\n\r\n"
+                        } else {
+                            answers.remove(0)
+                        }
+                    };
+                    let _ = stream.write_all(answer.as_bytes());
+                }
+            });
+            Self { base, seen, script }
+        }
+
+        fn answer(&self, answers: &[&'static str]) {
+            self.script
+                .lock()
+                .expect("script")
+                .extend_from_slice(answers);
+        }
+
+        fn seen(&self) -> Vec<Seen> {
+            std::mem::take(&mut *self.seen.lock().expect("log"))
+        }
+    }
+
+    fn read_request(stream: &mut std::net::TcpStream) -> Seen {
+        let mut data = Vec::new();
+        let mut buffer = [0u8; 4096];
+        let (head, body_start) = loop {
+            let n = stream.read(&mut buffer).unwrap_or(0);
+            if n == 0 {
+                break (String::from_utf8_lossy(&data).into_owned(), data.len());
+            }
+            data.extend_from_slice(&buffer[..n]);
+            if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                break (String::from_utf8_lossy(&data[..end]).into_owned(), end + 4);
+            }
+        };
+        let header = |name: &str| {
+            head.lines()
+                .find_map(|line| {
+                    let (key, value) = line.split_once(':')?;
+                    key.eq_ignore_ascii_case(name)
+                        .then(|| value.trim().to_owned())
+                })
+                .unwrap_or_default()
+        };
+        let length: usize = header("content-length").parse().unwrap_or(0);
+        while data.len() < body_start + length {
+            let n = stream.read(&mut buffer).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            data.extend_from_slice(&buffer[..n]);
+        }
+        let end = data.len().min(body_start + length);
+        Seen {
+            line: head.lines().next().unwrap_or_default().to_owned(),
+            authorization: header("authorization"),
+            body: String::from_utf8_lossy(&data[body_start.min(end)..end]).into_owned(),
+        }
+    }
+
+    const CREATED: &str = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}";
+    const UNAUTHORIZED: &str = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+    const BUSY: &str =
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n";
+    const BROKEN: &str = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 70\r\n\r\n{\"imsx_codeMajor\":\"failure\",\"imsx_description\":\"the database is down\"}";
+    const ROTATED: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{\"access_token\":\"A2\",\"refresh_token\":\"R2\",\"token_type\":\"Bearer\"}";
 
     fn at(text: &str) -> Timestamp {
         Timestamp::from_datetime(
@@ -253,6 +361,180 @@ mod tests {
                 .expect("time")
                 .with_timezone(&chrono::Utc),
         )
+    }
+
+    fn later(t: Timestamp, seconds: i64) -> Timestamp {
+        Timestamp::from_datetime(t.as_datetime() + chrono::Duration::seconds(seconds))
+    }
+
+    /// A store with one signed award, one host at `fake`, and a delivery
+    /// of the award authorized with tokens A1 / R1, due at `t0`.
+    async fn authorized(fake: &FakeHost, t0: Timestamp) -> (Sender, Delivery) {
+        let store: Arc<dyn Store> = Arc::new(openbadges_memory_store::MemoryStore::new());
+        let issuer = sample_issuer(None);
+        store.issuers().create(&issuer).await.expect("issuer");
+        let badge = sample_badge_class(issuer.id);
+        store.badge_classes().create(&badge).await.expect("badge");
+        let mut award = sample_assertion(&badge, "ada@example.org");
+        award.issued_credential = Some(IssuedCredential::new(
+            &serde_json::json!({"id": "urn:uuid:1", "proof": {"type": "DataIntegrityProof"}}),
+        ));
+        store.assertions().create(&award).await.expect("award");
+        let vault = Arc::new(KeyVault::new(&[5; 32]));
+        let seal = |text: &str| secrets::seal(&vault, text).expect("seal");
+        let host = RemoteHost {
+            id: RemoteHostId::generate(),
+            base_url: fake.base.clone(),
+            authorization_url: format!("{}/oauth/authorize", fake.base),
+            token_url: format!("{}/oauth/token", fake.base),
+            scope: host::UPSERT_SCOPE.to_owned(),
+            client_id: "client".to_owned(),
+            sealed_client_secret: seal("secret"),
+            registered_at: t0,
+        };
+        let repo = store.deliveries();
+        repo.add_host(&host).await.expect("host");
+        let delivery = Delivery::authorizing(
+            award.id,
+            host.id,
+            "state".to_owned(),
+            seal("verifier"),
+            t0,
+            later(t0, 600),
+        );
+        repo.start(&delivery).await.expect("start");
+        let tokens = SealedTokens {
+            access: seal("A1"),
+            refresh: Some(seal("R1")),
+        };
+        assert!(repo
+            .authorized(delivery.id, &tokens, t0)
+            .await
+            .expect("authorized"));
+        let outbound = Outbound::new(OutboundSettings {
+            allow_loopback_http: true,
+        })
+        .expect("client");
+        let sender = Sender {
+            store,
+            outbound,
+            vault,
+            wake: Arc::default(),
+        };
+        (sender, delivery)
+    }
+
+    async fn current(sender: &Sender, delivery: &Delivery) -> Delivery {
+        sender
+            .store
+            .deliveries()
+            .list_for(delivery.assertion_id)
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|d| d.id == delivery.id)
+            .expect("the delivery")
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_refused_token_is_refreshed_once_and_failures_wait_as_the_spec_says() {
+        let fake = FakeHost::start();
+        let t0 = at("2026-12-07T10:00:00Z");
+        let (sender, delivery) = authorized(&fake, t0).await;
+
+        // 401, then the refresh rotates both tokens, then the host is busy.
+        fake.answer(&[UNAUTHORIZED, ROTATED, BUSY]);
+        assert_eq!(sender.round(t0).await.expect("round"), 1);
+        let seen = fake.seen();
+        assert_eq!(seen.len(), 3, "{seen:#?}");
+        assert_eq!(seen[0].line, "POST /ims/ob/v3p0/credentials HTTP/1.1");
+        assert_eq!(seen[0].authorization, "Bearer A1");
+        assert!(
+            seen[0].body.contains("DataIntegrityProof"),
+            "the credential as issued"
+        );
+        assert_eq!(seen[1].line, "POST /oauth/token HTTP/1.1");
+        assert!(
+            seen[1].authorization.starts_with("Basic "),
+            "client_secret_basic"
+        );
+        assert!(seen[1].body.contains("grant_type=refresh_token"));
+        assert!(seen[1].body.contains("refresh_token=R1"));
+        assert_eq!(seen[2].authorization, "Bearer A2");
+        let waiting = current(&sender, &delivery).await;
+        assert_eq!(waiting.state, DeliveryState::Pending);
+        assert_eq!(waiting.attempts, 1);
+        assert_eq!(waiting.next_attempt_at, Some(later(t0, 120)), "Retry-After");
+        let tokens = waiting.tokens.clone().expect("tokens");
+        assert_eq!(
+            secrets::open(&sender.vault, &tokens.access)
+                .expect("open")
+                .as_str(),
+            "A2"
+        );
+        let refresh = tokens.refresh.expect("refresh");
+        assert_eq!(
+            secrets::open(&sender.vault, &refresh)
+                .expect("open")
+                .as_str(),
+            "R2"
+        );
+
+        // Not due before Retry-After.
+        assert_eq!(sender.round(later(t0, 119)).await.expect("round"), 0);
+        // No Retry-After: 30 minutes.
+        fake.answer(&[BROKEN]);
+        assert_eq!(sender.round(later(t0, 120)).await.expect("round"), 1);
+        let waiting = current(&sender, &delivery).await;
+        assert_eq!(waiting.attempts, 2);
+        assert_eq!(waiting.next_attempt_at, Some(later(t0, 120 + 1800)));
+        assert_eq!(
+            waiting.last_error.as_deref(),
+            Some("the host answered 500: the database is down")
+        );
+        assert_eq!(fake.seen()[0].authorization, "Bearer A2");
+
+        fake.answer(&[CREATED]);
+        assert_eq!(sender.round(later(t0, 1920)).await.expect("round"), 1);
+        let done = current(&sender, &delivery).await;
+        assert_eq!(done.state, DeliveryState::Delivered);
+        assert_eq!(done.delivered_at, Some(later(t0, 1920)));
+        assert_eq!(done.tokens, None, "the tokens go once delivered");
+        assert_eq!(sender.round(later(t0, 99_999)).await.expect("round"), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn three_failures_give_up_and_a_refused_refresh_asks_to_reconnect() {
+        let fake = FakeHost::start();
+        let t0 = at("2026-12-07T10:00:00Z");
+        let (sender, delivery) = authorized(&fake, t0).await;
+        fake.answer(&[BROKEN, BROKEN, BROKEN]);
+        for minutes in [0, 30, 60] {
+            assert_eq!(
+                sender.round(later(t0, minutes * 60)).await.expect("round"),
+                1
+            );
+        }
+        let given_up = current(&sender, &delivery).await;
+        assert_eq!(given_up.state, DeliveryState::Failed);
+        assert_eq!(given_up.attempts, MAX_ATTEMPTS);
+        assert_eq!(given_up.tokens, None);
+        assert_eq!(sender.round(later(t0, 99_999)).await.expect("round"), 0);
+        assert_eq!(fake.seen().len(), 3);
+
+        let (sender, delivery) = authorized(&fake, t0).await;
+        fake.answer(&[
+            UNAUTHORIZED,
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n{\"error\":\"invalid_grant\"}",
+        ]);
+        assert_eq!(sender.round(t0).await.expect("round"), 1);
+        let refused = current(&sender, &delivery).await;
+        assert_eq!(refused.state, DeliveryState::Failed);
+        let why = refused.last_error.expect("why");
+        assert!(
+            why.contains("invalid_grant") && why.contains("reconnect"),
+            "{why}"
+        );
     }
 
     #[test]

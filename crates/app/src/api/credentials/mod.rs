@@ -42,7 +42,10 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/{id}/reinstate", web::post().to(reinstate))
         .route("/{id}/status", web::post().to(change_status))
         .route("/{id}/delivery", web::get().to(crate::mail::api::delivery))
-        .route("/{id}/deliveries", web::get().to(crate::consumer::deliveries))
+        .route(
+            "/{id}/deliveries",
+            web::get().to(crate::consumer::deliveries),
+        )
         .route(
             "/{id}/verify",
             web::get().to(super::verification::verify_stored),
