@@ -300,7 +300,7 @@ async fn known_host(state: &AppState, base: &str) -> Result<RemoteHost, SendErro
         Err(DomainError::Duplicate { .. }) => repo
             .host(base)
             .await?
-            .ok_or_else(|| SendError::Internal(DomainError::ConcurrentChange)),
+            .ok_or(SendError::Internal(DomainError::ConcurrentChange)),
         Err(other) => Err(other.into()),
     }
 }
