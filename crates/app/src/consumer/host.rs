@@ -13,6 +13,12 @@ use crate::outbound::{Outbound, OutboundError, Reply, Request};
 /// The scope that lets a client upsert credentials.
 pub const UPSERT_SCOPE: &str = "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert";
 
+/// What this server asks a host for: upserting credentials, and
+/// `offline_access` for a refresh token (so that a retry after the access
+/// token expired needs no new authorization).
+pub const REQUESTED_SCOPE: &str =
+    "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert offline_access";
+
 /// Where the OB 3.0 API of a host lives, under its base URL.
 const API_PATH: &str = "/ims/ob/v3p0";
 
@@ -152,7 +158,7 @@ pub fn registration_body(client: &ClientInfo) -> Value {
         "token_endpoint_auth_method": "client_secret_basic",
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
-        "scope": UPSERT_SCOPE,
+        "scope": REQUESTED_SCOPE,
     })
 }
 

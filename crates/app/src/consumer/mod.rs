@@ -282,7 +282,7 @@ async fn known_host(state: &AppState, base: &str) -> Result<RemoteHost, SendErro
         base_url: base.to_owned(),
         authorization_url: discovered.authorization_url.into(),
         token_url: discovered.token_url.into(),
-        scope: host::UPSERT_SCOPE.to_owned(),
+        scope: host::REQUESTED_SCOPE.to_owned(),
         client_id: registration.client_id,
         sealed_client_secret: secrets::seal(&state.outbound.vault, &registration.client_secret)?,
         registered_at: Timestamp::now(),
