@@ -411,6 +411,56 @@ pub const MAIL_MAX_ATTEMPTS: Variable = Variable::new(
     "attempts before an e-mail is marked failed",
 );
 
+/// The name the Service API's discovery document gives this server.
+pub const SERVICE_NAME: Variable = Variable::new(
+    "SERVICE_NAME",
+    Some("Open Badges Server"),
+    "any non-empty text",
+    "name of this server in the OB 3.0 discovery document and on the consent page",
+);
+/// The terms of service the discovery document links.
+pub const SERVICE_TERMS_URL: Variable = Variable::new(
+    "SERVICE_TERMS_URL",
+    None,
+    "an http:// or https:// URL",
+    "terms of service of the OB 3.0 Service API [default: <BASE_URL>/terms, a stock page]",
+);
+/// The privacy policy the discovery document links.
+pub const SERVICE_PRIVACY_URL: Variable = Variable::new(
+    "SERVICE_PRIVACY_URL",
+    None,
+    "an http:// or https:// URL",
+    "privacy policy of the OB 3.0 Service API [default: <BASE_URL>/privacy, a stock page]",
+);
+/// An image of this server for the discovery document.
+pub const SERVICE_IMAGE_URL: Variable = Variable::new(
+    "SERVICE_IMAGE_URL",
+    Some(""),
+    "an http:// or https:// URL, or a data: URI (empty: none)",
+    "x-imssf-image of the OB 3.0 discovery document (empty: none)",
+);
+/// How long an OAuth authorization code may wait to be redeemed.
+pub const OAUTH_CODE_LIFETIME_SECONDS: Variable = Variable::new(
+    "OAUTH_CODE_LIFETIME_SECONDS",
+    Some("600"),
+    "whole seconds 0-600 (0: every code is expired at once, for tests)",
+    "lifetime of an OAuth authorization code",
+);
+/// How long an OAuth access token works.
+pub const OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS: Variable = Variable::new(
+    "OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS",
+    Some("3600"),
+    "whole seconds 0-86400 (0: every token is expired at once, for tests)",
+    "lifetime of an OAuth access token of the OB 3.0 Service API",
+);
+/// How long an OAuth refresh token works.
+pub const OAUTH_REFRESH_TOKEN_LIFETIME_SECONDS: Variable = Variable::new(
+    "OAUTH_REFRESH_TOKEN_LIFETIME_SECONDS",
+    Some("7776000"),
+    "whole seconds 60-31536000",
+    "lifetime of an OAuth refresh token (each refresh issues a new one)",
+);
+
 /// Whether outbound requests may use plain HTTP to loopback addresses.
 pub const OUTBOUND_ALLOW_LOOPBACK_HTTP: Variable = Variable::new(
     "OUTBOUND_ALLOW_LOOPBACK_HTTP",
@@ -468,6 +518,13 @@ pub const VARIABLES: &[Variable] = &[
     MAIL_RETRY_BASE_SECONDS,
     MAIL_MAX_ATTEMPTS,
     OUTBOUND_ALLOW_LOOPBACK_HTTP,
+    SERVICE_NAME,
+    SERVICE_TERMS_URL,
+    SERVICE_PRIVACY_URL,
+    SERVICE_IMAGE_URL,
+    OAUTH_CODE_LIFETIME_SECONDS,
+    OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS,
+    OAUTH_REFRESH_TOKEN_LIFETIME_SECONDS,
 ];
 
 /// Prefix of the API keys configured the previous server's way,
@@ -559,8 +616,30 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Award e-mails; `None` when `SMTP_HOST` is unset.
     pub mail: Option<crate::mail::config::MailSettings>,
+    /// The OB 3.0 Service API and its OAuth 2.0 authorization server.
+    pub service: ServiceSettings,
     /// What outbound requests (badge hosts, did:web) may reach.
     pub outbound: crate::outbound::OutboundSettings,
+}
+
+/// The OB 3.0 Service API and its OAuth 2.0 authorization server
+/// (`SERVICE_*`, `OAUTH_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSettings {
+    /// `SERVICE_NAME`.
+    pub name: String,
+    /// `SERVICE_TERMS_URL`, or the stock page under `BASE_URL`.
+    pub terms_url: String,
+    /// `SERVICE_PRIVACY_URL`, or the stock page under `BASE_URL`.
+    pub privacy_url: String,
+    /// `SERVICE_IMAGE_URL`, if set.
+    pub image_url: Option<String>,
+    /// `OAUTH_CODE_LIFETIME_SECONDS`.
+    pub code_lifetime: Duration,
+    /// `OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS`.
+    pub access_token_lifetime: Duration,
+    /// `OAUTH_REFRESH_TOKEN_LIFETIME_SECONDS`.
+    pub refresh_token_lifetime: Duration,
 }
 
 /// Authentication settings. `Debug` hides every secret.
@@ -790,6 +869,7 @@ impl Settings {
             }
             None => format!("http://localhost:{port}"),
         };
+        let service = service_settings(layers, &base_url)?;
         Ok(Self {
             database,
             http: HttpSettings {
@@ -816,8 +896,49 @@ impl Settings {
             security: security_settings(layers)?,
             mail: mail_settings(layers)?,
             outbound: outbound_settings(layers)?,
+            service,
         })
     }
+}
+
+fn service_settings(layers: &Layers, base_url: &str) -> Result<ServiceSettings, ConfigError> {
+    let web_url = |value: &str| {
+        url::Url::parse(value.trim())
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+            .map(String::from)
+    };
+    let page = |var: &'static Variable, path: &str| -> Result<String, ConfigError> {
+        match layers.value(var)? {
+            Some(value) => web_url(&value).ok_or_else(|| invalid(var, &value, None)),
+            None => Ok(format!("{base_url}{path}")),
+        }
+    };
+    let seconds = |var: &'static Variable, range: std::ops::RangeInclusive<u64>| {
+        layers
+            .parse(var, |value| {
+                value.parse::<u64>().ok().filter(|n| range.contains(n))
+            })
+            .map(Duration::from_secs)
+    };
+    Ok(ServiceSettings {
+        name: layers.parse(&SERVICE_NAME, parse_non_empty)?,
+        terms_url: page(&SERVICE_TERMS_URL, "/terms")?,
+        privacy_url: page(&SERVICE_PRIVACY_URL, "/privacy")?,
+        image_url: layers.parse(&SERVICE_IMAGE_URL, |value| {
+            let value = value.trim();
+            if value.is_empty() {
+                Some(None)
+            } else if value.starts_with("data:") {
+                Some(Some(value.to_owned()))
+            } else {
+                web_url(value).map(Some)
+            }
+        })?,
+        code_lifetime: seconds(&OAUTH_CODE_LIFETIME_SECONDS, 0..=600)?,
+        access_token_lifetime: seconds(&OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS, 0..=86_400)?,
+        refresh_token_lifetime: seconds(&OAUTH_REFRESH_TOKEN_LIFETIME_SECONDS, 60..=31_536_000)?,
+    })
 }
 
 fn auth_settings(

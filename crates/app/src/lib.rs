@@ -14,12 +14,14 @@ pub mod images;
 pub mod logging;
 pub mod mail;
 pub mod metrics;
+pub mod oauth;
 pub mod observability;
 pub mod outbound;
 pub mod pages;
 pub mod protection;
 pub mod requests;
 pub mod server;
+pub mod service_api;
 pub mod startup;
 pub mod state;
 

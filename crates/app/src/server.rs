@@ -29,6 +29,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .configure(crate::pages::routes)
         // Before the API: its /credentials scope would hide these.
         .configure(crate::consumer::routes)
+        .configure(crate::oauth::routes)
+        .configure(crate::service_api::routes)
         .configure(crate::api::configure)
         .configure(crate::api::openapi::configure);
 }

@@ -230,6 +230,7 @@ pub fn auth_config(
         tokens: crate::auth::tokens::TokenKeys::new(secret, lifetime),
         configured,
         logins: crate::auth::throttle::LoginThrottle::new(secret, settings.login_throttle),
+        pending: crate::oauth::pending::PendingKeys::new(secret),
     })
 }
 

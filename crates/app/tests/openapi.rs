@@ -76,6 +76,16 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/public-keys", &["get"]),
     ("/public-keys/{id}", &["get"]),
     ("/version", &["get"]),
+    ("/.well-known/oauth-authorization-server", &["get"]),
+    ("/oauth/register", &["post"]),
+    ("/oauth/authorize", &["get", "post"]),
+    ("/oauth/token", &["post"]),
+    ("/oauth/revoke", &["post"]),
+    ("/learner/authorizations", &["get"]),
+    ("/learner/authorizations/{id}", &["delete"]),
+    ("/ims/ob/v3p0/discovery", &["get"]),
+    ("/ims/ob/v3p0/credentials", &["get", "post"]),
+    ("/ims/ob/v3p0/profile", &["get", "put"]),
 ];
 
 fn document() -> Value {
@@ -196,7 +206,29 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/public-keys"),
     ("get", "/public-keys/{id}"),
     ("get", "/version"),
+    ("get", "/.well-known/oauth-authorization-server"),
+    ("post", "/oauth/register"),
+    ("get", "/oauth/authorize"),
+    ("post", "/oauth/authorize"),
+    ("get", "/ims/ob/v3p0/discovery"),
 ];
+
+/// The scheme an operation requires other than an API key or a login
+/// token: the OAuth client's Basic credentials (`oauthClient`, the token
+/// and revocation endpoints) or a Service API access token with one scope
+/// (`OAuth2ACG`). Their errors follow RFC 6749 and `Imsx_StatusInfo`, not
+/// the API's shapes.
+fn oauth_scheme(op: &Value) -> Option<&'static str> {
+    let security = op["security"].as_array()?;
+    ["oauthClient", "OAuth2ACG"]
+        .into_iter()
+        .find(|scheme| security.iter().any(|s| s.get(*scheme).is_some()))
+}
+
+/// The OAuth and Service API operations: RFC 6749 and Imsx error shapes.
+fn is_oauth(op: &Value) -> bool {
+    op["tags"] == json!(["oauth"]) || op["tags"] == json!(["service-api"])
+}
 
 /// Protected operations that cannot answer 403: any valid credentials may
 /// read their own profile, and someone else's API key is reported missing
@@ -333,6 +365,9 @@ fn operations_document_their_error_answers() {
         let path = path.clone();
         for (method, op) in ops {
             let method = method.clone();
+            if is_oauth(op) {
+                continue;
+            }
             // An alias copy is tagged as an alias: its successor tells.
             let verification = is_verification(&all[&successor(&path)][&method]);
             let responses = op["responses"].as_object().expect("responses");
@@ -766,13 +801,39 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
             let responses = op["responses"].as_object().expect("responses");
             if is_public(&method, &path) {
                 assert!(op.get("security").is_none(), "{what}: public, no security");
-                assert!(!responses.contains_key("403"), "{what}: public, no 403");
+                // The consent form logs in: a wrong password is its 401 and
+                // an account that may not authorize its 403 (both HTML).
+                let consent = what == "post /oauth/authorize";
+                assert_eq!(
+                    responses.contains_key("403"),
+                    consent,
+                    "{what}: public, no 403"
+                );
                 // Only a failed login answers 401 on a public route.
                 assert_eq!(
                     responses.contains_key("401"),
-                    path == "/auth/login",
+                    path == "/auth/login" || consent,
                     "{what}: 401"
                 );
+                continue;
+            }
+            if let Some(scheme) = oauth_scheme(&op) {
+                let requirement = &op["security"][0][scheme];
+                match scheme {
+                    "oauthClient" => assert_eq!(requirement, &json!([]), "{what}"),
+                    _ => {
+                        let scopes = requirement.as_array().expect("scopes");
+                        assert_eq!(scopes.len(), 1, "{what}: one scope");
+                        assert!(
+                            schemes["OAuth2ACG"]["flows"]["authorizationCode"]["scopes"]
+                                .get(scopes[0].as_str().expect("a scope"))
+                                .is_some(),
+                            "{what}: a declared scope"
+                        );
+                        assert!(responses.contains_key("403"), "{what}: 403");
+                    }
+                }
+                assert!(responses.contains_key("401"), "{what}: 401");
                 continue;
             }
             protected += 1;
@@ -816,10 +877,12 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // and the 2 alias copies), revoking an endorsement, uploading
     // images (POST /assets and /v1/assets), and relating achievements
     // (add and remove, and their alias copies), and an award's e-mail
-    // delivery and its deliveries to badge hosts (and their alias copies).
+    // delivery (and its alias copy), a learner's list of the
+    // applications they authorized and its revocation, and an award's
+    // deliveries to badge hosts (and its alias copy).
     assert_eq!(
         protected,
-        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 1 + 1
+        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 2 + 1 + 1
     );
 
     let ops = operations(&doc);
@@ -1048,6 +1111,7 @@ fn protected_operations_answer_401_without_credentials() {
             };
             for (method, op) in ops {
                 let protected = op.get("security").is_some();
+                let scheme = oauth_scheme(&op);
                 for prefix in prefixes {
                     let concrete = format!("{prefix}{}", with_ids(&path));
                     let response =
@@ -1067,6 +1131,34 @@ fn protected_operations_answer_401_without_credentials() {
                         .map(str::to_owned);
                     let body: Value =
                         serde_json::from_str(&body_text(response)).unwrap_or(Value::Null);
+                    // The token endpoints challenge for the client's Basic
+                    // credentials; the Service API answers Imsx_StatusInfo.
+                    let answered = match scheme {
+                        Some("oauthClient") => Some(
+                            challenge
+                                .as_deref()
+                                .is_some_and(|c| c.starts_with("Basic "))
+                                && body["error"] == "invalid_client",
+                        ),
+                        Some(_) => Some(
+                            challenge
+                                .as_deref()
+                                .is_some_and(|c| c.starts_with("Bearer "))
+                                && body["imsx_codeMajor"] == "failure"
+                                && body["imsx_codeMinor"]["imsx_codeMinorField"][0]
+                                    ["imsx_codeMinorFieldValue"]
+                                    == "unauthorizedrequest",
+                        ),
+                        None => None,
+                    };
+                    if let Some(answered) = answered {
+                        if status != StatusCode::UNAUTHORIZED || !answered {
+                            wrong.push(format!(
+                                "{method} {concrete}: protected but {status} {challenge:?} {body}"
+                            ));
+                        }
+                        continue;
+                    }
                     if status != StatusCode::UNAUTHORIZED
                         || challenge.as_deref() != Some("Bearer")
                         || body["error"] != "Unauthorized"

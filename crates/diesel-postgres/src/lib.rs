@@ -122,6 +122,8 @@ struct Repositories {
     assets: PgAssets,
     outbox: PgOutbox,
     deliveries: PgDeliveries,
+    backpack: PgBackpack,
+    oauth: PgOAuth,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -181,9 +183,11 @@ impl PgStore {
             signing_keys: PgSigningKeys(pool.clone()),
             status_lists: PgStatusLists(pool.clone()),
             endorsements: PgEndorsements(pool.clone()),
+            deliveries: PgDeliveries(pool.clone()),
             assets: PgAssets(pool.clone()),
             outbox: PgOutbox(pool.clone()),
-            deliveries: PgDeliveries(pool.clone()),
+            backpack: PgBackpack(pool.clone()),
+            oauth: PgOAuth(pool.clone()),
         });
         Ok(Self {
             pool,
@@ -330,6 +334,14 @@ impl Store for PgStore {
 
     fn outbox(&self) -> &dyn OutboxRepository {
         &self.repositories.outbox
+    }
+
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        &self.repositories.backpack
+    }
+
+    fn oauth(&self) -> &dyn OAuthRepository {
+        &self.repositories.oauth
     }
 
     fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {

@@ -28,6 +28,13 @@ pub(crate) type Stamp = DateTime<Utc>;
 #[diesel(sql_type = diesel::sql_types::Jsonb)]
 pub(crate) struct JsonbText(String);
 
+impl JsonbText {
+    /// The JSON text as PostgreSQL gave it.
+    pub(crate) fn into_text(self) -> String {
+        self.0
+    }
+}
+
 /// The only `jsonb` binary format version PostgreSQL has.
 const JSONB_VERSION: u8 = 1;
 

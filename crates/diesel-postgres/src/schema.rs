@@ -152,6 +152,108 @@ diesel::table! {
 }
 
 diesel::table! {
+    backpack_platforms (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        client_id -> Text,
+        public_key -> Text,
+        webhook_url -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    held_credentials (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        issuer_key -> Text,
+        credential_key -> Text,
+        valid_from -> Nullable<Timestamptz>,
+        format -> Text,
+        text -> Text,
+        source -> Text,
+        assertion_id -> Nullable<Uuid>,
+        client -> Nullable<Text>,
+        platform_id -> Nullable<Uuid>,
+        received_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    learner_profiles (user_id) {
+        user_id -> Uuid,
+        profile -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_clients (id) {
+        id -> Uuid,
+        secret_hash -> Text,
+        client_name -> Text,
+        client_uri -> Text,
+        logo_uri -> Text,
+        tos_uri -> Text,
+        policy_uri -> Text,
+        software_id -> Text,
+        software_version -> Text,
+        redirect_uris -> Jsonb,
+        contacts -> Jsonb,
+        scopes -> Text,
+        refresh_grant -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Uuid,
+        client_id -> Uuid,
+        user_id -> Uuid,
+        scopes -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Uuid,
+        user_id -> Uuid,
+        redirect_uri -> Text,
+        scopes -> Text,
+        code_challenge -> Text,
+        grant_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        redeemed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Uuid,
+        kind -> Text,
+        scopes -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
+
+diesel::table! {
     remote_hosts (id) {
         id -> Uuid,
         base_url -> Text,
@@ -190,6 +292,13 @@ diesel::joinable!(deliveries -> remote_hosts (host_id));
 diesel::allow_tables_to_appear_in_same_query!(
     remote_hosts,
     deliveries,
+    oauth_clients,
+    oauth_grants,
+    oauth_codes,
+    oauth_tokens,
+    backpack_platforms,
+    held_credentials,
+    learner_profiles,
     mail_outbox,
     users,
     issuers,

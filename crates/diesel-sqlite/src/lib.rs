@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::{
@@ -45,9 +46,16 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, Assets, BadgeClasses, Deliveries, Endorsements, Issuers, Outbox,
-    SigningKeys, StatusLists, Users,
+    ApiKeys, Assertions, Assets, Backpack, BadgeClasses, Deliveries, Endorsements, Issuers, OAuth,
+    Outbox, SigningKeys, StatusLists, Users,
 };
+
+/// A row of `PRAGMA foreign_key_check`: a row whose reference is broken.
+#[derive(diesel::QueryableByName)]
+struct ForeignKeyViolation {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table: String,
+}
 
 /// The schema migrations, compiled in so the binary needs no files beside
 /// it. They are forward-only: none has a `down.sql`.
@@ -160,6 +168,7 @@ struct Inner {
     db: Database,
     issuers: Issuers,
     badge_classes: BadgeClasses,
+    deliveries: Deliveries,
     assertions: Assertions,
     users: Users,
     api_keys: ApiKeys,
@@ -168,7 +177,8 @@ struct Inner {
     endorsements: Endorsements,
     assets: Assets,
     outbox: Outbox,
-    deliveries: Deliveries,
+    backpack: Backpack,
+    oauth: OAuth,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -214,6 +224,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 file: options.file.clone(),
                 busy_timeout: options.busy_timeout,
+                deliveries: Deliveries::new(db.clone()),
                 issuers: Issuers::new(db.clone()),
                 badge_classes: BadgeClasses::new(db.clone()),
                 assertions: Assertions::new(db.clone()),
@@ -224,7 +235,8 @@ impl SqliteStore {
                 endorsements: Endorsements::new(db.clone()),
                 assets: Assets::new(db.clone()),
                 outbox: Outbox::new(db.clone()),
-                deliveries: Deliveries::new(db.clone()),
+                backpack: Backpack::new(db.clone()),
+                oauth: OAuth::new(db.clone()),
                 db,
             }),
         })
@@ -261,14 +273,39 @@ impl SqliteStore {
             .db
             .checkout()
             .map_err(|err| context.classify(Stage::Open, &err.to_string()))?;
-        let applied = conn
-            .immediate_transaction(
-                |conn| -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
-                    let versions = conn.run_pending_migrations(MIGRATIONS)?;
-                    Ok(versions.iter().map(ToString::to_string).collect())
-                },
-            )
+        // SQLite cannot alter a constraint: a migration that changes one
+        // rebuilds the table (new table, copy, drop, rename), and with
+        // foreign keys enforced, dropping a referenced table would cascade
+        // into its dependants. SQLite's documented procedure: enforcement
+        // off outside the transaction (the pragma is ignored inside one),
+        // `foreign_key_check` before committing, enforcement on again.
+        conn.batch_execute("PRAGMA foreign_keys = OFF")
             .map_err(|err| context.classify(Stage::Migrate, &err.to_string()))?;
+        let applied = conn.immediate_transaction(
+            |conn| -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+                let versions: Vec<String> = conn
+                    .run_pending_migrations(MIGRATIONS)?
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                let broken = diesel::sql_query("PRAGMA foreign_key_check")
+                    .load::<ForeignKeyViolation>(conn)?;
+                if let Some(first) = broken.first() {
+                    return Err(format!(
+                        "the migrations would leave {} rows with a broken foreign key \
+                         (the first in table {})",
+                        broken.len(),
+                        first.table
+                    )
+                    .into());
+                }
+                Ok(versions)
+            },
+        );
+        // Back on whatever happened: the connection returns to the pool.
+        let restored = conn.batch_execute("PRAGMA foreign_keys = ON");
+        let applied = applied.map_err(|err| context.classify(Stage::Migrate, &err.to_string()))?;
+        restored.map_err(|err| context.classify(Stage::Migrate, &err.to_string()))?;
         if !applied.is_empty() {
             log::info!(
                 "applied SQLite migrations {} to {}",
@@ -424,6 +461,14 @@ impl Store for SqliteStore {
 
     fn outbox(&self) -> &dyn openbadges_domain::ports::OutboxRepository {
         &self.inner.outbox
+    }
+
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        &self.inner.backpack
+    }
+
+    fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
+        &self.inner.oauth
     }
 
     fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {

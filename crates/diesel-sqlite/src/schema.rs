@@ -154,6 +154,108 @@ diesel::table! {
 }
 
 diesel::table! {
+    held_credentials (id) {
+        id -> Text,
+        owner_id -> Text,
+        issuer_key -> Text,
+        credential_key -> Text,
+        valid_from -> Nullable<Text>,
+        format -> Text,
+        text -> Text,
+        source -> Text,
+        assertion_id -> Nullable<Text>,
+        client -> Nullable<Text>,
+        platform_id -> Nullable<Text>,
+        received_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    backpack_platforms (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        client_id -> Text,
+        public_key -> Text,
+        webhook_url -> Nullable<Text>,
+        status -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    learner_profiles (user_id) {
+        user_id -> Text,
+        profile -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    oauth_clients (id) {
+        id -> Text,
+        secret_hash -> Text,
+        client_name -> Text,
+        client_uri -> Text,
+        logo_uri -> Text,
+        tos_uri -> Text,
+        policy_uri -> Text,
+        software_id -> Text,
+        software_version -> Text,
+        redirect_uris -> Text,
+        contacts -> Text,
+        scopes -> Text,
+        refresh_grant -> Bool,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        scopes -> Text,
+        created_at -> Text,
+        last_used_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Text,
+        scopes -> Text,
+        code_challenge -> Text,
+        grant_id -> Text,
+        created_at -> Text,
+        expires_at -> Text,
+        redeemed_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        kind -> Text,
+        scopes -> Text,
+        created_at -> Text,
+        expires_at -> Text,
+        used_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
+
+diesel::table! {
     remote_hosts (id) {
         id -> Text,
         base_url -> Text,
@@ -192,6 +294,13 @@ diesel::joinable!(deliveries -> remote_hosts (host_id));
 diesel::allow_tables_to_appear_in_same_query!(
     remote_hosts,
     deliveries,
+    oauth_clients,
+    oauth_grants,
+    oauth_codes,
+    oauth_tokens,
+    backpack_platforms,
+    held_credentials,
+    learner_profiles,
     mail_outbox,
     users,
     issuers,

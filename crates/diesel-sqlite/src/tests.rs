@@ -157,3 +157,161 @@ fn relative_paths_always_name_files() {
         assert_eq!(database_url(&context).expect("url"), expected);
     }
 }
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        .n
+}
+
+/// The learners migration rebuilds `users` and `mail_outbox` (SQLite
+/// cannot alter a CHECK constraint). A database with data from before it
+/// keeps every row, its indexes, and the foreign keys of the tables that
+/// refer to the rebuilt ones; the migration does not cascade into them, and
+/// foreign keys are enforced again afterwards.
+#[test]
+fn the_learners_migration_keeps_data_indexes_and_foreign_keys() {
+    use diesel::connection::SimpleConnection;
+    use diesel::migration::MigrationSource;
+    use diesel::Connection;
+
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("before.sqlite");
+    {
+        let mut conn =
+            SqliteConnection::establish(file.to_str().expect("utf-8 path")).expect("open");
+        conn.batch_execute("PRAGMA foreign_keys = ON")
+            .expect("pragma");
+        let all =
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS).expect("migrations");
+        for _ in 1..all.len() {
+            conn.run_next_migration(MIGRATIONS)
+                .expect("older migration");
+        }
+        conn.batch_execute(
+            "INSERT INTO users (id, username, email, password_hash, role, created_at, updated_at, \
+                 session_generation) VALUES \
+             ('00000000-0000-4000-8000-000000000001', 'ada', 'ada@example.org', 'h', 'issuer', \
+                 '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', 3); \
+             INSERT INTO issuers (id, name, url, owner_id, created_at, updated_at) VALUES \
+             ('00000000-0000-4000-8000-000000000002', 'I', 'https://i.example.org', \
+                 '00000000-0000-4000-8000-000000000001', \
+                 '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'); \
+             INSERT INTO api_keys (id, user_id, name, key_hash, prefix, created_at) VALUES \
+             ('00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', \
+                 'k', 'hash', 'p', '2026-01-01T00:00:00.000000Z'); \
+             INSERT INTO badge_classes (id, issuer_id, name, description, criteria_narrative, \
+                 created_at, updated_at) VALUES \
+             ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000002', \
+                 'B', 'd', 'n', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'); \
+             INSERT INTO assertions (id, badge_class_id, issuer_id, recipient_type, \
+                 recipient_identity, recipient_hashed, recipient_key, issued_on, created_at, \
+                 updated_at) VALUES \
+             ('00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000004', \
+                 '00000000-0000-4000-8000-000000000002', 'email', 'r@example.org', 0, 'k', \
+                 '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', \
+                 '2026-01-01T00:00:00.000000Z'); \
+             INSERT INTO mail_outbox (id, assertion_id, recipient, state, attempts, \
+                 next_attempt_at, last_error, created_at) VALUES \
+             ('00000000-0000-4000-8000-000000000006', '00000000-0000-4000-8000-000000000005', \
+                 'r@example.org', 'pending', 2, '2026-01-01T00:00:00.000000Z', '451 later', \
+                 '2026-01-01T00:00:00.000000Z');",
+        )
+        .expect("data from before");
+    }
+
+    let store = SqliteStore::open(&SqliteOptions::new(&file)).expect("open");
+    assert_eq!(
+        store.migrate().expect("migrate"),
+        vec!["2026-12-07-000010".replace('-', "")],
+        "the learners migration is the last"
+    );
+    let mut conn = store.database().checkout().expect("checkout");
+    assert_eq!(settings(&mut conn).foreign_keys, 1, "enforced again");
+    // Every row kept, with its values.
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM users WHERE username = 'ada' AND role = 'issuer' \
+             AND session_generation = 3 AND email = 'ada@example.org'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM api_keys"),
+        1,
+        "no cascade"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM issuers WHERE owner_id IS NOT NULL"
+        ),
+        1,
+        "no SET NULL"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM mail_outbox WHERE kind = 'award' AND attempts = 2 \
+             AND last_error = '451 later' AND learner_email_id IS NULL"
+        ),
+        1
+    );
+    // The indexes and constraints of the rebuilt tables.
+    for index in [
+        "users_created_idx",
+        "mail_outbox_due_idx",
+        "mail_outbox_assertion_idx",
+    ] {
+        assert_eq!(
+            count(
+                &mut conn,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' \
+                     AND name = '{index}'"
+                )
+            ),
+            1,
+            "{index}"
+        );
+    }
+    assert!(
+        conn.batch_execute(
+            "INSERT INTO users (id, username, password_hash, role, created_at, updated_at) \
+             VALUES ('x', 'ada', 'h', 'viewer', 't', 't')"
+        )
+        .is_err(),
+        "usernames are still unique"
+    );
+    assert!(
+        conn.batch_execute("UPDATE users SET role = 'pirate' WHERE username = 'ada'")
+            .is_err(),
+        "the role is still checked"
+    );
+    conn.batch_execute("UPDATE users SET role = 'learner' WHERE username = 'ada'")
+        .expect("learners are a role now");
+    // The tables referring to `users` refer to the new table: deleting the
+    // user cascades into its keys and clears its issuers' owner.
+    conn.batch_execute("DELETE FROM users WHERE username = 'ada'")
+        .expect("delete user");
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM api_keys"), 0);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM issuers WHERE owner_id IS NOT NULL"
+        ),
+        0
+    );
+    // And the outbox row still goes with its award.
+    conn.batch_execute("DELETE FROM assertions WHERE id = '00000000-0000-4000-8000-000000000005'")
+        .expect("delete award");
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM mail_outbox"), 0);
+}

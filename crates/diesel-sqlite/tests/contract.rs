@@ -66,6 +66,14 @@ impl Store for TestStore {
         self.store.outbox()
     }
 
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        self.store.backpack()
+    }
+
+    fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
+        self.store.oauth()
+    }
+
     fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
         self.store.deliveries()
     }

@@ -10,7 +10,9 @@
 //!   owns them) and manages the issuers they own, with their achievements
 //!   and credentials; a viewer writes nothing;
 //! - an API key acts for its user, narrowed by its permissions (`read`,
-//!   `write`, `admin`) and, when scoped, to one issuer.
+//!   `write`, `admin`) and, when scoped, to one issuer;
+//! - a learner has none of these permissions: they hold credentials, and
+//!   reach only their own backpack, addresses and profile.
 
 use crate::entities::Issuer;
 use crate::ids::{IssuerId, UserId};
@@ -54,6 +56,9 @@ impl Principal {
             Role::Admin => vec![Permission::Read, Permission::Write, Permission::Admin],
             Role::Issuer => vec![Permission::Read, Permission::Write],
             Role::Viewer => vec![Permission::Read],
+            // A learner reaches only their own `/learner/*` resources, which
+            // check the user id, not a permission.
+            Role::Learner => vec![],
         }
     }
 
@@ -144,6 +149,7 @@ impl Principal {
         match self.role {
             Role::Admin | Role::Viewer => true,
             Role::Issuer => self.user_id.is_some() && self.user_id == issuer.owner_id,
+            Role::Learner => false,
         }
     }
 
@@ -256,6 +262,22 @@ mod tests {
         assert!(viewer.may_grant(&[Permission::Write]).is_err());
         assert!(session.may_change_account(UserId::generate()).is_err());
         assert!(session.may_grant(&[Permission::Admin]).is_err());
+    }
+
+    #[test]
+    fn learners_have_none_of_the_admin_permissions() {
+        let me = UserId::generate();
+        let learner = Principal::session(me, Role::Learner);
+        assert!(learner.permissions.is_empty());
+        assert!(learner.may_create_issuer().is_err());
+        assert!(learner.may_upload().is_err());
+        assert!(learner.may_read_credentials().is_err());
+        assert!(learner.may_administer().is_err());
+        assert!(learner.may_manage(&issuer(Some(me))).is_err());
+        assert!(!learner.may_see_credentials_of(&issuer(Some(me))));
+        assert!(learner.may_grant(&[Permission::Read]).is_err());
+        assert!(learner.may_change_account(me).is_ok(), "their own password");
+        assert!(learner.may_change_account(UserId::generate()).is_err());
     }
 
     #[test]

@@ -86,6 +86,15 @@ id_type!(
     OutboxId
 );
 id_type!(
+    /// Identifies a registered OAuth client; its text is the `client_id`.
+    OAuthClientId
+);
+id_type!(
+    /// Identifies an OAuth grant: one authorization of a client by a
+    /// learner, and every token issued under it.
+    GrantId
+);
+id_type!(
     /// Identifies a learner's badge host this server has registered with.
     RemoteHostId
 );

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod accounts;
 pub mod assets;
+pub mod backpack;
 mod batch;
 pub mod deliveries;
 mod details;
@@ -13,6 +14,7 @@ mod error;
 mod ids;
 pub mod keys;
 pub mod mail;
+pub mod oauth;
 pub mod operations;
 mod page;
 pub mod ports;
@@ -22,6 +24,9 @@ pub mod testkit;
 mod values;
 
 pub use assets::{Asset, ImageType};
+pub use backpack::{
+    BackpackRepository, HeldCredential, HeldCredentialId, HeldFormat, HeldSource, Upserted,
+};
 pub use batch::{AwardBatch, Spill};
 pub use details::*;
 pub use endorsements::{EndorsedSubject, Endorsement, EndorsementStatus, Endorser};

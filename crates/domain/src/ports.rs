@@ -492,6 +492,76 @@ pub trait AssetRepository: Send + Sync {
     async fn count(&self) -> RepoResult<u64>;
 }
 
+/// OAuth 2.0 clients, authorization codes, grants and tokens
+/// ([`crate::oauth`]). Secrets are looked up by their [`SecretHash`] only.
+/// A grant goes with its client and its user (deleting either deletes it
+/// and its codes and tokens).
+///
+/// [`SecretHash`]: crate::oauth::SecretHash
+#[async_trait]
+pub trait OAuthRepository: Send + Sync {
+    /// Stores a newly registered client; `Duplicate` if its id is taken.
+    async fn create_client(&self, client: &crate::oauth::OAuthClient) -> RepoResult<()>;
+    /// The client, if it is registered.
+    async fn client(
+        &self,
+        id: crate::OAuthClientId,
+    ) -> RepoResult<Option<crate::oauth::OAuthClient>>;
+    /// Stores a new authorization code; `MissingReference` if its client or
+    /// user does not exist.
+    async fn create_code(&self, code: &crate::oauth::AuthorizationCode) -> RepoResult<()>;
+    /// The code with this hash, if any, redeemed or not.
+    async fn find_code(
+        &self,
+        hash: &crate::oauth::SecretHash,
+    ) -> RepoResult<Option<crate::oauth::AuthorizationCode>>;
+    /// Redeems the code, in one transaction: if it was not redeemed yet it
+    /// is marked redeemed at `now` and `grant` (whose id is the code's
+    /// `grant_id`) and `tokens` are stored: `Issued`. If it was, nothing is
+    /// stored and the grant its first use made is revoked as of `now`:
+    /// `AlreadyUsed`. Of concurrent redemptions exactly one is `Issued`.
+    /// `NotFound` if there is no such code.
+    async fn redeem_code(
+        &self,
+        hash: &crate::oauth::SecretHash,
+        grant: &crate::oauth::Grant,
+        tokens: &crate::oauth::TokenPair,
+        now: Timestamp,
+    ) -> RepoResult<crate::oauth::Redemption>;
+    /// The token with this hash and its grant, if any (whatever their state).
+    async fn find_token(
+        &self,
+        hash: &crate::oauth::SecretHash,
+    ) -> RepoResult<Option<(crate::oauth::OAuthToken, crate::oauth::Grant)>>;
+    /// Exchanges a refresh token, in one transaction: if it and its grant
+    /// are not revoked and it was not exchanged yet, it is marked used at
+    /// `now` and `tokens` are stored under its grant: `Rotated`. If it was
+    /// exchanged before, its grant is revoked as of `now`: `Reused`. If it
+    /// or its grant is revoked: `Revoked`, nothing changes. Of concurrent
+    /// exchanges exactly one is `Rotated`. `NotFound` if there is no such
+    /// refresh token.
+    async fn rotate_refresh(
+        &self,
+        hash: &crate::oauth::SecretHash,
+        tokens: &crate::oauth::TokenPair,
+        now: Timestamp,
+    ) -> RepoResult<crate::oauth::Rotation>;
+    /// Revokes one token as of `at` unless it is revoked already; an
+    /// unknown hash changes nothing (RFC 7009 answers the same).
+    async fn revoke_token(&self, hash: &crate::oauth::SecretHash, at: Timestamp) -> RepoResult<()>;
+    /// Revokes the grant of `user` as of `at` unless it is revoked already:
+    /// every token of it stops working. `NotFound` if `user` has no such
+    /// grant.
+    async fn revoke_grant(&self, user: UserId, id: crate::GrantId, at: Timestamp)
+        -> RepoResult<()>;
+    /// Records that a token of the grant was used at `at`: writes
+    /// `last_used_at` only forwards. A grant gone meanwhile is no error.
+    async fn record_grant_use(&self, id: crate::GrantId, at: Timestamp) -> RepoResult<()>;
+    /// The grants of `user` that are not revoked, oldest first, with their
+    /// client's name.
+    async fn grants_of(&self, user: UserId) -> RepoResult<Vec<crate::oauth::GrantSummary>>;
+}
+
 /// A storage backend: every repository, and a health check.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -519,6 +589,10 @@ pub trait Store: Send + Sync {
     fn assets(&self) -> &dyn AssetRepository;
     /// The mail outbox.
     fn outbox(&self) -> &dyn OutboxRepository;
+    /// Learners' backpacks: held credentials and profiles.
+    fn backpack(&self) -> &dyn crate::backpack::BackpackRepository;
+    /// OAuth 2.0 clients, codes, grants and tokens.
+    fn oauth(&self) -> &dyn OAuthRepository;
     /// Badge hosts and the sending of awards to them.
     fn deliveries(&self) -> &dyn DeliveryRepository;
     /// How many embedded migrations the database has not applied; reads

@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use crate::backpack::{HeldCredential, HeldCredentialId, HeldFormat, HeldSource, Upserted};
 use crate::batch::AwardBatch;
 use crate::details::*;
 use crate::entities::*;
@@ -2529,6 +2530,365 @@ pub async fn mail_outbox(store: Arc<dyn Store>) {
     }
 }
 
+/// A held credential of `owner`, uploaded, with the given ids and
+/// `validFrom`.
+pub fn sample_held(
+    owner: UserId,
+    issuer: &str,
+    id: &str,
+    valid_from: Option<&str>,
+) -> HeldCredential {
+    let now = Timestamp::now();
+    let text = serde_json::json!({
+        "id": id, "issuer": {"id": issuer}, "validFrom": valid_from,
+    })
+    .to_string();
+    HeldCredential {
+        id: HeldCredentialId::generate(),
+        owner,
+        issuer_key: crate::backpack::equality_key(issuer),
+        credential_key: crate::backpack::equality_key(id),
+        valid_from: valid_from.map(ts),
+        format: HeldFormat::Json,
+        text,
+        source: HeldSource::Uploaded { client: None },
+        received_at: now,
+        updated_at: now,
+    }
+}
+
+async fn seed_learner(store: &dyn Store) -> User {
+    let learner = sample_user(Role::Learner);
+    store
+        .users()
+        .create(&learner)
+        .await
+        .expect("create learner");
+    learner
+}
+
+/// Learners are users of their own role, stored and read back as such.
+pub async fn learner_role_round_trip(store: Arc<dyn Store>) {
+    let learner = seed_learner(store.as_ref()).await;
+    let stored = store.users().get(learner.id).await.expect("get learner");
+    assert_eq!(stored.role, Role::Learner);
+    let changed = store
+        .users()
+        .update(
+            learner.id,
+            &UserUpdate {
+                role: Some(Role::Viewer),
+                ..UserUpdate::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .expect("promote");
+    assert_eq!(changed.role, Role::Viewer);
+}
+
+/// Upsert by the spec's equality: the same owner, issuer id and credential
+/// id (after percent-decoding and trimming) replace the held credential,
+/// keeping its id and first `received_at`; another id or another owner
+/// creates. References are checked.
+pub async fn backpack_upsert_by_equality(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let learner = seed_learner(store.as_ref()).await;
+    let issuer = format!("https://issuer.example.org/{}", unique("i"));
+    let first = sample_held(
+        learner.id,
+        &issuer,
+        "urn:uuid:c1",
+        Some("2024-01-01T00:00:00Z"),
+    );
+    assert_eq!(
+        backpack.upsert(&first).await.expect("create"),
+        Upserted::Created
+    );
+
+    // The same credential, written differently, with newer content.
+    let mut again = sample_held(
+        learner.id,
+        &format!(" {} ", issuer.replace("issuer.", "issuer%2E")),
+        "urn:uuid:c1%20",
+        Some("2025-01-01T00:00:00Z"),
+    );
+    assert_eq!(again.issuer_key, first.issuer_key);
+    again.format = HeldFormat::Jws;
+    again.text = "eyJhbGciOiJFZERTQSJ9.e30.c2ln".to_owned();
+    again.source = HeldSource::Uploaded {
+        client: Some("client-7".to_owned()),
+    };
+    again.updated_at = later(first.updated_at, 5);
+    assert_eq!(
+        backpack.upsert(&again).await.expect("replace"),
+        Upserted::Replaced
+    );
+    let held = backpack
+        .get(learner.id, first.id)
+        .await
+        .expect("kept its id");
+    assert_eq!(held.format, HeldFormat::Jws);
+    assert_eq!(held.text, again.text);
+    assert_eq!(held.valid_from, again.valid_from);
+    assert_eq!(held.source, again.source);
+    assert_eq!(held.received_at, first.received_at);
+    assert_eq!(held.updated_at, again.updated_at);
+    assert_not_found(backpack.get(learner.id, again.id).await, "the replacing id");
+
+    // Another credential id of the same issuer, or another issuer: new.
+    let other_id = sample_held(learner.id, &issuer, "urn:uuid:c2", None);
+    assert_eq!(
+        backpack.upsert(&other_id).await.expect("other id"),
+        Upserted::Created
+    );
+    let other_issuer = sample_held(learner.id, "did:example:other", "urn:uuid:c1", None);
+    assert_eq!(
+        backpack.upsert(&other_issuer).await.expect("other issuer"),
+        Upserted::Created
+    );
+    let page = backpack
+        .list(learner.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(page.total, 3);
+
+    // Missing references.
+    let stranger = sample_held(UserId::generate(), &issuer, "urn:uuid:c1", None);
+    match backpack.upsert(&stranger).await {
+        Err(DomainError::MissingReference { entity: "user", .. }) => {}
+        other => panic!("an unknown owner: expected MissingReference, got {other:?}"),
+    }
+    let mut unknown_award = sample_held(learner.id, &issuer, "urn:uuid:c9", None);
+    unknown_award.source = HeldSource::Awarded(AssertionId::generate());
+    match backpack.upsert(&unknown_award).await {
+        Err(DomainError::MissingReference {
+            entity: "assertion",
+            ..
+        }) => {}
+        other => panic!("an unknown award: expected MissingReference, got {other:?}"),
+    }
+    let mut unknown_platform = sample_held(learner.id, &issuer, "urn:uuid:c9", None);
+    unknown_platform.source = HeldSource::Platform(uuid::Uuid::new_v4().to_string());
+    match backpack.upsert(&unknown_platform).await {
+        Err(DomainError::MissingReference {
+            entity: "platform", ..
+        }) => {}
+        other => panic!("an unknown platform: expected MissingReference, got {other:?}"),
+    }
+}
+
+/// Lists: oldest received first, limit and offset, the total, and `since`
+/// keeping only credentials valid from a later instant.
+pub async fn backpack_paging_and_since(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let learner = seed_learner(store.as_ref()).await;
+    let issuer = format!("https://issuer.example.org/{}", unique("i"));
+    let base = ts("2030-06-01T00:00:00Z");
+    let mut stored = Vec::new();
+    for i in 0..7_i64 {
+        let valid_from = (i != 3).then(|| later(ts("2024-01-01T00:00:00Z"), i * 86_400));
+        let mut held = sample_held(learner.id, &issuer, &format!("urn:uuid:p{i}"), None);
+        held.valid_from = valid_from;
+        // Received in the reverse of creation order, two at the same instant.
+        held.received_at = later(base, 100 - i.min(5) * 10);
+        held.updated_at = held.received_at;
+        backpack.upsert(&held).await.expect("upsert");
+        stored.push(held);
+    }
+    let mut expected: Vec<&HeldCredential> = stored.iter().collect();
+    expected.sort_by_key(|held| (held.received_at, *held.id.as_uuid().as_bytes()));
+    let expected: Vec<HeldCredentialId> = expected.iter().map(|held| held.id).collect();
+
+    let mut walked = Vec::new();
+    for offset in (0..8).step_by(3) {
+        let page = backpack
+            .list(learner.id, None, page(3, offset))
+            .await
+            .expect("page");
+        assert_eq!(page.total, 7, "the total of every page");
+        walked.extend(page.items.iter().map(|held| held.id));
+    }
+    assert_eq!(walked, expected, "oldest received first, then by id");
+    let past = backpack
+        .list(learner.id, None, page(3, 10))
+        .await
+        .expect("past the end");
+    assert!(past.items.is_empty());
+    assert_eq!(past.total, 7);
+
+    // `since`: strictly later validFrom; without one, left out.
+    let since = later(ts("2024-01-01T00:00:00Z"), 2 * 86_400);
+    let recent = backpack
+        .list(learner.id, Some(since), page(10, 0))
+        .await
+        .expect("since");
+    let mut ids: Vec<_> = recent.items.iter().map(|held| held.id).collect();
+    ids.sort();
+    let mut want: Vec<_> = stored
+        .iter()
+        .filter(|held| held.valid_from.is_some_and(|v| v > since))
+        .map(|held| held.id)
+        .collect();
+    want.sort();
+    assert_eq!(ids, want);
+    assert_eq!(recent.total, 3, "days 4, 5 and 6");
+}
+
+/// One learner never sees, reads, replaces or removes another's
+/// credentials, even with the same ids.
+pub async fn backpack_owner_isolation(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let ada = seed_learner(store.as_ref()).await;
+    let bob = seed_learner(store.as_ref()).await;
+    let issuer = format!("https://issuer.example.org/{}", unique("i"));
+    let hers = sample_held(ada.id, &issuer, "urn:uuid:shared", None);
+    let his = sample_held(bob.id, &issuer, "urn:uuid:shared", None);
+    assert_eq!(
+        backpack.upsert(&hers).await.expect("hers"),
+        Upserted::Created
+    );
+    assert_eq!(
+        backpack
+            .upsert(&his)
+            .await
+            .expect("his: equal, but another owner"),
+        Upserted::Created
+    );
+    let bobs = backpack
+        .list(bob.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(bobs.total, 1);
+    assert_eq!(bobs.items[0].id, his.id);
+    assert_not_found(backpack.get(bob.id, hers.id).await, "another's credential");
+    assert_not_found(backpack.remove(bob.id, hers.id).await, "another's removal");
+    backpack.get(ada.id, hers.id).await.expect("still hers");
+    backpack.remove(ada.id, hers.id).await.expect("remove");
+    assert_not_found(backpack.get(ada.id, hers.id).await, "removed");
+    assert_not_found(backpack.remove(ada.id, hers.id).await, "removed twice");
+    assert_eq!(
+        backpack
+            .list(bob.id, None, PageRequest::default())
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+}
+
+/// A credential linked to an award is read with the award's current
+/// issued credential, and goes with the award; a learner's backpack and
+/// profile go with the learner.
+pub async fn backpack_follows_awards_and_owners(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let learner = seed_learner(store.as_ref()).await;
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let mut award = sample_assertion(&badge, "held@example.org");
+    award.issued_credential = Some(IssuedCredential::new(&serde_json::json!({
+        "id": format!("urn:uuid:{}", award.id), "issuer": {"id": "https://issuer.example.org"},
+        "proof": {"proofValue": "first"}
+    })));
+    store.assertions().create(&award).await.expect("award");
+    let mut linked = sample_held(
+        learner.id,
+        "https://issuer.example.org",
+        &format!("urn:uuid:{}", award.id),
+        Some("2024-05-01T12:00:00Z"),
+    );
+    linked.source = HeldSource::Awarded(award.id);
+    linked.text = "the text when linked".to_owned();
+    assert_eq!(
+        backpack.upsert(&linked).await.expect("link"),
+        Upserted::Created
+    );
+    let read = backpack.get(learner.id, linked.id).await.expect("get");
+    assert!(
+        read.text.contains("first"),
+        "the award's issued credential: {}",
+        read.text
+    );
+    assert_eq!(read.source, HeldSource::Awarded(award.id));
+
+    // The award is re-issued: the backpack reads the new credential.
+    award.issued_credential = Some(IssuedCredential::new(&serde_json::json!({
+        "id": format!("urn:uuid:{}", award.id), "issuer": {"id": "https://issuer.example.org"},
+        "proof": {"proofValue": "second"}
+    })));
+    store.assertions().update(&award).await.expect("re-issue");
+    let page = backpack
+        .list(learner.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert!(
+        page.items[0].text.contains("second"),
+        "{}",
+        page.items[0].text
+    );
+
+    // The award goes, and its link with it.
+    store
+        .assertions()
+        .delete(award.id)
+        .await
+        .expect("delete award");
+    assert_not_found(backpack.get(learner.id, linked.id).await, "after the award");
+
+    // The learner goes, and their backpack and profile with them.
+    let upload = sample_held(learner.id, "did:example:x", "urn:uuid:u", None);
+    backpack.upsert(&upload).await.expect("upload");
+    backpack
+        .put_profile(learner.id, r#"{"type":["Profile"]}"#, Timestamp::now())
+        .await
+        .expect("profile");
+    store
+        .users()
+        .delete(learner.id)
+        .await
+        .expect("delete learner");
+    let gone = backpack
+        .list(learner.id, None, PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(gone.total, 0);
+    assert_eq!(backpack.profile(learner.id).await.expect("profile"), None);
+}
+
+/// Profiles: none until put, then exactly the text put, replaced by the
+/// next put; one learner's profile is not another's.
+pub async fn backpack_profiles(store: Arc<dyn Store>) {
+    let backpack = store.backpack();
+    let ada = seed_learner(store.as_ref()).await;
+    let bob = seed_learner(store.as_ref()).await;
+    assert_eq!(backpack.profile(ada.id).await.expect("none yet"), None);
+    let first = r#"{"id":"did:example:ada","type":["Profile"],"name":"Ada Ωmega"}"#;
+    backpack
+        .put_profile(ada.id, first, Timestamp::now())
+        .await
+        .expect("put");
+    assert_eq!(
+        backpack.profile(ada.id).await.expect("get").as_deref(),
+        Some(first)
+    );
+    let second = r#"{"type":["Profile"],  "name":"Ada"}"#;
+    backpack
+        .put_profile(ada.id, second, Timestamp::now())
+        .await
+        .expect("replace");
+    assert_eq!(
+        backpack.profile(ada.id).await.expect("get").as_deref(),
+        Some(second)
+    );
+    assert_eq!(backpack.profile(bob.id).await.expect("bob's"), None);
+    match backpack
+        .put_profile(UserId::generate(), first, Timestamp::now())
+        .await
+    {
+        Err(DomainError::MissingReference { entity: "user", .. }) => {}
+        other => panic!("an unknown owner: expected MissingReference, got {other:?}"),
+    }
+}
+
 /// Badge hosts and deliveries: one registration per base URL, a delivery
 /// only for a stored award and host, a state used once, claims with leases
 /// and outcomes recorded only by the claim that holds the row, secrets
@@ -2756,7 +3116,10 @@ macro_rules! store_contract_tests {
             status_list_allocation, status_list_creation, status_list_flags, key_ring_lifecycle,
             endorsement_round_trip_and_order, endorsement_revocation_is_first_wins,
             endorsements_go_with_what_they_endorse, asset_lifecycle, mail_outbox,
-            deliveries_lifecycle);
+            learner_role_round_trip, backpack_upsert_by_equality, backpack_paging_and_since,
+            backpack_owner_isolation, backpack_follows_awards_and_owners, backpack_profiles,
+            oauth_lifecycle, oauth_code_redemption_is_single_use,
+            oauth_refresh_rotation_is_single_use, deliveries_lifecycle);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(
@@ -2767,4 +3130,420 @@ macro_rules! store_contract_tests {
             }
         )*
     };
+}
+
+/// A registered OAuth client whose secret is `secret`.
+pub fn sample_oauth_client(secret: &str) -> crate::oauth::OAuthClient {
+    crate::oauth::OAuthClient {
+        id: OAuthClientId::generate(),
+        secret_hash: crate::oauth::SecretHash::of(secret),
+        name: unique("Wallet"),
+        client_uri: "https://wallet.example/".to_owned(),
+        logo_uri: "https://wallet.example/logo.png".to_owned(),
+        tos_uri: "https://wallet.example/terms".to_owned(),
+        policy_uri: "https://wallet.example/privacy".to_owned(),
+        software_id: unique("software"),
+        software_version: "1.0".to_owned(),
+        redirect_uris: vec![
+            "https://wallet.example/cb".to_owned(),
+            "https://wallet.example/other".to_owned(),
+        ],
+        contacts: vec!["ops@wallet.example".to_owned()],
+        scopes: crate::oauth::ScopeSet::all(),
+        refresh_grant: true,
+        created_at: ts("2026-12-01T10:00:00.123456Z"),
+    }
+}
+
+/// An unredeemed code of `client` for `user`, issued at `at` for ten
+/// minutes, whose secret is `secret`.
+pub fn sample_code(
+    client: &crate::oauth::OAuthClient,
+    user: UserId,
+    secret: &str,
+    at: Timestamp,
+) -> crate::oauth::AuthorizationCode {
+    crate::oauth::AuthorizationCode {
+        hash: crate::oauth::SecretHash::of(secret),
+        client_id: client.id,
+        user_id: user,
+        redirect_uri: client.redirect_uris[0].clone(),
+        scopes: client.scopes.clone(),
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned(),
+        grant_id: GrantId::generate(),
+        created_at: at,
+        expires_at: Timestamp::from_datetime(at.as_datetime() + chrono::Duration::minutes(10)),
+        redeemed_at: None,
+    }
+}
+
+/// The grant a code's redemption makes, and a fresh access and refresh
+/// token under it (their secrets are returned too).
+pub fn sample_issue(
+    code: &crate::oauth::AuthorizationCode,
+    at: Timestamp,
+) -> (crate::oauth::Grant, crate::oauth::TokenPair, String, String) {
+    let grant = crate::oauth::Grant {
+        id: code.grant_id,
+        client_id: code.client_id,
+        user_id: code.user_id,
+        scopes: code.scopes.clone(),
+        created_at: at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let (pair, access, refresh) = sample_pair(grant.id, &grant.scopes, at);
+    (grant, pair, access, refresh)
+}
+
+/// A fresh access and refresh token of `grant`, and their secrets.
+pub fn sample_pair(
+    grant: GrantId,
+    scopes: &crate::oauth::ScopeSet,
+    at: Timestamp,
+) -> (crate::oauth::TokenPair, String, String) {
+    use crate::oauth::{OAuthToken, SecretHash, TokenKind, TokenPair};
+    let access = unique("access");
+    let refresh = unique("refresh");
+    let token = |secret: &str, kind, hours| OAuthToken {
+        hash: SecretHash::of(secret),
+        grant_id: grant,
+        kind,
+        scopes: scopes.clone(),
+        created_at: at,
+        expires_at: Timestamp::from_datetime(at.as_datetime() + chrono::Duration::hours(hours)),
+        used_at: None,
+        revoked_at: None,
+    };
+    let pair = TokenPair {
+        access: token(&access, TokenKind::Access, 1),
+        refresh: Some(token(&refresh, TokenKind::Refresh, 24 * 90)),
+    };
+    (pair, access, refresh)
+}
+
+/// Clients, codes, grants and tokens: round trips, single use of codes and
+/// refresh tokens (a second use revokes the grant), revocation, the
+/// learner's list, and the cascade from a deleted user.
+pub async fn oauth_lifecycle(store: Arc<dyn Store>) {
+    use crate::oauth::{Redemption, Rotation, SecretHash, TokenKind};
+    let oauth = store.oauth();
+    let user = sample_user(Role::Learner);
+    store.users().create(&user).await.expect("user");
+    let client = sample_oauth_client("client-secret");
+    oauth.create_client(&client).await.expect("client");
+    assert_eq!(
+        oauth.client(client.id).await.expect("client read"),
+        Some(client.clone()),
+        "a client reads back as registered"
+    );
+    assert_eq!(
+        oauth
+            .client(OAuthClientId::generate())
+            .await
+            .expect("unknown"),
+        None
+    );
+
+    let at = ts("2026-12-02T09:00:00.000001Z");
+    let stranger = sample_code(&client, UserId::generate(), "nobody's", at);
+    assert!(
+        matches!(
+            oauth.create_code(&stranger).await,
+            Err(DomainError::MissingReference { entity: "user", .. })
+        ),
+        "a code of a user that does not exist"
+    );
+    let code_secret = unique("code");
+    let code = sample_code(&client, user.id, &code_secret, at);
+    oauth.create_code(&code).await.expect("code");
+    assert_eq!(
+        oauth
+            .find_code(&SecretHash::of(&code_secret))
+            .await
+            .expect("find code"),
+        Some(code.clone())
+    );
+    assert_eq!(
+        oauth
+            .find_code(&SecretHash::of("not a code"))
+            .await
+            .expect("no code"),
+        None
+    );
+
+    let (grant, pair, access, refresh) = sample_issue(&code, at);
+    assert_eq!(
+        oauth
+            .redeem_code(&code.hash, &grant, &pair, at)
+            .await
+            .expect("redeem"),
+        Redemption::Issued
+    );
+    let redeemed = oauth
+        .find_code(&code.hash)
+        .await
+        .expect("code again")
+        .expect("kept");
+    assert_eq!(redeemed.redeemed_at, Some(at));
+    let (token, found_grant) = oauth
+        .find_token(&SecretHash::of(&access))
+        .await
+        .expect("find access")
+        .expect("access stored");
+    assert_eq!(token, pair.access);
+    assert_eq!(found_grant, grant);
+    assert!(token.is_live(&found_grant, at));
+    let listed = oauth.grants_of(user.id).await.expect("grants");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].grant, grant);
+    assert_eq!(listed[0].client_name, client.name);
+
+    // Recording use only moves forwards.
+    let later = ts("2026-12-02T09:30:00Z");
+    oauth.record_grant_use(grant.id, later).await.expect("use");
+    oauth
+        .record_grant_use(grant.id, at)
+        .await
+        .expect("older use");
+    let (_, used) = oauth
+        .find_token(&pair.access.hash)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(used.last_used_at, Some(later));
+
+    // Refresh rotation: the first exchange rotates, the old token is spent.
+    let refresh_hash = SecretHash::of(&refresh);
+    let (next, next_access, next_refresh) = sample_pair(grant.id, &grant.scopes, later);
+    assert_eq!(
+        oauth
+            .rotate_refresh(&refresh_hash, &next, later)
+            .await
+            .expect("rotate"),
+        Rotation::Rotated
+    );
+    let (spent, _) = oauth
+        .find_token(&refresh_hash)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(spent.used_at, Some(later));
+    let (fresh, _) = oauth
+        .find_token(&SecretHash::of(&next_access))
+        .await
+        .expect("read")
+        .expect("the new access token is stored");
+    assert_eq!(fresh.kind, TokenKind::Access);
+    assert!(
+        oauth
+            .rotate_refresh(&pair.access.hash, &next, later)
+            .await
+            .is_err(),
+        "an access token is no refresh token"
+    );
+
+    // Revoking one access token leaves the grant.
+    oauth
+        .revoke_token(&SecretHash::of(&next_access), later)
+        .await
+        .expect("revoke token");
+    oauth
+        .revoke_token(&SecretHash::of("unknown"), later)
+        .await
+        .expect("revoking an unknown token is no error");
+    let (revoked, grant_now) = oauth
+        .find_token(&SecretHash::of(&next_access))
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(revoked.revoked_at, Some(later));
+    assert!(!revoked.is_live(&grant_now, later));
+    assert_eq!(grant_now.revoked_at, None);
+
+    // A spent refresh token presented again revokes the whole grant.
+    let (again, _, _) = sample_pair(grant.id, &grant.scopes, later);
+    assert_eq!(
+        oauth
+            .rotate_refresh(&refresh_hash, &again, later)
+            .await
+            .expect("reuse"),
+        Rotation::Reused
+    );
+    assert!(
+        oauth
+            .find_token(&again.access.hash)
+            .await
+            .expect("read")
+            .is_none(),
+        "a reuse issues nothing"
+    );
+    let (_, revoked_grant) = oauth
+        .find_token(&SecretHash::of(&next_refresh))
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(revoked_grant.revoked_at, Some(later));
+    assert_eq!(
+        oauth
+            .rotate_refresh(&SecretHash::of(&next_refresh), &again, later)
+            .await
+            .expect("revoked"),
+        Rotation::Revoked,
+        "the grant's other refresh token is dead too"
+    );
+    assert!(oauth.grants_of(user.id).await.expect("grants").is_empty());
+
+    // A code used twice revokes what its first use issued.
+    let second_secret = unique("code");
+    let second = sample_code(&client, user.id, &second_secret, at);
+    oauth.create_code(&second).await.expect("code");
+    let (grant2, pair2, _, _) = sample_issue(&second, at);
+    assert_eq!(
+        oauth
+            .redeem_code(&second.hash, &grant2, &pair2, at)
+            .await
+            .expect("redeem"),
+        Redemption::Issued
+    );
+    let (grant3, pair3, _, _) = sample_issue(&second, later);
+    assert_eq!(
+        oauth
+            .redeem_code(&second.hash, &grant3, &pair3, later)
+            .await
+            .expect("redeem twice"),
+        Redemption::AlreadyUsed
+    );
+    let (_, after) = oauth
+        .find_token(&pair2.access.hash)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(after.revoked_at, Some(later));
+    assert!(
+        oauth
+            .find_token(&pair3.access.hash)
+            .await
+            .expect("read")
+            .is_none(),
+        "the second use issued nothing"
+    );
+
+    // The learner revokes a grant of theirs, not another's.
+    let third = sample_code(&client, user.id, &unique("code"), at);
+    oauth.create_code(&third).await.expect("code");
+    let (grant4, pair4, _, _) = sample_issue(&third, at);
+    oauth
+        .redeem_code(&third.hash, &grant4, &pair4, at)
+        .await
+        .expect("redeem");
+    assert!(matches!(
+        oauth
+            .revoke_grant(UserId::generate(), grant4.id, later)
+            .await,
+        Err(DomainError::NotFound { .. })
+    ));
+    assert_eq!(oauth.grants_of(user.id).await.expect("grants").len(), 1);
+    oauth
+        .revoke_grant(user.id, grant4.id, later)
+        .await
+        .expect("revoke grant");
+    assert!(oauth.grants_of(user.id).await.expect("grants").is_empty());
+
+    // Deleting the user deletes their codes, grants and tokens.
+    store.users().delete(user.id).await.expect("delete user");
+    assert!(oauth
+        .find_token(&pair4.access.hash)
+        .await
+        .expect("read")
+        .is_none());
+    assert!(oauth.find_code(&third.hash).await.expect("read").is_none());
+}
+
+/// Of two redemptions of one code at the same moment exactly one issues
+/// tokens, and the other revokes them: a code is single use under races.
+pub async fn oauth_code_redemption_is_single_use(store: Arc<dyn Store>) {
+    use crate::oauth::Redemption;
+    let user = sample_user(Role::Learner);
+    store.users().create(&user).await.expect("user");
+    let client = sample_oauth_client("client-secret");
+    store.oauth().create_client(&client).await.expect("client");
+    let at = Timestamp::now();
+    for round in 0..RACE_ROUNDS {
+        let code = sample_code(&client, user.id, &unique("race"), at);
+        store.oauth().create_code(&code).await.expect("code");
+        let (grant_a, pair_a, _, _) = sample_issue(&code, at);
+        let (grant_b, pair_b, _, _) = sample_issue(&code, at);
+        let hashes = [pair_a.access.hash.clone(), pair_b.access.hash.clone()];
+        let (sa, sb) = (Arc::clone(&store), Arc::clone(&store));
+        let (ca, cb) = (code.hash.clone(), code.hash.clone());
+        let (a, b) = together(
+            async move { sa.oauth().redeem_code(&ca, &grant_a, &pair_a, at).await },
+            async move { sb.oauth().redeem_code(&cb, &grant_b, &pair_b, at).await },
+        )
+        .await;
+        let outcomes = [a.expect("first"), b.expect("second")];
+        let winners: Vec<usize> = (0..2)
+            .filter(|i| outcomes[*i] == Redemption::Issued)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {outcomes:?}");
+        let loser = 1 - winners[0];
+        assert!(
+            store
+                .oauth()
+                .find_token(&hashes[loser])
+                .await
+                .expect("read")
+                .is_none(),
+            "round {round}: the second redemption stored tokens"
+        );
+        let (_, grant) = store
+            .oauth()
+            .find_token(&hashes[winners[0]])
+            .await
+            .expect("read")
+            .expect("the first redemption's token");
+        assert!(
+            grant.revoked_at.is_some(),
+            "round {round}: the second use did not revoke what the first got"
+        );
+    }
+}
+
+/// Of two exchanges of one refresh token at the same moment exactly one
+/// rotates; the other sees the token spent and revokes the grant.
+pub async fn oauth_refresh_rotation_is_single_use(store: Arc<dyn Store>) {
+    use crate::oauth::Rotation;
+    let user = sample_user(Role::Learner);
+    store.users().create(&user).await.expect("user");
+    let client = sample_oauth_client("client-secret");
+    store.oauth().create_client(&client).await.expect("client");
+    let at = Timestamp::now();
+    for round in 0..RACE_ROUNDS / 2 {
+        let code = sample_code(&client, user.id, &unique("race"), at);
+        store.oauth().create_code(&code).await.expect("code");
+        let (grant, pair, _, refresh) = sample_issue(&code, at);
+        store
+            .oauth()
+            .redeem_code(&code.hash, &grant, &pair, at)
+            .await
+            .expect("redeem");
+        let (next_a, _, _) = sample_pair(grant.id, &grant.scopes, at);
+        let (next_b, _, _) = sample_pair(grant.id, &grant.scopes, at);
+        let hash = crate::oauth::SecretHash::of(&refresh);
+        let (sa, sb) = (Arc::clone(&store), Arc::clone(&store));
+        let (ha, hb) = (hash.clone(), hash);
+        let (a, b) = together(
+            async move { sa.oauth().rotate_refresh(&ha, &next_a, at).await },
+            async move { sb.oauth().rotate_refresh(&hb, &next_b, at).await },
+        )
+        .await;
+        let mut outcomes = [a.expect("first"), b.expect("second")];
+        outcomes.sort_by_key(|o| matches!(o, Rotation::Reused));
+        assert_eq!(
+            outcomes,
+            [Rotation::Rotated, Rotation::Reused],
+            "round {round}"
+        );
+    }
 }

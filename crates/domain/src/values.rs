@@ -495,6 +495,9 @@ pub enum Role {
     Issuer,
     /// Reads only.
     Viewer,
+    /// Holds credentials: their own backpack, e-mail addresses and profile
+    /// (`/learner/*`, the OB 3.0 Service API), nothing of the admin API.
+    Learner,
 }
 
 impl Role {
@@ -504,6 +507,7 @@ impl Role {
             Self::Admin => "admin",
             Self::Issuer => "issuer",
             Self::Viewer => "viewer",
+            Self::Learner => "learner",
         }
     }
 
@@ -513,7 +517,8 @@ impl Role {
             "admin" => Ok(Self::Admin),
             "issuer" => Ok(Self::Issuer),
             "viewer" => Ok(Self::Viewer),
-            _ => Err(invalid("must be one of admin, issuer, viewer")),
+            "learner" => Ok(Self::Learner),
+            _ => Err(invalid("must be one of admin, issuer, viewer, learner")),
         }
     }
 }

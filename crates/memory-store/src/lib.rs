@@ -125,6 +125,14 @@ impl Store for MemoryStore {
         &self.db
     }
 
+    fn backpack(&self) -> &dyn openbadges_domain::BackpackRepository {
+        &self.db
+    }
+
+    fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
+        &self.db
+    }
+
     fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
         &self.db
     }

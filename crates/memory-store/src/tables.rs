@@ -21,7 +21,9 @@ use openbadges_domain::{
 
 use crate::Db;
 
+mod backpack;
 mod deliveries;
+mod oauth;
 mod outbox;
 
 /// The ids and status bits taken while a batch of awards is checked.
@@ -46,14 +48,21 @@ pub(crate) struct Tables {
     endorsements: HashMap<EndorsementId, Endorsement>,
     assets: HashMap<AssetId, Asset>,
     /// The mail outbox (see `outbox`). Rows of deleted awards are dropped
-    /// when next looked at: the cascade the SQL schemas make.
-    pub(crate) outbox: HashMap<OutboxId, openbadges_domain::mail::OutboxMessage>,
     /// Badge hosts this store's server registered with.
     remote_hosts:
         HashMap<openbadges_domain::RemoteHostId, openbadges_domain::deliveries::RemoteHost>,
     /// Sendings of awards to hosts. Those of deleted awards are dropped when
     /// next looked at, as the outbox's.
     deliveries: HashMap<openbadges_domain::DeliveryId, openbadges_domain::deliveries::Delivery>,
+    /// when next looked at: the cascade the SQL schemas make.
+    pub(crate) outbox: HashMap<OutboxId, openbadges_domain::mail::OutboxMessage>,
+    /// Learners' held credentials (see `backpack`). Those of deleted users
+    /// or awards are dropped when next looked at, as the SQL cascades do.
+    held: HashMap<openbadges_domain::HeldCredentialId, openbadges_domain::HeldCredential>,
+    /// Learners' OB 3.0 profiles: the text and when it was stored.
+    profiles: HashMap<UserId, (String, Timestamp)>,
+    /// OAuth clients, codes, grants and tokens (see `oauth`).
+    oauth: oauth::OAuthTables,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's

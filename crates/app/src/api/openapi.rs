@@ -31,7 +31,8 @@ use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    ApiKey, ApiKeyValue, AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
+    SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::{Deprecated, OpenApi as Document, Ref, RefOr};
 use utoipa::OpenApi;
@@ -94,13 +95,26 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
     "listPublicKeys",
     "getPublicKey",
     "getVersion",
+    "oauthMetadata",
+    "registerClient",
+    "authorize",
+    "authorizeDecision",
+    "getServiceDescription",
 ];
+
+/// The security scheme of OAuth clients at the token and revocation
+/// endpoints: HTTP Basic with the registration's `client_id` and
+/// `client_secret` (`client_secret_basic`).
+pub const OAUTH_CLIENT_SCHEME: &str = "oauthClient";
+/// The security scheme of the OB 3.0 Service API: OAuth 2.0 access tokens
+/// of the authorization code grant, each operation naming its scope.
+pub const SERVICE_SCHEME: &str = "OAuth2ACG";
 
 /// The paths served only bare, not under `/v2` and `/v3`, each with what
 /// lies below it: they are not Open Badges documents (`did:web` resolves
 /// `/issuers/<id>/did.json` on the bare path only). A `{...}` segment stands
 /// for any one segment.
-pub const BARE_ONLY: [&str; 14] = [
+pub const BARE_ONLY: [&str; 18] = [
     "/health",
     "/metrics",
     "/auth",
@@ -115,6 +129,10 @@ pub const BARE_ONLY: [&str; 14] = [
     "/assets",
     "/v1/assets",
     "/version",
+    "/oauth",
+    "/.well-known/oauth-authorization-server",
+    "/ims/ob/v3p0",
+    "/learner/authorizations",
 ];
 
 /// Name of the shared 429 answer in `components.responses`.
@@ -200,6 +218,19 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::accounts::get_key,
         super::accounts::delete_key,
         super::accounts::revoke_key,
+        crate::oauth::metadata::metadata,
+        crate::oauth::registration::register,
+        crate::oauth::authorize::page,
+        crate::oauth::authorize::decide,
+        crate::oauth::token::token,
+        crate::oauth::token::revoke,
+        crate::oauth::grants::list,
+        crate::oauth::grants::revoke,
+        crate::service_api::discovery::discovery,
+        crate::service_api::credentials::get_credentials,
+        crate::service_api::credentials::upsert_credential,
+        crate::service_api::profile::get_profile,
+        crate::service_api::profile::put_profile,
     ),
     components(
         schemas(super::schema::RateLimited, super::assets::schema::AssetCreated),
@@ -224,6 +255,15 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
             `image`. Baked badges are `GET /credentials/{id}/image`. Bare paths only."),
         (name = "accounts", description = "Login, user accounts and API keys. Bare paths only: not under `/v2` or \
             `/v3`."),
+        (name = "oauth", description = "The OAuth 2.0 authorization server of the OB 3.0 Service API: RFC 8414 \
+            metadata, RFC 7591 dynamic registration, the authorization endpoint (a login and consent page, PKCE S256 \
+            required), the token endpoint (codes and rotating refresh tokens) and RFC 7009 revocation, and a \
+            learner's list of the applications they authorized. Errors follow RFC 6749, not the API's shape. Bare \
+            paths only."),
+        (name = "service-api", description = "The 1EdTech Open Badges 3.0 Service API (`/ims/ob/v3p0`): discovery, \
+            getCredentials, upsertCredential, getProfile and putProfile on the backpack of the learner who \
+            authorized the client. Errors are `Imsx_StatusInfo`. See `GET /ims/ob/v3p0/discovery` for its own \
+            OpenAPI document. Bare paths only."),
         (name = "health", description = "Liveness (`/health`), readiness (`/health/ready`) and \
             Prometheus metrics (`/metrics`)."),
         (name = "deprecated aliases", description = "`/badge-classes` and `/assertions`: the same operations \
@@ -552,6 +592,36 @@ fn add_components(document: &mut Document) {
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        OAUTH_CLIENT_SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Basic)
+                .description(Some(
+                    "`client_secret_basic`: HTTP Basic with the `client_id` and `client_secret` of \
+                     `POST /oauth/register`.",
+                ))
+                .build(),
+        ),
+    );
+    let scopes = Scopes::from_iter(
+        openbadges_domain::oauth::ScopeSet::all()
+            .iter()
+            .map(|scope| (scope.as_str(), scope.description())),
+    );
+    components.add_security_scheme(
+        SERVICE_SCHEME,
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [Flow::AuthorizationCode(AuthorizationCode::with_refresh_url(
+                "/oauth/authorize",
+                "/oauth/token",
+                scopes,
+                "/oauth/token",
+            ))],
+            "OAuth 2.0 authorization code grant with PKCE S256 (see `GET /ims/ob/v3p0/discovery`); send the \
+             access token as `Authorization: Bearer <token>`.",
+        )),
+    );
     components
         .responses
         .insert(TOO_MANY_REQUESTS.to_owned(), RefOr::T(too_many_requests()));
@@ -583,7 +653,8 @@ fn too_many_requests() -> Response {
 }
 
 /// Every operation not listed in [`PUBLIC_OPERATIONS`] requires an API key
-/// or a bearer token (either one).
+/// or a bearer token (either one), unless its handler names another scheme
+/// (the OAuth client's Basic credentials, or a Service API access token).
 fn add_security(document: &mut Document) {
     let requirements = vec![
         SecurityRequirement::new(API_KEY_SCHEME, Vec::<String>::new()),
@@ -595,7 +666,7 @@ fn add_security(document: &mut Document) {
                 .operation_id
                 .as_deref()
                 .is_some_and(|id| PUBLIC_OPERATIONS.contains(&id));
-            if !public {
+            if !public && operation.security.is_none() {
                 operation.security = Some(requirements.clone());
             }
         }

@@ -17,4 +17,6 @@ pub struct AuthConfig {
     pub configured: Vec<ConfiguredKey>,
     /// Failed logins per account and device (`LOGIN_THROTTLE_*`).
     pub logins: LoginThrottle,
+    /// Seals the authorization requests the OAuth consent form carries.
+    pub pending: crate::oauth::pending::PendingKeys,
 }

@@ -5,10 +5,12 @@
 mod api_keys;
 mod assertions;
 mod assets;
+mod backpack;
 mod badge_classes;
 mod deliveries;
 mod endorsements;
 mod issuers;
+mod oauth;
 mod outbox;
 mod signing_keys;
 mod status_lists;
@@ -115,10 +117,12 @@ where
 pub(crate) use api_keys::*;
 pub(crate) use assertions::*;
 pub(crate) use assets::*;
+pub(crate) use backpack::PgBackpack;
 pub(crate) use badge_classes::*;
 pub(crate) use deliveries::PgDeliveries;
 pub(crate) use endorsements::*;
 pub(crate) use issuers::*;
+pub(crate) use oauth::PgOAuth;
 pub(crate) use outbox::PgOutbox;
 pub(crate) use signing_keys::*;
 pub(crate) use status_lists::*;

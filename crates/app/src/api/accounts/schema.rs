@@ -15,6 +15,9 @@ pub enum Role {
     Issuer,
     /// Reads: may list credentials, writes nothing.
     Viewer,
+    /// Holds credentials: their own backpack, e-mail addresses and profile
+    /// under `/learner`, nothing of the rest of this API.
+    Learner,
 }
 
 /// What a credential may do. A login token has every permission of its
