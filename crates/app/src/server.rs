@@ -105,7 +105,7 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
         .map_err(ServeError::Mail)?
         .map(web::Data::new);
     // The sender of awards to learners' hosts, beside the HTTP server.
-    let _deliveries = crate::consumer::start(&state);
+    crate::consumer::start(&state);
     let state = web::Data::new(state);
     let idle = rate_limit.clone();
     let logins = state.auth.logins.clone();

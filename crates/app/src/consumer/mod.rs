@@ -25,7 +25,6 @@ use openbadges_credentials::KeyVault;
 use openbadges_domain::deliveries::{Delivery, DeliveryState, RemoteHost, SealedTokens};
 use openbadges_domain::{AssertionId, CredentialStatus, DomainError, Timestamp};
 use serde::Serialize;
-use tokio::sync::Notify;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -58,23 +57,17 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/pages/logo.svg", web::get().to(logo));
 }
 
-/// Wakes the sender.
-#[derive(Clone, Default)]
-pub struct Wake(Arc<Notify>);
-
-/// Starts the sender on the current runtime.
-pub fn start(state: &AppState) -> Wake {
-    let wake = Wake::default();
-    actix_web::rt::spawn(sender(state, Arc::clone(&wake.0)).run());
-    wake
+/// Starts the sender on the current runtime. The callback makes the first
+/// attempt itself; the sender makes the retries.
+pub fn start(state: &AppState) {
+    actix_web::rt::spawn(sender(state).run());
 }
 
-fn sender(state: &AppState, wake: Arc<Notify>) -> worker::Sender {
+fn sender(state: &AppState) -> worker::Sender {
     worker::Sender {
         store: Arc::clone(&state.store),
         outbound: state.outbound.client.clone(),
         vault: Arc::clone(&state.outbound.vault),
-        wake,
     }
 }
 
@@ -423,7 +416,7 @@ async fn finish_authorization(
     }
     // The first attempt now, so that the learner sees its outcome; the
     // sender retries what fails.
-    if let Err(err) = sender(state, Arc::default()).round(Timestamp::now()).await {
+    if let Err(err) = sender(state).round(Timestamp::now()).await {
         log::warn!(target: "openbadges::deliveries", "sending at once failed: {err}");
     }
     let current = repo

@@ -13,7 +13,6 @@ use openbadges_credentials::KeyVault;
 use openbadges_domain::deliveries::{Delivery, SealedTokens, MAX_ATTEMPTS};
 use openbadges_domain::ports::Store;
 use openbadges_domain::{DomainError, Timestamp};
-use tokio::sync::Notify;
 
 use super::host::{self, HostError};
 use super::secrets;
@@ -72,8 +71,6 @@ pub struct Sender {
     pub outbound: Outbound,
     /// Opens the tokens and client secrets.
     pub vault: Arc<KeyVault>,
-    /// Wakes the sender when a delivery becomes due here.
-    pub wake: Arc<Notify>,
 }
 
 impl Sender {
@@ -87,8 +84,12 @@ impl Sender {
                     0
                 }
             };
+            // A full claim may leave more due at once; else the next due
+            // retry is at least this far off (retries wait seconds to
+            // hours, and each instance's callback sends the first attempt
+            // itself).
             if claimed < CLAIM as usize {
-                let _ = tokio::time::timeout(POLL, self.wake.notified()).await;
+                tokio::time::sleep(POLL).await;
             }
         }
     }
@@ -265,7 +266,9 @@ mod tests {
     }
 
     /// A badge host on loopback answering each connection with the next
-    /// scripted answer (and closing it), recording what it was asked.
+    /// scripted answer (and closing it: every answer says `Connection:
+    /// close`, so the client never reuses a closed connection), recording
+    /// what it was asked.
     struct FakeHost {
         base: String,
         seen: Arc<Mutex<Vec<Seen>>>,
@@ -287,7 +290,7 @@ mod tests {
                     let answer = {
                         let mut answers = answers.lock().expect("script");
                         if answers.is_empty() {
-                            "HTTP/1.1 599 Unscripted\r\nContent-Length: 0\r\n\r\n"
+                            "HTTP/1.1 599 Unscripted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
                         } else {
                             answers.remove(0)
                         }
@@ -348,12 +351,14 @@ mod tests {
         }
     }
 
-    const CREATED: &str = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}";
-    const UNAUTHORIZED: &str = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+    const CREATED: &str =
+        "HTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}";
+    const UNAUTHORIZED: &str =
+        "HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     const BUSY: &str =
-        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n";
-    const BROKEN: &str = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 70\r\n\r\n{\"imsx_codeMajor\":\"failure\",\"imsx_description\":\"the database is down\"}";
-    const ROTATED: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{\"access_token\":\"A2\",\"refresh_token\":\"R2\",\"token_type\":\"Bearer\"}";
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n";
+    const BROKEN: &str = "HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 70\r\n\r\n{\"imsx_codeMajor\":\"failure\",\"imsx_description\":\"the database is down\"}";
+    const ROTATED: &str = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{\"access_token\":\"A2\",\"refresh_token\":\"R2\",\"token_type\":\"Bearer\"}";
 
     fn at(text: &str) -> Timestamp {
         Timestamp::from_datetime(
@@ -419,7 +424,6 @@ mod tests {
             store,
             outbound,
             vault,
-            wake: Arc::default(),
         };
         (sender, delivery)
     }
@@ -525,7 +529,7 @@ mod tests {
         let (sender, delivery) = authorized(&fake, t0).await;
         fake.answer(&[
             UNAUTHORIZED,
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n{\"error\":\"invalid_grant\"}",
+            "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n{\"error\":\"invalid_grant\"}",
         ]);
         assert_eq!(sender.round(t0).await.expect("round"), 1);
         let refused = current(&sender, &delivery).await;

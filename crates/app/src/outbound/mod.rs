@@ -193,11 +193,6 @@ impl Request {
         self.headers.push((name, value.into()));
         self
     }
-
-    /// The URL called.
-    pub fn url(&self) -> &url::Url {
-        &self.url
-    }
 }
 
 /// An answer (any status but a redirect), read within the size limit.
@@ -262,6 +257,10 @@ impl Outbound {
                 })
                 .tls_connector(Arc::clone(&tls))
                 .redirects(0)
+                // No pooled connections: calls to one host are few and far
+                // apart, and a POST on a connection the host closed while
+                // idle would fail (ureq retries only idempotent requests).
+                .max_idle_connections(0)
                 .timeout_connect(CONNECT_TIMEOUT)
                 .timeout_read(READ_TIMEOUT)
                 .timeout(TOTAL_TIMEOUT)
@@ -348,8 +347,6 @@ pub struct Remote {
     pub client: Outbound,
     /// The DID documents of other servers' issuers.
     pub dids: Arc<dids::WebDids>,
-    /// What the guard allows.
-    pub settings: OutboundSettings,
     /// Seals the tokens and client secrets of the badge hosts awards are
     /// sent to, with the key that seals issuers' private keys.
     pub vault: Arc<openbadges_credentials::KeyVault>,
@@ -367,7 +364,6 @@ impl Remote {
                 settings.allow_loopback_http,
             )),
             client,
-            settings,
         })
     }
 }
