@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use openbadges_verify::DidResolver;
 use serde_json::Value;
 
-use super::{Outbound, Request};
+use super::client::{Outbound, Request};
 
 /// How long a fetched DID document is used before it is fetched again: a
 /// rotation or revocation on the other server shows here within this.
