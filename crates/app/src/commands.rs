@@ -61,6 +61,16 @@ pub fn serve(settings: Settings) -> ExitCode {
     if let Some(problem) = startup::temp_dir_problem(&std::env::temp_dir()) {
         log::warn!("{problem}");
     }
+    let outbound = match crate::outbound::Remote::new(
+        settings.outbound,
+        &startup::key_encryption_key(&settings.auth),
+    ) {
+        Ok(outbound) => outbound,
+        Err(message) => {
+            log::error!("{message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let store = Arc::clone(&prepared.store);
     let state = state::AppState {
         store: prepared.store,
@@ -71,6 +81,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
         verification: openbadges_domain::learners::VerificationKey::derive(&secret),
+        outbound,
     };
     let code = actix_web::rt::System::new().block_on(async move {
         if let Err(error) =

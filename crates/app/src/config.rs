@@ -487,6 +487,14 @@ pub const LEARNER_REGISTRATION: Variable = Variable::new(
     "open: anyone may register a learner account at POST /learner/register; closed: only admins create them",
 );
 
+/// Whether outbound requests may use plain HTTP to loopback addresses.
+pub const OUTBOUND_ALLOW_LOOPBACK_HTTP: Variable = Variable::new(
+    "OUTBOUND_ALLOW_LOOPBACK_HTTP",
+    Some("false"),
+    "true, false, 1, 0 (true is refused in production)",
+    "let requests to badge hosts and did:web use plain HTTP to loopback addresses (tests only)",
+);
+
 /// Every variable, in the order `--help` lists them.
 pub const VARIABLES: &[Variable] = &[
     DB_TYPE,
@@ -538,6 +546,7 @@ pub const VARIABLES: &[Variable] = &[
     MAIL_RETRY_BASE_SECONDS,
     MAIL_MAX_ATTEMPTS,
     LEARNER_REGISTRATION,
+    OUTBOUND_ALLOW_LOOPBACK_HTTP,
     SERVICE_NAME,
     SERVICE_TERMS_URL,
     SERVICE_PRIVACY_URL,
@@ -640,6 +649,8 @@ pub struct Settings {
     pub learner_registration_open: bool,
     /// The OB 3.0 Service API and its OAuth 2.0 authorization server.
     pub service: ServiceSettings,
+    /// What outbound requests (badge hosts, did:web) may reach.
+    pub outbound: crate::outbound::OutboundSettings,
 }
 
 /// The OB 3.0 Service API and its OAuth 2.0 authorization server
@@ -953,6 +964,7 @@ impl Settings {
                 "closed" => Some(false),
                 _ => None,
             })?,
+            outbound: outbound_settings(layers)?,
             service,
         })
     }
@@ -1167,6 +1179,23 @@ fn security_settings(layers: &Layers) -> Result<SecuritySettings, ConfigError> {
         request_timeout: Duration::from_secs(layers.parse(&REQUEST_TIMEOUT_SECONDS, |value| {
             value.parse::<u64>().ok().filter(|n| (1..=3600).contains(n))
         })?),
+    })
+}
+
+/// What outbound requests may reach. Plain HTTP to loopback is for tests
+/// of two instances on one machine; production refuses it.
+fn outbound_settings(layers: &Layers) -> Result<crate::outbound::OutboundSettings, ConfigError> {
+    let allow_loopback_http = layers.parse(&OUTBOUND_ALLOW_LOOPBACK_HTTP, parse_bool)?;
+    let production = layers.parse(&NODE_ENV, |value| Some(value == "production"))?;
+    if allow_loopback_http && production {
+        return Err(invalid(
+            &OUTBOUND_ALLOW_LOOPBACK_HTTP,
+            "true",
+            Some("plain HTTP is for tests and is refused with NODE_ENV=production".to_owned()),
+        ));
+    }
+    Ok(crate::outbound::OutboundSettings {
+        allow_loopback_http,
     })
 }
 
@@ -1789,7 +1818,22 @@ mod tests {
             "KEY_ENCRYPTION_KEY",
             "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
         );
+        refused(
+            &[
+                ("NODE_ENV", "production"),
+                secret,
+                kek,
+                ("OUTBOUND_ALLOW_LOOPBACK_HTTP", "true"),
+            ],
+            &["OUTBOUND_ALLOW_LOOPBACK_HTTP", "production"],
+        );
+        assert!(
+            settings(&[("OUTBOUND_ALLOW_LOOPBACK_HTTP", "true")])
+                .outbound
+                .allow_loopback_http
+        );
         let settings = settings(&[("NODE_ENV", "production"), secret, kek]);
+        assert!(!settings.outbound.allow_loopback_http);
         assert!(settings.auth.production);
         assert_eq!(settings.auth.key_encryption_key.map(|k| k[1]), Some(0x11));
         assert!(!format!("{:?}", settings.auth).contains("00112233"));

@@ -27,6 +27,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/health/ready", web::get().to(ready))
         .route("/metrics", web::get().to(crate::metrics::metrics))
         .configure(crate::pages::routes)
+        // Before the API: its /credentials scope would hide these.
+        .configure(crate::consumer::routes)
         .configure(crate::oauth::routes)
         .configure(crate::service_api::routes)
         .configure(crate::api::configure)
@@ -103,6 +105,8 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     let mail_wake = crate::mail::start(&state)
         .map_err(ServeError::Mail)?
         .map(web::Data::new);
+    // The sender of awards to learners' hosts, beside the HTTP server.
+    crate::consumer::start(&state);
     let state = web::Data::new(state);
     let idle = rate_limit.clone();
     let logins = state.auth.logins.clone();

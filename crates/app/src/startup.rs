@@ -241,6 +241,16 @@ pub fn auth_config(
     })
 }
 
+/// The key encryption key when `KEY_ENCRYPTION_KEY` is unset (development
+/// only; production requires the variable).
+const DEVELOPMENT_KEY: [u8; 32] = *b"openbadges-server development kk";
+
+/// The key that seals secrets at rest: `KEY_ENCRYPTION_KEY`, else the
+/// development key ([`signing`] warns about it).
+pub fn key_encryption_key(settings: &crate::config::AuthSettings) -> [u8; 32] {
+    settings.key_encryption_key.unwrap_or(DEVELOPMENT_KEY)
+}
+
 /// The credential signer: the vault from `KEY_ENCRYPTION_KEY` (a fixed
 /// development key, with a warning, when unset outside production).
 pub fn signing(
@@ -254,7 +264,7 @@ pub fn signing(
              development key, which protects nothing; set KEY_ENCRYPTION_KEY (NODE_ENV=production \
              requires it) before issuing credentials that matter"
         );
-        *b"openbadges-server development kk"
+        DEVELOPMENT_KEY
     });
     openbadges_signing::Signing::new(
         std::sync::Arc::clone(store),

@@ -30,4 +30,7 @@ pub struct AppState {
     pub signing: Arc<openbadges_signing::Signing>,
     /// Derives the tokens of learners' address verifications.
     pub verification: openbadges_domain::learners::VerificationKey,
+    /// Guarded outbound HTTP (badge hosts) and the did:web resolver the
+    /// verifier asks for other servers' issuers.
+    pub outbound: crate::outbound::Remote,
 }

@@ -55,6 +55,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/credentials/{id}/reinstate", &["post"]),
     ("/credentials/{id}/status", &["post"]),
     ("/credentials/{id}/delivery", &["get"]),
+    ("/credentials/{id}/deliveries", &["get"]),
     ("/status-lists", &["get", "post"]),
     ("/status-lists/{id}", &["get"]),
     ("/status-lists/{id}/suspension", &["get"]),
@@ -462,13 +463,15 @@ fn operations_document_their_error_answers() {
             }
             // Paged lists; an issuer's status lists, a document's
             // endorsements, an achievement's related achievements and a
-            // learner's addresses are few and not paged; a baked badge is an image; an award's
-            // e-mail delivery is one state, not a list.
+            // learner's addresses are few and not paged; a baked badge is an
+            // image; an award's e-mail delivery is one state, not a list, and
+            // its sendings to badge hosts are few.
             if method == "get"
                 && !path.ends_with("{id}")
                 && !path.ends_with("/image")
                 && !path.ends_with("/related")
                 && !path.ends_with("/delivery")
+                && !path.ends_with("/deliveries")
                 && path != "/auth/profile"
                 && !path.starts_with("/status-lists")
                 && !path.ends_with("/endorsements")
@@ -894,10 +897,11 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // (add and remove, and their alias copies), and an award's e-mail
     // delivery (and its alias copy); a learner's addresses (list, add,
     // remove) and backpack (list, remove), and the applications they
-    // authorized (list, revoke).
+    // authorized (list, revoke); an award's deliveries to badge hosts (and
+    // its alias copy).
     assert_eq!(
         protected,
-        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 5 + 2
+        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 5 + 2 + 1 + 1
     );
 
     let ops = operations(&doc);
@@ -1098,6 +1102,8 @@ fn protected_operations_answer_401_without_credentials() {
     assert!(auth.enabled, "authentication is on by default");
     let signing =
         openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
+    let settings_outbound = settings.outbound;
+    let key = openbadges_server::startup::key_encryption_key(&settings.auth);
     let state = openbadges_server::state::AppState {
         store,
         reads,
@@ -1107,6 +1113,8 @@ fn protected_operations_answer_401_without_credentials() {
         cursors: openbadges_domain::CursorKey::derive(&secret),
         signing,
         verification: openbadges_domain::learners::VerificationKey::derive(&secret),
+        outbound: openbadges_server::outbound::Remote::new(settings_outbound, &key)
+            .expect("outbound"),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(

@@ -162,6 +162,7 @@ struct Repositories {
     endorsements: PgEndorsements,
     assets: PgAssets,
     outbox: PgOutbox,
+    deliveries: PgDeliveries,
     backpack: PgBackpack,
     learner_emails: PgLearnerEmails,
     oauth: PgOAuth,
@@ -202,6 +203,8 @@ fn repositories(pools: &Pools) -> Arc<Repositories> {
         signing_keys: PgSigningKeys(pools.clone()),
         status_lists: PgStatusLists(pools.clone()),
         endorsements: PgEndorsements(pools.clone()),
+        // Deliveries to badge hosts: the sender's state, on the primary.
+        deliveries: PgDeliveries(pools.primary.clone()),
         assets: PgAssets(pools.clone()),
         outbox: PgOutbox(pools.clone()),
         // The learners' and the OAuth server's data: always the primary
@@ -431,6 +434,10 @@ impl Store for PgStore {
 
     fn oauth(&self) -> &dyn OAuthRepository {
         &self.repositories.oauth
+    }
+
+    fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
+        &self.repositories.deliveries
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

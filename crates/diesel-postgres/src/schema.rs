@@ -269,7 +269,45 @@ diesel::table! {
 diesel::joinable!(oauth_grants -> oauth_clients (client_id));
 diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
 
+diesel::table! {
+    remote_hosts (id) {
+        id -> Uuid,
+        base_url -> Text,
+        authorization_url -> Text,
+        token_url -> Text,
+        scope -> Text,
+        client_id -> Text,
+        client_secret -> Bytea,
+        registered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Uuid,
+        assertion_id -> Uuid,
+        host_id -> Uuid,
+        state -> Text,
+        state_hash -> Nullable<Text>,
+        code_verifier -> Nullable<Bytea>,
+        authorize_until -> Timestamptz,
+        access_token -> Nullable<Bytea>,
+        refresh_token -> Nullable<Bytea>,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamptz>,
+        claimed_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(deliveries -> remote_hosts (host_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    remote_hosts,
+    deliveries,
     oauth_clients,
     oauth_grants,
     oauth_codes,

@@ -46,8 +46,8 @@ pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
-    ApiKeys, Assertions, Assets, Backpack, BadgeClasses, Endorsements, Issuers, LearnerEmails,
-    OAuth, Outbox, SigningKeys, StatusLists, Users,
+    ApiKeys, Assertions, Assets, Backpack, BadgeClasses, Deliveries, Endorsements, Issuers,
+    LearnerEmails, OAuth, Outbox, SigningKeys, StatusLists, Users,
 };
 
 /// A row of `PRAGMA foreign_key_check`: a row whose reference is broken.
@@ -168,6 +168,7 @@ struct Inner {
     db: Database,
     issuers: Issuers,
     badge_classes: BadgeClasses,
+    deliveries: Deliveries,
     assertions: Assertions,
     users: Users,
     api_keys: ApiKeys,
@@ -224,6 +225,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 file: options.file.clone(),
                 busy_timeout: options.busy_timeout,
+                deliveries: Deliveries::new(db.clone()),
                 issuers: Issuers::new(db.clone()),
                 badge_classes: BadgeClasses::new(db.clone()),
                 assertions: Assertions::new(db.clone()),
@@ -473,6 +475,10 @@ impl Store for SqliteStore {
 
     fn oauth(&self) -> &dyn openbadges_domain::ports::OAuthRepository {
         &self.inner.oauth
+    }
+
+    fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
+        &self.inner.deliveries
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

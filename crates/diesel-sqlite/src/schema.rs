@@ -271,7 +271,45 @@ diesel::table! {
 diesel::joinable!(oauth_grants -> oauth_clients (client_id));
 diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
 
+diesel::table! {
+    remote_hosts (id) {
+        id -> Text,
+        base_url -> Text,
+        authorization_url -> Text,
+        token_url -> Text,
+        scope -> Text,
+        client_id -> Text,
+        client_secret -> Binary,
+        registered_at -> Text,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        assertion_id -> Text,
+        host_id -> Text,
+        state -> Text,
+        state_hash -> Nullable<Text>,
+        code_verifier -> Nullable<Binary>,
+        authorize_until -> Text,
+        access_token -> Nullable<Binary>,
+        refresh_token -> Nullable<Binary>,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Text>,
+        claimed_until -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::joinable!(deliveries -> remote_hosts (host_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    remote_hosts,
+    deliveries,
     oauth_clients,
     oauth_grants,
     oauth_codes,

@@ -78,6 +78,10 @@ impl Store for TestStore {
         self.store.oauth()
     }
 
+    fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
+        self.store.deliveries()
+    }
+
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Store::pending_migrations(&self.store).await
     }

@@ -98,3 +98,11 @@ id_type!(
     /// learner, and every token issued under it.
     GrantId
 );
+id_type!(
+    /// Identifies a learner's badge host this server has registered with.
+    RemoteHostId
+);
+id_type!(
+    /// Identifies the sending of one award to one badge host.
+    DeliveryId
+);

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod assets;
 pub mod backpack;
 mod batch;
+pub mod deliveries;
 mod details;
 pub mod documents;
 pub mod endorsements;

@@ -197,6 +197,94 @@ pub trait OutboxRepository: Send + Sync {
     ) -> RepoResult<Option<crate::mail::OutboxMessage>>;
 }
 
+/// Badge hosts this server registered with, and the sending of awards to
+/// them (see [`crate::deliveries`]). Claims work as the mail outbox's: a
+/// claim is atomic, raises `attempts`, and the `mark_*` calls change a
+/// delivery only while it is still that claim, answering whether they did.
+#[async_trait]
+pub trait DeliveryRepository: Send + Sync {
+    /// The host registered under `base_url`, if any.
+    async fn host(&self, base_url: &str) -> RepoResult<Option<crate::deliveries::RemoteHost>>;
+    /// The host `id`, or `NotFound`.
+    async fn get_host(&self, id: RemoteHostId) -> RepoResult<crate::deliveries::RemoteHost>;
+    /// Stores a new registration; `Conflict` when the base URL has one
+    /// (another request registered first).
+    async fn add_host(&self, host: &crate::deliveries::RemoteHost) -> RepoResult<()>;
+    /// Stores a new delivery (authorizing); `NotFound` without its award or
+    /// host.
+    async fn start(&self, delivery: &crate::deliveries::Delivery) -> RepoResult<()>;
+    /// The authorizing delivery whose `state` hashes to `state_hash`.
+    async fn find_authorizing(
+        &self,
+        state_hash: &str,
+    ) -> RepoResult<Option<crate::deliveries::Delivery>>;
+    /// How many deliveries of the award are authorizing with a deadline
+    /// after `now`.
+    async fn open_authorizations(
+        &self,
+        assertion_id: AssertionId,
+        now: Timestamp,
+    ) -> RepoResult<u64>;
+    /// The learner authorized: stores `tokens`, forgets the state and the
+    /// verifier, and makes the delivery due at `now`. Only while it is
+    /// authorizing (a state is used once).
+    async fn authorized(
+        &self,
+        id: DeliveryId,
+        tokens: &crate::deliveries::SealedTokens,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// Authorization did not happen (refused, expired, the code exchange
+    /// failed): the delivery fails with `error`. Only while authorizing.
+    async fn authorization_failed(
+        &self,
+        id: DeliveryId,
+        error: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// Claims at most `limit` due deliveries, oldest due first: `pending`
+    /// ones due by `now`, and `sending` ones whose lease ended by `now`.
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> RepoResult<Vec<crate::deliveries::Delivery>>;
+    /// Replaces the claimed delivery's tokens (a refresh rotated them).
+    async fn renew_tokens(
+        &self,
+        claimed: &crate::deliveries::Delivery,
+        tokens: &crate::deliveries::SealedTokens,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// The host accepted the claimed delivery at `at`.
+    async fn mark_delivered(
+        &self,
+        claimed: &crate::deliveries::Delivery,
+        at: Timestamp,
+    ) -> RepoResult<bool>;
+    /// The attempt failed with `error`; due again at `next_at`.
+    async fn mark_retry(
+        &self,
+        claimed: &crate::deliveries::Delivery,
+        next_at: Timestamp,
+        error: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// The attempt failed with `error` and no other will be made.
+    async fn mark_failed(
+        &self,
+        claimed: &crate::deliveries::Delivery,
+        error: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// The award's deliveries, oldest first.
+    async fn list_for(
+        &self,
+        assertion_id: AssertionId,
+    ) -> RepoResult<Vec<crate::deliveries::Delivery>>;
+}
+
 /// The changes to a user account that [`UserRepository::update`] writes:
 /// only the fields that are `Some`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -507,6 +595,8 @@ pub trait Store: Send + Sync {
     fn learner_emails(&self) -> &dyn crate::learners::LearnerEmailRepository;
     /// OAuth 2.0 clients, codes, grants and tokens.
     fn oauth(&self) -> &dyn OAuthRepository;
+    /// Badge hosts and the sending of awards to them.
+    fn deliveries(&self) -> &dyn DeliveryRepository;
     /// How many embedded migrations the database has not applied; reads
     /// only. `Unavailable` if the database does not answer.
     async fn pending_migrations(&self) -> RepoResult<usize>;

@@ -3140,6 +3140,218 @@ pub async fn learner_emails_verify_and_link(store: Arc<dyn Store>) {
     );
 }
 
+/// Badge hosts and deliveries: one registration per base URL, a delivery
+/// only for a stored award and host, a state used once, claims with leases
+/// and outcomes recorded only by the claim that holds the row, secrets
+/// dropped at the end, and the cascade from awards. One check, because
+/// claims see every due delivery of the database.
+pub async fn deliveries_lifecycle(store: Arc<dyn Store>) {
+    use crate::deliveries::{Delivery, DeliveryState, RemoteHost, SealedTokens};
+    use std::time::Duration;
+
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let award = sample_assertion(&badge, "ada@example.org");
+    store.assertions().create(&award).await.expect("award");
+    let repo = store.deliveries();
+    let t0 = ts("2032-01-01T00:00:00Z");
+    let later = |seconds: i64| {
+        Timestamp::from_datetime(t0.as_datetime() + chrono::Duration::seconds(seconds))
+    };
+    let lease = Duration::from_secs(60);
+
+    let host = RemoteHost {
+        id: RemoteHostId::generate(),
+        base_url: format!("https://host-{}.example", uuid::Uuid::new_v4()),
+        authorization_url: "https://host.example/oauth/authorize".to_owned(),
+        token_url: "https://host.example/oauth/token".to_owned(),
+        scope: "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert".to_owned(),
+        client_id: "client-1".to_owned(),
+        sealed_client_secret: vec![9, 8, 7],
+        registered_at: t0,
+    };
+    assert_eq!(repo.host(&host.base_url).await.expect("host"), None);
+    repo.add_host(&host).await.expect("add host");
+    assert_eq!(
+        repo.host(&host.base_url).await.expect("host"),
+        Some(host.clone())
+    );
+    assert_eq!(repo.get_host(host.id).await.expect("host"), host);
+    let twice = RemoteHost {
+        id: RemoteHostId::generate(),
+        ..host.clone()
+    };
+    assert!(matches!(
+        repo.add_host(&twice).await,
+        Err(DomainError::Duplicate { .. })
+    ));
+    assert!(matches!(
+        repo.get_host(RemoteHostId::generate()).await,
+        Err(DomainError::NotFound { .. })
+    ));
+
+    let state_hash = format!("{:064x}", uuid::Uuid::new_v4().as_u128());
+    let delivery = Delivery::authorizing(
+        award.id,
+        host.id,
+        state_hash.clone(),
+        vec![1, 2, 3],
+        t0,
+        later(600),
+    );
+    let orphan = Delivery::authorizing(
+        AssertionId::generate(),
+        host.id,
+        "other".to_owned(),
+        vec![1],
+        t0,
+        later(600),
+    );
+    assert!(repo.start(&orphan).await.is_err(), "no such award");
+    let strange = Delivery::authorizing(
+        award.id,
+        RemoteHostId::generate(),
+        "strange".to_owned(),
+        vec![1],
+        t0,
+        later(600),
+    );
+    assert!(repo.start(&strange).await.is_err(), "no such host");
+    repo.start(&delivery).await.expect("start");
+    assert_eq!(
+        repo.find_authorizing(&state_hash).await.expect("find"),
+        Some(delivery.clone())
+    );
+    assert_eq!(
+        repo.open_authorizations(award.id, t0).await.expect("open"),
+        1
+    );
+    assert_eq!(
+        repo.open_authorizations(award.id, later(600))
+            .await
+            .expect("open"),
+        0
+    );
+    assert!(repo
+        .claim_due(later(1), lease, 100)
+        .await
+        .expect("claim")
+        .is_empty());
+
+    let tokens = SealedTokens {
+        access: vec![4, 4],
+        refresh: Some(vec![5, 5]),
+    };
+    assert!(repo
+        .authorized(delivery.id, &tokens, later(10))
+        .await
+        .expect("authorized"));
+    assert!(
+        !repo
+            .authorized(delivery.id, &tokens, later(11))
+            .await
+            .expect("again"),
+        "a state is used once"
+    );
+    assert!(!repo
+        .authorization_failed(delivery.id, "late", later(11))
+        .await
+        .expect("late"));
+    assert_eq!(
+        repo.find_authorizing(&state_hash).await.expect("find"),
+        None
+    );
+
+    let claimed = repo.claim_due(later(10), lease, 100).await.expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let first = claimed[0].clone();
+    assert_eq!(first.state, DeliveryState::Sending);
+    assert_eq!(first.attempts, 1);
+    assert_eq!(first.tokens, Some(tokens.clone()));
+    assert_eq!(first.state_hash, None);
+    assert_eq!(first.sealed_verifier, None);
+    assert!(repo
+        .claim_due(later(20), lease, 100)
+        .await
+        .expect("claim")
+        .is_empty());
+    let rotated = SealedTokens {
+        access: vec![6],
+        refresh: Some(vec![7]),
+    };
+    assert!(repo
+        .renew_tokens(&first, &rotated, later(12))
+        .await
+        .expect("renew"));
+    assert!(repo
+        .mark_retry(&first, later(1800), "503 Service Unavailable", later(13))
+        .await
+        .expect("retry"));
+    assert!(
+        !repo.mark_delivered(&first, later(14)).await.expect("stale"),
+        "the claim is over"
+    );
+    assert!(repo
+        .claim_due(later(1799), lease, 100)
+        .await
+        .expect("claim")
+        .is_empty());
+    let second = repo
+        .claim_due(later(1800), lease, 100)
+        .await
+        .expect("claim");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].attempts, 2);
+    assert_eq!(second[0].tokens, Some(rotated));
+    // The lease runs out: the delivery is claimed again, and the stale
+    // claim can record nothing.
+    let third = repo
+        .claim_due(later(1860), lease, 100)
+        .await
+        .expect("claim");
+    assert_eq!(third.len(), 1);
+    assert_eq!(third[0].attempts, 3);
+    assert!(!repo
+        .mark_failed(&second[0], "stale", later(1861))
+        .await
+        .expect("stale"));
+    assert!(repo
+        .mark_delivered(&third[0], later(1862))
+        .await
+        .expect("delivered"));
+
+    let listed = repo.list_for(award.id).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    let done = &listed[0];
+    assert_eq!(done.state, DeliveryState::Delivered);
+    assert_eq!(done.delivered_at, Some(later(1862)));
+    assert_eq!(done.tokens, None, "secrets go once delivered");
+    assert_eq!(done.last_error.as_deref(), Some("503 Service Unavailable"));
+
+    // A refused authorization fails the delivery and drops its verifier.
+    let refused = Delivery::authorizing(
+        award.id,
+        host.id,
+        format!("{:064x}", uuid::Uuid::new_v4().as_u128()),
+        vec![1],
+        later(2000),
+        later(2600),
+    );
+    repo.start(&refused).await.expect("start");
+    assert!(repo
+        .authorization_failed(refused.id, "access_denied", later(2001))
+        .await
+        .expect("refused"));
+    let listed = repo.list_for(award.id).await.expect("list");
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1].state, DeliveryState::Failed);
+    assert_eq!(listed[1].sealed_verifier, None);
+    assert_eq!(listed[1].last_error.as_deref(), Some("access_denied"));
+
+    // Deliveries go with their award.
+    store.assertions().delete(award.id).await.expect("delete");
+    assert!(repo.list_for(award.id).await.expect("list").is_empty());
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -3159,7 +3371,7 @@ macro_rules! store_contract_tests {
             backpack_owner_isolation, backpack_follows_awards_and_owners, backpack_profiles,
             learner_emails_verify_and_link,
             oauth_lifecycle, oauth_code_redemption_is_single_use,
-            oauth_refresh_rotation_is_single_use);
+            oauth_refresh_rotation_is_single_use, deliveries_lifecycle);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(

@@ -137,6 +137,10 @@ impl Store for MemoryStore {
         &self.db
     }
 
+    fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
+        &self.db
+    }
+
     /// Nothing to migrate: the tables are Rust maps.
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Ok(0)

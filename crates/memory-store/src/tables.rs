@@ -22,6 +22,7 @@ use openbadges_domain::{
 use crate::Db;
 
 mod backpack;
+mod deliveries;
 mod learners;
 mod oauth;
 mod outbox;
@@ -48,6 +49,12 @@ pub(crate) struct Tables {
     endorsements: HashMap<EndorsementId, Endorsement>,
     assets: HashMap<AssetId, Asset>,
     /// The mail outbox (see `outbox`). Rows of deleted awards are dropped
+    /// Badge hosts this store's server registered with.
+    remote_hosts:
+        HashMap<openbadges_domain::RemoteHostId, openbadges_domain::deliveries::RemoteHost>,
+    /// Sendings of awards to hosts. Those of deleted awards are dropped when
+    /// next looked at, as the outbox's.
+    deliveries: HashMap<openbadges_domain::DeliveryId, openbadges_domain::deliveries::Delivery>,
     /// when next looked at: the cascade the SQL schemas make.
     pub(crate) outbox: HashMap<OutboxId, openbadges_domain::mail::OutboxMessage>,
     /// Learners' held credentials (see `backpack`). Those of deleted users

@@ -198,6 +198,28 @@ const UNIQUE: &[Unique] = &[
         "platform assertion",
         "assertionId",
     ),
+    unique(
+        "remote_hosts_pkey",
+        "remote_hosts",
+        &["id"],
+        "badge host",
+        "id",
+    ),
+    unique(
+        "remote_hosts_base_url_key",
+        "remote_hosts",
+        &["base_url"],
+        "badge host",
+        "base URL",
+    ),
+    unique("deliveries_pkey", "deliveries", &["id"], "delivery", "id"),
+    unique(
+        "deliveries_state_hash_key",
+        "deliveries",
+        &["state_hash"],
+        "delivery",
+        "state",
+    ),
 ];
 
 /// The violation of the constraint called `name`, as PostgreSQL reports it.

@@ -2,8 +2,9 @@
 //! framework. One engine for OB 3.0 credentials with an `eddsa-rdfc-2022`
 //! Data Integrity proof, VC-JWTs (EdDSA and RS256), and OB 2.0 signed
 //! assertions (RS256 compact JWS). It checks the shape, the key (one of the
-//! issuers' stored keys, not revoked, or a `did:key`), that the key is
-//! controlled by the credential's issuer, the signature, the validity
+//! issuers' stored keys, not revoked, a `did:key`, or, given a
+//! [`DidResolver`], a key in the DID document of another server's `did:web`
+//! issuer), that the key is controlled by the credential's issuer, the signature, the validity
 //! window, and for a credential of this store its revocation or suspension.
 //!
 //! Keys and awards are looked up through the domain's [`Store`] port, so
@@ -31,6 +32,7 @@
 mod checks;
 mod keys;
 pub mod publication;
+mod remote;
 mod report;
 
 use std::sync::Arc;
@@ -48,6 +50,7 @@ use checks::{
     check_endorsement_status, check_issuer_match, check_shape, check_status, check_window, Kind,
 };
 pub use keys::{controller_matches, verified_jwt_payload, Party, PublicKey};
+pub use remote::{key_in_document, DidResolver};
 pub use report::{Check, Report};
 
 /// Verifies credentials (awards and endorsements) against the keys, awards
@@ -56,6 +59,9 @@ pub struct Verifier<'a> {
     store: &'a dyn Store,
     urls: &'a Urls,
     integrity: &'a Arc<DataIntegrity>,
+    /// Fetches the DID documents of `did:web` issuers that are not ours;
+    /// without one, their keys are unknown.
+    remote: Option<&'a dyn DidResolver>,
 }
 
 /// The key a proof's verification method names, as far as it was found.
@@ -75,7 +81,15 @@ impl<'a> Verifier<'a> {
             store,
             urls,
             integrity,
+            remote: None,
         }
+    }
+
+    /// The same verifier, finding the keys of `did:web` issuers that are
+    /// not this store's through `resolver` (their DID documents).
+    pub fn with_resolver(mut self, resolver: &'a dyn DidResolver) -> Self {
+        self.remote = Some(resolver);
+        self
     }
 
     /// Verifies award `id` of the store as it was issued (its OB 3.0 form
@@ -323,8 +337,8 @@ impl<'a> Verifier<'a> {
         Ok(Some((key, public)))
     }
 
-    /// Finds the key behind `method` (one of ours by did:web, or a did:key)
-    /// and checks its status (`keyStatus`); `None`, after failing the
+    /// Finds the key behind `method` (one of ours by did:web, a did:key,
+    /// or with a resolver another did:web's document) and checks its status (`keyStatus`); `None`, after failing the
     /// report with `UNKNOWN_KEY`, when there is no such key.
     async fn find_key(
         &self,
@@ -356,6 +370,33 @@ impl<'a> Verifier<'a> {
                 controller: Party::controller_of(method, None),
                 public: Some(PublicKey::Ed25519(public)),
             }));
+        }
+        let did = method.split_once('#').map_or(method, |(did, _)| did);
+        if let (Some(resolver), true) = (self.remote, did.starts_with("did:web:")) {
+            let found = match resolver.resolve(did).await {
+                Ok(document) => remote::key_in_document(did, method, &document),
+                Err(error) => Err(format!(
+                    "the DID document of {did} could not be had: {error}"
+                )),
+            };
+            return Ok(match found {
+                Ok(public) => {
+                    report.check(
+                        "keyStatus",
+                        true,
+                        format!("did:web: {method} is an assertionMethod of {did}"),
+                    );
+                    Some(FoundKey {
+                        controller: Party::controller_of(method, None),
+                        public: Some(public),
+                    })
+                }
+                Err(error) => {
+                    report.check("keyStatus", false, error);
+                    report.fail("UNKNOWN_KEY");
+                    None
+                }
+            });
         }
         report.check(
             "keyStatus",

@@ -185,6 +185,7 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::credentials::reinstate,
         super::credentials::change_status,
         crate::mail::api::delivery,
+        crate::consumer::deliveries,
         super::status_lists::revocation,
         super::status_lists::suspension,
         super::status_lists::stats,

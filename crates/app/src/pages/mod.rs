@@ -28,6 +28,12 @@ use view::*;
 const PAGE_POLICY: &str = "default-src 'none'; img-src 'self' data:; style-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// The credential page's policy: as [`PAGE_POLICY`], but its one form
+/// ("Send to your badge host") posts here and is answered with a redirect
+/// to the learner's host, an https address no policy can name in advance.
+const CREDENTIAL_PAGE_POLICY: &str = "default-src 'none'; img-src 'self' data:; style-src 'self'; \
+     base-uri 'none'; form-action 'self' https:; frame-ancestors 'none'";
+
 /// Where the pages' style sheet is served.
 const STYLE_PATH: &str = "/pages/style.css";
 
@@ -186,6 +192,19 @@ struct CredentialPage {
     checks: Vec<CheckView>,
     downloads: Vec<Link>,
     linkedin: Option<String>,
+    /// Where the "Send to your badge host" form posts; `None` when the
+    /// credential cannot be sent (unsigned, revoked or suspended).
+    send_action: Option<String>,
+    /// The hosts it was sent to, and how that went.
+    sent: Vec<SentView>,
+}
+
+/// A host the credential was sent to, as the credential page lists it.
+pub(crate) struct SentView {
+    /// The host's base URL.
+    pub host: String,
+    /// Where the sending is, in words.
+    pub state: &'static str,
 }
 
 #[derive(Template)]
@@ -215,11 +234,15 @@ fn local_image(url: Option<String>, base: &str) -> Option<String> {
 }
 
 /// An HTML answer with the pages' security policy.
-fn html(status: StatusCode, body: String) -> HttpResponse {
+pub(crate) fn html(status: StatusCode, body: String) -> HttpResponse {
+    html_with(status, body, PAGE_POLICY)
+}
+
+fn html_with(status: StatusCode, body: String, policy: &'static str) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_POLICY),
+            HeaderValue::from_static(policy),
         ))
         // The page shows the live verification result: never reuse it.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -228,7 +251,7 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-fn rendered(template: &impl Template) -> Result<String, DomainError> {
+pub(crate) fn rendered(template: &impl Template) -> Result<String, DomainError> {
     template
         .render()
         .map_err(|e| DomainError::Internal(format!("page template: {e}")))
@@ -269,6 +292,7 @@ pub(crate) fn credential(
     credential: &Value,
     report: &Report,
     base: &str,
+    sent: Vec<SentView>,
 ) -> Result<HttpResponse, DomainError> {
     let subject = credential.get("credentialSubject").unwrap_or(&Value::Null);
     let achievement_doc = subject.get("achievement").unwrap_or(&Value::Null);
@@ -336,13 +360,16 @@ pub(crate) fn credential(
         image,
         achievement,
         issuer,
+        send_action: (signed && matches!(award.status, CredentialStatus::Active))
+            .then(|| format!("{base}/credentials/{}/send", award.id)),
+        sent,
     };
     let status = if award.status.is_revoked() {
         StatusCode::GONE
     } else {
         StatusCode::OK
     };
-    Ok(html(status, rendered(&page)?))
+    Ok(html_with(status, rendered(&page)?, CREDENTIAL_PAGE_POLICY))
 }
 
 /// The page of an achievement, from its OB 3.0 document.
@@ -448,5 +475,38 @@ mod tests {
             local_image(Some("https://badges.example.org.evil/x".into()), base),
             None
         );
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sending.html")]
+struct MessagePage {
+    head: Head,
+    heading: String,
+    message: String,
+    back: Option<String>,
+}
+
+/// A short page telling a person what happened (sending a badge to their
+/// host): a heading, a sentence, and a link back to the badge.
+pub(crate) fn message(
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+    back: Option<String>,
+    url: String,
+) -> HttpResponse {
+    let page = MessagePage {
+        head: Head::new(heading.to_owned(), Some(message), url, None),
+        heading: heading.to_owned(),
+        message: message.to_owned(),
+        back,
+    };
+    match rendered(&page) {
+        Ok(body) => html(status, body),
+        Err(err) => {
+            log::error!("{err}");
+            HttpResponse::InternalServerError().finish()
+        }
     }
 }

@@ -279,7 +279,10 @@ pub async fn upsert_credential(
 ) -> Result<HttpResponse, ImsxError> {
     access.require(Scope::CredentialUpsert)?;
     let received = received(&request, &body)?;
-    let verifier = Verifier::new(state.store.as_ref(), &state.urls, state.signing.integrity());
+    // Credentials issued by other servers verify with their issuer's
+    // did:web DID document, fetched through the outbound guard.
+    let verifier = Verifier::new(state.store.as_ref(), &state.urls, state.signing.integrity())
+        .with_resolver(state.outbound.dids.as_ref());
     let (report, document) = match &received {
         Received::Json { document, .. } => (verifier.verify_json(document).await?, document),
         Received::Jws { token, payload } => (verifier.verify_token(token).await?, payload),

@@ -43,6 +43,10 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
         .route("/{id}/status", web::post().to(change_status))
         .route("/{id}/delivery", web::get().to(crate::mail::api::delivery))
         .route(
+            "/{id}/deliveries",
+            web::get().to(crate::consumer::deliveries),
+        )
+        .route(
             "/{id}/verify",
             web::get().to(super::verification::verify_stored),
         );
@@ -598,11 +602,27 @@ async fn page(state: &AppState, award: &Assertion) -> Result<HttpResponse, ApiEr
     )
     .verify_stored(award.id)
     .await?;
+    let sent = crate::consumer::sent_to(state, award.id)
+        .await?
+        .into_iter()
+        .map(|(delivery, host)| crate::pages::SentView {
+            host,
+            state: match delivery.state {
+                openbadges_domain::deliveries::DeliveryState::Delivered => "Sent to",
+                openbadges_domain::deliveries::DeliveryState::Failed => "Could not be sent to",
+                openbadges_domain::deliveries::DeliveryState::Authorizing => {
+                    "Waiting for authorization at"
+                }
+                _ => "On its way to",
+            },
+        })
+        .collect();
     Ok(crate::pages::credential(
         award,
         &credential,
         &report,
         state.urls.base(),
+        sent,
     )?)
 }
 

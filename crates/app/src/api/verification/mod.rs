@@ -293,10 +293,12 @@ pub(super) async fn verify_stored(
     Ok(answer(&report))
 }
 
-/// The verifier over the server's records, keys and base URL. Verifying
-/// writes nothing: it reads through the read view.
-fn verifier(state: &AppState) -> Verifier<'_> {
+/// The verifier over the server's records (through the read view:
+/// verifying writes nothing), keys and base URL, fetching the DID documents
+/// of other servers' did:web issuers through the outbound guard.
+pub(crate) fn verifier(state: &AppState) -> Verifier<'_> {
     Verifier::new(state.reads.as_ref(), &state.urls, state.signing.integrity())
+        .with_resolver(state.outbound.dids.as_ref())
 }
 
 /// A report as the verification routes answer it.
