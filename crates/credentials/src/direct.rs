@@ -695,9 +695,14 @@ impl<'a> Walk<'_, 'a> {
             }
         }
         if !has_properties {
-            // Nodes with an id only, or empty ones, follow special rules
-            // (dropped at the top level, kept as references elsewhere).
-            return Err(Unsupported);
+            // A nested node with an id only is a reference: the statement
+            // naming it, none of its own. A top-level one is dropped by
+            // JSON-LD, and an empty node becomes a blank node or nothing
+            // depending on where it is: not something the server writes.
+            return match subject {
+                Some(subject) if property.is_some() => Ok(subject),
+                _ => Err(Unsupported),
+            };
         }
         let subject = match subject {
             Some(subject) => subject,
@@ -849,14 +854,20 @@ impl<'a> Walk<'_, 'a> {
                     }
                     _ => return Err(Unsupported),
                 };
-                // JSON-LD's RDF conversion: integers stay integers, unless
-                // typed xsd:double; other numbers are canonical doubles.
+                // As the general route: the number is read as a double and
+                // written as JavaScript would (so integers beyond 2^53 lose
+                // their last digits); what then reads as a 64-bit integer
+                // stays an integer unless typed xsd:double, anything else
+                // becomes a canonical double.
                 let as_double = datatype.as_deref() == Some(XSD_DOUBLE);
-                let (value, preferred) = if !as_double && lexical.parse::<i64>().is_ok() {
-                    (lexical, XSD_INTEGER)
-                } else {
-                    let float: f64 = lexical.parse().map_err(|_| Unsupported)?;
-                    (canonical_double(float).ok_or(Unsupported)?, XSD_DOUBLE)
+                if !reads_exactly(&lexical) {
+                    return Err(Unsupported);
+                }
+                let float: f64 = lexical.parse().map_err(|_| Unsupported)?;
+                let integer = integral_javascript(float).filter(|n| n.parse::<i64>().is_ok());
+                let (value, preferred) = match integer {
+                    Some(integer) if !as_double => (integer, XSD_INTEGER),
+                    _ => (canonical_double(float).ok_or(Unsupported)?, XSD_DOUBLE),
                 };
                 Ok(Term::Literal {
                     value: Cow::Owned(value),
@@ -923,6 +934,61 @@ fn expand_vocab<'a>(ctx: &Ctx, value: &'a str) -> Outcome<Text<'a>> {
         };
     }
     absolute_iri(value, |prefix| ctx.get(prefix).is_some()).map(Text::Borrowed)
+}
+
+/// Whether every decimal-to-double reading of `lexical` gives the same
+/// double: an integer mantissa up to 2^53 and a power of ten within ±22, so
+/// that the value is one correctly rounded operation on exact operands
+/// (Clinger's fast path). The general route reads numbers with a fast,
+/// not always correctly rounded parser; outside this domain the two
+/// routes could read different doubles, so such numbers are left to it.
+fn reads_exactly(lexical: &str) -> bool {
+    let unsigned = lexical.strip_prefix('-').unwrap_or(lexical);
+    let (number, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((number, exponent)) => match exponent.trim_start_matches('+').parse::<i32>() {
+            Ok(exponent) => (number, exponent),
+            Err(_) => return false,
+        },
+        None => (unsigned, 0),
+    };
+    let (integer, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if !(integer
+        .bytes()
+        .chain(fraction.bytes())
+        .all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    let digits = format!("{integer}{fraction}");
+    let significant = digits.trim_start_matches('0');
+    let trimmed = significant.trim_end_matches('0');
+    // The mantissa as an integer and the power of ten applied to it.
+    let power = exponent - fraction.len() as i32 + (significant.len() - trimmed.len()) as i32;
+    let mantissa_fits = trimmed.len() <= 16
+        && (trimmed.is_empty() || trimmed.parse::<u64>().is_ok_and(|m| m <= 1 << 53));
+    mantissa_fits && (-22..=22).contains(&power)
+}
+
+/// How JavaScript writes `value` when that is an integer without exponent
+/// (integral and below 10^21 in magnitude): the shortest digits that read
+/// back as the value, padded with zeros.
+fn integral_javascript(value: f64) -> Option<String> {
+    if !value.is_finite() || value.fract() != 0.0 || value.abs() >= 1e21 {
+        return None;
+    }
+    if value == 0.0 {
+        return Some("0".to_owned());
+    }
+    let formatted = format!("{value:e}");
+    let (mantissa, exponent) = formatted.split_once('e')?;
+    let exponent: usize = exponent.parse().ok()?;
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let zeros = (exponent + 1).checked_sub(digits.len())?;
+    Some(format!("{sign}{digits}{}", "0".repeat(zeros)))
 }
 
 /// The XML Schema canonical form of a double as JSON-LD writes it:
