@@ -156,16 +156,19 @@ impl Ctx {
     }
 }
 
+/// `(active context, scoped context, override protected)`, by their ids.
+type Application = (u64, u64, bool);
+
 /// Canonicalizes the documents it supports; shared across threads.
 pub(crate) struct Direct {
     /// Bundled (and builder-added) context documents by IRI: their
     /// `@context` member.
-    documents: HashMap<String, Map<String, Value>>,
+    documents: HashMap<String, Arc<Local>>,
     limits: Limits,
     /// Processed top-level `@context` values, by their JSON text.
     top: RwLock<HashMap<String, Option<Arc<Ctx>>>>,
-    /// `(context, scoped context, override protected)` → result.
-    applied: RwLock<HashMap<(u64, u64, bool), Option<Arc<Ctx>>>>,
+    /// Scoped contexts applied to active contexts.
+    applied: RwLock<HashMap<Application, Option<Arc<Ctx>>>>,
 }
 
 impl Direct {
@@ -181,7 +184,13 @@ impl Direct {
             .filter_map(|(iri, text)| {
                 let mut value: Value = serde_json::from_str(text).ok()?;
                 match value.get_mut("@context").map(Value::take) {
-                    Some(Value::Object(context)) => Some((iri.to_owned(), context)),
+                    Some(Value::Object(context)) => Some((
+                        iri.to_owned(),
+                        Arc::new(Local {
+                            id: next_id(),
+                            value: context,
+                        }),
+                    )),
                     _ => None,
                 }
             })
@@ -231,7 +240,7 @@ impl Direct {
         {
             return hit.clone().ok_or(Unsupported);
         }
-        let processed = self.process_top(context).ok().map(Arc::new);
+        let processed = self.process_top(context).ok();
         let mut cache = self.top.write().unwrap_or_else(PoisonError::into_inner);
         if cache.len() < MAX_CACHED {
             cache.insert(key, processed.clone());
@@ -239,22 +248,28 @@ impl Direct {
         processed.ok_or(Unsupported)
     }
 
-    fn process_top(&self, context: &Value) -> Outcome<Ctx> {
-        let iris: Vec<&str> = match context {
-            Value::String(iri) => vec![iri.as_str()],
-            Value::Array(items) => items
-                .iter()
-                .map(|item| item.as_str().ok_or(Unsupported))
-                .collect::<Outcome<_>>()?,
-            _ => return Err(Unsupported),
-        };
-        let mut ctx = Ctx {
+    fn process_top(&self, context: &Value) -> Outcome<Arc<Ctx>> {
+        let empty = Arc::new(Ctx {
             id: next_id(),
             terms: HashMap::new(),
+        });
+        self.apply_references(&empty, context)
+    }
+
+    /// `ctx` with the contexts named by `context` (an IRI or a list of
+    /// IRIs of bundled contexts) applied, as a top-level or embedded
+    /// `@context` is: in order, protected terms kept.
+    fn apply_references(&self, ctx: &Arc<Ctx>, context: &Value) -> Outcome<Arc<Ctx>> {
+        let iris: &[Value] = match context {
+            Value::String(_) => std::slice::from_ref(context),
+            Value::Array(items) if !items.is_empty() => items,
+            _ => return Err(Unsupported),
         };
+        let mut ctx = ctx.clone();
         for iri in iris {
+            let iri = iri.as_str().ok_or(Unsupported)?;
             let document = self.documents.get(iri).ok_or(Unsupported)?;
-            define_all(&mut ctx, document, false)?;
+            ctx = self.apply(&ctx, document, false)?;
         }
         Ok(ctx)
     }
@@ -637,11 +652,21 @@ impl<'a> Walk<'_, 'a> {
         if depth + 2 > self.direct.limits.max_depth {
             return Err(Unsupported);
         }
-        // The property-scoped context applies on top of the reverted one.
-        let base = match property.and_then(|p| p.scoped.as_ref()) {
+        // The property-scoped context applies on top of the reverted one,
+        // then an embedded `@context` (a nested credential names its own).
+        let mut base = match property.and_then(|p| p.scoped.as_ref()) {
             Some(local) => self.direct.apply(propagated, local, true)?,
             None => propagated.clone(),
         };
+        let mut entries: Vec<(&'a String, &'a Value)> = entries.to_vec();
+        if let Some(position) = entries.iter().position(|(key, _)| *key == "@context") {
+            if property.is_none() {
+                return Err(Unsupported); // the caller took the top-level one out
+            }
+            let (_, context) = entries.remove(position);
+            base = self.direct.apply_references(&base, context)?;
+        }
+        let entries = entries.as_slice();
 
         // Types, and the contexts they scope, in lexicographic order; the
         // types themselves are expanded in the context before those.
