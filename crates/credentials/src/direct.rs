@@ -4,7 +4,8 @@
 //! JSON-LD processor, converts it to RDF and runs RDFC-1.0; expansion and
 //! the library's copying of the active context are most of the time a
 //! signature takes. The documents this server signs use a small part of
-//! JSON-LD: a list of bundled context IRIs, terms defined with `@id`, `@type`
+//! JSON-LD: lists of bundled context IRIs (at the top, and again in nested
+//! credentials such as embedded endorsements), terms defined with `@id`, `@type`
 //! (`@id`, `@vocab` or a datatype), `@container` (`@set`, `@list`, `@graph`)
 //! and type- or property-scoped `@context`s, `@protected`, and the `id` and
 //! `type` aliases. This module implements exactly that part:
@@ -32,8 +33,9 @@
 //!    which runs the whole algorithm on them.
 //!
 //! Anything else (an undefined term, a context not bundled, a value of an
-//! unexpected shape, a relative IRI, a document close to a [`Limits`]
-//! bound) is [`Unsupported`]: the caller takes the general route, which
+//! unexpected shape, a relative IRI, a number two decimal readers could
+//! read differently, a document close to a [`Limits`] bound) is
+//! [`Unsupported`]: the caller takes the general route, which
 //! produces the same bytes or the precise error. Property tests and the
 //! shared fixtures check that both routes agree byte for byte.
 
@@ -65,9 +67,14 @@ pub(crate) struct Unsupported;
 
 type Outcome<T> = Result<T, Unsupported>;
 
-/// Cached entries kept at most per cache: the bundled contexts give a
-/// small, fixed set; documents from others could name many combinations.
-const MAX_CACHED: usize = 4096;
+/// Cached entries kept at most per cache; a full cache is emptied (what is
+/// in use comes back at once). The server's own documents need a few
+/// dozen; documents sent for verification could name many combinations of
+/// contexts, and each processed context holds some 10 KiB.
+const MAX_CACHED: usize = 256;
+
+/// Longest top-level `@context` text cached (the server's are ~150 bytes).
+const MAX_CACHED_KEY: usize = 1024;
 
 /// How a term's string values become RDF terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,8 +248,11 @@ impl Direct {
             return hit.clone().ok_or(Unsupported);
         }
         let processed = self.process_top(context).ok();
-        let mut cache = self.top.write().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() < MAX_CACHED {
+        if key.len() <= MAX_CACHED_KEY {
+            let mut cache = self.top.write().unwrap_or_else(PoisonError::into_inner);
+            if cache.len() >= MAX_CACHED {
+                cache.clear();
+            }
             cache.insert(key, processed.clone());
         }
         processed.ok_or(Unsupported)
@@ -300,9 +310,10 @@ impl Direct {
                 .map(|()| Arc::new(next))
         };
         let mut cache = self.applied.write().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() < MAX_CACHED {
-            cache.insert(key, result.clone());
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
         }
+        cache.insert(key, result.clone());
         result.ok_or(Unsupported)
     }
 }
@@ -1230,4 +1241,53 @@ fn rdf_canon_of(quads: &[RawQuad<'_>], limits: &Limits) -> Result<String, Error>
         ));
     }
     crate::canon::rdf_canonicalize(&dataset, limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_are_written_as_json_ld_writes_them() {
+        assert_eq!(canonical_double(42.5).as_deref(), Some("4.25E1"));
+        assert_eq!(canonical_double(1e21).as_deref(), Some("1.0E21"));
+        assert_eq!(canonical_double(-0.1).as_deref(), Some("-1.0E-1"));
+        assert_eq!(canonical_double(f64::NAN), None);
+    }
+
+    #[test]
+    fn integral_doubles_are_written_as_javascript_writes_them() {
+        assert_eq!(integral_javascript(36.0).as_deref(), Some("36"));
+        assert_eq!(integral_javascript(-0.0).as_deref(), Some("0"));
+        assert_eq!(
+            integral_javascript(4_350_115_702_931_151_330.0).as_deref(),
+            Some("4350115702931151400")
+        );
+        assert_eq!(integral_javascript(2.5), None);
+        assert_eq!(integral_javascript(1e21), None);
+    }
+
+    #[test]
+    fn only_numbers_every_reader_reads_alike_are_taken() {
+        for exact in [
+            "0",
+            "12.5",
+            "-3",
+            "9007199254740992",
+            "1e+21",
+            "0.1",
+            "1.5e-7",
+        ] {
+            assert!(reads_exactly(exact), "{exact}");
+        }
+        for inexact in [
+            "9007199254740993",
+            "12345678901234567890",
+            "1.2345678901234567",
+            "1e-30",
+            "1e+23",
+        ] {
+            assert!(!reads_exactly(inexact), "{inexact}");
+        }
+    }
 }

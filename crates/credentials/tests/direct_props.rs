@@ -22,7 +22,8 @@
 //! - a proof made with the direct route verifies with the general route
 //!   and the reverse, and both make the same `proofValue`.
 //!
-//! The seed is fixed, so a run in CI checks the same cases every time.
+//! The seed is fixed, so a run in CI checks the same cases every time;
+//! `PROPTEST_RNG_SEED=<n> PROPTEST_CASES=<n>` explore further.
 #![allow(clippy::unwrap_used)]
 
 use openbadges_credentials::{DataIntegrity, Ed25519KeyPair};
@@ -37,10 +38,15 @@ const VC2: &str = "https://www.w3.org/ns/credentials/v2";
 const OB3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
 const EXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
 
+/// A fixed seed, so that every run (CI's included) checks the same cases;
+/// `PROPTEST_RNG_SEED` and `PROPTEST_CASES` explore others locally.
 fn config(cases: u32) -> ProptestConfig {
+    fn from_env<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name).ok().and_then(|v| v.parse().ok())
+    }
     ProptestConfig {
-        cases,
-        rng_seed: RngSeed::Fixed(17),
+        cases: from_env("PROPTEST_CASES").unwrap_or(cases),
+        rng_seed: RngSeed::Fixed(from_env("PROPTEST_RNG_SEED").unwrap_or(17)),
         ..ProptestConfig::default()
     }
 }
