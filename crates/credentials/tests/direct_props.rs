@@ -575,7 +575,7 @@ fn endorsement() -> S {
 /// builds it.
 fn status_list() -> S {
     (
-        iri(),
+        status_list_url(),
         iri(),
         timestamp(),
         "u[A-Za-z0-9_-]{8,64}",
