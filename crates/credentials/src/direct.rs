@@ -973,9 +973,9 @@ fn expand_vocab<'a>(ctx: &Ctx, value: &'a str) -> Outcome<Text<'a>> {
 }
 
 /// Whether every decimal-to-double reading of `lexical` gives the same
-/// double: an integer mantissa up to 2^53 and a power of ten within ±22, so
-/// that the value is one correctly rounded operation on exact operands
-/// (Clinger's fast path). The general route reads numbers with a fast,
+/// double: an integer up to 2^53, or at most 15 significant digits and a
+/// power of ten within ±22, so that the value is one correctly rounded
+/// operation on exact operands (Clinger's fast path). The general route reads numbers with a fast,
 /// not always correctly rounded parser; outside this domain the two
 /// routes could read different doubles, so such numbers are left to it.
 fn reads_exactly(lexical: &str) -> bool {
@@ -1000,9 +1000,15 @@ fn reads_exactly(lexical: &str) -> bool {
     let trimmed = significant.trim_end_matches('0');
     // The mantissa as an integer and the power of ten applied to it.
     let power = exponent - fraction.len() as i32 + (significant.len() - trimmed.len()) as i32;
-    let mantissa_fits = trimmed.len() <= 16
-        && (trimmed.is_empty() || trimmed.parse::<u64>().is_ok_and(|m| m <= 1 << 53));
-    mantissa_fits && (-22..=22).contains(&power)
+    let fits = if fraction.is_empty() && exponent == 0 {
+        // An integer: read exactly up to 2^53.
+        significant.is_empty() || significant.parse::<u64>().is_ok_and(|m| m <= 1 << 53)
+    } else {
+        // A 16-digit mantissa below 2^53 should be exact too, but the
+        // general route's reader was seen to round some differently.
+        trimmed.len() <= 15
+    };
+    fits && (-22..=22).contains(&power)
 }
 
 /// How JavaScript writes `value` when that is an integer without exponent
@@ -1282,6 +1288,7 @@ mod tests {
         }
         for inexact in [
             "9007199254740993",
+            "-867831521590823.2",
             "12345678901234567890",
             "1.2345678901234567",
             "1e-30",

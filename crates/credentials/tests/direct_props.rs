@@ -151,10 +151,15 @@ fn number() -> S {
     .boxed()
 }
 
-/// Any JSON number: integers of any size, any finite double.
+/// Any JSON number: integers of any size, any finite double, and doubles
+/// of up to 16 digits at every scale (around the direct route's bound).
 fn any_number() -> S {
     prop_oneof![
         number(),
+        (1u64..10_000_000_000_000_000, -30i32..30).prop_map(|(mantissa, power)| {
+            let value: f64 = format!("{mantissa}e{power}").parse().unwrap();
+            Value::from(value)
+        }),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
         any::<f64>()
