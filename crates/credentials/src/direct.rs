@@ -711,6 +711,11 @@ impl<'a> Walk<'_, 'a> {
                 active = self.direct.apply(&active, &local, false)?;
             }
         }
+        // A type-scoped context that made `type` mean something else would
+        // need rules this module does not follow.
+        if type_key.is_some_and(|key| active.get(key).map(|d| &d.meaning) != Some(&Meaning::Type)) {
+            return Err(Unsupported);
+        }
 
         // The subject: the `id` value, or a new blank node.
         let mut subject = None;
@@ -733,10 +738,13 @@ impl<'a> Walk<'_, 'a> {
         if !has_properties {
             // A nested node with an id only is a reference: the statement
             // naming it, none of its own. A top-level one is dropped by
-            // JSON-LD, and an empty node becomes a blank node or nothing
-            // depending on where it is: not something the server writes.
+            // JSON-LD, one alone in a graph container makes an empty
+            // graph, and an empty node becomes a blank node or nothing
+            // depending on where it is: nothing the server writes.
             return match subject {
-                Some(subject) if property.is_some() => Ok(subject),
+                Some(subject) if property.is_some_and(|p| p.container != Container::Graph) => {
+                    Ok(subject)
+                }
                 _ => Err(Unsupported),
             };
         }
