@@ -1,13 +1,19 @@
-//! Signing throughput for a small Open Badges 3.0 credential.
+//! Signing throughput for Open Badges 3.0 credentials.
 //!
 //! ```text
 //! cargo run --release -p openbadges-credentials --example sign_bench [-- ITERATIONS]
 //! cargo run --release -p openbadges-credentials --features mimalloc --example sign_bench
 //! ```
 //!
-//! Signs the credential ITERATIONS times (default 2000) on one thread, then
+//! Signs each credential ITERATIONS times (default 2000) on one thread, then
 //! ITERATIONS times on each of all available cores, with one shared
-//! [`DataIntegrity`] as the server uses it, and prints signatures per second.
+//! [`DataIntegrity`] as the server uses it, and prints signatures per second:
+//! once with canonicalization by JSON-LD expansion (the general route) and
+//! once by the direct route the signer takes for documents it supports.
+//!
+//! Two credentials: the 1EdTech signing example (small), and one shaped as
+//! this server issues them (issuer `did:web`, recipient by hashed e-mail,
+//! status entry, schema, results, alignments, evidence).
 //!
 //! Two timestamp patterns are measured: `created` = the current second, as a
 //! server stamps credentials (under load many share a second, so the signer's
@@ -53,6 +59,68 @@ const CREDENTIAL: &str = r#"{
       "name": "Teamwork"
     }
   }
+}"#;
+
+/// A credential shaped as the server issues them.
+const SERVER_CREDENTIAL: &str = r#"{
+  "@context": [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+  ],
+  "id": "https://badges.example.org/v3/credentials/0b6e4c2e-6d0e-4c59-9d2a-0c1f4c3b2a10",
+  "type": ["VerifiableCredential", "OpenBadgeCredential"],
+  "name": "Data Literacy",
+  "issuer": {
+    "id": "did:web:badges.example.org:issuers:5d1c1f55-3a3e-4a3f-a4a6-6a1b0f2c9e77",
+    "type": ["Profile"],
+    "name": "Example University",
+    "url": "https://example.edu",
+    "email": "badges@example.edu"
+  },
+  "validFrom": "2026-05-01T12:00:00Z",
+  "credentialSubject": {
+    "type": ["AchievementSubject"],
+    "identifier": [{
+      "type": "IdentityObject",
+      "identityType": "emailAddress",
+      "hashed": true,
+      "identityHash": "sha256$6e5bd0ee2d3fe5a1c6bd4b8e0fbf7c94a1b0b4e0e8a2a1a3d4c2b1f9e8d7c6b5",
+      "salt": "f0a1"
+    }],
+    "achievement": {
+      "id": "https://badges.example.org/v3/achievements/7f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f",
+      "type": ["Achievement"],
+      "name": "Data Literacy",
+      "description": "Reads, questions and presents data.",
+      "criteria": {"narrative": "Completed the four modules and the final project."},
+      "image": {"id": "https://badges.example.org/images/data-literacy.png", "type": "Image"},
+      "alignment": [{
+        "targetName": "Data literacy",
+        "targetUrl": "https://example.org/frameworks/data/1",
+        "targetFramework": "Example Framework",
+        "targetCode": "D1",
+        "type": ["Alignment"]
+      }],
+      "creator": {
+        "id": "https://badges.example.org/v3/issuers/5d1c1f55-3a3e-4a3f-a4a6-6a1b0f2c9e77",
+        "type": ["Profile"]
+      }
+    },
+    "result": [{"type": ["Result"], "status": "Completed", "value": "A"}]
+  },
+  "credentialStatus": {
+    "id": "https://badges.example.org/status-lists/3c2b1a09-8f7e-4d6c-b5a4-938271605f4e#1041",
+    "type": "BitstringStatusListEntry",
+    "statusPurpose": "revocation",
+    "statusListIndex": "1041",
+    "statusListCredential": "https://badges.example.org/status-lists/3c2b1a09-8f7e-4d6c-b5a4-938271605f4e"
+  },
+  "evidence": [{"type": ["Evidence"], "narrative": "Final project: a survey of bus punctuality."}],
+  "credentialSchema": [{
+    "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+    "type": "1EdTechJsonSchemaValidator2019"
+  }]
 }"#;
 
 const METHOD: &str = "https://example.edu/issuers/565049#key-1";
@@ -148,16 +216,22 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let credential: Value = match serde_json::from_str(CREDENTIAL) {
-        Ok(credential) => credential,
-        Err(e) => {
+    let credentials: Vec<(&str, Value)> = match (
+        serde_json::from_str(CREDENTIAL),
+        serde_json::from_str(SERVER_CREDENTIAL),
+    ) {
+        (Ok(small), Ok(server)) => vec![
+            ("small OB 3.0 credential (1EdTech example)", small),
+            ("credential as this server issues it", server),
+        ],
+        (Err(e), _) | (_, Err(e)) => {
             eprintln!("embedded credential: {e}");
             std::process::exit(1);
         }
     };
-    let (signer, key) = match (DataIntegrity::new(), Ed25519KeyPair::generate()) {
-        (Ok(signer), Ok(key)) => (signer, key),
-        (Err(e), _) | (_, Err(e)) => {
+    let key = match Ed25519KeyPair::generate() {
+        Ok(key) => key,
+        Err(e) => {
             eprintln!("setup failed: {e}");
             std::process::exit(1);
         }
@@ -168,27 +242,77 @@ fn main() {
     } else {
         "system"
     };
+    println!("allocator: {allocator}; eddsa-rdfc-2022; {cores} cores");
 
-    // Warm-up: processes and caches the @context, faults in the code.
-    sign_many(&signer, &key, &credential, 50, Created::Distinct);
+    for (name, credential) in &credentials {
+        // The comparison is only fair if both routes produce the same bytes
+        // and the direct route covers the credential.
+        if let Ok(signer) = DataIntegrity::new() {
+            match (
+                signer.canonicalize_direct(credential),
+                signer.canonicalize_general(credential),
+            ) {
+                (Ok(Some(direct)), Ok(general)) if direct == general => {}
+                (direct, general) => {
+                    eprintln!("{name}: the routes disagree: {direct:?} / {general:?}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        for (direct, route) in [
+            (false, "general route (JSON-LD expansion)"),
+            (true, "direct route"),
+        ] {
+            let signer = match DataIntegrity::builder()
+                .direct_canonicalization(direct)
+                .build()
+            {
+                Ok(signer) => signer,
+                Err(e) => {
+                    eprintln!("setup failed: {e}");
+                    std::process::exit(1);
+                }
+            };
+            // Warm-up: processes and caches the @context, faults in the code.
+            sign_many(&signer, &key, credential, 50, Created::Distinct);
 
-    println!("allocator: {allocator}; small OB 3.0 credential, eddsa-rdfc-2022");
-    for (created, label) in [
-        (Created::Now, "created = current second"),
-        (Created::Distinct, "created distinct per signature"),
-    ] {
-        let (single, all) = measure(&signer, &key, &credential, iterations, cores, created);
-        println!("{label}:");
-        println!(
-            "  1 thread:  {iterations} signatures in {single:.2?}: {:.0} signatures/s ({:.3} ms each)",
-            per_second(iterations, single),
-            single.as_secs_f64() * 1000.0 / iterations as f64
-        );
-        println!(
-            "  {cores} threads: {} signatures in {all:.2?}: {:.0} signatures/s total, {:.0} per core",
-            iterations * cores,
-            per_second(iterations * cores, all),
-            per_second(iterations * cores, all) / cores as f64
-        );
+            println!("{name}, {route}:");
+            for (created, label) in [
+                (Created::Now, "created = current second"),
+                (Created::Distinct, "created distinct per signature"),
+            ] {
+                let (single, all) = measure(&signer, &key, credential, iterations, cores, created);
+                println!(
+                    "  {label}: 1 thread {:.0}/s ({:.3} ms each); {cores} threads {:.0}/s total, {:.0} per core",
+                    per_second(iterations, single),
+                    single.as_secs_f64() * 1000.0 / iterations as f64,
+                    per_second(iterations * cores, all),
+                    per_second(iterations * cores, all) / cores as f64
+                );
+            }
+            // Verifying: the proof configuration and the document are
+            // canonicalized again (distinct `created` values, so the
+            // proof-configuration cache does not hit).
+            let signed: Vec<Value> = (0..iterations.min(500))
+                .filter_map(|i| {
+                    let created = rfc3339(NEXT_DISTINCT.fetch_add(1, Ordering::Relaxed) + i as u64);
+                    signer.sign(credential, &key, METHOD, &created).ok()
+                })
+                .collect();
+            let public = key.verifying_key();
+            let started = Instant::now();
+            for document in &signed {
+                if let Err(e) = signer.verify(document, |_| Some(public)) {
+                    eprintln!("verification failed: {e}");
+                    std::process::exit(1);
+                }
+            }
+            let elapsed = started.elapsed();
+            println!(
+                "  verify: 1 thread {:.0}/s ({:.3} ms each)",
+                per_second(signed.len(), elapsed),
+                elapsed.as_secs_f64() * 1000.0 / signed.len() as f64
+            );
+        }
     }
 }

@@ -36,6 +36,7 @@ use rdf_canon::CanonicalizationOptions;
 use sha2::Sha256;
 
 use crate::contexts::BUNDLED;
+use crate::direct::{Direct, Unsupported};
 use crate::Error;
 
 const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
@@ -173,19 +174,33 @@ impl Loader for TrackingLoader<'_> {
     }
 }
 
+/// Which way a document is canonicalized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// The direct route when it supports the document, else the general one.
+    Auto,
+    /// The direct route only: `Ok(None)` when it does not support the document.
+    Direct,
+    /// JSON-LD expansion and RDFC-1.0, whatever the document.
+    General,
+}
+
 /// Canonicalizes JSON-LD documents against a fixed set of contexts.
 pub(crate) struct Canonicalizer {
     store: ContextStore,
     processed: RwLock<HashMap<String, Arc<json_ld::Context>>>,
     limits: Limits,
+    /// The direct route (see [`crate::direct`]), unless turned off.
+    direct: Option<Direct>,
 }
 
 impl Canonicalizer {
-    pub(crate) fn new(store: ContextStore, limits: Limits) -> Self {
+    pub(crate) fn new(store: ContextStore, limits: Limits, direct: Option<Direct>) -> Self {
         Self {
             store,
             processed: RwLock::new(HashMap::new()),
             limits,
+            direct,
         }
     }
 
@@ -193,23 +208,67 @@ impl Canonicalizer {
         &self.limits
     }
 
-    /// Canonical N-Quads of `document` (a JSON object with an `@context`).
-    pub(crate) fn canonicalize(&self, document: &serde_json::Value) -> Result<String, Error> {
+    /// Canonical N-Quads of `document` (a JSON object with an `@context`),
+    /// by `route`; `None` only for [`Route::Direct`] when the direct route
+    /// does not support the document.
+    pub(crate) fn canonicalize(
+        &self,
+        document: &serde_json::Value,
+        route: Route,
+    ) -> Result<Option<String>, Error> {
         let object = document.as_object().ok_or_else(|| {
             Error::InvalidDocument("a JSON-LD document must be a JSON object".into())
         })?;
         let context = object
             .get("@context")
             .ok_or_else(|| Error::InvalidDocument("the document has no @context".into()))?;
-        self.canonicalize_parts(context, object.iter().filter(|(k, _)| *k != "@context"))
+        let entries = object.iter().filter(|(k, _)| *k != "@context");
+        match route {
+            Route::Auto => self.canonicalize_parts(context, entries).map(Some),
+            Route::Direct => self.direct(context, entries),
+            Route::General => self.general(context, entries).map(Some),
+        }
     }
 
-    /// Canonical N-Quads of the object made of `entries` under `context`.
+    /// Canonical N-Quads of the object made of `entries` under `context`:
+    /// by the direct route when it supports them, else the general one.
     ///
     /// Taking the entries apart from the context lets callers canonicalize a
     /// document without its proof, or a proof under the document's context,
     /// without cloning either.
     pub(crate) fn canonicalize_parts<'a>(
+        &self,
+        context: &serde_json::Value,
+        entries: impl Iterator<Item = (&'a String, &'a serde_json::Value)> + Clone,
+    ) -> Result<String, Error> {
+        match self.direct(context, entries.clone())? {
+            Some(canonical) => Ok(canonical),
+            None => self.general(context, entries),
+        }
+    }
+
+    /// The direct route; `None` when it is off or does not support the
+    /// document. A panic in it (a bug) is contained and means `None`: the
+    /// general route then answers.
+    fn direct<'a>(
+        &self,
+        context: &serde_json::Value,
+        entries: impl Iterator<Item = (&'a String, &'a serde_json::Value)>,
+    ) -> Result<Option<String>, Error> {
+        let Some(direct) = &self.direct else {
+            return Ok(None);
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            direct.canonicalize(context, entries)
+        })) {
+            Ok(Ok(Ok(canonical))) => Ok(Some(canonical)),
+            Ok(Ok(Err(Unsupported))) | Err(_) => Ok(None),
+            Ok(Err(error)) => Err(error),
+        }
+    }
+
+    /// The general route: JSON-LD expansion, then RDFC-1.0.
+    fn general<'a>(
         &self,
         context: &serde_json::Value,
         entries: impl Iterator<Item = (&'a String, &'a serde_json::Value)>,
@@ -298,18 +357,7 @@ impl Canonicalizer {
             ));
         }
 
-        let options = CanonicalizationOptions {
-            hndq_call_limit: Some(self.limits.max_hndq_calls),
-        };
-        rdf_canon::canonicalize_with::<Sha256>(&dataset, &options).map_err(|e| match e {
-            rdf_canon::CanonicalizationError::HndqCallLimitExceeded(limit) => {
-                Error::Canonicalization(format!(
-                    "the document's blank nodes are too symmetric to label within {limit} \
-                     Hash N-Degree Quads steps; refusing to spend more time on it"
-                ))
-            }
-            other => Error::Canonicalization(other.to_string()),
-        })
+        rdf_canonicalize(&dataset, &self.limits)
     }
 
     /// The processed form of a top-level `@context` value, from the cache
@@ -353,6 +401,23 @@ impl Canonicalizer {
         }
         Ok(processed)
     }
+}
+
+/// RDFC-1.0 of `dataset` by `rdf-canon`, its blank-node labelling bounded
+/// by `limits`.
+pub(crate) fn rdf_canonicalize(dataset: &Dataset, limits: &Limits) -> Result<String, Error> {
+    let options = CanonicalizationOptions {
+        hndq_call_limit: Some(limits.max_hndq_calls),
+    };
+    rdf_canon::canonicalize_with::<Sha256>(dataset, &options).map_err(|e| match e {
+        rdf_canon::CanonicalizationError::HndqCallLimitExceeded(limit) => {
+            Error::Canonicalization(format!(
+                "the document's blank nodes are too symmetric to label within {limit} \
+                 Hash N-Degree Quads steps; refusing to spend more time on it"
+            ))
+        }
+        other => Error::Canonicalization(other.to_string()),
+    })
 }
 
 /// Fails on what conversion to RDF would silently leave out: references that
@@ -605,7 +670,7 @@ fn reject_unknown_keyword(key: &str) -> Result<(), Error> {
 /// is the integer 36 and becomes `"36"`, not a double `"3.6E1"`. The JSON-LD
 /// library decides integer versus double from the lexical form, so integral
 /// values are written without a fraction here.
-fn js_number_lexical(n: &serde_json::Number) -> String {
+pub(crate) fn js_number_lexical(n: &serde_json::Number) -> String {
     if n.is_i64() || n.is_u64() {
         return n.to_string();
     }

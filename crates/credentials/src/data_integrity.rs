@@ -12,7 +12,9 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::canon::{Canonicalizer, ContextStore, Limits};
+use crate::canon::{Canonicalizer, ContextStore, Limits, Route};
+use crate::contexts::BUNDLED;
+use crate::direct::Direct;
 use crate::keys::{resolve_did_key, Ed25519KeyPair, VerifyingKey};
 use crate::Error;
 
@@ -53,10 +55,21 @@ impl std::fmt::Debug for DataIntegrity {
 const MAX_CACHED_PROOF_HASHES: usize = 1024;
 
 /// Configures a [`DataIntegrity`]: additional contexts and limits.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DataIntegrityBuilder {
     contexts: Vec<(String, String)>,
     limits: Limits,
+    direct: bool,
+}
+
+impl Default for DataIntegrityBuilder {
+    fn default() -> Self {
+        Self {
+            contexts: Vec::new(),
+            limits: Limits::default(),
+            direct: true,
+        }
+    }
 }
 
 impl DataIntegrityBuilder {
@@ -76,14 +89,31 @@ impl DataIntegrityBuilder {
         self
     }
 
+    /// Whether documents the direct route supports are canonicalized by it
+    /// (the default) rather than by JSON-LD expansion. Both give the same
+    /// bytes; turning it off is for measuring and comparing them.
+    pub fn direct_canonicalization(mut self, on: bool) -> Self {
+        self.direct = on;
+        self
+    }
+
     /// Parses the contexts and builds the signer.
     pub fn build(self) -> Result<DataIntegrity, Error> {
         let mut store = ContextStore::bundled()?;
         for (iri, document) in &self.contexts {
             store.insert(iri, document)?;
         }
+        let direct = self.direct.then(|| {
+            Direct::new(
+                BUNDLED
+                    .iter()
+                    .map(|context| (context.iri, context.document))
+                    .chain(self.contexts.iter().map(|(i, d)| (i.as_str(), d.as_str()))),
+                self.limits,
+            )
+        });
         Ok(DataIntegrity {
-            canonicalizer: Canonicalizer::new(store, self.limits),
+            canonicalizer: Canonicalizer::new(store, self.limits, direct),
             proof_hashes: Mutex::new(HashMap::new()),
         })
     }
@@ -117,7 +147,27 @@ impl DataIntegrity {
     /// Fails if the document uses a context that is not available, a term
     /// its context does not define, or exceeds the [`Limits`].
     pub fn canonicalize(&self, document: &Value) -> Result<String, Error> {
-        self.canonicalizer.canonicalize(document)
+        self.canonicalizer
+            .canonicalize(document, Route::Auto)?
+            .ok_or_else(|| Error::InvalidDocument("the document could not be canonicalized".into()))
+    }
+
+    /// The canonical N-Quads of `document` by the direct route, which maps
+    /// the terms of the bundled contexts straight to RDF without JSON-LD
+    /// expansion; `Ok(None)` when the document uses something that route
+    /// does not cover (then [`DataIntegrity::canonicalize`] takes the
+    /// general route). For tests and measurements: whenever this gives
+    /// `Some`, it is the same text as [`DataIntegrity::canonicalize_general`].
+    pub fn canonicalize_direct(&self, document: &Value) -> Result<Option<String>, Error> {
+        self.canonicalizer.canonicalize(document, Route::Direct)
+    }
+
+    /// The canonical N-Quads of `document` by JSON-LD expansion and
+    /// RDFC-1.0, whatever the document (the route foreign documents take).
+    pub fn canonicalize_general(&self, document: &Value) -> Result<String, Error> {
+        self.canonicalizer
+            .canonicalize(document, Route::General)?
+            .ok_or_else(|| Error::InvalidDocument("the document could not be canonicalized".into()))
     }
 
     /// Signs `unsigned` with an `eddsa-rdfc-2022` `DataIntegrityProof`.

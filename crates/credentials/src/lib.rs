@@ -4,6 +4,7 @@ pub mod bitstring;
 mod canon;
 pub mod contexts;
 mod data_integrity;
+mod direct;
 mod error;
 pub mod jws;
 mod keys;
