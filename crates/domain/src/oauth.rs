@@ -460,8 +460,8 @@ mod tests {
             expires_at: Timestamp::now(),
             redeemed_at: None,
         };
-        assert!(code.verifies("dBjftJeZ4CVP-1mB0K6BkvlBkQO7lmFR66pBuG8QDeo"));
-        assert!(!code.verifies("dBjftJeZ4CVP-1mB0K6BkvlBkQO7lmFR66pBuG8QDeX"));
+        assert!(code.verifies("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
+        assert!(!code.verifies("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK"));
         assert!(!code.verifies(""));
     }
 
