@@ -123,6 +123,7 @@ struct Repositories {
     outbox: PgOutbox,
     backpack: PgBackpack,
     learner_emails: PgLearnerEmails,
+    platforms: PgPlatforms,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -186,6 +187,7 @@ impl PgStore {
             outbox: PgOutbox(pool.clone()),
             backpack: PgBackpack(pool.clone()),
             learner_emails: PgLearnerEmails(pool.clone()),
+            platforms: PgPlatforms(pool.clone()),
         });
         Ok(Self {
             pool,
@@ -340,6 +342,10 @@ impl Store for PgStore {
 
     fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
         &self.repositories.learner_emails
+    }
+
+    fn platforms(&self) -> &dyn openbadges_domain::platforms::PlatformRepository {
+        &self.repositories.platforms
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -207,8 +207,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    platform_users (id) {
+        id -> Uuid,
+        platform_id -> Uuid,
+        external_user_id -> Text,
+        user_id -> Uuid,
+        display_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    platform_assertions (held_id) {
+        held_id -> Uuid,
+        platform_user_id -> Uuid,
+        assertion_id -> Uuid,
+        status -> Text,
+        metadata -> Nullable<Jsonb>,
+        added_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     backpack_platforms,
+    platform_users,
+    platform_assertions,
     held_credentials,
     learner_emails,
     learner_profiles,

@@ -47,7 +47,7 @@ use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
     ApiKeys, Assertions, Assets, Backpack, BadgeClasses, Endorsements, Issuers, LearnerEmails,
-    Outbox, SigningKeys, StatusLists, Users,
+    Outbox, Platforms, SigningKeys, StatusLists, Users,
 };
 
 /// A row of `PRAGMA foreign_key_check`: a row whose reference is broken.
@@ -178,6 +178,7 @@ struct Inner {
     outbox: Outbox,
     backpack: Backpack,
     learner_emails: LearnerEmails,
+    platforms: Platforms,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -235,6 +236,7 @@ impl SqliteStore {
                 outbox: Outbox::new(db.clone()),
                 backpack: Backpack::new(db.clone()),
                 learner_emails: LearnerEmails::new(db.clone()),
+                platforms: Platforms::new(db.clone()),
                 db,
             }),
         })
@@ -467,6 +469,10 @@ impl Store for SqliteStore {
 
     fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
         &self.inner.learner_emails
+    }
+
+    fn platforms(&self) -> &dyn openbadges_domain::platforms::PlatformRepository {
+        &self.inner.platforms
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

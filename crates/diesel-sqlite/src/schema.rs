@@ -209,8 +209,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    platform_users (id) {
+        id -> Text,
+        platform_id -> Text,
+        external_user_id -> Text,
+        user_id -> Text,
+        display_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    platform_assertions (held_id) {
+        held_id -> Text,
+        platform_user_id -> Text,
+        assertion_id -> Text,
+        status -> Text,
+        metadata -> Nullable<Text>,
+        added_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     backpack_platforms,
+    platform_users,
+    platform_assertions,
     held_credentials,
     learner_emails,
     learner_profiles,

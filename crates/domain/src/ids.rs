@@ -89,3 +89,11 @@ id_type!(
     /// Identifies an e-mail address a learner claims.
     LearnerEmailId
 );
+id_type!(
+    /// Identifies a platform of the previous server's backpack API.
+    PlatformId
+);
+id_type!(
+    /// Identifies a platform's user (mapped to a learner account).
+    PlatformUserId
+);

@@ -16,6 +16,7 @@ pub mod learners;
 pub mod mail;
 pub mod operations;
 mod page;
+pub mod platforms;
 pub mod ports;
 pub mod service;
 #[cfg(feature = "testkit")]

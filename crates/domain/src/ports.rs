@@ -435,6 +435,9 @@ pub trait Store: Send + Sync {
     fn backpack(&self) -> &dyn crate::backpack::BackpackRepository;
     /// Learners' e-mail addresses.
     fn learner_emails(&self) -> &dyn crate::learners::LearnerEmailRepository;
+    /// Platforms of the previous server's backpack API, their users and
+    /// entries.
+    fn platforms(&self) -> &dyn crate::platforms::PlatformRepository;
     /// How many embedded migrations the database has not applied; reads
     /// only. `Unavailable` if the database does not answer.
     async fn pending_migrations(&self) -> RepoResult<usize>;

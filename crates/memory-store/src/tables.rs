@@ -24,6 +24,7 @@ use crate::Db;
 mod backpack;
 mod learners;
 mod outbox;
+mod platforms;
 
 /// The ids and status bits taken while a batch of awards is checked.
 #[derive(Debug, Default)]
@@ -57,6 +58,14 @@ pub(crate) struct Tables {
     /// Learners' addresses (see `learners`); those of deleted users are
     /// dropped when next looked at.
     learner_emails: HashMap<openbadges_domain::LearnerEmailId, learners::StoredEmail>,
+    /// Platforms of the previous server's backpack API (see `platforms`),
+    /// their users and entries; what the SQL cascades remove is dropped
+    /// when next looked at.
+    platforms: HashMap<openbadges_domain::PlatformId, openbadges_domain::platforms::Platform>,
+    platform_users:
+        HashMap<openbadges_domain::PlatformUserId, openbadges_domain::platforms::PlatformUser>,
+    platform_entries:
+        HashMap<openbadges_domain::HeldCredentialId, openbadges_domain::platforms::PlatformEntry>,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's
