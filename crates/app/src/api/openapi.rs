@@ -60,6 +60,18 @@ pub const API_KEY_SCHEME: &str = "apiKey";
 /// The security scheme of `Authorization: Bearer` (a login token or an API key).
 pub const BEARER_SCHEME: &str = "bearer";
 
+/// The security scheme of a backpack platform's own JWTs.
+pub const PLATFORM_SCHEME: &str = "platformJwt";
+
+/// The operations a backpack platform calls with its own JWT (the
+/// [`PLATFORM_SCHEME`]), not with this server's credentials.
+pub const PLATFORM_OPERATIONS: &[&str] = &[
+    "addBackpackAssertion",
+    "listBackpackAssertions",
+    "removeBackpackAssertion",
+    "setBackpackAssertionStatus",
+];
+
 /// The operations anyone may call, without credentials: the public
 /// documents, the lists of issuers and achievements, health, login, the
 /// public keys (DID documents, key lists, JWKS) and verification. Every
@@ -103,7 +115,7 @@ pub const PUBLIC_OPERATIONS: &[&str] = &[
 /// lies below it: they are not Open Badges documents (`did:web` resolves
 /// `/issuers/<id>/did.json` on the bare path only). A `{...}` segment stands
 /// for any one segment.
-pub const BARE_ONLY: [&str; 15] = [
+pub const BARE_ONLY: [&str; 16] = [
     "/health",
     "/metrics",
     "/auth",
@@ -119,6 +131,7 @@ pub const BARE_ONLY: [&str; 15] = [
     "/v1/assets",
     "/version",
     "/learner",
+    "/backpack",
 ];
 
 /// Name of the shared 429 answer in `components.responses`.
@@ -211,6 +224,15 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         super::learners::remove_email,
         super::learners::list_credentials,
         super::learners::remove_credential,
+        super::backpack::list_platforms,
+        super::backpack::create_platform,
+        super::backpack::get_platform,
+        super::backpack::update_platform,
+        super::backpack::delete_platform,
+        super::backpack::add_assertion,
+        super::backpack::list_assertions,
+        super::backpack::remove_assertion,
+        super::backpack::set_assertion_status,
     ),
     components(
         schemas(super::schema::RateLimited, super::assets::schema::AssetCreated),
@@ -239,6 +261,11 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
             e-mail addresses (verified by a link e-mailed to them) and their backpack: the credentials awarded here to \
             a verified address, uploaded, or added by a platform. A learner's login token reaches only these. Bare \
             paths only."),
+        (name = "backpack", description = "The previous server's backpack API: administrators register \
+            platforms (`/backpack/platforms`), which then add this server's awards to their users' backpacks \
+            (`/backpack/assertions`) with RS256 JWTs signed by their own key (the `platformJwt` scheme). Each \
+            platform user is a learner account here. Answers in the previous server's `{\"success\": ...}` shape. \
+            Bare paths only."),
         (name = "health", description = "Liveness (`/health`), readiness (`/health/ready`) and \
             Prometheus metrics (`/metrics`)."),
         (name = "deprecated aliases", description = "`/badge-classes` and `/assertions`: the same operations \
@@ -567,6 +594,19 @@ fn add_components(document: &mut Document) {
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        PLATFORM_SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT (RS256)")
+                .description(Some(
+                    "`Authorization: Bearer <JWT>` signed by a registered backpack platform with the private \
+                     key of its `publicKey`: `iss` its `clientId`, `sub` its user, `exp` required.",
+                ))
+                .build(),
+        ),
+    );
     components
         .responses
         .insert(TOO_MANY_REQUESTS.to_owned(), RefOr::T(too_many_requests()));
@@ -598,19 +638,23 @@ fn too_many_requests() -> Response {
 }
 
 /// Every operation not listed in [`PUBLIC_OPERATIONS`] requires an API key
-/// or a bearer token (either one).
+/// or a bearer token (either one), but those of [`PLATFORM_OPERATIONS`],
+/// which require a platform's JWT.
 fn add_security(document: &mut Document) {
     let requirements = vec![
         SecurityRequirement::new(API_KEY_SCHEME, Vec::<String>::new()),
         SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new()),
     ];
+    let platform = vec![SecurityRequirement::new(
+        PLATFORM_SCHEME,
+        Vec::<String>::new(),
+    )];
     for item in document.paths.paths.values_mut() {
         for operation in operations(item) {
-            let public = operation
-                .operation_id
-                .as_deref()
-                .is_some_and(|id| PUBLIC_OPERATIONS.contains(&id));
-            if !public {
+            let id = operation.operation_id.as_deref();
+            if id.is_some_and(|id| PLATFORM_OPERATIONS.contains(&id)) {
+                operation.security = Some(platform.clone());
+            } else if !id.is_some_and(|id| PUBLIC_OPERATIONS.contains(&id)) {
                 operation.security = Some(requirements.clone());
             }
         }
