@@ -9,7 +9,7 @@
 pub mod schema;
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{guard, web, HttpRequest, HttpResponse, ResponseError};
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use openbadges_domain::backpack::{equality_keys, HeldCredential, HeldCredentialId};
@@ -22,7 +22,7 @@ use rsa::pkcs8::DecodePublicKey as _;
 use rsa::traits::PublicKeyParts as _;
 use serde_json::{json, Map, Value};
 
-use super::body::JsonBody;
+use super::body::{JsonBody, JsonText};
 use super::credentials::render_one;
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -45,9 +45,14 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
             "/backpack/assertions/{assertion:.+}/status",
             web::patch().to(set_assertion_status),
         )
+        // Not `.../status`: that path takes PATCH only.
         .route(
             "/backpack/assertions/{assertion:.+}",
-            web::delete().to(remove_assertion),
+            web::delete()
+                .guard(guard::fn_guard(|context| {
+                    !context.head().uri.path().ends_with("/status")
+                }))
+                .to(remove_assertion),
         );
 }
 
@@ -352,7 +357,7 @@ fn platform_id(raw: &str) -> Result<PlatformId, BackpackError> {
         (status = 200, description = "`{\"success\": true, \"platform\": ...}`.", body = schema::PlatformAnswer),
         (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
-        (status = 404, description = "`{\"success\": false, \"error\": \"Platform not found\"}`.", body = schema::Failure),
+        (status = 404, description = "`{\"success\": false, \"error\": \"Platform not found\"}`.", body = schema::BackpackFailure),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
@@ -390,7 +395,7 @@ async fn get_platform(
             body = super::schema::ValidationError),
         (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
-        (status = 404, description = "`{\"success\": false, \"error\": \"Platform not found\"}`.", body = schema::Failure),
+        (status = 404, description = "`{\"success\": false, \"error\": \"Platform not found\"}`.", body = schema::BackpackFailure),
         (status = 409, description = "Another platform has this `clientId`.", body = super::schema::ErrorMessage),
         (status = 503, response = super::responses::Unavailable),
     )
@@ -431,7 +436,7 @@ async fn update_platform(
         (status = 200, description = "`{\"success\": true}`.", body = schema::Done),
         (status = 401, response = super::responses::Unauthorized),
         (status = 403, description = "The caller is not an administrator.", body = super::schema::Forbidden),
-        (status = 404, description = "`{\"success\": false, \"error\": \"Platform not found\"}`.", body = schema::Failure),
+        (status = 404, description = "`{\"success\": false, \"error\": \"Platform not found\"}`.", body = schema::BackpackFailure),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
@@ -587,17 +592,19 @@ fn award_id(state: &AppState, raw: &str) -> Option<AssertionId> {
             `metadata` is not an object, or a claim (`displayName`, `email`) is too long.",
             body = super::schema::ValidationError),
         (status = 401, description = "`{\"success\": false, \"error\": ...}`: no token, an unknown or inactive \
-            platform, or a token not signed by its key, expired or without `exp`.", body = schema::Failure),
-        (status = 404, description = "`{\"success\": false, \"error\": \"Assertion not found\"}`: no such award.", body = schema::Failure),
+            platform, or a token not signed by its key, expired or without `exp`.", body = schema::BackpackFailure),
+        (status = 404, description = "`{\"success\": false, \"error\": \"Assertion not found\"}`: no such award.", body = schema::BackpackFailure),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn add_assertion(
     request: HttpRequest,
     state: web::Data<AppState>,
-    JsonBody(body): JsonBody,
+    body: JsonText,
 ) -> Result<HttpResponse, BackpackError> {
+    // The token first: a stranger learns nothing from the body's checks.
     let user = platform_user(&request, &state).await?;
+    let body = body.value()?;
     let fields = object(&body)?;
     let mut errors = Vec::new();
     let award = match fields.get("assertionId") {
@@ -696,7 +703,7 @@ async fn add_assertion(
     responses(
         (status = 200, description = "`{\"success\": true, \"assertions\": [...]}`.", body = schema::UserAssertionsAnswer),
         (status = 400, description = "`version` is neither `v2` nor `v3`.", body = super::schema::ValidationError),
-        (status = 401, description = "`{\"success\": false, \"error\": ...}`: the token is not accepted.", body = schema::Failure),
+        (status = 401, description = "`{\"success\": false, \"error\": ...}`: the token is not accepted.", body = schema::BackpackFailure),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
@@ -747,9 +754,9 @@ fn entry_award(state: &AppState, raw: &str) -> Result<AssertionId, BackpackError
     params(("assertionId" = String, Path, description = "The award: its URL, `urn:uuid:` or UUID.")),
     responses(
         (status = 200, description = "`{\"success\": true}`.", body = schema::Done),
-        (status = 401, description = "`{\"success\": false, \"error\": ...}`: the token is not accepted.", body = schema::Failure),
+        (status = 401, description = "`{\"success\": false, \"error\": ...}`: the token is not accepted.", body = schema::BackpackFailure),
         (status = 404, description = "`{\"success\": false, \"error\": \"Assertion not found\"}`: the user has no \
-            such entry.", body = schema::Failure),
+            such entry.", body = schema::BackpackFailure),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
@@ -783,18 +790,19 @@ async fn remove_assertion(
     responses(
         (status = 200, description = "`{\"success\": true, \"userAssertion\": ...}`.", body = schema::UserAssertionAnswer),
         (status = 400, description = "`status` is missing or not one of the three.", body = super::schema::ValidationError),
-        (status = 401, description = "`{\"success\": false, \"error\": ...}`: the token is not accepted.", body = schema::Failure),
+        (status = 401, description = "`{\"success\": false, \"error\": ...}`: the token is not accepted.", body = schema::BackpackFailure),
         (status = 404, description = "`{\"success\": false, \"error\": \"Assertion not found\"}`: the user has no \
-            such entry.", body = schema::Failure),
+            such entry.", body = schema::BackpackFailure),
         (status = 503, response = super::responses::Unavailable),
     )
 )]
 async fn set_assertion_status(
     request: HttpRequest,
     state: web::Data<AppState>,
-    JsonBody(body): JsonBody,
+    body: JsonText,
 ) -> Result<HttpResponse, BackpackError> {
     let user = platform_user(&request, &state).await?;
+    let body = body.value()?;
     let raw = request.match_info().get("assertion").unwrap_or_default();
     let award = entry_award(&state, raw)?;
     let status = match object(&body)?.get("status") {

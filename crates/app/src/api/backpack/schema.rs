@@ -95,7 +95,7 @@ pub struct Done {
 /// 401 and 404 of the backpack routes, in the previous server's shape.
 #[derive(ToSchema)]
 #[schema(example = json!({"success": false, "error": "Authentication failed"}))]
-pub struct Failure {
+pub struct BackpackFailure {
     /// Always `false`.
     pub success: bool,
     /// `Authentication required`, `Unknown platform`, `Platform is not
