@@ -3236,7 +3236,7 @@ pub async fn platforms_users_and_entries(store: Arc<dyn Store>) {
     assert_ne!(other.user, first.user);
 
     let (_, badge) = seed_badge_class(store.as_ref()).await;
-    let award = sample_assertion(&badge, "pat@example.org");
+    let mut award = sample_assertion(&badge, "pat@example.org");
     store.assertions().create(&award).await.expect("award");
     let mut held = sample_held(
         first.user,
@@ -3281,6 +3281,19 @@ pub async fn platforms_users_and_entries(store: Arc<dyn Store>) {
     }
     let listed = platforms.entries(first.id).await.expect("entries");
     assert_eq!(listed.len(), 1);
+    // The backpack reads the award's current credential, as for awards
+    // linked by address.
+    award.issued_credential = Some(IssuedCredential::new(&serde_json::json!({
+        "id": format!("urn:uuid:{}", award.id), "issuer": {"id": "https://issuer.example.org"},
+        "proof": {"proofValue": "re-issued"}
+    })));
+    store.assertions().update(&award).await.expect("re-issue");
+    let read = store
+        .backpack()
+        .get(first.user, held.id)
+        .await
+        .expect("read");
+    assert!(read.text.contains("re-issued"), "{}", read.text);
     assert_eq!(
         store
             .backpack()

@@ -68,14 +68,20 @@ impl Tables {
     /// award's current issued credential.
     fn read_held(&self, credential: &HeldCredential) -> HeldCredential {
         let mut read = credential.clone();
-        if let HeldSource::Awarded(award) = &credential.source {
-            if let Some(issued) = self
-                .assertions
-                .get(award)
-                .and_then(|award| award.issued_credential.as_ref())
-            {
-                read.text = issued.json().to_owned();
-            }
+        // A platform's credential is linked to the award its entry names.
+        let award = match &credential.source {
+            HeldSource::Awarded(award) => Some(*award),
+            HeldSource::Platform(_) => self
+                .platform_entries
+                .get(&credential.id)
+                .map(|entry| entry.assertion),
+            HeldSource::Uploaded { .. } => None,
+        };
+        if let Some(issued) = award
+            .and_then(|award| self.assertions.get(&award))
+            .and_then(|award| award.issued_credential.as_ref())
+        {
+            read.text = issued.json().to_owned();
         }
         read
     }
