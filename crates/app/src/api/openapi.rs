@@ -17,7 +17,8 @@
 //! Security is added here rather than on each handler: every operation
 //! except those of [`PUBLIC_OPERATIONS`] requires the `apiKey` or the
 //! `bearer` scheme (so an operation added later is documented as protected
-//! until it is listed as public), and every operation but the health
+//! until it is listed as public), those of [`PLATFORM_OPERATIONS`] the
+//! `platformJwt` scheme instead, and every operation but the health
 //! probes, which the rate limit exempts ([`UNLIMITED`]), may answer 429.
 //! The 401 and 403 answers are on the handlers, as their reasons differ.
 
@@ -355,6 +356,11 @@ routes. Those operations list the `apiKey` and `bearer` security schemes; either
 Without valid credentials the answer is **401** `{{"error":"Unauthorized","message":"..."}}` with
 `WWW-Authenticate: Bearer`; with credentials that may not do what is asked, **403**
 `{{"error":"Forbidden","message":"..."}}`. Public operations do not look at credentials.
+
+The previous server's `/backpack/assertions` routes are called by a registered backpack platform
+instead, with its own JWT (the `platformJwt` scheme: RS256, signed with the private key of the
+platform's registered `publicKey`, `iss` its `clientId`, `sub` its user, `exp` required); they refuse
+with 401 `{{"success":false,"error":"..."}}`, as the previous server did.
 
 ## Roles and ownership
 
