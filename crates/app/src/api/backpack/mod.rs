@@ -557,7 +557,16 @@ async fn platform_user(
         created_at: now,
         updated_at: now,
     };
-    Ok(state.store.platforms().enter(&visitor, &account).await?)
+    let platforms = state.store.platforms();
+    match platforms.enter(&visitor, &account).await {
+        // Two first requests of one user at once: the other made them
+        // (its mapping won the unique key); this one finds them now.
+        Err(DomainError::Duplicate {
+            entity: "platform user",
+            ..
+        }) => Ok(platforms.enter(&visitor, &account).await?),
+        other => Ok(other?),
+    }
 }
 
 /// The award an `assertionId` names: one of our credential URLs (any
