@@ -356,6 +356,36 @@ fn a_platform_manages_its_users_backpack(storage: &Storage) {
         Value::Null,
         "the platform's address is not verified"
     );
+    // No password logs in to it, until an administrator sets one; then the
+    // learner sees the platform's entry in their backpack, and cannot
+    // remove it there (the platform does).
+    let username = learners[0]["username"].as_str().expect("a username");
+    let learner_id = learners[0]["id"].as_str().expect("an id");
+    assert_eq!(server.try_login(username, "").status, 401);
+    assert_eq!(server.try_login(username, "platform-account").status, 401);
+    server
+        .post_as(
+            &admin,
+            &format!("/users/{learner_id}/change-password"),
+            &json!({"newPassword": "pat-password-1"}),
+        )
+        .assert_status(204);
+    let learner = server.login(username, "pat-password-1");
+    let held = server.get_as(&learner, "/learner/credentials");
+    held.assert_status(200);
+    let held = held.body.as_array().expect("an array").clone();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["source"], "platform");
+    assert_eq!(held[0]["platformId"], platform);
+    assert_eq!(held[0]["credential"]["id"], url);
+    assert_eq!(
+        held[0]["id"], entry["id"],
+        "the entry is the held credential"
+    );
+    let held_id = entry["id"].as_str().expect("an id");
+    server
+        .delete_as(&learner, &format!("/learner/credentials/{held_id}"))
+        .assert_status(409);
 
     let hidden = server.send_as(
         &pat,
