@@ -1855,6 +1855,18 @@ mod tests {
     }
 
     #[test]
+    fn learner_registration_is_closed_unless_opened() {
+        assert!(!settings(&[]).learner_registration_open);
+        assert!(settings(&[("LEARNER_REGISTRATION", "open")]).learner_registration_open);
+        assert!(settings(&[("LEARNER_REGISTRATION", "Open")]).learner_registration_open);
+        assert!(!settings(&[("LEARNER_REGISTRATION", "closed")]).learner_registration_open);
+        refused(
+            &[("LEARNER_REGISTRATION", "yes")],
+            &["LEARNER_REGISTRATION", "open or closed"],
+        );
+    }
+
+    #[test]
     fn token_lifetime_is_bounded() {
         let settings = settings(&[("JWT_TOKEN_EXPIRY_SECONDS", "900")]);
         assert_eq!(settings.auth.token_lifetime, Duration::from_secs(900));

@@ -92,6 +92,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/ims/ob/v3p0/discovery", &["get"]),
     ("/ims/ob/v3p0/credentials", &["get", "post"]),
     ("/ims/ob/v3p0/profile", &["get", "put"]),
+    ("/backpack/platforms", &["get", "post"]),
+    ("/backpack/platforms/{id}", &["delete", "get", "put"]),
+    ("/backpack/assertions", &["get", "post"]),
+    ("/backpack/assertions/{assertionId}", &["delete"]),
+    ("/backpack/assertions/{assertionId}/status", &["patch"]),
 ];
 
 fn document() -> Value {
@@ -162,6 +167,17 @@ fn is_account(path: &str) -> bool {
 /// The learners' routes: not Open Badges documents either.
 fn is_learner(path: &str) -> bool {
     path.starts_with("/learner/")
+}
+
+/// The previous server's backpack routes: not Open Badges documents, and
+/// they answer its `{"success": false, "error": ...}` 401 and 404.
+fn is_backpack(path: &str) -> bool {
+    path.starts_with("/backpack/")
+}
+
+/// The backpack operations a platform calls with its own JWT.
+fn is_platform(path: &str) -> bool {
+    path.starts_with("/backpack/assertions")
 }
 
 /// Whether `op` is one of the key and verification operations: they answer
@@ -438,13 +454,18 @@ fn operations_document_their_error_answers() {
                 );
             }
             if has("404") {
+                let shape = if is_backpack(&path) {
+                    "#/components/schemas/BackpackFailure"
+                } else {
+                    "#/components/schemas/ErrorMessage"
+                };
                 assert_eq!(
-                    responses["404"]["content"]["application/json"]["schema"]["$ref"],
-                    "#/components/schemas/ErrorMessage",
+                    responses["404"]["content"]["application/json"]["schema"]["$ref"], shape,
                     "{what}: the not-found shape"
                 );
             }
-            let document = !is_account(&path) && !is_learner(&path) && !verification;
+            let document =
+                !is_account(&path) && !is_learner(&path) && !is_backpack(&path) && !verification;
             if document && method == "get" && path.ends_with("{id}") {
                 assert!(has("304"), "{what}: 304");
                 assert!(responses["200"]["headers"].get("ETag").is_some(), "{what}");
@@ -476,6 +497,8 @@ fn operations_document_their_error_answers() {
                 && !path.starts_with("/status-lists")
                 && !path.ends_with("/endorsements")
                 && path != "/learner/emails"
+                // The previous server's clients read one list of each.
+                && !is_backpack(&path)
                 && !page
                 && !verification
             {
@@ -812,7 +835,10 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
         "no document-wide requirement"
     );
 
+    assert_eq!(schemes["platformJwt"]["type"], "http");
+    assert_eq!(schemes["platformJwt"]["scheme"], "bearer");
     let mut protected = 0;
+    let mut platform = 0;
     for (path, ops) in operations(&doc) {
         for (method, op) in ops {
             let what = format!("{method} {path}");
@@ -833,6 +859,19 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
                     path == "/auth/login" || consent,
                     "{what}: 401"
                 );
+                continue;
+            }
+            if is_platform(&path) {
+                // A platform's own JWT, refused in the previous server's
+                // shape; it reaches only its own users (no 403).
+                platform += 1;
+                assert_eq!(op["security"], json!([{"platformJwt": []}]), "{what}");
+                assert_eq!(
+                    responses["401"]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/BackpackFailure",
+                    "{what}: 401 shape"
+                );
+                assert!(!responses.contains_key("403"), "{what}: never 403");
                 continue;
             }
             if let Some(scheme) = oauth_scheme(&op) {
@@ -898,11 +937,14 @@ fn protected_operations_require_credentials_and_public_ones_do_not() {
     // delivery (and its alias copy); a learner's addresses (list, add,
     // remove) and backpack (list, remove), and the applications they
     // authorized (list, revoke); an award's deliveries to badge hosts (and
-    // its alias copy).
+    // its alias copy); the backpack platforms (list, create, get, change,
+    // delete).
     assert_eq!(
         protected,
-        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 5 + 2 + 1 + 1
+        13 + 19 + 15 + 2 + 2 + 1 + 3 + 2 + 1 + 2 + 2 + 2 + 1 + 1 + 5 + 2 + 1 + 1 + 5
     );
+    // A platform's user's backpack: add, list, remove, set a status.
+    assert_eq!(platform, 4);
 
     let ops = operations(&doc);
     for (method, path) in [
@@ -1176,6 +1218,17 @@ fn protected_operations_answer_401_without_credentials() {
                         if status != StatusCode::UNAUTHORIZED || !answered {
                             wrong.push(format!(
                                 "{method} {concrete}: protected but {status} {challenge:?} {body}"
+                            ));
+                        }
+                        continue;
+                    }
+                    if is_platform(&path) {
+                        if status != StatusCode::UNAUTHORIZED
+                            || challenge.as_deref() != Some("Bearer")
+                            || body != json!({"success": false, "error": "Authentication required"})
+                        {
+                            wrong.push(format!(
+                                "{method} {concrete}: platform's but {status} {challenge:?} {body}"
                             ));
                         }
                         continue;

@@ -166,6 +166,7 @@ struct Repositories {
     backpack: PgBackpack,
     learner_emails: PgLearnerEmails,
     oauth: PgOAuth,
+    platforms: PgPlatforms,
 }
 
 /// A PostgreSQL-backed [`Store`]. Cloning shares the pool.
@@ -212,6 +213,7 @@ fn repositories(pools: &Pools) -> Arc<Repositories> {
         backpack: PgBackpack(pools.primary.clone()),
         learner_emails: PgLearnerEmails(pools.primary.clone()),
         oauth: PgOAuth(pools.primary.clone()),
+        platforms: PgPlatforms(pools.primary.clone()),
     })
 }
 
@@ -438,6 +440,10 @@ impl Store for PgStore {
 
     fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
         &self.repositories.deliveries
+    }
+
+    fn platforms(&self) -> &dyn openbadges_domain::platforms::PlatformRepository {
+        &self.repositories.platforms
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

@@ -29,6 +29,11 @@ pub(crate) type Stamp = DateTime<Utc>;
 pub(crate) struct JsonbText(String);
 
 impl JsonbText {
+    /// JSON text to store (it must be JSON: PostgreSQL checks).
+    pub(crate) fn new(text: String) -> Self {
+        Self(text)
+    }
+
     /// The JSON text as PostgreSQL gave it.
     pub(crate) fn into_text(self) -> String {
         self.0

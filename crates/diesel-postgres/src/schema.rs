@@ -303,7 +303,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    platform_users (id) {
+        id -> Uuid,
+        platform_id -> Uuid,
+        external_user_id -> Text,
+        user_id -> Uuid,
+        display_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(deliveries -> remote_hosts (host_id));
+
+diesel::table! {
+    platform_assertions (held_id) {
+        held_id -> Uuid,
+        platform_user_id -> Uuid,
+        assertion_id -> Uuid,
+        status -> Text,
+        metadata -> Nullable<Jsonb>,
+        added_at -> Timestamptz,
+    }
+}
 
 diesel::allow_tables_to_appear_in_same_query!(
     remote_hosts,
@@ -313,6 +337,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     oauth_tokens,
     backpack_platforms,
+    platform_users,
+    platform_assertions,
     held_credentials,
     learner_emails,
     learner_profiles,

@@ -47,7 +47,7 @@ use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
     ApiKeys, Assertions, Assets, Backpack, BadgeClasses, Deliveries, Endorsements, Issuers,
-    LearnerEmails, OAuth, Outbox, SigningKeys, StatusLists, Users,
+    LearnerEmails, OAuth, Outbox, Platforms, SigningKeys, StatusLists, Users,
 };
 
 /// A row of `PRAGMA foreign_key_check`: a row whose reference is broken.
@@ -180,6 +180,7 @@ struct Inner {
     backpack: Backpack,
     learner_emails: LearnerEmails,
     oauth: OAuth,
+    platforms: Platforms,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -239,6 +240,7 @@ impl SqliteStore {
                 backpack: Backpack::new(db.clone()),
                 learner_emails: LearnerEmails::new(db.clone()),
                 oauth: OAuth::new(db.clone()),
+                platforms: Platforms::new(db.clone()),
                 db,
             }),
         })
@@ -479,6 +481,10 @@ impl Store for SqliteStore {
 
     fn deliveries(&self) -> &dyn openbadges_domain::ports::DeliveryRepository {
         &self.inner.deliveries
+    }
+
+    fn platforms(&self) -> &dyn openbadges_domain::platforms::PlatformRepository {
+        &self.inner.platforms
     }
 
     async fn pending_migrations(&self) -> RepoResult<usize> {

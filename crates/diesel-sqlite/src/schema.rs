@@ -305,7 +305,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    platform_users (id) {
+        id -> Text,
+        platform_id -> Text,
+        external_user_id -> Text,
+        user_id -> Text,
+        display_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
 diesel::joinable!(deliveries -> remote_hosts (host_id));
+
+diesel::table! {
+    platform_assertions (held_id) {
+        held_id -> Text,
+        platform_user_id -> Text,
+        assertion_id -> Text,
+        status -> Text,
+        metadata -> Nullable<Text>,
+        added_at -> Text,
+    }
+}
 
 diesel::allow_tables_to_appear_in_same_query!(
     remote_hosts,
@@ -315,6 +339,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     oauth_tokens,
     backpack_platforms,
+    platform_users,
+    platform_assertions,
     held_credentials,
     learner_emails,
     learner_profiles,

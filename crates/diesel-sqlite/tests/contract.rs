@@ -82,6 +82,10 @@ impl Store for TestStore {
         self.store.deliveries()
     }
 
+    fn platforms(&self) -> &dyn openbadges_domain::platforms::PlatformRepository {
+        self.store.platforms()
+    }
+
     async fn pending_migrations(&self) -> RepoResult<usize> {
         Store::pending_migrations(&self.store).await
     }

@@ -106,3 +106,11 @@ id_type!(
     /// Identifies the sending of one award to one badge host.
     DeliveryId
 );
+id_type!(
+    /// Identifies a platform of the previous server's backpack API.
+    PlatformId
+);
+id_type!(
+    /// Identifies a platform's user (mapped to a learner account).
+    PlatformUserId
+);

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod oauth;
 pub mod operations;
 mod page;
+pub mod platforms;
 pub mod ports;
 pub mod service;
 #[cfg(feature = "testkit")]

@@ -597,6 +597,9 @@ pub trait Store: Send + Sync {
     fn oauth(&self) -> &dyn OAuthRepository;
     /// Badge hosts and the sending of awards to them.
     fn deliveries(&self) -> &dyn DeliveryRepository;
+    /// Platforms of the previous server's backpack API, their users and
+    /// entries.
+    fn platforms(&self) -> &dyn crate::platforms::PlatformRepository;
     /// How many embedded migrations the database has not applied; reads
     /// only. `Unavailable` if the database does not answer.
     async fn pending_migrations(&self) -> RepoResult<usize>;

@@ -3352,6 +3352,237 @@ pub async fn deliveries_lifecycle(store: Arc<dyn Store>) {
     assert!(repo.list_for(award.id).await.expect("list").is_empty());
 }
 
+/// A platform for the backpack API, with a unique client id.
+pub fn sample_platform() -> crate::platforms::Platform {
+    let now = Timestamp::now();
+    crate::platforms::Platform {
+        id: PlatformId::generate(),
+        name: "Campus LMS".to_owned(),
+        description: None,
+        client_id: unique("lms"),
+        public_key: "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n".to_owned(),
+        webhook_url: Some("https://lms.example.edu/hook".to_owned()),
+        status: crate::platforms::PlatformStatus::Active,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Platforms: a unique client id; a platform user is made once with their
+/// learner account and found again after; an award added twice is one
+/// entry (its metadata replaced); entries are the user's own, follow the
+/// award, and go with the platform (the learner account stays).
+pub async fn platforms_users_and_entries(store: Arc<dyn Store>) {
+    use crate::platforms::{Added, EntryStatus, PlatformEntry, PlatformStatus, PlatformUser};
+    let platforms = store.platforms();
+    let mut platform = sample_platform();
+    platforms.create(&platform).await.expect("create");
+    let mut twin = sample_platform();
+    twin.client_id.clone_from(&platform.client_id);
+    match platforms.create(&twin).await {
+        Err(DomainError::Duplicate { field, .. }) => assert_eq!(field, "clientId"),
+        other => panic!("a taken client id: {other:?}"),
+    }
+    assert_eq!(platforms.get(platform.id).await.expect("get"), platform);
+    assert_eq!(
+        platforms
+            .find_by_client_id(&platform.client_id)
+            .await
+            .expect("find"),
+        Some(platform.clone())
+    );
+    assert_eq!(
+        platforms.find_by_client_id("nobody").await.expect("find"),
+        None
+    );
+    platform.status = PlatformStatus::Inactive;
+    platform.webhook_url = None;
+    platforms.update(&platform).await.expect("update");
+    assert_eq!(platforms.get(platform.id).await.expect("get"), platform);
+    assert!(platforms
+        .list()
+        .await
+        .expect("list")
+        .iter()
+        .any(|p| p.id == platform.id));
+    assert_not_found(
+        platforms.update(&sample_platform()).await,
+        "update of an unknown platform",
+    );
+
+    let visit = |external: &str, name: Option<&str>| PlatformUser {
+        id: PlatformUserId::generate(),
+        platform: platform.id,
+        external_id: external.to_owned(),
+        user: UserId::generate(),
+        display_name: name.map(str::to_owned),
+        email: None,
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+    };
+    let account = sample_user(Role::Learner);
+    let first = platforms
+        .enter(&visit("u-1", Some("Pat")), &account)
+        .await
+        .expect("enter");
+    assert_eq!(first.user, account.id, "the account made for them");
+    assert_eq!(
+        store.users().get(account.id).await.expect("account").role,
+        Role::Learner
+    );
+    let again = platforms
+        .enter(&visit("u-1", Some("Pat P.")), &sample_user(Role::Learner))
+        .await
+        .expect("enter again");
+    assert_eq!(
+        (again.id, again.user),
+        (first.id, first.user),
+        "found, not made"
+    );
+    assert_eq!(again.display_name.as_deref(), Some("Pat P."));
+    let other_account = sample_user(Role::Learner);
+    let other = platforms
+        .enter(&visit("u-2", None), &other_account)
+        .await
+        .expect("another user");
+    assert_ne!(other.user, first.user);
+
+    let (_, badge) = seed_badge_class(store.as_ref()).await;
+    let mut award = sample_assertion(&badge, "pat@example.org");
+    store.assertions().create(&award).await.expect("award");
+    let mut held = sample_held(
+        first.user,
+        "https://issuer.example.org",
+        &format!("urn:uuid:{}", award.id),
+        Some("2024-05-01T12:00:00Z"),
+    );
+    held.source = HeldSource::Platform(platform.id.to_string());
+    let entry = PlatformEntry {
+        held: held.id,
+        user: first.id,
+        assertion: award.id,
+        status: EntryStatus::Active,
+        metadata: Some(r#"{"tags":["a"]}"#.to_owned()),
+        added_at: Timestamp::now(),
+    };
+    let added = match platforms
+        .add_entry(&first, &held, &entry)
+        .await
+        .expect("add")
+    {
+        Added::New(added) => added,
+        other => panic!("a new entry: {other:?}"),
+    };
+    assert_eq!(added.held, held.id);
+    let replaced = PlatformEntry {
+        metadata: None,
+        ..entry.clone()
+    };
+    let mut another_copy = held.clone();
+    another_copy.id = HeldCredentialId::generate();
+    match platforms
+        .add_entry(&first, &another_copy, &replaced)
+        .await
+        .expect("add again")
+    {
+        Added::Again(again) => {
+            assert_eq!(again.held, held.id);
+            assert_eq!(again.metadata, None);
+        }
+        other => panic!("the same entry: {other:?}"),
+    }
+    let listed = platforms.entries(first.id).await.expect("entries");
+    assert_eq!(listed.len(), 1);
+    // The backpack reads the award's current credential, as for awards
+    // linked by address.
+    award.issued_credential = Some(IssuedCredential::new(&serde_json::json!({
+        "id": format!("urn:uuid:{}", award.id), "issuer": {"id": "https://issuer.example.org"},
+        "proof": {"proofValue": "re-issued"}
+    })));
+    store.assertions().update(&award).await.expect("re-issue");
+    let read = store
+        .backpack()
+        .get(first.user, held.id)
+        .await
+        .expect("read");
+    assert!(read.text.contains("re-issued"), "{}", read.text);
+    assert_eq!(
+        store
+            .backpack()
+            .get(first.user, held.id)
+            .await
+            .expect("held")
+            .source,
+        HeldSource::Platform(platform.id.to_string())
+    );
+    assert!(platforms
+        .entries(other.id)
+        .await
+        .expect("theirs")
+        .is_empty());
+    assert_not_found(
+        platforms.remove_entry(other.id, award.id).await,
+        "another user's entry",
+    );
+    assert_not_found(
+        platforms
+            .set_entry_status(other.id, award.id, EntryStatus::Hidden)
+            .await,
+        "another user's entry",
+    );
+    let hidden = platforms
+        .set_entry_status(first.id, award.id, EntryStatus::Hidden)
+        .await
+        .expect("hide");
+    assert_eq!(hidden.status, EntryStatus::Hidden);
+    platforms
+        .remove_entry(first.id, award.id)
+        .await
+        .expect("remove");
+    assert_not_found(store.backpack().get(first.user, held.id).await, "removed");
+    assert_not_found(
+        platforms.remove_entry(first.id, award.id).await,
+        "removed twice",
+    );
+
+    // Added again, then the award goes: the entry and its credential too.
+    platforms
+        .add_entry(&first, &held, &entry)
+        .await
+        .expect("re-add");
+    store
+        .assertions()
+        .delete(award.id)
+        .await
+        .expect("delete award");
+    assert!(platforms
+        .entries(first.id)
+        .await
+        .expect("entries")
+        .is_empty());
+    assert_not_found(
+        store.backpack().get(first.user, held.id).await,
+        "after the award",
+    );
+
+    // The platform goes: its users with it, their accounts stay.
+    platforms.delete(platform.id).await.expect("delete");
+    assert_not_found(platforms.get(platform.id).await, "deleted platform");
+    assert_not_found(platforms.delete(platform.id).await, "deleted twice");
+    store
+        .users()
+        .get(first.user)
+        .await
+        .expect("the account stays");
+    match platforms
+        .enter(&visit("u-1", None), &sample_user(Role::Learner))
+        .await
+    {
+        Err(DomainError::MissingReference { entity, .. }) => assert_eq!(entity, "platform"),
+        other => panic!("a deleted platform's user: {other:?}"),
+    }
+}
+
 /// Generates one `#[tokio::test]` per contract check. `$make` is an
 /// expression evaluating to a future of `Arc<dyn Store>`; it is evaluated
 /// afresh for every test.
@@ -3369,7 +3600,7 @@ macro_rules! store_contract_tests {
             endorsements_go_with_what_they_endorse, asset_lifecycle, mail_outbox,
             learner_role_round_trip, backpack_upsert_by_equality, backpack_paging_and_since,
             backpack_owner_isolation, backpack_follows_awards_and_owners, backpack_profiles,
-            learner_emails_verify_and_link,
+            learner_emails_verify_and_link, platforms_users_and_entries,
             oauth_lifecycle, oauth_code_redemption_is_single_use,
             oauth_refresh_rotation_is_single_use, deliveries_lifecycle);
     };

@@ -129,6 +129,10 @@ impl Store for MemoryStore {
         &self.db
     }
 
+    fn platforms(&self) -> &dyn openbadges_domain::platforms::PlatformRepository {
+        &self.db
+    }
+
     fn learner_emails(&self) -> &dyn openbadges_domain::learners::LearnerEmailRepository {
         &self.db
     }

@@ -26,6 +26,7 @@ mod deliveries;
 mod learners;
 mod oauth;
 mod outbox;
+mod platforms;
 
 /// The ids and status bits taken while a batch of awards is checked.
 #[derive(Debug, Default)]
@@ -67,6 +68,14 @@ pub(crate) struct Tables {
     learner_emails: HashMap<openbadges_domain::LearnerEmailId, learners::StoredEmail>,
     /// OAuth clients, codes, grants and tokens (see `oauth`).
     oauth: oauth::OAuthTables,
+    /// Platforms of the previous server's backpack API (see `platforms`),
+    /// their users and entries; what the SQL cascades remove is dropped
+    /// when next looked at.
+    platforms: HashMap<openbadges_domain::PlatformId, openbadges_domain::platforms::Platform>,
+    platform_users:
+        HashMap<openbadges_domain::PlatformUserId, openbadges_domain::platforms::PlatformUser>,
+    platform_entries:
+        HashMap<openbadges_domain::HeldCredentialId, openbadges_domain::platforms::PlatformEntry>,
 }
 
 /// A record's place in every list: creation time, then id (the UUID's

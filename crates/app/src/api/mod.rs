@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod achievements;
 pub mod assets;
+pub mod backpack;
 mod body;
 pub mod credentials;
 mod documents;
@@ -68,6 +69,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(endorsements::public_routes)
         .configure(assets::routes)
         .configure(learners::routes)
+        .configure(backpack::routes)
         .route("/version", web::get().to(version::version))
         .configure(resources);
 }

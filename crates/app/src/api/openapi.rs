@@ -17,7 +17,8 @@
 //! Security is added here rather than on each handler: every operation
 //! except those of [`PUBLIC_OPERATIONS`] requires the `apiKey` or the
 //! `bearer` scheme (so an operation added later is documented as protected
-//! until it is listed as public), and every operation but the health
+//! until it is listed as public), those of [`PLATFORM_OPERATIONS`] the
+//! `platformJwt` scheme instead, and every operation but the health
 //! probes, which the rate limit exempts ([`UNLIMITED`]), may answer 429.
 //! The 401 and 403 answers are on the handlers, as their reasons differ.
 
@@ -60,6 +61,18 @@ const ALIAS_TAG: &str = "deprecated aliases";
 pub const API_KEY_SCHEME: &str = "apiKey";
 /// The security scheme of `Authorization: Bearer` (a login token or an API key).
 pub const BEARER_SCHEME: &str = "bearer";
+
+/// The security scheme of a backpack platform's own JWTs.
+pub const PLATFORM_SCHEME: &str = "platformJwt";
+
+/// The operations a backpack platform calls with its own JWT (the
+/// [`PLATFORM_SCHEME`]), not with this server's credentials.
+pub const PLATFORM_OPERATIONS: &[&str] = &[
+    "addBackpackAssertion",
+    "listBackpackAssertions",
+    "removeBackpackAssertion",
+    "setBackpackAssertionStatus",
+];
 
 /// The operations anyone may call, without credentials: the public
 /// documents, the lists of issuers and achievements, health, login, the
@@ -117,7 +130,7 @@ pub const SERVICE_SCHEME: &str = "OAuth2ACG";
 /// lies below it: they are not Open Badges documents (`did:web` resolves
 /// `/issuers/<id>/did.json` on the bare path only). A `{...}` segment stands
 /// for any one segment.
-pub const BARE_ONLY: [&str; 18] = [
+pub const BARE_ONLY: [&str; 19] = [
     "/health",
     "/metrics",
     "/auth",
@@ -136,6 +149,7 @@ pub const BARE_ONLY: [&str; 18] = [
     "/oauth",
     "/.well-known/oauth-authorization-server",
     "/ims/ob/v3p0",
+    "/backpack",
 ];
 
 /// Name of the shared 429 answer in `components.responses`.
@@ -242,6 +256,15 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
         crate::service_api::credentials::upsert_credential,
         crate::service_api::profile::get_profile,
         crate::service_api::profile::put_profile,
+        super::backpack::list_platforms,
+        super::backpack::create_platform,
+        super::backpack::get_platform,
+        super::backpack::update_platform,
+        super::backpack::delete_platform,
+        super::backpack::add_assertion,
+        super::backpack::list_assertions,
+        super::backpack::remove_assertion,
+        super::backpack::set_assertion_status,
     ),
     components(
         schemas(super::schema::RateLimited, super::assets::schema::AssetCreated),
@@ -279,6 +302,11 @@ const TOO_MANY_REQUESTS: &str = "TooManyRequests";
             getCredentials, upsertCredential, getProfile and putProfile on the backpack of the learner who \
             authorized the client. Errors are `Imsx_StatusInfo`. See `GET /ims/ob/v3p0/discovery` for its own \
             OpenAPI document. Bare paths only."),
+        (name = "backpack", description = "The previous server's backpack API: administrators register \
+            platforms (`/backpack/platforms`), which then add this server's awards to their users' backpacks \
+            (`/backpack/assertions`) with RS256 JWTs signed by their own key (the `platformJwt` scheme). Each \
+            platform user is a learner account here. Answers in the previous server's `{\"success\": ...}` shape. \
+            Bare paths only."),
         (name = "health", description = "Liveness (`/health`), readiness (`/health/ready`) and \
             Prometheus metrics (`/metrics`)."),
         (name = "deprecated aliases", description = "`/badge-classes` and `/assertions`: the same operations \
@@ -368,6 +396,11 @@ routes. Those operations list the `apiKey` and `bearer` security schemes; either
 Without valid credentials the answer is **401** `{{"error":"Unauthorized","message":"..."}}` with
 `WWW-Authenticate: Bearer`; with credentials that may not do what is asked, **403**
 `{{"error":"Forbidden","message":"..."}}`. Public operations do not look at credentials.
+
+The previous server's `/backpack/assertions` routes are called by a registered backpack platform
+instead, with its own JWT (the `platformJwt` scheme: RS256, signed with the private key of the
+platform's registered `publicKey`, `iss` its `clientId`, `sub` its user, `exp` required); they refuse
+with 401 `{{"success":false,"error":"..."}}`, as the previous server did.
 
 ## Roles and ownership
 
@@ -619,6 +652,19 @@ fn add_components(document: &mut Document) {
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        PLATFORM_SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT (RS256)")
+                .description(Some(
+                    "`Authorization: Bearer <JWT>` signed by a registered backpack platform with the private \
+                     key of its `publicKey`: `iss` its `clientId`, `sub` its user, `exp` required.",
+                ))
+                .build(),
+        ),
+    );
     let scopes = Scopes::from_iter(
         openbadges_domain::oauth::ScopeSet::all()
             .iter()
@@ -670,18 +716,26 @@ fn too_many_requests() -> Response {
 /// Every operation not listed in [`PUBLIC_OPERATIONS`] requires an API key
 /// or a bearer token (either one), unless its handler names another scheme
 /// (the OAuth client's Basic credentials, or a Service API access token).
+/// or a bearer token (either one), but those of [`PLATFORM_OPERATIONS`],
+/// which require a platform's JWT.
 fn add_security(document: &mut Document) {
     let requirements = vec![
         SecurityRequirement::new(API_KEY_SCHEME, Vec::<String>::new()),
         SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new()),
     ];
+    let platform = vec![SecurityRequirement::new(
+        PLATFORM_SCHEME,
+        Vec::<String>::new(),
+    )];
     for item in document.paths.paths.values_mut() {
         for operation in operations(item) {
-            let public = operation
-                .operation_id
-                .as_deref()
-                .is_some_and(|id| PUBLIC_OPERATIONS.contains(&id));
-            if !public && operation.security.is_none() {
+            let id = operation.operation_id.as_deref();
+            if id.is_some_and(|id| PLATFORM_OPERATIONS.contains(&id)) {
+                operation.security = Some(platform.clone());
+            } else if !id.is_some_and(|id| PUBLIC_OPERATIONS.contains(&id))
+                // The OAuth operations name their own schemes.
+                && operation.security.is_none()
+            {
                 operation.security = Some(requirements.clone());
             }
         }

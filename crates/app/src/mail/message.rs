@@ -245,4 +245,21 @@ mod tests {
         // parts come from the award, its badge and issuer only.
         assert!(!raw.to_lowercase().contains("password"));
     }
+
+    #[test]
+    fn the_verification_message_carries_the_link_in_both_parts() {
+        let from: Mailbox = "Badges <badges@example.org>".parse().expect("from");
+        let to = Email::parse("lena@example.org").expect("to");
+        let link = "https://badges.example.org/learner/emails/verify?token=abc_DEF-123";
+        let message = verification(&from, &to, link).expect("message");
+        let raw = String::from_utf8(message.formatted()).expect("utf-8");
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        assert!(
+            raw.contains("Subject: Confirm your e-mail address"),
+            "{raw}"
+        );
+        assert!(raw.contains("To: lena@example.org"), "{raw}");
+        assert!(!raw.contains("multipart/mixed"), "no attachment: {raw}");
+        assert!(raw.contains("abc_DEF-123"), "{raw}");
+    }
 }

@@ -90,12 +90,19 @@ impl TryFrom<HeldRow> for HeldCredential {
     }
 }
 
+/// Whether a row's `assertion_id` names the award it is read with: one
+/// awarded here, or one a platform added (its copy is kept in step too).
+/// An upload's `assertion_id` is always empty.
+fn linked_to_award(source: &str) -> bool {
+    source == "awarded" || source == "platform"
+}
+
 /// Decodes rows, giving those linked to an award the award's current
 /// issued credential (one query for the page).
 fn read_all(conn: &mut PgConnection, rows: Vec<HeldRow>) -> Result<Vec<HeldCredential>, Failure> {
     let linked: Vec<Uuid> = rows
         .iter()
-        .filter(|row| row.source == "awarded")
+        .filter(|row| linked_to_award(&row.source))
         .filter_map(|row| row.assertion_id)
         .collect();
     let issued: HashMap<Uuid, String> = if linked.is_empty() {
@@ -115,7 +122,7 @@ fn read_all(conn: &mut PgConnection, rows: Vec<HeldRow>) -> Result<Vec<HeldCrede
     };
     rows.into_iter()
         .map(|mut row| {
-            if row.source == "awarded" {
+            if linked_to_award(&row.source) {
                 if let Some(text) = row.assertion_id.and_then(|id| issued.get(&id)) {
                     row.text.clone_from(text);
                 }

@@ -101,6 +101,13 @@ impl TryFrom<HeldRow> for HeldCredential {
     }
 }
 
+/// Whether a row's `assertion_id` names the award it is read with: one
+/// awarded here, or one a platform added (its copy is kept in step too).
+/// An upload's `assertion_id` is always empty.
+fn linked_to_award(source: &str) -> bool {
+    source == "awarded" || source == "platform"
+}
+
 /// Decodes rows, giving those linked to an award the award's current
 /// issued credential (one query for the page).
 fn read_all(
@@ -109,7 +116,7 @@ fn read_all(
 ) -> Result<Vec<HeldCredential>, Failure> {
     let linked: Vec<String> = rows
         .iter()
-        .filter(|row| row.source == "awarded")
+        .filter(|row| linked_to_award(&row.source))
         .filter_map(|row| row.assertion_id.clone())
         .collect();
     let issued: HashMap<String, String> = if linked.is_empty() {
@@ -128,7 +135,7 @@ fn read_all(
     };
     rows.into_iter()
         .map(|mut row| {
-            if row.source == "awarded" {
+            if linked_to_award(&row.source) {
                 if let Some(text) = row.assertion_id.as_ref().and_then(|id| issued.get(id)) {
                     row.text.clone_from(text);
                 }

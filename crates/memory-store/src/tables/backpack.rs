@@ -16,20 +16,35 @@ impl Tables {
     /// credentials and profiles of deleted users, and credentials linked
     /// to deleted awards or platforms.
     pub(super) fn drop_orphan_held(&mut self) {
+        self.drop_orphan_platform_users();
         let Self {
             users,
             assertions,
             held,
             profiles,
+            platforms,
+            platform_users,
+            platform_entries,
             ..
         } = self;
-        held.retain(|_, credential| {
+        held.retain(|id, credential| {
             users.contains_key(&credential.owner)
                 && match &credential.source {
                     HeldSource::Awarded(award) => assertions.contains_key(award),
-                    HeldSource::Platform(platform) => self_platform_exists(platform),
+                    // A platform's credential is linked to its award too.
+                    HeldSource::Platform(platform) => {
+                        platform_exists(platforms, platform)
+                            && platform_entries
+                                .get(id)
+                                .is_none_or(|entry| assertions.contains_key(&entry.assertion))
+                    }
                     HeldSource::Uploaded { .. } => true,
                 }
+        });
+        platform_entries.retain(|id, entry| {
+            held.contains_key(id)
+                && platform_users.contains_key(&entry.user)
+                && assertions.contains_key(&entry.assertion)
         });
         profiles.retain(|owner, _| users.contains_key(owner));
     }
@@ -53,14 +68,20 @@ impl Tables {
     /// award's current issued credential.
     fn read_held(&self, credential: &HeldCredential) -> HeldCredential {
         let mut read = credential.clone();
-        if let HeldSource::Awarded(award) = &credential.source {
-            if let Some(issued) = self
-                .assertions
-                .get(award)
-                .and_then(|award| award.issued_credential.as_ref())
-            {
-                read.text = issued.json().to_owned();
-            }
+        // A platform's credential is linked to the award its entry names.
+        let award = match &credential.source {
+            HeldSource::Awarded(award) => Some(*award),
+            HeldSource::Platform(_) => self
+                .platform_entries
+                .get(&credential.id)
+                .map(|entry| entry.assertion),
+            HeldSource::Uploaded { .. } => None,
+        };
+        if let Some(issued) = award
+            .and_then(|award| self.assertions.get(&award))
+            .and_then(|award| award.issued_credential.as_ref())
+        {
+            read.text = issued.json().to_owned();
         }
         read
     }
@@ -75,7 +96,7 @@ impl Tables {
             HeldSource::Awarded(award) if !self.assertions.contains_key(award) => {
                 Err(missing_reference("assertion", award))
             }
-            HeldSource::Platform(platform) if !self_platform_exists(platform) => {
+            HeldSource::Platform(platform) if !platform_exists(&self.platforms, platform) => {
                 Err(missing_reference("platform", platform))
             }
             _ => Ok(()),
@@ -174,8 +195,16 @@ impl BackpackRepository for Db {
     }
 }
 
-/// Platforms of the old backpack API are not kept in memory yet: a
-/// credential naming one refers to nothing, as a foreign key would say.
-fn self_platform_exists(_platform: &str) -> bool {
-    false
+/// Whether the platform a held credential names (its id as text) exists;
+/// text that is no platform id names none, as a foreign key would say.
+fn platform_exists(
+    platforms: &std::collections::HashMap<
+        openbadges_domain::PlatformId,
+        openbadges_domain::platforms::Platform,
+    >,
+    platform: &str,
+) -> bool {
+    platform
+        .parse::<openbadges_domain::PlatformId>()
+        .is_ok_and(|id| platforms.contains_key(&id))
 }
