@@ -72,6 +72,10 @@ pub fn serve(settings: Settings) -> ExitCode {
         }
     };
     let store = Arc::clone(&prepared.store);
+    let documents = Arc::new(crate::cache::DocumentCache::new(
+        settings.http.document_cache_bytes,
+        settings.database.replica_lag_bound(),
+    ));
     let state = state::AppState {
         store: prepared.store,
         reads: prepared.reads,
@@ -82,6 +86,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         signing,
         verification: openbadges_domain::learners::VerificationKey::derive(&secret),
         outbound,
+        documents,
     };
     let code = actix_web::rt::System::new().block_on(async move {
         if let Err(error) =

@@ -362,6 +362,14 @@ pub const METRICS_ENABLED: Variable = Variable::new(
     "true, false, 1, 0",
     "serve Prometheus metrics at GET /metrics (no credentials asked)",
 );
+/// Memory for rendered public documents.
+pub const DOCUMENT_CACHE_MB: Variable = Variable::new(
+    "DOCUMENT_CACHE_MB",
+    Some("32"),
+    "whole megabytes 0-4096",
+    "memory for rendered public documents (credentials, achievements, issuers, DID documents, \
+     status lists), forgotten within 50 ms of a change made by any instance; 0 turns the cache off",
+);
 /// How long a stopping server lets requests finish.
 pub const SHUTDOWN_TIMEOUT: Variable = Variable::new(
     "SHUTDOWN_TIMEOUT",
@@ -536,6 +544,7 @@ pub const VARIABLES: &[Variable] = &[
     MAX_JSON_DEPTH,
     REQUEST_TIMEOUT_SECONDS,
     METRICS_ENABLED,
+    DOCUMENT_CACHE_MB,
     SHUTDOWN_TIMEOUT,
     SMTP_HOST,
     SMTP_PORT,
@@ -788,6 +797,17 @@ impl DatabaseSettings {
         }
     }
 
+    /// How long reads through the replicas can trail a change: zero
+    /// without replicas.
+    pub fn replica_lag_bound(&self) -> Duration {
+        match self {
+            Self::Postgresql(options) if !options.replica_urls.is_empty() => {
+                options.replica_max_lag
+            }
+            _ => Duration::ZERO,
+        }
+    }
+
     /// The read replicas' URLs with their passwords redacted, in the
     /// order configured (replicas are reported by index).
     pub fn replica_locations(&self) -> Vec<String> {
@@ -822,6 +842,8 @@ pub struct HttpSettings {
     pub base_url: String,
     /// Whether `GET /metrics` is served (`METRICS_ENABLED`).
     pub metrics_enabled: bool,
+    /// Bytes of rendered public documents kept (`DOCUMENT_CACHE_MB`).
+    pub document_cache_bytes: usize,
     /// How long in-flight requests get to finish on shutdown (`SHUTDOWN_TIMEOUT`).
     pub shutdown_timeout: Duration,
 }
@@ -937,6 +959,13 @@ impl Settings {
                 port,
                 base_url,
                 metrics_enabled: layers.parse(&METRICS_ENABLED, parse_bool)?,
+                document_cache_bytes: layers.parse(&DOCUMENT_CACHE_MB, |value| {
+                    value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|mb| *mb <= 4096)
+                        .map(|mb| mb << 20)
+                })?,
                 shutdown_timeout: Duration::from_secs(
                     layers.parse(&SHUTDOWN_TIMEOUT, |value| {
                         value.parse::<u64>().ok().filter(|n| *n <= 3600)
@@ -1761,6 +1790,7 @@ mod tests {
                 port: 3000,
                 base_url: "http://localhost:3000".into(),
                 metrics_enabled: true,
+                document_cache_bytes: 32 << 20,
                 shutdown_timeout: Duration::from_secs(30),
             }
         );

@@ -22,6 +22,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
+use crate::cache::DocumentCache;
 use crate::error::ApiError;
 
 /// The route label of a request that no route matched.
@@ -69,7 +70,12 @@ impl Metrics {
     /// from `store` when scraped (`replicas`: each replica's URL, password
     /// redacted, by index). With `exposed` false (`METRICS_ENABLED=false`)
     /// they are still kept but `GET /metrics` answers 404.
-    pub fn new(store: Arc<dyn Store>, replicas: Vec<String>, exposed: bool) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        documents: Arc<DocumentCache>,
+        replicas: Vec<String>,
+        exposed: bool,
+    ) -> Self {
         let mut registry = Registry::with_prefix("openbadges");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -105,6 +111,7 @@ impl Metrics {
             }),
         );
         registry.register_collector(Box::new(PoolCollector(Arc::clone(&store))));
+        registry.register_collector(Box::new(CacheCollector(documents)));
         registry.register_collector(Box::new(ReplicaCollector { store, replicas }));
         Self {
             registry,
@@ -255,6 +262,69 @@ impl Collector for PoolCollector {
             None,
             wait.metric_type(),
         )?)
+    }
+}
+
+/// Reads the document cache at each scrape.
+struct CacheCollector(Arc<DocumentCache>);
+
+impl std::fmt::Debug for CacheCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheCollector").finish_non_exhaustive()
+    }
+}
+
+impl Collector for CacheCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let stats = self.0.stats();
+        let counters = [
+            (
+                "document_cache_hits",
+                "Public GETs answered from the cache of rendered documents",
+                stats.hits,
+            ),
+            (
+                "document_cache_misses",
+                "Public GETs that rendered their document while the cache was on",
+                stats.misses,
+            ),
+            (
+                "document_cache_invalidations",
+                "Times the cache of rendered documents was forgotten (a change, here or elsewhere)",
+                stats.invalidations,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        let gauges = [
+            (
+                "document_cache_entries",
+                "Rendered documents kept",
+                i64::try_from(stats.entries).unwrap_or(i64::MAX),
+            ),
+            (
+                "document_cache_bytes",
+                "Bytes of rendered documents kept",
+                i64::try_from(stats.bytes).unwrap_or(i64::MAX),
+            ),
+            (
+                "document_cache_live",
+                "1 while the database's change reports are followed and the cache answers, else 0",
+                i64::from(stats.live),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(value);
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+        }
+        Ok(())
     }
 }
 

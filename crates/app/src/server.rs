@@ -97,6 +97,7 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     let https = web::Data::new(Https(base_url.starts_with("https://")));
     let metrics = web::Data::new(Metrics::new(
         Arc::clone(&state.store),
+        Arc::clone(&state.documents),
         state.settings.database.replica_locations(),
         state.settings.http.metrics_enabled,
     ));
@@ -107,6 +108,9 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
         .map(web::Data::new);
     // The sender of awards to learners' hosts, beside the HTTP server.
     crate::consumer::start(&state);
+    // Follows the database's change reports for the document cache; stops
+    // when dropped, after the server.
+    let _follower = crate::cache::follow(Arc::clone(&state.store), Arc::clone(&state.documents));
     let state = web::Data::new(state);
     let idle = rate_limit.clone();
     let logins = state.auth.logins.clone();
@@ -133,6 +137,8 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
             .app_data(json_config(security.max_body_bytes))
             .app_data(web::PayloadConfig::new(security.max_body_bytes))
             .default_service(web::to(unknown_route))
+            // A write forgets the rendered documents before it answers.
+            .wrap(from_fn(crate::cache::invalidate_on_write))
             // Innermost first: the rate limit refuses before any work but
             // checking the credentials it counts by, the time limit covers
             // that check and the handler (a stuck database stalls both),

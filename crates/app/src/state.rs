@@ -33,4 +33,7 @@ pub struct AppState {
     /// Guarded outbound HTTP (badge hosts) and the did:web resolver the
     /// verifier asks for other servers' issuers.
     pub outbound: crate::outbound::Remote,
+    /// Rendered public documents, kept while nothing they come from
+    /// changes.
+    pub documents: Arc<crate::cache::DocumentCache>,
 }

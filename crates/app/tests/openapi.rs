@@ -1157,6 +1157,10 @@ fn protected_operations_answer_401_without_credentials() {
         verification: openbadges_domain::learners::VerificationKey::derive(&secret),
         outbound: openbadges_server::outbound::Remote::new(settings_outbound, &key)
             .expect("outbound"),
+        documents: std::sync::Arc::new(openbadges_server::cache::DocumentCache::new(
+            0,
+            std::time::Duration::ZERO,
+        )),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(

@@ -8,6 +8,7 @@
 //! only the minimal grants (SELECT, INSERT, UPDATE, DELETE, sequence USAGE)
 //! can run the server.
 
+mod changes;
 mod errors;
 mod pool;
 mod replicas;
@@ -188,6 +189,10 @@ struct Repositories {
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The primary's URL, for the change feed's own connection; never
+    /// shown (it can hold a password).
+    url: Arc<str>,
+    redactor: url::Redactor,
     repositories: Arc<Repositories>,
     checkouts: PoolMeter,
     replicas: Option<Arc<ReplicaSet>>,
@@ -265,6 +270,8 @@ impl PgStore {
         });
         Ok(Self {
             pool,
+            url: url.into(),
+            redactor,
             repositories,
             checkouts,
             replicas,
@@ -457,6 +464,11 @@ impl Store for PgStore {
 
     fn read_routing(&self) -> Option<ReadRouting> {
         self.replicas.as_ref().map(|replicas| replicas.routing())
+    }
+
+    fn open_change_feed(&self) -> RepoResult<Option<Box<dyn ChangeFeed>>> {
+        let feed = changes::PgChangeFeed::open(&self.url, &self.redactor)?;
+        Ok(Some(Box::new(feed)))
     }
 
     fn pool_state(&self) -> PoolState {

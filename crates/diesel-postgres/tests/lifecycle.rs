@@ -12,7 +12,7 @@ fn connect(url: &str) -> Result<PgStore, openbadges_diesel_postgres::StartupErro
 }
 
 /// The migrations in `migrations-postgres/`, counted from the folder.
-const MIGRATION_FOLDERS: usize = 11;
+const MIGRATION_FOLDERS: usize = 12;
 
 #[test]
 fn migration_folders_are_counted_right() {

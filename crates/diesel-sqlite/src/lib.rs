@@ -16,6 +16,7 @@
 //! never block the single writer and concurrent writers queue instead of
 //! failing. All database work runs on tokio's blocking pool.
 
+mod changes;
 mod errors;
 mod pool;
 mod repositories;
@@ -34,7 +35,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::ports::{
-    ApiKeyRepository, AssertionRepository, AssetRepository, BadgeClassRepository,
+    ApiKeyRepository, AssertionRepository, AssetRepository, BadgeClassRepository, ChangeFeed,
     EndorsementRepository, IssuerRepository, RepoResult, SigningKeyRepository,
     StatusListRepository, Store, UserRepository,
 };
@@ -495,6 +496,13 @@ impl Store for SqliteStore {
             .map_err(|err| DomainError::Internal(format!("SQLite task did not finish: {err}")))?
             .map(|versions| versions.len())
             .map_err(|err| DomainError::Unavailable(err.detail))
+    }
+
+    fn open_change_feed(&self) -> RepoResult<Option<Box<dyn ChangeFeed>>> {
+        let context = self.startup_context();
+        let url = database_url(&context).map_err(|e| DomainError::Unavailable(e.detail))?;
+        let feed = changes::SqliteChangeFeed::open(&url, self.inner.busy_timeout)?;
+        Ok(Some(Box::new(feed)))
     }
 
     fn pool_state(&self) -> openbadges_domain::operations::PoolState {

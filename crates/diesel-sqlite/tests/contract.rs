@@ -93,6 +93,13 @@ impl Store for TestStore {
     fn pool_state(&self) -> openbadges_domain::operations::PoolState {
         self.store.pool_state()
     }
+
+    fn open_change_feed(
+        &self,
+    ) -> openbadges_domain::ports::RepoResult<Option<Box<dyn openbadges_domain::ports::ChangeFeed>>>
+    {
+        self.store.open_change_feed()
+    }
 }
 
 async fn fresh_store() -> Arc<dyn Store> {

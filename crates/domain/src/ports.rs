@@ -562,6 +562,22 @@ pub trait OAuthRepository: Send + Sync {
     async fn grants_of(&self, user: UserId) -> RepoResult<Vec<crate::oauth::GrantSummary>>;
 }
 
+/// News of changes to what the server publishes (issuers, achievements,
+/// awards' content and status, signing keys, endorsements) made by any
+/// process sharing the database: what a cache of rendered public documents
+/// follows. Issuing a new award is not such a change: no document served
+/// before it changes. Blocking; one feed per thread.
+pub trait ChangeFeed: Send {
+    /// Whether anything published changed since the previous call (the
+    /// first call: since the feed opened). At most one round trip to the
+    /// database. A change committed before the call started is reported by
+    /// it (on PostgreSQL, once the server has delivered its notification,
+    /// within milliseconds). An error means changes may have been missed:
+    /// whoever follows the feed must forget what it cached and open a new
+    /// feed.
+    fn changed(&mut self) -> RepoResult<bool>;
+}
+
 /// A storage backend: every repository, and a health check.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -609,5 +625,12 @@ pub trait Store: Send + Sync {
     /// cheap, touches no database.
     fn read_routing(&self) -> Option<ReadRouting> {
         None
+    }
+    /// Opens a [`ChangeFeed`] on its own connection. `Ok(None)`: this
+    /// store cannot tell other processes' changes, so nothing rendered from
+    /// it may be cached. An error (the database is down, or the migration
+    /// that reports changes is not applied): try again later. Blocking.
+    fn open_change_feed(&self) -> RepoResult<Option<Box<dyn ChangeFeed>>> {
+        Ok(None)
     }
 }

@@ -3602,7 +3602,8 @@ macro_rules! store_contract_tests {
             backpack_owner_isolation, backpack_follows_awards_and_owners, backpack_profiles,
             learner_emails_verify_and_link, platforms_users_and_entries,
             oauth_lifecycle, oauth_code_redemption_is_single_use,
-            oauth_refresh_rotation_is_single_use, deliveries_lifecycle);
+            oauth_refresh_rotation_is_single_use, deliveries_lifecycle,
+            change_feed_reports_what_is_published);
     };
     (@tests $make:expr; $($check:ident),*) => {
         $(
@@ -3613,6 +3614,100 @@ macro_rules! store_contract_tests {
             }
         )*
     };
+}
+
+/// The change feed that caches of rendered documents follow. A database
+/// store reports, to a feed opened on its own connection, a change to
+/// what is published made through the store (an award revoked, an issuer
+/// edited, a new signing key), and does not report issuing an award or a
+/// write that publishes nothing (a user). A store kept in memory has no
+/// other process to hear from, and says so with `None`.
+pub async fn change_feed_reports_what_is_published(store: Arc<dyn Store>) {
+    use crate::service::{change_status, StatusChange};
+    let opener = Arc::clone(&store);
+    let opened = tokio::task::spawn_blocking(move || opener.open_change_feed())
+        .await
+        .expect("task")
+        .expect("open the feed");
+    let Some(feed) = opened else {
+        assert_eq!(
+            store.backend(),
+            crate::operations::Backend::Memory,
+            "a database store must report changes"
+        );
+        return;
+    };
+    let feed = Arc::new(std::sync::Mutex::new(feed));
+    // Asks until the feed reports a change, for at most 10 s (PostgreSQL
+    // delivers its notification shortly after the commit).
+    let reported = |feed: &Arc<std::sync::Mutex<Box<dyn crate::ports::ChangeFeed>>>| {
+        let feed = Arc::clone(feed);
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                let mut feed = feed.lock().expect("feed");
+                while std::time::Instant::now() < deadline {
+                    if feed.changed().expect("changed") {
+                        return true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                false
+            })
+            .await
+            .expect("task")
+        }
+    };
+    // Reports nothing for a while: three asks 50 ms apart.
+    let quiet = |feed: &Arc<std::sync::Mutex<Box<dyn crate::ports::ChangeFeed>>>| {
+        let feed = Arc::clone(feed);
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut feed = feed.lock().expect("feed");
+                (0..3).all(|_| {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    !feed.changed().expect("changed")
+                })
+            })
+            .await
+            .expect("task")
+        }
+    };
+    let (mut issuer, badge) = seed_badge_class(store.as_ref()).await;
+    // Creating the issuer and the badge class published nothing served
+    // before; whatever the feed says about them, start from quiet.
+    let _ = quiet(&feed).await;
+    assert!(quiet(&feed).await, "nothing happened, nothing reported");
+
+    let award = sample_assertion(&badge, "feed@example.org");
+    store.assertions().create(&award).await.expect("award");
+    store
+        .users()
+        .create(&sample_user(Role::Viewer))
+        .await
+        .expect("user");
+    assert!(
+        quiet(&feed).await,
+        "issuing an award or adding a user changes no published document"
+    );
+
+    let admin = crate::access::Principal::session(UserId::generate(), Role::Admin);
+    change_status(store.as_ref(), &admin, award.id, StatusChange::Revoke(None))
+        .await
+        .expect("revoke");
+    assert!(reported(&feed).await, "a revocation is reported");
+
+    issuer.name = Name::parse("Renamed for the feed").expect("name");
+    store.issuers().update(&issuer).await.expect("update");
+    assert!(reported(&feed).await, "an issuer's edit is reported");
+
+    store
+        .signing_keys()
+        .create(&sample_signing_key(issuer.id, KeyAlgorithm::Ed25519))
+        .await
+        .expect("key");
+    assert!(reported(&feed).await, "a new signing key is reported");
+    assert!(quiet(&feed).await, "each change is reported once");
 }
 
 /// A registered OAuth client whose secret is `secret`.

@@ -5,7 +5,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use openbadges_domain::documents::Version;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -21,7 +21,7 @@ pub(crate) const VC_JWT: &str = "application/vc+jwt";
 pub(crate) const JOSE: &str = "application/jose";
 
 /// How long clients and caches may reuse a public document.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Freshness {
     /// Issuers and achievements change rarely.
     Minutes,
@@ -47,43 +47,83 @@ impl Freshness {
     }
 }
 
+/// A public document rendered: its text, media type, strong ETag and how
+/// long it stays fresh. Kept as is by the document cache.
+#[derive(Debug)]
+pub(crate) struct PublicDocument {
+    body: web::Bytes,
+    etag: String,
+    media_type: &'static str,
+    freshness: Freshness,
+}
+
+impl PublicDocument {
+    pub(crate) fn new(body: String, media_type: &'static str, freshness: Freshness) -> Self {
+        let etag = format!(
+            "\"{}\"",
+            &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+        );
+        Self {
+            body: web::Bytes::from(body),
+            etag,
+            media_type,
+            freshness,
+        }
+    }
+
+    /// The document's text.
+    #[cfg(test)]
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// About what keeping it costs in memory.
+    pub(crate) fn size(&self) -> usize {
+        self.body.len() + self.etag.len() + std::mem::size_of::<Self>()
+    }
+
+    /// The answer to `request`: the document with its caching headers, or
+    /// 304 when `If-None-Match` names the current ETag.
+    pub(crate) fn respond(&self, request: &HttpRequest) -> HttpResponse {
+        let matches = request
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                // If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that
+                // compresses the body turns our strong tag into W/"...".
+                v.split(',')
+                    .map(str::trim)
+                    .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag)
+            });
+        let mut response = if matches {
+            HttpResponse::NotModified()
+        } else {
+            HttpResponse::Ok()
+        };
+        response
+            .insert_header((header::ETAG, self.etag.clone()))
+            .insert_header((header::CACHE_CONTROL, self.freshness.cache_control()))
+            .insert_header((header::VARY, "Accept"));
+        if matches {
+            response.finish()
+        } else {
+            response
+                .content_type(self.media_type)
+                .body(self.body.clone())
+        }
+    }
+}
+
 /// A public document with its media type, a strong ETag and caching
 /// headers; `If-None-Match` with the current ETag answers 304.
 pub(crate) fn document(
     request: &HttpRequest,
     body: String,
-    media_type: &str,
+    media_type: &'static str,
     freshness: Freshness,
 ) -> HttpResponse {
-    let etag = format!(
-        "\"{}\"",
-        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
-    );
-    let matches = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            // If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that
-            // compresses the body turns our strong tag into W/"...".
-            v.split(',')
-                .map(str::trim)
-                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
-        });
-    let mut response = if matches {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, freshness.cache_control()))
-        .insert_header((header::VARY, "Accept"));
-    if matches {
-        response.finish()
-    } else {
-        response.content_type(media_type).body(body)
-    }
+    PublicDocument::new(body, media_type, freshness).respond(request)
 }
 
 /// A credential as a compact token (a VC-JWT or an OB 2.0 signed

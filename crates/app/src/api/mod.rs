@@ -15,7 +15,7 @@ pub mod assets;
 pub mod backpack;
 mod body;
 pub mod credentials;
-mod documents;
+pub(crate) mod documents;
 pub mod endorsements;
 pub mod ids;
 pub mod issuers;

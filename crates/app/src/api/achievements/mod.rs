@@ -10,10 +10,11 @@ use openbadges_domain::ports::{AssertionFilter, BadgeClassFilter};
 use openbadges_domain::{service, BadgeClass, BadgeClassId, DomainError, IssuerId};
 use serde_json::Value;
 
-use super::documents::{created, document, media_type, Freshness};
+use super::documents::{created, media_type, Freshness, PublicDocument};
 use super::listing::{page_response, ListQuery};
 use super::params::{delete_mode, path_id};
 use crate::auth::Auth;
+use crate::cache::{cached, DocumentKey};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -179,22 +180,30 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: BadgeClassId = path_id(&id, "achievement")?;
-    let badge = state.reads.badge_classes().get(id).await?;
     if crate::pages::wants_html(&request) {
+        let badge = state.reads.badge_classes().get(id).await?;
         let doc = render(&badge, crate::pages::PAGE_VERSION, &state);
         return Ok(crate::pages::achievement(&doc, state.urls.base())?);
     }
-    let rendered = render(&badge, **version, &state);
-    let subject = openbadges_domain::EndorsedSubject::Achievement(id);
-    let rendered =
-        super::endorsements::with_endorsements(state.reads.as_ref(), subject, **version, rendered)
-            .await?;
-    Ok(document(
-        &request,
-        rendered.to_string(),
-        media_type(**version, false),
-        Freshness::Minutes,
-    ))
+    let key = DocumentKey::Achievement(id, **version);
+    cached(&request, &state.documents, key, async {
+        let badge = state.reads.badge_classes().get(id).await?;
+        let rendered = render(&badge, **version, &state);
+        let subject = openbadges_domain::EndorsedSubject::Achievement(id);
+        let rendered = super::endorsements::with_endorsements(
+            state.reads.as_ref(),
+            subject,
+            **version,
+            rendered,
+        )
+        .await?;
+        Ok(PublicDocument::new(
+            rendered.to_string(),
+            media_type(**version, false),
+            Freshness::Minutes,
+        ))
+    })
+    .await
 }
 
 #[utoipa::path(

@@ -4,6 +4,7 @@ pub(crate) mod requests;
 pub mod schema;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,11 +17,12 @@ use openbadges_signing::JwtAlgorithm;
 use serde_json::{json, Value};
 
 use super::documents::{
-    created_at, document, media_type, not_acceptable, token, Freshness, VC_JWT,
+    created_at, media_type, not_acceptable, token, Freshness, PublicDocument, VC_JWT,
 };
 use super::listing::{cursor_page_response, page_response, ListQuery, Paging};
 use super::params::path_id;
 use crate::auth::Auth;
+use crate::cache::DocumentKey;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -561,6 +563,19 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: AssertionId = path_id(&id, "credential")?;
+    // Only the plain JSON-LD is kept rendered: the page verifies now, and
+    // the tokens are signed per request.
+    let key = DocumentKey::Credential(id, **version);
+    let plain = !crate::pages::wants_html(&request)
+        && !super::signed::wants_jws(&request)
+        && matches!(wants_jwt(&request), Ok(false))
+        && jwt_algorithm(&request).is_ok();
+    if plain {
+        if let Some(doc) = state.documents.get(&key) {
+            return Ok(doc.respond(&request));
+        }
+    }
+    let ticket = state.documents.ticket();
     let award = state.reads.assertions().get(id).await?;
     if crate::pages::wants_html(&request) {
         return page(&state, &award).await;
@@ -576,12 +591,14 @@ async fn get(
         return jwt(&state, **version, &award, algorithm).await;
     }
     let doc = render_one(&state, state.reads.as_ref(), **version, &award).await?;
-    Ok(document(
-        &request,
+    let doc = Arc::new(PublicDocument::new(
         doc,
         media_type(**version, true),
         Freshness::Revalidate,
-    ))
+    ));
+    let response = doc.respond(&request);
+    state.documents.put(key, ticket, doc);
+    Ok(response)
 }
 
 /// The credential's page: its OB 3.0 credential as served, verified now.

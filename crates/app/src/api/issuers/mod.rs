@@ -9,10 +9,11 @@ use openbadges_domain::ports::{BadgeClassFilter, IssuerFilter};
 use openbadges_domain::{service, DomainError, Issuer, IssuerId, KeyAlgorithm, SigningKeyId};
 use serde_json::Value;
 
-use super::documents::{created, document, media_type, Freshness};
+use super::documents::{created, media_type, Freshness, PublicDocument};
 use super::listing::{page_response, ListQuery};
 use super::params::{delete_mode, path_id};
 use crate::auth::Auth;
+use crate::cache::{cached, DocumentKey};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -168,21 +169,25 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
     let reads = state.reads.as_ref();
-    let issuer = reads.issuers().get(id).await?;
     if crate::pages::wants_html(&request) {
+        let issuer = reads.issuers().get(id).await?;
         let doc = render(&issuer, crate::pages::PAGE_VERSION, &state, reads).await?;
         return Ok(crate::pages::issuer(&doc, state.urls.base())?);
     }
-    let rendered = render(&issuer, **version, &state, reads).await?;
-    let subject = openbadges_domain::EndorsedSubject::Issuer(id);
-    let rendered =
-        super::endorsements::with_endorsements(reads, subject, **version, rendered).await?;
-    Ok(document(
-        &request,
-        rendered.to_string(),
-        media_type(**version, false),
-        Freshness::Minutes,
-    ))
+    let key = DocumentKey::Issuer(id, **version);
+    cached(&request, &state.documents, key, async {
+        let issuer = reads.issuers().get(id).await?;
+        let rendered = render(&issuer, **version, &state, reads).await?;
+        let subject = openbadges_domain::EndorsedSubject::Issuer(id);
+        let rendered =
+            super::endorsements::with_endorsements(reads, subject, **version, rendered).await?;
+        Ok(PublicDocument::new(
+            rendered.to_string(),
+            media_type(**version, false),
+            Freshness::Minutes,
+        ))
+    })
+    .await
 }
 
 #[utoipa::path(

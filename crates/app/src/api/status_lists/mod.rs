@@ -21,10 +21,11 @@ use openbadges_domain::*;
 use serde_json::{json, Value};
 
 use super::body::JsonBody;
-use super::documents::{document, Freshness, VC_JSON_LD};
+use super::documents::{Freshness, PublicDocument, VC_JSON_LD};
 use super::listing::ListQuery;
 use super::params::path_id;
 use crate::auth::Auth;
+use crate::cache::{cached, DocumentKey};
 use crate::error::ApiError;
 use crate::requests::{Body, Errors};
 use crate::state::AppState;
@@ -142,13 +143,16 @@ async fn publish(
     purpose: StatusPurpose,
 ) -> Result<HttpResponse, ApiError> {
     let id: StatusListId = path_id(id, "status list")?;
-    let signed_list = status_list_credential(state, signed, id, purpose).await?;
-    Ok(document(
-        request,
-        signed_list.json().to_owned(),
-        VC_JSON_LD,
-        Freshness::StatusList,
-    ))
+    let key = DocumentKey::StatusList(id, purpose);
+    cached(request, &state.documents, key, async {
+        let signed_list = status_list_credential(state, signed, id, purpose).await?;
+        Ok(PublicDocument::new(
+            signed_list.json().to_owned(),
+            VC_JSON_LD,
+            Freshness::StatusList,
+        ))
+    })
+    .await
 }
 
 #[utoipa::path(

@@ -17,9 +17,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use openbadges_domain::*;
 use serde_json::{json, Value};
 
-use super::documents::{no_store, Freshness};
+use super::documents::{no_store, Freshness, PublicDocument};
 use super::params::path_id;
 use crate::auth::Auth;
+use crate::cache::{cached, DocumentKey};
 use crate::error::ApiError;
 use crate::state::AppState;
 use openbadges_verify::{publication, Report, Verifier};
@@ -63,21 +64,26 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
     )
 )]
 async fn did_document(
+    request: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: IssuerId = path_id(&id, "issuer")?;
-    let issuer = state.reads.issuers().get(id).await?;
-    let keys = state
-        .reads
-        .signing_keys()
-        .list_for_issuer(issuer.id)
-        .await?;
-    let document = publication::did_document(&state.urls, issuer.id, &keys)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", Freshness::Minutes.cache_control()))
-        .content_type("application/did+json")
-        .body(document.to_string()))
+    cached(&request, &state.documents, DocumentKey::Did(id), async {
+        let issuer = state.reads.issuers().get(id).await?;
+        let keys = state
+            .reads
+            .signing_keys()
+            .list_for_issuer(issuer.id)
+            .await?;
+        let document = publication::did_document(&state.urls, issuer.id, &keys)?;
+        Ok(PublicDocument::new(
+            document.to_string(),
+            "application/did+json",
+            Freshness::Minutes,
+        ))
+    })
+    .await
 }
 
 fn key_json(state: &AppState, key: &SigningKey) -> Value {

@@ -1,0 +1,511 @@
+//! The cache of rendered public documents: credentials, achievements,
+//! issuers, DID documents and status lists, as answered to a GET.
+//!
+//! A public GET is mostly database round trips through the blocking pool;
+//! kept rendered, it is a hash lookup. What makes keeping them safe:
+//!
+//! - **Every instance hears of every change.** The database reports changes
+//!   to anything published ([`ChangeFeed`]: PostgreSQL notifies on commit,
+//!   SQLite counts a generation that `PRAGMA data_version` says to read), a
+//!   thread here asks every [`TICK`], and any change forgets the whole
+//!   cache. Changes are rare (an update, a revocation, a new key); issuing
+//!   an award is not one.
+//! - **Silence is not taken for "nothing changed".** The cache answers only
+//!   while the feed confirmed within [`MAX_SILENCE`]: a feed that fails or
+//!   falls behind (a lost connection, a starved thread) turns the cache off
+//!   until it is back, and every GET reads the database meanwhile. So a
+//!   change committed anywhere is served by no instance later than about
+//!   `MAX_SILENCE` after it (plus PostgreSQL's delivery of the
+//!   notification, a few milliseconds).
+//! - **This instance's own writes forget the cache before they answer**
+//!   (see [`invalidate_on_write`]), so a client that revokes and then reads
+//!   never sees the old document.
+//! - **A document read before a change is never kept after it.** A GET
+//!   takes a [`Ticket`] before reading; the document is kept only if no
+//!   change was heard since. With read replicas, whose reads can trail a
+//!   change by up to `REPLICA_MAX_LAG_MS`, nothing is kept until that long
+//!   after the last change.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpRequest, HttpResponse};
+use openbadges_domain::documents::Version;
+use openbadges_domain::ports::{ChangeFeed, Store};
+use openbadges_domain::{AssertionId, BadgeClassId, IssuerId, StatusListId, StatusPurpose};
+
+use crate::api::documents::PublicDocument;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How often the feed is asked.
+const TICK: Duration = Duration::from_millis(10);
+/// How long the cache answers without a confirmation from the feed.
+pub(crate) const MAX_SILENCE: Duration = Duration::from_millis(50);
+/// How long to wait before opening the feed again after it failed.
+const REOPEN: Duration = Duration::from_secs(1);
+
+/// Which document, in which rendering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum DocumentKey {
+    /// A credential's JSON-LD, as OB 2.0 or OB 3.0.
+    Credential(AssertionId, Version),
+    /// An achievement (badge class).
+    Achievement(BadgeClassId, Version),
+    /// An issuer's profile.
+    Issuer(IssuerId, Version),
+    /// An issuer's DID document.
+    Did(IssuerId),
+    /// A signed status list.
+    StatusList(StatusListId, StatusPurpose),
+}
+
+/// Proof that a rendering started in the cache's current generation: see
+/// [`DocumentCache::ticket`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ticket(u64);
+
+/// The counts `/metrics` shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CacheStats {
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+    pub(crate) invalidations: u64,
+    pub(crate) entries: usize,
+    pub(crate) bytes: usize,
+    pub(crate) live: bool,
+}
+
+struct Entries {
+    generation: u64,
+    bytes: usize,
+    documents: HashMap<DocumentKey, Arc<PublicDocument>>,
+}
+
+/// The rendered documents of the current generation. See the module.
+pub struct DocumentCache {
+    /// Most bytes of documents kept; 0: keep nothing.
+    budget: usize,
+    /// With read replicas: how long after a change nothing is kept.
+    settle: Duration,
+    /// The origin of the millisecond clocks below.
+    epoch: Instant,
+    /// When (ms after `epoch`, plus one; 0: never) the feed's last
+    /// confirmation started.
+    confirmed: AtomicU64,
+    /// When (ms after `epoch`) the last change was heard.
+    changed: AtomicU64,
+    entries: RwLock<Entries>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    invalidations: AtomicU64,
+}
+
+impl DocumentCache {
+    /// A cache keeping at most `budget` bytes of documents (0: off), not
+    /// keeping anything for `settle` after a change (the replicas' lag
+    /// bound, or zero without replicas).
+    pub fn new(budget: usize, settle: Duration) -> Self {
+        Self {
+            budget,
+            settle,
+            epoch: Instant::now(),
+            confirmed: AtomicU64::new(0),
+            changed: AtomicU64::new(0),
+            entries: RwLock::new(Entries {
+                generation: 0,
+                bytes: 0,
+                documents: HashMap::new(),
+            }),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            invalidations: AtomicU64::new(0),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether the feed confirmed recently enough for the cache to answer.
+    fn live(&self) -> bool {
+        let confirmed = self.confirmed.load(Ordering::Acquire);
+        confirmed != 0
+            && self.now().saturating_sub(confirmed - 1)
+                <= u64::try_from(MAX_SILENCE.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The document kept for `key`, if the cache may answer.
+    pub(crate) fn get(&self, key: &DocumentKey) -> Option<Arc<PublicDocument>> {
+        if self.budget == 0 || !self.live() {
+            return None;
+        }
+        let found = self
+            .entries
+            .read()
+            .ok()
+            .and_then(|entries| entries.documents.get(key).cloned());
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Taken before reading what a document is rendered from; `None` when
+    /// the cache keeps nothing now.
+    pub(crate) fn ticket(&self) -> Option<Ticket> {
+        if self.budget == 0 || !self.live() {
+            return None;
+        }
+        let entries = self.entries.read().ok()?;
+        Some(Ticket(entries.generation))
+    }
+
+    /// Keeps `document` for `key` if nothing changed since `ticket` was
+    /// taken (and, with replicas, if the last change has settled).
+    pub(crate) fn put(
+        &self,
+        key: DocumentKey,
+        ticket: Option<Ticket>,
+        document: Arc<PublicDocument>,
+    ) {
+        let Some(Ticket(generation)) = ticket else {
+            return;
+        };
+        let settle = u64::try_from(self.settle.as_millis()).unwrap_or(u64::MAX);
+        if settle > 0
+            && self
+                .now()
+                .saturating_sub(self.changed.load(Ordering::Acquire))
+                < settle
+        {
+            return;
+        }
+        let size = document.size();
+        if size > self.budget {
+            return;
+        }
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        if entries.generation != generation {
+            return;
+        }
+        // Full: start again rather than track recency on every hit; the
+        // documents read most come back first.
+        if entries.bytes + size > self.budget {
+            entries.documents.clear();
+            entries.bytes = 0;
+        }
+        if let Some(old) = entries.documents.insert(key, document) {
+            entries.bytes -= old.size();
+        }
+        entries.bytes += size;
+    }
+
+    /// Forgets every document: something they are rendered from changed.
+    pub(crate) fn invalidate(&self) {
+        self.changed.store(self.now(), Ordering::Release);
+        if let Ok(mut entries) = self.entries.write() {
+            entries.generation += 1;
+            entries.documents.clear();
+            entries.bytes = 0;
+        }
+        self.invalidations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The feed reported everything up to `started` (from [`Self::now`]).
+    fn confirm(&self, started: u64) {
+        self.confirmed.fetch_max(started + 1, Ordering::AcqRel);
+    }
+
+    /// The feed is broken: stop answering until it confirms again.
+    fn disconnect(&self) {
+        self.confirmed.store(0, Ordering::Release);
+        self.invalidate();
+    }
+
+    /// What `/metrics` shows.
+    pub(crate) fn stats(&self) -> CacheStats {
+        let (entries, bytes) = self
+            .entries
+            .read()
+            .map(|e| (e.documents.len(), e.bytes))
+            .unwrap_or_default();
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            invalidations: self.invalidations.load(Ordering::Relaxed),
+            entries,
+            bytes,
+            live: self.live(),
+        }
+    }
+}
+
+/// Answers `request` with the document kept for `key`, or else with the
+/// one `render` makes, which is kept. `render` is a future, so it reads
+/// nothing until awaited here, after the ticket is taken.
+pub(crate) async fn cached(
+    request: &HttpRequest,
+    cache: &DocumentCache,
+    key: DocumentKey,
+    render: impl Future<Output = Result<PublicDocument, ApiError>>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(document) = cache.get(&key) {
+        return Ok(document.respond(request));
+    }
+    let ticket = cache.ticket();
+    let document = Arc::new(render.await?);
+    let response = document.respond(request);
+    cache.put(key, ticket, document);
+    Ok(response)
+}
+
+/// The thread following the store's change feed; stops when dropped.
+pub(crate) struct Follower {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts following `store`'s changes into `cache`. Without a budget, or
+/// a store that cannot report changes, nothing is followed and the cache
+/// stays off.
+pub(crate) fn follow(store: Arc<dyn Store>, cache: Arc<DocumentCache>) -> Option<Follower> {
+    if cache.budget == 0 {
+        log::info!("document cache off (DOCUMENT_CACHE_MB=0)");
+        return None;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::clone(&stop);
+    let thread = std::thread::Builder::new()
+        .name("change-feed".to_owned())
+        .spawn(move || run(store.as_ref(), &cache, &stopping))
+        .map_err(|e| log::warn!("document cache off: cannot start its thread: {e}"))
+        .ok()?;
+    Some(Follower {
+        stop,
+        thread: Some(thread),
+    })
+}
+
+fn run(store: &dyn Store, cache: &DocumentCache, stop: &AtomicBool) {
+    let mut failing = false;
+    while !stop.load(Ordering::Acquire) {
+        match store.open_change_feed() {
+            Ok(None) => {
+                log::info!("document cache off: this store cannot report changes");
+                return;
+            }
+            Ok(Some(feed)) => {
+                if failing {
+                    log::info!("document cache on again: the database reports changes");
+                }
+                failing = false;
+                listen(feed, cache, stop);
+            }
+            Err(error) => {
+                if !failing {
+                    log::warn!("document cache off until the database reports changes: {error}");
+                }
+                failing = true;
+                pause(REOPEN, stop);
+            }
+        }
+    }
+}
+
+/// Confirms every tick until the feed fails or the server stops.
+fn listen(mut feed: Box<dyn ChangeFeed>, cache: &DocumentCache, stop: &AtomicBool) {
+    // Anything kept before this feed opened was not followed.
+    cache.invalidate();
+    while !stop.load(Ordering::Acquire) {
+        let started = cache.now();
+        match feed.changed() {
+            Ok(changed) => {
+                if changed {
+                    cache.invalidate();
+                }
+                cache.confirm(started);
+            }
+            Err(error) => {
+                log::warn!("document cache off: lost the database's change reports: {error}");
+                cache.disconnect();
+                return;
+            }
+        }
+        std::thread::sleep(TICK);
+    }
+    cache.disconnect();
+}
+
+fn pause(duration: Duration, stop: &AtomicBool) {
+    let until = Instant::now() + duration;
+    while !stop.load(Ordering::Acquire) && Instant::now() < until {
+        std::thread::sleep(TICK);
+    }
+}
+
+/// Middleware: a request that may have written (any method but GET, HEAD
+/// and OPTIONS) and was not refused (an answer below 400, or a 5xx, which
+/// can follow a commit) forgets the cache before its answer leaves, so the
+/// client's next read sees its write. The feed tells the other instances.
+pub(crate) async fn invalidate_on_write(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let state = writes
+        .then(|| request.app_data::<web::Data<AppState>>().cloned())
+        .flatten();
+    let response = next.call(request).await?;
+    if let Some(state) = state {
+        let status = response.status();
+        if !status.is_client_error() {
+            state.documents.invalidate();
+        }
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::documents::Freshness;
+
+    fn doc(text: &str) -> Arc<PublicDocument> {
+        Arc::new(PublicDocument::new(
+            text.to_owned(),
+            "application/ld+json",
+            Freshness::Minutes,
+        ))
+    }
+
+    fn key(n: u128) -> DocumentKey {
+        DocumentKey::Did(IssuerId::from(uuid::Uuid::from_u128(n)))
+    }
+
+    fn live_cache(budget: usize) -> DocumentCache {
+        let cache = DocumentCache::new(budget, Duration::ZERO);
+        cache.confirm(cache.now());
+        cache
+    }
+
+    #[test]
+    fn a_document_is_kept_and_answered_while_the_feed_confirms() {
+        let cache = live_cache(1 << 20);
+        let ticket = cache.ticket();
+        assert!(ticket.is_some());
+        cache.put(key(1), ticket, doc("one"));
+        assert_eq!(
+            cache.get(&key(1)).map(|d| d.body().to_vec()),
+            Some(b"one".to_vec())
+        );
+        assert!(cache.get(&key(2)).is_none());
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses, stats.entries), (1, 1, 1));
+    }
+
+    #[test]
+    fn nothing_is_answered_or_kept_before_the_feed_confirms_or_after_it_fails() {
+        let cache = DocumentCache::new(1 << 20, Duration::ZERO);
+        assert!(cache.ticket().is_none());
+        cache.confirm(cache.now());
+        cache.put(key(1), cache.ticket(), doc("one"));
+        assert!(cache.get(&key(1)).is_some());
+        cache.disconnect();
+        assert!(cache.get(&key(1)).is_none());
+        assert!(cache.ticket().is_none());
+        cache.confirm(cache.now());
+        // What was kept before the failure is gone.
+        assert!(cache.get(&key(1)).is_none());
+    }
+
+    #[test]
+    fn a_silent_feed_turns_the_cache_off() {
+        let cache = DocumentCache::new(1 << 20, Duration::ZERO);
+        cache.confirm(cache.now());
+        cache.put(key(1), cache.ticket(), doc("one"));
+        // Move the clock's origin back: the last confirmation is now older
+        // than MAX_SILENCE.
+        let cache = DocumentCache {
+            epoch: cache.epoch - MAX_SILENCE - Duration::from_millis(5),
+            ..cache
+        };
+        assert!(cache.get(&key(1)).is_none());
+        assert!(cache.ticket().is_none());
+    }
+
+    #[test]
+    fn a_document_rendered_across_a_change_is_not_kept() {
+        let cache = live_cache(1 << 20);
+        let before = cache.ticket();
+        cache.invalidate();
+        cache.put(key(1), before, doc("stale"));
+        assert!(cache.get(&key(1)).is_none());
+        cache.put(key(1), cache.ticket(), doc("fresh"));
+        assert_eq!(
+            cache.get(&key(1)).map(|d| d.body().to_vec()),
+            Some(b"fresh".to_vec())
+        );
+    }
+
+    #[test]
+    fn a_change_forgets_everything() {
+        let cache = live_cache(1 << 20);
+        cache.put(key(1), cache.ticket(), doc("one"));
+        cache.put(key(2), cache.ticket(), doc("two"));
+        cache.invalidate();
+        assert!(cache.get(&key(1)).is_none());
+        assert!(cache.get(&key(2)).is_none());
+        assert_eq!(cache.stats().bytes, 0);
+    }
+
+    #[test]
+    fn the_budget_bounds_what_is_kept() {
+        let one = doc("one");
+        let budget = one.size() * 2;
+        let cache = live_cache(budget);
+        cache.put(key(1), cache.ticket(), one);
+        cache.put(key(2), cache.ticket(), doc("two"));
+        assert!(cache.stats().bytes <= budget);
+        cache.put(key(3), cache.ticket(), doc("six"));
+        let stats = cache.stats();
+        assert!(stats.bytes <= budget, "{stats:?}");
+        assert!(cache.get(&key(3)).is_some());
+        let off = live_cache(0);
+        assert!(off.ticket().is_none());
+    }
+
+    #[test]
+    fn with_replicas_nothing_is_kept_until_a_change_settles() {
+        let cache = DocumentCache::new(1 << 20, Duration::from_secs(3600));
+        cache.confirm(cache.now());
+        cache.invalidate();
+        cache.put(key(1), cache.ticket(), doc("maybe stale"));
+        assert!(cache.get(&key(1)).is_none());
+    }
+}

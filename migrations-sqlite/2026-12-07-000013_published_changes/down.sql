@@ -1,0 +1,14 @@
+DROP TRIGGER status_lists_published_delete;
+DROP TRIGGER endorsements_published_delete;
+DROP TRIGGER endorsements_published_update;
+DROP TRIGGER endorsements_published_insert;
+DROP TRIGGER signing_keys_published_delete;
+DROP TRIGGER signing_keys_published_update;
+DROP TRIGGER signing_keys_published_insert;
+DROP TRIGGER assertions_published_delete;
+DROP TRIGGER assertions_published_update;
+DROP TRIGGER badge_classes_published_delete;
+DROP TRIGGER badge_classes_published_update;
+DROP TRIGGER issuers_published_delete;
+DROP TRIGGER issuers_published_update;
+DROP TABLE published_changes;

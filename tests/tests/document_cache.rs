@@ -1,0 +1,179 @@
+//! The cache of rendered public documents, with two instances of the
+//! server on one database (both backends): a change made through either
+//! instance is served by the other within 100 ms, and by the instance
+//! that made it at once; the cache is in use meanwhile (its hits show in
+//! `/metrics`), so these tests fail if it kept a document past a change.
+
+use std::time::{Duration, Instant};
+
+use openbadges_e2e::{award_body, on_both_backends, uuid_of, Caller, Launch, Server, Storage};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    a_revocation_through_one_instance_reaches_the_other_within_the_bound,
+    every_edit_through_one_instance_reaches_the_other_within_the_bound,
+    a_revocation_is_served_at_once_by_the_instance_that_made_it,
+    with_the_cache_off_nothing_is_kept
+);
+
+/// The bound the cache promises.
+const BOUND: Duration = Duration::from_millis(100);
+
+fn launch(storage: &Storage) -> Launch {
+    storage
+        .launch()
+        .env("AUTH_ENABLED", "false")
+        .env("RATE_LIMIT_PER_MINUTE", "0")
+}
+
+/// The value of counter `name` in `/metrics`.
+fn counter(server: &Server, name: &str) -> f64 {
+    let metrics = server.fetch("/metrics");
+    metrics.assert_status(200);
+    metrics
+        .text
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no {name} in:\n{}", metrics.text))
+}
+
+fn hits(server: &Server) -> f64 {
+    counter(server, "openbadges_document_cache_hits_total")
+}
+
+/// GETs `path` on `server` until an answer comes from the cache (its hits
+/// went up): the feed may still be starting.
+fn warm(server: &Server, path: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let before = hits(server);
+        let answer = server.fetch(path);
+        answer.assert_status(200);
+        if hits(server) > before {
+            return answer.body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} was never answered from the cache; output:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits out the bound after `since` (the test measures the bound, so
+/// waiting for it is the point, not a stand-in for synchronisation).
+fn after_bound(since: Instant) {
+    if let Some(left) = BOUND.checked_sub(since.elapsed()) {
+        std::thread::sleep(left);
+    }
+}
+
+/// An issuer, an achievement and a signed award, made through `server`:
+/// (achievement UUID, award UUID, the award's status list URL path).
+fn award(server: &Server) -> (String, String, String) {
+    let (_, badge) = server.issuer_with_badge(&Caller::Anonymous, "Cached issuer", "Cached badge");
+    let created = server.post("/credentials", &award_body(&badge, "cached@example.org"));
+    created.assert_status(201);
+    let list = created.body["credentialStatus"]["statusListCredential"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no status list in {}", created.body))
+        .to_owned();
+    let path = format!("/{}", list.splitn(4, '/').nth(3).unwrap_or_default());
+    (badge, uuid_of(&created.body), path)
+}
+
+/// Whether bit `index` of the status list at `path` is set, as `server`
+/// serves it.
+fn bit(server: &Server, path: &str, index: usize) -> bool {
+    use base64::Engine;
+    use std::io::Read;
+    let list = server.fetch(path);
+    list.assert_status(200);
+    let encoded = list.body["credentialSubject"]["encodedList"]
+        .as_str()
+        .expect("encodedList")
+        .trim_start_matches('u');
+    let gzipped = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .expect("base64url");
+    let mut bits = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..])
+        .read_to_end(&mut bits)
+        .expect("gzip");
+    bits[index / 8] & (0x80 >> (index % 8)) != 0
+}
+
+fn a_revocation_through_one_instance_reaches_the_other_within_the_bound(storage: &Storage) {
+    let a = launch(storage).start();
+    let b = launch(storage).start();
+    let (_, id, list) = award(&a);
+    let path = format!("/credentials/{id}");
+    let credential = warm(&b, &path);
+    let index: usize = credential["credentialStatus"]["statusListIndex"]
+        .as_str()
+        .expect("statusListIndex")
+        .parse()
+        .expect("an index");
+    warm(&b, &list);
+    assert!(!bit(&b, &list, index));
+
+    a.post(&format!("{path}/revoke"), &json!({"reason": "cache test"}))
+        .assert_status(200);
+    let revoked = Instant::now();
+    after_bound(revoked);
+    b.fetch(&path).assert_status(410);
+    assert!(
+        bit(&b, &list, index),
+        "the status list shows the revocation"
+    );
+}
+
+/// Ten edits of an achievement through A, each read through B (warm
+/// before the edit) once the bound has passed.
+fn every_edit_through_one_instance_reaches_the_other_within_the_bound(storage: &Storage) {
+    let a = launch(storage).start();
+    let b = launch(storage).start();
+    let (badge, _, _) = award(&a);
+    let path = format!("/achievements/{badge}");
+    for round in 0..10 {
+        warm(&b, &path);
+        let name = format!("Cached badge, edition {round}");
+        a.put(&path, &json!({"name": name})).assert_status(200);
+        let edited = Instant::now();
+        after_bound(edited);
+        let seen = b.fetch(&path);
+        seen.assert_status(200);
+        assert_eq!(seen.body["name"], json!(name), "round {round}");
+    }
+}
+
+fn a_revocation_is_served_at_once_by_the_instance_that_made_it(storage: &Storage) {
+    let a = launch(storage).start();
+    let (_, id, _) = award(&a);
+    let path = format!("/credentials/{id}");
+    warm(&a, &path);
+    a.post(&format!("{path}/revoke"), &json!({"reason": "at once"}))
+        .assert_status(200);
+    a.fetch(&path).assert_status(410);
+}
+
+fn with_the_cache_off_nothing_is_kept(storage: &Storage) {
+    let a = launch(storage).env("DOCUMENT_CACHE_MB", "0").start();
+    let (_, id, _) = award(&a);
+    for _ in 0..3 {
+        a.fetch(&format!("/credentials/{id}")).assert_status(200);
+    }
+    assert_eq!(hits(&a), 0.0);
+    assert_eq!(
+        counter(&a, "openbadges_document_cache_live"),
+        0.0,
+        "the cache says it is off"
+    );
+}
