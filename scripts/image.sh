@@ -52,8 +52,13 @@ build() {
     exec 9>"$target/image/.lock"
     flock 9
     local base="$target/image/base-bookworm.tar"
+    # A directory left there by an earlier mmdebstrap that guessed its
+    # output format from the name is not a base.
+    [ -f "$base" ] || "${sudo[@]}" rm -rf "$base" "$base.part"
     if [ ! -s "$base" ]; then
-        "${sudo[@]}" mmdebstrap --quiet --variant=minbase bookworm "$base.part" \
+        # --format: mmdebstrap otherwise guesses from the extension, and
+        # `.part` makes it write a directory.
+        "${sudo[@]}" mmdebstrap --quiet --variant=minbase --format=tar bookworm "$base.part" \
             || die "mmdebstrap failed"
         mv "$base.part" "$base"
     fi

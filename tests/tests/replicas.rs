@@ -27,8 +27,10 @@ const DATABASE: &str = "postgres";
 /// Exit code of a refused configuration.
 const CONFIG_REFUSED: i32 = 2;
 
-/// A server on the cluster's primary with its standby as replica 0.
-fn serve(cluster: &ReplicatedCluster) -> Server {
+/// A server on the cluster's primary with its standby as replica 0, its
+/// document cache on (`cache`) or off (for the tests that count where
+/// reads go: then every GET reads).
+fn serve(cluster: &ReplicatedCluster, cache: bool) -> Server {
     let replica = cluster.standby_url(DATABASE).replacen(
         "postgres@",
         &format!("postgres:{REPLICA_PASSWORD}@"),
@@ -39,6 +41,7 @@ fn serve(cluster: &ReplicatedCluster) -> Server {
         .env("DATABASE_URL", cluster.primary_url(DATABASE))
         .env("DATABASE_REPLICA_URLS", replica)
         .env("REPLICA_MAX_LAG_MS", MAX_LAG_MS.to_string())
+        .env("DOCUMENT_CACHE_MB", if cache { "32" } else { "0" })
         .env("AUTH_ENABLED", "false")
         .env("RATE_LIMIT_PER_MINUTE", "0")
         .base_url_at_own_address()
@@ -111,9 +114,9 @@ fn primary_reads(server: &Server) -> f64 {
 
 /// A server on a fresh cluster, with one credential readable through
 /// the replica: (cluster, server, badge, credential).
-fn replicated_setup() -> (ReplicatedCluster, Server, String, String) {
+fn replicated_setup(cache: bool) -> (ReplicatedCluster, Server, String, String) {
     let cluster = ReplicatedCluster::start();
-    let server = serve(&cluster);
+    let server = serve(&cluster, cache);
     let (badge, credential) = credential(&server);
     wait_for_state(&server, "serving");
     // Within the bound the replica may not have the credential yet.
@@ -128,7 +131,7 @@ fn replicated_setup() -> (ReplicatedCluster, Server, String, String) {
 
 #[test]
 fn public_reads_go_to_the_replica_and_writes_to_the_primary() {
-    let (cluster, server, badge, credential) = replicated_setup();
+    let (cluster, server, badge, credential) = replicated_setup(false);
 
     // Writes, and the reads of requests that write, never touch it.
     let before = replica_queries(&server);
@@ -201,7 +204,7 @@ fn public_reads_go_to_the_replica_and_writes_to_the_primary() {
 
 #[test]
 fn a_replica_stopped_under_load_fails_no_request_and_is_used_again() {
-    let (cluster, server, _, credential) = replicated_setup();
+    let (cluster, server, _, credential) = replicated_setup(false);
     let path = format!("/credentials/{credential}");
     let stop = AtomicBool::new(false);
     let answered = AtomicU64::new(0);
@@ -270,7 +273,7 @@ fn a_replica_stopped_under_load_fails_no_request_and_is_used_again() {
 
 #[test]
 fn a_lagging_replica_is_skipped_until_it_catches_up() {
-    let (cluster, server, badge, _) = replicated_setup();
+    let (cluster, server, badge, _) = replicated_setup(false);
     cluster.standby_execute(DATABASE, "SELECT pg_wal_replay_pause()");
     // A pause takes effect at the next record replayed: write one.
     cluster.primary_execute(
@@ -312,7 +315,9 @@ fn a_lagging_replica_is_skipped_until_it_catches_up() {
 
 #[test]
 fn a_revocation_is_seen_through_the_replica_within_the_bound() {
-    let (_cluster, server, _, credential) = replicated_setup();
+    // With the document cache on: it keeps nothing a replica may have read
+    // stale.
+    let (_cluster, server, _, credential) = replicated_setup(true);
     let path = format!("/credentials/{credential}");
     let queries = replica_queries(&server);
 

@@ -496,6 +496,10 @@ fn two_instances_never_share_a_bit_and_agree_on_it(storage: &Storage) {
             }
         });
     });
+    // Each instance keeps the lists it rendered until it hears of a
+    // change, which takes up to 100 ms for a change made through the other
+    // (docs/operations.md, Document cache): the bound is what is checked.
+    std::thread::sleep(std::time::Duration::from_millis(100));
     let expected: HashSet<(String, usize)> = revoked
         .iter()
         .map(|c| {
@@ -515,7 +519,7 @@ fn two_instances_never_share_a_bit_and_agree_on_it(storage: &Storage) {
         }
         assert_eq!(
             published, expected,
-            "both instances publish every revocation at once"
+            "both instances publish every revocation within 100 ms"
         );
     }
     let report = verify(&second, &uuid_of(revoked[0]));

@@ -366,18 +366,38 @@ fn pause(duration: Duration, stop: &AtomicBool) {
     }
 }
 
-/// Middleware: a request that may have written (any method but GET, HEAD
-/// and OPTIONS) and was not refused (an answer below 400, or a 5xx, which
-/// can follow a commit) forgets the cache before its answer leaves, so the
-/// client's next read sees its write. The feed tells the other instances.
+/// First path segments (after `/v2` or `/v3`) of the routes that write
+/// nothing a document is rendered from: verifying, signing in, OAuth, the
+/// learners' own data, accounts, API keys and images. Their POSTs (a
+/// verifier's `POST /verify` above all) must not empty the cache.
+const WRITES_NOTHING_PUBLISHED: [&str; 10] = [
+    "verify", "auth", "oauth", "learner", "ims", "backpack", "api-keys", "users", "assets", "pages",
+];
+
+/// Whether a request of `method` to `path` may change what documents are
+/// rendered from.
+fn may_publish(method: &Method, path: &str) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let path = path
+        .strip_prefix("/v2")
+        .or_else(|| path.strip_prefix("/v3"))
+        .unwrap_or(path);
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    !WRITES_NOTHING_PUBLISHED.contains(&first)
+}
+
+/// Middleware: a request that may have changed something published (see
+/// [`may_publish`]) and was not refused (an answer below 400, or a 5xx,
+/// which can follow a commit) forgets the cache before its answer leaves,
+/// so the client's next read sees its write. The feed tells the other
+/// instances, and this one of anything the list above lets through.
 pub(crate) async fn invalidate_on_write(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let writes = !matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    let writes = may_publish(request.method(), request.path());
     let state = writes
         .then(|| request.app_data::<web::Data<AppState>>().cloned())
         .flatten();
@@ -498,6 +518,35 @@ mod tests {
         assert!(cache.get(&key(3)).is_some());
         let off = live_cache(0);
         assert!(off.ticket().is_none());
+    }
+
+    #[test]
+    fn writes_to_what_is_published_forget_the_cache_and_the_rest_do_not() {
+        for (method, path) in [
+            (Method::POST, "/credentials"),
+            (Method::POST, "/v3/credentials/0b0c/revoke"),
+            (Method::PUT, "/achievements/0b0c"),
+            (Method::PATCH, "/v2/issuers/0b0c"),
+            (Method::DELETE, "/badge-classes/0b0c"),
+            (Method::POST, "/issuers/0b0c/keys/rotate"),
+            (Method::POST, "/endorsements/0b0c/revoke"),
+            (Method::POST, "/status-lists"),
+        ] {
+            assert!(may_publish(&method, path), "{method} {path}");
+        }
+        for (method, path) in [
+            (Method::GET, "/credentials/0b0c"),
+            (Method::HEAD, "/issuers/0b0c"),
+            (Method::POST, "/verify"),
+            (Method::POST, "/v3/verify"),
+            (Method::POST, "/auth/login"),
+            (Method::POST, "/oauth/token"),
+            (Method::PUT, "/ims/ob/v3p0/profile"),
+            (Method::POST, "/learner/emails"),
+            (Method::POST, "/assets"),
+        ] {
+            assert!(!may_publish(&method, path), "{method} {path}");
+        }
     }
 
     #[test]
