@@ -44,7 +44,6 @@ use openbadges_domain::{AssertionId, BadgeClassId, IssuerId, StatusListId, Statu
 
 use crate::api::documents::PublicDocument;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// How often the feed is asked.
 const TICK: Duration = Duration::from_millis(10);
@@ -398,14 +397,13 @@ pub(crate) async fn invalidate_on_write(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let writes = may_publish(request.method(), request.path());
-    let state = writes
-        .then(|| request.app_data::<web::Data<AppState>>().cloned())
+    let cache = writes
+        .then(|| request.app_data::<web::Data<DocumentCache>>().cloned())
         .flatten();
     let response = next.call(request).await?;
-    if let Some(state) = state {
-        let status = response.status();
-        if !status.is_client_error() {
-            state.documents.invalidate();
+    if let Some(cache) = cache {
+        if !response.status().is_client_error() {
+            cache.invalidate();
         }
     }
     Ok(response)

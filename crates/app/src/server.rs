@@ -111,6 +111,9 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     // Follows the database's change reports for the document cache; stops
     // when dropped, after the server.
     let _follower = crate::cache::follow(Arc::clone(&state.store), Arc::clone(&state.documents));
+    // The document cache also on its own, for the middleware that empties
+    // it after a write.
+    let documents = web::Data::from(Arc::clone(&state.documents));
     let state = web::Data::new(state);
     let idle = rate_limit.clone();
     let logins = state.auth.logins.clone();
@@ -124,7 +127,9 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     });
     let server = HttpServer::new(move || {
         let cors = crate::protection::cors(&security);
-        let mut app = App::new().app_data(state.clone());
+        let mut app = App::new()
+            .app_data(state.clone())
+            .app_data(documents.clone());
         if let Some(wake) = &mail_wake {
             app = app.app_data(wake.clone());
         }
