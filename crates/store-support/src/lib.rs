@@ -8,6 +8,7 @@
 //! ones) and diesel's core traits (instrumentation, r2d2 events), but no
 //! database backend.
 
+pub mod ahead;
 pub mod backpack;
 pub mod codes;
 pub mod constraints;
