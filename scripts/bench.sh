@@ -24,12 +24,15 @@
 #      is printed with its ratio to them;
 #   6. storage: the database's own size per signed credential
 #      (pg_database_size; SQLite's pages in use, page_count - freelist_count,
-#      after a checkpoint), and the largest tables' share.
+#      after a checkpoint), each table's, index's and TOAST table's share
+#      (pg_relation_size; SQLite's dbstat), and the average stored size of
+#      each column of assertions (pg_column_size; SQLite's length).
 #
 # Environment: BENCH_SECONDS (default 10) per load run, BENCH_BACKENDS
 # (default "sqlite postgresql"), BENCH_CREDENTIALS
-# (a multiple of 10,000), TEST_DATABASE_URL for PostgreSQL (default
-# postgres://postgres@127.0.0.1:5432/postgres).
+# (a multiple of 10,000), BENCH_STORAGE_ONLY (set: only step 1 and the
+# storage figures, for large BENCH_CREDENTIALS), TEST_DATABASE_URL for
+# PostgreSQL (default postgres://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -160,6 +163,60 @@ pg_reference() {
 
 rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$server_pid/status"; }
 
+# storage BACKEND: what the database itself says it holds, per credential
+# (everything: tables, indexes, TOAST, free pages; the WAL for SQLite),
+# then where it goes: each table, index and TOAST table of a byte or more
+# per credential, and the average stored size of each column of
+# assertions (of the rows where it is set).
+storage() {
+    local backend=$1 bytes count
+    if [ "$backend" = postgresql ]; then
+        local db="${server_url%/*}/ob_bench_$$"
+        bytes=$(psql "$db" -XAtqc "SELECT pg_database_size(current_database())")
+        count=$(psql "$db" -XAtqc "SELECT count(*) FROM assertions")
+        # A TOAST table is named after the table it belongs to.
+        psql "$db" -XAtqc "SELECT coalesce(t.relname || ' (TOAST)', c.relname), pg_relation_size(c.oid)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_class t ON t.reltoastrelid = c.oid
+            WHERE c.relkind IN ('r', 'i', 't')
+                AND (n.nspname = 'public' OR t.relnamespace = 'public'::regnamespace)
+            ORDER BY 2 DESC" \
+            | awk -F'|' -v n="$count" '$2 / n >= 1 { printf "    %-40s %10.1f bytes/credential\n", $1, $2 / n }' > "$work/tables.txt"
+        local names averages
+        names=$(psql "$db" -XAtqc "SELECT column_name FROM information_schema.columns WHERE table_name = 'assertions' ORDER BY ordinal_position")
+        averages=$(psql "$db" -XAtqc "SELECT $(psql "$db" -XAtqc "SELECT string_agg(format('avg(pg_column_size(%I))', column_name), ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'assertions'") FROM assertions" | tr '|' '\n')
+        paste -d'|' <(echo "$names") <(echo "$averages") \
+            | awk -F'|' '{ printf "      column %-33s %10.1f bytes (average where set)\n", $1, $2 }' >> "$work/tables.txt"
+    else
+        # Pages in use after a checkpoint (the WAL folded into the file),
+        # and per table and index from the dbstat virtual table when it is
+        # built in.
+        python3 - "$work/bench.sqlite" "$work" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+size = db.execute("PRAGMA page_size").fetchone()[0]
+used = db.execute("PRAGMA page_count").fetchone()[0] - db.execute("PRAGMA freelist_count").fetchone()[0]
+count = db.execute("SELECT count(*) FROM assertions").fetchone()[0]
+open(sys.argv[2] + "/sqlite-size.txt", "w").write(f"{used * size} {count}\n")
+lines = []
+try:
+    rows = db.execute("SELECT name, sum(pgsize), sum(unused) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+    lines = [f"    {name:<40} {total / count:10.1f} bytes/credential ({unused / count:.0f} unused)\n"
+             for name, total, unused in rows if total / count >= 1]
+except sqlite3.Error:
+    pass
+for (name,) in db.execute("SELECT name FROM pragma_table_info('assertions')").fetchall():
+    average = db.execute(f'SELECT avg(length(CAST("{name}" AS BLOB))) FROM assertions').fetchone()[0]
+    lines.append(f"      column {name:<33} {average or 0:10.1f} bytes (average where set; numbers as text)\n")
+open(sys.argv[2] + "/tables.txt", "w").write("".join(lines))
+PY
+        read -r bytes count < "$work/sqlite-size.txt"
+    fi
+    awk -v b="$bytes" -v n="$count" 'BEGIN { printf "  %-34s %10.0f bytes/credential (%d credentials, %.0f MiB)\n", "storage", b / n, n, b / 1048576 }'
+    cat "$work/tables.txt"
+}
+
 bench_backend() {
     local backend=$1
     local port
@@ -204,6 +261,15 @@ bench_backend() {
     # steady state.
     if [ "$backend" = postgresql ]; then
         psql "${server_url%/*}/ob_bench_$$" -qc "VACUUM ANALYZE" >/dev/null
+    fi
+
+    if [ -n "${BENCH_STORAGE_ONLY:-}" ]; then
+        storage "$backend"
+        stop_server
+        if [ "$backend" = postgresql ]; then
+            psql "$server_url" -qc "DROP DATABASE IF EXISTS ob_bench_$$ WITH (FORCE)" >/dev/null
+        fi
+        return
     fi
 
     # Restart on the loaded database: time to ready.
@@ -279,37 +345,7 @@ LUA
     cursor_url=$(deep_cursor "$base" "$deep")
     load "cursor page (after $deep, limit 50)" 8 "$cursor_url" -H "X-API-Key: $key"
     printf '  %-34s %s\n' "peak RSS serving (VmHWM)" "$(rss)"
-    # Storage: what the database itself says it holds, per credential
-    # (everything: tables, indexes, TOAST, free pages; the WAL for SQLite).
-    local bytes count
-    if [ "$backend" = postgresql ]; then
-        bytes=$(psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT pg_database_size(current_database())")
-        count=$(psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT count(*) FROM assertions")
-        psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 2 DESC LIMIT 3" \
-            | awk -F'|' -v n="$count" '{ printf "    %-32s %10.0f bytes/credential\n", $1 " (with indexes, TOAST)", $2 / n }' > "$work/tables.txt"
-    else
-        # Pages in use after a checkpoint (the WAL folded into the file),
-        # and per table from the dbstat virtual table when it is built in.
-        python3 - "$work/bench.sqlite" "$work" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], timeout=30)
-db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-size = db.execute("PRAGMA page_size").fetchone()[0]
-used = db.execute("PRAGMA page_count").fetchone()[0] - db.execute("PRAGMA freelist_count").fetchone()[0]
-count = db.execute("SELECT count(*) FROM assertions").fetchone()[0]
-open(sys.argv[2] + "/sqlite-size.txt", "w").write(f"{used * size} {count}\n")
-lines = []
-try:
-    rows = db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 4").fetchall()
-    lines = [f"    {name:<32} {total / count:10.0f} bytes/credential\n" for name, total in rows]
-except sqlite3.Error:
-    pass
-open(sys.argv[2] + "/tables.txt", "w").write("".join(lines))
-PY
-        read -r bytes count < "$work/sqlite-size.txt"
-    fi
-    awk -v b="$bytes" -v n="$count" 'BEGIN { printf "  %-34s %10.0f bytes/credential (%d credentials, %.0f MiB)\n", "storage", b / n, n, b / 1048576 }'
-    cat "$work/tables.txt"
+    storage "$backend"
     batch_body "$work/batch.json" "${badges[1]}" $((credentials + 1))
     post_batch "$base" "$work/batch.json" >/dev/null
     printf '  %-34s %s\n' "peak RSS with a 10,000 batch" "$(rss)"

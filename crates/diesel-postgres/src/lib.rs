@@ -9,6 +9,7 @@
 //! can run the server.
 
 mod changes;
+mod compaction;
 mod errors;
 mod pool;
 mod replicas;
@@ -35,6 +36,7 @@ use openbadges_domain::ports::*;
 use openbadges_store_support::instrumentation::{PoolMeter, QueryLogger};
 pub use url::url_problem;
 
+use crate::compaction::{pack_credentials, COMPACT_CREDENTIALS};
 use crate::errors::{classify_connection, classify_migration, from_diesel, from_pool};
 use crate::pool::{Manager, PgPool, PooledPg};
 use crate::replicas::ReplicaSet;
@@ -367,9 +369,23 @@ fn apply(conn: &mut PgConnection) -> Result<Vec<String>, StartupError> {
     if pending(conn)?.is_empty() {
         return Ok(Vec::new());
     }
-    conn.run_pending_migrations(MIGRATIONS)
-        .map(|versions| versions.iter().map(ToString::to_string).collect())
-        .map_err(|e| classify_migration(&e.to_string()))
+    // One transaction (each migration's own becomes a savepoint), so that
+    // migration 12 and the packing it leaves to Rust commit together.
+    conn.transaction(
+        |conn| -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+            let versions: Vec<String> = conn
+                .run_pending_migrations(MIGRATIONS)?
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            if versions.iter().any(|v| v == COMPACT_CREDENTIALS) {
+                let packed = pack_credentials(conn)?;
+                log::info!("packed {packed} signed credentials (migration 12)");
+            }
+            Ok(versions)
+        },
+    )
+    .map_err(|e| classify_migration(&e.to_string()))
 }
 
 #[async_trait]

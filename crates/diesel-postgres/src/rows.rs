@@ -14,7 +14,7 @@ use openbadges_domain::*;
 use serde_json::Value;
 use uuid::Uuid;
 
-use openbadges_store_support::codes;
+use openbadges_store_support::{codes, packing};
 
 use crate::errors::corrupt;
 use crate::schema::*;
@@ -22,8 +22,8 @@ use crate::schema::*;
 pub(crate) type Stamp = DateTime<Utc>;
 
 /// A `jsonb` value as its JSON text. PostgreSQL's binary `jsonb` is a
-/// version byte (1) followed by the text, so a stored credential is read
-/// and written without building a tree of it.
+/// version byte (1) followed by the text, so a document is read and
+/// written without building a tree of it.
 #[derive(Debug, AsExpression, FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Jsonb)]
 pub(crate) struct JsonbText(String);
@@ -74,6 +74,11 @@ pub(crate) fn parse<T, E: std::fmt::Display>(
     parse: impl FnOnce(String) -> Result<T, E>,
 ) -> Result<T, DomainError> {
     parse(value).map_err(|e| corrupt(column, e))
+}
+
+/// A signed credential from its stored bytes ([`packing`]).
+pub(crate) fn decode_credential(packed: &[u8]) -> Result<IssuedCredential, DomainError> {
+    packing::unpack(packed).map_err(|e| corrupt("assertions.issued_credential", e))
 }
 
 pub(crate) fn parse_opt<T, E: std::fmt::Display>(
@@ -330,7 +335,7 @@ pub(crate) struct AssertionRow {
     pub status_changed_at: Option<Stamp>,
     pub created_at: Stamp,
     pub updated_at: Stamp,
-    pub issued_credential: Option<JsonbText>,
+    pub issued_credential: Option<Vec<u8>>,
     pub status_list_id: Option<Uuid>,
     pub status_index: Option<i32>,
     pub details: Option<JsonbText>,
@@ -394,7 +399,7 @@ impl From<&Assertion> for AssertionRow {
             issued_credential: award
                 .issued_credential
                 .as_ref()
-                .map(|doc| JsonbText(doc.json().to_owned())),
+                .map(|doc| packing::pack(doc.json().as_bytes())),
             status_list_id: award.status_slot.map(|slot| slot.list_id.as_uuid()),
             // Lists hold at most `i32::MAX` bits (their capacity is an
             // integer column); -1 would be refused by the CHECK constraint.
@@ -447,13 +452,7 @@ impl TryFrom<AssertionRow> for Assertion {
             },
             issued_credential: row
                 .issued_credential
-                .map(|text| {
-                    parse(
-                        "assertions.issued_credential",
-                        text.0,
-                        IssuedCredential::restore,
-                    )
-                })
+                .map(|packed| decode_credential(&packed))
                 .transpose()?,
             created_at: restamp(row.created_at),
             updated_at: restamp(row.updated_at),

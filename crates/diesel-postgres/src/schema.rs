@@ -68,7 +68,7 @@ diesel::table! {
         status_changed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        issued_credential -> Nullable<Jsonb>,
+        issued_credential -> Nullable<Bytea>,
         status_list_id -> Nullable<Uuid>,
         status_index -> Nullable<Int4>,
         details -> Nullable<Jsonb>,

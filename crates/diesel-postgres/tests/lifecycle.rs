@@ -12,7 +12,7 @@ fn connect(url: &str) -> Result<PgStore, openbadges_diesel_postgres::StartupErro
 }
 
 /// The migrations in `migrations-postgres/`, counted from the folder.
-const MIGRATION_FOLDERS: usize = 12;
+const MIGRATION_FOLDERS: usize = 13;
 
 #[test]
 fn migration_folders_are_counted_right() {
@@ -185,4 +185,164 @@ async fn connections_the_server_ends_are_replaced() {
     }
     read().await.expect("a read after one failure");
     read().await.expect("and the next");
+}
+
+/// Migration 12 turns each stored credential into packed bytes, in the
+/// migrations' transaction. Awards stored before it are read afterwards
+/// with the text they were read with before (the text PostgreSQL gave for
+/// the `jsonb`), byte for byte, by a GET and in lists; an unsigned award
+/// stays unsigned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compaction_migration_keeps_every_credential_byte_for_byte() {
+    use diesel::migration::MigrationSource;
+    use diesel::sql_types::{Nullable, Text};
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    use diesel_migrations::MigrationHarness;
+    use openbadges_diesel_postgres::MIGRATIONS;
+    use openbadges_domain::ports::{AssertionFilter, Store};
+    use openbadges_domain::{AssertionId, PageRequest};
+
+    const COMPACT: &str = "20261207000012";
+    #[derive(diesel::QueryableByName)]
+    struct Served {
+        #[diesel(sql_type = Text)]
+        text: String,
+    }
+
+    let db = TestDatabase::create();
+    let ids = [
+        "00000000-0000-4000-8000-000000000005",
+        "00000000-0000-4000-8000-000000000006",
+    ];
+    let unsigned = "00000000-0000-4000-8000-000000000007";
+    let mut conn = PgConnection::establish(db.url()).expect("connect");
+    let all = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).expect("migrations");
+    for _ in all
+        .iter()
+        .filter(|m| m.name().version().to_string().as_str() < COMPACT)
+    {
+        conn.run_next_migration(MIGRATIONS)
+            .expect("older migration");
+    }
+    db.execute(
+        "INSERT INTO issuers (id, name, url, created_at, updated_at) VALUES \
+         ('00000000-0000-4000-8000-000000000002', 'I', 'https://i.example.org', now(), now()); \
+         INSERT INTO badge_classes (id, issuer_id, name, description, criteria_narrative, \
+             created_at, updated_at) VALUES \
+         ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000002', \
+             'B', 'd', 'n', now(), now());",
+    );
+    let texts = [
+        signed_text(ids[0], "Zertifikat für Straße"),
+        signed_text(ids[1], "Second \"award\" 😀"),
+    ];
+    let awards = ids
+        .iter()
+        .zip(&texts)
+        .map(|(id, text)| (*id, Some(text.as_str())))
+        .chain([(unsigned, None)]);
+    for (n, (id, text)) in awards.enumerate() {
+        diesel::sql_query(
+            "INSERT INTO assertions (id, badge_class_id, issuer_id, recipient_type, \
+                 recipient_identity, recipient_hashed, recipient_key, issued_on, created_at, \
+                 updated_at, issued_credential) VALUES \
+             ($1::uuid, '00000000-0000-4000-8000-000000000004', \
+              '00000000-0000-4000-8000-000000000002', 'email', 'r@example.org', false, 'k', \
+              now(), now() + $2 * interval '1 second', now(), $3::jsonb)",
+        )
+        .bind::<Text, _>(id)
+        .bind::<diesel::sql_types::Integer, _>(i32::try_from(n).expect("few"))
+        .bind::<Nullable<Text>, _>(text)
+        .execute(&mut conn)
+        .expect("an award from before");
+    }
+    // What the server read and served before: PostgreSQL's text of the
+    // jsonb (its own key order and spacing).
+    let before: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            diesel::sql_query(format!(
+                "SELECT issued_credential::text AS text FROM assertions WHERE id = '{id}'"
+            ))
+            .get_result::<Served>(&mut conn)
+            .expect("served before")
+            .text
+        })
+        .collect();
+
+    let url = db.url().to_owned();
+    let store = tokio::task::spawn_blocking(move || {
+        let store = connect(&url).expect("connect");
+        let applied = store.migrate().expect("migrate");
+        assert_eq!(applied, vec![COMPACT.to_owned()], "migration 12 applied");
+        store
+    })
+    .await
+    .expect("migrate task");
+
+    for (id, text) in ids.iter().zip(&before) {
+        let award = store
+            .assertions()
+            .get(AssertionId::from(uuid::Uuid::parse_str(id).expect("uuid")))
+            .await
+            .expect("get");
+        assert_eq!(
+            award.issued_credential.as_ref().map(|c| c.json()),
+            Some(text.as_str()),
+            "{id}"
+        );
+    }
+    let listed = store
+        .assertions()
+        .list(
+            &AssertionFilter::default(),
+            PageRequest::new(10, 0).expect("page"),
+        )
+        .await
+        .expect("list");
+    let listed: Vec<Option<&str>> = listed
+        .items
+        .iter()
+        .map(|award| award.issued_credential.as_ref().map(|c| c.json()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![Some(before[0].as_str()), Some(before[1].as_str()), None]
+    );
+
+    // Stored packed: less than half the text.
+    for (id, text) in ids.iter().zip(&before) {
+        let packed: Vec<Served> = diesel::sql_query(format!(
+            "SELECT id::text AS text FROM assertions WHERE id = '{id}' \
+             AND octet_length(issued_credential) * 2 < {}",
+            text.len()
+        ))
+        .load(&mut conn)
+        .expect("stored size");
+        assert_eq!(packed.len(), 1, "{id} is not packed");
+    }
+}
+
+/// A credential as the server signs them (keys in order, no spaces), with
+/// text that is not ASCII and escapes.
+fn signed_text(id: &str, name: &str) -> String {
+    serde_json::to_string(&serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": format!("https://badges.example.org/v3/credentials/{id}"),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": name,
+        "issuer": {"id": "did:web:badges.example.org:issuers:00000000-0000-4000-8000-000000000002",
+                   "type": ["Profile"], "name": "Universität \"Ω\"", "url": "https://u.example.org"},
+        "validFrom": "2026-01-01T00:00:00.000000Z",
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+            "id": "https://badges.example.org/v3/achievements/00000000-0000-4000-8000-000000000004",
+            "type": ["Achievement"], "name": name, "description": "Zeilen\nund\ttabs ✓",
+            "criteria": {"narrative": "Straße"}}},
+        "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                  "created": "2026-01-01T00:00:00Z", "proofPurpose": "assertionMethod",
+                  "proofValue": "z4emVUohKoA41wQEgMFeNkBgMaY3CmGS7Hsv5SdjKqag67fNr4fbWeDj7EPkDH14RwnbJsYAm5sMpeBiqDSqr2XZY",
+                  "verificationMethod": "did:web:badges.example.org:issuers:00000000-0000-4000-8000-000000000002#key-1"}
+    }))
+    .expect("JSON")
 }

@@ -17,6 +17,7 @@
 //! failing. All database work runs on tokio's blocking pool.
 
 mod changes;
+mod compaction;
 mod errors;
 mod pool;
 mod repositories;
@@ -44,6 +45,7 @@ use openbadges_domain::DomainError;
 use openbadges_domain::operations::Backend;
 pub use openbadges_domain::operations::{StartupError, StartupFailure};
 
+use crate::compaction::{pack_credentials, COMPACT_CREDENTIALS};
 use crate::errors::{directory_of, Stage, StartupContext};
 use crate::pool::{ConnectionSetup, Database};
 use crate::repositories::{
@@ -293,6 +295,10 @@ impl SqliteStore {
                     .iter()
                     .map(ToString::to_string)
                     .collect();
+                if versions.iter().any(|v| v == COMPACT_CREDENTIALS) {
+                    let packed = pack_credentials(conn)?;
+                    log::info!("packed {packed} signed credentials (migration 12)");
+                }
                 let broken = diesel::sql_query("PRAGMA foreign_key_check")
                     .load::<ForeignKeyViolation>(conn)?;
                 if let Some(first) = broken.first() {

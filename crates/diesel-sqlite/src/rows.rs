@@ -3,7 +3,8 @@
 //! Encodings (fixed by the migration's header): ids are lowercase
 //! hyphenated UUID text; timestamps are UTC text with exactly six fractional
 //! digits, so text order is time order and `ORDER BY created_at` is correct;
-//! lists of values are JSON arrays in text.
+//! lists of values are JSON arrays in text; signed credentials are packed
+//! bytes (`openbadges_store_support::packing`).
 //!
 //! Reading back never trusts the text: every value goes through the
 //! domain's parser, and one that does not parse is an `Internal` error
@@ -24,7 +25,7 @@ use openbadges_domain::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use openbadges_store_support::codes;
+use openbadges_store_support::{codes, packing};
 
 use crate::errors::stored_value;
 use crate::schema::{
@@ -53,6 +54,11 @@ pub(crate) fn decode<T, E: Display>(
     parsed: Result<T, E>,
 ) -> Result<T, DomainError> {
     parsed.map_err(|err| stored_value(column, err))
+}
+
+/// A signed credential from its stored bytes ([`packing`]).
+pub(crate) fn decode_credential(packed: &[u8]) -> Result<IssuedCredential, DomainError> {
+    decode("assertions.issued_credential", packing::unpack(packed))
 }
 
 fn decode_optional<T>(
@@ -346,7 +352,7 @@ pub(crate) struct AssertionRow {
     status_changed_at: Option<String>,
     created_at: String,
     updated_at: String,
-    issued_credential: Option<String>,
+    issued_credential: Option<Vec<u8>>,
     status_list_id: Option<String>,
     status_index: Option<i32>,
     details: Option<String>,
@@ -369,7 +375,7 @@ pub(crate) struct AssertionChanges<'a> {
     narrative: Option<&'a str>,
     image: Option<&'a str>,
     updated_at: &'a str,
-    issued_credential: Option<&'a str>,
+    issued_credential: Option<&'a [u8]>,
     details: Option<&'a str>,
 }
 
@@ -450,7 +456,7 @@ impl TryFrom<&Assertion> for AssertionRow {
             issued_credential: award
                 .issued_credential
                 .as_ref()
-                .map(|doc| doc.json().to_owned()),
+                .map(|doc| packing::pack(doc.json().as_bytes())),
             status_list_id: award.status_slot.map(|slot| slot.list_id.to_string()),
             status_index: award
                 .status_slot
@@ -497,12 +503,7 @@ impl TryFrom<AssertionRow> for Assertion {
             status_slot: decode_slot(row.status_list_id.as_deref(), row.status_index)?,
             issued_credential: row
                 .issued_credential
-                .map(|text| {
-                    decode(
-                        "assertions.issued_credential",
-                        IssuedCredential::restore(text),
-                    )
-                })
+                .map(|packed| decode_credential(&packed))
                 .transpose()?,
             created_at: decode_timestamp("assertions.created_at", &row.created_at)?,
             updated_at: decode_timestamp("assertions.updated_at", &row.updated_at)?,

@@ -70,7 +70,7 @@ diesel::table! {
         status_changed_at -> Nullable<Text>,
         created_at -> Text,
         updated_at -> Text,
-        issued_credential -> Nullable<Text>,
+        issued_credential -> Nullable<Binary>,
         status_list_id -> Nullable<Text>,
         status_index -> Nullable<Integer>,
         details -> Nullable<Text>,

@@ -354,3 +354,155 @@ fn the_learners_migration_keeps_data_indexes_and_foreign_keys() {
         .expect("delete award");
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM mail_outbox"), 0);
 }
+
+/// A credential as the server signs them (keys in order, no spaces), with
+/// text that is not ASCII and escapes.
+fn signed_text(id: &str, name: &str) -> String {
+    serde_json::to_string(&serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": format!("https://badges.example.org/v3/credentials/{id}"),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": name,
+        "issuer": {"id": "did:web:badges.example.org:issuers:00000000-0000-4000-8000-000000000002",
+                   "type": ["Profile"], "name": "Universität \"Ω\"", "url": "https://u.example.org"},
+        "validFrom": "2026-01-01T00:00:00.000000Z",
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+            "id": "https://badges.example.org/v3/achievements/00000000-0000-4000-8000-000000000004",
+            "type": ["Achievement"], "name": name, "description": "Zeilen\nund\ttabs ✓",
+            "criteria": {"narrative": "Straße"}}},
+        "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+                  "created": "2026-01-01T00:00:00Z", "proofPurpose": "assertionMethod",
+                  "proofValue": "z4emVUohKoA41wQEgMFeNkBgMaY3CmGS7Hsv5SdjKqag67fNr4fbWeDj7EPkDH14RwnbJsYAm5sMpeBiqDSqr2XZY",
+                  "verificationMethod": "did:web:badges.example.org:issuers:00000000-0000-4000-8000-000000000002#key-1"}
+    }))
+    .expect("JSON")
+}
+
+/// Migration 12 turns each stored credential into packed bytes, in the
+/// migrations' transaction. Awards stored before it are read afterwards
+/// with the same text, byte for byte, by a GET and in lists; an unsigned
+/// award stays unsigned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compaction_migration_keeps_every_credential_byte_for_byte() {
+    const COMPACT: &str = "20261207000012";
+    use diesel::connection::SimpleConnection;
+    use diesel::migration::MigrationSource;
+    use diesel::Connection;
+    use openbadges_domain::ports::{AssertionFilter, Store};
+    use openbadges_domain::{AssertionId, PageRequest};
+
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join("before.sqlite");
+    let signed = [
+        (
+            "00000000-0000-4000-8000-000000000005",
+            signed_text("5", "Zertifikat für Straße"),
+        ),
+        (
+            "00000000-0000-4000-8000-000000000006",
+            signed_text("6", "Second \"award\" 😀"),
+        ),
+    ];
+    {
+        let mut conn =
+            SqliteConnection::establish(file.to_str().expect("utf-8 path")).expect("open");
+        let all =
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS).expect("migrations");
+        for _ in all
+            .iter()
+            .filter(|m| m.name().version().to_string().as_str() < COMPACT)
+        {
+            conn.run_next_migration(MIGRATIONS)
+                .expect("older migration");
+        }
+        conn.batch_execute(
+            "INSERT INTO issuers (id, name, url, created_at, updated_at) VALUES \
+             ('00000000-0000-4000-8000-000000000002', 'I', 'https://i.example.org', \
+                 '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'); \
+             INSERT INTO badge_classes (id, issuer_id, name, description, criteria_narrative, \
+                 created_at, updated_at) VALUES \
+             ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000002', \
+                 'B', 'd', 'n', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');",
+        )
+        .expect("issuer and badge class");
+        let unsigned = "00000000-0000-4000-8000-000000000007";
+        let awards = signed
+            .iter()
+            .map(|(id, text)| (*id, Some(text.as_str())))
+            .chain([(unsigned, None)]);
+        for (n, (id, text)) in awards.enumerate() {
+            diesel::sql_query(
+                "INSERT INTO assertions (id, badge_class_id, issuer_id, recipient_type, \
+                     recipient_identity, recipient_hashed, recipient_key, issued_on, created_at, \
+                     updated_at, issued_credential) VALUES \
+                 (?, '00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000002', \
+                  'email', 'r@example.org', 0, 'k', '2026-01-01T00:00:00.000000Z', ?, \
+                  '2026-01-01T00:00:00.000000Z', ?)",
+            )
+            .bind::<Text, _>(id)
+            .bind::<Text, _>(format!("2026-01-01T00:00:0{n}.000000Z"))
+            .bind::<diesel::sql_types::Nullable<Text>, _>(text)
+            .execute(&mut conn)
+            .expect("an award from before");
+        }
+    }
+
+    let store = tokio::task::spawn_blocking(move || {
+        let store = SqliteStore::open(&SqliteOptions::new(&file)).expect("open");
+        let applied = store.migrate().expect("migrate");
+        assert_eq!(
+            applied.first().map(String::as_str),
+            Some(COMPACT),
+            "the compaction migration is the first one applied: {applied:?}"
+        );
+        store
+    })
+    .await
+    .expect("migrate task");
+
+    for (id, text) in &signed {
+        let award = store
+            .assertions()
+            .get(AssertionId::from(uuid::Uuid::parse_str(id).expect("uuid")))
+            .await
+            .expect("get");
+        assert_eq!(
+            award.issued_credential.as_ref().map(|c| c.json()),
+            Some(text.as_str()),
+            "{id}"
+        );
+    }
+    let listed = store
+        .assertions()
+        .list(
+            &AssertionFilter::default(),
+            PageRequest::new(10, 0).expect("page"),
+        )
+        .await
+        .expect("list");
+    let listed: Vec<Option<&str>> = listed
+        .items
+        .iter()
+        .map(|award| award.issued_credential.as_ref().map(|c| c.json()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![Some(signed[0].1.as_str()), Some(signed[1].1.as_str()), None]
+    );
+
+    // Stored packed: bytes, less than half the text.
+    let mut conn = store.database().checkout().expect("checkout");
+    for (id, text) in &signed {
+        let packed = count(
+            &mut conn,
+            &format!(
+                "SELECT COUNT(*) AS n FROM assertions WHERE id = '{id}' \
+                 AND typeof(issued_credential) = 'blob' \
+                 AND length(issued_credential) * 2 < {}",
+                text.len()
+            ),
+        );
+        assert_eq!(packed, 1, "{id} is not packed");
+    }
+}

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use openbadges_domain::ports::*;
 use openbadges_domain::*;
+use openbadges_store_support::ahead::prepare_ahead;
 use uuid::Uuid;
 
 use crate::errors::Failure;
@@ -70,18 +71,18 @@ fn check_badge_classes(
     Ok(())
 }
 
-/// Checks the awards' badge classes and issuers, then inserts them in one
-/// statement: at most `INSERT_CHUNK` awards. The caller holds the
+/// Checks the awards' badge classes and issuers, then inserts their rows
+/// in one statement: at most `INSERT_CHUNK` awards. The caller holds the
 /// transaction.
 fn insert_assertions(
     conn: &mut PgConnection,
     awards: &[Assertion],
+    rows: &[AssertionRow],
     issuer_of: &mut IssuerOf,
 ) -> Result<(), Failure> {
     check_badge_classes(conn, awards, issuer_of)?;
-    let rows: Vec<AssertionRow> = awards.iter().map(AssertionRow::from).collect();
     diesel::insert_into(assertions::table)
-        .values(&rows)
+        .values(rows)
         .execute(conn)?;
     Ok(())
 }
@@ -90,10 +91,12 @@ fn insert_assertions(
 impl AssertionRepository for PgAssertions {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
         let award = assertion.clone();
+        let row = AssertionRow::from(assertion);
         blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
-                insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())?;
-                link_awards(conn, std::slice::from_ref(&award), Timestamp::now())
+                let award = std::slice::from_ref(&award);
+                insert_assertions(conn, award, &[row], &mut IssuerOf::new())?;
+                link_awards(conn, award, Timestamp::now())
             })
         })
         .await
@@ -105,11 +108,13 @@ impl AssertionRepository for PgAssertions {
         notification: &openbadges_domain::mail::Notification,
     ) -> RepoResult<()> {
         let award = assertion.clone();
+        let row = AssertionRow::from(assertion);
         let notification = notification.clone();
         blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
-                insert_assertions(conn, std::slice::from_ref(&award), &mut IssuerOf::new())?;
-                link_awards(conn, std::slice::from_ref(&award), Timestamp::now())?;
+                let award = std::slice::from_ref(&award);
+                insert_assertions(conn, award, &[row], &mut IssuerOf::new())?;
+                link_awards(conn, award, Timestamp::now())?;
                 insert_notifications(conn, std::slice::from_ref(&notification))
             })
         })
@@ -122,14 +127,23 @@ impl AssertionRepository for PgAssertions {
         }
         blocking(&self.0.primary, move |conn| {
             in_transaction(conn, |conn| {
-                // Read out of the batch a statement's worth at a time.
+                // Read out of the batch a statement's worth at a time, made
+                // into rows (their credentials packed) on a second thread.
                 let mut issuer_of = IssuerOf::new();
                 let now = Timestamp::now();
-                for chunk in batch.chunks(INSERT_CHUNK) {
-                    let chunk = chunk?;
-                    insert_assertions(conn, &chunk, &mut issuer_of)?;
-                    link_awards(conn, &chunk, now)?;
-                }
+                prepare_ahead(
+                    batch.chunks(INSERT_CHUNK),
+                    |awards| {
+                        let awards = awards?;
+                        let rows: Vec<AssertionRow> =
+                            awards.iter().map(AssertionRow::from).collect();
+                        Ok::<_, Failure>((awards, rows))
+                    },
+                    |(awards, rows)| {
+                        insert_assertions(conn, &awards, &rows, &mut issuer_of)?;
+                        link_awards(conn, &awards, now)
+                    },
+                )?;
                 insert_notifications(conn, batch.notifications())
             })?;
             Ok::<_, Failure>(batch)

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::errors::{corrupt, Failure};
 use crate::pool::PgPool;
-use crate::rows::{restamp, stamp, JsonbText, Stamp};
+use crate::rows::{decode_credential, restamp, stamp, Stamp};
 use crate::schema::{assertions, backpack_platforms, held_credentials, learner_profiles, users};
 
 use super::{blocking, in_transaction, not_found};
@@ -105,7 +105,7 @@ fn read_all(conn: &mut PgConnection, rows: Vec<HeldRow>) -> Result<Vec<HeldCrede
         .filter(|row| linked_to_award(&row.source))
         .filter_map(|row| row.assertion_id)
         .collect();
-    let issued: HashMap<Uuid, String> = if linked.is_empty() {
+    let issued: HashMap<Uuid, Vec<u8>> = if linked.is_empty() {
         HashMap::new()
     } else {
         assertions::table
@@ -115,16 +115,15 @@ fn read_all(conn: &mut PgConnection, rows: Vec<HeldRow>) -> Result<Vec<HeldCrede
                 assertions::id,
                 assertions::issued_credential.assume_not_null(),
             ))
-            .load::<(Uuid, JsonbText)>(conn)?
+            .load::<(Uuid, Vec<u8>)>(conn)?
             .into_iter()
-            .map(|(id, text)| (id, text.into_text()))
             .collect()
     };
     rows.into_iter()
         .map(|mut row| {
             if linked_to_award(&row.source) {
-                if let Some(text) = row.assertion_id.and_then(|id| issued.get(&id)) {
-                    row.text.clone_from(text);
+                if let Some(packed) = row.assertion_id.and_then(|id| issued.get(&id)) {
+                    row.text = decode_credential(packed)?.json().to_owned();
                 }
             }
             HeldCredential::try_from(row).map_err(Failure::from)

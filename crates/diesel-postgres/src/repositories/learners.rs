@@ -12,9 +12,7 @@ use openbadges_domain::learners::{
 };
 use openbadges_domain::mail::OutboxMessage;
 use openbadges_domain::ports::RepoResult;
-use openbadges_domain::{
-    Assertion, DomainError, Email, IssuedCredential, LearnerEmailId, Timestamp, UserId,
-};
+use openbadges_domain::{Assertion, DomainError, Email, LearnerEmailId, Timestamp, UserId};
 use uuid::Uuid;
 
 use super::backpack::hold_unless_held;
@@ -22,7 +20,7 @@ use super::outbox::OutboxRow;
 use super::{blocking, in_transaction, not_found};
 use crate::errors::Failure;
 use crate::pool::PgPool;
-use crate::rows::{parse, restamp, stamp, JsonbText, Stamp};
+use crate::rows::{decode_credential, parse, restamp, stamp, Stamp};
 use crate::schema::{assertions, learner_emails, mail_outbox, users};
 
 /// The columns of an address a learner sees.
@@ -141,7 +139,7 @@ fn link_awards_to(
         .distinct()
         .load(conn)?;
     let keys = recipient_keys(&email.email, &salts);
-    let awards: Vec<(Uuid, JsonbText, Stamp)> = assertions::table
+    let awards: Vec<(Uuid, Vec<u8>, Stamp)> = assertions::table
         .filter(assertions::recipient_key.eq_any(&keys))
         .filter(assertions::recipient_type.eq("email"))
         .filter(assertions::issued_credential.is_not_null())
@@ -153,11 +151,7 @@ fn link_awards_to(
         .load(conn)?;
     let mut linked = 0;
     for (id, issued, issued_on) in awards {
-        let issued = parse(
-            "assertions.issued_credential",
-            issued.into_text(),
-            IssuedCredential::restore,
-        )?;
+        let issued = decode_credential(&issued)?;
         let held = held_award(email.user_id, id.into(), &issued, restamp(issued_on), now)?;
         linked += u64::from(hold_unless_held(conn, &held)?);
     }

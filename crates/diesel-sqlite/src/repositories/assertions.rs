@@ -13,6 +13,7 @@ use openbadges_domain::{
     Assertion, AssertionId, AwardBatch, CredentialStatus, Cursor, DomainError, Page, PageRequest,
     Timestamp,
 };
+use openbadges_store_support::ahead::prepare_ahead;
 
 use super::learners::link_award;
 use super::outbox::insert_notifications;
@@ -115,16 +116,25 @@ impl AssertionRepository for Assertions {
         }
         self.db
             .write(move |conn| {
-                // A few awards read out of the batch at a time, one row at
-                // a time: a row copies the credential's text.
+                // A few awards read out of the batch at a time, made into
+                // rows (their credentials packed) on a second thread.
                 let mut issuer_of = IssuerOf::new();
                 let now = Timestamp::now();
-                for chunk in batch.chunks(READ_CHUNK) {
-                    for award in &chunk? {
-                        insert(conn, &AssertionRow::try_from(award)?, &mut issuer_of)?;
-                        link_award(conn, award, now)?;
-                    }
-                }
+                prepare_ahead(
+                    batch.chunks(READ_CHUNK),
+                    |awards| {
+                        awards?
+                            .into_iter()
+                            .map(|award| Ok((AssertionRow::try_from(&award)?, award)))
+                            .collect::<Result<Vec<_>, Failure>>()
+                    },
+                    |rows| {
+                        rows.iter().try_for_each(|(row, award)| {
+                            insert(conn, row, &mut issuer_of)?;
+                            link_award(conn, award, now)
+                        })
+                    },
+                )?;
                 insert_notifications(conn, batch.notifications())?;
                 Ok(batch)
             })

@@ -18,7 +18,7 @@ use super::{missing_reference, not_found, require_user};
 use crate::errors::{stored_value, Failure};
 use crate::pool::Database;
 use crate::rows::{
-    decode_id, decode_optional_id, decode_optional_timestamp, decode_timestamp,
+    decode_credential, decode_id, decode_optional_id, decode_optional_timestamp, decode_timestamp,
     encode_optional_timestamp, encode_timestamp,
 };
 use crate::schema::{assertions, held_credentials, learner_profiles};
@@ -119,7 +119,7 @@ fn read_all(
         .filter(|row| linked_to_award(&row.source))
         .filter_map(|row| row.assertion_id.clone())
         .collect();
-    let issued: HashMap<String, String> = if linked.is_empty() {
+    let issued: HashMap<String, Vec<u8>> = if linked.is_empty() {
         HashMap::new()
     } else {
         assertions::table
@@ -129,15 +129,15 @@ fn read_all(
                 assertions::id,
                 assertions::issued_credential.assume_not_null(),
             ))
-            .load::<(String, String)>(conn)?
+            .load::<(String, Vec<u8>)>(conn)?
             .into_iter()
             .collect()
     };
     rows.into_iter()
         .map(|mut row| {
             if linked_to_award(&row.source) {
-                if let Some(text) = row.assertion_id.as_ref().and_then(|id| issued.get(id)) {
-                    row.text.clone_from(text);
+                if let Some(packed) = row.assertion_id.as_ref().and_then(|id| issued.get(id)) {
+                    row.text = decode_credential(packed)?.json().to_owned();
                 }
             }
             HeldCredential::try_from(row).map_err(Failure::from)

@@ -11,8 +11,7 @@ use openbadges_domain::learners::{
 use openbadges_domain::mail::OutboxMessage;
 use openbadges_domain::ports::RepoResult;
 use openbadges_domain::{
-    Assertion, DomainError, Email, HeldCredential, IssuedCredential, LearnerEmailId, Timestamp,
-    UserId,
+    Assertion, DomainError, Email, HeldCredential, LearnerEmailId, Timestamp, UserId,
 };
 
 use super::backpack::hold_unless_held;
@@ -21,7 +20,8 @@ use super::{not_found, require_user};
 use crate::errors::Failure;
 use crate::pool::Database;
 use crate::rows::{
-    decode, decode_id, decode_optional_timestamp, decode_timestamp, encode_timestamp,
+    decode, decode_credential, decode_id, decode_optional_timestamp, decode_timestamp,
+    encode_timestamp,
 };
 use crate::schema::{assertions, learner_emails, mail_outbox};
 
@@ -121,7 +121,7 @@ fn link_awards_to(
         .distinct()
         .load(conn)?;
     let keys = recipient_keys(&email.email, &salts);
-    let awards: Vec<(String, String, String)> = assertions::table
+    let awards: Vec<(String, Vec<u8>, String)> = assertions::table
         .filter(assertions::recipient_key.eq_any(&keys))
         .filter(assertions::recipient_type.eq("email"))
         .filter(assertions::issued_credential.is_not_null())
@@ -133,10 +133,7 @@ fn link_awards_to(
         .load(conn)?;
     let mut linked = 0;
     for (id, issued, issued_on) in awards {
-        let issued = decode(
-            "assertions.issued_credential",
-            IssuedCredential::restore(issued),
-        )?;
+        let issued = decode_credential(&issued)?;
         let held: HeldCredential = held_award(
             email.user_id,
             decode_id("assertions.id", &id)?,
