@@ -30,3 +30,18 @@ async fn store() -> Arc<dyn Store> {
 }
 
 openbadges_domain::store_contract_tests!(store());
+
+/// On a database of its own: the other tests' writes would be reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn change_feed_reports_what_is_published() {
+    let (db, store) = tokio::task::spawn_blocking(|| {
+        let db = TestDatabase::create();
+        let store = PgStore::connect(&PgOptions::new(db.url())).expect("connect");
+        store.migrate().expect("migrate");
+        (db, store)
+    })
+    .await
+    .expect("connect task");
+    openbadges_domain::testkit::change_feed_reports_what_is_published(Arc::new(store)).await;
+    drop(db);
+}

@@ -274,7 +274,12 @@ async fn the_compaction_migration_keeps_every_credential_byte_for_byte() {
     let store = tokio::task::spawn_blocking(move || {
         let store = connect(&url).expect("connect");
         let applied = store.migrate().expect("migrate");
-        assert_eq!(applied, vec![COMPACT.to_owned()], "migration 12 applied");
+        // Migration 12 and the later ones.
+        assert_eq!(
+            applied.first().map(String::as_str),
+            Some(COMPACT),
+            "migration 12 applied first"
+        );
         store
     })
     .await

@@ -116,3 +116,9 @@ async fn fresh_store() -> Arc<dyn Store> {
 }
 
 openbadges_domain::store_contract_tests!(fresh_store());
+
+/// On a file of its own, as every store here is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn change_feed_reports_what_is_published() {
+    openbadges_domain::testkit::change_feed_reports_what_is_published(fresh_store().await).await;
+}

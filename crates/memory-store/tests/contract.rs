@@ -65,3 +65,9 @@ async fn a_status_bit_belongs_to_one_award() {
         "a refused batch stores none of its awards"
     );
 }
+
+/// A store in memory has no feed, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn change_feed_reports_what_is_published() {
+    openbadges_domain::testkit::change_feed_reports_what_is_published(fresh_store().await).await;
+}

@@ -61,7 +61,13 @@ mod tests {
         let mut written = Vec::new();
         let result = prepare_ahead(
             0..100,
-            |n| if n == 7 { Err(format!("chunk {n}")) } else { Ok(n) },
+            |n| {
+                if n == 7 {
+                    Err(format!("chunk {n}"))
+                } else {
+                    Ok(n)
+                }
+            },
             |n| {
                 written.push(n);
                 Ok(())
@@ -81,7 +87,13 @@ mod tests {
                 prepared.fetch_add(1, Ordering::SeqCst);
                 Ok(n)
             },
-            |n| if n == 3 { Err(format!("write {n}")) } else { Ok(()) },
+            |n| {
+                if n == 3 {
+                    Err(format!("write {n}"))
+                } else {
+                    Ok(())
+                }
+            },
         );
         assert_eq!(result, Err("write 3".to_owned()));
         // At most the chunk in the channel and the one being sent after it.
