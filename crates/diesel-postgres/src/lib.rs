@@ -31,6 +31,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::operations::{Backend, PoolState, ReadRouting};
 pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::ports::*;
+use openbadges_domain::status_bits::BitReserve;
 use openbadges_store_support::instrumentation::{PoolMeter, QueryLogger};
 pub use url::url_problem;
 
@@ -191,6 +192,8 @@ pub struct PgStore {
     repositories: Arc<Repositories>,
     checkouts: PoolMeter,
     replicas: Option<Arc<ReplicaSet>>,
+    /// Shared with the read view, which issues nothing.
+    bits: Arc<BitReserve>,
 }
 
 /// Every repository, sending its statements through `pools`.
@@ -268,6 +271,7 @@ impl PgStore {
             repositories,
             checkouts,
             replicas,
+            bits: Arc::new(BitReserve::new()),
         })
     }
 
@@ -457,6 +461,10 @@ impl Store for PgStore {
 
     fn read_routing(&self) -> Option<ReadRouting> {
         self.replicas.as_ref().map(|replicas| replicas.routing())
+    }
+
+    fn bit_reserve(&self) -> Option<&BitReserve> {
+        Some(&self.bits)
     }
 
     fn pool_state(&self) -> PoolState {

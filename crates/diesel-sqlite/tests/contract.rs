@@ -93,6 +93,9 @@ impl Store for TestStore {
     fn pool_state(&self) -> openbadges_domain::operations::PoolState {
         self.store.pool_state()
     }
+    fn bit_reserve(&self) -> Option<&openbadges_domain::status_bits::BitReserve> {
+        self.store.bit_reserve()
+    }
 }
 
 async fn fresh_store() -> Arc<dyn Store> {

@@ -610,4 +610,12 @@ pub trait Store: Send + Sync {
     fn read_routing(&self) -> Option<ReadRouting> {
         None
     }
+    /// Where requests issuing one credential (or endorsement) take its
+    /// status bit: a reserve of bits this store took a block at a time
+    /// ([`BitReserve`](crate::status_bits::BitReserve)), one per process.
+    /// `None`: each takes its bit with [`StatusListRepository::allocate`],
+    /// as a store in memory does, where that costs no transaction.
+    fn bit_reserve(&self) -> Option<&crate::status_bits::BitReserve> {
+        None
+    }
 }

@@ -341,13 +341,22 @@ async fn attach_proof(
     Ok(())
 }
 
-/// Hands out `count` bits of the issuer's status lists.
+/// Hands out `count` bits of the issuer's status lists: a single bit from
+/// the store's reserve when it keeps one (a request issuing one credential;
+/// see [`BitReserve`](crate::status_bits::BitReserve)), more in one
+/// allocation of their own (a batch).
 pub(crate) async fn allocate_slots(
     store: &dyn Store,
     issuer_id: IssuerId,
     count: u32,
     now: Timestamp,
 ) -> Result<Vec<StatusSlot>, DomainError> {
+    if let (1, Some(reserve)) = (count, store.bit_reserve()) {
+        let slot = reserve
+            .take(store.status_lists(), issuer_id, StatusList::CAPACITY, now)
+            .await?;
+        return Ok(vec![slot]);
+    }
     let slots = store
         .status_lists()
         .allocate(issuer_id, count, StatusList::CAPACITY, now)
