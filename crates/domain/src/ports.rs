@@ -77,6 +77,10 @@ pub trait BadgeClassRepository: Send + Sync {
     async fn create(&self, badge_class: &BadgeClass) -> RepoResult<()>;
     /// The badge class, or `NotFound`.
     async fn get(&self, id: BadgeClassId) -> RepoResult<BadgeClass>;
+    /// The badge class and its issuer, read together (issuance needs
+    /// both: one round trip instead of two); `NotFound` names the badge
+    /// class.
+    async fn get_with_issuer(&self, id: BadgeClassId) -> RepoResult<(BadgeClass, crate::Issuer)>;
     /// Replaces a stored badge class's fields (not its issuer); `NotFound` if it is gone.
     async fn update(&self, badge_class: &BadgeClass) -> RepoResult<()>;
     /// Deletes a badge class; with `Restrict`, `HasDependants` while it has awards.

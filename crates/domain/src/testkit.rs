@@ -355,6 +355,17 @@ pub async fn badge_class_crud(store: Arc<dyn Store>) {
         badge,
         "read back differs"
     );
+    assert_eq!(
+        repo.get_with_issuer(badge.id)
+            .await
+            .expect("get with issuer"),
+        (badge.clone(), issuer.clone()),
+        "read back with its issuer differs"
+    );
+    match repo.get_with_issuer(BadgeClassId::generate()).await {
+        Err(DomainError::NotFound { entity, .. }) => assert_eq!(entity, "badge class"),
+        other => panic!("an unknown badge class with its issuer: {other:?}"),
+    }
 
     let other = sample_badge_class(issuer.id);
     repo.create(&other).await.expect("create second");
