@@ -31,7 +31,11 @@
 # Environment: BENCH_SECONDS (default 10) per load run, BENCH_BACKENDS
 # (default "sqlite postgresql"), BENCH_CREDENTIALS
 # (a multiple of 10,000), BENCH_STORAGE_ONLY (set: only step 1 and the
-# storage figures, for large BENCH_CREDENTIALS), TEST_DATABASE_URL for
+# storage figures, for large BENCH_CREDENTIALS), BENCH_RUNS (default
+# "reads verify issue lists": which load runs of step 3 to make; "issue"
+# alone measures signed issuance, with steps 1, 2, 4 and 6 as always),
+# BENCH_BINARY (a server binary to measure instead of building this
+# tree's: for comparing two builds back to back), TEST_DATABASE_URL for
 # PostgreSQL (default postgres://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -43,6 +47,15 @@ if [ $((credentials % 10000)) -ne 0 ] || [ "$credentials" -lt 10000 ]; then
     exit 2
 fi
 server_url=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+runs=" ${BENCH_RUNS:-reads verify issue lists} "
+for run in $runs; do
+    case $run in
+        reads | verify | issue | lists) ;;
+        *) echo "BENCH_RUNS: unknown run '$run' (reads, verify, issue, lists)" >&2; exit 2 ;;
+    esac
+done
+# wanted RUN: whether BENCH_RUNS asks for RUN.
+wanted() { [[ $runs == *" $1 "* ]]; }
 key="bench-key-0123456789abcdef"
 kek="0011223344556677889900aabbccddeeff00112233445566778899aabbccddee"
 work=$(mktemp -d)
@@ -58,8 +71,12 @@ if ! command -v wrk >/dev/null 2>&1; then
     sudo=(); [ "$(id -u)" -ne 0 ] && sudo=(sudo)
     "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y --no-install-recommends wrk >/dev/null
 fi
-cargo build --release -q -p openbadges-server
-binary=${CARGO_TARGET_DIR:-target}/release/openbadges-server
+if [ -n "${BENCH_BINARY:-}" ]; then
+    binary=$BENCH_BINARY
+else
+    cargo build --release -q -p openbadges-server
+    binary=${CARGO_TARGET_DIR:-target}/release/openbadges-server
+fi
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
@@ -292,58 +309,66 @@ LUA
     local credential; credential=$(json_field "$work/credential.json" id); credential=${credential##*/}
     local status_list; status_list=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d.get("credentialStatus"); s=s[0] if isinstance(s,list) else s; print(s["statusListCredential"])' "$work/credential.json")
     # The reads: each public GET, then its references.
-    load "GET /health (reference)" 32 "$base/health"
-    local health_rps=$last_rps
-    local -a read_names=() read_rps=() read_sql=()
-    read_get() {
-        load "$1" 32 "$2"
-        read_names+=("$1"); read_rps+=("$last_rps"); read_sql+=("$3")
-    }
-    read_get "public GET /v3/credentials/{id}" "$base/v3/credentials/$credential" \
-        "SELECT * FROM assertions WHERE id = '$credential'"
-    read_get "public GET /v3/achievements/{id}" "$base/v3/achievements/${badges[0]}" \
-        "SELECT * FROM badge_classes WHERE id = '${badges[0]}'"
-    read_get "public GET /v3/issuers/{id}" "$base/v3/issuers/$issuer" \
-        "SELECT * FROM issuers WHERE id = '$issuer'"
-    read_get "public GET /issuers/{id}/did.json" "$base/issuers/$issuer/did.json" \
-        "SELECT * FROM signing_keys WHERE issuer_id = '$issuer'"
-    read_get "public GET /status-lists/{id}" "$status_list" \
-        "SELECT * FROM status_lists WHERE id = '${status_list##*/}'"
-    # The same credential read again and again is what the references
-    # measure; a graduation day reads many. 20,000 credentials of the set at
-    # random: more than the default document cache holds, so most reads
-    # render (and the cache churns).
-    if [ "$backend" = postgresql ]; then
-        psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT id FROM assertions ORDER BY random() LIMIT 20000" > "$work/ids.txt"
-    else
-        python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1], timeout=30); print("\n".join(r[0] for r in db.execute("SELECT id FROM assertions ORDER BY random() LIMIT 20000")))' \
-            "$work/bench.sqlite" > "$work/ids.txt"
-    fi
-    { echo "ids = {"; sed 's/.*/"&",/' "$work/ids.txt"; echo "}"
-      echo 'request = function() return wrk.format("GET", "/v3/credentials/" .. ids[math.random(#ids)]) end'
-    } > "$work/random.lua"
-    load "GET of 20,000 credentials at random" 32 "$base/v3/credentials" -s "$work/random.lua"
-    # What a person opening the badge gets: the HTML page, verified now.
-    load "credential page (HTML, verified)" 32 "$base/credentials/$credential" -H "Accept: text/html"
-    local i
-    for i in "${!read_names[@]}"; do
-        ratio "${read_names[$i]}" "${read_rps[$i]}" "$health_rps" "GET /health"
-    done
-    if [ "$backend" = postgresql ]; then
+    if wanted reads; then
+        load "GET /health (reference)" 32 "$base/health"
+        local health_rps=$last_rps
+        local -a read_names=() read_rps=() read_sql=()
+        read_get() {
+            load "$1" 32 "$2"
+            read_names+=("$1"); read_rps+=("$last_rps"); read_sql+=("$3")
+        }
+        read_get "public GET /v3/credentials/{id}" "$base/v3/credentials/$credential" \
+            "SELECT * FROM assertions WHERE id = '$credential'"
+        read_get "public GET /v3/achievements/{id}" "$base/v3/achievements/${badges[0]}" \
+            "SELECT * FROM badge_classes WHERE id = '${badges[0]}'"
+        read_get "public GET /v3/issuers/{id}" "$base/v3/issuers/$issuer" \
+            "SELECT * FROM issuers WHERE id = '$issuer'"
+        read_get "public GET /issuers/{id}/did.json" "$base/issuers/$issuer/did.json" \
+            "SELECT * FROM signing_keys WHERE issuer_id = '$issuer'"
+        read_get "public GET /status-lists/{id}" "$status_list" \
+            "SELECT * FROM status_lists WHERE id = '${status_list##*/}'"
+        # The same credential read again and again is what the references
+        # measure; a graduation day reads many. 20,000 credentials of the set
+        # at random: more than the default document cache holds, so most
+        # reads render (and the cache churns).
+        if [ "$backend" = postgresql ]; then
+            psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT id FROM assertions ORDER BY random() LIMIT 20000" > "$work/ids.txt"
+        else
+            python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1], timeout=30); print("\n".join(r[0] for r in db.execute("SELECT id FROM assertions ORDER BY random() LIMIT 20000")))' \
+                "$work/bench.sqlite" > "$work/ids.txt"
+        fi
+        { echo "ids = {"; sed 's/.*/"&",/' "$work/ids.txt"; echo "}"
+          echo 'request = function() return wrk.format("GET", "/v3/credentials/" .. ids[math.random(#ids)]) end'
+        } > "$work/random.lua"
+        load "GET of 20,000 credentials at random" 32 "$base/v3/credentials" -s "$work/random.lua"
+        # What a person opening the badge gets: the HTML page, verified now.
+        load "credential page (HTML, verified)" 32 "$base/credentials/$credential" -H "Accept: text/html"
+        local i
         for i in "${!read_names[@]}"; do
-            pg_reference "same query as ${read_names[$i]#public GET }" "${server_url%/*}/ob_bench_$$" 32 "${read_sql[$i]}"
-            ratio "${read_names[$i]}" "${read_rps[$i]}" "$last_tps" "pgbench, same query, c=32"
+            ratio "${read_names[$i]}" "${read_rps[$i]}" "$health_rps" "GET /health"
         done
+        if [ "$backend" = postgresql ]; then
+            for i in "${!read_names[@]}"; do
+                pg_reference "same query as ${read_names[$i]#public GET }" "${server_url%/*}/ob_bench_$$" 32 "${read_sql[$i]}"
+                ratio "${read_names[$i]}" "${read_rps[$i]}" "$last_tps" "pgbench, same query, c=32"
+            done
+        fi
     fi
-    load "GET /credentials/{id}/verify" 8 "$base/credentials/$credential/verify"
-    load "signed issuance (POST /credentials)" 8 "$base/credentials" -s "$work/issue.lua"
-    load "list page (offset 1,000, limit 50)" 8 "$base/credentials?limit=50&offset=1000" -H "X-API-Key: $key"
-    local deep=$((credentials - 1000))
-    load "list page (offset $deep, limit 50)" 8 "$base/credentials?limit=50&offset=$deep" -H "X-API-Key: $key"
-    # A cursor deep in the set, found by walking the list by cursor.
-    local cursor_url
-    cursor_url=$(deep_cursor "$base" "$deep")
-    load "cursor page (after $deep, limit 50)" 8 "$cursor_url" -H "X-API-Key: $key"
+    if wanted verify; then
+        load "GET /credentials/{id}/verify" 8 "$base/credentials/$credential/verify"
+    fi
+    if wanted issue; then
+        load "signed issuance (POST /credentials)" 8 "$base/credentials" -s "$work/issue.lua"
+    fi
+    if wanted lists; then
+        load "list page (offset 1,000, limit 50)" 8 "$base/credentials?limit=50&offset=1000" -H "X-API-Key: $key"
+        local deep=$((credentials - 1000))
+        load "list page (offset $deep, limit 50)" 8 "$base/credentials?limit=50&offset=$deep" -H "X-API-Key: $key"
+        # A cursor deep in the set, found by walking the list by cursor.
+        local cursor_url
+        cursor_url=$(deep_cursor "$base" "$deep")
+        load "cursor page (after $deep, limit 50)" 8 "$cursor_url" -H "X-API-Key: $key"
+    fi
     printf '  %-34s %s\n' "peak RSS serving (VmHWM)" "$(rss)"
     storage "$backend"
     batch_body "$work/batch.json" "${badges[1]}" $((credentials + 1))

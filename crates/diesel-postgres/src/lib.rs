@@ -33,6 +33,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use openbadges_domain::operations::{Backend, PoolState, ReadRouting};
 pub use openbadges_domain::operations::{StartupError, StartupFailure};
 use openbadges_domain::ports::*;
+use openbadges_domain::status_bits::BitReserve;
 use openbadges_store_support::instrumentation::{PoolMeter, QueryLogger};
 pub use url::url_problem;
 
@@ -198,6 +199,8 @@ pub struct PgStore {
     repositories: Arc<Repositories>,
     checkouts: PoolMeter,
     replicas: Option<Arc<ReplicaSet>>,
+    /// Shared with the read view, which issues nothing.
+    bits: Arc<BitReserve>,
 }
 
 /// Every repository, sending its statements through `pools`.
@@ -277,6 +280,7 @@ impl PgStore {
             repositories,
             checkouts,
             replicas,
+            bits: Arc::new(BitReserve::new()),
         })
     }
 
@@ -485,6 +489,10 @@ impl Store for PgStore {
     fn open_change_feed(&self) -> RepoResult<Option<Box<dyn ChangeFeed>>> {
         let feed = changes::PgChangeFeed::open(&self.url, &self.redactor)?;
         Ok(Some(Box::new(feed)))
+    }
+
+    fn bit_reserve(&self) -> Option<&BitReserve> {
+        Some(&self.bits)
     }
 
     fn pool_state(&self) -> PoolState {

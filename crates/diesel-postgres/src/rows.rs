@@ -314,8 +314,12 @@ impl TryFrom<BadgeClassRow> for BadgeClass {
     }
 }
 
+/// An `assertions` row. `None` is inserted as NULL, the default of every
+/// nullable column, rather than as `DEFAULT`: the INSERT's text then does
+/// not depend on which fields are set, so diesel keeps it prepared instead
+/// of having the server parse and plan it anew for every issuance.
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = assertions, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = assertions, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub(crate) struct AssertionRow {
     pub id: Uuid,
     pub badge_class_id: Uuid,

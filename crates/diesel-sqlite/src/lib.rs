@@ -44,6 +44,7 @@ use openbadges_domain::DomainError;
 
 use openbadges_domain::operations::Backend;
 pub use openbadges_domain::operations::{StartupError, StartupFailure};
+use openbadges_domain::status_bits::BitReserve;
 
 use crate::compaction::{pack_credentials, COMPACT_CREDENTIALS};
 use crate::errors::{directory_of, Stage, StartupContext};
@@ -184,6 +185,7 @@ struct Inner {
     learner_emails: LearnerEmails,
     oauth: OAuth,
     platforms: Platforms,
+    bits: BitReserve,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -244,6 +246,7 @@ impl SqliteStore {
                 learner_emails: LearnerEmails::new(db.clone()),
                 oauth: OAuth::new(db.clone()),
                 platforms: Platforms::new(db.clone()),
+                bits: BitReserve::new(),
                 db,
             }),
         })
@@ -513,6 +516,10 @@ impl Store for SqliteStore {
 
     fn pool_state(&self) -> openbadges_domain::operations::PoolState {
         self.inner.db.state()
+    }
+
+    fn bit_reserve(&self) -> Option<&BitReserve> {
+        Some(&self.inner.bits)
     }
 }
 

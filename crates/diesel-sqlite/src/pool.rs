@@ -2,6 +2,7 @@
 //! way repositories reach the database: on tokio's blocking pool, never on
 //! an async worker.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -96,7 +97,11 @@ pub(crate) fn build(
         .connection_customizer(Box::new(setup))
         .event_handler(Box::new(checkouts.clone()))
         .build(ConnectionManager::new(url))?;
-    Ok(Database { pool, checkouts })
+    Ok(Database {
+        pool,
+        checkouts,
+        writer: Arc::new(tokio::sync::Mutex::new(())),
+    })
 }
 
 /// The pool, shared by every repository of one store.
@@ -104,6 +109,9 @@ pub(crate) fn build(
 pub(crate) struct Database {
     pool: SqlitePool,
     checkouts: PoolMeter,
+    /// Taken by each write transaction of this process before its
+    /// `BEGIN IMMEDIATE` (see [`Database::write`]).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Database {
@@ -157,12 +165,25 @@ impl Database {
     /// deferred transaction that upgrades from read to write would instead
     /// fail at once with "database is locked" when another writer got there
     /// first.
+    ///
+    /// Writers of this process first queue here, in turn and without a
+    /// thread: SQLite's busy handler waits by sleeping 1, 2, 5, 10 ... ms
+    /// and retrying, so writers queued on it held blocking threads asleep
+    /// past the lock's release (signed issuance at 8 connections spent
+    /// most of its time so). Only another process's writer still meets
+    /// busy_timeout.
     pub(crate) async fn write<T, F>(&self, work: F) -> RepoResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut SqliteConnection) -> Result<T, Failure> + Send + 'static,
     {
-        self.run(move |conn| conn.immediate_transaction(work)).await
+        // Held until the transaction ends, even if the request is dropped.
+        let turn = Arc::clone(&self.writer).lock_owned().await;
+        self.run(move |conn| {
+            let _turn = turn;
+            conn.immediate_transaction(work)
+        })
+        .await
     }
 }
 

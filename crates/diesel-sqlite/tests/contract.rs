@@ -100,6 +100,10 @@ impl Store for TestStore {
     {
         self.store.open_change_feed()
     }
+
+    fn bit_reserve(&self) -> Option<&openbadges_domain::status_bits::BitReserve> {
+        self.store.bit_reserve()
+    }
 }
 
 async fn fresh_store() -> Arc<dyn Store> {

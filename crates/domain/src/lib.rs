@@ -21,6 +21,7 @@ mod page;
 pub mod platforms;
 pub mod ports;
 pub mod service;
+pub mod status_bits;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod values;

@@ -77,6 +77,10 @@ pub trait BadgeClassRepository: Send + Sync {
     async fn create(&self, badge_class: &BadgeClass) -> RepoResult<()>;
     /// The badge class, or `NotFound`.
     async fn get(&self, id: BadgeClassId) -> RepoResult<BadgeClass>;
+    /// The badge class and its issuer, read together (issuance needs
+    /// both: one round trip instead of two); `NotFound` names the badge
+    /// class.
+    async fn get_with_issuer(&self, id: BadgeClassId) -> RepoResult<(BadgeClass, crate::Issuer)>;
     /// Replaces a stored badge class's fields (not its issuer); `NotFound` if it is gone.
     async fn update(&self, badge_class: &BadgeClass) -> RepoResult<()>;
     /// Deletes a badge class; with `Restrict`, `HasDependants` while it has awards.
@@ -632,5 +636,14 @@ pub trait Store: Send + Sync {
     /// that reports changes is not applied): try again later. Blocking.
     fn open_change_feed(&self) -> RepoResult<Option<Box<dyn ChangeFeed>>> {
         Ok(None)
+    }
+
+    /// Where requests issuing one credential (or endorsement) take its
+    /// status bit: a reserve of bits this store took a block at a time
+    /// ([`BitReserve`](crate::status_bits::BitReserve)), one per process.
+    /// `None`: each takes its bit with [`StatusListRepository::allocate`],
+    /// as a store in memory does, where that costs no transaction.
+    fn bit_reserve(&self) -> Option<&crate::status_bits::BitReserve> {
+        None
     }
 }

@@ -261,6 +261,30 @@ pub async fn delete_badge_class(
     store.badge_classes().delete(id, mode).await
 }
 
+/// The badge class an award refers to, with its issuer, which `actor`
+/// must manage; a missing badge class is a bad reference in the request,
+/// not a missing resource.
+async fn awarded_badge_class(
+    store: &dyn Store,
+    actor: &Principal,
+    id: BadgeClassId,
+) -> Result<(BadgeClass, Issuer), DomainError> {
+    let (badge, issuer) = match store.badge_classes().get_with_issuer(id).await {
+        Err(DomainError::NotFound {
+            entity: "badge class",
+            ..
+        }) => {
+            return Err(DomainError::MissingReference {
+                entity: "badge class",
+                id: id.to_string(),
+            })
+        }
+        other => other?,
+    };
+    actor.may_manage(&issuer)?;
+    Ok((badge, issuer))
+}
+
 /// The badge class an award refers to; a missing one is a bad reference
 /// in the request, not a missing resource.
 async fn referenced_badge_class(
@@ -341,13 +365,22 @@ async fn attach_proof(
     Ok(())
 }
 
-/// Hands out `count` bits of the issuer's status lists.
+/// Hands out `count` bits of the issuer's status lists: a single bit from
+/// the store's reserve when it keeps one (a request issuing one credential;
+/// see [`BitReserve`](crate::status_bits::BitReserve)), more in one
+/// allocation of their own (a batch).
 pub(crate) async fn allocate_slots(
     store: &dyn Store,
     issuer_id: IssuerId,
     count: u32,
     now: Timestamp,
 ) -> Result<Vec<StatusSlot>, DomainError> {
+    if let (1, Some(reserve)) = (count, store.bit_reserve()) {
+        let slot = reserve
+            .take(store.status_lists(), issuer_id, StatusList::CAPACITY, now)
+            .await?;
+        return Ok(vec![slot]);
+    }
     let slots = store
         .status_lists()
         .allocate(issuer_id, count, StatusList::CAPACITY, now)
@@ -394,7 +427,7 @@ pub async fn issue_notifying(
 ) -> Result<Assertion, DomainError> {
     // An unknown badge class is a bad field of the request (400, as the
     // previous server answered), named as the OB 2.0 body names it.
-    let badge = match referenced_badge_class(store, draft.badge_class_id).await {
+    let (badge, issuer) = match awarded_badge_class(store, actor, draft.badge_class_id).await {
         Err(DomainError::MissingReference { id, .. }) => {
             return Err(DomainError::invalid(
                 "badge",
@@ -403,7 +436,6 @@ pub async fn issue_notifying(
         }
         other => other?,
     };
-    let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
     check_named_issuer(&draft, badge.issuer_id)?;
     let now = Timestamp::now();
     let mut award = build_assertion(draft, badge.issuer_id, now);
@@ -467,9 +499,8 @@ pub async fn issue_batch_notifying(
     for (index, draft) in drafts.into_iter().enumerate() {
         let issuer_id = match entities.get(&draft.badge_class_id) {
             Some((badge, _)) => badge.issuer_id,
-            None => match referenced_badge_class(store, draft.badge_class_id).await {
-                Ok(badge) => {
-                    let issuer = managed_issuer(store, actor, badge.issuer_id).await?;
+            None => match awarded_badge_class(store, actor, draft.badge_class_id).await {
+                Ok((badge, issuer)) => {
                     let issuer_id = badge.issuer_id;
                     entities.insert(badge.id, (badge, issuer));
                     issuer_id

@@ -355,6 +355,17 @@ pub async fn badge_class_crud(store: Arc<dyn Store>) {
         badge,
         "read back differs"
     );
+    assert_eq!(
+        repo.get_with_issuer(badge.id)
+            .await
+            .expect("get with issuer"),
+        (badge.clone(), issuer.clone()),
+        "read back with its issuer differs"
+    );
+    match repo.get_with_issuer(BadgeClassId::generate()).await {
+        Err(DomainError::NotFound { entity, .. }) => assert_eq!(entity, "badge class"),
+        other => panic!("an unknown badge class with its issuer: {other:?}"),
+    }
 
     let other = sample_badge_class(issuer.id);
     repo.create(&other).await.expect("create second");
@@ -1553,6 +1564,107 @@ pub async fn signing_key_lifecycle(store: Arc<dyn Store>) {
         .await
         .expect("delete issuer");
     assert_not_found(repo.get(second.id).await, "keys go with their issuer");
+}
+
+/// Bits handed out through reserves (see [`crate::status_bits`]): two
+/// reserves over one store stand for two instances. Blocks grow while
+/// they last less than a window, the next is taken once less than half of
+/// the last is left, and they restart at one bit after a pause; no bit is
+/// handed out twice, not even with both reserves and plain allocations
+/// taking bits of the same issuer at once; every bit handed out or still
+/// reserved is counted as allocated, and nothing more.
+pub async fn status_bit_reserves(store: Arc<dyn Store>) {
+    use crate::status_bits::BitReserve;
+    let (issuer, _) = seed_badge_class(store.as_ref()).await;
+    let lists = store.status_lists();
+    let allocated = |lists: Vec<StatusList>| lists.iter().map(|l| l.allocated).sum::<u32>();
+    let reserve = BitReserve::new();
+    let start = ts("2026-01-01T00:00:00Z");
+    let mut handed = Vec::new();
+    let mut counts = Vec::new();
+    for _ in 0..6 {
+        let slot = reserve
+            .take(lists, issuer.id, 16, start)
+            .await
+            .expect("take");
+        handed.push(slot.index);
+        counts.push((
+            reserve.reserved(issuer.id),
+            allocated(lists.list_for_issuer(issuer.id).await.expect("lists")),
+        ));
+    }
+    assert_eq!(handed, [0, 1, 2, 3, 4, 5]);
+    // (reserved, allocated) after each: blocks of 1, 2 and 4 bits, then
+    // a block of 8 taken with one bit of the 4 left.
+    assert_eq!(counts, [(0, 1), (1, 3), (0, 3), (3, 7), (2, 7), (9, 15)]);
+    let next = reserve
+        .take(lists, issuer.id, 16, start)
+        .await
+        .expect("take");
+    assert_eq!(next.index, 6, "reserved bits are handed out in order");
+
+    // After a pause, blocks restart at one bit.
+    let (paused, _) = seed_badge_class(store.as_ref()).await;
+    let later = ts("2026-01-01T00:00:05Z");
+    for at in [start, later, later] {
+        reserve.take(lists, paused.id, 16, at).await.expect("take");
+    }
+    assert_eq!(reserve.reserved(paused.id), 1, "blocks of 1, 1 and 2");
+    assert_eq!(
+        allocated(lists.list_for_issuer(paused.id).await.expect("lists")),
+        4
+    );
+
+    // Two instances and plain allocations at once, over lists of 16 bits.
+    let (other, _) = seed_badge_class(store.as_ref()).await;
+    let reserves = Arc::new([BitReserve::new(), BitReserve::new()]);
+    let takers: Vec<_> = (0..40)
+        .map(|n| {
+            let (store, reserves) = (Arc::clone(&store), Arc::clone(&reserves));
+            tokio::spawn(async move {
+                let mut slots = Vec::new();
+                for _ in 0..3 {
+                    slots.push(
+                        reserves[n % 2]
+                            .take(store.status_lists(), other.id, 16, Timestamp::now())
+                            .await
+                            .expect("take"),
+                    );
+                }
+                slots
+            })
+        })
+        .collect();
+    let allocators: Vec<_> = (0..5)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .status_lists()
+                    .allocate(other.id, 3, 16, Timestamp::now())
+                    .await
+                    .expect("allocate")
+            })
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for task in takers.into_iter().chain(allocators) {
+        for slot in task.await.expect("task") {
+            assert!(slot.index < 16);
+            assert!(seen.insert(slot), "bit {slot:?} handed out twice");
+        }
+    }
+    assert_eq!(seen.len(), 135);
+    let still_reserved = reserves[0].reserved(other.id) + reserves[1].reserved(other.id);
+    assert!(
+        still_reserved < 2 * (BitReserve::MAX_BLOCK + BitReserve::MAX_BLOCK / 2) as usize,
+        "{still_reserved} bits left reserved"
+    );
+    assert_eq!(
+        allocated(lists.list_for_issuer(other.id).await.expect("lists")) as usize,
+        seen.len() + still_reserved,
+        "every bit allocated is handed out or reserved"
+    );
 }
 
 /// Status bits: handed out in order, across lists when one is full, never
@@ -3595,7 +3707,7 @@ macro_rules! store_contract_tests {
             api_key_revocation_survives_use, user_updates_do_not_undo_each_other,
             password_change_and_demotion_both_survive,
             award_revocation_survives_edit, signing_key_revocation_survives_rotation,
-            status_list_allocation, status_list_creation, status_list_flags, key_ring_lifecycle,
+            status_list_allocation, status_bit_reserves, status_list_creation, status_list_flags, key_ring_lifecycle,
             endorsement_round_trip_and_order, endorsement_revocation_is_first_wins,
             endorsements_go_with_what_they_endorse, asset_lifecycle, mail_outbox,
             learner_role_round_trip, backpack_upsert_by_equality, backpack_paging_and_since,

@@ -369,6 +369,19 @@ impl BadgeClassRepository for Db {
             .ok_or_else(|| not_found("badge class", id))
     }
 
+    async fn get_with_issuer(&self, id: BadgeClassId) -> RepoResult<(BadgeClass, Issuer)> {
+        let tables = self.lock()?;
+        let badge = tables
+            .badge_classes
+            .get(&id)
+            .ok_or_else(|| not_found("badge class", id))?;
+        let issuer = tables
+            .issuers
+            .get(&badge.issuer_id)
+            .ok_or_else(|| not_found("issuer", badge.issuer_id))?;
+        Ok((badge.clone(), issuer.clone()))
+    }
+
     async fn update(&self, badge_class: &BadgeClass) -> RepoResult<()> {
         let mut tables = self.lock()?;
         let stored = tables

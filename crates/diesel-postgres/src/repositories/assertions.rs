@@ -87,19 +87,42 @@ fn insert_assertions(
     Ok(())
 }
 
+/// Stores one award, its backpack links and its e-mail in one transaction.
+/// Its badge class is checked only if the database refuses the row: the
+/// foreign key on (badge class, issuer) refuses exactly the awards
+/// [`check_badge_classes`] would, and the check, run then, says which way,
+/// as the repositories decide such errors. A single issuance saves a
+/// round trip per request so.
+fn insert_one(
+    conn: &mut PgConnection,
+    award: &Assertion,
+    notification: Option<&openbadges_domain::mail::Notification>,
+) -> Result<(), Failure> {
+    let award = std::slice::from_ref(award);
+    let stored = in_transaction(conn, |conn| {
+        diesel::insert_into(assertions::table)
+            .values(&AssertionRow::from(&award[0]))
+            .execute(conn)?;
+        link_awards(conn, award, Timestamp::now())?;
+        insert_notifications(conn, notification.map_or(&[], std::slice::from_ref))
+    });
+    match stored {
+        Err(Failure::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            _,
+        ))) => {
+            check_badge_classes(conn, award, &mut IssuerOf::new())?;
+            Err(DomainError::ConcurrentChange.into())
+        }
+        other => other,
+    }
+}
+
 #[async_trait]
 impl AssertionRepository for PgAssertions {
     async fn create(&self, assertion: &Assertion) -> RepoResult<()> {
         let award = assertion.clone();
-        let row = AssertionRow::from(assertion);
-        blocking(&self.0.primary, move |conn| {
-            in_transaction(conn, |conn| {
-                let award = std::slice::from_ref(&award);
-                insert_assertions(conn, award, &[row], &mut IssuerOf::new())?;
-                link_awards(conn, award, Timestamp::now())
-            })
-        })
-        .await
+        blocking(&self.0.primary, move |conn| insert_one(conn, &award, None)).await
     }
 
     async fn create_notifying(
@@ -108,15 +131,9 @@ impl AssertionRepository for PgAssertions {
         notification: &openbadges_domain::mail::Notification,
     ) -> RepoResult<()> {
         let award = assertion.clone();
-        let row = AssertionRow::from(assertion);
         let notification = notification.clone();
         blocking(&self.0.primary, move |conn| {
-            in_transaction(conn, |conn| {
-                let award = std::slice::from_ref(&award);
-                insert_assertions(conn, award, &[row], &mut IssuerOf::new())?;
-                link_awards(conn, award, Timestamp::now())?;
-                insert_notifications(conn, std::slice::from_ref(&notification))
-            })
+            insert_one(conn, &award, Some(&notification))
         })
         .await
     }

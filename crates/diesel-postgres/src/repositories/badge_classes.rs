@@ -52,6 +52,20 @@ impl BadgeClassRepository for PgBadgeClasses {
         .await
     }
 
+    async fn get_with_issuer(&self, id: BadgeClassId) -> RepoResult<(BadgeClass, Issuer)> {
+        reading(&self.0, move |conn| {
+            let (badge, issuer): (BadgeClassRow, IssuerRow) = badge_classes::table
+                .inner_join(issuers::table.on(issuers::id.eq(badge_classes::issuer_id)))
+                .filter(badge_classes::id.eq(id.as_uuid()))
+                .select((BadgeClassRow::as_select(), IssuerRow::as_select()))
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| not_found("badge class", id))?;
+            Ok((decode(badge)?, decode(issuer)?))
+        })
+        .await
+    }
+
     async fn update(&self, badge_class: &BadgeClass) -> RepoResult<()> {
         let row = BadgeClassRow::from(badge_class);
         blocking(&self.0.primary, move |conn| {

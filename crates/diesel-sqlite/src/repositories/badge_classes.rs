@@ -4,14 +4,14 @@ use async_trait::async_trait;
 use diesel::dsl::{exists, select};
 use diesel::prelude::*;
 use openbadges_domain::ports::{BadgeClassFilter, BadgeClassRepository, DeleteMode, RepoResult};
-use openbadges_domain::{BadgeClass, BadgeClassId, Page, PageRequest};
+use openbadges_domain::{BadgeClass, BadgeClassId, Issuer, Page, PageRequest};
 
 use super::{decode_all, limit_offset, not_found, require_issuer, total};
 use openbadges_store_support::refusals::has_awards;
 
 use crate::pool::Database;
-use crate::rows::BadgeClassRow;
-use crate::schema::{assertions, badge_classes};
+use crate::rows::{BadgeClassRow, IssuerRow};
+use crate::schema::{assertions, badge_classes, issuers};
 
 /// [`BadgeClassRepository`] on SQLite.
 pub(crate) struct BadgeClasses {
@@ -50,6 +50,21 @@ impl BadgeClassRepository for BadgeClasses {
                     .optional()?
                     .ok_or_else(|| not_found("badge class", id))?;
                 Ok(BadgeClass::try_from(row)?)
+            })
+            .await
+    }
+
+    async fn get_with_issuer(&self, id: BadgeClassId) -> RepoResult<(BadgeClass, Issuer)> {
+        self.db
+            .run(move |conn| {
+                let (badge, issuer): (BadgeClassRow, IssuerRow) = badge_classes::table
+                    .inner_join(issuers::table.on(issuers::id.eq(badge_classes::issuer_id)))
+                    .filter(badge_classes::id.eq(id.to_string()))
+                    .select((BadgeClassRow::as_select(), IssuerRow::as_select()))
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| not_found("badge class", id))?;
+                Ok((BadgeClass::try_from(badge)?, Issuer::try_from(issuer)?))
             })
             .await
     }

@@ -82,7 +82,8 @@ pub struct StatusListReport {
     pub issuer: String,
     /// Bits in the list.
     pub capacity: u32,
-    /// Bits handed out to credentials.
+    /// Bits handed out: to credentials, or reserved for the next ones by a
+    /// running server (a block of at most a few dozen per issuer).
     pub allocated: u32,
     /// Credentials revoked.
     pub revoked: u64,
