@@ -115,9 +115,12 @@ print("\n".join(entry + (args if args else cmd)))' "$@")
     if [ -n "${IMAGE_ENV:-}" ]; then
         mapfile -t -O "${#env_args[@]}" env_args <<<"$IMAGE_ENV"
     fi
+    # The user is taken by the image's setpriv, which sets the parent-death
+    # signal after it: a change of user clears it, and then the server
+    # outlived an unshare that was killed (the tests' way to stop it).
     exec "${sudo[@]}" unshare --mount --pid --fork --kill-child=SIGTERM --mount-proc="$dir/proc" \
-        chroot --userspec="$ids" "$dir" \
-        /usr/bin/env -i "${env_args[@]}" /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$workdir" "${command[@]}"
+        chroot "$dir" /usr/bin/setpriv --reuid="${ids%%:*}" --regid="${ids##*:}" --clear-groups \
+        --pdeathsig=TERM /usr/bin/env -i "${env_args[@]}" /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$workdir" "${command[@]}"
 }
 
 # ps DIR: "name uid" of each process whose root directory is DIR.
