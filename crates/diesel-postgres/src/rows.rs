@@ -317,9 +317,10 @@ impl TryFrom<BadgeClassRow> for BadgeClass {
 /// An `assertions` row. `None` is inserted as NULL, the default of every
 /// nullable column, rather than as `DEFAULT`: the INSERT's text then does
 /// not depend on which fields are set, so diesel keeps it prepared instead
-/// of having the server parse and plan it anew for every issuance.
+/// of having the server parse and plan it anew for every issuance
+/// (`treat_none_as_null` is the changeset attribute; inserts ignore it).
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = assertions, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+#[diesel(table_name = assertions, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub(crate) struct AssertionRow {
     pub id: Uuid,
     pub badge_class_id: Uuid,
@@ -597,5 +598,27 @@ impl TryFrom<StatusListRow> for StatusList {
                 .map_err(|_| corrupt("status_lists.allocated", row.allocated))?,
             created_at: restamp(row.created_at),
         })
+    }
+}
+
+#[cfg(test)]
+mod prepared {
+    use super::*;
+    use diesel::query_builder::QueryFragment;
+
+    /// Diesel prepares a statement once per connection only when its text
+    /// cannot vary; an unset optional field written as `DEFAULT` makes it
+    /// vary, and the INSERT of every issuance was parsed anew.
+    #[test]
+    fn the_award_insert_is_kept_prepared() {
+        let issuer = openbadges_domain::testkit::sample_issuer(None);
+        let badge = openbadges_domain::testkit::sample_badge_class(issuer.id);
+        let award = openbadges_domain::testkit::sample_assertion(&badge, "a@example.org");
+        assert!(award.image.is_none(), "the sample leaves a field unset");
+        let row = AssertionRow::from(&award);
+        let insert = diesel::insert_into(assertions::table).values(&row);
+        assert!(insert
+            .is_safe_to_cache_prepared(&diesel::pg::Pg)
+            .expect("walks"));
     }
 }
