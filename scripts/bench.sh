@@ -14,7 +14,8 @@
 #      its HTML page),
 #      GET /credentials/{id}/verify (8), signed issuance POST /credentials
 #      (8), and list pages at offset 1,000, at an offset deep in the set
-#      and by cursor deep in the set (8, with an API key);
+#      and by cursor deep in the set (8, with an API key); each run also
+#      prints the server's CPU time per request;
 #   4. the server's peak resident memory (VmHWM) while serving, then one
 #      more 10,000 batch and the peak with it;
 #   5. the references the read targets are stated against, measured in the
@@ -92,16 +93,27 @@ load() {
     shift 3
     # Warm-up, not measured: the pool opens its connections lazily.
     wrk -t 2 -c "$connections" -d 2s "$@" "$url" > /dev/null 2>&1
+    local cpu_before cpu_after
+    cpu_before=$(cpu_ticks)
     wrk -t 2 -c "$connections" -d "${seconds}s" --latency "$@" "$url" > "$work/wrk.txt" 2>&1
-    local rps p50 p99 non2xx
+    cpu_after=$(cpu_ticks)
+    local rps p50 p99 non2xx requests cpu
     rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
     last_rps=$rps
     p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
     p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
     non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk.txt")
-    printf '  %-34s %10s req/s   p50 %-9s p99 %-9s c=%-3s peak RSS %-8s %s\n' \
-        "$name" "$rps" "$p50" "$p99" "$connections" "$(rss)" "${non2xx:+non-2xx: $non2xx}"
+    requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
+    # The server's own CPU time per request: steadier than req/s when
+    # other work shares the machine.
+    cpu=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+        'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n }')
+    printf '  %-34s %10s req/s   p50 %-9s p99 %-9s c=%-3s cpu %5s us/req  peak RSS %-8s %s\n' \
+        "$name" "$rps" "$p50" "$p99" "$connections" "$cpu" "$(rss)" "${non2xx:+non-2xx: $non2xx}"
 }
+
+# cpu_ticks: user and system CPU time of the server so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 
 # start_server BACKEND PORT: starts the server in the background.
 start_server() {
