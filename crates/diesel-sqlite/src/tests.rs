@@ -191,6 +191,36 @@ fn the_set_bits_of_a_list_are_read_through_the_flagged_index() {
 }
 
 #[derive(QueryableByName)]
+struct CompileOption {
+    #[diesel(sql_type = Text)]
+    compile_options: String,
+}
+
+/// The bundled SQLite is built with the query planner stability guarantee
+/// (`.cargo/config.toml`). Without it, SQLite 3.50 plans a statement with
+/// the values bound to it (a `LIMIT ?`, which every diesel `.first()`
+/// writes, is one) and marks it to be prepared again whenever they change:
+/// every read was parsed and planned anew, about a quarter of the CPU of a
+/// `/verify` and a sixth of a signed issuance.
+#[test]
+fn statements_are_planned_once_whatever_is_bound() {
+    let dir = TempDir::new().expect("temp dir");
+    let store =
+        SqliteStore::open(&SqliteOptions::new(dir.path().join("qpsg.sqlite"))).expect("open");
+    let mut conn = store.database().checkout().expect("checkout");
+    let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+        .load::<CompileOption>(&mut conn)
+        .expect("compile options")
+        .into_iter()
+        .map(|option| option.compile_options)
+        .collect();
+    assert!(
+        options.iter().any(|option| option == "ENABLE_QPSG"),
+        "{options:?}"
+    );
+}
+
+#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
