@@ -7,6 +7,10 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::{server, startup, state, EXIT_CONFIG, EXIT_DATABASE, EXIT_SERVER};
 
+/// How many stored credentials' valid proofs are remembered (32 bytes
+/// each and the set's overhead: about 3 MB when full).
+const PROOF_MEMO_CAPACITY: usize = 65_536;
+
 /// Logs the version, backend and (redacted) database location.
 pub fn log_start(command: &str, settings: &Settings) {
     log::info!(
@@ -87,6 +91,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         verification: openbadges_domain::learners::VerificationKey::derive(&secret),
         outbound,
         documents,
+        proofs: Arc::new(openbadges_verify::ProofMemo::new(PROOF_MEMO_CAPACITY)),
     };
     let code = actix_web::rt::System::new().block_on(async move {
         if let Err(error) =

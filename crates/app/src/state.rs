@@ -36,4 +36,7 @@ pub struct AppState {
     /// Rendered public documents, kept while nothing they come from
     /// changes.
     pub documents: Arc<crate::cache::DocumentCache>,
+    /// Stored credentials whose proof was found valid (exact text and
+    /// key), so that verifying them again skips the signature.
+    pub proofs: Arc<openbadges_verify::ProofMemo>,
 }

@@ -1161,6 +1161,7 @@ fn protected_operations_answer_401_without_credentials() {
             0,
             std::time::Duration::ZERO,
         )),
+        proofs: std::sync::Arc::new(openbadges_verify::ProofMemo::new(0)),
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(

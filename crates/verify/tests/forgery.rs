@@ -13,8 +13,8 @@ use openbadges_domain::ports::Store;
 use openbadges_domain::testkit::{
     sample_assertion, sample_badge_class, sample_issuer, sample_signing_key,
 };
-use openbadges_domain::{KeyAlgorithm, SigningKey, Timestamp};
-use openbadges_verify::{Report, Verifier};
+use openbadges_domain::{Assertion, IssuedCredential, KeyAlgorithm, SigningKey, Timestamp};
+use openbadges_verify::{ProofMemo, Report, Verifier};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -26,6 +26,8 @@ struct Fixture {
     integrity: Arc<DataIntegrity>,
     /// The award as an unsigned OB 3.0 credential (issuer = its did:web).
     credential: Value,
+    /// The award as stored.
+    award: Assertion,
     key: SigningKey,
     pair: Ed25519KeyPair,
     _dir: TempDir,
@@ -56,6 +58,7 @@ impl Fixture {
             urls,
             integrity: Arc::new(DataIntegrity::new().expect("the bundled contexts load")),
             credential,
+            award,
             key,
             pair,
             _dir: dir,
@@ -273,4 +276,56 @@ async fn a_revoked_key_verifies_nothing() {
             "the signing key verifies nothing any more"
         );
     }
+}
+
+/// Stores `document` as the fixture's award's signed credential.
+async fn store_text(fixture: &Fixture, document: &Value) {
+    let mut award = fixture.award.clone();
+    award.issued_credential = Some(IssuedCredential::new(document));
+    fixture
+        .store
+        .assertions()
+        .update(&award)
+        .await
+        .expect("store");
+}
+
+/// A stored credential whose proof was found valid is remembered by its
+/// exact text and key: verified again, it is valid without its signature
+/// being checked, but a changed text is checked afresh (and fails), and a
+/// revoked key fails it whatever the memo holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remembered_proof_covers_only_the_same_text_with_a_key_that_verifies() {
+    let fixture = Fixture::new().await;
+    let memo = ProofMemo::new(16);
+    let verifier = fixture.verifier().with_memo(&memo);
+    let signed = fixture.ours();
+    store_text(&fixture, &signed).await;
+    let id = fixture.award.id;
+    assert_valid(&verifier.verify_stored(id).await.expect("verify"));
+    assert_eq!(memo.len(), 1, "a valid proof is remembered");
+    assert_valid(&verifier.verify_stored(id).await.expect("verify"));
+    assert_eq!(memo.len(), 1, "and found again, not added twice");
+
+    // The same proof over another text: not the remembered one.
+    let mut forged = signed.clone();
+    forged["name"] = json!("A badge its issuer never awarded");
+    store_text(&fixture, &forged).await;
+    let report = verifier.verify_stored(id).await.expect("verify");
+    assert_eq!(report.error_code, Some("INVALID_SIGNATURE"), "{report:#?}");
+    assert!(!report.has_valid_signature);
+    assert_eq!(memo.len(), 1, "an invalid proof is not remembered");
+
+    // The remembered text again, its key revoked since.
+    store_text(&fixture, &signed).await;
+    assert_valid(&verifier.verify_stored(id).await.expect("verify"));
+    fixture
+        .store
+        .signing_keys()
+        .revoke(fixture.key.id, Timestamp::now())
+        .await
+        .expect("revoke");
+    let report = verifier.verify_stored(id).await.expect("verify");
+    assert_eq!(report.error_code, Some("KEY_REVOKED"), "{report:#?}");
+    assert!(!report.has_valid_signature);
 }

@@ -617,6 +617,7 @@ async fn page(state: &AppState, award: &Assertion) -> Result<HttpResponse, ApiEr
         &state.urls,
         state.signing.integrity(),
     )
+    .with_memo(&state.proofs)
     .verify_stored(award.id)
     .await?;
     let sent = crate::consumer::sent_to(state, award.id)

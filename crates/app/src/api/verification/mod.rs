@@ -305,6 +305,7 @@ pub(super) async fn verify_stored(
 pub(crate) fn verifier(state: &AppState) -> Verifier<'_> {
     Verifier::new(state.reads.as_ref(), &state.urls, state.signing.integrity())
         .with_resolver(state.outbound.dids.as_ref())
+        .with_memo(&state.proofs)
 }
 
 /// A report as the verification routes answer it.
