@@ -507,7 +507,9 @@ fn a_request_over_the_time_limit_answers_503() {
         .start();
     let file = storage.sqlite_file().expect("a SQLite file");
     let mut lock = SqliteConnection::establish(&file.to_string_lossy()).expect("open the database");
-    lock.batch_execute("BEGIN EXCLUSIVE")
+    // The server writes now and then by itself (its workers): wait for
+    // such a write to end rather than fail to take the lock.
+    lock.batch_execute("PRAGMA busy_timeout = 10000; BEGIN EXCLUSIVE")
         .expect("lock the database");
     let started = Instant::now();
     let response = server.post("/issuers", &issuer_body("Stuck"));
