@@ -12,7 +12,8 @@
 #   3. under load: public GET of a signed credential (32 connections; the
 #      same one, as the references measure, then 20,000 at random, then
 #      its HTML page),
-#      GET /credentials/{id}/verify (8), signed issuance POST /credentials
+#      GET /credentials/{id}/verify (8; the same one, then up to 100,000
+#      at random), signed issuance POST /credentials
 #      (8), and list pages at offset 1,000, at an offset deep in the set
 #      and by cursor deep in the set (8, with an API key); each run also
 #      prints the server's CPU time per request;
@@ -320,6 +321,22 @@ LUA
         -d "{\"badge\":\"${badges[0]}\",\"recipient\":{\"identity\":\"get@example.org\"}}" > "$work/credential.json"
     local credential; credential=$(json_field "$work/credential.json" id); credential=${credential##*/}
     local status_list; status_list=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d.get("credentialStatus"); s=s[0] if isinstance(s,list) else s; print(s["statusListCredential"])' "$work/credential.json")
+    # Credentials of the set at random, for the runs that read many: the
+    # first 20,000 of up to 100,000 in random order.
+    if [ "$backend" = postgresql ]; then
+        psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT id FROM assertions ORDER BY random() LIMIT 100000" > "$work/ids-all.txt"
+    else
+        python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1], timeout=30); print("\n".join(r[0] for r in db.execute("SELECT id FROM assertions ORDER BY random() LIMIT 100000")))' \
+            "$work/bench.sqlite" > "$work/ids-all.txt"
+    fi
+    head -n 20000 "$work/ids-all.txt" > "$work/ids.txt"
+    random_script() { # random_script FILE IDS PATH-BEFORE-ID PATH-AFTER-ID
+        { echo "ids = {"; sed 's/.*/"&",/' "$2"; echo "}"
+          echo "request = function() return wrk.format(\"GET\", \"$3\" .. ids[math.random(#ids)] .. \"$4\") end"
+        } > "$1"
+    }
+    random_script "$work/random.lua" "$work/ids.txt" /v3/credentials/ ""
+    random_script "$work/random-verify.lua" "$work/ids-all.txt" /credentials/ /verify
     # The reads: each public GET, then its references.
     if wanted reads; then
         load "GET /health (reference)" 32 "$base/health"
@@ -343,15 +360,6 @@ LUA
         # measure; a graduation day reads many. 20,000 credentials of the set
         # at random: more than the default document cache holds, so most
         # reads render (and the cache churns).
-        if [ "$backend" = postgresql ]; then
-            psql "${server_url%/*}/ob_bench_$$" -XAtqc "SELECT id FROM assertions ORDER BY random() LIMIT 20000" > "$work/ids.txt"
-        else
-            python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1], timeout=30); print("\n".join(r[0] for r in db.execute("SELECT id FROM assertions ORDER BY random() LIMIT 20000")))' \
-                "$work/bench.sqlite" > "$work/ids.txt"
-        fi
-        { echo "ids = {"; sed 's/.*/"&",/' "$work/ids.txt"; echo "}"
-          echo 'request = function() return wrk.format("GET", "/v3/credentials/" .. ids[math.random(#ids)]) end'
-        } > "$work/random.lua"
         load "GET of 20,000 credentials at random" 32 "$base/v3/credentials" -s "$work/random.lua"
         # What a person opening the badge gets: the HTML page, verified now.
         load "credential page (HTML, verified)" 32 "$base/credentials/$credential" -H "Accept: text/html"
@@ -368,6 +376,10 @@ LUA
     fi
     if wanted verify; then
         load "GET /credentials/{id}/verify" 8 "$base/credentials/$credential/verify"
+        # The same credential again and again has its valid proof
+        # remembered. Up to 100,000 at random: a run of a few seconds
+        # verifies most of them for the first time.
+        load "verify at random" 8 "$base/credentials" -s "$work/random-verify.lua"
     fi
     if wanted issue; then
         load "signed issuance (POST /credentials)" 8 "$base/credentials" -s "$work/issue.lua"
