@@ -76,6 +76,15 @@ impl Fixture {
             .expect("sign")
     }
 
+    /// Revokes our issuer's key.
+    async fn revoke_key(&self) {
+        self.store
+            .signing_keys()
+            .revoke(self.key.id, Timestamp::now())
+            .await
+            .expect("revoke");
+    }
+
     /// The credential signed by our issuer's key.
     fn ours(&self) -> Value {
         self.signed(&self.pair, &self.urls.verification_method(&self.key))
@@ -258,12 +267,7 @@ async fn a_revoked_key_verifies_nothing() {
     let signed = fixture.ours();
     let kid = fixture.urls.verification_method(&fixture.key);
     let token = jwt(&jwt_claims(&fixture.credential), &fixture.pair, &kid);
-    fixture
-        .store
-        .signing_keys()
-        .revoke(fixture.key.id, Timestamp::now())
-        .await
-        .expect("revoke");
+    fixture.revoke_key().await;
     let verifier = fixture.verifier();
     for report in [
         verifier.verify_json(&signed).await.expect("verify"),
@@ -319,12 +323,7 @@ async fn a_remembered_proof_covers_only_the_same_text_with_a_key_that_verifies()
     // The remembered text again, its key revoked since.
     store_text(&fixture, &signed).await;
     assert_valid(&verifier.verify_stored(id).await.expect("verify"));
-    fixture
-        .store
-        .signing_keys()
-        .revoke(fixture.key.id, Timestamp::now())
-        .await
-        .expect("revoke");
+    fixture.revoke_key().await;
     let report = verifier.verify_stored(id).await.expect("verify");
     assert_eq!(report.error_code, Some("KEY_REVOKED"), "{report:#?}");
     assert!(!report.has_valid_signature);
