@@ -13,6 +13,8 @@ on_both_backends!(
     a_revocation_through_one_instance_reaches_the_other_within_the_bound,
     every_edit_through_one_instance_reaches_the_other_within_the_bound,
     a_revocation_is_served_at_once_by_the_instance_that_made_it,
+    revocations_through_one_instance_reach_verification_on_the_other_within_the_bound,
+    a_revocation_is_verified_at_once_by_the_instance_that_made_it,
     with_the_cache_off_nothing_is_kept
 );
 
@@ -75,18 +77,55 @@ fn after_bound(since: Instant) {
     }
 }
 
-/// An issuer, an achievement and a signed award, made through `server`:
-/// (achievement UUID, award UUID, the award's status list URL path).
-fn award(server: &Server) -> (String, String, String) {
-    let (_, badge) = server.issuer_with_badge(&Caller::Anonymous, "Cached issuer", "Cached badge");
+/// What [`award`] made.
+struct Award {
+    /// The issuer's UUID.
+    issuer: String,
+    /// The achievement's UUID.
+    badge: String,
+    /// The award's UUID.
+    id: String,
+    /// The URL path of the award's status list.
+    list: String,
+    /// The UUID of the key that signed it.
+    key: String,
+}
+
+/// An issuer, an achievement and a signed award, made through `server`.
+fn award(server: &Server) -> Award {
+    let (issuer, badge) =
+        server.issuer_with_badge(&Caller::Anonymous, "Cached issuer", "Cached badge");
     let created = server.post("/credentials", &award_body(&badge, "cached@example.org"));
     created.assert_status(201);
     let list = created.body["credentialStatus"]["statusListCredential"]
         .as_str()
         .unwrap_or_else(|| panic!("no status list in {}", created.body))
         .to_owned();
-    let path = format!("/{}", list.splitn(4, '/').nth(3).unwrap_or_default());
-    (badge, uuid_of(&created.body), path)
+    let key = created.body["proof"]["verificationMethod"]
+        .as_str()
+        .and_then(|method| method.rsplit_once("#key-"))
+        .unwrap_or_else(|| panic!("no key of ours in {}", created.body))
+        .1
+        .to_owned();
+    Award {
+        issuer,
+        badge,
+        id: uuid_of(&created.body),
+        list: format!("/{}", list.splitn(4, '/').nth(3).unwrap_or_default()),
+        key,
+    }
+}
+
+/// Asserts that `report` (of `GET /credentials/{id}/verify`) passes.
+fn assert_valid(report: &Value) {
+    assert_eq!(report["isValid"], json!(true), "{report:#}");
+}
+
+/// Asserts that `report` (of `GET /credentials/{id}/verify`) fails with
+/// `code`.
+fn assert_fails_with(report: &Value, code: &str) {
+    assert_eq!(report["isValid"], json!(false), "{report:#}");
+    assert_eq!(report["errorCode"], json!(code), "{report:#}");
 }
 
 /// Whether bit `index` of the status list at `path` is set, as `server`
@@ -113,7 +152,7 @@ fn bit(server: &Server, path: &str, index: usize) -> bool {
 fn a_revocation_through_one_instance_reaches_the_other_within_the_bound(storage: &Storage) {
     let a = launch(storage).start();
     let b = launch(storage).start();
-    let (_, id, list) = award(&a);
+    let Award { id, list, .. } = award(&a);
     let path = format!("/credentials/{id}");
     let credential = warm(&b, &path);
     let index: usize = credential["credentialStatus"]["statusListIndex"]
@@ -140,7 +179,7 @@ fn a_revocation_through_one_instance_reaches_the_other_within_the_bound(storage:
 fn every_edit_through_one_instance_reaches_the_other_within_the_bound(storage: &Storage) {
     let a = launch(storage).start();
     let b = launch(storage).start();
-    let (badge, _, _) = award(&a);
+    let Award { badge, .. } = award(&a);
     let path = format!("/achievements/{badge}");
     for round in 0..10 {
         warm(&b, &path);
@@ -156,7 +195,7 @@ fn every_edit_through_one_instance_reaches_the_other_within_the_bound(storage: &
 
 fn a_revocation_is_served_at_once_by_the_instance_that_made_it(storage: &Storage) {
     let a = launch(storage).start();
-    let (_, id, _) = award(&a);
+    let Award { id, .. } = award(&a);
     let path = format!("/credentials/{id}");
     warm(&a, &path);
     a.post(&format!("{path}/revoke"), &json!({"reason": "at once"}))
@@ -164,9 +203,56 @@ fn a_revocation_is_served_at_once_by_the_instance_that_made_it(storage: &Storage
     a.fetch(&path).assert_status(410);
 }
 
+/// Verification through B reads the award and its key from B's cache
+/// (warm, so the hits show it): a credential revoked through A, and then
+/// the key that signed another one, revoked through A, fail verification
+/// on B once the bound has passed.
+fn revocations_through_one_instance_reach_verification_on_the_other_within_the_bound(
+    storage: &Storage,
+) {
+    let a = launch(storage).base_url_at_own_address().start();
+    // Instances behind one load balancer share one BASE_URL: B verifies
+    // A's credentials as its own.
+    let b = launch(storage).env("BASE_URL", a.base_url()).start();
+    let revoked = award(&a);
+    let verify = format!("/credentials/{}/verify", revoked.id);
+    assert_valid(&warm(&b, &verify));
+    a.post(
+        &format!("/credentials/{}/revoke", revoked.id),
+        &json!({"reason": "cache test"}),
+    )
+    .assert_status(200);
+    after_bound(Instant::now());
+    assert_fails_with(&b.fetch(&verify).body, "REVOKED");
+
+    let signed = award(&a);
+    let verify = format!("/credentials/{}/verify", signed.id);
+    assert_valid(&warm(&b, &verify));
+    a.post(
+        &format!("/issuers/{}/keys/{}/revoke", signed.issuer, signed.key),
+        &json!({}),
+    )
+    .assert_status(200);
+    after_bound(Instant::now());
+    assert_fails_with(&b.fetch(&verify).body, "KEY_REVOKED");
+}
+
+fn a_revocation_is_verified_at_once_by_the_instance_that_made_it(storage: &Storage) {
+    let a = launch(storage).start();
+    let Award { id, .. } = award(&a);
+    let verify = format!("/credentials/{id}/verify");
+    assert_valid(&warm(&a, &verify));
+    a.post(
+        &format!("/credentials/{id}/revoke"),
+        &json!({"reason": "at once"}),
+    )
+    .assert_status(200);
+    assert_fails_with(&a.fetch(&verify).body, "REVOKED");
+}
+
 fn with_the_cache_off_nothing_is_kept(storage: &Storage) {
     let a = launch(storage).env("DOCUMENT_CACHE_MB", "0").start();
-    let (_, id, _) = award(&a);
+    let Award { id, .. } = award(&a);
     for _ in 0..3 {
         a.fetch(&format!("/credentials/{id}")).assert_status(200);
     }

@@ -1,8 +1,11 @@
 //! The cache of rendered public documents: credentials, achievements,
-//! issuers, DID documents and status lists, as answered to a GET.
+//! issuers, DID documents and status lists, as answered to a GET; and of
+//! the awards and keys verification reads ([`CachedRecords`]).
 //!
 //! A public GET is mostly database round trips through the blocking pool;
-//! kept rendered, it is a hash lookup. What makes keeping them safe:
+//! kept rendered, it is a hash lookup. Verifying one of our credentials
+//! reads its award and its key: two round trips, or none. What makes
+//! keeping them safe:
 //!
 //! - **Every instance hears of every change.** The database reports changes
 //!   to anything published ([`ChangeFeed`]: PostgreSQL notifies on commit,
@@ -38,9 +41,14 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
+use async_trait::async_trait;
 use openbadges_domain::documents::Version;
 use openbadges_domain::ports::{ChangeFeed, Store};
-use openbadges_domain::{AssertionId, BadgeClassId, IssuerId, StatusListId, StatusPurpose};
+use openbadges_domain::{
+    Assertion, AssertionId, BadgeClassId, DomainError, IssuerId, SigningKeyId, StatusListId,
+    StatusPurpose,
+};
+use openbadges_verify::{Records, StoreRecords, StoredKey};
 
 use crate::api::documents::PublicDocument;
 use crate::error::ApiError;
@@ -65,6 +73,38 @@ pub(crate) enum DocumentKey {
     Did(IssuerId),
     /// A signed status list.
     StatusList(StatusListId, StatusPurpose),
+    /// An award, as verification reads it.
+    Award(AssertionId),
+    /// A stored key, as verification reads it.
+    SigningKey(SigningKeyId),
+}
+
+/// What the cache keeps for a [`DocumentKey`]: a document for the keys of
+/// documents, an award for [`DocumentKey::Award`], a key for
+/// [`DocumentKey::SigningKey`].
+#[derive(Clone)]
+enum Kept {
+    Document(Arc<PublicDocument>),
+    Award(Arc<Assertion>),
+    Key(Arc<StoredKey>),
+}
+
+impl Kept {
+    /// About how many bytes it holds: its text, and room for the rest.
+    fn size(&self) -> usize {
+        match self {
+            Self::Document(document) => document.size(),
+            Self::Award(award) => {
+                std::mem::size_of::<Assertion>()
+                    + award
+                        .issued_credential
+                        .as_ref()
+                        .map_or(0, |c| c.json().len())
+                    + 512
+            }
+            Self::Key(_) => std::mem::size_of::<StoredKey>() + 512,
+        }
+    }
 }
 
 /// Proof that a rendering started in the cache's current generation: see
@@ -86,7 +126,7 @@ pub(crate) struct CacheStats {
 struct Entries {
     generation: u64,
     bytes: usize,
-    documents: HashMap<DocumentKey, Arc<PublicDocument>>,
+    documents: HashMap<DocumentKey, Kept>,
 }
 
 /// The rendered documents of the current generation. See the module.
@@ -144,6 +184,14 @@ impl DocumentCache {
 
     /// The document kept for `key`, if the cache may answer.
     pub(crate) fn get(&self, key: &DocumentKey) -> Option<Arc<PublicDocument>> {
+        match self.lookup(key)? {
+            Kept::Document(document) => Some(document),
+            Kept::Award(_) | Kept::Key(_) => None,
+        }
+    }
+
+    /// What is kept for `key`, if the cache may answer.
+    fn lookup(&self, key: &DocumentKey) -> Option<Kept> {
         if self.budget == 0 || !self.live() {
             return None;
         }
@@ -179,6 +227,11 @@ impl DocumentCache {
         ticket: Option<Ticket>,
         document: Arc<PublicDocument>,
     ) {
+        self.keep(key, ticket, Kept::Document(document));
+    }
+
+    /// Keeps `kept` for `key` on the terms of [`Self::put`].
+    fn keep(&self, key: DocumentKey, ticket: Option<Ticket>, kept: Kept) {
         let Some(Ticket(generation)) = ticket else {
             return;
         };
@@ -191,7 +244,7 @@ impl DocumentCache {
         {
             return;
         }
-        let size = document.size();
+        let size = kept.size();
         if size > self.budget {
             return;
         }
@@ -207,7 +260,7 @@ impl DocumentCache {
             entries.documents.clear();
             entries.bytes = 0;
         }
-        if let Some(old) = entries.documents.insert(key, document) {
+        if let Some(old) = entries.documents.insert(key, kept) {
             entries.bytes -= old.size();
         }
         entries.bytes += size;
@@ -270,6 +323,48 @@ pub(crate) async fn cached(
     let response = document.respond(request);
     cache.put(key, ticket, document);
     Ok(response)
+}
+
+/// The awards and keys verification reads, from the cache while it may
+/// answer, else from the store (and then kept, on the terms documents
+/// are). A revocation, suspension or key change is a change the feed
+/// reports, so none is verified from what was kept before it.
+pub struct CachedRecords {
+    store: Arc<dyn Store>,
+    cache: Arc<DocumentCache>,
+}
+
+impl CachedRecords {
+    /// Records of `store` kept in `cache`.
+    pub fn new(store: Arc<dyn Store>, cache: Arc<DocumentCache>) -> Self {
+        Self { store, cache }
+    }
+}
+
+#[async_trait]
+impl Records for CachedRecords {
+    async fn award(&self, id: AssertionId) -> Result<Arc<Assertion>, DomainError> {
+        let key = DocumentKey::Award(id);
+        if let Some(Kept::Award(award)) = self.cache.lookup(&key) {
+            return Ok(award);
+        }
+        let ticket = self.cache.ticket();
+        let award = StoreRecords(self.store.as_ref()).award(id).await?;
+        self.cache
+            .keep(key, ticket, Kept::Award(Arc::clone(&award)));
+        Ok(award)
+    }
+
+    async fn key(&self, id: SigningKeyId) -> Result<Arc<StoredKey>, DomainError> {
+        let key = DocumentKey::SigningKey(id);
+        if let Some(Kept::Key(found)) = self.cache.lookup(&key) {
+            return Ok(found);
+        }
+        let ticket = self.cache.ticket();
+        let found = StoreRecords(self.store.as_ref()).key(id).await?;
+        self.cache.keep(key, ticket, Kept::Key(Arc::clone(&found)));
+        Ok(found)
+    }
 }
 
 /// The thread following the store's change feed; stops when dropped.

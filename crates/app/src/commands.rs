@@ -80,6 +80,10 @@ pub fn serve(settings: Settings) -> ExitCode {
         settings.http.document_cache_bytes,
         settings.database.replica_lag_bound(),
     ));
+    let records = Arc::new(crate::cache::CachedRecords::new(
+        Arc::clone(&prepared.reads),
+        Arc::clone(&documents),
+    ));
     let state = state::AppState {
         store: prepared.store,
         reads: prepared.reads,
@@ -92,6 +96,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         outbound,
         documents,
         proofs: Arc::new(openbadges_verify::ProofMemo::new(PROOF_MEMO_CAPACITY)),
+        records,
     };
     let code = actix_web::rt::System::new().block_on(async move {
         if let Err(error) =

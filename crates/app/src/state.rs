@@ -39,4 +39,7 @@ pub struct AppState {
     /// Stored credentials whose proof was found valid (exact text and
     /// key), so that verifying them again skips the signature.
     pub proofs: Arc<openbadges_verify::ProofMemo>,
+    /// The awards and keys verification reads (of `reads`), kept in
+    /// `documents`.
+    pub records: Arc<crate::cache::CachedRecords>,
 }

@@ -1146,6 +1146,14 @@ fn protected_operations_answer_401_without_credentials() {
         openbadges_server::startup::signing(&store, &settings.auth, &urls).expect("signer");
     let settings_outbound = settings.outbound;
     let key = openbadges_server::startup::key_encryption_key(&settings.auth);
+    let documents = std::sync::Arc::new(openbadges_server::cache::DocumentCache::new(
+        0,
+        std::time::Duration::ZERO,
+    ));
+    let records = std::sync::Arc::new(openbadges_server::cache::CachedRecords::new(
+        std::sync::Arc::clone(&reads),
+        std::sync::Arc::clone(&documents),
+    ));
     let state = openbadges_server::state::AppState {
         store,
         reads,
@@ -1157,11 +1165,9 @@ fn protected_operations_answer_401_without_credentials() {
         verification: openbadges_domain::learners::VerificationKey::derive(&secret),
         outbound: openbadges_server::outbound::Remote::new(settings_outbound, &key)
             .expect("outbound"),
-        documents: std::sync::Arc::new(openbadges_server::cache::DocumentCache::new(
-            0,
-            std::time::Duration::ZERO,
-        )),
+        documents,
         proofs: std::sync::Arc::new(openbadges_verify::ProofMemo::new(0)),
+        records,
     };
     actix_web::rt::System::new().block_on(async move {
         let app = web_test::init_service(

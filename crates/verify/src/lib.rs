@@ -33,6 +33,7 @@ mod checks;
 mod keys;
 mod memo;
 pub mod publication;
+mod records;
 mod remote;
 mod report;
 
@@ -43,7 +44,7 @@ use openbadges_credentials::DataIntegrity;
 use openbadges_domain::documents::{Reference, Urls, Version, OB2_CONTEXT};
 use openbadges_domain::ports::Store;
 use openbadges_domain::{
-    AssertionId, BadgeClassId, DomainError, IssuerId, SigningKey, SigningKeyId,
+    Assertion, AssertionId, BadgeClassId, DomainError, IssuerId, SigningKeyId,
 };
 use serde_json::Value;
 
@@ -53,6 +54,7 @@ use checks::{
 pub use keys::{controller_matches, verified_jwt_payload, Party, PublicKey};
 use memo::ProofDigest;
 pub use memo::ProofMemo;
+pub use records::{Records, StoreRecords, StoredKey};
 pub use remote::{key_in_document, DidResolver};
 pub use report::{Check, Report};
 
@@ -67,6 +69,8 @@ pub struct Verifier<'a> {
     remote: Option<&'a dyn DidResolver>,
     /// The proofs of stored credentials already found valid.
     memo: Option<&'a ProofMemo>,
+    /// Where stored awards and keys are read, when not from `store`.
+    records: Option<&'a dyn Records>,
 }
 
 /// The key a proof's verification method names, as far as it was found.
@@ -88,7 +92,16 @@ impl<'a> Verifier<'a> {
             integrity,
             remote: None,
             memo: None,
+            records: None,
         }
+    }
+
+    /// The same verifier, reading the store's awards and keys through
+    /// `records` (a cache in front of the store, say) instead of from the
+    /// store each time.
+    pub fn with_records(mut self, records: &'a dyn Records) -> Self {
+        self.records = Some(records);
+        self
     }
 
     /// The same verifier, remembering the stored credentials whose proof
@@ -112,7 +125,12 @@ impl<'a> Verifier<'a> {
     /// binding, signature, validity window and status. `NotFound` when
     /// there is no such award.
     pub async fn verify_stored(&self, id: AssertionId) -> Result<Report, DomainError> {
-        let award = self.store.assertions().get(id).await?;
+        self.verify_award(&*self.award(id).await?).await
+    }
+
+    /// Verifies `award`, an award of the store already read, as
+    /// [`Self::verify_stored`] does.
+    pub async fn verify_award(&self, award: &Assertion) -> Result<Report, DomainError> {
         let mut report = Report::default();
         match &award.issued_credential {
             Some(issued) => {
@@ -128,7 +146,7 @@ impl<'a> Verifier<'a> {
                 report.fail("NO_PROOF");
             }
         }
-        check_status(&award, self.urls, &mut report);
+        check_status(award, self.urls, &mut report);
         report.id = Some(self.urls.credential(Version::V3, award.id));
         Ok(report)
     }
@@ -255,7 +273,7 @@ impl<'a> Verifier<'a> {
             Some((issuer, id)) => self.stored_key(issuer, id).await?,
             None => None,
         };
-        let Some((key, public)) = ours else {
+        let Some(key) = ours else {
             let message = match (creator, jws.kid(), named) {
                 (Some(_), Some(_), None) => {
                     "the JWS kid and verification.creator name different keys".to_owned()
@@ -285,7 +303,7 @@ impl<'a> Verifier<'a> {
             &Party::Ours(key.issuer_id),
             &mut report,
         );
-        match (&public, verifies) {
+        match (&key.public, verifies) {
             (_, false) => {
                 report.check("proof", false, "the signing key verifies nothing any more");
             }
@@ -333,24 +351,30 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// The stored key `id` with its public half, if it exists and belongs
-    /// to `issuer` (whatever its status: the caller checks that it still
-    /// verifies).
+    /// Award `id`, through the records when the verifier has them.
+    async fn award(&self, id: AssertionId) -> Result<Arc<Assertion>, DomainError> {
+        match self.records {
+            Some(records) => records.award(id).await,
+            None => StoreRecords(self.store).award(id).await,
+        }
+    }
+
+    /// The stored key `id`, if it exists and belongs to `issuer` (whatever
+    /// its status: the caller checks that it still verifies).
     async fn stored_key(
         &self,
         issuer: IssuerId,
         id: SigningKeyId,
-    ) -> Result<Option<(SigningKey, PublicKey)>, DomainError> {
-        let key = match self.store.signing_keys().get(id).await {
-            Ok(key) => key,
-            Err(DomainError::NotFound { .. }) => return Ok(None),
-            Err(other) => return Err(other),
+    ) -> Result<Option<Arc<StoredKey>>, DomainError> {
+        let found = match self.records {
+            Some(records) => records.key(id).await,
+            None => StoreRecords(self.store).key(id).await,
         };
-        if key.issuer_id != issuer {
-            return Ok(None);
+        match found {
+            Ok(key) if key.issuer_id == issuer => Ok(Some(key)),
+            Ok(_) | Err(DomainError::NotFound { .. }) => Ok(None),
+            Err(other) => Err(other),
         }
-        let public = PublicKey::of(&key)?;
-        Ok(Some((key, public)))
     }
 
     /// Finds the key behind `method` (one of ours by did:web, a did:key,
@@ -365,7 +389,7 @@ impl<'a> Verifier<'a> {
             Some((issuer, id)) => self.stored_key(issuer, id).await?,
             None => None,
         };
-        if let Some((key, public)) = ours {
+        if let Some(key) = ours {
             let verifies = key.status.verifies();
             report.check(
                 "keyStatus",
@@ -377,7 +401,7 @@ impl<'a> Verifier<'a> {
             }
             return Ok(Some(FoundKey {
                 controller: Party::controller_of(method, Some(key.issuer_id)),
-                public: verifies.then_some(public),
+                public: verifies.then(|| key.public.clone()),
             }));
         }
         if let Ok(public) = openbadges_credentials::resolve_did_key(method) {
@@ -522,7 +546,7 @@ impl<'a> Verifier<'a> {
         else {
             return Ok(());
         };
-        match self.store.assertions().get(award_id).await {
+        match self.award(award_id).await {
             Ok(award) => check_status(&award, self.urls, report),
             Err(DomainError::NotFound { .. }) => {
                 report.check("status", false, "no such credential here");

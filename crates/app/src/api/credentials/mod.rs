@@ -576,7 +576,10 @@ async fn get(
         }
     }
     let ticket = state.documents.ticket();
-    let award = state.reads.assertions().get(id).await?;
+    // Kept awards are of the ticket's generation or a later one: a change
+    // forgets them all.
+    let award = openbadges_verify::Records::award(state.records.as_ref(), id).await?;
+    let award = award.as_ref();
     if crate::pages::wants_html(&request) {
         return page(&state, &award).await;
     }
@@ -612,14 +615,9 @@ async fn page(state: &AppState, award: &Assertion) -> Result<HttpResponse, ApiEr
     .await?;
     let credential: Value = serde_json::from_str(&text)
         .map_err(|e| DomainError::Internal(format!("stored credential {}: {e}", award.id)))?;
-    let report = openbadges_verify::Verifier::new(
-        state.reads.as_ref(),
-        &state.urls,
-        state.signing.integrity(),
-    )
-    .with_memo(&state.proofs)
-    .verify_stored(award.id)
-    .await?;
+    let report = crate::api::verification::verifier(state)
+        .verify_award(award)
+        .await?;
     let sent = crate::consumer::sent_to(state, award.id)
         .await?
         .into_iter()

@@ -306,6 +306,7 @@ pub(crate) fn verifier(state: &AppState) -> Verifier<'_> {
     Verifier::new(state.reads.as_ref(), &state.urls, state.signing.integrity())
         .with_resolver(state.outbound.dids.as_ref())
         .with_memo(&state.proofs)
+        .with_records(state.records.as_ref())
 }
 
 /// A report as the verification routes answer it.
