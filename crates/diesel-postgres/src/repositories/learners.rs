@@ -121,6 +121,23 @@ pub(crate) fn link_awards(
     Ok(())
 }
 
+/// Whether `award`, about to be stored, may have a learner to be linked
+/// to: `false` only when it has nothing to hold, or is to an address (by
+/// its plain lookup key) no learner has verified. Read before the award's
+/// statement, so that the award alone can be one statement.
+pub(crate) fn may_have_holder(conn: &mut PgConnection, award: &Assertion) -> Result<bool, Failure> {
+    match linkable(award) {
+        None => Ok(false),
+        Some(Linkable::Salted { .. }) => Ok(true),
+        Some(Linkable::Key(key)) => Ok(diesel::select(diesel::dsl::exists(
+            learner_emails::table
+                .filter(learner_emails::verified_at.is_not_null())
+                .filter(learner_emails::lookup_key.eq(key)),
+        ))
+        .get_result(conn)?),
+    }
+}
+
 /// Links every stored award to `email` into its learner's backpack;
 /// answers how many were new there.
 fn link_awards_to(
