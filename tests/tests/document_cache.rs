@@ -15,6 +15,7 @@ on_both_backends!(
     a_revocation_is_served_at_once_by_the_instance_that_made_it,
     revocations_through_one_instance_reach_verification_on_the_other_within_the_bound,
     a_revocation_is_verified_at_once_by_the_instance_that_made_it,
+    issuing_keeps_the_cache_and_a_key_it_makes_is_published_at_once,
     with_the_cache_off_nothing_is_kept
 );
 
@@ -248,6 +249,51 @@ fn a_revocation_is_verified_at_once_by_the_instance_that_made_it(storage: &Stora
     )
     .assert_status(200);
     assert_fails_with(&a.fetch(&verify).body, "REVOKED");
+}
+
+/// Issuing changes no document served before, so it forgets none: on a
+/// day of issuance the credentials being viewed stay kept. Unless it made
+/// the issuer's key, which the DID document (warm without it) then lists
+/// at once. (The feed would report the new key within its tick too; the
+/// signer's count of keys made, which forgets the cache before the answer
+/// leaves, is checked in the signing crate's tests.)
+fn issuing_keeps_the_cache_and_a_key_it_makes_is_published_at_once(storage: &Storage) {
+    let a = launch(storage).start();
+    let (issuer, badge) = a.issuer_with_badge(&Caller::Anonymous, "Cached issuer", "Cached badge");
+    let did = format!("/issuers/{issuer}/did.json");
+    warm(&a, &did);
+    let first = a.post("/credentials", &award_body(&badge, "first@example.org"));
+    first.assert_status(201);
+    let method = first.body["proof"]["verificationMethod"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no proof in {}", first.body))
+        .to_owned();
+    let published = a.fetch(&did);
+    published.assert_status(200);
+    assert!(
+        published.body["verificationMethod"]
+            .as_array()
+            .is_some_and(|methods| methods.iter().any(|m| m["id"] == json!(method))),
+        "the DID document lists {method} at once: {:#}",
+        published.body
+    );
+
+    let path = format!("/credentials/{}", uuid_of(&first.body));
+    warm(&a, &path);
+    for n in 0..5 {
+        a.post(
+            "/credentials",
+            &award_body(&badge, &format!("next{n}@example.org")),
+        )
+        .assert_status(201);
+    }
+    let before = hits(&a);
+    a.fetch(&path).assert_status(200);
+    assert_eq!(
+        hits(&a),
+        before + 1.0,
+        "the credential is still kept after five more were issued"
+    );
 }
 
 fn with_the_cache_off_nothing_is_kept(storage: &Storage) {

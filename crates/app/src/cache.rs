@@ -468,36 +468,76 @@ const WRITES_NOTHING_PUBLISHED: [&str; 10] = [
     "verify", "auth", "oauth", "learner", "ims", "backpack", "api-keys", "users", "assets", "pages",
 ];
 
-/// Whether a request of `method` to `path` may change what documents are
-/// rendered from.
-fn may_publish(method: &Method, path: &str) -> bool {
+/// What a request may change of what documents are rendered from.
+#[derive(Debug, PartialEq, Eq)]
+enum Publishes {
+    /// Nothing: a read, or a write of something no document shows.
+    Nothing,
+    /// New awards only (`POST /credentials`, `/credentials/batch`, and
+    /// their `/assertions` aliases): no document served before changes,
+    /// unless the issuer's first key is made on the way, which its DID
+    /// document then lists.
+    NewAwards,
+    /// Anything.
+    Anything,
+}
+
+/// What a request of `method` to `path` may change.
+fn publishes(method: &Method, path: &str) -> Publishes {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return false;
+        return Publishes::Nothing;
     }
     let path = path
         .strip_prefix("/v2")
         .or_else(|| path.strip_prefix("/v3"))
         .unwrap_or(path);
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    !WRITES_NOTHING_PUBLISHED.contains(&first)
+    let path = path.trim_matches('/');
+    let first = path.split('/').next().unwrap_or("");
+    if WRITES_NOTHING_PUBLISHED.contains(&first) {
+        return Publishes::Nothing;
+    }
+    let issues = matches!(
+        path,
+        "credentials" | "credentials/batch" | "assertions" | "assertions/batch"
+    );
+    if *method == Method::POST && issues {
+        Publishes::NewAwards
+    } else {
+        Publishes::Anything
+    }
 }
 
 /// Middleware: a request that may have changed something published (see
-/// [`may_publish`]) and was not refused (an answer below 400, or a 5xx,
+/// [`publishes`]) and was not refused (an answer below 400, or a 5xx,
 /// which can follow a commit) forgets the cache before its answer leaves,
-/// so the client's next read sees its write. The feed tells the other
-/// instances, and this one of anything the list above lets through.
+/// so the client's next read sees its write. Issuing forgets it only if a
+/// key was made meanwhile: on a day of issuance, the documents being
+/// viewed stay kept. The feed tells the other instances, and this one of
+/// anything the list above lets through.
 pub(crate) async fn invalidate_on_write(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let writes = may_publish(request.method(), request.path());
-    let cache = writes
+    let publishes = publishes(request.method(), request.path());
+    let cache = (publishes != Publishes::Nothing)
         .then(|| request.app_data::<web::Data<DocumentCache>>().cloned())
         .flatten();
+    let signing = (publishes == Publishes::NewAwards)
+        .then(|| {
+            request
+                .app_data::<web::Data<crate::state::AppState>>()
+                .map(|state| Arc::clone(&state.signing))
+        })
+        .flatten();
+    let keys_before = signing.as_ref().map(|signing| signing.keys_made());
     let response = next.call(request).await?;
     if let Some(cache) = cache {
-        if !response.status().is_client_error() {
+        let key_made = match (&signing, keys_before) {
+            (Some(signing), Some(before)) => signing.keys_made() != before,
+            // Without the signer to ask, assume one was.
+            _ => true,
+        };
+        if !response.status().is_client_error() && key_made {
             cache.invalidate();
         }
     }
@@ -617,6 +657,19 @@ mod tests {
     fn writes_to_what_is_published_forget_the_cache_and_the_rest_do_not() {
         for (method, path) in [
             (Method::POST, "/credentials"),
+            (Method::POST, "/v3/credentials/batch"),
+            (Method::POST, "/assertions/"),
+            (Method::POST, "/v2/assertions/batch"),
+        ] {
+            assert_eq!(
+                publishes(&method, path),
+                Publishes::NewAwards,
+                "{method} {path}"
+            );
+        }
+        for (method, path) in [
+            (Method::PUT, "/credentials/0b0c"),
+            (Method::POST, "/credentials/0b0c/sign"),
             (Method::POST, "/v3/credentials/0b0c/revoke"),
             (Method::PUT, "/achievements/0b0c"),
             (Method::PATCH, "/v2/issuers/0b0c"),
@@ -625,7 +678,11 @@ mod tests {
             (Method::POST, "/endorsements/0b0c/revoke"),
             (Method::POST, "/status-lists"),
         ] {
-            assert!(may_publish(&method, path), "{method} {path}");
+            assert_eq!(
+                publishes(&method, path),
+                Publishes::Anything,
+                "{method} {path}"
+            );
         }
         for (method, path) in [
             (Method::GET, "/credentials/0b0c"),
@@ -638,7 +695,11 @@ mod tests {
             (Method::POST, "/learner/emails"),
             (Method::POST, "/assets"),
         ] {
-            assert!(!may_publish(&method, path), "{method} {path}");
+            assert_eq!(
+                publishes(&method, path),
+                Publishes::Nothing,
+                "{method} {path}"
+            );
         }
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
@@ -51,6 +52,9 @@ pub struct Signing {
     /// this process make one key, not one each (an RSA key costs a fraction
     /// of a second of CPU); other instances are settled by the database.
     making: tokio::sync::Mutex<()>,
+    /// How many keys this signer made: a request during which it moved
+    /// changed what the issuers' DID documents list.
+    made: AtomicU64,
 }
 
 impl Signing {
@@ -70,7 +74,15 @@ impl Signing {
             opened: RwLock::new(HashMap::new()),
             opened_rsa: RwLock::new(HashMap::new()),
             making: tokio::sync::Mutex::new(()),
+            made: AtomicU64::new(0),
         })
+    }
+
+    /// How many keys this signer has made so far (on first use or by
+    /// rotation): compare two readings to tell whether one was made in
+    /// between.
+    pub fn keys_made(&self) -> u64 {
+        self.made.load(Ordering::Acquire)
     }
 
     /// The Data Integrity engine, for verification.
@@ -239,6 +251,9 @@ impl KeyMaker for Signing {
         id: SigningKeyId,
         algorithm: KeyAlgorithm,
     ) -> Result<KeyMaterial, DomainError> {
+        // Counted before the key is stored, so that a reading after the
+        // request that stored it sees it.
+        self.made.fetch_add(1, Ordering::AcqRel);
         match algorithm {
             KeyAlgorithm::Ed25519 => {
                 let pair = Ed25519KeyPair::generate()

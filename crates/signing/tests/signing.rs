@@ -73,6 +73,14 @@ async fn concurrent_first_uses_make_one_key() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "every first use got the same key");
+    // What tells the server a request made a key its DID document lists.
+    assert_eq!(fixture.signing.keys_made(), 1);
+    fixture
+        .signing
+        .key_for(&fixture.issuer)
+        .await
+        .expect("the key again");
+    assert_eq!(fixture.signing.keys_made(), 1, "using a key makes none");
     let stored = fixture
         .store
         .signing_keys()
