@@ -16,6 +16,7 @@ on_both_backends!(
     revocations_through_one_instance_reach_verification_on_the_other_within_the_bound,
     a_revocation_is_verified_at_once_by_the_instance_that_made_it,
     issuing_keeps_the_cache_and_a_key_it_makes_is_published_at_once,
+    a_rotated_key_signs_on_every_instance_within_the_bound,
     with_the_cache_off_nothing_is_kept
 );
 
@@ -294,6 +295,53 @@ fn issuing_keeps_the_cache_and_a_key_it_makes_is_published_at_once(storage: &Sto
         before + 1.0,
         "the credential is still kept after five more were issued"
     );
+}
+
+/// The key a credential issued through `server` is signed with.
+fn signed_with(server: &Server, badge: &str, recipient: &str) -> String {
+    let created = server.post("/credentials", &award_body(badge, recipient));
+    created.assert_status(201);
+    created.body["proof"]["verificationMethod"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no proof in {}", created.body))
+        .to_owned()
+}
+
+/// Rotates `issuer`'s key through `server`: the new key's method.
+fn rotate(server: &Server, issuer: &str) -> String {
+    let rotated = server.post(&format!("/issuers/{issuer}/keys/rotate"), &json!({}));
+    rotated.assert_status(201);
+    rotated.body["verificationMethod"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no verificationMethod in {}", rotated.body))
+        .to_owned()
+}
+
+/// Signing reads the issuer's active key through the cache (its hits show
+/// it): a key rotated through B signs A's next credential once the bound
+/// has passed, and one rotated through A at once.
+fn a_rotated_key_signs_on_every_instance_within_the_bound(storage: &Storage) {
+    let a = launch(storage).base_url_at_own_address().start();
+    let b = launch(storage).env("BASE_URL", a.base_url()).start();
+    let Award { issuer, badge, .. } = award(&a);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    loop {
+        let before = hits(&a);
+        signed_with(&a, &badge, &format!("warm{n}@example.org"));
+        n += 1;
+        if hits(&a) > before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the active key was never kept");
+    }
+
+    let through_b = rotate(&b, &issuer);
+    after_bound(Instant::now());
+    assert_eq!(signed_with(&a, &badge, "after-b@example.org"), through_b);
+    signed_with(&a, &badge, "kept@example.org");
+    let through_a = rotate(&a, &issuer);
+    assert_eq!(signed_with(&a, &badge, "after-a@example.org"), through_a);
 }
 
 fn with_the_cache_off_nothing_is_kept(storage: &Storage) {

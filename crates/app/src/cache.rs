@@ -45,8 +45,8 @@ use async_trait::async_trait;
 use openbadges_domain::documents::Version;
 use openbadges_domain::ports::{ChangeFeed, Store};
 use openbadges_domain::{
-    Assertion, AssertionId, BadgeClassId, DomainError, IssuerId, SigningKeyId, StatusListId,
-    StatusPurpose,
+    Assertion, AssertionId, BadgeClassId, DomainError, IssuerId, KeyAlgorithm, SigningKey,
+    SigningKeyId, StatusListId, StatusPurpose,
 };
 use openbadges_verify::{Records, StoreRecords, StoredKey};
 
@@ -77,6 +77,8 @@ pub(crate) enum DocumentKey {
     Award(AssertionId),
     /// A stored key, as verification reads it.
     SigningKey(SigningKeyId),
+    /// An issuer's active key of an algorithm, as signing reads it.
+    ActiveKey(IssuerId, KeyAlgorithm),
 }
 
 /// What the cache keeps for a [`DocumentKey`]: a document for the keys of
@@ -87,6 +89,8 @@ enum Kept {
     Document(Arc<PublicDocument>),
     Award(Arc<Assertion>),
     Key(Arc<StoredKey>),
+    /// An active key, with its private half sealed as stored.
+    ActiveKey(Arc<SigningKey>),
 }
 
 impl Kept {
@@ -103,6 +107,11 @@ impl Kept {
                     + 512
             }
             Self::Key(_) => std::mem::size_of::<StoredKey>() + 512,
+            Self::ActiveKey(key) => {
+                std::mem::size_of::<SigningKey>()
+                    + key.public_key.len()
+                    + key.sealed_private_key.len()
+            }
         }
     }
 }
@@ -186,7 +195,7 @@ impl DocumentCache {
     pub(crate) fn get(&self, key: &DocumentKey) -> Option<Arc<PublicDocument>> {
         match self.lookup(key)? {
             Kept::Document(document) => Some(document),
-            Kept::Award(_) | Kept::Key(_) => None,
+            Kept::Award(_) | Kept::Key(_) | Kept::ActiveKey(_) => None,
         }
     }
 
@@ -364,6 +373,29 @@ impl Records for CachedRecords {
         let found = StoreRecords(self.store.as_ref()).key(id).await?;
         self.cache.keep(key, ticket, Kept::Key(Arc::clone(&found)));
         Ok(found)
+    }
+}
+
+/// The issuers' active keys, kept on the terms documents are: any change
+/// to a key (made, rotated, revoked, through any instance) forgets them.
+impl openbadges_signing::ActiveKeys for DocumentCache {
+    fn get(&self, issuer: IssuerId, algorithm: KeyAlgorithm) -> Option<SigningKey> {
+        match self.lookup(&DocumentKey::ActiveKey(issuer, algorithm))? {
+            Kept::ActiveKey(key) => Some(SigningKey::clone(&key)),
+            Kept::Document(_) | Kept::Award(_) | Kept::Key(_) => None,
+        }
+    }
+
+    fn ticket(&self) -> Option<u64> {
+        DocumentCache::ticket(self).map(|Ticket(generation)| generation)
+    }
+
+    fn keep(&self, ticket: u64, key: SigningKey) {
+        self.keep(
+            DocumentKey::ActiveKey(key.issuer_id, key.algorithm),
+            Some(Ticket(ticket)),
+            Kept::ActiveKey(Arc::new(key)),
+        );
     }
 }
 

@@ -80,6 +80,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         settings.http.document_cache_bytes,
         settings.database.replica_lag_bound(),
     ));
+    signing.remember_active_keys(Arc::clone(&documents) as _);
     let records = Arc::new(crate::cache::CachedRecords::new(
         Arc::clone(&prepared.reads),
         Arc::clone(&documents),

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use async_trait::async_trait;
 use openbadges_credentials::{DataIntegrity, Ed25519KeyPair, KeyVault, RsaKeyPair, RsaPublicKey};
@@ -37,6 +37,20 @@ impl JwtAlgorithm {
     }
 }
 
+/// Remembers each issuer's active key between signatures, for a service
+/// that can tell when keys change: the server's document cache, which
+/// forgets everything when the database reports a change to any key.
+pub trait ActiveKeys: Send + Sync {
+    /// The key kept as `issuer`'s active key of `algorithm`.
+    fn get(&self, issuer: IssuerId, algorithm: KeyAlgorithm) -> Option<SigningKey>;
+    /// Taken before reading the store: what [`Self::keep`] checks that
+    /// nothing changed since. `None`: keep nothing now.
+    fn ticket(&self) -> Option<u64>;
+    /// Keeps `key` as its issuer's active key of its algorithm, if nothing
+    /// changed since `ticket` was taken.
+    fn keep(&self, ticket: u64, key: SigningKey);
+}
+
 /// Signs credentials with the issuers' keys.
 pub struct Signing {
     integrity: Arc<DataIntegrity>,
@@ -55,6 +69,8 @@ pub struct Signing {
     /// How many keys this signer made: a request during which it moved
     /// changed what the issuers' DID documents list.
     made: AtomicU64,
+    /// Where active keys are remembered, once the service gives one.
+    active: OnceLock<Arc<dyn ActiveKeys>>,
 }
 
 impl Signing {
@@ -75,7 +91,16 @@ impl Signing {
             opened_rsa: RwLock::new(HashMap::new()),
             making: tokio::sync::Mutex::new(()),
             made: AtomicU64::new(0),
+            active: OnceLock::new(),
         })
+    }
+
+    /// From now on, remembers the issuers' active keys in `keys` instead
+    /// of reading them from the store for every signature. `keys` must
+    /// forget a key as soon as any key changes (rotated, revoked, made).
+    /// Only the first call counts.
+    pub fn remember_active_keys(&self, keys: Arc<dyn ActiveKeys>) {
+        let _ = self.active.set(keys);
     }
 
     /// How many keys this signer has made so far (on first use or by
@@ -162,7 +187,15 @@ impl Signing {
         issuer: IssuerId,
         algorithm: KeyAlgorithm,
     ) -> Result<SigningKey, DomainError> {
+        let memo = self.active.get();
+        if let Some(key) = memo.and_then(|memo| memo.get(issuer, algorithm)) {
+            return Ok(key);
+        }
+        let ticket = memo.and_then(|memo| memo.ticket());
         if let Some(key) = self.store.signing_keys().active(issuer, algorithm).await? {
+            if let (Some(memo), Some(ticket)) = (memo, ticket) {
+                memo.keep(ticket, key.clone());
+            }
             return Ok(key);
         }
         let _making = self.making.lock().await;
