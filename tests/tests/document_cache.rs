@@ -93,26 +93,40 @@ struct Award {
     key: String,
 }
 
+/// A credential issued through `server` to `recipient`, as answered.
+fn issue(server: &Server, badge: &str, recipient: &str) -> Value {
+    let created = server.post("/credentials", &award_body(badge, recipient));
+    created.assert_status(201);
+    created.body
+}
+
+/// The verification method of `credential`'s proof.
+fn method_of(credential: &Value) -> String {
+    credential["proof"]["verificationMethod"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no proof in {credential}"))
+        .to_owned()
+}
+
 /// An issuer, an achievement and a signed award, made through `server`.
 fn award(server: &Server) -> Award {
     let (issuer, badge) =
         server.issuer_with_badge(&Caller::Anonymous, "Cached issuer", "Cached badge");
-    let created = server.post("/credentials", &award_body(&badge, "cached@example.org"));
-    created.assert_status(201);
-    let list = created.body["credentialStatus"]["statusListCredential"]
+    let created = issue(server, &badge, "cached@example.org");
+    let list = created["credentialStatus"]["statusListCredential"]
         .as_str()
-        .unwrap_or_else(|| panic!("no status list in {}", created.body))
+        .unwrap_or_else(|| panic!("no status list in {created}"))
         .to_owned();
-    let key = created.body["proof"]["verificationMethod"]
-        .as_str()
-        .and_then(|method| method.rsplit_once("#key-"))
-        .unwrap_or_else(|| panic!("no key of ours in {}", created.body))
+    let method = method_of(&created);
+    let key = method
+        .rsplit_once("#key-")
+        .unwrap_or_else(|| panic!("{method} is not a key of ours"))
         .1
         .to_owned();
     Award {
         issuer,
         badge,
-        id: uuid_of(&created.body),
+        id: uuid_of(&created),
         list: format!("/{}", list.splitn(4, '/').nth(3).unwrap_or_default()),
         key,
     }
@@ -263,12 +277,8 @@ fn issuing_keeps_the_cache_and_a_key_it_makes_is_published_at_once(storage: &Sto
     let (issuer, badge) = a.issuer_with_badge(&Caller::Anonymous, "Cached issuer", "Cached badge");
     let did = format!("/issuers/{issuer}/did.json");
     warm(&a, &did);
-    let first = a.post("/credentials", &award_body(&badge, "first@example.org"));
-    first.assert_status(201);
-    let method = first.body["proof"]["verificationMethod"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no proof in {}", first.body))
-        .to_owned();
+    let first = issue(&a, &badge, "first@example.org");
+    let method = method_of(&first);
     let published = a.fetch(&did);
     published.assert_status(200);
     assert!(
@@ -279,14 +289,10 @@ fn issuing_keeps_the_cache_and_a_key_it_makes_is_published_at_once(storage: &Sto
         published.body
     );
 
-    let path = format!("/credentials/{}", uuid_of(&first.body));
+    let path = format!("/credentials/{}", uuid_of(&first));
     warm(&a, &path);
     for n in 0..5 {
-        a.post(
-            "/credentials",
-            &award_body(&badge, &format!("next{n}@example.org")),
-        )
-        .assert_status(201);
+        issue(&a, &badge, &format!("next{n}@example.org"));
     }
     let before = hits(&a);
     a.fetch(&path).assert_status(200);
@@ -299,12 +305,7 @@ fn issuing_keeps_the_cache_and_a_key_it_makes_is_published_at_once(storage: &Sto
 
 /// The key a credential issued through `server` is signed with.
 fn signed_with(server: &Server, badge: &str, recipient: &str) -> String {
-    let created = server.post("/credentials", &award_body(badge, recipient));
-    created.assert_status(201);
-    created.body["proof"]["verificationMethod"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no proof in {}", created.body))
-        .to_owned()
+    method_of(&issue(server, badge, recipient))
 }
 
 /// Rotates `issuer`'s key through `server`: the new key's method.

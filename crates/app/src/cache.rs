@@ -687,51 +687,32 @@ mod tests {
 
     #[test]
     fn writes_to_what_is_published_forget_the_cache_and_the_rest_do_not() {
-        for (method, path) in [
-            (Method::POST, "/credentials"),
-            (Method::POST, "/v3/credentials/batch"),
-            (Method::POST, "/assertions/"),
-            (Method::POST, "/v2/assertions/batch"),
+        use Publishes::{Anything, NewAwards, Nothing};
+        for (method, path, expected) in [
+            (Method::POST, "/credentials", NewAwards),
+            (Method::POST, "/v3/credentials/batch", NewAwards),
+            (Method::POST, "/assertions/", NewAwards),
+            (Method::POST, "/v2/assertions/batch", NewAwards),
+            (Method::PUT, "/credentials/0b0c", Anything),
+            (Method::POST, "/credentials/0b0c/sign", Anything),
+            (Method::POST, "/v3/credentials/0b0c/revoke", Anything),
+            (Method::PUT, "/achievements/0b0c", Anything),
+            (Method::PATCH, "/v2/issuers/0b0c", Anything),
+            (Method::DELETE, "/badge-classes/0b0c", Anything),
+            (Method::POST, "/issuers/0b0c/keys/rotate", Anything),
+            (Method::POST, "/endorsements/0b0c/revoke", Anything),
+            (Method::POST, "/status-lists", Anything),
+            (Method::GET, "/credentials/0b0c", Nothing),
+            (Method::HEAD, "/issuers/0b0c", Nothing),
+            (Method::POST, "/verify", Nothing),
+            (Method::POST, "/v3/verify", Nothing),
+            (Method::POST, "/auth/login", Nothing),
+            (Method::POST, "/oauth/token", Nothing),
+            (Method::PUT, "/ims/ob/v3p0/profile", Nothing),
+            (Method::POST, "/learner/emails", Nothing),
+            (Method::POST, "/assets", Nothing),
         ] {
-            assert_eq!(
-                publishes(&method, path),
-                Publishes::NewAwards,
-                "{method} {path}"
-            );
-        }
-        for (method, path) in [
-            (Method::PUT, "/credentials/0b0c"),
-            (Method::POST, "/credentials/0b0c/sign"),
-            (Method::POST, "/v3/credentials/0b0c/revoke"),
-            (Method::PUT, "/achievements/0b0c"),
-            (Method::PATCH, "/v2/issuers/0b0c"),
-            (Method::DELETE, "/badge-classes/0b0c"),
-            (Method::POST, "/issuers/0b0c/keys/rotate"),
-            (Method::POST, "/endorsements/0b0c/revoke"),
-            (Method::POST, "/status-lists"),
-        ] {
-            assert_eq!(
-                publishes(&method, path),
-                Publishes::Anything,
-                "{method} {path}"
-            );
-        }
-        for (method, path) in [
-            (Method::GET, "/credentials/0b0c"),
-            (Method::HEAD, "/issuers/0b0c"),
-            (Method::POST, "/verify"),
-            (Method::POST, "/v3/verify"),
-            (Method::POST, "/auth/login"),
-            (Method::POST, "/oauth/token"),
-            (Method::PUT, "/ims/ob/v3p0/profile"),
-            (Method::POST, "/learner/emails"),
-            (Method::POST, "/assets"),
-        ] {
-            assert_eq!(
-                publishes(&method, path),
-                Publishes::Nothing,
-                "{method} {path}"
-            );
+            assert_eq!(publishes(&method, path), expected, "{method} {path}");
         }
     }
 
