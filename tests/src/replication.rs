@@ -157,8 +157,12 @@ impl ReplicatedCluster {
             .tempdir_in(&base)
             .expect("create a cluster directory")
             .keep();
-        fs::write(dir.join(OWNER_FILE), std::process::id().to_string())
-            .expect("write the owner's pid");
+        // Written whole or not at all: another test's `remove_abandoned`
+        // that read an empty file being written would take the directory
+        // for an abandoned one and remove it under this test.
+        let unfinished = dir.join(format!("{OWNER_FILE}.new"));
+        fs::write(&unfinished, std::process::id().to_string()).expect("write the owner's pid");
+        fs::rename(&unfinished, dir.join(OWNER_FILE)).expect("name the owner's pid file");
         if running_as_root() {
             let status = Command::new("chown")
                 .args(["postgres:", &dir.to_string_lossy()])
