@@ -155,6 +155,8 @@ pub struct DocumentCache {
     hits: AtomicU64,
     misses: AtomicU64,
     invalidations: AtomicU64,
+    /// How many keys the signer made (see [`invalidate_on_write`]).
+    keys_made: AtomicU64,
 }
 
 impl DocumentCache {
@@ -176,6 +178,7 @@ impl DocumentCache {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             invalidations: AtomicU64::new(0),
+            keys_made: AtomicU64::new(0),
         }
     }
 
@@ -397,6 +400,10 @@ impl openbadges_signing::ActiveKeys for DocumentCache {
             Kept::ActiveKey(Arc::new(key)),
         );
     }
+
+    fn key_made(&self) {
+        self.keys_made.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 /// The thread following the store's change feed; stops when dropped.
@@ -554,22 +561,14 @@ pub(crate) async fn invalidate_on_write(
     let cache = (publishes != Publishes::Nothing)
         .then(|| request.app_data::<web::Data<DocumentCache>>().cloned())
         .flatten();
-    let signing = (publishes == Publishes::NewAwards)
-        .then(|| {
-            request
-                .app_data::<web::Data<crate::state::AppState>>()
-                .map(|state| Arc::clone(&state.signing))
-        })
-        .flatten();
-    let keys_before = signing.as_ref().map(|signing| signing.keys_made());
+    let keys_before = cache
+        .as_ref()
+        .map(|cache| cache.keys_made.load(Ordering::Acquire));
     let response = next.call(request).await?;
     if let Some(cache) = cache {
-        let key_made = match (&signing, keys_before) {
-            (Some(signing), Some(before)) => signing.keys_made() != before,
-            // Without the signer to ask, assume one was.
-            _ => true,
-        };
-        if !response.status().is_client_error() && key_made {
+        let key_made = keys_before != Some(cache.keys_made.load(Ordering::Acquire));
+        let forget = publishes == Publishes::Anything || key_made;
+        if !response.status().is_client_error() && forget {
             cache.invalidate();
         }
     }

@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use async_trait::async_trait;
@@ -49,6 +48,9 @@ pub trait ActiveKeys: Send + Sync {
     /// Keeps `key` as its issuer's active key of its algorithm, if nothing
     /// changed since `ticket` was taken.
     fn keep(&self, ticket: u64, key: SigningKey);
+    /// The signer is making a key (an issuer's first, or by rotation),
+    /// which the issuer's DID document will list once it is stored.
+    fn key_made(&self);
 }
 
 /// Signs credentials with the issuers' keys.
@@ -66,9 +68,6 @@ pub struct Signing {
     /// this process make one key, not one each (an RSA key costs a fraction
     /// of a second of CPU); other instances are settled by the database.
     making: tokio::sync::Mutex<()>,
-    /// How many keys this signer made: a request during which it moved
-    /// changed what the issuers' DID documents list.
-    made: AtomicU64,
     /// Where active keys are remembered, once the service gives one.
     active: OnceLock<Arc<dyn ActiveKeys>>,
 }
@@ -90,7 +89,6 @@ impl Signing {
             opened: RwLock::new(HashMap::new()),
             opened_rsa: RwLock::new(HashMap::new()),
             making: tokio::sync::Mutex::new(()),
-            made: AtomicU64::new(0),
             active: OnceLock::new(),
         })
     }
@@ -101,13 +99,6 @@ impl Signing {
     /// Only the first call counts.
     pub fn remember_active_keys(&self, keys: Arc<dyn ActiveKeys>) {
         let _ = self.active.set(keys);
-    }
-
-    /// How many keys this signer has made so far (on first use or by
-    /// rotation): compare two readings to tell whether one was made in
-    /// between.
-    pub fn keys_made(&self) -> u64 {
-        self.made.load(Ordering::Acquire)
     }
 
     /// The Data Integrity engine, for verification.
@@ -284,9 +275,11 @@ impl KeyMaker for Signing {
         id: SigningKeyId,
         algorithm: KeyAlgorithm,
     ) -> Result<KeyMaterial, DomainError> {
-        // Counted before the key is stored, so that a reading after the
-        // request that stored it sees it.
-        self.made.fetch_add(1, Ordering::AcqRel);
+        // Told before the key is stored, so that whoever asks after the
+        // request that stored it has heard of it.
+        if let Some(keys) = self.active.get() {
+            keys.key_made();
+        }
         match algorithm {
             KeyAlgorithm::Ed25519 => {
                 let pair = Ed25519KeyPair::generate()

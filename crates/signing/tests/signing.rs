@@ -73,14 +73,7 @@ async fn concurrent_first_uses_make_one_key() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "every first use got the same key");
-    // What tells the server a request made a key its DID document lists.
-    assert_eq!(fixture.signing.keys_made(), 1);
-    fixture
-        .signing
-        .key_for(&fixture.issuer)
-        .await
-        .expect("the key again");
-    assert_eq!(fixture.signing.keys_made(), 1, "using a key makes none");
+
     let stored = fixture
         .store
         .signing_keys()
@@ -241,4 +234,74 @@ async fn an_award_is_signed_anew_with_the_key_asked_for() {
         service::sign_assertion(fixture.store.as_ref(), &admin, proofs, award.id, None).await,
         Err(DomainError::Conflict(_))
     ));
+}
+
+/// A service's memory of active keys, as the server's document cache is
+/// one: keeps what it is given and counts the keys made.
+#[derive(Default)]
+struct Remembered {
+    keys: std::sync::Mutex<Vec<openbadges_domain::SigningKey>>,
+    made: std::sync::atomic::AtomicUsize,
+}
+
+impl openbadges_signing::ActiveKeys for Remembered {
+    fn get(
+        &self,
+        issuer: openbadges_domain::IssuerId,
+        algorithm: KeyAlgorithm,
+    ) -> Option<openbadges_domain::SigningKey> {
+        let keys = self.keys.lock().expect("not poisoned");
+        keys.iter()
+            .find(|key| key.issuer_id == issuer && key.algorithm == algorithm)
+            .cloned()
+    }
+
+    fn ticket(&self) -> Option<u64> {
+        Some(0)
+    }
+
+    fn keep(&self, _ticket: u64, key: openbadges_domain::SigningKey) {
+        self.keys.lock().expect("not poisoned").push(key);
+    }
+
+    fn key_made(&self) {
+        self.made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_service_remembers_active_keys_and_hears_of_each_key_made() {
+    let fixture = Fixture::new().await;
+    let remembered = Arc::new(Remembered::default());
+    fixture
+        .signing
+        .remember_active_keys(Arc::clone(&remembered) as _);
+    let made = fixture
+        .signing
+        .key_for(&fixture.issuer)
+        .await
+        .expect("made");
+    assert_eq!(remembered.made.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Read from the store once, then kept.
+    for _ in 0..3 {
+        let key = fixture
+            .signing
+            .key_for(&fixture.issuer)
+            .await
+            .expect("a key");
+        assert_eq!(key.id, made.id);
+    }
+    let kept: Vec<_> = remembered
+        .keys
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .map(|key| key.id)
+        .collect();
+    assert_eq!(kept, vec![made.id], "kept once, then answered from memory");
+    assert_eq!(
+        remembered.made.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "using a key makes none"
+    );
 }
