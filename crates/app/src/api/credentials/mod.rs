@@ -615,9 +615,17 @@ async fn page(state: &AppState, award: &Assertion) -> Result<HttpResponse, ApiEr
     .await?;
     let credential: Value = serde_json::from_str(&text)
         .map_err(|e| DomainError::Internal(format!("stored credential {}: {e}", award.id)))?;
-    let report = crate::api::verification::verifier(state)
-        .verify_award(award)
-        .await?;
+    // Our own credential: no other server's DID document is fetched for a
+    // page view.
+    let report = openbadges_verify::Verifier::new(
+        state.reads.as_ref(),
+        &state.urls,
+        state.signing.integrity(),
+    )
+    .with_memo(&state.proofs)
+    .with_records(state.records.as_ref())
+    .verify_award(award)
+    .await?;
     let sent = crate::consumer::sent_to(state, award.id)
         .await?
         .into_iter()
