@@ -579,7 +579,6 @@ async fn get(
     // Kept awards are of the ticket's generation or a later one: a change
     // forgets them all.
     let award = openbadges_verify::Records::award(state.records.as_ref(), id).await?;
-    let award = award.as_ref();
     if crate::pages::wants_html(&request) {
         return page(&state, &award).await;
     }
