@@ -14,9 +14,11 @@
 #      its HTML page),
 #      GET /credentials/{id}/verify (8; the same one, then up to 100,000
 #      at random), signed issuance POST /credentials
-#      (8), and list pages at offset 1,000, at an offset deep in the set
-#      and by cursor deep in the set (8, with an API key); each run also
-#      prints the server's CPU time per request;
+#      (8), then GETs of 5,000 credentials at random (24) while 4 other
+#      connections issue, and list pages at offset 1,000, at an offset
+#      deep in the set and by cursor deep in the set (8, with an API key);
+#      each run also prints the server's CPU time per request and the CPU
+#      time the hypervisor stole;
 #   4. the server's peak resident memory (VmHWM) while serving, then one
 #      more 10,000 batch and the peak with it;
 #   5. the references the read targets are stated against, measured in the
@@ -348,6 +350,8 @@ LUA
     }
     random_script "$work/random.lua" "$work/ids.txt" /v3/credentials/ ""
     random_script "$work/random-verify.lua" "$work/ids-all.txt" /credentials/ /verify
+    head -n 5000 "$work/ids.txt" > "$work/ids-viewed.txt"
+    random_script "$work/random-viewed.lua" "$work/ids-viewed.txt" /v3/credentials/ ""
     # The reads: each public GET, then its references.
     if wanted reads; then
         load "GET /health (reference)" 32 "$base/health"
@@ -394,6 +398,15 @@ LUA
     fi
     if wanted issue; then
         load "signed issuance (POST /credentials)" 8 "$base/credentials" -s "$work/issue.lua"
+        # A graduation day issues while people look: 5,000 credentials at
+        # random (what the document cache holds) on 24 connections while 4
+        # others issue, through the warm-up and the measured run.
+        wrk -t 1 -c 4 -d "$((seconds + 2))s" -s "$work/issue.lua" "$base/credentials" > "$work/wrk-issuing.txt" 2>&1 &
+        local issuing=$!
+        load "GET of 5,000 at random while issuing" 24 "$base/v3/credentials" -s "$work/random-viewed.lua"
+        wait "$issuing"
+        printf '  %-34s %10s req/s   c=4, beside the run above\n' "signed issuance meanwhile" \
+            "$(awk '/Requests\/sec/ {print $2}' "$work/wrk-issuing.txt")"
     fi
     if wanted lists; then
         load "list page (offset 1,000, limit 50)" 8 "$base/credentials?limit=50&offset=1000" -H "X-API-Key: $key"
