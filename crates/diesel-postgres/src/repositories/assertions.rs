@@ -108,17 +108,17 @@ fn insert_one(
     let award = std::slice::from_ref(award);
     let alone = notification.is_none() && !may_have_holder(conn, &award[0])?;
     let row = AssertionRow::from(&award[0]);
-    let stored = if alone {
+    let insert_row = |conn: &mut PgConnection| -> Result<(), Failure> {
         diesel::insert_into(assertions::table)
             .values(&row)
-            .execute(conn)
-            .map(drop)
-            .map_err(Failure::from)
+            .execute(conn)?;
+        Ok(())
+    };
+    let stored = if alone {
+        insert_row(conn)
     } else {
         in_transaction(conn, |conn| {
-            diesel::insert_into(assertions::table)
-                .values(&row)
-                .execute(conn)?;
+            insert_row(conn)?;
             link_awards(conn, award, Timestamp::now())?;
             insert_notifications(conn, notification.map_or(&[], std::slice::from_ref))
         })
