@@ -53,6 +53,8 @@ use tempfile::TempDir;
 
 /// How long a server may take to answer `/health` with 200.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many ports [`Launch::start`] tries.
+const START_ATTEMPTS: usize = 5;
 /// How long a run to completion may take (PostgreSQL connect timeouts
 /// included).
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -90,6 +92,17 @@ pub fn free_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .expect("bind an ephemeral port")
         .port()
+}
+
+/// Whether a server's `output` says that it listens on `port` (of any
+/// address): only then is what answers on the port that server.
+pub fn listens_on(output: &str, port: u16) -> bool {
+    let port = port.to_string();
+    output
+        .lines()
+        .filter_map(|line| line.split_once("listening on http://"))
+        .filter_map(|(_, rest)| rest.split(' ').next()?.rsplit_once(':'))
+        .any(|(_, listening)| listening == port)
 }
 
 /// Whether this process runs as root, whom file modes do not stop.
@@ -188,26 +201,44 @@ impl Launch {
     /// Starts serving on a free port of 127.0.0.1 and waits for `/health`
     /// to answer 200. Panics with the server's output if it exits or does
     /// not become healthy in time.
+    ///
+    /// A port found free can be bound by another test's process before
+    /// this server binds it: then this server cannot listen, and is started
+    /// again on another port.
     pub fn start(self) -> Server {
-        let port = free_port();
+        self.start_on(free_port())
+    }
+
+    /// Starts serving as [`Launch::start`] does, on `port` if it can be
+    /// bound, else on a free one.
+    pub fn start_on(self, port: u16) -> Server {
         let own_base_url = self.own_base_url;
-        let mut launch = self.env("HOST", "127.0.0.1").env("PORT", port.to_string());
-        if own_base_url {
-            launch = launch.env("BASE_URL", format!("http://127.0.0.1:{port}"));
+        let mut launch = self.env("HOST", "127.0.0.1");
+        let mut port = port;
+        for _ in 0..START_ATTEMPTS {
+            // Later values of a variable win.
+            launch = launch.env("PORT", port.to_string());
+            if own_base_url {
+                launch = launch.env("BASE_URL", format!("http://127.0.0.1:{port}"));
+            }
+            let (child, log) = launch.spawn();
+            let mut server = Server {
+                child,
+                log,
+                port,
+                agent: ureq::AgentBuilder::new()
+                    .timeout(REQUEST_TIMEOUT)
+                    .redirects(0)
+                    .build(),
+                launch,
+            };
+            match server.wait_until_healthy() {
+                Started::Healthy => return server,
+                Started::PortTaken => launch = server.into_launch(),
+            }
+            port = free_port();
         }
-        let (child, log) = launch.spawn();
-        let mut server = Server {
-            child,
-            log,
-            port,
-            agent: ureq::AgentBuilder::new()
-                .timeout(REQUEST_TIMEOUT)
-                .redirects(0)
-                .build(),
-            _launch: launch,
-        };
-        server.wait_until_healthy();
-        server
+        panic!("no free port could be bound in {START_ATTEMPTS} attempts");
     }
 
     /// Runs to completion and returns the exit code and the output.
@@ -344,6 +375,14 @@ impl Outcome {
     }
 }
 
+/// How a start ended, short of a failure.
+enum Started {
+    /// Listening on its port and healthy.
+    Healthy,
+    /// It exited: another process had taken its port.
+    PortTaken,
+}
+
 /// A running server, killed when dropped.
 pub struct Server {
     child: Child,
@@ -351,10 +390,15 @@ pub struct Server {
     port: u16,
     agent: ureq::Agent,
     // Keeps the working directory (and the output file) alive.
-    _launch: Launch,
+    launch: Launch,
 }
 
 impl Server {
+    /// The launch of a server that has exited, to start it again.
+    fn into_launch(mut self) -> Launch {
+        std::mem::take(&mut self.launch)
+    }
+
     /// The URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
@@ -497,13 +541,25 @@ impl Server {
         Ok((status, response.into_json().unwrap_or(Value::Null)))
     }
 
-    fn wait_until_healthy(&mut self) {
+    /// Waits until this server says it listens on its port and then
+    /// answers `/health` with 200. Only once it has bound the port is what
+    /// answers there this server: before, another test's server that took
+    /// the port would answer, and the test would go on against it.
+    fn wait_until_healthy(&mut self) -> Started {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Ok((200, _)) = self.try_get("/health") {
-                return;
+            if listens_on(&self.output(), self.port) {
+                if let Ok((200, _)) = self.try_get("/health") {
+                    return Started::Healthy;
+                }
             }
             if let Ok(Some(status)) = self.child.try_wait() {
+                if self
+                    .output()
+                    .contains(&format!("cannot listen on 127.0.0.1:{}", self.port))
+                {
+                    return Started::PortTaken;
+                }
                 panic!(
                     "the server exited during start-up ({status}); output:\n{}",
                     self.output()

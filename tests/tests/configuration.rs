@@ -3,11 +3,14 @@
 //! in crates/app/tests/cli.rs.
 
 use std::fs;
+use std::net::TcpListener;
 
-use openbadges_e2e::Launch;
+use openbadges_e2e::{Backend, Launch, Storage};
 
 /// Exit code of a refused configuration.
 const CONFIG_REFUSED: i32 = 2;
+/// Exit code when the server cannot listen.
+const SERVE_FAILURE: i32 = 1;
 
 #[test]
 fn unknown_command_is_a_usage_error() {
@@ -95,4 +98,37 @@ fn missing_config_file_is_refused() {
         .arg("/nonexistent/openbadges.toml")
         .run()
         .assert_failure(CONFIG_REFUSED, &["/nonexistent/openbadges.toml"]);
+}
+
+#[test]
+fn a_port_in_use_is_reported_with_what_to_do() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let port = taken.local_addr().expect("its address").port();
+    Launch::new()
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .run()
+        .assert_failure(
+            SERVE_FAILURE,
+            &[
+                &format!("cannot listen on 127.0.0.1:{port}"),
+                "Choose another HOST/PORT",
+            ],
+        );
+}
+
+/// What the tests' own start-up relies on: a port another server took
+/// between the check that it was free and the bind is not mistaken for
+/// this server's (its `/health` answers too), and this one is started on
+/// another port.
+#[test]
+fn a_server_whose_port_was_taken_is_not_mistaken_for_the_one_there() {
+    let first = Launch::new().env("LOG_LEVEL", "info").start();
+    first.assert_healthy("sqlite");
+    // On the other backend, so that each /health tells which answers.
+    let storage = Storage::create(Backend::Postgres);
+    let second = storage.launch().start_on(first.port());
+    assert_ne!(second.port(), first.port());
+    second.assert_healthy("postgresql");
+    first.assert_healthy("sqlite");
 }

@@ -127,8 +127,13 @@ impl Running {
     fn wait_healthy(&mut self) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            if let Ok((200, body)) = self.get("/health") {
-                return body;
+            // Another process may have taken the port first: then what
+            // answers is not this server, which says so once it listens.
+            let output = fs::read_to_string(&self.log).unwrap_or_default();
+            if openbadges_e2e::listens_on(&output, self.port) {
+                if let Ok((200, body)) = self.get("/health") {
+                    return body;
+                }
             }
             if let Some(status) = self.child.try_wait().expect("poll the image's server") {
                 panic!(
