@@ -202,7 +202,7 @@ impl Launch {
     /// to answer 200. Panics with the server's output if it exits or does
     /// not become healthy in time.
     ///
-    /// A port found free can be bound by another test's process before
+    /// A port found free can be bound by another server before
     /// this server binds it: then this server cannot listen, and is started
     /// again on another port.
     pub fn start(self) -> Server {

@@ -123,7 +123,7 @@ fn a_port_in_use_is_reported_with_what_to_do() {
 /// another port.
 #[test]
 fn a_server_whose_port_was_taken_is_not_mistaken_for_the_one_there() {
-    let first = Launch::new().env("LOG_LEVEL", "info").start();
+    let first = Launch::new().start();
     first.assert_healthy("sqlite");
     // On the other backend, so that each /health tells which answers.
     let storage = Storage::create(Backend::Postgres);
